@@ -1,0 +1,347 @@
+//! The per-study journal: an append-only log of records in sled plus an index of completed
+//! steps.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::record::{sha256_hex, Record, RecordKind, RECORD_FORMAT_VERSION};
+use crate::EngineError;
+
+/// What a step call did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepOutcome<T> {
+    pub value: T,
+    /// True when the result came from the journal and the effect was not performed.
+    pub replayed: bool,
+}
+
+pub struct Journal {
+    path: PathBuf,
+    db: sled::Db,
+    log: sled::Tree,
+    completed: sled::Tree,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Journal {
+    /// Opens (or creates) the journal at `path`, verifies every record and cuts a torn tail.
+    pub fn open(path: &Path) -> Result<Self, EngineError> {
+        let db = sled::Config::new().path(path).open().map_err(|source| {
+            let text = source.to_string();
+            if text.contains("lock")
+                || text.contains("WouldBlock")
+                || text.contains("Resource temporarily unavailable")
+            {
+                EngineError::Locked {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                EngineError::Open {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
+        })?;
+        let log = db.open_tree("log")?;
+        let completed = db.open_tree("completed")?;
+        let journal = Journal {
+            path: path.to_path_buf(),
+            db,
+            log,
+            completed,
+        };
+        journal.verify()?;
+        Ok(journal)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Checks every record. A bad record at the very end is a write torn by a crash: it is
+    /// removed with a warning. A bad record anywhere else is corruption and an error.
+    fn verify(&self) -> Result<(), EngineError> {
+        let last = self.log.last()?.map(|(k, _)| key_seq(&k));
+        for item in self.log.iter() {
+            let (key, value) = item?;
+            let seq = key_seq(&key);
+            if let Err(reason) = Record::decode(&value) {
+                if Some(seq) == last {
+                    tracing::warn!(seq, %reason, "removing a torn record at the tail of the journal");
+                    self.log.remove(key)?;
+                    self.completed.retain_matching(seq)?;
+                    self.db.flush()?;
+                } else {
+                    return Err(EngineError::Corrupt { seq, reason });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn append(
+        &self,
+        kind: RecordKind,
+        step: &str,
+        request_hash: &str,
+        payload: serde_json::Value,
+    ) -> Result<u64, EngineError> {
+        let seq = self.db.generate_id()?;
+        let record = Record {
+            version: RECORD_FORMAT_VERSION,
+            seq,
+            kind,
+            step: step.to_string(),
+            request_hash: request_hash.to_string(),
+            payload,
+            at_ms: now_ms(),
+        };
+        let bytes = record.encode().map_err(|e| EngineError::Codec {
+            step: step.into(),
+            message: e.to_string(),
+        })?;
+        self.log.insert(seq.to_be_bytes(), bytes)?;
+        Ok(seq)
+    }
+
+    /// Records an informational event (progress, a message for the user). Not replayed.
+    pub fn event(&self, step: &str, body: serde_json::Value) -> Result<(), EngineError> {
+        self.append(RecordKind::Event, step, "", body)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Runs `effect` as the step `key`, or returns its journaled result if the step already
+    /// completed with the same request.
+    ///
+    /// The intent record is flushed before the effect runs and the result record is flushed
+    /// before it is returned: a crash at any point either replays the result or performs the
+    /// effect again, never acts on a result that is not on disk.
+    pub fn step<Req, T, E, F>(
+        &self,
+        key: &str,
+        request: &Req,
+        effect: F,
+    ) -> Result<StepOutcome<T>, EngineError>
+    where
+        Req: Serialize,
+        T: Serialize + DeserializeOwned,
+        E: std::fmt::Display,
+        F: FnOnce() -> Result<T, E>,
+    {
+        let codec = |e: serde_json::Error| EngineError::Codec {
+            step: key.into(),
+            message: e.to_string(),
+        };
+        let request_json = serde_json::to_value(request).map_err(codec)?;
+        let request_hash = sha256_hex(&serde_json::to_vec(&request_json).map_err(codec)?);
+        if let Some(seq) = self.completed.get(key.as_bytes())? {
+            let record = self.record_at(&seq)?;
+            if record.request_hash != request_hash {
+                return Err(EngineError::NonDeterminism {
+                    step: key.into(),
+                    journaled: record.request_hash,
+                    now: request_hash,
+                });
+            }
+            let value = serde_json::from_value(record.payload).map_err(codec)?;
+            return Ok(StepOutcome {
+                value,
+                replayed: true,
+            });
+        }
+        self.append(RecordKind::StepStarted, key, &request_hash, request_json)?;
+        self.db.flush()?;
+        match effect() {
+            Ok(value) => {
+                let payload = serde_json::to_value(&value).map_err(codec)?;
+                let seq = self.append(RecordKind::StepCompleted, key, &request_hash, payload)?;
+                self.completed.insert(key.as_bytes(), &seq.to_be_bytes())?;
+                self.db.flush()?;
+                Ok(StepOutcome {
+                    value,
+                    replayed: false,
+                })
+            }
+            Err(e) => {
+                let message = e.to_string();
+                self.append(
+                    RecordKind::StepFailed,
+                    key,
+                    &request_hash,
+                    serde_json::Value::String(message.clone()),
+                )?;
+                self.db.flush()?;
+                Err(EngineError::StepFailed {
+                    step: key.into(),
+                    message,
+                })
+            }
+        }
+    }
+
+    fn record_at(&self, seq: &[u8]) -> Result<Record, EngineError> {
+        let bytes = self.log.get(seq)?.ok_or_else(|| EngineError::Corrupt {
+            seq: key_seq(seq),
+            reason: "completed step points at a missing record".into(),
+        })?;
+        Record::decode(&bytes).map_err(|reason| EngineError::Corrupt {
+            seq: key_seq(seq),
+            reason,
+        })
+    }
+
+    /// True when the step has a journaled result.
+    pub fn is_completed(&self, key: &str) -> Result<bool, EngineError> {
+        Ok(self.completed.contains_key(key.as_bytes())?)
+    }
+
+    /// All records in order.
+    pub fn records(&self) -> Result<Vec<Record>, EngineError> {
+        let mut out = Vec::new();
+        for item in self.log.iter() {
+            let (key, value) = item?;
+            out.push(
+                Record::decode(&value).map_err(|reason| EngineError::Corrupt {
+                    seq: key_seq(&key),
+                    reason,
+                })?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn key_seq(key: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    let len = key.len().min(8);
+    bytes[8 - len..].copy_from_slice(&key[..len]);
+    u64::from_be_bytes(bytes)
+}
+
+trait RetainMatching {
+    fn retain_matching(&self, seq: u64) -> Result<(), sled::Error>;
+}
+
+impl RetainMatching for sled::Tree {
+    /// Drops index entries that point at `seq` (a record being removed).
+    fn retain_matching(&self, seq: u64) -> Result<(), sled::Error> {
+        let target = seq.to_be_bytes();
+        let stale: Vec<sled::IVec> = self
+            .iter()
+            .filter_map(|item| item.ok())
+            .filter(|(_, v)| v.as_ref() == target)
+            .map(|(k, _)| k)
+            .collect();
+        for key in stale {
+            self.remove(key)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[test]
+    fn completed_steps_replay_without_running_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let calls = Cell::new(0);
+        let run = |journal: &Journal| {
+            journal
+                .step("stats/screen", &serde_json::json!({"n": 10}), || {
+                    calls.set(calls.get() + 1);
+                    Ok::<_, String>(vec![1.5, 2.5])
+                })
+                .unwrap()
+        };
+        {
+            let journal = Journal::open(dir.path()).unwrap();
+            let first = run(&journal);
+            assert!(!first.replayed);
+            assert_eq!(first.value, vec![1.5, 2.5]);
+        }
+        let journal = Journal::open(dir.path()).unwrap();
+        let second = run(&journal);
+        assert!(second.replayed);
+        assert_eq!(second.value, vec![1.5, 2.5]);
+        assert_eq!(calls.get(), 1);
+        let kinds: Vec<RecordKind> = journal.records().unwrap().iter().map(|r| r.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![RecordKind::StepStarted, RecordKind::StepCompleted]
+        );
+    }
+
+    #[test]
+    fn changed_request_is_a_non_determinism_error_naming_the_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        journal.step("a/b", &1, || Ok::<_, String>(1)).unwrap();
+        let err = journal.step("a/b", &2, || Ok::<_, String>(1)).unwrap_err();
+        assert!(
+            matches!(err, EngineError::NonDeterminism { ref step, .. } if step == "a/b"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn failed_step_is_journaled_and_retried_next_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        let err = journal.step("x", &(), || Err::<u8, _>("boom")).unwrap_err();
+        assert!(err.to_string().contains("boom"));
+        let ok = journal.step("x", &(), || Ok::<_, String>(7u8)).unwrap();
+        assert!(!ok.replayed);
+        let kinds: Vec<RecordKind> = journal.records().unwrap().iter().map(|r| r.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                RecordKind::StepStarted,
+                RecordKind::StepFailed,
+                RecordKind::StepStarted,
+                RecordKind::StepCompleted
+            ]
+        );
+    }
+
+    #[test]
+    fn corrupt_tail_is_cut_and_corrupt_middle_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let journal = Journal::open(dir.path()).unwrap();
+            journal.step("one", &(), || Ok::<_, String>(1)).unwrap();
+            journal.step("two", &(), || Ok::<_, String>(2)).unwrap();
+            // Tear the last record.
+            let (key, _) = journal.log.last().unwrap().unwrap();
+            journal.log.insert(key, &b"0123"[..]).unwrap();
+            journal.db.flush().unwrap();
+        }
+        {
+            let journal = Journal::open(dir.path()).unwrap();
+            assert!(journal.is_completed("one").unwrap());
+            assert!(
+                !journal.is_completed("two").unwrap(),
+                "the torn completion must be forgotten"
+            );
+            let (key, _) = journal.log.first().unwrap().unwrap();
+            journal.log.insert(key, &b"garbage"[..]).unwrap();
+            journal.db.flush().unwrap();
+        }
+        assert!(matches!(
+            Journal::open(dir.path()),
+            Err(EngineError::Corrupt { .. })
+        ));
+    }
+}

@@ -1,0 +1,223 @@
+//! `meshagents`: the command-line front end. Parses arguments, sets up logging, and hands
+//! each subcommand to the library crates; no analysis logic lives here.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use meshagents_stats::simulate::{
+    simulate, write_cohort, OutputFormat, SimulationConfig, DEFAULT_FACTORS,
+};
+use meshagents_workflows::{run_demo, DemoConfig, Progress};
+
+#[derive(Parser)]
+#[command(
+    name = "meshagents",
+    version,
+    about = "Phenome-wide association studies of cardiac imaging, with a panel of expert agents",
+    long_about = "meshagents runs phenome-wide association studies (PheWAS) of cardiac imaging \
+phenotypes against non-imaging factors, with a panel of expert agents that chooses the \
+confounders, and journals every step so a study survives being killed.\n\n\
+Start with `meshagents demo`: it simulates a UK Biobank-like cohort and runs a whole study on it.",
+    after_help = "Logging: set RUST_LOG (e.g. RUST_LOG=debug) or pass -v / -vv."
+)]
+struct Cli {
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a simulated UK Biobank-like cardiac imaging cohort with known causal structure.
+    #[command(
+        long_about = "Write a seeded, UK Biobank-like cardiac imaging cohort: DIR/cohort.parquet \
+(or .csv), DIR/dictionary.csv (one row per column: field id, description, category, value type, \
+coding, role) and DIR/truth.json (the planted confounders, direct associations, mediators and \
+disease drivers). The same seed gives byte-identical files."
+    )]
+    Simulate {
+        /// Number of participants.
+        #[arg(long, default_value_t = 40_000)]
+        n: usize,
+        /// Random seed; the same seed gives byte-identical files.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output directory (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+        /// Format of the cohort table.
+        #[arg(long, value_enum, default_value_t = Format::Parquet)]
+        format: Format,
+        /// Number of non-imaging factor fields (at least the ~300 named ones).
+        #[arg(long, default_value_t = DEFAULT_FACTORS)]
+        factors: usize,
+    },
+    /// Run the whole study on a simulated cohort: clean, choose confounders, associate, summarise.
+    #[command(
+        long_about = "Simulate a cohort, clean it (Bai 2020 rules), let the offline expert panel \
+choose the confounders from the statistics, fit `phenotype ~ factor + confounders` for every imaging \
+phenotype and non-imaging factor, and write associations.csv, flow.csv and summary.md into DIR. \
+Every step is journaled in DIR/journal: running the same command again resumes a stopped study, \
+and a finished study is reported without recomputing."
+    )]
+    Demo {
+        /// Number of simulated participants.
+        #[arg(long, default_value_t = 3_000)]
+        n: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Study directory.
+        #[arg(long, default_value = "meshagents-out/demo")]
+        out: PathBuf,
+        /// Number of non-imaging factor fields to simulate.
+        #[arg(long, default_value_t = DEFAULT_FACTORS)]
+        factors: usize,
+        /// Worker threads for the association step (results do not depend on it).
+        #[arg(long, default_value_t = default_threads())]
+        threads: usize,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Parquet,
+    Csv,
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+struct StderrProgress {
+    started: std::cell::Cell<Option<Instant>>,
+}
+
+impl Progress for StderrProgress {
+    fn step_started(&self, index: usize, total: usize, title: &str) {
+        self.started.set(Some(Instant::now()));
+        tracing::info!(index, total, title, "step started");
+    }
+
+    fn step_finished(&self, index: usize, total: usize, title: &str, replayed: bool, detail: &str) {
+        let elapsed = self
+            .started
+            .get()
+            .map(|t| t.elapsed().as_secs_f64())
+            .unwrap_or(0.0);
+        if replayed {
+            eprintln!("[{index}/{total}] {title}: {detail} (from the journal)");
+        } else {
+            eprintln!("[{index}/{total}] {title}: {detail} ({elapsed:.1} s)");
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Simulate {
+            n,
+            seed,
+            out,
+            format,
+            factors,
+        } => {
+            let started = Instant::now();
+            let config = SimulationConfig { n, seed, factors };
+            let mut cohort = simulate(&config).context("cannot simulate the cohort")?;
+            let format = match format {
+                Format::Parquet => OutputFormat::Parquet,
+                Format::Csv => OutputFormat::Csv,
+            };
+            let files = write_cohort(&mut cohort, &out, format)
+                .with_context(|| format!("cannot write the cohort to {}", out.display()))?;
+            eprintln!(
+                "simulated {} participants x {} columns in {:.1} s",
+                cohort.data.height(),
+                cohort.data.width(),
+                started.elapsed().as_secs_f64()
+            );
+            for path in [&files.data, &files.dictionary, &files.truth] {
+                println!("{}", path.display());
+            }
+        }
+        Command::Demo {
+            n,
+            seed,
+            out,
+            factors,
+            threads,
+        } => {
+            let config = DemoConfig {
+                n,
+                seed,
+                factors,
+                out: out.clone(),
+                threads,
+            };
+            let progress = StderrProgress {
+                started: std::cell::Cell::new(None),
+            };
+            let started = Instant::now();
+            let outcome = run_demo(&config, &progress)
+                .with_context(|| format!("the demo study in {} stopped", out.display()))?;
+            if outcome.was_already_complete() {
+                eprintln!(
+                    "study in {} was already finished; nothing recomputed",
+                    out.display()
+                );
+            } else {
+                eprintln!(
+                    "study finished in {:.1} s ({} steps run, {} replayed from the journal)",
+                    started.elapsed().as_secs_f64(),
+                    outcome.steps_run,
+                    outcome.steps_replayed
+                );
+            }
+            eprintln!(
+                "confounders: {}; {} Bonferroni hits; planted effects recovered {}/{}",
+                outcome.confounders.join(", "),
+                outcome.phewas.bonferroni_hits,
+                outcome.phewas.planted_found,
+                outcome.phewas.planted_total
+            );
+            println!("{}", outcome.association_table.display());
+            println!("{}", outcome.summary.display());
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

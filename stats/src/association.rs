@@ -1,0 +1,471 @@
+//! Covariate-adjusted association of imaging phenotypes with non-imaging factors, the
+//! confounder screen the panel reads, and multiple-testing correction.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cohort::{pairwise_r, AnalysisTable};
+use crate::dictionary::ValueType;
+use crate::error::StatsError;
+use crate::ols::{first_coefficient, FitError};
+use polars::prelude::*;
+
+/// One row of the association table (the output contract of `phewas`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssociationRow {
+    pub phenotype: String,
+    pub factor: String,
+    pub category: String,
+    pub model: String,
+    pub n: usize,
+    pub n_cases: Option<usize>,
+    pub n_controls: Option<usize>,
+    pub beta: f64,
+    pub se: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub stat: f64,
+    pub p: f64,
+    pub neg_log10_p: f64,
+    pub q_bh: f64,
+    pub bonferroni: f64,
+    pub status: String,
+    pub note: String,
+}
+
+pub const ASSOCIATION_COLUMNS: [&str; 18] = [
+    "phenotype",
+    "factor",
+    "category",
+    "model",
+    "n",
+    "n_cases",
+    "n_controls",
+    "beta",
+    "se",
+    "ci_low",
+    "ci_high",
+    "stat",
+    "p",
+    "neg_log10_p",
+    "q_bh",
+    "bonferroni",
+    "status",
+    "note",
+];
+
+impl AssociationRow {
+    fn unfitted(phenotype: &str, factor: &str, category: &str, status: &str, note: String) -> Self {
+        AssociationRow {
+            phenotype: phenotype.into(),
+            factor: factor.into(),
+            category: category.into(),
+            model: "linear".into(),
+            n: 0,
+            n_cases: None,
+            n_controls: None,
+            beta: f64::NAN,
+            se: f64::NAN,
+            ci_low: f64::NAN,
+            ci_high: f64::NAN,
+            stat: f64::NAN,
+            p: f64::NAN,
+            neg_log10_p: f64::NAN,
+            q_bh: f64::NAN,
+            bonferroni: f64::NAN,
+            status: status.into(),
+            note,
+        }
+    }
+}
+
+/// z-scores over the non-missing values (missing stays NaN).
+pub fn zscore(values: &[f64]) -> Vec<f64> {
+    let present: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    let n = present.len() as f64;
+    if n < 2.0 {
+        return values.to_vec();
+    }
+    let mean = present.iter().sum::<f64>() / n;
+    let sd = (present.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    if sd == 0.0 {
+        return values
+            .iter()
+            .map(|v| if v.is_nan() { *v } else { 0.0 })
+            .collect();
+    }
+    values.iter().map(|v| (v - mean) / sd).collect()
+}
+
+/// Linear `phenotype ~ factor + covariates` for every pair, phenotype and factor z-scored so
+/// beta is in SD per SD. Unordered categorical factors are reported as skipped: a single
+/// slope over arbitrary codes would be meaningless. Runs on `threads` OS threads; the row
+/// order (phenotype-major, then factor) does not depend on it.
+pub fn linear_phewas(
+    table: &AnalysisTable,
+    phenotypes: &[String],
+    factors: &[String],
+    covariates: &[String],
+    threads: usize,
+) -> Result<Vec<AssociationRow>, StatsError> {
+    let get = |name: &str| {
+        table.column(name).ok_or_else(|| {
+            StatsError::Invalid(format!(
+                "column '{name}' is not in the analysis table (unknown, or dropped by cleaning)"
+            ))
+        })
+    };
+    let covariate_values: Vec<&[f64]> = covariates
+        .iter()
+        .map(|c| get(c))
+        .collect::<Result<_, _>>()?;
+    let phenotype_z: Vec<Vec<f64>> = phenotypes
+        .iter()
+        .map(|p| get(p).map(zscore))
+        .collect::<Result<_, _>>()?;
+    let factor_raw: Vec<&[f64]> = factors.iter().map(|f| get(f)).collect::<Result<_, _>>()?;
+    let factor_z: Vec<Vec<f64>> = factor_raw.iter().map(|f| zscore(f)).collect();
+    let factor_meta: Vec<(String, Option<ValueType>)> = factors
+        .iter()
+        .map(|f| {
+            let entry = table.dictionary.get(f);
+            (
+                entry.map(|e| e.category.clone()).unwrap_or_default(),
+                entry.map(|e| e.value_type),
+            )
+        })
+        .collect();
+
+    let fit_pair = |pi: usize, fi: usize| -> AssociationRow {
+        let phenotype = &phenotypes[pi];
+        let factor = &factors[fi];
+        let (category, value_type) = &factor_meta[fi];
+        if *value_type == Some(ValueType::Categorical) {
+            return AssociationRow::unfitted(
+                phenotype,
+                factor,
+                category,
+                "skipped",
+                "unordered categorical factor: a linear slope over its codes is not meaningful"
+                    .into(),
+            );
+        }
+        let mut predictors: Vec<&[f64]> = Vec::with_capacity(covariates.len() + 1);
+        predictors.push(&factor_z[fi]);
+        predictors.extend(covariate_values.iter().copied());
+        match first_coefficient(&phenotype_z[pi], &predictors) {
+            Ok(fit) => {
+                let (n_cases, n_controls) = if *value_type == Some(ValueType::Binary) {
+                    let y = &phenotype_z[pi];
+                    let raw = factor_raw[fi];
+                    let complete = |i: usize| {
+                        !y[i].is_nan()
+                            && !raw[i].is_nan()
+                            && covariate_values.iter().all(|c| !c[i].is_nan())
+                    };
+                    let cases = (0..y.len())
+                        .filter(|i| complete(*i) && raw[*i] == 1.0)
+                        .count();
+                    (Some(cases), Some(fit.n - cases))
+                } else {
+                    (None, None)
+                };
+                AssociationRow {
+                    phenotype: phenotype.clone(),
+                    factor: factor.clone(),
+                    category: category.clone(),
+                    model: "linear".into(),
+                    n: fit.n,
+                    n_cases,
+                    n_controls,
+                    beta: fit.beta,
+                    se: fit.se,
+                    ci_low: fit.ci_low,
+                    ci_high: fit.ci_high,
+                    stat: fit.t,
+                    p: fit.p,
+                    neg_log10_p: neg_log10(fit.p),
+                    q_bh: f64::NAN,
+                    bonferroni: f64::NAN,
+                    status: "ok".into(),
+                    note: String::new(),
+                }
+            }
+            Err(e @ FitError::TooFewRows { .. }) | Err(e @ FitError::ConstantFactor) => {
+                AssociationRow::unfitted(phenotype, factor, category, "skipped", e.to_string())
+            }
+            Err(e @ FitError::Collinear(_)) => {
+                AssociationRow::unfitted(phenotype, factor, category, "failed", e.to_string())
+            }
+        }
+    };
+
+    let threads = threads.max(1).min(phenotypes.len().max(1));
+    let chunk = phenotypes.len().div_ceil(threads).max(1);
+    let mut rows: Vec<AssociationRow> = Vec::with_capacity(phenotypes.len() * factors.len());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..phenotypes.len())
+            .step_by(chunk)
+            .map(|start| {
+                let end = (start + chunk).min(phenotypes.len());
+                let fit_pair = &fit_pair;
+                scope.spawn(move || {
+                    let mut out = Vec::with_capacity((end - start) * factors.len());
+                    for pi in start..end {
+                        for fi in 0..factors.len() {
+                            out.push(fit_pair(pi, fi));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => rows.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    apply_multiple_testing(&mut rows);
+    Ok(rows)
+}
+
+pub fn neg_log10(p: f64) -> f64 {
+    if p > 0.0 {
+        -p.log10()
+    } else if p == 0.0 {
+        f64::INFINITY
+    } else {
+        f64::NAN
+    }
+}
+
+/// Bonferroni and Benjamini-Hochberg over the rows with status `ok` (the family actually
+/// tested). Returns the family size.
+pub fn apply_multiple_testing(rows: &mut [AssociationRow]) -> usize {
+    let tested: Vec<usize> = (0..rows.len())
+        .filter(|i| rows[*i].status == "ok")
+        .collect();
+    let m = tested.len();
+    let ps: Vec<f64> = tested.iter().map(|i| rows[*i].p).collect();
+    let qs = benjamini_hochberg(&ps);
+    for (k, &i) in tested.iter().enumerate() {
+        rows[i].bonferroni = (rows[i].p * m as f64).min(1.0);
+        rows[i].q_bh = qs[k];
+    }
+    m
+}
+
+/// Benjamini-Hochberg adjusted p-values (step-up, monotone, capped at 1), as
+/// `statsmodels.stats.multitest.multipletests(method="fdr_bh")`.
+pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|a, b| p[*a].total_cmp(&p[*b]));
+    let mut q = vec![0.0; m];
+    let mut running = 1.0f64;
+    for rank in (0..m).rev() {
+        let i = order[rank];
+        let candidate = p[i] * m as f64 / (rank + 1) as f64;
+        running = running.min(candidate);
+        q[i] = running.min(1.0);
+    }
+    q
+}
+
+/// The association table as a data frame with exactly [`ASSOCIATION_COLUMNS`].
+pub fn rows_to_frame(rows: &[AssociationRow]) -> Result<DataFrame, StatsError> {
+    let text = |f: &dyn Fn(&AssociationRow) -> &str| {
+        rows.iter().map(|r| f(r).to_string()).collect::<Vec<_>>()
+    };
+    let num = |f: &dyn Fn(&AssociationRow) -> f64| {
+        rows.iter()
+            .map(|r| {
+                let v = f(r);
+                if v.is_nan() {
+                    None
+                } else {
+                    Some(v)
+                }
+            })
+            .collect::<Vec<Option<f64>>>()
+    };
+    let count = |f: &dyn Fn(&AssociationRow) -> Option<usize>| {
+        rows.iter()
+            .map(|r| f(r).map(|v| v as u64))
+            .collect::<Vec<Option<u64>>>()
+    };
+    let columns = vec![
+        Column::new("phenotype".into(), text(&|r| &r.phenotype)),
+        Column::new("factor".into(), text(&|r| &r.factor)),
+        Column::new("category".into(), text(&|r| &r.category)),
+        Column::new("model".into(), text(&|r| &r.model)),
+        Column::new(
+            "n".into(),
+            rows.iter().map(|r| r.n as u64).collect::<Vec<_>>(),
+        ),
+        Column::new("n_cases".into(), count(&|r| r.n_cases)),
+        Column::new("n_controls".into(), count(&|r| r.n_controls)),
+        Column::new("beta".into(), num(&|r| r.beta)),
+        Column::new("se".into(), num(&|r| r.se)),
+        Column::new("ci_low".into(), num(&|r| r.ci_low)),
+        Column::new("ci_high".into(), num(&|r| r.ci_high)),
+        Column::new("stat".into(), num(&|r| r.stat)),
+        Column::new("p".into(), num(&|r| r.p)),
+        Column::new("neg_log10_p".into(), num(&|r| r.neg_log10_p)),
+        Column::new("q_bh".into(), num(&|r| r.q_bh)),
+        Column::new("bonferroni".into(), num(&|r| r.bonferroni)),
+        Column::new("status".into(), text(&|r| &r.status)),
+        Column::new("note".into(), text(&|r| &r.note)),
+    ];
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// What the data say about one candidate adjustment variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CovariateEvidence {
+    pub column: String,
+    pub description: String,
+    /// Share of phenotypes with |r| >= 0.1 with the candidate.
+    pub phenotype_share: f64,
+    pub phenotype_median_abs_r: f64,
+    /// Share of factors with |r| >= 0.1 with the candidate.
+    pub factor_share: f64,
+    pub factor_median_abs_r: f64,
+    /// Median relative change of the factor's slope, over the strongest unadjusted pairs,
+    /// when this candidate is added to the model.
+    pub change_in_estimate: f64,
+    /// The other candidate it correlates with most, and that |r|.
+    pub most_correlated_with: String,
+    pub max_abs_r_with_candidate: f64,
+    pub missing_share: f64,
+}
+
+/// Evidence for each candidate covariate from the data alone.
+pub fn screen_candidates(
+    table: &AnalysisTable,
+    candidates: &[String],
+    phenotypes: &[String],
+    factors: &[String],
+    strongest_pairs: usize,
+) -> Result<Vec<CovariateEvidence>, StatsError> {
+    let get = |name: &str| {
+        table.column(name).ok_or_else(|| {
+            StatsError::Invalid(format!("column '{name}' is not in the analysis table"))
+        })
+    };
+    let share_and_median = |c: &[f64], others: &[String]| -> Result<(f64, f64), StatsError> {
+        let mut rs: Vec<f64> = Vec::with_capacity(others.len());
+        for o in others {
+            if let Some((r, _)) = pairwise_r(c, get(o)?) {
+                rs.push(r.abs());
+            }
+        }
+        if rs.is_empty() {
+            return Ok((0.0, 0.0));
+        }
+        let share = rs.iter().filter(|r| **r >= 0.1).count() as f64 / rs.len() as f64;
+        Ok((share, median(&mut rs)))
+    };
+    // The strongest unadjusted phenotype-factor pairs: where confounding would matter most.
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for (pi, p) in phenotypes.iter().enumerate() {
+        let y = get(p)?;
+        for (fi, f) in factors.iter().enumerate() {
+            if table.dictionary.get(f).map(|e| e.value_type) == Some(ValueType::Categorical) {
+                continue;
+            }
+            if let Some((r, _)) = pairwise_r(y, get(f)?) {
+                pairs.push((r.abs(), pi, fi));
+            }
+        }
+    }
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    pairs.truncate(strongest_pairs);
+
+    let mut out = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let values = get(c)?;
+        let (phenotype_share, phenotype_median_abs_r) = share_and_median(values, phenotypes)?;
+        let (factor_share, factor_median_abs_r) = share_and_median(values, factors)?;
+        let mut changes = Vec::new();
+        for &(_, pi, fi) in &pairs {
+            let y = get(&phenotypes[pi])?;
+            let x = get(&factors[fi])?;
+            // Same rows for both fits: those where the candidate is present too.
+            let x_masked: Vec<f64> = x
+                .iter()
+                .zip(values)
+                .map(|(a, b)| if b.is_nan() { f64::NAN } else { *a })
+                .collect();
+            let (Ok(crude), Ok(adjusted)) = (
+                first_coefficient(y, &[&x_masked]),
+                first_coefficient(y, &[&x_masked, values]),
+            ) else {
+                continue;
+            };
+            if crude.beta != 0.0 {
+                changes.push(((adjusted.beta - crude.beta) / crude.beta).abs());
+            }
+        }
+        let mut best = (String::new(), 0.0f64);
+        for other in candidates.iter().filter(|o| *o != c) {
+            if let Some((r, _)) = pairwise_r(values, get(other)?) {
+                if r.abs() > best.1 {
+                    best = (other.clone(), r.abs());
+                }
+            }
+        }
+        let missing =
+            values.iter().filter(|v| v.is_nan()).count() as f64 / values.len().max(1) as f64;
+        out.push(CovariateEvidence {
+            column: c.clone(),
+            description: table
+                .dictionary
+                .get(c)
+                .map(|e| e.description.clone())
+                .unwrap_or_default(),
+            phenotype_share,
+            phenotype_median_abs_r,
+            factor_share,
+            factor_median_abs_r,
+            change_in_estimate: if changes.is_empty() {
+                0.0
+            } else {
+                median(&mut changes)
+            },
+            most_correlated_with: best.0,
+            max_abs_r_with_candidate: best.1,
+            missing_share: missing,
+        });
+    }
+    Ok(out)
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        0.5 * (values[n / 2 - 1] + values[n / 2])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bh_matches_hand_computation() {
+        // p sorted: 0.01, 0.02, 0.03, 0.5 with m = 4 -> 0.04, 0.04, 0.04, 0.5
+        let q = benjamini_hochberg(&[0.03, 0.5, 0.01, 0.02]);
+        let expected = [0.04, 0.5, 0.04, 0.04];
+        for (a, b) in q.iter().zip(expected) {
+            assert!((a - b).abs() < 1e-15, "{q:?}");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Reading and writing tables by file extension (CSV, TSV, Parquet).
+
+use std::fs::File;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::StatsError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Csv,
+    Tsv,
+    Parquet,
+}
+
+impl TableFormat {
+    /// The format implied by a path's extension.
+    pub fn from_path(path: &Path) -> Result<Self, StatsError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        match ext.as_str() {
+            "csv" => Ok(TableFormat::Csv),
+            "tsv" | "tab" | "txt" => Ok(TableFormat::Tsv),
+            "parquet" | "pq" => Ok(TableFormat::Parquet),
+            _ => Err(StatsError::Input {
+                file: path.display().to_string(),
+                message: "unknown table format: use a .csv, .tsv or .parquet extension".into(),
+            }),
+        }
+    }
+}
+
+pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<(), StatsError> {
+    let format = TableFormat::from_path(path)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| StatsError::io(parent, e))?;
+    }
+    let file = File::create(path).map_err(|e| StatsError::io(path, e))?;
+    let result = match format {
+        TableFormat::Csv => CsvWriter::new(file).finish(df),
+        TableFormat::Tsv => CsvWriter::new(file).with_separator(b'\t').finish(df),
+        TableFormat::Parquet => ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(df)
+            .map(|_| ()),
+    };
+    result.map_err(|e| StatsError::polars_in(path, e))
+}
+
+pub fn read_table(path: &Path) -> Result<DataFrame, StatsError> {
+    let format = TableFormat::from_path(path)?;
+    if !path.exists() {
+        return Err(StatsError::Input {
+            file: path.display().to_string(),
+            message: "no such file".into(),
+        });
+    }
+    let df = match format {
+        TableFormat::Parquet => {
+            let file = File::open(path).map_err(|e| StatsError::io(path, e))?;
+            ParquetReader::new(file).finish()
+        }
+        TableFormat::Csv | TableFormat::Tsv => CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(10_000))
+            .map_parse_options(|o| {
+                o.with_separator(if format == TableFormat::Tsv {
+                    b'\t'
+                } else {
+                    b','
+                })
+            })
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish()),
+    }
+    .map_err(|e| StatsError::polars_in(path, e))?;
+    if df.height() == 0 {
+        return Err(StatsError::Input {
+            file: path.display().to_string(),
+            message: "the table has no rows".into(),
+        });
+    }
+    Ok(df)
+}

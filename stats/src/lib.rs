@@ -1,0 +1,19 @@
+//! `meshagents-stats`: the numbers of a study.
+//!
+//! Owns data loading (polars), the cohort simulator, cleaning, the association models and
+//! multiple-testing correction. It is synchronous and knows nothing about agents, journals or
+//! the terminal: every function takes data and returns data, so workflows can wrap any of them
+//! as a journaled activity and agents can call them as tools.
+//!
+//! Must not depend on: `meshagents-engine`, `meshagents-agents`, `meshagents-workflows`,
+//! `meshagents-tui`, or any async runtime.
+
+pub mod association;
+pub mod cohort;
+pub mod dictionary;
+pub mod error;
+pub mod io;
+pub mod ols;
+pub mod simulate;
+
+pub use error::StatsError;

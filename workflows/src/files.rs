@@ -1,0 +1,56 @@
+//! Files a step writes, with their hashes, so a replayed step can check that what it wrote
+//! is still there and unchanged.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::WorkflowError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrittenFile {
+    /// Path relative to the study directory.
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+pub fn hash_file(path: &Path) -> Result<(String, u64), WorkflowError> {
+    let bytes = std::fs::read(path).map_err(|e| WorkflowError::File {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let digest = Sha256::digest(&bytes);
+    Ok((
+        digest.iter().map(|b| format!("{b:02x}")).collect(),
+        bytes.len() as u64,
+    ))
+}
+
+pub fn record(dir: &Path, relative: &str) -> Result<WrittenFile, WorkflowError> {
+    let (sha256, bytes) = hash_file(&dir.join(relative))?;
+    Ok(WrittenFile {
+        path: relative.to_string(),
+        sha256,
+        bytes,
+    })
+}
+
+/// Checks that files written by a replayed step are still as they were.
+pub fn verify(dir: &Path, files: &[WrittenFile]) -> Result<(), WorkflowError> {
+    for f in files {
+        let path = dir.join(&f.path);
+        let (sha256, _) = hash_file(&path).map_err(|_| WorkflowError::File {
+            path: path.display().to_string(),
+            message: "written by a completed step but now missing; remove the study directory (or choose a new --out) to run it again".into(),
+        })?;
+        if sha256 != f.sha256 {
+            return Err(WorkflowError::File {
+                path: path.display().to_string(),
+                message: "changed since the step that wrote it completed; remove the study directory (or choose a new --out) to run it again".into(),
+            });
+        }
+    }
+    Ok(())
+}

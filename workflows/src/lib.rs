@@ -1,0 +1,23 @@
+//! `meshagents-workflows`: the MESHAgents study, step by step.
+//!
+//! Wires the statistics of `meshagents-stats` and the panel of `meshagents-agents` into steps
+//! journaled by `meshagents-engine`, and writes the files a user reads. This is the only crate
+//! that knows both medicine and durability. Must not depend on: `meshagents-tui` or the binary.
+
+pub mod demo;
+mod files;
+mod summary;
+
+pub use demo::{run_demo, DemoConfig, DemoOutcome, Progress};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    #[error(transparent)]
+    Engine(#[from] meshagents_engine::EngineError),
+    #[error(transparent)]
+    Stats(#[from] meshagents_stats::StatsError),
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
