@@ -225,7 +225,9 @@ pub fn simulate(config: &SimulationConfig) -> Result<Cohort, StatsError> {
         .collect();
     let pm = "Physical measures";
     let pd = "Primary demographics";
-    let covariates: Vec<(&str, Option<u32>, &str, &str, Vec<Option<f64>>)> = vec![
+    // (column, UK Biobank field, description, category, values)
+    type CovariateColumn<'a> = (&'a str, Option<u32>, &'a str, &'a str, Vec<Option<f64>>);
+    let covariates: Vec<CovariateColumn> = vec![
         (
             "age",
             Some(21003),

@@ -56,9 +56,17 @@ impl World {
     pub fn weight_z(&self, i: usize) -> f64 {
         (self.weight[i] - WEIGHT_MEAN) / WEIGHT_SD
     }
-    /// Linear body-size index; phenotypes scale with it.
+    /// Linear body-size index relative to the participant's sex; phenotypes scale with it.
+    /// The sex-specific centres are constants, so the index stays linear in height, weight
+    /// and sex, and the published sex-specific means hold at average size.
     pub fn size_z(&self, i: usize) -> f64 {
-        0.55 * self.height_z(i) + 0.45 * self.weight_z(i)
+        let (height_centre, weight_centre) = if self.male[i] > 0.5 {
+            (175.7, 85.7)
+        } else {
+            (162.6, 66.9)
+        };
+        0.55 * (self.height[i] - height_centre) / HEIGHT_SD
+            + 0.45 * (self.weight[i] - weight_centre) / WEIGHT_SD
     }
     pub fn sbp_z(&self, i: usize) -> f64 {
         (self.sbp[i] - SBP_MEAN) / SBP_SD
@@ -136,7 +144,9 @@ pub fn generate(n: usize, rng: &mut ChaCha8Rng) -> World {
         } else {
             0.0
         };
-        let afib_logit = -3.6 + 0.9 * age_z + 0.5 * male;
+        // More common than in UK Biobank (about 3 %) so that the near-constant rule of Bai 2020
+        // keeps the field and its planted effects stay recoverable.
+        let afib_logit = -2.75 + 0.9 * age_z + 0.5 * male;
         let afib = if rng.gen::<f64>() < 1.0 / (1.0 + (-afib_logit).exp()) {
             1.0
         } else {

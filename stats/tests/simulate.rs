@@ -1,0 +1,392 @@
+//! Properties of the cohort simulator: determinism, consistency of the dictionary and truth
+//! with the data, the physical identities, realistic ranges, and that the planted structure
+//! is recoverable.
+
+use std::collections::{BTreeSet, HashSet};
+
+use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
+use meshagents_stats::dictionary::{Role, ValueType};
+use meshagents_stats::ols::first_coefficient;
+use meshagents_stats::simulate::{
+    simulate, write_cohort, Cohort, OutputFormat, SimulationConfig, CATEGORIES,
+};
+use polars::prelude::*;
+
+fn cohort(n: usize, seed: u64) -> Cohort {
+    simulate(&SimulationConfig {
+        n,
+        seed,
+        factors: 320,
+    })
+    .expect("simulate")
+}
+
+fn f64_column(df: &DataFrame, name: &str) -> Vec<f64> {
+    let col = df
+        .column(name)
+        .unwrap_or_else(|_| panic!("column {name}"))
+        .cast(&DataType::Float64)
+        .unwrap();
+    col.f64()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect()
+}
+
+#[test]
+fn same_seed_gives_byte_identical_files_in_both_formats() {
+    for format in [OutputFormat::Parquet, OutputFormat::Csv] {
+        let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+        for dir in &dirs {
+            write_cohort(&mut cohort(1500, 7), dir.path(), format).unwrap();
+        }
+        for file in [
+            format!("cohort.{}", format.extension()),
+            "dictionary.csv".into(),
+            "truth.json".into(),
+        ] {
+            let a = std::fs::read(dirs[0].path().join(&file)).unwrap();
+            let b = std::fs::read(dirs[1].path().join(&file)).unwrap();
+            assert!(!a.is_empty(), "{file} is empty");
+            assert!(a == b, "{file} differs between two runs with the same seed");
+        }
+    }
+    let other = tempfile::tempdir().unwrap();
+    let same = tempfile::tempdir().unwrap();
+    write_cohort(&mut cohort(1500, 8), other.path(), OutputFormat::Csv).unwrap();
+    write_cohort(&mut cohort(1500, 7), same.path(), OutputFormat::Csv).unwrap();
+    assert_ne!(
+        std::fs::read(other.path().join("cohort.csv")).unwrap(),
+        std::fs::read(same.path().join("cohort.csv")).unwrap(),
+        "another seed must give other data"
+    );
+}
+
+#[test]
+fn dictionary_and_truth_name_real_columns_with_the_right_roles() {
+    let c = cohort(2000, 1);
+    let data_columns: Vec<String> = c
+        .data
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let dict_columns: Vec<String> = c
+        .dictionary
+        .entries
+        .iter()
+        .map(|e| e.column.clone())
+        .collect();
+    assert_eq!(
+        data_columns, dict_columns,
+        "the dictionary describes exactly the data's columns, in order"
+    );
+    let role_of = |name: &str| {
+        c.dictionary
+            .get(name)
+            .unwrap_or_else(|| panic!("truth names unknown column '{name}'"))
+            .role
+    };
+
+    let t = &c.truth;
+    for name in t
+        .confounders
+        .iter()
+        .chain(&t.mediators)
+        .chain(&t.confounder_proxies)
+    {
+        assert_eq!(role_of(name), Role::Covariate, "{name}");
+    }
+    assert_eq!(t.confounders, vec!["age", "sex", "height", "weight"]);
+    for a in &t.direct_associations {
+        assert_eq!(role_of(&a.phenotype), Role::Imaging);
+        assert_eq!(role_of(&a.factor), Role::Factor);
+    }
+    for m in &t.mediated_associations {
+        assert_eq!(role_of(&m.factor), Role::Factor);
+        assert_eq!(role_of(&m.mediator), Role::Covariate);
+        m.phenotypes
+            .iter()
+            .for_each(|p| assert_eq!(role_of(p), Role::Imaging));
+    }
+    for f in t.confounded_only.iter().chain(&t.null_factors) {
+        assert_eq!(role_of(f), Role::Factor);
+    }
+    assert!(t.disease_phenotypes.len() >= 9);
+    for (disease, phenotypes) in &t.disease_phenotypes {
+        assert_eq!(role_of(disease), Role::Disease);
+        assert!(!phenotypes.is_empty());
+        phenotypes
+            .iter()
+            .for_each(|p| assert_eq!(role_of(p), Role::Imaging));
+        t.disease_factors[disease]
+            .iter()
+            .for_each(|f| assert_eq!(role_of(f), Role::Factor));
+    }
+
+    // Shape of the catalogue.
+    let by_role = |role: Role| {
+        c.dictionary
+            .entries
+            .iter()
+            .filter(|e| e.role == role)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(by_role(Role::Imaging).len(), 82);
+    let factors = by_role(Role::Factor);
+    assert!(factors.len() >= 300, "{} factors", factors.len());
+    let categories: BTreeSet<&str> = factors.iter().map(|e| e.category.as_str()).collect();
+    assert_eq!(
+        categories,
+        CATEGORIES.iter().copied().collect::<BTreeSet<_>>()
+    );
+    let types: HashSet<ValueType> = factors.iter().map(|e| e.value_type).collect();
+    assert_eq!(types.len(), 5, "all five value types occur: {types:?}");
+    for name in [
+        "LVEDV",
+        "LAV max",
+        "AAo distensibility",
+        "WT_AHA_16",
+        "WT_Global",
+        "Ecc_Global",
+        "Err_AHA_1",
+        "Ell_6",
+        "Ell_Global",
+    ] {
+        assert_eq!(role_of(name), Role::Imaging, "{name}");
+    }
+    for name in [
+        "age",
+        "sex",
+        "height",
+        "weight",
+        "bmi",
+        "bsa",
+        "sbp",
+        "dbp",
+        "heart_rate",
+    ] {
+        assert_eq!(role_of(name), Role::Covariate, "{name}");
+    }
+    // Every truth factor class is populated, and every factor is classified exactly once.
+    let classified: usize = t.confounded_only.len()
+        + t.null_factors.len()
+        + t.direct_associations
+            .iter()
+            .map(|a| &a.factor)
+            .collect::<HashSet<_>>()
+            .len()
+        + t.mediated_associations
+            .iter()
+            .filter(|m| m.mediator == "sbp")
+            .count();
+    assert_eq!(classified, factors.len());
+    assert!(
+        t.null_factors.len() > factors.len() / 2,
+        "most factors are null"
+    );
+    assert!(!t.confounded_only.is_empty() && t.near_duplicates.len() >= 2);
+}
+
+#[test]
+fn coded_fields_carry_negative_codes_and_missingness_differs_per_field() {
+    let c = cohort(4000, 3);
+    let mut with_codes = 0;
+    let mut missing_shares = BTreeSet::new();
+    for e in c
+        .dictionary
+        .entries
+        .iter()
+        .filter(|e| e.role == Role::Factor)
+    {
+        let values = f64_column(&c.data, &e.column);
+        if matches!(
+            e.value_type,
+            ValueType::Categorical | ValueType::Ordinal | ValueType::Binary
+        ) && values.iter().any(|v| *v == -1.0 || *v == -3.0)
+        {
+            with_codes += 1;
+            assert!(
+                e.coding.contains("-3=Prefer not to answer") || e.coding.contains("-1=Do not know"),
+                "{} codes not documented",
+                e.column
+            );
+        }
+        let missing = values.iter().filter(|v| v.is_nan()).count() as f64 / values.len() as f64;
+        missing_shares.insert((missing * 100.0).round() as i64);
+    }
+    assert!(
+        with_codes > 100,
+        "only {with_codes} coded fields use negative codes"
+    );
+    assert!(
+        missing_shares.len() > 30,
+        "missingness should vary per field: {missing_shares:?}"
+    );
+    assert!(
+        missing_shares.iter().any(|m| *m > 90),
+        "a few fields are more than 90% missing"
+    );
+}
+
+#[test]
+fn imaging_identities_and_ranges_hold() {
+    let c = cohort(6000, 11);
+    let col = |name: &str| f64_column(&c.data, name);
+    let (edv, esv, sv, ef, co, hr) = (
+        col("LVEDV"),
+        col("LVESV"),
+        col("LVSV"),
+        col("LVEF"),
+        col("LVCO"),
+        col("heart_rate"),
+    );
+    let (sbp, dbp, sex) = (col("sbp"), col("dbp"), col("sex"));
+    let (amax, amin, adist) = (
+        col("AAo max area"),
+        col("AAo min area"),
+        col("AAo distensibility"),
+    );
+    let wt_global = col("WT_Global");
+    let segments: Vec<Vec<f64>> = (1..=16).map(|s| col(&format!("WT_AHA_{s}"))).collect();
+    let mut checked = 0;
+    for i in 0..edv.len() {
+        if edv[i].is_nan() {
+            continue;
+        }
+        checked += 1;
+        assert!((sv[i] - (edv[i] - esv[i])).abs() < 1e-9);
+        assert!((ef[i] - 100.0 * sv[i] / edv[i]).abs() < 1e-9);
+        if !hr[i].is_nan() {
+            assert!((co[i] - sv[i] * hr[i] / 1000.0).abs() < 1e-9);
+        }
+        if !amax[i].is_nan() && !sbp[i].is_nan() {
+            let expected = 1000.0 * (amax[i] - amin[i]) / (amin[i] * (sbp[i] - dbp[i]));
+            assert!(
+                (adist[i] - expected).abs() < 1e-9 * expected.abs().max(1.0),
+                "distensibility identity at row {i}"
+            );
+        }
+        if !wt_global[i].is_nan() {
+            let mean = segments.iter().map(|s| s[i]).sum::<f64>() / 16.0;
+            assert!(
+                (wt_global[i] - mean).abs() < 0.1,
+                "global wall thickness is the mean of its segments"
+            );
+        }
+    }
+    assert!(checked > 5000);
+    // Sex-specific means near the published UK Biobank figures (domain.md).
+    let mean_by_sex = |values: &[f64], male: bool| {
+        let v: Vec<f64> = values
+            .iter()
+            .zip(&sex)
+            .filter(|(v, s)| !v.is_nan() && (**s == 1.0) == male)
+            .map(|(v, _)| *v)
+            .collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    for (name, men, women, tol) in [
+        ("LVEDV", 166.0, 124.0, 8.0),
+        ("LVEF", 58.0, 61.0, 1.5),
+        ("LVM", 100.0, 72.0, 6.0),
+        ("RVEDV", 182.0, 130.0, 9.0),
+        ("LAV max", 73.0, 67.0, 6.0),
+        ("AAo max area", 1000.0, 850.0, 60.0),
+    ] {
+        let values = col(name);
+        let (m, w) = (mean_by_sex(&values, true), mean_by_sex(&values, false));
+        assert!(
+            (m - men).abs() < tol,
+            "{name} men mean {m:.1}, expected about {men}"
+        );
+        assert!(
+            (w - women).abs() < tol,
+            "{name} women mean {w:.1}, expected about {women}"
+        );
+    }
+    let mean = |values: &[f64]| {
+        let v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    assert!((mean(&col("age")) - 63.0).abs() < 1.0);
+    assert!((mean(&wt_global) - 6.0).abs() < 0.6);
+    assert!((mean(&col("Ecc_Global")) + 21.0).abs() < 1.5);
+    assert!((mean(&col("Err_Global")) - 38.0).abs() < 3.0);
+    assert!((mean(&col("Ell_Global")) + 19.0).abs() < 1.5);
+}
+
+#[test]
+fn planted_direct_associations_are_detectable_at_20000_and_nulls_are_quiet() {
+    let c = cohort(20_000, 2026);
+    let table = AnalysisTable::from_frame(
+        &c.data,
+        c.dictionary.clone(),
+        &CleaningRules::default(),
+        "simulated",
+    )
+    .unwrap();
+    let confounders: Vec<&[f64]> = c
+        .truth
+        .confounders
+        .iter()
+        .map(|n| table.column(n).unwrap())
+        .collect();
+    let factors = table.kept_with_role(Role::Factor).len();
+    let bonferroni = 0.05 / (82.0 * factors as f64);
+    let fit = |phenotype: &str, factor: &str| {
+        let mut predictors = vec![table
+            .column(factor)
+            .unwrap_or_else(|| panic!("{factor} dropped by cleaning"))];
+        predictors.extend(confounders.iter().copied());
+        first_coefficient(table.column(phenotype).unwrap(), &predictors).unwrap()
+    };
+    let planted: Vec<_> = c
+        .truth
+        .direct_associations
+        .iter()
+        .filter(|a| a.kind == "planted")
+        .collect();
+    assert!(planted.len() >= 10);
+    for a in planted {
+        let f = fit(&a.phenotype, &a.factor);
+        assert!(
+            f.p < bonferroni,
+            "planted {} ~ {} not detected: p = {:e}",
+            a.phenotype,
+            a.factor,
+            f.p
+        );
+    }
+    // Null factors: at p < 0.001, about 0.1% of null pairs are expected to be hits.
+    let phenotypes = [
+        "LVEDV",
+        "LVEF",
+        "LVM",
+        "LAV max",
+        "AAo distensibility",
+        "WT_Global",
+    ];
+    let nulls: Vec<&String> = c
+        .truth
+        .null_factors
+        .iter()
+        .filter(|f| table.column(f).is_some())
+        .collect();
+    let mut hits = 0;
+    let mut tested = 0;
+    for p in phenotypes {
+        for f in &nulls {
+            tested += 1;
+            if fit(p, f).p < 0.001 {
+                hits += 1;
+            }
+        }
+    }
+    assert!(tested > 1000);
+    assert!(
+        (hits as f64) < 0.006 * tested as f64,
+        "{hits} of {tested} null pairs significant at 0.001"
+    );
+}

@@ -1,0 +1,234 @@
+//! End to end through the real binary: `simulate` and `demo`, including resume and errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn meshagents(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshagents"))
+        .args(args)
+        .output()
+        .expect("the meshagents binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn csv_header(path: &Path) -> Vec<String> {
+    let body = std::fs::read_to_string(path).unwrap();
+    body.lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn demo_runs_end_to_end_then_resumes_without_recomputing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("study");
+    let out_arg = out.to_str().unwrap();
+    let first = meshagents(&["demo", "--n", "800", "--seed", "5", "--out", out_arg]);
+    assert!(
+        first.status.success(),
+        "demo failed: {}",
+        text(&first.stderr)
+    );
+    let stderr = text(&first.stderr);
+    assert!(stderr.contains("[6/6]"), "progress is reported: {stderr}");
+
+    for file in [
+        "associations.csv",
+        "summary.md",
+        "flow.csv",
+        "study.json",
+        "cohort/cohort.parquet",
+        "cohort/dictionary.csv",
+        "cohort/truth.json",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    assert!(
+        out.join("journal").is_dir(),
+        "the sled journal lives in the study directory"
+    );
+
+    // The table follows the output contract and has a row for every phenotype x kept factor.
+    let header = csv_header(&out.join("associations.csv"));
+    assert_eq!(
+        header,
+        [
+            "phenotype",
+            "factor",
+            "category",
+            "model",
+            "n",
+            "n_cases",
+            "n_controls",
+            "beta",
+            "se",
+            "ci_low",
+            "ci_high",
+            "stat",
+            "p",
+            "neg_log10_p",
+            "q_bh",
+            "bonferroni",
+            "status",
+            "note"
+        ]
+    );
+    let flow = std::fs::read_to_string(out.join("flow.csv")).unwrap();
+    let kept_factors = flow.lines().filter(|l| l.contains(",factor,true,")).count();
+    assert!(kept_factors > 250, "{kept_factors} factors kept");
+    let table = std::fs::read_to_string(out.join("associations.csv")).unwrap();
+    assert_eq!(table.lines().count() - 1, 82 * kept_factors);
+    assert!(table
+        .lines()
+        .skip(1)
+        .all(|l| l.contains(",ok,") || l.contains(",skipped,") || l.contains(",failed,")));
+
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    for needle in [
+        "## Data flow",
+        "## Confounder panel",
+        "## Associations",
+        "Planted direct effects recovered",
+        "Statistician",
+    ] {
+        assert!(summary.contains(needle), "summary lacks '{needle}'");
+    }
+
+    // Running again: nothing is recomputed and every file is byte-identical.
+    let before: Vec<Vec<u8>> = ["associations.csv", "summary.md", "flow.csv"]
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
+    let second = meshagents(&["demo", "--n", "800", "--seed", "5", "--out", out_arg]);
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert!(
+        text(&second.stderr).contains("already finished"),
+        "{}",
+        text(&second.stderr)
+    );
+    let after: Vec<Vec<u8>> = ["associations.csv", "summary.md", "flow.csv"]
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
+    assert_eq!(before, after);
+
+    // A fresh run in another directory gives the same bytes (a pure function of config).
+    let again = dir.path().join("again");
+    let third = meshagents(&[
+        "demo",
+        "--n",
+        "800",
+        "--seed",
+        "5",
+        "--out",
+        again.to_str().unwrap(),
+        "--threads",
+        "1",
+    ]);
+    assert!(third.status.success(), "{}", text(&third.stderr));
+    assert_eq!(
+        std::fs::read(again.join("associations.csv")).unwrap(),
+        before[0],
+        "thread count must not change results"
+    );
+    assert_eq!(std::fs::read(again.join("summary.md")).unwrap(), before[1]);
+
+    // The same directory with another configuration is refused, not mixed.
+    let clash = meshagents(&["demo", "--n", "900", "--seed", "5", "--out", out_arg]);
+    assert!(!clash.status.success());
+    assert!(
+        text(&clash.stderr).contains("another configuration"),
+        "{}",
+        text(&clash.stderr)
+    );
+}
+
+#[test]
+fn simulate_writes_the_three_files_in_csv_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cohort");
+    let run = meshagents(&[
+        "simulate",
+        "--n",
+        "300",
+        "--seed",
+        "9",
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let header = csv_header(&out.join("cohort.csv"));
+    assert_eq!(header[0], "eid");
+    assert!(
+        header.iter().any(|h| h == "LVEDV")
+            && header.iter().any(|h| h == "22040-2.0")
+            && header.iter().any(|h| h == "hypertension")
+    );
+    assert_eq!(
+        csv_header(&out.join("dictionary.csv")),
+        [
+            "column",
+            "field_id",
+            "description",
+            "category",
+            "value_type",
+            "coding",
+            "role"
+        ]
+    );
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("truth.json")).unwrap()).unwrap();
+    for key in [
+        "confounders",
+        "direct_associations",
+        "disease_phenotypes",
+        "mediators",
+    ] {
+        assert!(truth.get(key).is_some(), "truth.json lacks {key}");
+    }
+    assert_eq!(
+        text(&run.stdout).lines().count(),
+        3,
+        "prints the three paths"
+    );
+}
+
+#[test]
+fn bad_arguments_fail_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = meshagents(&[
+        "demo",
+        "--n",
+        "20",
+        "--out",
+        dir.path().join("s").to_str().unwrap(),
+    ]);
+    assert!(!small.status.success());
+    assert!(
+        text(&small.stderr).contains("--n must be at least 200"),
+        "{}",
+        text(&small.stderr)
+    );
+
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let into_file = meshagents(&["simulate", "--n", "100", "--out", blocker.to_str().unwrap()]);
+    assert!(!into_file.status.success());
+    let stderr = text(&into_file.stderr);
+    assert!(
+        stderr.starts_with("error:") && stderr.contains(blocker.to_str().unwrap()),
+        "{stderr}"
+    );
+
+    let unknown = meshagents(&["simulate", "--n", "many", "--out", "x"]);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("invalid value 'many'"));
+}
