@@ -193,7 +193,7 @@ pub fn linear_phewas(
             Err(e @ FitError::TooFewRows { .. }) | Err(e @ FitError::ConstantFactor) => {
                 AssociationRow::unfitted(phenotype, factor, category, "skipped", e.to_string())
             }
-            Err(e @ FitError::Collinear(_)) => {
+            Err(e) => {
                 AssociationRow::unfitted(phenotype, factor, category, "failed", e.to_string())
             }
         }

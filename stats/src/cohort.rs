@@ -7,7 +7,7 @@ use std::path::Path;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::dictionary::{Dictionary, Role, ValueType};
+use crate::dictionary::{Dictionary, DictionaryEntry, Role, ValueType};
 use crate::error::StatsError;
 use crate::io::read_table;
 
@@ -44,11 +44,65 @@ pub struct FlowEntry {
     pub reason: String,
 }
 
-/// A numeric column; missing values are NaN.
+/// A numeric column; missing values are NaN. Text categories are stored as codes 1..=L with
+/// their labels in `levels`.
 #[derive(Debug, Clone)]
 pub struct NumericColumn {
     pub name: String,
     pub values: Vec<f64>,
+    pub value_type: ValueType,
+    pub levels: Option<Vec<String>>,
+}
+
+/// How to read a cohort.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadOptions {
+    /// The participant id column (default: the dictionary's `id` role, else `eid`, `f.eid`,
+    /// `id`, `participant_id` or `IID`).
+    pub id_column: Option<String>,
+    /// Turn negative values of coded (whole-number, non-continuous) fields into missing.
+    pub negative_codes_to_missing: bool,
+    pub rules: CleaningRules,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            id_column: None,
+            negative_codes_to_missing: true,
+            rules: CleaningRules::default(),
+        }
+    }
+}
+
+const ID_CANDIDATES: [&str; 5] = ["eid", "f.eid", "id", "participant_id", "IID"];
+
+/// UK Biobank column styles to one canonical form: `f.21001.2.0` (R exports) and
+/// `x21001_2_0` (PHESANT) become the Showcase form `21001-2.0`; other names are unchanged.
+pub fn canonical_column_name(name: &str) -> String {
+    let parse = |body: &str, sep: char| -> Option<String> {
+        let parts: Vec<&str> = body.split(sep).collect();
+        if parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        {
+            Some(format!("{}-{}.{}", parts[0], parts[1], parts[2]))
+        } else {
+            None
+        }
+    };
+    if let Some(body) = name.strip_prefix("f.") {
+        if let Some(c) = parse(body, '.') {
+            return c;
+        }
+    }
+    if let Some(body) = name.strip_prefix('x') {
+        if let Some(c) = parse(body, '_') {
+            return c;
+        }
+    }
+    name.to_string()
 }
 
 /// A cohort ready for statistics: numeric columns by name plus its dictionary and flow log.
@@ -72,6 +126,10 @@ impl AnalysisTable {
             .map(|i| self.columns[*i].values.as_slice())
     }
 
+    pub fn numeric_column(&self, name: &str) -> Option<&NumericColumn> {
+        self.index.get(name).map(|i| &self.columns[*i])
+    }
+
     /// Kept columns with a role, in dictionary order.
     pub fn kept_with_role(&self, role: Role) -> Vec<String> {
         self.dictionary
@@ -82,12 +140,44 @@ impl AnalysisTable {
             .collect()
     }
 
+    /// Kept columns whose dictionary category (case-insensitive) is `category`.
+    pub fn kept_in_category(&self, category: &str) -> Vec<String> {
+        self.dictionary
+            .entries
+            .iter()
+            .filter(|e| {
+                e.category.eq_ignore_ascii_case(category) && self.index.contains_key(&e.column)
+            })
+            .map(|e| e.column.clone())
+            .collect()
+    }
+
     /// Loads `data` with `dictionary`, recodes negative codes in coded fields to missing and
     /// applies the cleaning rules to factor fields.
     pub fn load(data: &Path, dictionary: &Path, rules: &CleaningRules) -> Result<Self, StatsError> {
-        let dictionary = Dictionary::read_csv(dictionary)?;
+        let options = LoadOptions {
+            rules: *rules,
+            ..LoadOptions::default()
+        };
+        Self::load_with(data, Some(dictionary), &options)
+    }
+
+    /// Loads a table (CSV, TSV or Parquet) with an optional dictionary. Without one, every
+    /// column other than the id is typed by [`crate::typing`] and given the role `factor`.
+    pub fn load_with(
+        data: &Path,
+        dictionary: Option<&Path>,
+        options: &LoadOptions,
+    ) -> Result<Self, StatsError> {
+        let dictionary = dictionary.map(Dictionary::read_csv).transpose()?;
+        if matches!(
+            crate::io::TableFormat::from_path(data)?,
+            crate::io::TableFormat::Csv | crate::io::TableFormat::Tsv
+        ) {
+            crate::io::check_delimited(data)?;
+        }
         let df = read_table(data)?;
-        Self::from_frame(&df, dictionary, rules, &data.display().to_string())
+        Self::from_frame_with(&df, dictionary, options, &data.display().to_string())
     }
 
     pub fn from_frame(
@@ -96,95 +186,196 @@ impl AnalysisTable {
         rules: &CleaningRules,
         file: &str,
     ) -> Result<Self, StatsError> {
+        let options = LoadOptions {
+            rules: *rules,
+            ..LoadOptions::default()
+        };
+        Self::from_frame_with(df, Some(dictionary), &options, file)
+    }
+
+    pub fn from_frame_with(
+        df: &DataFrame,
+        dictionary: Option<Dictionary>,
+        options: &LoadOptions,
+        file: &str,
+    ) -> Result<Self, StatsError> {
         let input_error = |message: String| StatsError::Input {
             file: file.to_string(),
             message,
         };
-        let id_column = dictionary
-            .entries
-            .iter()
-            .find(|e| e.role == Role::Id)
-            .ok_or_else(|| input_error("the dictionary names no column with role 'id'".into()))?
-            .column
-            .clone();
-        let ids_series = df
-            .column(&id_column)
-            .map_err(|_| input_error(format!("id column '{id_column}' is not in the data")))?
-            .cast(&DataType::Int64)
-            .map_err(|e| input_error(format!("column '{id_column}': {e}")))?;
+        // Data rows are reported as 1-based rows of the table (for CSV, the header is line 1
+        // and data row r is line r + 1).
+        let at = |row: usize, column: &str, message: String| StatsError::InputAt {
+            file: file.to_string(),
+            row: row + 1,
+            column: column.to_string(),
+            message,
+        };
+
+        // Canonical column names, refusing two columns that mean the same field.
+        let mut names: Vec<String> = Vec::with_capacity(df.width());
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        for (i, raw) in df.get_column_names().iter().enumerate() {
+            let name = canonical_column_name(raw);
+            if let Some(first) = by_name.insert(name.clone(), i) {
+                return Err(input_error(format!(
+                    "columns '{}' and '{}' both name '{name}'",
+                    df.get_column_names()[first],
+                    raw
+                )));
+            }
+            names.push(name);
+        }
+        let given_dictionary = dictionary.is_some();
+        let mut dictionary = dictionary.unwrap_or_default();
+        for entry in &mut dictionary.entries {
+            entry.column = canonical_column_name(&entry.column);
+        }
+
+        let id_column = if let Some(id) = &options.id_column {
+            canonical_column_name(id)
+        } else if let Some(e) = dictionary.entries.iter().find(|e| e.role == Role::Id) {
+            e.column.clone()
+        } else {
+            ID_CANDIDATES
+                .iter()
+                .map(|c| canonical_column_name(c))
+                .find(|c| by_name.contains_key(c))
+                .ok_or_else(|| input_error(format!("no participant id column: name it with --id, or give it the role 'id' in the dictionary (looked for {})", ID_CANDIDATES.join(", "))))?
+        };
+        let id_index = *by_name
+            .get(&id_column)
+            .ok_or_else(|| input_error(format!("id column '{id_column}' is not in the data")))?;
+        let ids_series = df.columns()[id_index].cast(&DataType::Int64).map_err(|e| {
+            input_error(format!(
+                "column '{id_column}': participant ids must be whole numbers ({e})"
+            ))
+        })?;
         let ids_ca = ids_series.i64().map_err(|e| input_error(e.to_string()))?;
+        let original = df.columns()[id_index].cast(&DataType::String).ok();
         let mut ids = Vec::with_capacity(df.height());
         let mut seen = HashMap::with_capacity(df.height());
         for (row, id) in ids_ca.iter().enumerate() {
-            let id = id.ok_or_else(|| StatsError::InputAt {
-                file: file.into(),
-                row: row + 2,
-                column: id_column.clone(),
-                message: "missing participant id".into(),
-            })?;
+            let id = match id {
+                Some(id) => id,
+                None => {
+                    let text = original
+                        .as_ref()
+                        .and_then(|c| c.str().ok().and_then(|s| s.get(row).map(str::to_string)));
+                    return Err(at(
+                        row,
+                        &id_column,
+                        match text {
+                            Some(t) => format!("participant id '{t}' is not a whole number"),
+                            None => "missing participant id".into(),
+                        },
+                    ));
+                }
+            };
             if let Some(first) = seen.insert(id, row) {
-                return Err(StatsError::InputAt {
-                    file: file.into(),
-                    row: row + 2,
-                    column: id_column.clone(),
-                    message: format!(
+                return Err(at(
+                    row,
+                    &id_column,
+                    format!(
                         "duplicate participant id {id} (first seen on row {})",
-                        first + 2
+                        first + 1
                     ),
-                });
+                ));
             }
             ids.push(id);
+        }
+
+        // Every dictionary column must exist; data columns without an entry are described by
+        // the typing tree.
+        for (k, entry) in dictionary.entries.iter().enumerate() {
+            if entry.role != Role::Id && !by_name.contains_key(&entry.column) {
+                return Err(input_error(format!(
+                    "column '{}' (dictionary row {}) is not in the data",
+                    entry.column,
+                    k + 2
+                )));
+            }
+        }
+        let described: std::collections::HashSet<String> = dictionary
+            .entries
+            .iter()
+            .map(|e| e.column.clone())
+            .collect();
+        let mut undescribed = Vec::new();
+        for name in &names {
+            if *name != id_column && !described.contains(name) {
+                undescribed.push(name.clone());
+            }
+        }
+        if !dictionary.entries.iter().any(|e| e.role == Role::Id) {
+            dictionary.entries.insert(
+                0,
+                DictionaryEntry {
+                    column: id_column.clone(),
+                    field_id: None,
+                    description: "Participant identifier".into(),
+                    category: String::new(),
+                    value_type: ValueType::Integer,
+                    coding: String::new(),
+                    role: Role::Id,
+                },
+            );
         }
 
         let n = df.height();
         let mut columns = Vec::new();
         let mut flow = Vec::new();
-        for entry in &dictionary.entries {
-            if entry.role == Role::Id {
-                continue;
-            }
-            let Ok(series) = df.column(&entry.column) else {
-                return Err(input_error(format!(
-                    "column '{}' is in the dictionary but not in the data",
-                    entry.column
-                )));
+        let mut pending: Vec<(String, Option<ValueType>, Role)> = dictionary
+            .entries
+            .iter()
+            .filter(|e| e.role != Role::Id)
+            .map(|e| (e.column.clone(), Some(e.value_type), e.role))
+            .collect();
+        pending.extend(undescribed.iter().map(|c| (c.clone(), None, Role::Factor)));
+        for (column, declared, role) in pending {
+            let series = &df.columns()[by_name[&column]];
+            let (mut values, levels) = numeric_values(series, &column, declared, file)?;
+            let coded = match declared {
+                Some(t) => t != ValueType::Continuous,
+                None => levels.is_none() && crate::typing::is_whole(&values),
             };
-            let cast = series
-                .cast(&DataType::Float64)
-                .map_err(|e| input_error(format!("column '{}': {e}", entry.column)))?;
-            let ca = cast.f64().map_err(|e| input_error(e.to_string()))?;
-            let coded = entry.value_type != ValueType::Continuous;
             let mut recoded = 0usize;
-            let values: Vec<f64> = ca
-                .iter()
-                .map(|v| match v {
-                    Some(x) if coded && x < 0.0 => {
+            if options.negative_codes_to_missing && coded && levels.is_none() {
+                for v in values.iter_mut() {
+                    if *v < 0.0 {
+                        *v = f64::NAN;
                         recoded += 1;
-                        f64::NAN
                     }
-                    Some(x) => x,
-                    None => f64::NAN,
-                })
-                .collect();
+                }
+            }
+            let value_type = match (declared, &levels) {
+                (Some(t), _) => t,
+                (None, Some(_)) => ValueType::Categorical,
+                (None, None) => crate::typing::infer_numeric(&values),
+            };
             let missing = values.iter().filter(|v| v.is_nan()).count();
             let missing_share = missing as f64 / n.max(1) as f64;
             let mut kept = true;
-            let mut reason = String::from("kept");
-            if entry.role == Role::Factor {
-                if missing_share > rules.max_missing {
+            let mut reason = if given_dictionary && declared.is_none() {
+                format!("kept; not in the dictionary, typed {value_type} from its values")
+            } else {
+                String::from("kept")
+            };
+            if role == Role::Factor {
+                if missing_share > options.rules.max_missing {
                     kept = false;
                     reason = format!(
                         "{:.1}% missing (more than {:.0}%)",
                         100.0 * missing_share,
-                        100.0 * rules.max_missing
+                        100.0 * options.rules.max_missing
                     );
                 } else if let Some(share) = most_common_share(&values) {
-                    if share >= rules.max_identical {
+                    if share >= options.rules.max_identical {
                         kept = false;
                         reason = format!(
                             "{:.1}% of values identical (at least {:.0}%)",
                             100.0 * share,
-                            100.0 * rules.max_identical
+                            100.0 * options.rules.max_identical
                         );
                     }
                 } else {
@@ -192,9 +383,20 @@ impl AnalysisTable {
                     reason = "no values".into();
                 }
             }
+            if declared.is_none() {
+                dictionary.entries.push(DictionaryEntry {
+                    column: column.clone(),
+                    field_id: None,
+                    description: String::new(),
+                    category: String::new(),
+                    value_type,
+                    coding: String::new(),
+                    role,
+                });
+            }
             flow.push(FlowEntry {
-                column: entry.column.clone(),
-                role: entry.role,
+                column: column.clone(),
+                role,
                 kept,
                 recoded_to_missing: recoded,
                 missing_share,
@@ -202,12 +404,19 @@ impl AnalysisTable {
             });
             if kept {
                 columns.push(NumericColumn {
-                    name: entry.column.clone(),
+                    name: column,
                     values,
+                    value_type,
+                    levels,
                 });
             }
         }
-        drop_near_duplicates(&mut columns, &mut flow, &dictionary, rules.duplicate_r);
+        drop_near_duplicates(
+            &mut columns,
+            &mut flow,
+            &dictionary,
+            options.rules.duplicate_r,
+        );
         let index = columns
             .iter()
             .enumerate()
@@ -221,6 +430,104 @@ impl AnalysisTable {
             flow,
         })
     }
+}
+
+/// The values of a column as numbers (NaN = missing). Text columns that are numbers apart
+/// from a few cells are an error naming the first bad cell; genuinely textual columns become
+/// categories (codes 1..=L in sorted label order).
+fn numeric_values(
+    series: &Column,
+    column: &str,
+    declared: Option<ValueType>,
+    file: &str,
+) -> Result<(Vec<f64>, Option<Vec<String>>), StatsError> {
+    let at = |row: usize, message: String| StatsError::InputAt {
+        file: file.to_string(),
+        row: row + 1,
+        column: column.to_string(),
+        message,
+    };
+    if series.dtype() != &DataType::String {
+        let cast = series
+            .cast(&DataType::Float64)
+            .map_err(|e| StatsError::Input {
+                file: file.into(),
+                message: format!("column '{column}': {e}"),
+            })?;
+        let ca = cast.f64().map_err(|e| StatsError::Input {
+            file: file.into(),
+            message: e.to_string(),
+        })?;
+        return Ok((ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect(), None));
+    }
+    let ca = series.str().map_err(|e| StatsError::Input {
+        file: file.into(),
+        message: e.to_string(),
+    })?;
+    let mut values = Vec::with_capacity(ca.len());
+    let mut first_bad: Option<(usize, String)> = None;
+    let mut bad = 0usize;
+    let mut present = 0usize;
+    for (row, v) in ca.iter().enumerate() {
+        match v.map(str::trim) {
+            None | Some("") | Some("NA") | Some("NaN") | Some("nan") => values.push(f64::NAN),
+            Some(text) => {
+                present += 1;
+                match text.parse::<f64>() {
+                    Ok(x) => values.push(x),
+                    Err(_) => {
+                        bad += 1;
+                        if first_bad.is_none() {
+                            first_bad = Some((row, text.to_string()));
+                        }
+                        values.push(f64::NAN);
+                    }
+                }
+            }
+        }
+    }
+    let Some((row, text)) = first_bad else {
+        return Ok((values, None));
+    };
+    let numeric_declared = matches!(declared, Some(t) if t != ValueType::Categorical);
+    if numeric_declared || (bad as f64) < 0.05 * present as f64 {
+        return Err(at(
+            row,
+            format!(
+                "'{text}' is not a number ({bad} such cells in this column){}",
+                if numeric_declared {
+                    "; the dictionary declares it numeric"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    let mut labels: Vec<String> = ca
+        .iter()
+        .flatten()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty() && s != "NA")
+        .collect();
+    labels.sort();
+    labels.dedup();
+    if labels.len() > crate::typing::MAX_TEXT_LEVELS && declared.is_none() {
+        return Err(StatsError::Input { file: file.into(), message: format!("column '{column}' is free text ({} distinct values); give it a dictionary entry or leave it out", labels.len()) });
+    }
+    let codes: HashMap<&str, f64> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), (i + 1) as f64))
+        .collect();
+    let values = ca
+        .iter()
+        .map(|v| {
+            v.map(str::trim)
+                .and_then(|t| codes.get(t).copied())
+                .unwrap_or(f64::NAN)
+        })
+        .collect();
+    Ok((values, Some(labels)))
 }
 
 fn most_common_share(values: &[f64]) -> Option<f64> {

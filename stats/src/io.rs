@@ -66,7 +66,7 @@ pub fn read_table(path: &Path) -> Result<DataFrame, StatsError> {
         }
         TableFormat::Csv | TableFormat::Tsv => CsvReadOptions::default()
             .with_has_header(true)
-            .with_infer_schema_length(Some(10_000))
+            .with_infer_schema_length(None)
             .map_parse_options(|o| {
                 o.with_separator(if format == TableFormat::Tsv {
                     b'\t'
@@ -85,4 +85,76 @@ pub fn read_table(path: &Path) -> Result<DataFrame, StatsError> {
         });
     }
     Ok(df)
+}
+
+/// Checks a delimited file's shape before parsing, so errors can name the line: an empty
+/// file, a header without rows, or a row with more or fewer fields than the header.
+pub fn check_delimited(path: &Path) -> Result<(), StatsError> {
+    let format = TableFormat::from_path(path)?;
+    let separator = if format == TableFormat::Tsv {
+        b'\t'
+    } else {
+        b','
+    };
+    let bytes = std::fs::read(path).map_err(|e| StatsError::io(path, e))?;
+    let file = path.display().to_string();
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(StatsError::Input {
+            file,
+            message: "the file is empty (no header, no rows)".into(),
+        });
+    }
+    let mut expected: Option<usize> = None;
+    let mut line = 1usize;
+    let mut fields = 1usize;
+    let mut in_quotes = false;
+    let mut line_has_content = false;
+    let mut rows = 0usize;
+    let mut finish_line = |line: usize,
+                           fields: usize,
+                           has_content: bool|
+     -> Result<(), StatsError> {
+        if !has_content {
+            return Ok(());
+        }
+        match expected {
+            None => expected = Some(fields),
+            Some(e) if e != fields => {
+                return Err(StatsError::Input {
+                    file: file.clone(),
+                    message: format!("line {line} has {fields} fields but the header has {e} (a ragged row: check for a missing or extra separator)"),
+                })
+            }
+            Some(_) => rows += 1,
+        }
+        Ok(())
+    };
+    for &b in &bytes {
+        match b {
+            b'"' => {
+                in_quotes = !in_quotes;
+                line_has_content = true;
+            }
+            b'\n' if !in_quotes => {
+                finish_line(line, fields, line_has_content)?;
+                line += 1;
+                fields = 1;
+                line_has_content = false;
+            }
+            b'\r' if !in_quotes => {}
+            s if s == separator && !in_quotes => {
+                fields += 1;
+                line_has_content = true;
+            }
+            _ => line_has_content = true,
+        }
+    }
+    finish_line(line, fields, line_has_content)?;
+    if rows == 0 {
+        return Err(StatsError::Input {
+            file: path.display().to_string(),
+            message: "the table has a header but no rows".into(),
+        });
+    }
+    Ok(())
 }

@@ -13,7 +13,12 @@ pub mod cohort;
 pub mod dictionary;
 pub mod error;
 pub mod io;
+pub mod linalg;
+pub mod logistic;
 pub mod ols;
+pub mod phewas;
 pub mod simulate;
+pub mod transform;
+pub mod typing;
 
 pub use error::StatsError;

@@ -6,6 +6,8 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve};
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FitError {
     #[error("too few complete rows ({n}) for {parameters} parameters")]
@@ -14,6 +16,10 @@ pub enum FitError {
     ConstantFactor,
     #[error("the design is collinear (column {0} is a combination of the others)")]
     Collinear(usize),
+    #[error("the fit did not converge")]
+    NotConverged,
+    #[error("the outcome is separated by the predictors (estimates diverge)")]
+    Separation,
 }
 
 /// The coefficient of the first predictor in `y ~ 1 + x_0 + x_1 + ...`.
@@ -29,12 +35,59 @@ pub struct Coefficient {
     pub ci_high: f64,
 }
 
-/// Fits `y ~ 1 + predictors` on the rows where `y` and every predictor are present (not NaN)
-/// and returns the coefficient of `predictors[0]`.
-pub fn first_coefficient(y: &[f64], predictors: &[&[f64]]) -> Result<Coefficient, FitError> {
+/// A full OLS fit of `y ~ 1 + predictors` (coefficients of the predictors, not the intercept).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OlsFit {
+    pub n: usize,
+    pub df: usize,
+    pub beta: Vec<f64>,
+    pub se: Vec<f64>,
+    pub rss: f64,
+}
+
+impl OlsFit {
+    /// Gaussian log-likelihood at the MLE of the variance, as statsmodels' `llf`.
+    pub fn log_likelihood(&self) -> f64 {
+        let n = self.n as f64;
+        -0.5 * n * ((2.0 * std::f64::consts::PI).ln() + (self.rss / n).ln() + 1.0)
+    }
+
+    pub fn coefficient(&self, index: usize) -> Result<Coefficient, FitError> {
+        let (beta, se) = (self.beta[index], self.se[index]);
+        let t = beta / se;
+        let dist = StudentsT::new(0.0, 1.0, self.df as f64).map_err(|_| FitError::TooFewRows {
+            n: self.n,
+            parameters: self.beta.len() + 1,
+        })?;
+        let p = if t.is_finite() {
+            2.0 * dist.sf(t.abs())
+        } else {
+            f64::NAN
+        };
+        let q = dist.inverse_cdf(0.975);
+        Ok(Coefficient {
+            n: self.n,
+            df: self.df,
+            beta,
+            se,
+            t,
+            p,
+            ci_low: beta - q * se,
+            ci_high: beta + q * se,
+        })
+    }
+}
+
+/// Rows where `y` and every predictor are present.
+pub fn complete_rows(y: &[f64], predictors: &[&[f64]]) -> Vec<usize> {
+    (0..y.len())
+        .filter(|&i| !y[i].is_nan() && predictors.iter().all(|p| !p[i].is_nan()))
+        .collect()
+}
+
+/// Fits `y ~ 1 + predictors` on the given rows.
+pub fn fit_rows(y: &[f64], predictors: &[&[f64]], rows: &[usize]) -> Result<OlsFit, FitError> {
     let k = predictors.len();
-    let complete = |i: usize| !y[i].is_nan() && predictors.iter().all(|p| !p[i].is_nan());
-    let rows: Vec<usize> = (0..y.len()).filter(|i| complete(*i)).collect();
     let n = rows.len();
     if n < k + 2 {
         return Err(FitError::TooFewRows {
@@ -43,18 +96,18 @@ pub fn first_coefficient(y: &[f64], predictors: &[&[f64]]) -> Result<Coefficient
         });
     }
     let mut means = vec![0.0; k + 1];
-    for &i in &rows {
+    for &i in rows {
         for (j, p) in predictors.iter().enumerate() {
             means[j] += p[i];
         }
         means[k] += y[i];
     }
     means.iter_mut().for_each(|m| *m /= n as f64);
-    // Packed lower triangle of [x..., y]' [x..., y] on centred data.
+    // Lower triangle of [x..., y]' [x..., y] on centred data.
     let dim = k + 1;
     let mut gram = vec![0.0; dim * dim];
     let mut row = vec![0.0; dim];
-    for &i in &rows {
+    for &i in rows {
         for (j, p) in predictors.iter().enumerate() {
             row[j] = p[i] - means[j];
         }
@@ -75,81 +128,49 @@ pub fn first_coefficient(y: &[f64], predictors: &[&[f64]]) -> Result<Coefficient
         .collect();
     let xty: Vec<f64> = (0..k).map(|a| gram[k * dim + a]).collect();
     let yty = gram[k * dim + k];
-    let chol = cholesky(&xtx, k)?;
+    let chol = cholesky(&xtx, k).map_err(FitError::Collinear)?;
     let beta = cholesky_solve(&chol, k, &xty);
     let rss = (yty - beta.iter().zip(&xty).map(|(b, v)| b * v).sum::<f64>()).max(0.0);
     let df = n - k - 1;
     let sigma2 = rss / df as f64;
-    // (X'X)^-1_{00}: solve for the first unit vector.
-    let mut e0 = vec![0.0; k];
-    e0[0] = 1.0;
-    let inv_col = cholesky_solve(&chol, k, &e0);
-    let se = (sigma2 * inv_col[0]).sqrt();
-    let t = beta[0] / se;
-    let dist = StudentsT::new(0.0, 1.0, df as f64).map_err(|_| FitError::TooFewRows {
-        n,
-        parameters: k + 1,
-    })?;
-    let p = if t.is_finite() {
-        2.0 * dist.sf(t.abs())
-    } else {
-        0.0
-    };
-    let q = dist.inverse_cdf(0.975);
-    Ok(Coefficient {
+    let inverse = cholesky_inverse(&chol, k);
+    let se = (0..k)
+        .map(|j| (sigma2 * inverse[j * k + j]).sqrt())
+        .collect();
+    Ok(OlsFit {
         n,
         df,
-        beta: beta[0],
+        beta,
         se,
-        t,
-        p,
-        ci_low: beta[0] - q * se,
-        ci_high: beta[0] + q * se,
+        rss,
     })
 }
 
-/// Cholesky factor (lower, row-major) of a symmetric positive definite k x k matrix.
-fn cholesky(a: &[f64], k: usize) -> Result<Vec<f64>, FitError> {
-    let mut l = vec![0.0; k * k];
-    for i in 0..k {
-        for j in 0..=i {
-            let mut sum = a[i * k + j];
-            for m in 0..j {
-                sum -= l[i * k + m] * l[j * k + m];
-            }
-            if i == j {
-                // A pivot that lost nearly all of its diagonal means the column is (almost) a
-                // linear combination of the earlier ones.
-                if sum <= a[i * k + i] * 1e-10 || sum <= 0.0 {
-                    return Err(FitError::Collinear(i));
-                }
-                l[i * k + i] = sum.sqrt();
-            } else {
-                l[i * k + j] = sum / l[j * k + j];
-            }
-        }
+/// Residuals of `y ~ 1 + predictors` fitted on `rows` (NaN elsewhere).
+pub fn residuals(y: &[f64], predictors: &[&[f64]], rows: &[usize]) -> Result<Vec<f64>, FitError> {
+    let k = predictors.len();
+    let fit = fit_rows(y, predictors, rows)?;
+    let n = rows.len() as f64;
+    let mean_y = rows.iter().map(|&i| y[i]).sum::<f64>() / n;
+    let means: Vec<f64> = (0..k)
+        .map(|j| rows.iter().map(|&i| predictors[j][i]).sum::<f64>() / n)
+        .collect();
+    let mut out = vec![f64::NAN; y.len()];
+    for &i in rows {
+        let fitted = mean_y
+            + (0..k)
+                .map(|j| fit.beta[j] * (predictors[j][i] - means[j]))
+                .sum::<f64>();
+        out[i] = y[i] - fitted;
     }
-    Ok(l)
+    Ok(out)
 }
 
-fn cholesky_solve(l: &[f64], k: usize, b: &[f64]) -> Vec<f64> {
-    let mut z = vec![0.0; k];
-    for i in 0..k {
-        let mut sum = b[i];
-        for m in 0..i {
-            sum -= l[i * k + m] * z[m];
-        }
-        z[i] = sum / l[i * k + i];
-    }
-    let mut x = vec![0.0; k];
-    for i in (0..k).rev() {
-        let mut sum = z[i];
-        for m in i + 1..k {
-            sum -= l[m * k + i] * x[m];
-        }
-        x[i] = sum / l[i * k + i];
-    }
-    x
+/// Fits `y ~ 1 + predictors` on the rows where `y` and every predictor are present (not NaN)
+/// and returns the coefficient of `predictors[0]`.
+pub fn first_coefficient(y: &[f64], predictors: &[&[f64]]) -> Result<Coefficient, FitError> {
+    let rows = complete_rows(y, predictors);
+    fit_rows(y, predictors, &rows)?.coefficient(0)
 }
 
 #[cfg(test)]

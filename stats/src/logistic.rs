@@ -1,0 +1,215 @@
+//! Logistic regression by Newton-Raphson (IRLS), with Firth's penalised likelihood for few
+//! events or separated data.
+
+use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
+
+use crate::linalg::{cholesky, cholesky_inverse, cholesky_log_det, cholesky_solve};
+use crate::ols::FitError;
+
+/// A fitted logistic model on a design with an intercept in column 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticFit {
+    pub n: usize,
+    pub beta: Vec<f64>,
+    pub se: Vec<f64>,
+    /// Log-likelihood (unpenalised, even for a Firth fit).
+    pub log_likelihood: f64,
+    /// Log-likelihood plus Firth's penalty 0.5 log|X'WX| (equals `log_likelihood` otherwise).
+    pub objective: f64,
+    pub iterations: usize,
+    pub firth: bool,
+}
+
+const MAX_ITERATIONS: usize = 200;
+const TOLERANCE: f64 = 1e-12;
+
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `design` is row-major n x k (column 0 the intercept), `y` is 0/1.
+pub fn fit(design: &[f64], k: usize, y: &[f64], firth: bool) -> Result<LogisticFit, FitError> {
+    fit_constrained(design, k, y, firth, None)
+}
+
+/// As [`fit`], with coefficient `fixed_zero` held at 0. The model keeps the full design, so
+/// for a Firth fit the penalty is that of the full model, as in logistf's likelihood-ratio
+/// tests; for an ordinary fit this equals fitting without the column.
+pub fn fit_constrained(
+    design: &[f64],
+    k: usize,
+    y: &[f64],
+    firth: bool,
+    fixed_zero: Option<usize>,
+) -> Result<LogisticFit, FitError> {
+    let n = y.len();
+    if n < k + 1 {
+        return Err(FitError::TooFewRows { n, parameters: k });
+    }
+    let mut beta = vec![0.0; k];
+    // (log-likelihood, objective, score, information, Cholesky factor of the information)
+    type State = (f64, f64, Vec<f64>, Vec<f64>, Vec<f64>);
+    let evaluate = |beta: &[f64]| -> Result<State, FitError> {
+        let mut ll = 0.0;
+        let mut info = vec![0.0; k * k];
+        let mut mu = vec![0.0; n];
+        for i in 0..n {
+            let row = &design[i * k..(i + 1) * k];
+            let eta: f64 = row.iter().zip(beta).map(|(x, b)| x * b).sum();
+            let m = sigmoid(eta);
+            mu[i] = m;
+            // log(sigmoid(eta)) and log(1 - sigmoid(eta)) computed stably.
+            let log_p = -((-eta).exp().ln_1p());
+            let log_q = -(eta.exp().ln_1p());
+            let log_p = if log_p.is_finite() { log_p } else { eta };
+            let log_q = if log_q.is_finite() { log_q } else { -eta };
+            ll += y[i] * log_p + (1.0 - y[i]) * log_q;
+            let w = m * (1.0 - m);
+            for a in 0..k {
+                let wa = w * row[a];
+                for b in 0..=a {
+                    info[a * k + b] += wa * row[b];
+                }
+            }
+        }
+        for a in 0..k {
+            for b in 0..a {
+                info[b * k + a] = info[a * k + b];
+            }
+        }
+        let chol = cholesky(&info, k).map_err(FitError::Collinear)?;
+        let mut score = vec![0.0; k];
+        let mut objective = ll;
+        if firth {
+            objective += 0.5 * cholesky_log_det(&chol, k);
+            // Hat values of the full design: the constrained fit maximises the same penalised
+            // likelihood as the full fit, with one coefficient held at zero.
+            let free: Vec<usize> = (0..k).collect();
+            let m = free.len();
+            let sub: Vec<f64> = free
+                .iter()
+                .flat_map(|a| free.iter().map(move |b| (*a, *b)))
+                .map(|(a, b)| info[a * k + b])
+                .collect();
+            let sub_chol = cholesky(&sub, m).map_err(FitError::Collinear)?;
+            let inverse = cholesky_inverse(&sub_chol, m);
+            for i in 0..n {
+                let row = &design[i * k..(i + 1) * k];
+                let mut quad = 0.0;
+                for a in 0..m {
+                    let mut s = 0.0;
+                    for b in 0..m {
+                        s += inverse[a * m + b] * row[free[b]];
+                    }
+                    quad += row[free[a]] * s;
+                }
+                let h = mu[i] * (1.0 - mu[i]) * quad;
+                let resid = y[i] - mu[i] + h * (0.5 - mu[i]);
+                for a in 0..k {
+                    score[a] += row[a] * resid;
+                }
+            }
+        } else {
+            for i in 0..n {
+                let resid = y[i] - mu[i];
+                for a in 0..k {
+                    score[a] += design[i * k + a] * resid;
+                }
+            }
+        }
+        Ok((ll, objective, score, info, chol))
+    };
+
+    let mut state = evaluate(&beta)?;
+    let mut iterations = 0;
+    loop {
+        iterations += 1;
+        if iterations > MAX_ITERATIONS {
+            return Err(FitError::NotConverged);
+        }
+        let step = match fixed_zero {
+            None => cholesky_solve(&state.4, k, &state.2),
+            Some(j) => {
+                // Newton step in the free coordinates only.
+                let free: Vec<usize> = (0..k).filter(|c| *c != j).collect();
+                let m = free.len();
+                let sub: Vec<f64> = free
+                    .iter()
+                    .flat_map(|a| free.iter().map(move |b| (*a, *b)))
+                    .map(|(a, b)| state.3[a * k + b])
+                    .collect();
+                let chol = cholesky(&sub, m).map_err(FitError::Collinear)?;
+                let score: Vec<f64> = free.iter().map(|a| state.2[*a]).collect();
+                let partial = cholesky_solve(&chol, m, &score);
+                let mut step = vec![0.0; k];
+                for (s, a) in partial.iter().zip(&free) {
+                    step[*a] = *s;
+                }
+                step
+            }
+        };
+        let objective = state.1;
+        // Step halving keeps the objective from decreasing (needed near separation).
+        let mut scale = 1.0;
+        let mut accepted = None;
+        for _ in 0..40 {
+            let candidate: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + scale * s).collect();
+            if let Ok(next) = evaluate(&candidate) {
+                if next.1 >= objective - 1e-12 * objective.abs().max(1.0) {
+                    accepted = Some((candidate, next));
+                    break;
+                }
+            }
+            scale *= 0.5;
+        }
+
+        let Some((candidate, next)) = accepted else {
+            return Err(FitError::NotConverged);
+        };
+        let change = step.iter().map(|s| (scale * s).abs()).fold(0.0, f64::max);
+        beta = candidate;
+        state = next;
+        if change < TOLERANCE * beta.iter().map(|b| b.abs()).fold(1.0, f64::max) {
+            break;
+        }
+        if beta.iter().any(|b| b.abs() > 50.0) {
+            return Err(FitError::Separation);
+        }
+    }
+    let inverse = cholesky_inverse(&state.4, k);
+    let se = (0..k).map(|j| inverse[j * k + j].sqrt()).collect();
+    Ok(LogisticFit {
+        n,
+        beta,
+        se,
+        log_likelihood: state.0,
+        objective: state.1,
+        iterations,
+        firth,
+    })
+}
+
+/// Two-sided Wald p-value of a coefficient.
+pub fn wald_p(beta: f64, se: f64) -> f64 {
+    let normal = Normal::new(0.0, 1.0).expect("standard normal");
+    2.0 * normal.sf((beta / se).abs())
+}
+
+/// Likelihood-ratio p-value for `df` restrictions from the two objectives.
+pub fn lr_p(full: f64, restricted: f64, df: usize) -> (f64, f64) {
+    let stat = (2.0 * (full - restricted)).max(0.0);
+    let chi = ChiSquared::new(df as f64).expect("positive degrees of freedom");
+    (stat, chi.sf(stat))
+}
+
+/// The 97.5 % normal quantile, for Wald intervals.
+pub fn z975() -> f64 {
+    Normal::new(0.0, 1.0)
+        .expect("standard normal")
+        .inverse_cdf(0.975)
+}

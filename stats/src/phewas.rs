@@ -1,0 +1,776 @@
+//! The PheWAS engine behind `meshagents phewas`: every requested phenotype x factor pair,
+//! with the model its types call for, transforms, and multiple-testing correction.
+//!
+//! Models (sample set per pair: rows where phenotype, factor and all covariates are present):
+//! - **linear**: `phenotype ~ factor + covariates` (continuous, integer, ordinal factors; and
+//!   binary ones with `--model linear`); the factor's coefficient.
+//! - **logistic**: `factor ~ phenotype + covariates` for binary factors; log odds ratio per
+//!   unit of phenotype, Wald z and p, likelihood-ratio p in `note`. Firth's penalised
+//!   likelihood is used, and flagged in `note`, when the smaller class has fewer than
+//!   [`FIRTH_MIN_EVENTS`] members or the ordinary fit separates or does not converge.
+//! - **categorical** factors (unordered): `phenotype ~ level dummies + covariates`, one row per
+//!   level against the reference (the most common level), plus an `overall` row with the
+//!   likelihood-ratio test of all levels together.
+//! - **bai2020**: the phenotype residualised on the covariates, then Pearson r with the
+//!   transformed factor (replicates Bai et al. 2020's tables).
+//!
+//! Categorical covariates are dummy-coded automatically (reference: most common level).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+use crate::association::{apply_multiple_testing, neg_log10, AssociationRow};
+use crate::cohort::AnalysisTable;
+use crate::dictionary::ValueType;
+use crate::error::StatsError;
+use crate::logistic::{self, lr_p, wald_p, z975};
+use crate::ols::{complete_rows, fit_rows, FitError};
+use crate::transform::Transform;
+
+pub const FIRTH_MIN_EVENTS: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelChoice {
+    Auto,
+    Linear,
+    Logistic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    Exact,
+    Bai2020,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhewasRequest {
+    pub phenotypes: Vec<String>,
+    pub factors: Vec<String>,
+    pub covariates: Vec<String>,
+    pub model: ModelChoice,
+    pub transform: Transform,
+    pub method: Method,
+    pub threads: usize,
+}
+
+/// Multiple-testing family and the rows.
+#[derive(Debug, Clone)]
+pub struct PhewasResult {
+    pub rows: Vec<AssociationRow>,
+    pub family_size: usize,
+}
+
+/// A covariate expanded into model columns (categorical covariates become dummies).
+fn covariate_columns(
+    table: &AnalysisTable,
+    covariates: &[String],
+) -> Result<Vec<Vec<f64>>, StatsError> {
+    let mut out = Vec::new();
+    for name in covariates {
+        let column = table.numeric_column(name).ok_or_else(|| unknown(name))?;
+        if column.value_type == ValueType::Categorical {
+            let levels = levels_by_frequency(&column.values);
+            for level in levels.iter().skip(1) {
+                out.push(
+                    column
+                        .values
+                        .iter()
+                        .map(|v| {
+                            if v.is_nan() {
+                                f64::NAN
+                            } else if v == level {
+                                1.0
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect(),
+                );
+            }
+        } else {
+            out.push(column.values.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn unknown(name: &str) -> StatsError {
+    StatsError::Invalid(format!("column '{name}' is not in the analysis table (unknown, or dropped by cleaning: see the flow log)"))
+}
+
+/// Distinct present values, most common first (ties: smaller value first).
+fn levels_by_frequency(values: &[f64]) -> Vec<f64> {
+    let mut counts: Vec<(f64, usize)> = Vec::new();
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    sorted.sort_by(f64::total_cmp);
+    for v in sorted {
+        match counts.last_mut() {
+            Some((last, c)) if *last == v => *c += 1,
+            _ => counts.push((v, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.total_cmp(&b.0)));
+    counts.into_iter().map(|(v, _)| v).collect()
+}
+
+struct Context<'a> {
+    table: &'a AnalysisTable,
+    request: &'a PhewasRequest,
+    covariates: Vec<Vec<f64>>,
+    phenotypes: Vec<Vec<f64>>,
+}
+
+/// Runs every pair. `progress` is called with the number of factors finished so far.
+pub fn run(
+    table: &AnalysisTable,
+    request: &PhewasRequest,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<PhewasResult, StatsError> {
+    for name in request.phenotypes.iter().chain(&request.factors) {
+        table.numeric_column(name).ok_or_else(|| unknown(name))?;
+    }
+    let phenotype_transform = request.transform.resolve(ValueType::Continuous);
+    let phenotypes = request
+        .phenotypes
+        .iter()
+        .map(|p| phenotype_transform.apply(table.column(p).unwrap_or(&[])))
+        .collect();
+    let context = Context {
+        table,
+        request,
+        covariates: covariate_columns(table, &request.covariates)?,
+        phenotypes,
+    };
+
+    let factors = request.factors.len();
+    let threads = request.threads.max(1).min(factors.max(1));
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let mut per_factor: Vec<Option<Vec<Vec<AssociationRow>>>> = vec![None; factors];
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let f = next.fetch_add(1, Ordering::Relaxed);
+                        if f >= factors {
+                            break;
+                        }
+                        mine.push((f, factor_rows(&context, f)));
+                        progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => {
+                    for (f, rows) in part {
+                        per_factor[f] = Some(rows);
+                    }
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    // Phenotype-major order, whatever the thread count.
+    let mut rows = Vec::with_capacity(request.phenotypes.len() * factors);
+    let per_factor: Vec<Vec<Vec<AssociationRow>>> = per_factor
+        .into_iter()
+        .map(|r| r.unwrap_or_default())
+        .collect();
+    for p in 0..request.phenotypes.len() {
+        for factor_rows in &per_factor {
+            if let Some(r) = factor_rows.get(p) {
+                rows.extend(r.iter().cloned());
+            }
+        }
+    }
+    let family_size = apply_multiple_testing(&mut rows);
+    Ok(PhewasResult { rows, family_size })
+}
+
+/// Rows for one factor, indexed by phenotype (a categorical factor gives several per
+/// phenotype).
+fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
+    let table = ctx.table;
+    let name = &ctx.request.factors[f];
+    let column = table.numeric_column(name).expect("checked in run");
+    let category = table
+        .dictionary
+        .get(name)
+        .map(|e| e.category.clone())
+        .unwrap_or_default();
+    let value_type = column.value_type;
+    let model = match (ctx.request.method, ctx.request.model, value_type) {
+        (Method::Bai2020, _, _) => "bai2020",
+        (_, ModelChoice::Logistic, ValueType::Binary)
+        | (_, ModelChoice::Auto, ValueType::Binary) => "logistic",
+        (_, ModelChoice::Logistic, _) => "unsupported",
+        (_, _, ValueType::Categorical) => "categorical",
+        _ => "linear",
+    };
+    let factor_values: Vec<f64> = match model {
+        "linear" | "bai2020"
+            if !matches!(value_type, ValueType::Binary | ValueType::Categorical) =>
+        {
+            ctx.request
+                .transform
+                .resolve(value_type)
+                .apply(&column.values)
+        }
+        _ => column.values.clone(),
+    };
+    let binary_levels = if value_type == ValueType::Binary {
+        binary_coding(&column.values)
+    } else {
+        None
+    };
+    (0..ctx.request.phenotypes.len())
+        .map(|p| {
+            let phenotype = &ctx.request.phenotypes[p];
+            let y = &ctx.phenotypes[p];
+            let base = |status: &str, note: String| {
+                vec![unfitted(phenotype, name, &category, model, status, note)]
+            };
+            match model {
+                "unsupported" => base(
+                    "skipped",
+                    format!("--model logistic needs a binary factor; this one is {value_type}"),
+                ),
+                "bai2020" => vec![bai2020(ctx, phenotype, name, &category, y, &factor_values)],
+                "logistic" => match &binary_levels {
+                    Some(levels) => vec![logistic_row(
+                        ctx,
+                        phenotype,
+                        name,
+                        &category,
+                        y,
+                        &factor_values,
+                        *levels,
+                    )],
+                    None => base(
+                        "skipped",
+                        "a binary factor needs exactly two distinct values".into(),
+                    ),
+                },
+                "categorical" => categorical_rows(ctx, phenotype, name, &category, y, column),
+                _ => vec![linear_row(
+                    ctx,
+                    phenotype,
+                    name,
+                    &category,
+                    y,
+                    &factor_values,
+                    value_type == ValueType::Binary,
+                )],
+            }
+        })
+        .collect()
+}
+
+fn unfitted(
+    phenotype: &str,
+    factor: &str,
+    category: &str,
+    model: &str,
+    status: &str,
+    note: String,
+) -> AssociationRow {
+    AssociationRow {
+        phenotype: phenotype.into(),
+        factor: factor.into(),
+        category: category.into(),
+        model: model.into(),
+        n: 0,
+        n_cases: None,
+        n_controls: None,
+        beta: f64::NAN,
+        se: f64::NAN,
+        ci_low: f64::NAN,
+        ci_high: f64::NAN,
+        stat: f64::NAN,
+        p: f64::NAN,
+        neg_log10_p: f64::NAN,
+        q_bh: f64::NAN,
+        bonferroni: f64::NAN,
+        status: status.into(),
+        note,
+    }
+}
+
+fn status_of(error: &FitError) -> &'static str {
+    match error {
+        FitError::TooFewRows { .. } | FitError::ConstantFactor => "skipped",
+        _ => "failed",
+    }
+}
+
+/// (low, high) values of a two-valued column, or None.
+fn binary_coding(values: &[f64]) -> Option<(f64, f64)> {
+    let mut distinct: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    (distinct.len() == 2).then(|| (distinct[0], distinct[1]))
+}
+
+fn predictors<'a>(first: &'a [f64], covariates: &'a [Vec<f64>]) -> Vec<&'a [f64]> {
+    let mut out: Vec<&[f64]> = Vec::with_capacity(covariates.len() + 1);
+    out.push(first);
+    out.extend(covariates.iter().map(Vec::as_slice));
+    out
+}
+
+fn linear_row(
+    ctx: &Context,
+    phenotype: &str,
+    factor: &str,
+    category: &str,
+    y: &[f64],
+    x: &[f64],
+    binary: bool,
+) -> AssociationRow {
+    let preds = predictors(x, &ctx.covariates);
+    let rows = complete_rows(y, &preds);
+    let fit = fit_rows(y, &preds, &rows).and_then(|f| f.coefficient(0));
+    match fit {
+        Ok(c) => {
+            let (n_cases, n_controls) = if binary {
+                let high = binary_coding(x).map(|(_, h)| h).unwrap_or(1.0);
+                let cases = rows.iter().filter(|i| x[**i] == high).count();
+                (Some(cases), Some(c.n - cases))
+            } else {
+                (None, None)
+            };
+            AssociationRow {
+                n: c.n,
+                n_cases,
+                n_controls,
+                beta: c.beta,
+                se: c.se,
+                ci_low: c.ci_low,
+                ci_high: c.ci_high,
+                stat: c.t,
+                p: c.p,
+                neg_log10_p: neg_log10(c.p),
+                status: "ok".into(),
+                ..unfitted(phenotype, factor, category, "linear", "ok", String::new())
+            }
+        }
+        Err(e) => unfitted(
+            phenotype,
+            factor,
+            category,
+            "linear",
+            status_of(&e),
+            e.to_string(),
+        ),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn logistic_row(
+    ctx: &Context,
+    phenotype: &str,
+    factor: &str,
+    category: &str,
+    y: &[f64],
+    factor_values: &[f64],
+    (low, high): (f64, f64),
+) -> AssociationRow {
+    // factor ~ phenotype + covariates
+    let preds = predictors(y, &ctx.covariates);
+    let rows = complete_rows(factor_values, &preds);
+    let k = preds.len() + 1;
+    let outcome: Vec<f64> = rows
+        .iter()
+        .map(|&i| if factor_values[i] == high { 1.0 } else { 0.0 })
+        .collect();
+    let cases = outcome.iter().filter(|v| **v == 1.0).count();
+    let controls = outcome.len() - cases;
+    let mut design = Vec::with_capacity(rows.len() * k);
+    for &i in &rows {
+        design.push(1.0);
+        design.extend(preds.iter().map(|p| p[i]));
+    }
+    let mut note = Vec::new();
+    if low != 0.0 || high != 1.0 {
+        note.push(format!("coded {high} as case, {low} as control"));
+    }
+    if cases == 0 || controls == 0 {
+        return AssociationRow {
+            n: rows.len(),
+            n_cases: Some(cases),
+            n_controls: Some(controls),
+            ..unfitted(
+                phenotype,
+                factor,
+                category,
+                "logistic",
+                "skipped",
+                "no cases or no controls among the complete rows".into(),
+            )
+        };
+    }
+    let few = cases.min(controls) < FIRTH_MIN_EVENTS;
+    let ordinary = if few {
+        None
+    } else {
+        Some(logistic::fit(&design, k, &outcome, false))
+    };
+    let (fit, firth) = match ordinary {
+        Some(Ok(fit)) => (Ok(fit), false),
+        Some(Err(e @ FitError::Collinear(_))) | Some(Err(e @ FitError::TooFewRows { .. })) => {
+            (Err(e), false)
+        }
+        Some(Err(e)) => {
+            note.push(format!("Firth penalised likelihood ({e})"));
+            (logistic::fit(&design, k, &outcome, true), true)
+        }
+        None => {
+            note.push(format!(
+                "Firth penalised likelihood ({} events, fewer than {FIRTH_MIN_EVENTS})",
+                cases.min(controls)
+            ));
+            (logistic::fit(&design, k, &outcome, true), true)
+        }
+    };
+    let model = if firth { "firth" } else { "logistic" };
+    match fit {
+        Ok(full) => {
+            let null = logistic::fit_constrained(&design, k, &outcome, firth, Some(1));
+            let (beta, se) = (full.beta[1], full.se[1]);
+            let p = wald_p(beta, se);
+            match null {
+                Ok(null) => {
+                    let (lr, lrp) = lr_p(full.objective, null.objective, 1);
+                    note.push(format!("LR chi2 = {lr}, LR p = {lrp:e}"));
+                }
+                Err(e) => note.push(format!("no likelihood-ratio test: null model {e}")),
+            }
+            let z = z975();
+            AssociationRow {
+                n: rows.len(),
+                n_cases: Some(cases),
+                n_controls: Some(controls),
+                beta,
+                se,
+                ci_low: beta - z * se,
+                ci_high: beta + z * se,
+                stat: beta / se,
+                p,
+                neg_log10_p: neg_log10(p),
+                ..unfitted(phenotype, factor, category, model, "ok", note.join("; "))
+            }
+        }
+        Err(e) => AssociationRow {
+            n: rows.len(),
+            n_cases: Some(cases),
+            n_controls: Some(controls),
+            ..unfitted(
+                phenotype,
+                factor,
+                category,
+                model,
+                status_of(&e),
+                e.to_string(),
+            )
+        },
+    }
+}
+
+fn categorical_rows(
+    ctx: &Context,
+    phenotype: &str,
+    factor: &str,
+    category: &str,
+    y: &[f64],
+    column: &crate::cohort::NumericColumn,
+) -> Vec<AssociationRow> {
+    let levels = levels_by_frequency(&column.values);
+    let coding = ctx
+        .table
+        .dictionary
+        .get(factor)
+        .map(|e| e.coding.clone())
+        .unwrap_or_default();
+    let label = |v: f64| -> String {
+        match &column.levels {
+            Some(labels) => labels
+                .get(v as usize - 1)
+                .cloned()
+                .unwrap_or_else(|| v.to_string()),
+            None => coding_label(&coding, v).unwrap_or_else(|| format!("{v}")),
+        }
+    };
+    if levels.len() < 2 {
+        return vec![unfitted(
+            phenotype,
+            factor,
+            category,
+            "categorical",
+            "skipped",
+            "fewer than two levels".into(),
+        )];
+    }
+    let dummies: Vec<Vec<f64>> = levels[1..]
+        .iter()
+        .map(|l| {
+            column
+                .values
+                .iter()
+                .map(|v| {
+                    if v.is_nan() {
+                        f64::NAN
+                    } else if v == l {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let mut preds: Vec<&[f64]> = dummies.iter().map(Vec::as_slice).collect();
+    preds.extend(ctx.covariates.iter().map(Vec::as_slice));
+    let rows = complete_rows(y, &preds);
+    let reference = label(levels[0]);
+    let reference_count = rows
+        .iter()
+        .filter(|&&i| column.values[i] == levels[0])
+        .count();
+    let full = match fit_rows(y, &preds, &rows) {
+        Ok(f) => f,
+        Err(e) => {
+            return vec![unfitted(
+                phenotype,
+                factor,
+                category,
+                "categorical",
+                status_of(&e),
+                e.to_string(),
+            )]
+        }
+    };
+    let mut out = Vec::new();
+    for (j, level) in levels[1..].iter().enumerate() {
+        let name = format!("{factor}={}", label(*level));
+        let present = rows.iter().filter(|&&i| column.values[i] == *level).count();
+        match full.coefficient(j) {
+            Ok(c) => out.push(AssociationRow {
+                n: c.n,
+                n_cases: Some(present),
+                n_controls: Some(reference_count),
+                beta: c.beta,
+                se: c.se,
+                ci_low: c.ci_low,
+                ci_high: c.ci_high,
+                stat: c.t,
+                p: c.p,
+                neg_log10_p: neg_log10(c.p),
+                ..unfitted(
+                    phenotype,
+                    &name,
+                    category,
+                    "categorical",
+                    "ok",
+                    format!("level vs reference '{reference}'"),
+                )
+            }),
+            Err(e) => out.push(unfitted(
+                phenotype,
+                &name,
+                category,
+                "categorical",
+                status_of(&e),
+                e.to_string(),
+            )),
+        }
+    }
+    // Overall likelihood-ratio test: the same rows without the level dummies.
+    let covs: Vec<&[f64]> = ctx.covariates.iter().map(Vec::as_slice).collect();
+    let restricted_ll = if covs.is_empty() {
+        let n = rows.len() as f64;
+        let mean = rows.iter().map(|&i| y[i]).sum::<f64>() / n;
+        let rss = rows.iter().map(|&i| (y[i] - mean).powi(2)).sum::<f64>();
+        Ok(-0.5 * n * ((2.0 * std::f64::consts::PI).ln() + (rss / n).ln() + 1.0))
+    } else {
+        fit_rows(y, &covs, &rows).map(|f| f.log_likelihood())
+    };
+    match restricted_ll {
+        Ok(restricted) => {
+            let (lr, p) = lr_p(full.log_likelihood(), restricted, levels.len() - 1);
+            out.push(AssociationRow { n: full.n, stat: lr, p, neg_log10_p: neg_log10(p), ..unfitted(phenotype, &format!("{factor}=overall"), category, "categorical", "ok", format!("likelihood-ratio test of {} levels vs reference '{reference}' (chi2, {} df)", levels.len(), levels.len() - 1)) });
+        }
+        Err(e) => out.push(unfitted(
+            phenotype,
+            &format!("{factor}=overall"),
+            category,
+            "categorical",
+            status_of(&e),
+            e.to_string(),
+        )),
+    }
+    out
+}
+
+fn bai2020(
+    ctx: &Context,
+    phenotype: &str,
+    factor: &str,
+    category: &str,
+    y: &[f64],
+    x: &[f64],
+) -> AssociationRow {
+    let model = "bai2020";
+    let covs: Vec<&[f64]> = ctx.covariates.iter().map(Vec::as_slice).collect();
+    // Residualise on the covariates over the rows where phenotype and covariates are present.
+    let residual: Vec<f64> = if covs.is_empty() {
+        y.to_vec()
+    } else {
+        let rows = complete_rows(y, &covs);
+        match crate::ols::residuals(y, &covs, &rows) {
+            Ok(r) => r,
+            Err(e) => {
+                return unfitted(
+                    phenotype,
+                    factor,
+                    category,
+                    model,
+                    status_of(&e),
+                    e.to_string(),
+                )
+            }
+        }
+    };
+    match crate::cohort::pairwise_r(&residual, x) {
+        Some((r, n)) if n > 3 => {
+            let df = (n - 2) as f64;
+            let t = r * (df / (1.0 - r * r)).sqrt();
+            let p = match StudentsT::new(0.0, 1.0, df) {
+                Ok(d) => 2.0 * d.sf(t.abs()),
+                Err(_) => f64::NAN,
+            };
+            let z = r.atanh();
+            let half = Normal::new(0.0, 1.0)
+                .expect("standard normal")
+                .inverse_cdf(0.975)
+                / ((n - 3) as f64).sqrt();
+            AssociationRow {
+                n,
+                beta: r,
+                se: ((1.0 - r * r) / df).sqrt(),
+                ci_low: (z - half).tanh(),
+                ci_high: (z + half).tanh(),
+                stat: t,
+                p,
+                neg_log10_p: neg_log10(p),
+                ..unfitted(
+                    phenotype,
+                    factor,
+                    category,
+                    model,
+                    "ok",
+                    "beta is Pearson r of the covariate-residualised phenotype with the factor"
+                        .into(),
+                )
+            }
+        }
+        _ => unfitted(
+            phenotype,
+            factor,
+            category,
+            model,
+            "skipped",
+            "too few rows with both the residual and the factor, or no variation".into(),
+        ),
+    }
+}
+
+/// Resolves a LIST argument: comma-separated items, each a column name (any UK Biobank style),
+/// `@file` (one name per line), a role (`imaging`, `covariate`, `factor`, `disease`), a
+/// dictionary category (e.g. `Diet`), or `all` (every kept non-id column not in `exclude`).
+pub fn resolve_list(
+    table: &AnalysisTable,
+    spec: &str,
+    exclude: &[String],
+) -> Result<Vec<String>, StatsError> {
+    use crate::dictionary::Role;
+    let mut out: Vec<String> = Vec::new();
+    let push = |name: String, out: &mut Vec<String>| {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    };
+    let mut items: Vec<String> = Vec::new();
+    for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(path) = item.strip_prefix('@') {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| StatsError::io(std::path::Path::new(path), e))?;
+            items.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(String::from),
+            );
+        } else {
+            items.push(item.to_string());
+        }
+    }
+    for item in items {
+        let lower = item.to_ascii_lowercase();
+        if lower == "none" {
+            continue;
+        }
+        if lower == "all" {
+            for c in &table.columns {
+                let is_id = table
+                    .dictionary
+                    .get(&c.name)
+                    .map(|e| e.role == Role::Id)
+                    .unwrap_or(false);
+                if !is_id && !exclude.contains(&c.name) {
+                    push(c.name.clone(), &mut out);
+                }
+            }
+            continue;
+        }
+        if let Ok(role) = lower.parse::<Role>() {
+            table
+                .kept_with_role(role)
+                .into_iter()
+                .for_each(|c| push(c, &mut out));
+            continue;
+        }
+        let canonical = crate::cohort::canonical_column_name(&item);
+        if table.column(&canonical).is_some() {
+            push(canonical, &mut out);
+            continue;
+        }
+        let in_category = table.kept_in_category(&item);
+        if !in_category.is_empty() {
+            in_category.into_iter().for_each(|c| push(c, &mut out));
+            continue;
+        }
+        let dropped = table.flow.iter().find(|f| f.column == canonical && !f.kept);
+        return Err(StatsError::Invalid(match dropped {
+            Some(f) => format!("'{item}' was dropped by cleaning: {}", f.reason),
+            None => format!("'{item}' is not a column, role (imaging, covariate, factor, disease), category, @file or 'all'"),
+        }));
+    }
+    Ok(out)
+}
+
+/// The label of a code in an inline data-coding (`1=Yes;0=No`).
+fn coding_label(coding: &str, code: f64) -> Option<String> {
+    coding.split(';').find_map(|pair| {
+        let (c, label) = pair.split_once('=')?;
+        (c.trim().parse::<f64>().ok()? == code).then(|| label.trim().to_string())
+    })
+}
