@@ -352,10 +352,10 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
         dropped,
         started.elapsed().as_secs_f64()
     );
-    let phenotypes = resolve_list(&table, &args.phenotypes, &[]).context("--phenotypes")?;
-    let covariates = resolve_list(&table, &args.covariates, &phenotypes).context("--covariates")?;
+    let phenotypes = resolve_list(&table, &args.phenotypes, &[]).with_context(|| format!("--phenotypes (columns of {})", args.data.display()))?;
+    let covariates = resolve_list(&table, &args.covariates, &phenotypes).with_context(|| format!("--covariates (columns of {})", args.data.display()))?;
     let used: Vec<String> = phenotypes.iter().chain(&covariates).cloned().collect();
-    let factors = resolve_list(&table, &args.factors, &used).context("--factors")?;
+    let factors = resolve_list(&table, &args.factors, &used).with_context(|| format!("--factors (columns of {})", args.data.display()))?;
     anyhow::ensure!(
         !phenotypes.is_empty(),
         "--phenotypes resolved to no columns"
