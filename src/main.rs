@@ -352,10 +352,13 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
         dropped,
         started.elapsed().as_secs_f64()
     );
-    let phenotypes = resolve_list(&table, &args.phenotypes, &[]).with_context(|| format!("--phenotypes (columns of {})", args.data.display()))?;
-    let covariates = resolve_list(&table, &args.covariates, &phenotypes).with_context(|| format!("--covariates (columns of {})", args.data.display()))?;
+    let phenotypes = resolve_list(&table, &args.phenotypes, &[])
+        .with_context(|| format!("--phenotypes (columns of {})", args.data.display()))?;
+    let covariates = resolve_list(&table, &args.covariates, &phenotypes)
+        .with_context(|| format!("--covariates (columns of {})", args.data.display()))?;
     let used: Vec<String> = phenotypes.iter().chain(&covariates).cloned().collect();
-    let factors = resolve_list(&table, &args.factors, &used).with_context(|| format!("--factors (columns of {})", args.data.display()))?;
+    let factors = resolve_list(&table, &args.factors, &used)
+        .with_context(|| format!("--factors (columns of {})", args.data.display()))?;
     anyhow::ensure!(
         !phenotypes.is_empty(),
         "--phenotypes resolved to no columns"

@@ -5,7 +5,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn meshagents(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshagents")).args(args).output().expect("the meshagents binary runs")
+    Command::new(env!("CARGO_BIN_EXE_meshagents"))
+        .args(args)
+        .output()
+        .expect("the meshagents binary runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -20,12 +23,38 @@ fn p(path: &Path) -> &str {
 fn phewas_on_a_simulated_cohort_is_identical_whatever_the_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     let cohort = dir.path().join("cohort");
-    let sim = meshagents(&["simulate", "--n", "1500", "--seed", "3", "--format", "csv", "--out", p(&cohort)]);
+    let sim = meshagents(&[
+        "simulate",
+        "--n",
+        "1500",
+        "--seed",
+        "3",
+        "--format",
+        "csv",
+        "--out",
+        p(&cohort),
+    ]);
     assert!(sim.status.success(), "{}", stderr(&sim));
     let data = cohort.join("cohort.csv");
     let dict = cohort.join("dictionary.csv");
     let run = |threads: &str, out: &Path| {
-        let o = meshagents(&["phewas", "--data", p(&data), "--dictionary", p(&dict), "--phenotypes", "LVEDV,LVM,AAo distensibility", "--factors", "factor", "--covariates", "age,sex,height,weight", "--out", p(out), "--threads", threads]);
+        let o = meshagents(&[
+            "phewas",
+            "--data",
+            p(&data),
+            "--dictionary",
+            p(&dict),
+            "--phenotypes",
+            "LVEDV,LVM,AAo distensibility",
+            "--factors",
+            "factor",
+            "--covariates",
+            "age,sex,height,weight",
+            "--out",
+            p(out),
+            "--threads",
+            threads,
+        ]);
         assert!(o.status.success(), "{}", stderr(&o));
         o
     };
@@ -42,37 +71,86 @@ fn phewas_on_a_simulated_cohort_is_identical_whatever_the_thread_count() {
         assert!(table.contains(model), "no {model} rows");
     }
     // Planted: physical activity (22040) enlarges LVEDV; it must be among the hits.
-    let activity = table.lines().find(|l| l.starts_with("LVEDV,22040-2.0,")).unwrap();
+    let activity = table
+        .lines()
+        .find(|l| l.starts_with("LVEDV,22040-2.0,"))
+        .unwrap();
     let fields: Vec<&str> = activity.split(',').collect();
     assert!(fields[15].parse::<f64>().unwrap() < 0.05, "{activity}");
 
     // Other output formats follow the extension.
     for ext in ["tsv", "parquet"] {
         let out = dir.path().join(format!("t.{ext}"));
-        let o = meshagents(&["phewas", "--data", p(&data), "--dictionary", p(&dict), "--phenotypes", "LVM", "--factors", "Alcohol", "--out", p(&out)]);
+        let o = meshagents(&[
+            "phewas",
+            "--data",
+            p(&data),
+            "--dictionary",
+            p(&dict),
+            "--phenotypes",
+            "LVM",
+            "--factors",
+            "Alcohol",
+            "--out",
+            p(&out),
+        ]);
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(out.metadata().unwrap().len() > 0);
     }
-    let bad = meshagents(&["phewas", "--data", p(&data), "--dictionary", p(&dict), "--phenotypes", "LVM", "--factors", "Alcohol", "--out", p(&dir.path().join("t.xlsx"))]);
+    let bad = meshagents(&[
+        "phewas",
+        "--data",
+        p(&data),
+        "--dictionary",
+        p(&dict),
+        "--phenotypes",
+        "LVM",
+        "--factors",
+        "Alcohol",
+        "--out",
+        p(&dir.path().join("t.xlsx")),
+    ]);
     assert!(!bad.status.success());
-    assert!(stderr(&bad).contains("unknown table format"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("unknown table format"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
 fn uk_biobank_column_styles_name_the_same_field() {
     let dir = tempfile::tempdir().unwrap();
     let mut outputs = Vec::new();
-    for (style, column) in [("showcase", "21001-2.0"), ("r", "f.21001.2.0"), ("phesant", "x21001_2_0")] {
+    for (style, column) in [
+        ("showcase", "21001-2.0"),
+        ("r", "f.21001.2.0"),
+        ("phesant", "x21001_2_0"),
+    ] {
         let data = dir.path().join(format!("{style}.csv"));
         let mut text = format!("eid,{column},lvm\n");
         for i in 0..60 {
             let bmi = 20.0 + (i % 17) as f64 * 0.7;
-            text.push_str(&format!("{},{bmi},{}\n", i + 1, 70.0 + 1.3 * bmi + ((i * 7) % 11) as f64));
+            text.push_str(&format!(
+                "{},{bmi},{}\n",
+                i + 1,
+                70.0 + 1.3 * bmi + ((i * 7) % 11) as f64
+            ));
         }
         std::fs::write(&data, text).unwrap();
         let out = dir.path().join(format!("{style}-out.csv"));
         // Each style of the name is accepted on the command line too.
-        let o = meshagents(&["phewas", "--data", p(&data), "--phenotypes", "lvm", "--factors", column, "--out", p(&out)]);
+        let o = meshagents(&[
+            "phewas",
+            "--data",
+            p(&data),
+            "--phenotypes",
+            "lvm",
+            "--factors",
+            column,
+            "--out",
+            p(&out),
+        ]);
         assert!(o.status.success(), "{style}: {}", stderr(&o));
         outputs.push(std::fs::read_to_string(&out).unwrap());
     }
@@ -85,7 +163,17 @@ fn expect_error(file_name: &str, body: &str, needles: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join(file_name);
     std::fs::write(&data, body).unwrap();
-    let o = meshagents(&["phewas", "--data", p(&data), "--phenotypes", "y", "--factors", "x", "--out", p(&dir.path().join("out.csv"))]);
+    let o = meshagents(&[
+        "phewas",
+        "--data",
+        p(&data),
+        "--phenotypes",
+        "y",
+        "--factors",
+        "x",
+        "--out",
+        p(&dir.path().join("out.csv")),
+    ]);
     assert!(!o.status.success(), "should fail: {body}");
     let e = stderr(&o);
     assert!(e.contains(file_name), "error must name the file: {e}");
@@ -97,11 +185,27 @@ fn expect_error(file_name: &str, body: &str, needles: &[&str]) {
 
 #[test]
 fn bad_input_is_a_clear_error_naming_file_row_and_column() {
-    expect_error("ragged.csv", "eid,y,x\n1,2.0,3\n2,2.5\n3,1.0,4\n", &["line 3 has 2 fields but the header has 3"]);
+    expect_error(
+        "ragged.csv",
+        "eid,y,x\n1,2.0,3\n2,2.5\n3,1.0,4\n",
+        &["line 3 has 2 fields but the header has 3"],
+    );
     expect_error("text.csv", "eid,y,x\n1,2.0,3\n2,2.5,4\n3,1.0,abc\n4,1.5,5\n5,1.1,6\n6,1.2,7\n7,1.3,8\n8,1.4,9\n9,1.5,1\n10,1.6,2\n11,1.7,3\n12,1.8,4\n13,1.9,5\n14,2.0,6\n15,2.1,7\n16,2.2,8\n17,2.3,9\n18,2.4,1\n19,2.5,2\n20,2.6,3\n21,2.7,4\n", &["row 3", "column 'x'", "'abc' is not a number"]);
-    expect_error("dup.csv", "eid,y,x\n1,2.0,3\n2,2.5,4\n1,1.0,5\n", &["row 3", "column 'eid'", "duplicate participant id 1"]);
+    expect_error(
+        "dup.csv",
+        "eid,y,x\n1,2.0,3\n2,2.5,4\n1,1.0,5\n",
+        &["row 3", "column 'eid'", "duplicate participant id 1"],
+    );
     expect_error("empty.csv", "", &["empty"]);
     expect_error("header.csv", "eid,y,x\n", &["no rows"]);
-    expect_error("noid.csv", "person,y,x\n1,2.0,3\n", &["no participant id column"]);
-    expect_error("unknown.tsv", "eid\ty\tz\n1\t2.0\t3\n2\t2.5\t4\n", &["'x' is not a column"]);
+    expect_error(
+        "noid.csv",
+        "person,y,x\n1,2.0,3\n",
+        &["no participant id column"],
+    );
+    expect_error(
+        "unknown.tsv",
+        "eid\ty\tz\n1\t2.0\t3\n2\t2.5\t4\n",
+        &["'x' is not a column"],
+    );
 }

@@ -8,16 +8,16 @@ use std::path::{Path, PathBuf};
 
 use meshagents_agents::{convene, CandidateEvidence, PanelDecision};
 use meshagents_engine::Journal;
-use meshagents_stats::association::{
-    linear_phewas, rows_to_frame, screen_candidates, AssociationRow, CovariateEvidence,
-};
+use meshagents_stats::association::{rows_to_frame, screen_candidates, CovariateEvidence};
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
 use meshagents_stats::dictionary::Role;
 use meshagents_stats::io::write_table;
+use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
 use meshagents_stats::simulate::{
     simulate, write_cohort, OutputFormat, SimulationConfig, Truth, DEFAULT_FACTORS,
     GENERATOR_VERSION,
 };
+use meshagents_stats::transform::Transform;
 use serde::{Deserialize, Serialize};
 
 use crate::files::{record, verify, WrittenFile};
@@ -301,7 +301,7 @@ pub fn run_demo(
 
     // 5. Adjusted associations.
     let truth: Truth = read_truth(&cohort_dir.join("truth.json"))?;
-    let phewas_request = serde_json::json!({ "model": "linear", "transform": "zscore", "covariates": decision.confounders });
+    let phewas_request = serde_json::json!({ "model": "auto", "transform": "auto", "method": "exact", "covariates": decision.confounders });
     let phewas: PhewasResult = runner.step(
         5,
         "phewas/adjusted",
@@ -314,13 +314,16 @@ pub fn run_demo(
         },
         || -> Result<_, WorkflowError> {
             let t = load()?;
-            let rows: Vec<AssociationRow> = linear_phewas(
-                t,
-                &t.kept_with_role(Role::Imaging),
-                &t.kept_with_role(Role::Factor),
-                &decision.confounders,
-                config.threads,
-            )?;
+            let request = PhewasRequest {
+                phenotypes: t.kept_with_role(Role::Imaging),
+                factors: t.kept_with_role(Role::Factor),
+                covariates: decision.confounders.clone(),
+                model: ModelChoice::Auto,
+                transform: Transform::Auto,
+                method: Method::Exact,
+                threads: config.threads,
+            };
+            let rows = phewas::run(t, &request, &|_| {})?.rows;
             let mut frame = rows_to_frame(&rows)?;
             write_table(&mut frame, &out.join("associations.csv"))?;
             Ok(PhewasResult {

@@ -77,6 +77,10 @@ impl PhewasSummary {
             .collect();
         let confounded: HashSet<&str> = truth.confounded_only.iter().map(String::as_str).collect();
         let null: HashSet<&str> = truth.null_factors.iter().map(String::as_str).collect();
+        // A categorical factor has one row per level (`column=level`); truth speaks of columns.
+        let column_of = |r: &AssociationRow| -> String {
+            r.factor.split('=').next().unwrap_or(&r.factor).to_string()
+        };
         let tested: HashMap<(&str, &str), &AssociationRow> = rows
             .iter()
             .map(|r| ((r.phenotype.as_str(), r.factor.as_str()), r))
@@ -94,9 +98,9 @@ impl PhewasSummary {
                 "derived from planted".into()
             } else if mediated.contains(&key) {
                 "mediated (blood pressure)".into()
-            } else if confounded.contains(r.factor.as_str()) {
+            } else if confounded.contains(column_of(r).as_str()) {
                 "confounded only".into()
-            } else if null.contains(r.factor.as_str()) {
+            } else if null.contains(column_of(r).as_str()) {
                 "null".into()
             } else {
                 "direct factor, other phenotype".into()
@@ -143,15 +147,15 @@ impl PhewasSummary {
             mediated_hits: found(&mediated),
             confounded_only_hits: rows
                 .iter()
-                .filter(|r| is_hit(r) && confounded.contains(r.factor.as_str()))
+                .filter(|r| is_hit(r) && confounded.contains(column_of(r).as_str()))
                 .count(),
             null_hits: rows
                 .iter()
-                .filter(|r| is_hit(r) && null.contains(r.factor.as_str()))
+                .filter(|r| is_hit(r) && null.contains(column_of(r).as_str()))
                 .count(),
             null_pairs: rows
                 .iter()
-                .filter(|r| r.status == "ok" && null.contains(r.factor.as_str()))
+                .filter(|r| r.status == "ok" && null.contains(column_of(r).as_str()))
                 .count(),
             top_hits,
         }
@@ -239,7 +243,7 @@ pub fn write_summary(
         }
     );
     let _ = writeln!(w, "## Associations\n");
-    let _ = writeln!(w, "Linear model `phenotype ~ factor + {}`, phenotype and factor z-scored (beta in SD per SD), complete cases per pair. Table: `associations.csv`.\n", if decision.confounders.is_empty() { "(no covariates)".to_string() } else { decision.confounders.join(" + ") });
+    let _ = writeln!(w, "Models chosen by the factor's type, adjusted for {}: linear `phenotype ~ factor + covariates` for continuous, integer and ordinal factors (phenotype z-scored; continuous factors z-scored, others rank-based inverse normal: beta in SD per SD); logistic `factor ~ phenotype + covariates` for binary factors (log odds ratio per SD of phenotype; Firth when events are few); per-level rows and an overall likelihood-ratio test for unordered categorical factors. Complete cases per pair. Table: `associations.csv`.\n", if decision.confounders.is_empty() { "nothing".to_string() } else { decision.confounders.join(", ") });
     let _ = writeln!(
         w,
         "- Pairs: {} ({} fitted, {} skipped, {} failed); multiple-testing family: {} tests.",
