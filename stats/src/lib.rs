@@ -12,6 +12,7 @@ pub mod association;
 pub mod cohort;
 pub mod dictionary;
 pub mod error;
+pub mod fastlinear;
 pub mod io;
 pub mod linalg;
 pub mod logistic;

@@ -23,15 +23,6 @@ pub struct LogisticFit {
 const MAX_ITERATIONS: usize = 200;
 const TOLERANCE: f64 = 1e-12;
 
-fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
 /// `design` is row-major n x k (column 0 the intercept), `y` is 0/1.
 pub fn fit(design: &[f64], k: usize, y: &[f64], firth: bool) -> Result<LogisticFit, FitError> {
     fit_constrained(design, k, y, firth, None)
@@ -47,11 +38,30 @@ pub fn fit_constrained(
     firth: bool,
     fixed_zero: Option<usize>,
 ) -> Result<LogisticFit, FitError> {
+    fit_from(design, k, y, firth, fixed_zero, None)
+}
+
+/// As [`fit_constrained`], starting from `start` (e.g. the null model's estimates, which
+/// makes the full fit take a few iterations instead of many).
+pub fn fit_from(
+    design: &[f64],
+    k: usize,
+    y: &[f64],
+    firth: bool,
+    fixed_zero: Option<usize>,
+    start: Option<&[f64]>,
+) -> Result<LogisticFit, FitError> {
     let n = y.len();
     if n < k + 1 {
         return Err(FitError::TooFewRows { n, parameters: k });
     }
-    let mut beta = vec![0.0; k];
+    let mut beta = match start {
+        Some(b) if b.len() == k => b.to_vec(),
+        _ => vec![0.0; k],
+    };
+    if let Some(j) = fixed_zero {
+        beta[j] = 0.0;
+    }
     // (log-likelihood, objective, score, information, Cholesky factor of the information)
     type State = (f64, f64, Vec<f64>, Vec<f64>, Vec<f64>);
     let evaluate = |beta: &[f64]| -> Result<State, FitError> {
@@ -61,13 +71,15 @@ pub fn fit_constrained(
         for i in 0..n {
             let row = &design[i * k..(i + 1) * k];
             let eta: f64 = row.iter().zip(beta).map(|(x, b)| x * b).sum();
-            let m = sigmoid(eta);
+            // One exp and one log1p per row give the mean and both log-probabilities stably.
+            let e = (-eta.abs()).exp();
+            let log1p_e = e.ln_1p();
+            let (m, log_p, log_q) = if eta >= 0.0 {
+                (1.0 / (1.0 + e), -log1p_e, -eta - log1p_e)
+            } else {
+                (e / (1.0 + e), eta - log1p_e, -log1p_e)
+            };
             mu[i] = m;
-            // log(sigmoid(eta)) and log(1 - sigmoid(eta)) computed stably.
-            let log_p = -((-eta).exp().ln_1p());
-            let log_q = -(eta.exp().ln_1p());
-            let log_p = if log_p.is_finite() { log_p } else { eta };
-            let log_q = if log_q.is_finite() { log_q } else { -eta };
             ll += y[i] * log_p + (1.0 - y[i]) * log_q;
             let w = m * (1.0 - m);
             for a in 0..k {

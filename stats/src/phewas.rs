@@ -122,6 +122,10 @@ struct Context<'a> {
     request: &'a PhewasRequest,
     covariates: Vec<Vec<f64>>,
     phenotypes: Vec<Vec<f64>>,
+    /// Phenotypes grouped by missingness, for the linear kernel.
+    groups: Vec<crate::fastlinear::PhenotypeGroup>,
+    /// The group of each phenotype: phenotypes of a group share the null logistic model.
+    group_of: Vec<usize>,
 }
 
 /// Runs every pair. `progress` is called with the number of factors finished so far.
@@ -134,16 +138,28 @@ pub fn run(
         table.numeric_column(name).ok_or_else(|| unknown(name))?;
     }
     let phenotype_transform = request.transform.resolve(ValueType::Continuous);
-    let phenotypes = request
+    let phenotypes: Vec<Vec<f64>> = request
         .phenotypes
         .iter()
         .map(|p| phenotype_transform.apply(table.column(p).unwrap_or(&[])))
         .collect();
+    let covariates = covariate_columns(table, &request.covariates)?;
+    let groups = {
+        let p_refs: Vec<&[f64]> = phenotypes.iter().map(Vec::as_slice).collect();
+        let c_refs: Vec<&[f64]> = covariates.iter().map(Vec::as_slice).collect();
+        crate::fastlinear::prepare(&p_refs, &c_refs)
+    };
+    let mut group_of = vec![0; phenotypes.len()];
+    for (g, group) in groups.iter().enumerate() {
+        group.members.iter().for_each(|&m| group_of[m] = g);
+    }
     let context = Context {
         table,
         request,
-        covariates: covariate_columns(table, &request.covariates)?,
+        covariates,
         phenotypes,
+        groups,
+        group_of,
     };
 
     let factors = request.factors.len();
@@ -232,6 +248,19 @@ fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
     } else {
         None
     };
+    if model == "linear" {
+        return linear_rows(
+            ctx,
+            name,
+            &category,
+            &factor_values,
+            binary_levels.map(|(_, high)| high),
+        );
+    }
+    // Null logistic models (factor ~ covariates) are the same for every phenotype of a
+    // missingness group: fitted once per group.
+    let null_cache: std::cell::RefCell<std::collections::HashMap<usize, NullFit>> =
+        Default::default();
     (0..ctx.request.phenotypes.len())
         .map(|p| {
             let phenotype = &ctx.request.phenotypes[p];
@@ -248,6 +277,7 @@ fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
                 "logistic" => match &binary_levels {
                     Some(levels) => vec![logistic_row(
                         ctx,
+                        (&null_cache, ctx.group_of[p]),
                         phenotype,
                         name,
                         &category,
@@ -261,15 +291,7 @@ fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
                     ),
                 },
                 "categorical" => categorical_rows(ctx, phenotype, name, &category, y, column),
-                _ => vec![linear_row(
-                    ctx,
-                    phenotype,
-                    name,
-                    &category,
-                    y,
-                    &factor_values,
-                    value_type == ValueType::Binary,
-                )],
+                _ => unreachable!("linear factors are fitted by linear_rows"),
             }
         })
         .collect()
@@ -327,56 +349,61 @@ fn predictors<'a>(first: &'a [f64], covariates: &'a [Vec<f64>]) -> Vec<&'a [f64]
     out
 }
 
-fn linear_row(
+/// Every phenotype against a linear factor, through the shared-sums kernel.
+fn linear_rows(
     ctx: &Context,
-    phenotype: &str,
     factor: &str,
     category: &str,
-    y: &[f64],
     x: &[f64],
-    binary: bool,
-) -> AssociationRow {
-    let preds = predictors(x, &ctx.covariates);
-    let rows = complete_rows(y, &preds);
-    let fit = fit_rows(y, &preds, &rows).and_then(|f| f.coefficient(0));
-    match fit {
-        Ok(c) => {
-            let (n_cases, n_controls) = if binary {
-                let high = binary_coding(x).map(|(_, h)| h).unwrap_or(1.0);
-                let cases = rows.iter().filter(|i| x[**i] == high).count();
-                (Some(cases), Some(c.n - cases))
-            } else {
-                (None, None)
-            };
-            AssociationRow {
-                n: c.n,
-                n_cases,
-                n_controls,
-                beta: c.beta,
-                se: c.se,
-                ci_low: c.ci_low,
-                ci_high: c.ci_high,
-                stat: c.t,
-                p: c.p,
-                neg_log10_p: neg_log10(c.p),
-                status: "ok".into(),
-                ..unfitted(phenotype, factor, category, "linear", "ok", String::new())
-            }
+    binary_high: Option<f64>,
+) -> Vec<Vec<AssociationRow>> {
+    let mut out: Vec<Vec<AssociationRow>> = vec![Vec::new(); ctx.request.phenotypes.len()];
+    for group in &ctx.groups {
+        let cases = binary_high.map(|high| {
+            (0..x.len())
+                .filter(|&i| group.in_base(i) && x[i] == high)
+                .count()
+        });
+        for (result, &p) in crate::fastlinear::fit_group(group, x)
+            .into_iter()
+            .zip(&group.members)
+        {
+            let phenotype = &ctx.request.phenotypes[p];
+            out[p] = vec![match result {
+                Ok(c) => AssociationRow {
+                    n: c.n,
+                    n_cases: cases,
+                    n_controls: cases.map(|k| c.n - k),
+                    beta: c.beta,
+                    se: c.se,
+                    ci_low: c.ci_low,
+                    ci_high: c.ci_high,
+                    stat: c.t,
+                    p: c.p,
+                    neg_log10_p: neg_log10(c.p),
+                    ..unfitted(phenotype, factor, category, "linear", "ok", String::new())
+                },
+                Err(e) => unfitted(
+                    phenotype,
+                    factor,
+                    category,
+                    "linear",
+                    status_of(&e),
+                    e.to_string(),
+                ),
+            }];
         }
-        Err(e) => unfitted(
-            phenotype,
-            factor,
-            category,
-            "linear",
-            status_of(&e),
-            e.to_string(),
-        ),
     }
+    out
 }
 
 #[allow(clippy::too_many_arguments)]
 fn logistic_row(
     ctx: &Context,
+    (null_cache, group): (
+        &std::cell::RefCell<std::collections::HashMap<usize, NullFit>>,
+        usize,
+    ),
     phenotype: &str,
     factor: &str,
     category: &str,
@@ -419,13 +446,33 @@ fn logistic_row(
         };
     }
     let few = cases.min(controls) < FIRTH_MIN_EVENTS;
+    let mut known_null: Option<NullFit> = None;
     let ordinary = if few {
         None
     } else {
-        Some(logistic::fit(&design, k, &outcome, false))
+        let null = null_cache
+            .borrow_mut()
+            .entry(group)
+            .or_insert_with(|| {
+                logistic::fit_constrained(&design, k, &outcome, false, Some(1))
+                    .map(|f| (f.beta, f.objective))
+            })
+            .clone();
+        Some(
+            match &null {
+                Ok((start, _)) => {
+                    logistic::fit_from(&design, k, &outcome, false, None, Some(start))
+                }
+                Err(_) => logistic::fit(&design, k, &outcome, false),
+            }
+            .map(|fit| (fit, null)),
+        )
     };
     let (fit, firth) = match ordinary {
-        Some(Ok(fit)) => (Ok(fit), false),
+        Some(Ok((fit, null))) => {
+            known_null = Some(null);
+            (Ok(fit), false)
+        }
         Some(Err(e @ FitError::Collinear(_))) | Some(Err(e @ FitError::TooFewRows { .. })) => {
             (Err(e), false)
         }
@@ -444,12 +491,16 @@ fn logistic_row(
     let model = if firth { "firth" } else { "logistic" };
     match fit {
         Ok(full) => {
-            let null = logistic::fit_constrained(&design, k, &outcome, firth, Some(1));
+            let null = match known_null {
+                Some(Ok((_, objective))) => Ok(objective),
+                _ => logistic::fit_constrained(&design, k, &outcome, firth, Some(1))
+                    .map(|f| f.objective),
+            };
             let (beta, se) = (full.beta[1], full.se[1]);
             let p = wald_p(beta, se);
             match null {
                 Ok(null) => {
-                    let (lr, lrp) = lr_p(full.objective, null.objective, 1);
+                    let (lr, lrp) = lr_p(full.objective, null, 1);
                     note.push(format!("LR chi2 = {lr}, LR p = {lrp:e}"));
                 }
                 Err(e) => note.push(format!("no likelihood-ratio test: null model {e}")),
@@ -774,3 +825,7 @@ fn coding_label(coding: &str, code: f64) -> Option<String> {
         (c.trim().parse::<f64>().ok()? == code).then(|| label.trim().to_string())
     })
 }
+
+/// A cached null logistic model: its estimates (with the phenotype's coefficient at zero) and
+/// log-likelihood, or why it could not be fitted.
+type NullFit = Result<(Vec<f64>, f64), FitError>;
