@@ -176,8 +176,15 @@ impl AnalysisTable {
         ) {
             crate::io::check_delimited(data)?;
         }
+        let started = std::time::Instant::now();
         let df = read_table(data)?;
-        Self::from_frame_with(&df, dictionary, options, &data.display().to_string())
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            rows = df.height(),
+            columns = df.width(),
+            "read the table"
+        );
+        Self::from_frame_with(df, dictionary, options, &data.display().to_string())
     }
 
     pub fn from_frame(
@@ -190,11 +197,13 @@ impl AnalysisTable {
             rules: *rules,
             ..LoadOptions::default()
         };
-        Self::from_frame_with(df, Some(dictionary), &options, file)
+        Self::from_frame_with(df.clone(), Some(dictionary), &options, file)
     }
 
+    /// Takes the frame by value: each column is released as soon as it is converted, so the
+    /// peak memory is about one copy of the data, not two.
     pub fn from_frame_with(
-        df: &DataFrame,
+        df: DataFrame,
         dictionary: Option<Dictionary>,
         options: &LoadOptions,
         file: &str,
@@ -323,6 +332,8 @@ impl AnalysisTable {
         }
 
         let n = df.height();
+        let mut frame_columns: Vec<Option<Column>> =
+            df.into_columns().into_iter().map(Some).collect();
         let mut columns = Vec::new();
         let mut flow = Vec::new();
         let mut pending: Vec<(String, Option<ValueType>, Role)> = dictionary
@@ -333,7 +344,10 @@ impl AnalysisTable {
             .collect();
         pending.extend(undescribed.iter().map(|c| (c.clone(), None, Role::Factor)));
         for (column, declared, role) in pending {
-            let series = &df.columns()[by_name[&column]];
+            let Some(series) = frame_columns[by_name[&column]].take() else {
+                continue;
+            };
+            let series = &series;
             let (mut values, levels) = numeric_values(series, &column, declared, file)?;
             let coded = match declared {
                 Some(t) => t != ValueType::Continuous,
@@ -369,18 +383,16 @@ impl AnalysisTable {
                         100.0 * missing_share,
                         100.0 * options.rules.max_missing
                     );
-                } else if let Some(share) = most_common_share(&values) {
-                    if share >= options.rules.max_identical {
-                        kept = false;
-                        reason = format!(
-                            "{:.1}% of values identical (at least {:.0}%)",
-                            100.0 * share,
-                            100.0 * options.rules.max_identical
-                        );
-                    }
-                } else {
+                } else if values.iter().all(|v| v.is_nan()) {
                     kept = false;
                     reason = "no values".into();
+                } else if let Some(share) = dominant_share(&values, options.rules.max_identical) {
+                    kept = false;
+                    reason = format!(
+                        "{:.1}% of values identical (at least {:.0}%)",
+                        100.0 * share,
+                        100.0 * options.rules.max_identical
+                    );
                 }
             }
             if declared.is_none() {
@@ -411,11 +423,16 @@ impl AnalysisTable {
                 });
             }
         }
+        let started = std::time::Instant::now();
         drop_near_duplicates(
             &mut columns,
             &mut flow,
             &dictionary,
             options.rules.duplicate_r,
+        );
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "near-duplicate check"
         );
         let index = columns
             .iter()
@@ -530,15 +547,32 @@ fn numeric_values(
     Ok((values, Some(labels)))
 }
 
-fn most_common_share(values: &[f64]) -> Option<f64> {
-    let mut counts: HashMap<u64, usize> = HashMap::new();
+/// Share of the most common present value, when that share is at least `floor` (None when
+/// no value reaches it, or nothing is present). A value above half the present values is the
+/// Boyer-Moore majority candidate, so one pass finds it and a second counts it: no hashing of
+/// every value of every column.
+fn dominant_share(values: &[f64], floor: f64) -> Option<f64> {
+    debug_assert!(floor > 0.5);
+    let mut candidate = f64::NAN;
+    let mut votes = 0usize;
     let mut total = 0usize;
-    for v in values.iter().filter(|v| !v.is_nan()) {
-        *counts.entry(v.to_bits()).or_default() += 1;
+    for &v in values.iter().filter(|v| !v.is_nan()) {
         total += 1;
+        if votes == 0 {
+            candidate = v;
+            votes = 1;
+        } else if v == candidate {
+            votes += 1;
+        } else {
+            votes -= 1;
+        }
     }
-    let max = counts.values().copied().max()?;
-    Some(max as f64 / total as f64)
+    if total == 0 {
+        return None;
+    }
+    let count = values.iter().filter(|v| **v == candidate).count();
+    let share = count as f64 / total as f64;
+    (share >= floor).then_some(share)
 }
 
 /// Pearson r over rows where both are present.
@@ -589,7 +623,7 @@ fn drop_near_duplicates(
         .collect();
     let probe = columns
         .first()
-        .map(|c| c.values.len().min(400))
+        .map(|c| c.values.len().min(128))
         .unwrap_or(0);
     let mut dropped: Vec<(usize, String)> = Vec::new();
     for (a_pos, &a) in factor_idx.iter().enumerate() {
@@ -601,7 +635,8 @@ fn drop_near_duplicates(
                 continue;
             }
             let quick = pairwise_r(&columns[a].values[..probe], &columns[b].values[..probe]);
-            if !matches!(quick, Some((r, _)) if r.abs() > 0.99) {
+            // Too little overlap in the probe rows to judge: fall through to the full check.
+            if matches!(quick, Some((r, _)) if r.abs() <= 0.99) {
                 continue;
             }
             if let Some((r, _)) = pairwise_r(&columns[a].values, &columns[b].values) {

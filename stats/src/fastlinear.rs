@@ -10,7 +10,9 @@
 //! directly over its present rows). The only full pass per factor is `sum x y'` for all
 //! phenotypes at once, an AXPY per row over a row-major block with the factor zero-filled.
 //! All columns are centred by their means over `B` first, so the subtractions lose no
-//! precision that matters.
+//! precision that matters. Factors are processed in blocks: `sum x y'` for a block of factors
+//! and all phenotypes of a group is one matrix product (matrixmultiply's dgemm), so the
+//! phenotype block is read once per block of factors rather than once per factor.
 
 use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve};
 use crate::ols::{Coefficient, FitError};
@@ -23,9 +25,9 @@ pub struct PhenotypeGroup {
     /// Base rows: all members and all covariates present.
     base: Vec<usize>,
     in_base: Vec<bool>,
-    /// Row-major n x members block of centred phenotypes (zero outside the base rows).
+    /// Row-major |base| x members block of centred phenotypes.
     y: Vec<f64>,
-    /// Row-major n x k block: intercept then centred covariates.
+    /// Row-major |base| x k block: intercept then centred covariates.
     c: Vec<f64>,
     k: usize,
     s_cc: Vec<f64>,
@@ -59,21 +61,22 @@ pub fn prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<PhenotypeGro
             let cov_means: Vec<f64> = covariates.iter().map(|c| mean(c)).collect();
             let y_means: Vec<f64> = members.iter().map(|&m| mean(phenotypes[m])).collect();
             let pg = members.len();
-            let mut y = vec![0.0; n * pg];
-            let mut c = vec![0.0; n * k];
-            for &i in &base {
+            let mut y = vec![0.0; base.len() * pg];
+            let mut c = vec![0.0; base.len() * k];
+            for (r, &i) in base.iter().enumerate() {
                 for (j, &m) in members.iter().enumerate() {
-                    y[i * pg + j] = phenotypes[m][i] - y_means[j];
+                    y[r * pg + j] = phenotypes[m][i] - y_means[j];
                 }
-                c[i * k] = 1.0;
+                c[r * k] = 1.0;
                 for (j, cov) in covariates.iter().enumerate() {
-                    c[i * k + 1 + j] = cov[i] - cov_means[j];
+                    c[r * k + 1 + j] = cov[i] - cov_means[j];
                 }
             }
             let mut s_cc = vec![0.0; k * k];
             let mut s_cy = vec![0.0; k * pg];
             let mut s_yy = vec![0.0; pg];
-            accumulate(&base, &c, &y, k, pg, 1.0, &mut s_cc, &mut s_cy, &mut s_yy);
+            let all: Vec<usize> = (0..base.len()).collect();
+            accumulate(&all, &c, &y, k, pg, 1.0, &mut s_cc, &mut s_cy, &mut s_yy);
             PhenotypeGroup {
                 members,
                 base,
@@ -89,7 +92,8 @@ pub fn prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<PhenotypeGro
         .collect()
 }
 
-/// Adds `sign` times the sums over `rows` of c c', c y' and y^2.
+/// Adds `sign` times the sums over the base positions `rows` of c c', c y' and y^2. The
+/// c y' part is a matrix product of the gathered rows.
 #[allow(clippy::too_many_arguments)]
 fn accumulate(
     rows: &[usize],
@@ -102,37 +106,116 @@ fn accumulate(
     s_cy: &mut [f64],
     s_yy: &mut [f64],
 ) {
-    for &i in rows {
-        let ci = &c[i * k..(i + 1) * k];
-        let yi = &y[i * pg..(i + 1) * pg];
-        for a in 0..k {
-            let ca = sign * ci[a];
-            for b in 0..=a {
-                s_cc[a * k + b] += ca * ci[b];
-            }
-            let row = &mut s_cy[a * pg..(a + 1) * pg];
-            for (s, v) in row.iter_mut().zip(yi) {
-                *s += ca * v;
-            }
-        }
-        for (s, v) in s_yy.iter_mut().zip(yi) {
+    if rows.is_empty() {
+        return;
+    }
+    let m = rows.len();
+    let mut gc = Vec::with_capacity(m * k);
+    let mut gy = Vec::with_capacity(m * pg);
+    for &r in rows {
+        gc.extend_from_slice(&c[r * k..(r + 1) * k]);
+        let yr = &y[r * pg..(r + 1) * pg];
+        gy.extend_from_slice(yr);
+        for (s, v) in s_yy.iter_mut().zip(yr) {
             *s += sign * v * v;
         }
     }
+    // s_cc += sign * gc' gc ; s_cy += sign * gc' gy
+    gemm_at_b(&gc, m, k, &gc, k, sign, s_cc);
+    gemm_at_b(&gc, m, k, &gy, pg, sign, s_cy);
 }
 
-/// Fits every phenotype of `group` against the factor `x` (NaN = missing); returns one result
-/// per member, in member order.
+/// `out (p x q) += alpha * a' b` for row-major `a` (m x p) and `b` (m x q).
+fn gemm_at_b(a: &[f64], m: usize, p: usize, b: &[f64], q: usize, alpha: f64, out: &mut [f64]) {
+    debug_assert_eq!(a.len(), m * p);
+    debug_assert_eq!(b.len(), m * q);
+    debug_assert_eq!(out.len(), p * q);
+    // SAFETY: the slices have exactly the lengths the strides describe (checked above), and
+    // `out` does not alias `a` or `b` (it is a distinct &mut).
+    unsafe {
+        matrixmultiply::dgemm(
+            p,
+            m,
+            q,
+            alpha,
+            a.as_ptr(),
+            1,
+            p as isize,
+            b.as_ptr(),
+            q as isize,
+            1,
+            1.0,
+            out.as_mut_ptr(),
+            q as isize,
+            1,
+        );
+    }
+}
+
+/// Fits every phenotype of `group` against each factor of a block (NaN = missing). Returns,
+/// per factor, one result per member in member order.
+pub fn fit_block(
+    group: &PhenotypeGroup,
+    factors: &[&[f64]],
+) -> Vec<Vec<Result<Coefficient, FitError>>> {
+    let pg = group.members.len();
+    let nb = group.base.len();
+    let f = factors.len();
+    // Centred, zero-filled factor block over the base rows, and its present counts.
+    let mut means = vec![0.0; f];
+    let mut counts = vec![0usize; f];
+    for (j, x) in factors.iter().enumerate() {
+        for &i in &group.base {
+            if !x[i].is_nan() {
+                means[j] += x[i];
+                counts[j] += 1;
+            }
+        }
+        means[j] /= counts[j].max(1) as f64;
+    }
+    let mut xb = vec![0.0; nb * f];
+    for (r, &i) in group.base.iter().enumerate() {
+        for (j, x) in factors.iter().enumerate() {
+            let v = x[i];
+            if !v.is_nan() {
+                xb[r * f + j] = v - means[j];
+            }
+        }
+    }
+    let mut s_xy = vec![0.0; f * pg];
+    gemm_at_b(&xb, nb, f, &group.y, pg, 1.0, &mut s_xy);
+    let mut s_xc = vec![0.0; f * group.k];
+    gemm_at_b(&xb, nb, f, &group.c, group.k, 1.0, &mut s_xc);
+    (0..f)
+        .map(|j| {
+            let s_xx: f64 = (0..nb).map(|r| xb[r * f + j] * xb[r * f + j]).sum();
+            solve_factor(
+                group,
+                factors[j],
+                counts[j],
+                s_xx,
+                &s_xc[j * group.k..(j + 1) * group.k],
+                &s_xy[j * pg..(j + 1) * pg],
+            )
+        })
+        .collect()
+}
+
+/// Fits every phenotype of `group` against one factor.
 pub fn fit_group(group: &PhenotypeGroup, x: &[f64]) -> Vec<Result<Coefficient, FitError>> {
+    fit_block(group, &[x]).pop().unwrap_or_default()
+}
+
+fn solve_factor(
+    group: &PhenotypeGroup,
+    x: &[f64],
+    present: usize,
+    s_xx: f64,
+    s_xc: &[f64],
+    s_xy: &[f64],
+) -> Vec<Result<Coefficient, FitError>> {
     let k = group.k;
     let pg = group.members.len();
-    let missing: Vec<usize> = group
-        .base
-        .iter()
-        .copied()
-        .filter(|&i| x[i].is_nan())
-        .collect();
-    let present = group.base.len() - missing.len();
     let parameters = k + 1;
     if present < parameters + 1 {
         return vec![
@@ -143,13 +226,9 @@ pub fn fit_group(group: &PhenotypeGroup, x: &[f64]) -> Vec<Result<Coefficient, F
             pg
         ];
     }
-    let x_mean = group
-        .base
-        .iter()
-        .filter(|&&i| !x[i].is_nan())
-        .map(|&i| x[i])
-        .sum::<f64>()
-        / present as f64;
+    let missing: Vec<usize> = (0..group.base.len())
+        .filter(|&r| x[group.base[r]].is_nan())
+        .collect();
     let (mut s_cc, mut s_cy, mut s_yy);
     if missing.len() * 2 <= group.base.len() {
         s_cc = group.s_cc.clone();
@@ -159,11 +238,8 @@ pub fn fit_group(group: &PhenotypeGroup, x: &[f64]) -> Vec<Result<Coefficient, F
             &missing, &group.c, &group.y, k, pg, -1.0, &mut s_cc, &mut s_cy, &mut s_yy,
         );
     } else {
-        let rows: Vec<usize> = group
-            .base
-            .iter()
-            .copied()
-            .filter(|&i| !x[i].is_nan())
+        let rows: Vec<usize> = (0..group.base.len())
+            .filter(|&r| !x[group.base[r]].is_nan())
             .collect();
         s_cc = vec![0.0; k * k];
         s_cy = vec![0.0; k * pg];
@@ -172,27 +248,6 @@ pub fn fit_group(group: &PhenotypeGroup, x: &[f64]) -> Vec<Result<Coefficient, F
             &rows, &group.c, &group.y, k, pg, 1.0, &mut s_cc, &mut s_cy, &mut s_yy,
         );
     }
-    // Sums with the factor: sum x c, sum x^2 over the present rows, and sum x y' for every
-    // member at once.
-    let mut s_xc = vec![0.0; k];
-    let mut s_xx = 0.0;
-    let mut s_xy = vec![0.0; pg];
-    for &i in &group.base {
-        let xi = x[i];
-        if xi.is_nan() {
-            continue;
-        }
-        let xi = xi - x_mean;
-        let ci = &group.c[i * k..(i + 1) * k];
-        for (s, v) in s_xc.iter_mut().zip(ci) {
-            *s += xi * v;
-        }
-        s_xx += xi * xi;
-        let yi = &group.y[i * pg..(i + 1) * pg];
-        for (s, v) in s_xy.iter_mut().zip(yi) {
-            *s += xi * v;
-        }
-    }
     // Normal equations in the order [x, intercept, covariates...].
     let dim = k + 1;
     let mut gram = vec![0.0; dim * dim];
@@ -200,9 +255,8 @@ pub fn fit_group(group: &PhenotypeGroup, x: &[f64]) -> Vec<Result<Coefficient, F
     for a in 0..k {
         gram[(a + 1) * dim] = s_xc[a];
         gram[a + 1] = s_xc[a];
-        for b in 0..=a {
+        for b in 0..k {
             gram[(a + 1) * dim + b + 1] = s_cc[a * k + b];
-            gram[(b + 1) * dim + a + 1] = s_cc[a * k + b];
         }
     }
     let chol = match cholesky(&gram, dim) {

@@ -134,8 +134,13 @@ pub fn run(
     request: &PhewasRequest,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<PhewasResult, StatsError> {
-    for name in request.phenotypes.iter().chain(&request.factors) {
+    for name in &request.phenotypes {
         table.numeric_column(name).ok_or_else(|| unknown(name))?;
+    }
+    for name in &request.factors {
+        if table.numeric_column(name).is_none() && dropped_reason(table, name).is_none() {
+            return Err(unknown(name));
+        }
     }
     let phenotype_transform = request.transform.resolve(ValueType::Continuous);
     let phenotypes: Vec<Vec<f64>> = request
@@ -163,7 +168,17 @@ pub fn run(
     };
 
     let factors = request.factors.len();
-    let threads = request.threads.max(1).min(factors.max(1));
+    // Work items: blocks of linear factors (fitted together), and single other factors.
+    let mut items: Vec<Vec<usize>> = Vec::new();
+    let mut linear: Vec<usize> = Vec::new();
+    for f in 0..factors {
+        match table.numeric_column(&request.factors[f]) {
+            Some(c) if model_of(request, c.value_type) == "linear" => linear.push(f),
+            _ => items.push(vec![f]),
+        }
+    }
+    items.extend(linear.chunks(LINEAR_BLOCK).map(<[usize]>::to_vec));
+    let threads = request.threads.max(1).min(items.len().max(1));
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let mut per_factor: Vec<Option<Vec<Vec<AssociationRow>>>> = vec![None; factors];
@@ -173,12 +188,16 @@ pub fn run(
                 scope.spawn(|| {
                     let mut mine = Vec::new();
                     loop {
-                        let f = next.fetch_add(1, Ordering::Relaxed);
-                        if f >= factors {
+                        let item = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(item) else {
                             break;
+                        };
+                        if item.len() == 1 {
+                            mine.push((item[0], factor_rows(&context, item[0])));
+                        } else {
+                            mine.extend(linear_block(&context, item));
                         }
-                        mine.push((f, factor_rows(&context, f)));
-                        progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                        progress(done.fetch_add(item.len(), Ordering::Relaxed) + item.len());
                     }
                     mine
                 })
@@ -217,21 +236,36 @@ pub fn run(
 fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
     let table = ctx.table;
     let name = &ctx.request.factors[f];
-    let column = table.numeric_column(name).expect("checked in run");
+    let Some(column) = table.numeric_column(name) else {
+        let reason = dropped_reason(table, name).unwrap_or_default();
+        let category = table
+            .dictionary
+            .get(name)
+            .map(|e| e.category.clone())
+            .unwrap_or_default();
+        return ctx
+            .request
+            .phenotypes
+            .iter()
+            .map(|p| {
+                vec![unfitted(
+                    p,
+                    name,
+                    &category,
+                    "none",
+                    "skipped",
+                    format!("dropped by cleaning: {reason}"),
+                )]
+            })
+            .collect();
+    };
     let category = table
         .dictionary
         .get(name)
         .map(|e| e.category.clone())
         .unwrap_or_default();
     let value_type = column.value_type;
-    let model = match (ctx.request.method, ctx.request.model, value_type) {
-        (Method::Bai2020, _, _) => "bai2020",
-        (_, ModelChoice::Logistic, ValueType::Binary)
-        | (_, ModelChoice::Auto, ValueType::Binary) => "logistic",
-        (_, ModelChoice::Logistic, _) => "unsupported",
-        (_, _, ValueType::Categorical) => "categorical",
-        _ => "linear",
-    };
+    let model = model_of(ctx.request, value_type);
     let factor_values: Vec<f64> = match model {
         "linear" | "bai2020"
             if !matches!(value_type, ValueType::Binary | ValueType::Categorical) =>
@@ -249,13 +283,10 @@ fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
         None
     };
     if model == "linear" {
-        return linear_rows(
-            ctx,
-            name,
-            &category,
-            &factor_values,
-            binary_levels.map(|(_, high)| high),
-        );
+        return linear_block(ctx, &[f])
+            .pop()
+            .map(|(_, rows)| rows)
+            .unwrap_or_default();
     }
     // Null logistic models (factor ~ covariates) are the same for every phenotype of a
     // missingness group: fitted once per group.
@@ -349,52 +380,112 @@ fn predictors<'a>(first: &'a [f64], covariates: &'a [Vec<f64>]) -> Vec<&'a [f64]
     out
 }
 
-/// Every phenotype against a linear factor, through the shared-sums kernel.
-fn linear_rows(
-    ctx: &Context,
-    factor: &str,
-    category: &str,
-    x: &[f64],
-    binary_high: Option<f64>,
-) -> Vec<Vec<AssociationRow>> {
-    let mut out: Vec<Vec<AssociationRow>> = vec![Vec::new(); ctx.request.phenotypes.len()];
+/// The model a factor of this type gets under the request.
+fn model_of(request: &PhewasRequest, value_type: ValueType) -> &'static str {
+    match (request.method, request.model, value_type) {
+        (Method::Bai2020, _, _) => "bai2020",
+        (_, ModelChoice::Logistic, ValueType::Binary)
+        | (_, ModelChoice::Auto, ValueType::Binary) => "logistic",
+        (_, ModelChoice::Logistic, _) => "unsupported",
+        (_, _, ValueType::Categorical) => "categorical",
+        _ => "linear",
+    }
+}
+
+/// Factors fitted together by the linear kernel (one matrix product per block and group).
+const LINEAR_BLOCK: usize = 32;
+
+/// Every phenotype against a block of linear factors, through the shared-sums kernel.
+fn linear_block(ctx: &Context, block: &[usize]) -> Vec<(usize, Vec<Vec<AssociationRow>>)> {
+    struct Prepared {
+        name: String,
+        category: String,
+        x: Vec<f64>,
+        binary_high: Option<f64>,
+    }
+    let prepared: Vec<Prepared> = block
+        .iter()
+        .map(|&f| {
+            let name = ctx.request.factors[f].clone();
+            let column = ctx
+                .table
+                .numeric_column(&name)
+                .expect("linear blocks hold only present columns");
+            let binary = column.value_type == ValueType::Binary;
+            let x = if binary {
+                column.values.clone()
+            } else {
+                ctx.request
+                    .transform
+                    .resolve(column.value_type)
+                    .apply(&column.values)
+            };
+            let category = ctx
+                .table
+                .dictionary
+                .get(&name)
+                .map(|e| e.category.clone())
+                .unwrap_or_default();
+            let binary_high = if binary {
+                binary_coding(&column.values).map(|(_, h)| h)
+            } else {
+                None
+            };
+            Prepared {
+                name,
+                category,
+                x,
+                binary_high,
+            }
+        })
+        .collect();
+    let xs: Vec<&[f64]> = prepared.iter().map(|p| p.x.as_slice()).collect();
+    let mut out: Vec<Vec<Vec<AssociationRow>>> =
+        vec![vec![Vec::new(); ctx.request.phenotypes.len()]; block.len()];
     for group in &ctx.groups {
-        let cases = binary_high.map(|high| {
-            (0..x.len())
-                .filter(|&i| group.in_base(i) && x[i] == high)
-                .count()
-        });
-        for (result, &p) in crate::fastlinear::fit_group(group, x)
-            .into_iter()
-            .zip(&group.members)
-        {
-            let phenotype = &ctx.request.phenotypes[p];
-            out[p] = vec![match result {
-                Ok(c) => AssociationRow {
-                    n: c.n,
-                    n_cases: cases,
-                    n_controls: cases.map(|k| c.n - k),
-                    beta: c.beta,
-                    se: c.se,
-                    ci_low: c.ci_low,
-                    ci_high: c.ci_high,
-                    stat: c.t,
-                    p: c.p,
-                    neg_log10_p: neg_log10(c.p),
-                    ..unfitted(phenotype, factor, category, "linear", "ok", String::new())
-                },
-                Err(e) => unfitted(
-                    phenotype,
-                    factor,
-                    category,
-                    "linear",
-                    status_of(&e),
-                    e.to_string(),
-                ),
-            }];
+        let results = crate::fastlinear::fit_block(group, &xs);
+        for (b, (factor_results, prep)) in results.into_iter().zip(&prepared).enumerate() {
+            let cases = prep.binary_high.map(|high| {
+                (0..prep.x.len())
+                    .filter(|&i| group.in_base(i) && prep.x[i] == high)
+                    .count()
+            });
+            for (result, &p) in factor_results.into_iter().zip(&group.members) {
+                let phenotype = &ctx.request.phenotypes[p];
+                out[b][p] = vec![match result {
+                    Ok(c) => AssociationRow {
+                        n: c.n,
+                        n_cases: cases,
+                        n_controls: cases.map(|k| c.n - k),
+                        beta: c.beta,
+                        se: c.se,
+                        ci_low: c.ci_low,
+                        ci_high: c.ci_high,
+                        stat: c.t,
+                        p: c.p,
+                        neg_log10_p: neg_log10(c.p),
+                        ..unfitted(
+                            phenotype,
+                            &prep.name,
+                            &prep.category,
+                            "linear",
+                            "ok",
+                            String::new(),
+                        )
+                    },
+                    Err(e) => unfitted(
+                        phenotype,
+                        &prep.name,
+                        &prep.category,
+                        "linear",
+                        status_of(&e),
+                        e.to_string(),
+                    ),
+                }];
+            }
         }
     }
-    out
+    block.iter().copied().zip(out).collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -809,11 +900,13 @@ pub fn resolve_list(
             in_category.into_iter().for_each(|c| push(c, &mut out));
             continue;
         }
-        let dropped = table.flow.iter().find(|f| f.column == canonical && !f.kept);
-        return Err(StatsError::Invalid(match dropped {
-            Some(f) => format!("'{item}' was dropped by cleaning: {}", f.reason),
-            None => format!("'{item}' is not a column, role (imaging, covariate, factor, disease), category, @file or 'all'"),
-        }));
+        // A column the user names but cleaning dropped is kept in the list: its pairs get
+        // rows with status `skipped` saying why, instead of vanishing.
+        if table.flow.iter().any(|f| f.column == canonical && !f.kept) {
+            push(canonical, &mut out);
+            continue;
+        }
+        return Err(StatsError::Invalid(format!("'{item}' is not a column, role (imaging, covariate, factor, disease), category, @file or 'all'")));
     }
     Ok(out)
 }
@@ -829,3 +922,11 @@ fn coding_label(coding: &str, code: f64) -> Option<String> {
 /// A cached null logistic model: its estimates (with the phenotype's coefficient at zero) and
 /// log-likelihood, or why it could not be fitted.
 type NullFit = Result<(Vec<f64>, f64), FitError>;
+
+fn dropped_reason(table: &AnalysisTable, name: &str) -> Option<String> {
+    table
+        .flow
+        .iter()
+        .find(|f| f.column == name && !f.kept)
+        .map(|f| f.reason.clone())
+}
