@@ -14,7 +14,7 @@
 //! and all phenotypes of a group is one matrix product (matrixmultiply's dgemm), so the
 //! phenotype block is read once per block of factors rather than once per factor.
 
-use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve};
+use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve, gemm_at_b};
 use crate::ols::{Coefficient, FitError};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -123,33 +123,6 @@ fn accumulate(
     // s_cc += sign * gc' gc ; s_cy += sign * gc' gy
     gemm_at_b(&gc, m, k, &gc, k, sign, s_cc);
     gemm_at_b(&gc, m, k, &gy, pg, sign, s_cy);
-}
-
-/// `out (p x q) += alpha * a' b` for row-major `a` (m x p) and `b` (m x q).
-fn gemm_at_b(a: &[f64], m: usize, p: usize, b: &[f64], q: usize, alpha: f64, out: &mut [f64]) {
-    debug_assert_eq!(a.len(), m * p);
-    debug_assert_eq!(b.len(), m * q);
-    debug_assert_eq!(out.len(), p * q);
-    // SAFETY: the slices have exactly the lengths the strides describe (checked above), and
-    // `out` does not alias `a` or `b` (it is a distinct &mut).
-    unsafe {
-        matrixmultiply::dgemm(
-            p,
-            m,
-            q,
-            alpha,
-            a.as_ptr(),
-            1,
-            p as isize,
-            b.as_ptr(),
-            q as isize,
-            1,
-            1.0,
-            out.as_mut_ptr(),
-            q as isize,
-            1,
-        );
-    }
 }
 
 /// Fits every phenotype of `group` against each factor of a block (NaN = missing). Returns,

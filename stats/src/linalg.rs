@@ -67,3 +67,30 @@ pub fn cholesky_inverse(l: &[f64], k: usize) -> Vec<f64> {
 pub fn cholesky_log_det(l: &[f64], k: usize) -> f64 {
     (0..k).map(|i| 2.0 * l[i * k + i].ln()).sum()
 }
+
+/// `out (p x q) += alpha * a' b` for row-major `a` (m x p) and `b` (m x q).
+pub fn gemm_at_b(a: &[f64], m: usize, p: usize, b: &[f64], q: usize, alpha: f64, out: &mut [f64]) {
+    debug_assert_eq!(a.len(), m * p);
+    debug_assert_eq!(b.len(), m * q);
+    debug_assert_eq!(out.len(), p * q);
+    // SAFETY: the slices have exactly the lengths the strides describe (checked above), and
+    // `out` does not alias `a` or `b` (it is a distinct &mut).
+    unsafe {
+        matrixmultiply::dgemm(
+            p,
+            m,
+            q,
+            alpha,
+            a.as_ptr(),
+            1,
+            p as isize,
+            b.as_ptr(),
+            q as isize,
+            1,
+            1.0,
+            out.as_mut_ptr(),
+            q as isize,
+            1,
+        );
+    }
+}

@@ -3,7 +3,7 @@
 
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
-use crate::linalg::{cholesky, cholesky_inverse, cholesky_log_det, cholesky_solve};
+use crate::linalg::{cholesky, cholesky_inverse, cholesky_log_det, cholesky_solve, gemm_at_b};
 use crate::ols::FitError;
 
 /// A fitted logistic model on a design with an intercept in column 0.
@@ -62,12 +62,20 @@ pub fn fit_from(
     if let Some(j) = fixed_zero {
         beta[j] = 0.0;
     }
+    let settled = if firth {
+        None
+    } else {
+        plain_newton(design, k, y, &beta, fixed_zero)
+    };
     // (log-likelihood, objective, score, information, Cholesky factor of the information)
     type State = (f64, f64, Vec<f64>, Vec<f64>, Vec<f64>);
     let evaluate = |beta: &[f64]| -> Result<State, FitError> {
         let mut ll = 0.0;
         let mut info = vec![0.0; k * k];
         let mut mu = vec![0.0; n];
+        // Rows of the design scaled by sqrt(w): the information X'WX is then one matrix
+        // product.
+        let mut scaled = vec![0.0; n * k];
         for i in 0..n {
             let row = &design[i * k..(i + 1) * k];
             let eta: f64 = row.iter().zip(beta).map(|(x, b)| x * b).sum();
@@ -81,19 +89,12 @@ pub fn fit_from(
             };
             mu[i] = m;
             ll += y[i] * log_p + (1.0 - y[i]) * log_q;
-            let w = m * (1.0 - m);
-            for a in 0..k {
-                let wa = w * row[a];
-                for b in 0..=a {
-                    info[a * k + b] += wa * row[b];
-                }
+            let root_w = (m * (1.0 - m)).sqrt();
+            for (s, x) in scaled[i * k..(i + 1) * k].iter_mut().zip(row) {
+                *s = root_w * x;
             }
         }
-        for a in 0..k {
-            for b in 0..a {
-                info[b * k + a] = info[a * k + b];
-            }
-        }
+        gemm_at_b(&scaled, n, k, &scaled, k, 1.0, &mut info);
         let chol = cholesky(&info, k).map_err(FitError::Collinear)?;
         let mut score = vec![0.0; k];
         let mut objective = ll;
@@ -137,6 +138,22 @@ pub fn fit_from(
         Ok((ll, objective, score, info, chol))
     };
 
+    if let Some(settled) = settled {
+        // Newton has converged quadratically; one evaluation gives the likelihood and the
+        // information for the standard errors.
+        let state = evaluate(&settled)?;
+        let inverse = cholesky_inverse(&state.4, k);
+        let se = (0..k).map(|j| inverse[j * k + j].sqrt()).collect();
+        return Ok(LogisticFit {
+            n,
+            beta: settled,
+            se,
+            log_likelihood: state.0,
+            objective: state.1,
+            iterations: 0,
+            firth,
+        });
+    }
     let mut state = evaluate(&beta)?;
     let mut iterations = 0;
     loop {
@@ -224,4 +241,62 @@ pub fn z975() -> f64 {
     Normal::new(0.0, 1.0)
         .expect("standard normal")
         .inverse_cdf(0.975)
+}
+
+/// Plain Newton-Raphson for the ordinary likelihood: no line search and no log-likelihood per
+/// iteration (the concave objective makes full steps safe from a reasonable start), so each
+/// iteration costs one exp per row and one matrix product. Returns None when it does not
+/// settle quickly; the caller's guarded iteration then takes over, and also polishes and
+/// evaluates the answer, so both paths return the same estimates.
+fn plain_newton(
+    design: &[f64],
+    k: usize,
+    y: &[f64],
+    start: &[f64],
+    fixed_zero: Option<usize>,
+) -> Option<Vec<f64>> {
+    let n = y.len();
+    let free: Vec<usize> = (0..k).filter(|c| Some(*c) != fixed_zero).collect();
+    let m = free.len();
+    let mut beta = start.to_vec();
+    let mut weighted = vec![0.0; n * k];
+    for _ in 0..25 {
+        let mut score = vec![0.0; k];
+        for i in 0..n {
+            let row = &design[i * k..(i + 1) * k];
+            let eta: f64 = row.iter().zip(&beta).map(|(x, b)| x * b).sum();
+            let mu = 1.0 / (1.0 + (-eta).exp());
+            let w = mu * (1.0 - mu);
+            let resid = y[i] - mu;
+            for a in 0..k {
+                score[a] += row[a] * resid;
+                weighted[i * k + a] = w * row[a];
+            }
+        }
+        let mut info = vec![0.0; k * k];
+        gemm_at_b(design, n, k, &weighted, k, 1.0, &mut info);
+        let sub: Vec<f64> = free
+            .iter()
+            .flat_map(|a| free.iter().map(move |b| (*a, *b)))
+            .map(|(a, b)| info[a * k + b])
+            .collect();
+        let chol = cholesky(&sub, m).ok()?;
+        let step = cholesky_solve(
+            &chol,
+            m,
+            &free.iter().map(|a| score[*a]).collect::<Vec<_>>(),
+        );
+        let mut change = 0.0f64;
+        for (s, a) in step.iter().zip(&free) {
+            beta[*a] += s;
+            change = change.max(s.abs());
+        }
+        if !beta.iter().all(|b| b.is_finite()) || beta.iter().any(|b| b.abs() > 50.0) {
+            return None;
+        }
+        if change < 1e-10 * beta.iter().map(|b| b.abs()).fold(1.0, f64::max) {
+            return Some(beta);
+        }
+    }
+    None
 }
