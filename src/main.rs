@@ -331,16 +331,34 @@ struct PhewasArgs {
 
 fn phewas_command(args: PhewasArgs) -> Result<()> {
     use meshagents_stats::association::rows_to_frame;
-    use meshagents_stats::cohort::{AnalysisTable, LoadOptions};
+    use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
     use meshagents_stats::phewas::{resolve_list, run, Method, ModelChoice, PhewasRequest};
     use meshagents_stats::transform::Transform;
 
     let started = Instant::now();
     // Refuse an unknown output format before the work, not after.
     meshagents_stats::io::TableFormat::from_path(&args.out)?;
+    // Resolve the column lists from the header and the dictionary, then read only those
+    // columns: a wide extract costs only what the study uses.
+    let catalog = Catalog::open(&args.data, args.dictionary.as_deref(), args.id.as_deref())?;
+    let phenotypes = resolve_list(&catalog, &args.phenotypes, &[])
+        .with_context(|| format!("--phenotypes (columns of {})", args.data.display()))?;
+    let covariates = resolve_list(&catalog, &args.covariates, &phenotypes)
+        .with_context(|| format!("--covariates (columns of {})", args.data.display()))?;
+    let used: Vec<String> = phenotypes.iter().chain(&covariates).cloned().collect();
+    let factors = resolve_list(&catalog, &args.factors, &used)
+        .with_context(|| format!("--factors (columns of {})", args.data.display()))?;
     let options = LoadOptions {
         id_column: args.id,
         negative_codes_to_missing: !args.keep_negative_codes,
+        columns: Some(
+            phenotypes
+                .iter()
+                .chain(&covariates)
+                .chain(&factors)
+                .cloned()
+                .collect(),
+        ),
         ..LoadOptions::default()
     };
     let table = AnalysisTable::load_with(&args.data, args.dictionary.as_deref(), &options)?;
@@ -352,13 +370,6 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
         dropped,
         started.elapsed().as_secs_f64()
     );
-    let phenotypes = resolve_list(&table, &args.phenotypes, &[])
-        .with_context(|| format!("--phenotypes (columns of {})", args.data.display()))?;
-    let covariates = resolve_list(&table, &args.covariates, &phenotypes)
-        .with_context(|| format!("--covariates (columns of {})", args.data.display()))?;
-    let used: Vec<String> = phenotypes.iter().chain(&covariates).cloned().collect();
-    let factors = resolve_list(&table, &args.factors, &used)
-        .with_context(|| format!("--factors (columns of {})", args.data.display()))?;
     anyhow::ensure!(
         !phenotypes.is_empty(),
         "--phenotypes resolved to no columns"

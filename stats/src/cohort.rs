@@ -63,6 +63,9 @@ pub struct LoadOptions {
     /// Turn negative values of coded (whole-number, non-continuous) fields into missing.
     pub negative_codes_to_missing: bool,
     pub rules: CleaningRules,
+    /// Load only these columns (canonical names) besides the id; `None` loads every column.
+    /// Reading fewer columns of a wide extract saves both time and memory.
+    pub columns: Option<Vec<String>>,
 }
 
 impl Default for LoadOptions {
@@ -71,6 +74,7 @@ impl Default for LoadOptions {
             id_column: None,
             negative_codes_to_missing: true,
             rules: CleaningRules::default(),
+            columns: None,
         }
     }
 }
@@ -103,6 +107,163 @@ pub fn canonical_column_name(name: &str) -> String {
         }
     }
     name.to_string()
+}
+
+/// The columns of a table and what the dictionary says of them, known before any data is
+/// read: enough to resolve the column lists of a command.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// Canonical column names, in file order.
+    pub columns: Vec<String>,
+    /// The names as spelled in the file.
+    pub raw_names: Vec<String>,
+    pub dictionary: Option<Dictionary>,
+    /// The participant id column (canonical).
+    pub id: String,
+}
+
+impl Catalog {
+    /// Reads the header (or Parquet schema) and the dictionary.
+    pub fn open(
+        data: &Path,
+        dictionary: Option<&Path>,
+        id_column: Option<&str>,
+    ) -> Result<Self, StatsError> {
+        let dictionary = dictionary.map(Dictionary::read_csv).transpose()?;
+        Catalog::new(
+            crate::io::read_column_names(data)?,
+            dictionary,
+            id_column,
+            &data.display().to_string(),
+        )
+    }
+
+    pub fn new(
+        raw_names: Vec<String>,
+        dictionary: Option<Dictionary>,
+        id_column: Option<&str>,
+        file: &str,
+    ) -> Result<Self, StatsError> {
+        let columns: Vec<String> = raw_names.iter().map(|n| canonical_column_name(n)).collect();
+        let id = if let Some(id) = id_column {
+            canonical_column_name(id)
+        } else if let Some(e) = dictionary
+            .as_ref()
+            .and_then(|d| d.entries.iter().find(|e| e.role == Role::Id))
+        {
+            canonical_column_name(&e.column)
+        } else {
+            ID_CANDIDATES
+                .iter()
+                .map(|c| canonical_column_name(c))
+                .find(|c| columns.contains(c))
+                .ok_or_else(|| StatsError::Input { file: file.to_string(), message: format!("no participant id column: name it with --id, or give it the role 'id' in the dictionary (looked for {})", ID_CANDIDATES.join(", ")) })?
+        };
+        Ok(Catalog {
+            columns,
+            raw_names,
+            dictionary,
+            id,
+        })
+    }
+
+    pub fn role(&self, column: &str) -> Role {
+        if column == self.id {
+            return Role::Id;
+        }
+        self.entry(column).map(|e| e.role).unwrap_or(Role::Factor)
+    }
+
+    pub fn entry(&self, column: &str) -> Option<&DictionaryEntry> {
+        self.dictionary
+            .as_ref()?
+            .entries
+            .iter()
+            .find(|e| canonical_column_name(&e.column) == column)
+    }
+}
+
+/// Where the columns of a table come from: a frame in memory, or a Parquet file read in
+/// batches of columns on demand.
+struct ColumnSource {
+    /// Column names as spelled in the file.
+    names: Vec<String>,
+    height: usize,
+    slots: Vec<Option<Column>>,
+    fetched: Vec<bool>,
+    parquet: Option<std::path::PathBuf>,
+}
+
+const PARQUET_BATCH: usize = 64;
+
+impl ColumnSource {
+    fn frame(df: DataFrame) -> Self {
+        let names = df
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>();
+        let height = df.height();
+        let slots: Vec<Option<Column>> = df.into_columns().into_iter().map(Some).collect();
+        let fetched = vec![true; slots.len()];
+        ColumnSource {
+            names,
+            height,
+            slots,
+            fetched,
+            parquet: None,
+        }
+    }
+
+    fn parquet(path: &Path, names: Vec<String>) -> Result<Self, StatsError> {
+        let first = names.first().cloned().into_iter().collect::<Vec<_>>();
+        let height = crate::io::read_table_columns(path, Some(&first))?.height();
+        let count = names.len();
+        Ok(ColumnSource {
+            names,
+            height,
+            slots: vec![None; count],
+            fetched: vec![false; count],
+            parquet: Some(path.to_path_buf()),
+        })
+    }
+
+    fn fetch(&mut self, index: usize) -> Result<(), StatsError> {
+        let Some(path) = self.parquet.clone() else {
+            return Ok(());
+        };
+        if self.fetched[index] {
+            return Ok(());
+        }
+        let batch: Vec<usize> = (index..self.names.len())
+            .filter(|i| !self.fetched[*i])
+            .take(PARQUET_BATCH)
+            .collect();
+        let names: Vec<String> = batch.iter().map(|i| self.names[*i].clone()).collect();
+        let df = crate::io::read_table_columns(&path, Some(&names))?;
+        for (column, i) in df.into_columns().into_iter().zip(batch) {
+            self.slots[i] = Some(column);
+            self.fetched[i] = true;
+        }
+        Ok(())
+    }
+
+    /// A copy of a column (cheap: polars columns share their buffers).
+    fn get(&mut self, index: usize) -> Result<Column, StatsError> {
+        self.fetch(index)?;
+        self.slots[index].clone().ok_or_else(|| {
+            StatsError::Invalid(format!(
+                "column '{}' was already consumed",
+                self.names[index]
+            ))
+        })
+    }
+
+    /// Moves a column out, so its memory is released once it has been converted.
+    fn take(&mut self, index: usize) -> Result<Option<Column>, StatsError> {
+        self.fetch(index)?;
+        Ok(self.slots[index].take())
+    }
 }
 
 /// A cohort ready for statistics: numeric columns by name plus its dictionary and flow log.
@@ -177,14 +338,54 @@ impl AnalysisTable {
             crate::io::check_delimited(data)?;
         }
         let started = std::time::Instant::now();
-        let df = read_table(data)?;
+        let mut dictionary = dictionary;
+        let is_parquet =
+            crate::io::TableFormat::from_path(data)? == crate::io::TableFormat::Parquet;
+        let source = match &options.columns {
+            // Parquet is read in batches of columns, each converted and released before the
+            // next is read, so the raw table never sits in memory beside the converted one.
+            None if is_parquet => ColumnSource::parquet(data, crate::io::read_column_names(data)?)?,
+            None => ColumnSource::frame(read_table(data)?),
+            Some(wanted) => {
+                let catalog = Catalog::new(
+                    crate::io::read_column_names(data)?,
+                    dictionary.clone(),
+                    options.id_column.as_deref(),
+                    &data.display().to_string(),
+                )?;
+                let wanted: std::collections::HashSet<&str> = wanted
+                    .iter()
+                    .map(String::as_str)
+                    .chain([catalog.id.as_str()])
+                    .collect();
+                let raw: Vec<String> = catalog
+                    .raw_names
+                    .iter()
+                    .zip(&catalog.columns)
+                    .filter(|(_, c)| wanted.contains(c.as_str()))
+                    .map(|(r, _)| r.clone())
+                    .collect();
+                if let Some(d) = dictionary.as_mut() {
+                    d.entries.retain(|e| {
+                        e.role == Role::Id
+                            || wanted.contains(canonical_column_name(&e.column).as_str())
+                    });
+                }
+                if is_parquet {
+                    ColumnSource::parquet(data, raw)?
+                } else {
+                    ColumnSource::frame(crate::io::read_table_columns(data, Some(&raw))?)
+                }
+            }
+        };
+        let table = Self::from_source(source, dictionary, options, &data.display().to_string())?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
-            rows = df.height(),
-            columns = df.width(),
-            "read the table"
+            rows = table.n_rows(),
+            columns = table.columns.len(),
+            "loaded the table"
         );
-        Self::from_frame_with(df, dictionary, options, &data.display().to_string())
+        Ok(table)
     }
 
     pub fn from_frame(
@@ -208,6 +409,15 @@ impl AnalysisTable {
         options: &LoadOptions,
         file: &str,
     ) -> Result<Self, StatsError> {
+        Self::from_source(ColumnSource::frame(df), dictionary, options, file)
+    }
+
+    fn from_source(
+        mut source: ColumnSource,
+        dictionary: Option<Dictionary>,
+        options: &LoadOptions,
+        file: &str,
+    ) -> Result<Self, StatsError> {
         let input_error = |message: String| StatsError::Input {
             file: file.to_string(),
             message,
@@ -222,15 +432,15 @@ impl AnalysisTable {
         };
 
         // Canonical column names, refusing two columns that mean the same field.
-        let mut names: Vec<String> = Vec::with_capacity(df.width());
+        let raw_names = source.names.clone();
+        let mut names: Vec<String> = Vec::with_capacity(raw_names.len());
         let mut by_name: HashMap<String, usize> = HashMap::new();
-        for (i, raw) in df.get_column_names().iter().enumerate() {
+        for (i, raw) in raw_names.iter().enumerate() {
             let name = canonical_column_name(raw);
             if let Some(first) = by_name.insert(name.clone(), i) {
                 return Err(input_error(format!(
                     "columns '{}' and '{}' both name '{name}'",
-                    df.get_column_names()[first],
-                    raw
+                    raw_names[first], raw
                 )));
             }
             names.push(name);
@@ -255,15 +465,16 @@ impl AnalysisTable {
         let id_index = *by_name
             .get(&id_column)
             .ok_or_else(|| input_error(format!("id column '{id_column}' is not in the data")))?;
-        let ids_series = df.columns()[id_index].cast(&DataType::Int64).map_err(|e| {
+        let id_series = source.get(id_index)?;
+        let ids_series = id_series.cast(&DataType::Int64).map_err(|e| {
             input_error(format!(
                 "column '{id_column}': participant ids must be whole numbers ({e})"
             ))
         })?;
         let ids_ca = ids_series.i64().map_err(|e| input_error(e.to_string()))?;
-        let original = df.columns()[id_index].cast(&DataType::String).ok();
-        let mut ids = Vec::with_capacity(df.height());
-        let mut seen = HashMap::with_capacity(df.height());
+        let original = id_series.cast(&DataType::String).ok();
+        let mut ids = Vec::with_capacity(source.height);
+        let mut seen = HashMap::with_capacity(source.height);
         for (row, id) in ids_ca.iter().enumerate() {
             let id = match id {
                 Some(id) => id,
@@ -331,9 +542,7 @@ impl AnalysisTable {
             );
         }
 
-        let n = df.height();
-        let mut frame_columns: Vec<Option<Column>> =
-            df.into_columns().into_iter().map(Some).collect();
+        let n = source.height;
         let mut columns = Vec::new();
         let mut flow = Vec::new();
         let mut pending: Vec<(String, Option<ValueType>, Role)> = dictionary
@@ -344,7 +553,7 @@ impl AnalysisTable {
             .collect();
         pending.extend(undescribed.iter().map(|c| (c.clone(), None, Role::Factor)));
         for (column, declared, role) in pending {
-            let Some(series) = frame_columns[by_name[&column]].take() else {
+            let Some(series) = source.take(by_name[&column])? else {
                 continue;
             };
             let series = &series;
@@ -625,29 +834,58 @@ fn drop_near_duplicates(
         .first()
         .map(|c| c.values.len().min(128))
         .unwrap_or(0);
+    // All duplicate pairs, found in parallel (the pair scan is quadratic in the number of
+    // factors), then dropped greedily in column order, exactly as a sequential scan would.
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    let columns_ref: &[NumericColumn] = columns;
+    let mut pairs: Vec<(usize, usize, f64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let factor_idx = &factor_idx;
+                scope.spawn(move || {
+                    let mut found = Vec::new();
+                    for a_pos in (t..factor_idx.len()).step_by(threads) {
+                        let a = factor_idx[a_pos];
+                        for &b in &factor_idx[a_pos + 1..] {
+                            let quick = pairwise_r(
+                                &columns_ref[a].values[..probe],
+                                &columns_ref[b].values[..probe],
+                            );
+                            // Too little overlap in the probe rows to judge: do the full check.
+                            if matches!(quick, Some((r, _)) if r.abs() <= 0.99) {
+                                continue;
+                            }
+                            if let Some((r, _)) =
+                                pairwise_r(&columns_ref[a].values, &columns_ref[b].values)
+                            {
+                                if r.abs() > threshold {
+                                    found.push((a, b, r));
+                                }
+                            }
+                        }
+                    }
+                    found
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    pairs.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));
     let mut dropped: Vec<(usize, String)> = Vec::new();
-    for (a_pos, &a) in factor_idx.iter().enumerate() {
-        if dropped.iter().any(|(d, _)| *d == a) {
+    for (a, b, r) in pairs {
+        if dropped.iter().any(|(d, _)| *d == a || *d == b) {
             continue;
         }
-        for &b in &factor_idx[a_pos + 1..] {
-            if dropped.iter().any(|(d, _)| *d == b) {
-                continue;
-            }
-            let quick = pairwise_r(&columns[a].values[..probe], &columns[b].values[..probe]);
-            // Too little overlap in the probe rows to judge: fall through to the full check.
-            if matches!(quick, Some((r, _)) if r.abs() <= 0.99) {
-                continue;
-            }
-            if let Some((r, _)) = pairwise_r(&columns[a].values, &columns[b].values) {
-                if r.abs() > threshold {
-                    dropped.push((
-                        b,
-                        format!("near-duplicate of '{}' (r = {:.6})", columns[a].name, r),
-                    ));
-                }
-            }
-        }
+        dropped.push((
+            b,
+            format!("near-duplicate of '{}' (r = {:.6})", columns[a].name, r),
+        ));
     }
     for (index, reason) in &dropped {
         if let Some(f) = flow.iter_mut().find(|f| f.column == columns[*index].name) {

@@ -52,6 +52,76 @@ pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<(), StatsError> {
 }
 
 pub fn read_table(path: &Path) -> Result<DataFrame, StatsError> {
+    read_table_columns(path, None)
+}
+
+/// The column names of a table, from its header or Parquet schema, without reading the data.
+pub fn read_column_names(path: &Path) -> Result<Vec<String>, StatsError> {
+    let format = TableFormat::from_path(path)?;
+    if !path.exists() {
+        return Err(StatsError::Input {
+            file: path.display().to_string(),
+            message: "no such file".into(),
+        });
+    }
+    match format {
+        TableFormat::Parquet => {
+            let file = File::open(path).map_err(|e| StatsError::io(path, e))?;
+            let schema = ParquetReader::new(file)
+                .schema()
+                .map_err(|e| StatsError::polars_in(path, e))?;
+            Ok(schema.iter_names().map(|n| n.to_string()).collect())
+        }
+        TableFormat::Csv | TableFormat::Tsv => {
+            use std::io::BufRead;
+            let file = File::open(path).map_err(|e| StatsError::io(path, e))?;
+            let mut header = String::new();
+            std::io::BufReader::new(file)
+                .read_line(&mut header)
+                .map_err(|e| StatsError::io(path, e))?;
+            let separator = if format == TableFormat::Tsv {
+                '\t'
+            } else {
+                ','
+            };
+            let header = header.trim_end_matches(['\n', '\r']);
+            if header.trim().is_empty() {
+                return Err(StatsError::Input {
+                    file: path.display().to_string(),
+                    message: "the file is empty (no header, no rows)".into(),
+                });
+            }
+            Ok(split_header(header, separator))
+        }
+    }
+}
+
+/// Splits a header line on `separator`, honouring double quotes.
+fn split_header(line: &str, separator: char) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c if c == separator && !quoted => out.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    out.push(field);
+    out
+}
+
+/// Reads a table, only the named columns (as spelled in the file) when `columns` is given.
+pub fn read_table_columns(
+    path: &Path,
+    columns: Option<&[String]>,
+) -> Result<DataFrame, StatsError> {
     let format = TableFormat::from_path(path)?;
     if !path.exists() {
         return Err(StatsError::Input {
@@ -62,10 +132,13 @@ pub fn read_table(path: &Path) -> Result<DataFrame, StatsError> {
     let df = match format {
         TableFormat::Parquet => {
             let file = File::open(path).map_err(|e| StatsError::io(path, e))?;
-            ParquetReader::new(file).finish()
+            ParquetReader::new(file)
+                .with_columns(columns.map(|c| c.to_vec()))
+                .finish()
         }
         TableFormat::Csv | TableFormat::Tsv => CsvReadOptions::default()
             .with_has_header(true)
+            .with_columns(columns.map(|c| c.iter().map(|n| PlSmallStr::from(n.as_str())).collect()))
             .with_infer_schema_length(None)
             .map_parse_options(|o| {
                 o.with_separator(if format == TableFormat::Tsv {

@@ -835,11 +835,12 @@ fn bai2020(
     }
 }
 
-/// Resolves a LIST argument: comma-separated items, each a column name (any UK Biobank style),
-/// `@file` (one name per line), a role (`imaging`, `covariate`, `factor`, `disease`), a
-/// dictionary category (e.g. `Diet`), or `all` (every kept non-id column not in `exclude`).
+/// Resolves a LIST argument against a table's columns: comma-separated items, each a column
+/// name (any UK Biobank style), `@file` (one name per line), a role (`imaging`, `covariate`,
+/// `factor`, `disease`), a dictionary category (e.g. `Diet`), `all` (every non-id column not in
+/// `exclude`) or `none`.
 pub fn resolve_list(
-    table: &AnalysisTable,
+    catalog: &crate::cohort::Catalog,
     spec: &str,
     exclude: &[String],
 ) -> Result<Vec<String>, StatsError> {
@@ -871,44 +872,53 @@ pub fn resolve_list(
             continue;
         }
         if lower == "all" {
-            for c in &table.columns {
-                let is_id = table
-                    .dictionary
-                    .get(&c.name)
-                    .map(|e| e.role == Role::Id)
-                    .unwrap_or(false);
-                if !is_id && !exclude.contains(&c.name) {
-                    push(c.name.clone(), &mut out);
+            for c in &catalog.columns {
+                if catalog.role(c) != Role::Id && !exclude.contains(c) {
+                    push(c.clone(), &mut out);
                 }
             }
             continue;
         }
         if let Ok(role) = lower.parse::<Role>() {
-            table
-                .kept_with_role(role)
-                .into_iter()
-                .for_each(|c| push(c, &mut out));
+            catalog
+                .columns
+                .iter()
+                .filter(|c| catalog.role(c) == role)
+                .for_each(|c| push(c.clone(), &mut out));
             continue;
         }
         let canonical = crate::cohort::canonical_column_name(&item);
-        if table.column(&canonical).is_some() {
+        if catalog.columns.contains(&canonical) {
             push(canonical, &mut out);
             continue;
         }
-        let in_category = table.kept_in_category(&item);
+        let in_category: Vec<&String> = catalog
+            .columns
+            .iter()
+            .filter(|c| {
+                catalog
+                    .entry(c)
+                    .map(|e| e.category.eq_ignore_ascii_case(&item))
+                    .unwrap_or(false)
+            })
+            .collect();
         if !in_category.is_empty() {
-            in_category.into_iter().for_each(|c| push(c, &mut out));
-            continue;
-        }
-        // A column the user names but cleaning dropped is kept in the list: its pairs get
-        // rows with status `skipped` saying why, instead of vanishing.
-        if table.flow.iter().any(|f| f.column == canonical && !f.kept) {
-            push(canonical, &mut out);
+            in_category
+                .into_iter()
+                .for_each(|c| push(c.clone(), &mut out));
             continue;
         }
         return Err(StatsError::Invalid(format!("'{item}' is not a column, role (imaging, covariate, factor, disease), category, @file or 'all'")));
     }
     Ok(out)
+}
+
+fn dropped_reason(table: &AnalysisTable, name: &str) -> Option<String> {
+    table
+        .flow
+        .iter()
+        .find(|f| f.column == name && !f.kept)
+        .map(|f| f.reason.clone())
 }
 
 /// The label of a code in an inline data-coding (`1=Yes;0=No`).
@@ -922,11 +932,3 @@ fn coding_label(coding: &str, code: f64) -> Option<String> {
 /// A cached null logistic model: its estimates (with the phenotype's coefficient at zero) and
 /// log-likelihood, or why it could not be fitted.
 type NullFit = Result<(Vec<f64>, f64), FitError>;
-
-fn dropped_reason(table: &AnalysisTable, name: &str) -> Option<String> {
-    table
-        .flow
-        .iter()
-        .find(|f| f.column == name && !f.kept)
-        .map(|f| f.reason.clone())
-}
