@@ -134,39 +134,50 @@ pub fn fit_block(
     let pg = group.members.len();
     let nb = group.base.len();
     let f = factors.len();
-    // Centred, zero-filled factor block over the base rows, and its present counts.
-    let mut means = vec![0.0; f];
+    // Per factor, one pass for the present count, sum and missing positions and a second
+    // that writes the centred, zero-filled values into the factor's own contiguous column of
+    // the block (column-major: the matrix product takes any strides).
     let mut counts = vec![0usize; f];
-    for (j, x) in factors.iter().enumerate() {
-        for &i in &group.base {
-            if !x[i].is_nan() {
-                means[j] += x[i];
-                counts[j] += 1;
-            }
-        }
-        means[j] /= counts[j].max(1) as f64;
-    }
+    let mut missing: Vec<Vec<usize>> = vec![Vec::new(); f];
     let mut xb = vec![0.0; nb * f];
-    for (r, &i) in group.base.iter().enumerate() {
-        for (j, x) in factors.iter().enumerate() {
-            let v = x[i];
-            if !v.is_nan() {
-                xb[r * f + j] = v - means[j];
+    let mut s_xx = vec![0.0; f];
+    for (j, x) in factors.iter().enumerate() {
+        let column = &mut xb[j * nb..(j + 1) * nb];
+        let mut sum = 0.0;
+        for (slot, &i) in column.iter_mut().zip(&group.base) {
+            *slot = x[i];
+        }
+        for (r, v) in column.iter().enumerate() {
+            if v.is_nan() {
+                missing[j].push(r);
+            } else {
+                sum += v;
             }
         }
+        counts[j] = nb - missing[j].len();
+        let mean = sum / counts[j].max(1) as f64;
+        let mut ss = 0.0;
+        for v in column.iter_mut() {
+            if v.is_nan() {
+                *v = 0.0;
+            } else {
+                *v -= mean;
+                ss += *v * *v;
+            }
+        }
+        s_xx[j] = ss;
     }
     let mut s_xy = vec![0.0; f * pg];
-    gemm_at_b(&xb, nb, f, &group.y, pg, 1.0, &mut s_xy);
+    gemm_colmajor_at_b(&xb, nb, f, &group.y, pg, &mut s_xy);
     let mut s_xc = vec![0.0; f * group.k];
-    gemm_at_b(&xb, nb, f, &group.c, group.k, 1.0, &mut s_xc);
+    gemm_colmajor_at_b(&xb, nb, f, &group.c, group.k, &mut s_xc);
     (0..f)
         .map(|j| {
-            let s_xx: f64 = (0..nb).map(|r| xb[r * f + j] * xb[r * f + j]).sum();
             solve_factor(
                 group,
-                factors[j],
+                &missing[j],
                 counts[j],
-                s_xx,
+                s_xx[j],
                 &s_xc[j * group.k..(j + 1) * group.k],
                 &s_xy[j * pg..(j + 1) * pg],
             )
@@ -179,9 +190,10 @@ pub fn fit_group(group: &PhenotypeGroup, x: &[f64]) -> Vec<Result<Coefficient, F
     fit_block(group, &[x]).pop().unwrap_or_default()
 }
 
+/// `missing`: base positions where the factor is missing.
 fn solve_factor(
     group: &PhenotypeGroup,
-    x: &[f64],
+    missing: &[usize],
     present: usize,
     s_xx: f64,
     s_xc: &[f64],
@@ -199,21 +211,25 @@ fn solve_factor(
             pg
         ];
     }
-    let missing: Vec<usize> = (0..group.base.len())
-        .filter(|&r| x[group.base[r]].is_nan())
-        .collect();
     let (mut s_cc, mut s_cy, mut s_yy);
     if missing.len() * 2 <= group.base.len() {
         s_cc = group.s_cc.clone();
         s_cy = group.s_cy.clone();
         s_yy = group.s_yy.clone();
         accumulate(
-            &missing, &group.c, &group.y, k, pg, -1.0, &mut s_cc, &mut s_cy, &mut s_yy,
+            missing, &group.c, &group.y, k, pg, -1.0, &mut s_cc, &mut s_cy, &mut s_yy,
         );
     } else {
-        let rows: Vec<usize> = (0..group.base.len())
-            .filter(|&r| !x[group.base[r]].is_nan())
-            .collect();
+        // The complement of `missing` (both are sorted).
+        let mut rows = Vec::with_capacity(present);
+        let mut gaps = missing.iter().peekable();
+        for r in 0..group.base.len() {
+            if gaps.peek() == Some(&&r) {
+                gaps.next();
+            } else {
+                rows.push(r);
+            }
+        }
         s_cc = vec![0.0; k * k];
         s_cy = vec![0.0; k * pg];
         s_yy = vec![0.0; pg];
@@ -363,5 +379,32 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+/// `out (p x q) += a' b` for column-major `a` (m x p, each column contiguous) and row-major
+/// `b` (m x q).
+fn gemm_colmajor_at_b(a: &[f64], m: usize, p: usize, b: &[f64], q: usize, out: &mut [f64]) {
+    assert_eq!(a.len(), m * p);
+    assert_eq!(b.len(), m * q);
+    assert_eq!(out.len(), p * q);
+    // SAFETY: the lengths match the strides (asserted above) and `out` is a distinct &mut.
+    unsafe {
+        matrixmultiply::dgemm(
+            p,
+            m,
+            q,
+            1.0,
+            a.as_ptr(),
+            m as isize,
+            1,
+            b.as_ptr(),
+            q as isize,
+            1,
+            1.0,
+            out.as_mut_ptr(),
+            q as isize,
+            1,
+        );
     }
 }
