@@ -305,6 +305,33 @@ impl PhenotypeGroup {
     }
 }
 
+/// `out (p x q) += a' b` for column-major `a` (m x p, each column contiguous) and row-major
+/// `b` (m x q).
+fn gemm_colmajor_at_b(a: &[f64], m: usize, p: usize, b: &[f64], q: usize, out: &mut [f64]) {
+    assert_eq!(a.len(), m * p);
+    assert_eq!(b.len(), m * q);
+    assert_eq!(out.len(), p * q);
+    // SAFETY: the lengths match the strides (asserted above) and `out` is a distinct &mut.
+    unsafe {
+        matrixmultiply::dgemm(
+            p,
+            m,
+            q,
+            1.0,
+            a.as_ptr(),
+            m as isize,
+            1,
+            b.as_ptr(),
+            q as isize,
+            1,
+            1.0,
+            out.as_mut_ptr(),
+            q as isize,
+            1,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,32 +406,5 @@ mod tests {
                 }
             }
         }
-    }
-}
-
-/// `out (p x q) += a' b` for column-major `a` (m x p, each column contiguous) and row-major
-/// `b` (m x q).
-fn gemm_colmajor_at_b(a: &[f64], m: usize, p: usize, b: &[f64], q: usize, out: &mut [f64]) {
-    assert_eq!(a.len(), m * p);
-    assert_eq!(b.len(), m * q);
-    assert_eq!(out.len(), p * q);
-    // SAFETY: the lengths match the strides (asserted above) and `out` is a distinct &mut.
-    unsafe {
-        matrixmultiply::dgemm(
-            p,
-            m,
-            q,
-            1.0,
-            a.as_ptr(),
-            m as isize,
-            1,
-            b.as_ptr(),
-            q as isize,
-            1,
-            1.0,
-            out.as_mut_ptr(),
-            q as isize,
-            1,
-        );
     }
 }
