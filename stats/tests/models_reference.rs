@@ -232,3 +232,25 @@ fn bai2020_matches_residualised_pearson() {
     close("r", row.beta, num(&reference["r"]), 1e-10);
     close("p", row.p, num(&reference["p"]), 1e-8);
 }
+
+#[test]
+fn categorical_covariates_are_dummy_coded_as_statsmodels_does() {
+    let table = load("categorical_data.csv");
+    let mut req = request("yc", "cov", &["colour"], Method::Exact);
+    req.transform = Transform::None;
+    let result = run(&table, &req, &|_| {}).unwrap();
+    let row = &result.rows[0];
+    let reference = &rows("categorical_covariate_reference.csv")[0];
+    assert_eq!(row.model, "linear");
+    assert_eq!(row.n, num(&reference["n"]) as usize);
+    for (what, actual) in [
+        ("beta", row.beta),
+        ("se", row.se),
+        ("t", row.stat),
+        ("p", row.p),
+        ("ci_low", row.ci_low),
+        ("ci_high", row.ci_high),
+    ] {
+        close(what, actual, num(&reference[what]), 1e-8);
+    }
+}
