@@ -35,14 +35,19 @@ fn now_ms() -> u64 {
 impl Journal {
     /// Opens (or creates) the journal at `path`, verifies every record and cuts a torn tail.
     pub fn open(path: &Path) -> Result<Self, EngineError> {
+        let holder_file = holder_path(path);
         let db = sled::Config::new().path(path).open().map_err(|source| {
             let text = source.to_string();
             if text.contains("lock")
                 || text.contains("WouldBlock")
                 || text.contains("Resource temporarily unavailable")
             {
+                let holder = std::fs::read_to_string(&holder_file)
+                    .ok()
+                    .and_then(|t| t.trim().parse().ok());
                 EngineError::Locked {
                     path: path.to_path_buf(),
+                    holder,
                 }
             } else {
                 EngineError::Open {
@@ -51,6 +56,10 @@ impl Journal {
                 }
             }
         })?;
+        // sled holds the lock; this file only lets a second process name the holder.
+        if let Err(e) = std::fs::write(&holder_file, format!("{}\n", std::process::id())) {
+            tracing::warn!(file = %holder_file.display(), error = %e, "cannot record the journal's holder");
+        }
         let log = db.open_tree("log")?;
         let completed = db.open_tree("completed")?;
         let journal = Journal {
@@ -219,6 +228,16 @@ impl Journal {
         }
         Ok(out)
     }
+}
+
+/// `DIR/journal` is locked by sled; `DIR/journal.holder` names the process holding it.
+fn holder_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".holder");
+    path.with_file_name(name)
 }
 
 fn key_seq(key: &[u8]) -> u64 {

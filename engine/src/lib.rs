@@ -21,8 +21,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("the study journal at {path} is in use by another process (sled could not take its lock); wait for it to finish or stop it first")]
-    Locked { path: PathBuf },
+    #[error("the study journal at {path} is locked by another process{}; wait for it to finish or stop it first", holder.map(|p| format!(" (PID {p})")).unwrap_or_default())]
+    Locked { path: PathBuf, holder: Option<u32> },
     #[error("cannot open the study journal at {path}: {source}")]
     Open {
         path: PathBuf,
