@@ -36,26 +36,38 @@ impl Journal {
     /// Opens (or creates) the journal at `path`, verifies every record and cuts a torn tail.
     pub fn open(path: &Path) -> Result<Self, EngineError> {
         let holder_file = holder_path(path);
-        let db = sled::Config::new().path(path).open().map_err(|source| {
-            let text = source.to_string();
-            if text.contains("lock")
-                || text.contains("WouldBlock")
-                || text.contains("Resource temporarily unavailable")
-            {
-                let holder = std::fs::read_to_string(&holder_file)
-                    .ok()
-                    .and_then(|t| t.trim().parse().ok());
-                EngineError::Locked {
-                    path: path.to_path_buf(),
-                    holder,
-                }
-            } else {
-                EngineError::Open {
-                    path: path.to_path_buf(),
-                    source,
+        // A journal closed a moment ago (by this process or one that is exiting) can keep its
+        // lock briefly while sled's background thread winds down: retry for a short while
+        // before reporting the holder.
+        let mut attempts = 0;
+        let db = loop {
+            match sled::Config::new().path(path).open() {
+                Ok(db) => break db,
+                Err(source) => {
+                    let text = source.to_string();
+                    let locked = text.contains("lock")
+                        || text.contains("WouldBlock")
+                        || text.contains("Resource temporarily unavailable");
+                    if !locked {
+                        return Err(EngineError::Open {
+                            path: path.to_path_buf(),
+                            source,
+                        });
+                    }
+                    attempts += 1;
+                    if attempts >= 20 {
+                        let holder = std::fs::read_to_string(&holder_file)
+                            .ok()
+                            .and_then(|t| t.trim().parse().ok());
+                        return Err(EngineError::Locked {
+                            path: path.to_path_buf(),
+                            holder,
+                        });
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
                 }
             }
-        })?;
+        };
         // sled holds the lock; this file only lets a second process name the holder.
         if let Err(e) = std::fs::write(&holder_file, format!("{}\n", std::process::id())) {
             tracing::warn!(file = %holder_file.display(), error = %e, "cannot record the journal's holder");

@@ -183,6 +183,103 @@ impl Catalog {
     }
 }
 
+/// One column, converted, typed and judged by the cleaning rules.
+struct Converted {
+    /// A dictionary entry for a column the dictionary did not describe.
+    entry: Option<DictionaryEntry>,
+    flow: FlowEntry,
+    column: Option<NumericColumn>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn convert_column(
+    series: &Column,
+    column: &str,
+    declared: Option<ValueType>,
+    role: Role,
+    options: &LoadOptions,
+    given_dictionary: bool,
+    file: &str,
+    n: usize,
+) -> Result<Converted, StatsError> {
+    let column = column.to_string();
+    let (mut values, levels) = numeric_values(series, &column, declared, file)?;
+    let coded = match declared {
+        Some(t) => t != ValueType::Continuous,
+        None => levels.is_none() && crate::typing::is_whole(&values),
+    };
+    let mut recoded = 0usize;
+    if options.negative_codes_to_missing && coded && levels.is_none() {
+        for v in values.iter_mut() {
+            if *v < 0.0 {
+                *v = f64::NAN;
+                recoded += 1;
+            }
+        }
+    }
+    let value_type = match (declared, &levels) {
+        (Some(t), _) => t,
+        (None, Some(_)) => ValueType::Categorical,
+        (None, None) => crate::typing::infer_numeric(&values),
+    };
+    let missing = values.iter().filter(|v| v.is_nan()).count();
+    let missing_share = missing as f64 / n.max(1) as f64;
+    let mut kept = true;
+    let mut reason = if given_dictionary && declared.is_none() {
+        format!("kept; not in the dictionary, typed {value_type} from its values")
+    } else {
+        String::from("kept")
+    };
+    if role == Role::Factor {
+        if missing_share > options.rules.max_missing {
+            kept = false;
+            reason = format!(
+                "{:.1}% missing (more than {:.0}%)",
+                100.0 * missing_share,
+                100.0 * options.rules.max_missing
+            );
+        } else if values.iter().all(|v| v.is_nan()) {
+            kept = false;
+            reason = "no values".into();
+        } else if let Some(share) = dominant_share(&values, options.rules.max_identical) {
+            kept = false;
+            reason = format!(
+                "{:.1}% of values identical (at least {:.0}%)",
+                100.0 * share,
+                100.0 * options.rules.max_identical
+            );
+        }
+    }
+    let entry = declared.is_none().then(|| DictionaryEntry {
+        column: column.clone(),
+        field_id: None,
+        description: String::new(),
+        category: String::new(),
+        value_type,
+        coding: String::new(),
+        role,
+    });
+    let flow = FlowEntry {
+        column: column.clone(),
+        role,
+        kept,
+        recoded_to_missing: recoded,
+        missing_share,
+        reason,
+    };
+    let column = kept.then_some(NumericColumn {
+        name: column,
+        values,
+        value_type,
+        levels,
+    });
+    Ok(Converted {
+        entry,
+        flow,
+        column,
+    })
+}
+
 /// Where the columns of a table come from: a frame in memory, or a Parquet file read in
 /// batches of columns on demand.
 struct ColumnSource {
@@ -552,84 +649,60 @@ impl AnalysisTable {
             .map(|e| (e.column.clone(), Some(e.value_type), e.role))
             .collect();
         pending.extend(undescribed.iter().map(|c| (c.clone(), None, Role::Factor)));
-        for (column, declared, role) in pending {
-            let Some(series) = source.take(by_name[&column])? else {
-                continue;
-            };
-            let series = &series;
-            let (mut values, levels) = numeric_values(series, &column, declared, file)?;
-            let coded = match declared {
-                Some(t) => t != ValueType::Continuous,
-                None => levels.is_none() && crate::typing::is_whole(&values),
-            };
-            let mut recoded = 0usize;
-            if options.negative_codes_to_missing && coded && levels.is_none() {
-                for v in values.iter_mut() {
-                    if *v < 0.0 {
-                        *v = f64::NAN;
-                        recoded += 1;
-                    }
+        // Columns are converted in parallel a batch at a time (taking them from the source
+        // stays sequential: Parquet is read in batches), then recorded in dictionary order.
+        let threads = std::thread::available_parallelism()
+            .map(|t| t.get())
+            .unwrap_or(1)
+            .min(8);
+        for chunk in pending.chunks(64) {
+            let mut taken = Vec::with_capacity(chunk.len());
+            for (column, declared, role) in chunk {
+                if let Some(series) = source.take(by_name[column])? {
+                    taken.push((series, column.clone(), *declared, *role));
                 }
             }
-            let value_type = match (declared, &levels) {
-                (Some(t), _) => t,
-                (None, Some(_)) => ValueType::Categorical,
-                (None, None) => crate::typing::infer_numeric(&values),
-            };
-            let missing = values.iter().filter(|v| v.is_nan()).count();
-            let missing_share = missing as f64 / n.max(1) as f64;
-            let mut kept = true;
-            let mut reason = if given_dictionary && declared.is_none() {
-                format!("kept; not in the dictionary, typed {value_type} from its values")
-            } else {
-                String::from("kept")
-            };
-            if role == Role::Factor {
-                if missing_share > options.rules.max_missing {
-                    kept = false;
-                    reason = format!(
-                        "{:.1}% missing (more than {:.0}%)",
-                        100.0 * missing_share,
-                        100.0 * options.rules.max_missing
-                    );
-                } else if values.iter().all(|v| v.is_nan()) {
-                    kept = false;
-                    reason = "no values".into();
-                } else if let Some(share) = dominant_share(&values, options.rules.max_identical) {
-                    kept = false;
-                    reason = format!(
-                        "{:.1}% of values identical (at least {:.0}%)",
-                        100.0 * share,
-                        100.0 * options.rules.max_identical
-                    );
-                }
-            }
-            if declared.is_none() {
-                dictionary.entries.push(DictionaryEntry {
-                    column: column.clone(),
-                    field_id: None,
-                    description: String::new(),
-                    category: String::new(),
-                    value_type,
-                    coding: String::new(),
-                    role,
-                });
-            }
-            flow.push(FlowEntry {
-                column: column.clone(),
-                role,
-                kept,
-                recoded_to_missing: recoded,
-                missing_share,
-                reason,
+            let per_thread = taken.len().div_ceil(threads).max(1);
+            let converted: Vec<Result<Converted, StatsError>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = taken
+                    .chunks(per_thread)
+                    .map(|part| {
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|(series, column, declared, role)| {
+                                    convert_column(
+                                        series,
+                                        column,
+                                        *declared,
+                                        *role,
+                                        options,
+                                        given_dictionary,
+                                        file,
+                                        n,
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
             });
-            if kept {
-                columns.push(NumericColumn {
-                    name: column,
-                    values,
-                    value_type,
-                    levels,
-                });
+            for item in converted {
+                let Converted {
+                    entry,
+                    flow: flow_entry,
+                    column,
+                } = item?;
+                if let Some(entry) = entry {
+                    dictionary.entries.push(entry);
+                }
+                flow.push(flow_entry);
+                if let Some(column) = column {
+                    columns.push(column);
+                }
             }
         }
         let started = std::time::Instant::now();
