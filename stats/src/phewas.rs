@@ -74,23 +74,11 @@ fn covariate_columns(
         let column = table.numeric_column(name).ok_or_else(|| unknown(name))?;
         if column.value_type == ValueType::Categorical {
             let levels = levels_by_frequency(&column.values);
-            for level in levels.iter().skip(1) {
-                out.push(
-                    column
-                        .values
-                        .iter()
-                        .map(|v| {
-                            if v.is_nan() {
-                                f64::NAN
-                            } else if v == level {
-                                1.0
-                            } else {
-                                0.0
-                            }
-                        })
-                        .collect(),
-                );
-            }
+            // The most common level is the reference; no levels at all gives no columns.
+            out.extend(level_dummies(
+                &column.values,
+                levels.get(1..).unwrap_or(&[]),
+            ));
         } else {
             out.push(column.values.clone());
         }
@@ -661,24 +649,7 @@ fn categorical_rows(
             "fewer than two levels".into(),
         )];
     }
-    let dummies: Vec<Vec<f64>> = levels[1..]
-        .iter()
-        .map(|l| {
-            column
-                .values
-                .iter()
-                .map(|v| {
-                    if v.is_nan() {
-                        f64::NAN
-                    } else if v == l {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                })
-                .collect()
-        })
-        .collect();
+    let dummies = level_dummies(&column.values, &levels[1..]);
     let mut preds: Vec<&[f64]> = dummies.iter().map(Vec::as_slice).collect();
     preds.extend(ctx.covariates.iter().map(Vec::as_slice));
     let rows = complete_rows(y, &preds);
@@ -932,3 +903,24 @@ fn coding_label(coding: &str, code: f64) -> Option<String> {
 /// A cached null logistic model: its estimates (with the phenotype's coefficient at zero) and
 /// log-likelihood, or why it could not be fitted.
 type NullFit = Result<(Vec<f64>, f64), FitError>;
+
+/// 0/1 indicator columns, one per level (missing stays missing).
+fn level_dummies(values: &[f64], levels: &[f64]) -> Vec<Vec<f64>> {
+    levels
+        .iter()
+        .map(|level| {
+            values
+                .iter()
+                .map(|v| {
+                    if v.is_nan() {
+                        f64::NAN
+                    } else if v == level {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}

@@ -1,50 +1,15 @@
 //! Logistic, Firth, categorical, RINT and Bai 2020 results against statsmodels, scipy and
 //! firthlogist reference values (`fixtures/make_fixtures.py` wrote them).
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod common;
 
+use std::collections::HashMap;
+
+use common::{close, fixture_path as path, num, rows};
 use meshagents_stats::cohort::{AnalysisTable, LoadOptions};
 use meshagents_stats::logistic;
 use meshagents_stats::phewas::{run, Method, ModelChoice, PhewasRequest};
 use meshagents_stats::transform::{rank_inverse_normal, Transform};
-
-fn path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn rows(name: &str) -> Vec<HashMap<String, String>> {
-    let text = std::fs::read_to_string(path(name)).unwrap();
-    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
-    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .cloned()
-                .zip(l.split(',').map(String::from))
-                .collect()
-        })
-        .collect()
-}
-
-fn num(text: &str) -> f64 {
-    if text.is_empty() {
-        f64::NAN
-    } else {
-        text.parse().unwrap()
-    }
-}
-
-fn close(what: &str, actual: f64, expected: f64, rel: f64) {
-    let err = ((actual - expected) / expected.abs().max(1e-300)).abs();
-    assert!(
-        err <= rel,
-        "{what}: got {actual:e}, reference {expected:e} (relative error {err:e})"
-    );
-}
 
 fn request(phenotype: &str, factor: &str, covariates: &[&str], method: Method) -> PhewasRequest {
     PhewasRequest {
