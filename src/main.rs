@@ -94,7 +94,8 @@ same field), @FILE (one name per line), a role from the dictionary (imaging, cov
 disease), a dictionary category (e.g. Diet), `all` (every column not used elsewhere) or `none`.\n\n\
 Output columns: phenotype, factor, category, model, n, n_cases, n_controls, beta, se, ci_low, \
 ci_high, stat, p, neg_log10_p, q_bh, bonferroni, status, note. The format follows the --out \
-extension (.csv, .tsv, .parquet)."
+extension (.csv, .tsv, .parquet).",
+        after_help = "Example:\n  meshagents simulate --n 40000 --out cohort\n  meshagents phewas --data cohort/cohort.parquet --dictionary cohort/dictionary.csv \\\n      --phenotypes imaging --factors factor --covariates age,sex,height,weight \\\n      --out associations.csv"
     )]
     Phewas {
         /// Cohort table (.csv, .tsv or .parquet).
