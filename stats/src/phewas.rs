@@ -204,14 +204,14 @@ pub fn run(
     });
     // Phenotype-major order, whatever the thread count.
     let mut rows = Vec::with_capacity(request.phenotypes.len() * factors);
-    let per_factor: Vec<Vec<Vec<AssociationRow>>> = per_factor
+    let mut per_factor: Vec<Vec<Vec<AssociationRow>>> = per_factor
         .into_iter()
         .map(|r| r.unwrap_or_default())
         .collect();
     for p in 0..request.phenotypes.len() {
-        for factor_rows in &per_factor {
-            if let Some(r) = factor_rows.get(p) {
-                rows.extend(r.iter().cloned());
+        for factor_rows in per_factor.iter_mut() {
+            if let Some(r) = factor_rows.get_mut(p) {
+                rows.append(r);
             }
         }
     }
