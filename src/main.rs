@@ -82,6 +82,11 @@ and a finished study is reported without recomputing."
         #[arg(long, default_value_t = default_threads())]
         threads: usize,
     },
+    /// Look at studies: their state, progress and last event.
+    Study {
+        #[command(subcommand)]
+        command: StudyCommand,
+    },
     /// Covariate-adjusted association of phenotypes with factors: one row per pair.
     #[command(
         long_about = "Fit every phenotype x factor pair with the model the factor's type calls for \
@@ -136,6 +141,27 @@ extension (.csv, .tsv, .parquet).",
         /// Keep negative values of coded fields instead of treating them as missing.
         #[arg(long)]
         keep_negative_codes: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StudyCommand {
+    /// Status of one study: state, progress, start time, last event (read without locking it).
+    Status {
+        /// Study directory (the --out of `demo`).
+        dir: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every study under ROOT, one line each.
+    List {
+        /// Directory holding study directories.
+        #[arg(default_value = "meshagents-out")]
+        root: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -268,6 +294,7 @@ fn run(cli: Cli) -> Result<()> {
                 keep_negative_codes,
             })?;
         }
+        Command::Study { command } => study_command(command)?,
         Command::Demo {
             n,
             seed,
@@ -313,6 +340,105 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn study_command(command: StudyCommand) -> Result<()> {
+    use meshagents_workflows::{list_studies, study_status, StudyState, StudyStatus};
+    let state_text = |s: &StudyStatus| match &s.state {
+        StudyState::Finished => "finished".to_string(),
+        StudyState::Running { pid } => format!("running (PID {pid})"),
+        StudyState::Stopped => "stopped".to_string(),
+        StudyState::New => "new".to_string(),
+    };
+    let when = |ms: Option<u64>| ms.map(format_utc).unwrap_or_else(|| "-".into());
+    match command {
+        StudyCommand::Status { dir, json } => {
+            let status = study_status(&dir)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+                return Ok(());
+            }
+            println!("study:      {} ({})", status.study, status.dir.display());
+            println!("state:      {}", state_text(&status));
+            println!(
+                "progress:   {}/{} steps",
+                status.steps_done, status.steps_total
+            );
+            println!("started:    {}", when(status.started_ms));
+            if let Some(e) = &status.last_event {
+                println!(
+                    "last event: {:?} {} at {}",
+                    e.kind,
+                    e.step,
+                    format_utc(e.at_ms)
+                );
+            }
+            if status.state == StudyState::Stopped {
+                println!(
+                    "resume:     run the same command again with --out {}",
+                    status.dir.display()
+                );
+            }
+        }
+        StudyCommand::List { root, json } => {
+            let studies = list_studies(&root)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&studies)?);
+                return Ok(());
+            }
+            if studies.is_empty() {
+                eprintln!("no studies under {}", root.display());
+                return Ok(());
+            }
+            println!(
+                "{:<28} {:<8} {:<20} {:>8}  {:<24} last event",
+                "study", "kind", "state", "progress", "started"
+            );
+            for s in &studies {
+                let name = s
+                    .dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let last = s
+                    .last_event
+                    .as_ref()
+                    .map(|e| format!("{:?} {}", e.kind, e.step))
+                    .unwrap_or_default();
+                println!(
+                    "{:<28} {:<8} {:<20} {:>8}  {:<24} {}",
+                    name,
+                    s.study,
+                    state_text(s),
+                    format!("{}/{}", s.steps_done, s.steps_total),
+                    when(s.started_ms),
+                    last
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC` from milliseconds since the Unix epoch (civil-from-days).
+fn format_utc(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 struct PhewasArgs {
@@ -427,6 +553,12 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    // Like other command-line tools, stop quietly when the reader of our output goes away
+    // (`meshagents study list | head`) instead of failing on a broken pipe.
+    // SAFETY: restoring the default disposition of a signal before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     init_logging(cli.verbose);
     match run(cli) {

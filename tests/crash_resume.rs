@@ -43,44 +43,58 @@ fn killed_at_random_moments_the_study_resumes_to_the_same_bytes() {
     let expected = outputs(&reference);
 
     let crashed = dir.path().join("crashed");
-    // Deterministic pseudo-random kill times spread over the run (about a second here).
+    // Deterministic pseudo-random kill times over the run (about a second here). A study that
+    // gets to finish is checked and started afresh, until 20 runs have been killed mid-work.
     let mut state = 0x9e3779b97f4a7c15u64;
-    let mut kills = 0;
-    for _ in 0..20 {
+    let (mut kills, mut runs, mut checked) = (0, 0, 0);
+    while kills < 20 {
+        runs += 1;
+        assert!(runs < 400, "only {kills} kills in {runs} runs");
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        let delay = Duration::from_millis(5 + state % 900);
+        let delay = Duration::from_millis(5 + state % 700);
         let mut child = demo(&crashed)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
         std::thread::sleep(delay);
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            kills += 1;
+        match child.try_wait().unwrap() {
+            None => {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                kills += 1;
+            }
+            Some(exit) => {
+                assert!(exit.success(), "a resumed run failed");
+                check(&crashed, &expected);
+                checked += 1;
+                std::fs::remove_dir_all(&crashed).unwrap();
+            }
         }
-        child.wait().unwrap();
     }
-    assert!(
-        kills >= 10,
-        "only {kills} runs were still going when killed"
-    );
     let last = demo(&crashed).output().unwrap();
     assert!(
         last.status.success(),
         "{}",
         String::from_utf8_lossy(&last.stderr)
     );
+    check(&crashed, &expected);
+    eprintln!(
+        "{kills} kills in {runs} runs; {} studies finished and checked",
+        checked + 1
+    );
+}
+
+/// The study in `dir` has exactly the reference files, and every step completed once.
+fn check(dir: &Path, expected: &[Vec<u8>]) {
     assert_eq!(
-        outputs(&crashed),
+        outputs(dir),
         expected,
         "resumed study differs from an uninterrupted one"
     );
-
-    // Every step completed exactly once, however often it was started.
-    let journal = Journal::open(&crashed.join("journal")).unwrap();
+    let journal = Journal::open(&dir.join("journal")).unwrap();
     let mut completed: HashMap<String, usize> = HashMap::new();
     for record in journal.records().unwrap() {
         if record.kind == RecordKind::StepCompleted {

@@ -131,7 +131,35 @@ impl Journal {
             message: e.to_string(),
         })?;
         self.log.insert(seq.to_be_bytes(), bytes)?;
+        self.mirror(&record);
         Ok(seq)
+    }
+
+    /// Appends a line to the events file that readers follow while the journal is locked.
+    /// Step payloads (results, requests) stay in the journal; only event bodies are copied.
+    /// The mirror is informational: failing to write it is logged, never fatal.
+    fn mirror(&self, record: &Record) {
+        let line = EventLine {
+            seq: record.seq,
+            kind: record.kind,
+            step: record.step.clone(),
+            at_ms: record.at_ms,
+            body: (record.kind == RecordKind::Event).then(|| record.payload.clone()),
+        };
+        let path = events_path(&self.path);
+        let written = serde_json::to_string(&line)
+            .map_err(std::io::Error::other)
+            .and_then(|text| {
+                use std::io::Write;
+                let mut file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)?;
+                writeln!(file, "{text}")
+            });
+        if let Err(e) = written {
+            tracing::warn!(file = %path.display(), error = %e, "cannot append to the events file");
+        }
     }
 
     /// Records an informational event (progress, a message for the user). Not replayed.
@@ -242,14 +270,80 @@ impl Journal {
     }
 }
 
-/// `DIR/journal` is locked by sled; `DIR/journal.holder` names the process holding it.
-fn holder_path(path: &Path) -> PathBuf {
+impl Drop for Journal {
+    /// A journal closed in good order no longer names a holder (a killed process leaves the
+    /// file behind, but `live_holder` sees that the process is gone).
+    fn drop(&mut self) {
+        let _ = self.db.flush();
+        let holder = holder_path(&self.path);
+        if std::fs::read_to_string(&holder)
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok())
+            == Some(std::process::id())
+        {
+            let _ = std::fs::remove_file(holder);
+        }
+    }
+}
+
+/// One line of the events file (`DIR/journal.events.jsonl`): what readers such as
+/// `study status` and the TUI see of a journal while another process holds it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EventLine {
+    pub seq: u64,
+    pub kind: RecordKind,
+    pub step: String,
+    pub at_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+}
+
+/// Where the events of the journal at `path` are mirrored.
+pub fn events_path(path: &Path) -> PathBuf {
+    sibling(path, ".events.jsonl")
+}
+
+/// Reads the events file of the journal at `path` (without opening, or locking, the journal).
+/// A line cut short by a crash is skipped.
+pub fn read_events(path: &Path) -> Vec<EventLine> {
+    std::fs::read_to_string(events_path(path))
+        .map(|text| {
+            text.lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The PID recorded as holding the journal at `path`, if that process is still alive
+/// (Linux: `/proc/PID` exists and is not a zombie).
+pub fn live_holder(path: &Path) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(holder_path(path))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    // A killed process can linger as a zombie until reaped: its state letter, after the
+    // command name in parentheses, is then 'Z' (or 'X' when dead).
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next())?;
+    (state != 'Z' && state != 'X').then_some(pid)
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path
         .file_name()
         .map(|n| n.to_os_string())
         .unwrap_or_default();
-    name.push(".holder");
+    name.push(suffix);
     path.with_file_name(name)
+}
+
+/// `DIR/journal` is locked by sled; `DIR/journal.holder` names the process holding it.
+fn holder_path(path: &Path) -> PathBuf {
+    sibling(path, ".holder")
 }
 
 fn key_seq(key: &[u8]) -> u64 {

@@ -14,7 +14,7 @@
 mod journal;
 mod record;
 
-pub use journal::{Journal, StepOutcome};
+pub use journal::{events_path, live_holder, read_events, EventLine, Journal, StepOutcome};
 pub use record::{Record, RecordKind, RECORD_FORMAT_VERSION};
 
 use std::path::PathBuf;

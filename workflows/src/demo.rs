@@ -99,6 +99,16 @@ pub struct PhewasResult {
     pub files: Vec<WrittenFile>,
 }
 
+/// The journal keys of the demo's steps, in order.
+pub const STEP_KEYS: [&str; 6] = [
+    "cohort/simulate",
+    "data/clean",
+    "screen/candidates",
+    "panel/confounders",
+    "phewas/adjusted",
+    "report/summary",
+];
+
 const STEPS: [&str; 6] = [
     "simulate the cohort",
     "load and clean",
@@ -166,6 +176,11 @@ pub fn run_demo(
     })?;
     write_study_config(&out, config)?;
     let journal = Journal::open(&out.join("journal"))?;
+    // Readers (`study status`, the TUI) learn the plan from the events file.
+    journal.event(
+        "study/plan",
+        serde_json::json!({ "study": "demo", "steps": STEP_KEYS }),
+    )?;
     let mut runner = Runner {
         journal,
         progress,

@@ -6,9 +6,11 @@
 
 pub mod demo;
 mod files;
+pub mod study;
 mod summary;
 
 pub use demo::{run_demo, DemoConfig, DemoOutcome, Progress};
+pub use study::{list_studies, study_status, StudyState, StudyStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {

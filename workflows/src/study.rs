@@ -1,0 +1,106 @@
+//! What a study directory says about its study, read without taking the study's lock: the
+//! configuration (`study.json`), the plan and progress (the journal's events file) and whether
+//! a live process holds it.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use meshagents_engine::{live_holder, read_events, EventLine, RecordKind};
+use serde::Serialize;
+
+use crate::WorkflowError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum StudyState {
+    /// Every planned step has completed.
+    Finished,
+    /// A live process holds the journal.
+    Running { pid: u32 },
+    /// Started but neither finished nor running: run the same command again to resume.
+    Stopped,
+    /// A directory with a study configuration but no journal events yet.
+    New,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StudyStatus {
+    pub dir: PathBuf,
+    pub study: String,
+    #[serde(flatten)]
+    pub state: StudyState,
+    pub steps_done: usize,
+    pub steps_total: usize,
+    /// Milliseconds since the Unix epoch of the first journal event.
+    pub started_ms: Option<u64>,
+    pub last_event: Option<EventLine>,
+    pub config: serde_json::Value,
+}
+
+/// Reads the status of the study in `dir`.
+pub fn study_status(dir: &Path) -> Result<StudyStatus, WorkflowError> {
+    let config_path = dir.join("study.json");
+    let text = std::fs::read_to_string(&config_path).map_err(|_| WorkflowError::File {
+        path: dir.display().to_string(),
+        message: "not a study directory (no study.json)".into(),
+    })?;
+    let config: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| WorkflowError::File {
+            path: config_path.display().to_string(),
+            message: format!("not valid JSON: {e}"),
+        })?;
+    let journal = dir.join("journal");
+    let events = read_events(&journal);
+    let plan: Vec<String> = events
+        .iter()
+        .rev()
+        .find(|e| e.step == "study/plan")
+        .and_then(|e| e.body.as_ref())
+        .and_then(|b| b.get("steps"))
+        .and_then(|s| serde_json::from_value(s.clone()).ok())
+        .unwrap_or_default();
+    let completed: BTreeSet<&str> = events
+        .iter()
+        .filter(|e| e.kind == RecordKind::StepCompleted)
+        .map(|e| e.step.as_str())
+        .collect();
+    let steps_done = plan
+        .iter()
+        .filter(|s| completed.contains(s.as_str()))
+        .count();
+    let state = match live_holder(&journal) {
+        Some(pid) if pid != std::process::id() => StudyState::Running { pid },
+        _ if events.is_empty() => StudyState::New,
+        _ if !plan.is_empty() && steps_done == plan.len() => StudyState::Finished,
+        _ => StudyState::Stopped,
+    };
+    Ok(StudyStatus {
+        dir: dir.to_path_buf(),
+        study: config
+            .get("study")
+            .and_then(|s| s.as_str())
+            .unwrap_or("unknown")
+            .to_string(),
+        state,
+        steps_done,
+        steps_total: plan.len(),
+        started_ms: events.first().map(|e| e.at_ms),
+        last_event: events.into_iter().last(),
+        config,
+    })
+}
+
+/// Every study directly under `root` (directories holding a `study.json`), by name.
+pub fn list_studies(root: &Path) -> Result<Vec<StudyStatus>, WorkflowError> {
+    let entries = std::fs::read_dir(root).map_err(|e| WorkflowError::File {
+        path: root.display().to_string(),
+        message: format!("cannot list studies: {e}"),
+    })?;
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join("study.json").is_file())
+        .collect();
+    dirs.sort();
+    dirs.iter().map(|d| study_status(d)).collect()
+}
