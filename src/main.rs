@@ -146,6 +146,24 @@ extension (.csv, .tsv, .parquet).",
 
 #[derive(Subcommand)]
 enum StudyCommand {
+    /// Run (or resume) the study a STUDY.toml describes, on your own cohort.
+    #[command(
+        long_about = "Run the study described by STUDY.toml: load and clean the cohort, let the \
+offline expert panel choose the confounders (unless `covariates` is set), fit every phenotype x factor \
+pair, and write associations.csv, flow.csv, summary.md, study.json and a copy of STUDY.toml into DIR. \
+Every step is journaled: running the same command again resumes, and a finished study is not recomputed.",
+        after_help = "STUDY.toml (paths relative to the file):\n  name = \"my study\"\n  data = \"cohort/cohort.parquet\"\n  dictionary = \"cohort/dictionary.csv\"   # optional\n  phenotypes = \"imaging\"                  # a LIST, as in phewas\n  factors = \"factor\"\n  candidates = \"covariate\"                # what the panel debates\n  # covariates = \"age,sex,height,weight\"   # fixes them: no panel\n  model = \"auto\"                          # auto | linear | logistic\n  transform = \"auto\"                      # auto | none | zscore | rint\n  method = \"exact\"                        # exact | bai2020\n  [panel]\n  backend = \"embedded\""
+    )]
+    Run {
+        /// The study configuration.
+        config: PathBuf,
+        /// Study directory (default: meshagents-out/<name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads for the association step (results do not depend on it).
+        #[arg(long, default_value_t = default_threads())]
+        threads: usize,
+    },
     /// Status of one study: state, progress, start time, last event (read without locking it).
     Status {
         /// Study directory (the --out of `demo`).
@@ -352,6 +370,44 @@ fn study_command(command: StudyCommand) -> Result<()> {
     };
     let when = |ms: Option<u64>| ms.map(format_utc).unwrap_or_else(|| "-".into());
     match command {
+        StudyCommand::Run {
+            config,
+            out,
+            threads,
+        } => {
+            let study = meshagents_workflows::StudyConfig::read(&config)?;
+            let out = out.unwrap_or_else(|| PathBuf::from("meshagents-out").join(study.slug()));
+            let progress = StderrProgress {
+                started: std::cell::Cell::new(None),
+            };
+            let started = Instant::now();
+            let outcome = meshagents_workflows::run_study(&study, &out, threads, &progress)
+                .with_context(|| format!("the study in {} stopped", out.display()))?;
+            if outcome.steps_run == 0 {
+                eprintln!(
+                    "study in {} was already finished; nothing recomputed",
+                    out.display()
+                );
+            } else {
+                eprintln!(
+                    "study finished in {:.1} s ({} steps run, {} replayed from the journal)",
+                    started.elapsed().as_secs_f64(),
+                    outcome.steps_run,
+                    outcome.steps_replayed
+                );
+            }
+            eprintln!(
+                "covariates: {}; {} Bonferroni hits",
+                if outcome.covariates.is_empty() {
+                    "none".to_string()
+                } else {
+                    outcome.covariates.join(", ")
+                },
+                outcome.phewas.bonferroni_hits
+            );
+            println!("{}", out.join("associations.csv").display());
+            println!("{}", out.join("summary.md").display());
+        }
         StudyCommand::Status { dir, json } => {
             let status = study_status(&dir)?;
             if json {

@@ -21,7 +21,7 @@ use meshagents_stats::transform::Transform;
 use serde::{Deserialize, Serialize};
 
 use crate::files::{record, verify, WrittenFile};
-use crate::summary::{write_summary, PhewasSummary};
+use crate::summary::{write_summary, PhewasSummary, SummaryHeader};
 use crate::WorkflowError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,15 +118,17 @@ const STEPS: [&str; 6] = [
     "write the summary",
 ];
 
-struct Runner<'a> {
-    journal: Journal,
-    progress: &'a dyn Progress,
-    run: usize,
-    replayed: usize,
+/// Runs a study's steps through the journal and reports each to the user.
+pub(crate) struct Runner<'a> {
+    pub(crate) journal: Journal,
+    pub(crate) progress: &'a dyn Progress,
+    pub(crate) titles: &'static [&'static str],
+    pub(crate) run: usize,
+    pub(crate) replayed: usize,
 }
 
 impl Runner<'_> {
-    fn step<Req, T, E>(
+    pub(crate) fn step<Req, T, E>(
         &mut self,
         index: usize,
         key: &str,
@@ -139,8 +141,8 @@ impl Runner<'_> {
         T: Serialize + serde::de::DeserializeOwned,
         E: std::fmt::Display,
     {
-        let title = STEPS[index - 1];
-        self.progress.step_started(index, STEPS.len(), title);
+        let title = self.titles[index - 1];
+        self.progress.step_started(index, self.titles.len(), title);
         let outcome = self.journal.step(key, request, effect)?;
         if outcome.replayed {
             self.replayed += 1;
@@ -149,7 +151,7 @@ impl Runner<'_> {
         }
         self.progress.step_finished(
             index,
-            STEPS.len(),
+            self.titles.len(),
             title,
             outcome.replayed,
             &detail(&outcome.value),
@@ -184,6 +186,7 @@ pub fn run_demo(
     let mut runner = Runner {
         journal,
         progress,
+        titles: &STEPS,
         run: 0,
         replayed: 0,
     };
@@ -342,7 +345,7 @@ pub fn run_demo(
             let mut frame = rows_to_frame(&rows)?;
             write_table(&mut frame, &out.join("associations.csv"))?;
             Ok(PhewasResult {
-                summary: PhewasSummary::score(&rows, &truth, &t.dictionary),
+                summary: PhewasSummary::score(&rows, Some(&truth), &t.dictionary),
                 files: vec![record(&out, "associations.csv")?],
             })
         },
@@ -359,12 +362,12 @@ pub fn run_demo(
         || -> Result<_, WorkflowError> {
             write_summary(
                 &out.join("summary.md"),
-                config,
-                &simulated,
+                &SummaryHeader::demo(config, &simulated),
                 &clean,
-                &decision,
+                Some(&decision),
+                &decision.confounders,
                 &phewas.summary,
-                &truth,
+                Some(&truth),
             )?;
             Ok(vec![record(&out, "summary.md")?])
         },
@@ -382,7 +385,7 @@ pub fn run_demo(
     })
 }
 
-fn to_agent_evidence(e: &CovariateEvidence) -> CandidateEvidence {
+pub(crate) fn to_agent_evidence(e: &CovariateEvidence) -> CandidateEvidence {
     CandidateEvidence {
         column: e.column.clone(),
         description: e.description.clone(),
@@ -431,7 +434,7 @@ fn write_study_config(out: &Path, config: &DemoConfig) -> Result<(), WorkflowErr
     })
 }
 
-fn write_flow(path: &Path, table: &AnalysisTable) -> Result<(), WorkflowError> {
+pub(crate) fn write_flow(path: &Path, table: &AnalysisTable) -> Result<(), WorkflowError> {
     let mut text = String::from("column,role,kept,recoded_to_missing,missing_share,reason\n");
     for f in &table.flow {
         text.push_str(&format!(

@@ -7,10 +7,12 @@
 pub mod demo;
 mod files;
 pub mod study;
+pub mod study_run;
 mod summary;
 
 pub use demo::{run_demo, DemoConfig, DemoOutcome, Progress};
 pub use study::{list_studies, study_status, StudyState, StudyStatus};
+pub use study_run::{run_study, StudyConfig, StudyOutcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {

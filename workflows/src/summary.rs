@@ -53,7 +53,10 @@ fn is_hit(r: &AssociationRow) -> bool {
 }
 
 impl PhewasSummary {
-    pub fn score(rows: &[AssociationRow], truth: &Truth, dictionary: &Dictionary) -> Self {
+    /// Counts of the table; with a `truth`, also how well it recovers the planted structure.
+    pub fn score(rows: &[AssociationRow], truth: Option<&Truth>, dictionary: &Dictionary) -> Self {
+        let none = Truth::default();
+        let truth = truth.unwrap_or(&none);
         let planted: HashSet<(&str, &str)> = truth
             .direct_associations
             .iter()
@@ -162,21 +165,41 @@ impl PhewasSummary {
     }
 }
 
+/// The opening of a summary: its title, a paragraph on the study and a line on the cohort.
+pub struct SummaryHeader {
+    pub title: String,
+    pub intro: String,
+    pub cohort: String,
+}
+
+impl SummaryHeader {
+    pub fn demo(config: &DemoConfig, simulated: &SimulateResult) -> Self {
+        SummaryHeader {
+            title: "MESHAgents demo study".into(),
+            intro: format!("A simulated UK Biobank-like cohort (n = {}, seed = {}, {} non-imaging fields) whose causal structure is known, analysed end to end: cleaning, a confounder panel, and covariate-adjusted associations of every imaging phenotype with every non-imaging factor.", config.n, config.seed, config.factors),
+            cohort: format!("{} participants, {} columns (`cohort/cohort.parquet`, with `dictionary.csv` and `truth.json`)", simulated.rows, simulated.columns),
+        }
+    }
+}
+
+/// Writes `summary.md`. `decision` is the panel's when it chose the covariates (otherwise the
+/// study fixed them: `covariates`); `truth` adds the scoring of a simulated cohort.
+#[allow(clippy::too_many_arguments)]
 pub fn write_summary(
     path: &Path,
-    config: &DemoConfig,
-    simulated: &SimulateResult,
+    header: &SummaryHeader,
     clean: &CleanResult,
-    decision: &PanelDecision,
+    decision: Option<&PanelDecision>,
+    covariates: &[String],
     phewas: &PhewasSummary,
-    truth: &Truth,
+    truth: Option<&Truth>,
 ) -> Result<(), WorkflowError> {
     let mut md = String::new();
     let w = &mut md;
-    let _ = writeln!(w, "# MESHAgents demo study\n");
-    let _ = writeln!(w, "A simulated UK Biobank-like cohort (n = {}, seed = {}, {} non-imaging fields) whose causal structure is known, analysed end to end: cleaning, a confounder panel, and covariate-adjusted associations of every imaging phenotype with every non-imaging factor.\n", config.n, config.seed, config.factors);
+    let _ = writeln!(w, "# {}\n", header.title);
+    let _ = writeln!(w, "{}\n", header.intro);
     let _ = writeln!(w, "## Data flow\n");
-    let _ = writeln!(w, "- Cohort: {} participants, {} columns (`cohort/cohort.parquet`, with `dictionary.csv` and `truth.json`).", simulated.rows, simulated.columns);
+    let _ = writeln!(w, "- Cohort: {}.", header.cohort);
     let _ = writeln!(w, "- Kept: {} imaging phenotypes, {} candidate covariates, {} of {} non-imaging factors, {} disease labels.", clean.imaging, clean.covariates, clean.factors_kept, clean.factors_in, clean.diseases);
     let _ = writeln!(w, "- Negative UK Biobank codes (-1 do not know, -3 prefer not to answer) set to missing: {} values in {} fields.", clean.recoded_values, clean.recoded_fields);
     let _ = writeln!(
@@ -188,6 +211,18 @@ pub fn write_summary(
         let _ = writeln!(w, "  - `{column}`: {reason}");
     }
     let _ = writeln!(w, "\n## Confounder panel\n");
+    let Some(decision) = decision else {
+        let _ = writeln!(
+            w,
+            "The study configuration fixed the covariates: {}. The panel did not meet.\n",
+            if covariates.is_empty() {
+                "none".to_string()
+            } else {
+                covariates.join(", ")
+            }
+        );
+        return finish_summary(path, md, covariates, phewas, truth);
+    };
     let _ = writeln!(w, "Four experts voted on each candidate; the chair added up confidence-weighted votes. Agreement with the decisions: {:.0}%.\n", 100.0 * decision.agreement);
     let _ = writeln!(
         w,
@@ -220,30 +255,43 @@ pub fn write_summary(
             );
         }
     }
-    let chosen: HashSet<&str> = decision.confounders.iter().map(String::as_str).collect();
-    let planted: HashSet<&str> = truth.confounders.iter().map(String::as_str).collect();
-    let mut missed: Vec<&str> = planted.difference(&chosen).copied().collect();
-    let mut extra: Vec<&str> = chosen.difference(&planted).copied().collect();
-    missed.sort();
-    extra.sort();
-    let _ = writeln!(
-        w,
-        "\nAgainst the planted truth (confounders: {}; mediators: {}): missed {}, extra {}.\n",
-        truth.confounders.join(", "),
-        truth.mediators.join(", "),
-        if missed.is_empty() {
-            "none".to_string()
-        } else {
-            missed.join(", ")
-        },
-        if extra.is_empty() {
-            "none".to_string()
-        } else {
-            extra.join(", ")
-        }
-    );
+    if let Some(truth) = truth {
+        let chosen: HashSet<&str> = decision.confounders.iter().map(String::as_str).collect();
+        let planted: HashSet<&str> = truth.confounders.iter().map(String::as_str).collect();
+        let mut missed: Vec<&str> = planted.difference(&chosen).copied().collect();
+        let mut extra: Vec<&str> = chosen.difference(&planted).copied().collect();
+        missed.sort();
+        extra.sort();
+        let _ = writeln!(
+            w,
+            "\nAgainst the planted truth (confounders: {}; mediators: {}): missed {}, extra {}.\n",
+            truth.confounders.join(", "),
+            truth.mediators.join(", "),
+            if missed.is_empty() {
+                "none".to_string()
+            } else {
+                missed.join(", ")
+            },
+            if extra.is_empty() {
+                "none".to_string()
+            } else {
+                extra.join(", ")
+            }
+        );
+    }
+    finish_summary(path, md, covariates, phewas, truth)
+}
+
+fn finish_summary(
+    path: &Path,
+    mut md: String,
+    covariates: &[String],
+    phewas: &PhewasSummary,
+    truth: Option<&Truth>,
+) -> Result<(), WorkflowError> {
+    let w = &mut md;
     let _ = writeln!(w, "## Associations\n");
-    let _ = writeln!(w, "Models chosen by the factor's type, adjusted for {}: linear `phenotype ~ factor + covariates` for continuous, integer and ordinal factors (phenotype z-scored; continuous factors z-scored, others rank-based inverse normal: beta in SD per SD); logistic `factor ~ phenotype + covariates` for binary factors (log odds ratio per SD of phenotype; Firth when events are few); per-level rows and an overall likelihood-ratio test for unordered categorical factors. Complete cases per pair. Table: `associations.csv`.\n", if decision.confounders.is_empty() { "nothing".to_string() } else { decision.confounders.join(", ") });
+    let _ = writeln!(w, "Models chosen by the factor's type, adjusted for {}: linear `phenotype ~ factor + covariates` for continuous, integer and ordinal factors (phenotype z-scored; continuous factors z-scored, others rank-based inverse normal: beta in SD per SD); logistic `factor ~ phenotype + covariates` for binary factors (log odds ratio per SD of phenotype; Firth when events are few); per-level rows and an overall likelihood-ratio test for unordered categorical factors. Complete cases per pair. Table: `associations.csv`.\n", if covariates.is_empty() { "nothing".to_string() } else { covariates.join(", ") });
     let _ = writeln!(
         w,
         "- Pairs: {} ({} fitted, {} skipped, {} failed); multiple-testing family: {} tests.",
@@ -254,20 +302,36 @@ pub fn write_summary(
         "- Significant after Bonferroni (p x m < 0.05): {}; at BH q < 0.05: {}.",
         phewas.bonferroni_hits, phewas.fdr_hits
     );
-    let _ = writeln!(w, "- Planted direct effects recovered: {} of {} (and {} of {} effects derived from them through the imaging identities).", phewas.planted_found, phewas.planted_total, phewas.derived_found, phewas.derived_total);
-    let _ = writeln!(w, "- Blood-pressure-mediated pathways seen: {}; hits for factors associated only through confounding: {}; hits among {} null pairs: {}.\n", phewas.mediated_hits, phewas.confounded_only_hits, phewas.null_pairs, phewas.null_hits);
+    if truth.is_some() {
+        let _ = writeln!(w, "- Planted direct effects recovered: {} of {} (and {} of {} effects derived from them through the imaging identities).", phewas.planted_found, phewas.planted_total, phewas.derived_found, phewas.derived_total);
+        let _ = writeln!(w, "- Blood-pressure-mediated pathways seen: {}; hits for factors associated only through confounding: {}; hits among {} null pairs: {}.", phewas.mediated_hits, phewas.confounded_only_hits, phewas.null_pairs, phewas.null_hits);
+    }
+    let _ = writeln!(w);
     let _ = writeln!(w, "Top hits:\n");
-    let _ = writeln!(
-        w,
-        "| phenotype | factor | description | beta (95% CI) | p | n | truth |"
-    );
-    let _ = writeln!(w, "|---|---|---|---|---|---|---|");
-    for h in &phewas.top_hits {
+    if truth.is_some() {
         let _ = writeln!(
             w,
-            "| {} | `{}` | {} | {:.3} ({:.3}, {:.3}) | {:.2e} | {} | {} |",
-            h.phenotype, h.factor, h.description, h.beta, h.ci_low, h.ci_high, h.p, h.n, h.truth
+            "| phenotype | factor | description | beta (95% CI) | p | n | truth |"
         );
+        let _ = writeln!(w, "|---|---|---|---|---|---|---|");
+    } else {
+        let _ = writeln!(
+            w,
+            "| phenotype | factor | description | beta (95% CI) | p | n |"
+        );
+        let _ = writeln!(w, "|---|---|---|---|---|---|");
+    }
+    for h in &phewas.top_hits {
+        let _ = write!(
+            w,
+            "| {} | `{}` | {} | {:.3} ({:.3}, {:.3}) | {:.2e} | {} |",
+            h.phenotype, h.factor, h.description, h.beta, h.ci_low, h.ci_high, h.p, h.n
+        );
+        let _ = if truth.is_some() {
+            writeln!(w, " {} |", h.truth)
+        } else {
+            writeln!(w)
+        };
     }
     std::fs::write(path, md).map_err(|e| WorkflowError::File {
         path: path.display().to_string(),

@@ -110,7 +110,7 @@ pub struct MediatedAssociation {
     pub phenotypes: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GeneratorInfo {
     pub name: String,
     pub version: String,
@@ -120,7 +120,7 @@ pub struct GeneratorInfo {
 }
 
 /// The planted causal structure, written as `truth.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Truth {
     pub generator: GeneratorInfo,
     pub confounders: Vec<String>,

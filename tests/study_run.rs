@@ -1,0 +1,138 @@
+//! `meshagents study run STUDY.toml` through the real binary: a study on a cohort given by
+//! path, resumable, with the panel or with fixed covariates, and configuration errors that
+//! name the key.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn meshagents(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshagents"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_configured_study_runs_resumes_and_can_fix_its_covariates() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = meshagents(
+        dir.path(),
+        &[
+            "simulate", "--n", "800", "--seed", "4", "--format", "csv", "--out", "cohort",
+        ],
+    );
+    assert!(sim.status.success(), "{}", stderr(&sim));
+    std::fs::write(dir.path().join("STUDY.toml"), "name = \"Panel study\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Physical activity,Alcohol\"\n").unwrap();
+    let first = meshagents(dir.path(), &["study", "run", "STUDY.toml"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = dir.path().join("meshagents-out/panel-study");
+    for file in [
+        "associations.csv",
+        "summary.md",
+        "flow.csv",
+        "study.json",
+        "STUDY.toml",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("## Confounder panel") && summary.contains("Statistician"),
+        "{summary}"
+    );
+    let table = std::fs::read_to_string(out.join("associations.csv")).unwrap();
+    assert!(table
+        .lines()
+        .skip(1)
+        .all(|l| l.contains(",Physical activity,") || l.contains(",Alcohol,")));
+    assert!(
+        table.contains("LVEDV,22040-2.0,"),
+        "the planted activity factor is in the table"
+    );
+
+    let again = meshagents(dir.path(), &["study", "run", "STUDY.toml"]);
+    assert!(again.status.success());
+    assert!(
+        stderr(&again).contains("already finished"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("associations.csv")).unwrap(),
+        table
+    );
+
+    // The copy of the configuration in the study directory runs the same study from anywhere.
+    let copy = meshagents(
+        dir.path(),
+        &[
+            "study",
+            "run",
+            out.join("STUDY.toml").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(copy.status.success(), "{}", stderr(&copy));
+    assert!(stderr(&copy).contains("already finished"));
+
+    // Fixed covariates: no panel, three steps.
+    std::fs::write(dir.path().join("FIXED.toml"), "name = \"fixed\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\ncovariates = \"age,sex\"\nfactors = \"Alcohol\"\n").unwrap();
+    let fixed = meshagents(
+        dir.path(),
+        &["study", "run", "FIXED.toml", "--out", "fixed"],
+    );
+    assert!(fixed.status.success(), "{}", stderr(&fixed));
+    assert!(stderr(&fixed).contains("[3/3]"), "{}", stderr(&fixed));
+    let summary = std::fs::read_to_string(dir.path().join("fixed/summary.md")).unwrap();
+    assert!(
+        summary.contains("fixed the covariates: age, sex"),
+        "{summary}"
+    );
+    let status = meshagents(dir.path(), &["study", "status", "fixed", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(
+        (
+            status["state"].as_str(),
+            status["steps_done"].as_u64(),
+            status["steps_total"].as_u64()
+        ),
+        (Some("finished"), Some(3), Some(3))
+    );
+}
+
+#[test]
+fn configuration_errors_name_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "typo.toml",
+            "name = \"x\"\ndata = \"d.csv\"\nphenotype = \"imaging\"\n",
+            "unknown field `phenotype`",
+        ),
+        (
+            "missing.toml",
+            "name = \"x\"\ndata = \"nope.csv\"\n",
+            "key `data`",
+        ),
+        ("noname.toml", "data = \"d.csv\"\n", "missing field `name`"),
+        (
+            "backend.toml",
+            "name = \"x\"\ndata = \"d.csv\"\n[panel]\nbackend = \"gpt\"\n",
+            "key `panel.backend`",
+        ),
+    ];
+    std::fs::write(dir.path().join("d.csv"), "eid,y,x\n1,2,3\n2,3,4\n").unwrap();
+    for (file, body, needle) in cases {
+        std::fs::write(dir.path().join(file), body).unwrap();
+        let o = meshagents(dir.path(), &["study", "run", file]);
+        assert!(!o.status.success(), "{file} should fail");
+        let e = stderr(&o);
+        assert!(e.contains(file) && e.contains(needle), "{file}: {e}");
+    }
+}

@@ -1,0 +1,436 @@
+//! `meshagents study run STUDY.toml`: the study on a user's own cohort. The same journaled
+//! steps as the demo without the simulation: load and clean, let the panel choose the
+//! confounders (unless the configuration fixes the covariates), the PheWAS, the summary.
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+
+use meshagents_agents::{convene, CandidateEvidence, PanelDecision};
+use meshagents_engine::Journal;
+use meshagents_stats::association::{rows_to_frame, screen_candidates, CovariateEvidence};
+use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
+use meshagents_stats::dictionary::Role;
+use meshagents_stats::io::write_table;
+use meshagents_stats::phewas::{self, resolve_list, Method, ModelChoice, PhewasRequest};
+use meshagents_stats::transform::Transform;
+use serde::{Deserialize, Serialize};
+
+use crate::demo::{to_agent_evidence, write_flow, CleanResult, PhewasResult, Progress, Runner};
+use crate::files::{record, verify, WrittenFile};
+use crate::summary::{write_summary, PhewasSummary, SummaryHeader};
+use crate::WorkflowError;
+
+/// `STUDY.toml`. Unknown keys are errors, so a typo cannot silently fall back to a default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudyConfig {
+    /// A name for the study (also the default output directory under `meshagents-out/`).
+    pub name: String,
+    /// The cohort table (.csv, .tsv or .parquet); relative paths are relative to STUDY.toml.
+    pub data: PathBuf,
+    /// The data dictionary (`dictionary.csv` format); optional.
+    #[serde(default)]
+    pub dictionary: Option<PathBuf>,
+    /// The participant id column, when neither the dictionary nor the usual names give it.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Phenotypes (a LIST, as in `phewas`).
+    #[serde(default = "default_phenotypes")]
+    pub phenotypes: String,
+    /// Factors (a LIST).
+    #[serde(default = "default_factors")]
+    pub factors: String,
+    /// Covariates fixed by the study. When absent, the panel chooses among `candidates`.
+    #[serde(default)]
+    pub covariates: Option<String>,
+    /// The candidate confounders the panel debates (a LIST).
+    #[serde(default = "default_candidates")]
+    pub candidates: String,
+    #[serde(default = "default_model")]
+    pub model: ModelChoice,
+    #[serde(default = "default_transform")]
+    pub transform: Transform,
+    #[serde(default = "default_method")]
+    pub method: Method,
+    #[serde(default)]
+    pub panel: PanelConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelConfig {
+    /// `embedded`: the offline expert panel (the only backend so far).
+    #[serde(default = "default_backend")]
+    pub backend: String,
+}
+
+impl Default for PanelConfig {
+    fn default() -> Self {
+        PanelConfig {
+            backend: default_backend(),
+        }
+    }
+}
+
+fn default_phenotypes() -> String {
+    "imaging".into()
+}
+fn default_factors() -> String {
+    "factor".into()
+}
+fn default_candidates() -> String {
+    "covariate".into()
+}
+fn default_model() -> ModelChoice {
+    ModelChoice::Auto
+}
+fn default_transform() -> Transform {
+    Transform::Auto
+}
+fn default_method() -> Method {
+    Method::Exact
+}
+fn default_backend() -> String {
+    "embedded".into()
+}
+
+impl StudyConfig {
+    /// Reads and checks `STUDY.toml`; errors name the file and the key.
+    pub fn read(path: &Path) -> Result<Self, WorkflowError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| WorkflowError::File {
+            path: file.clone(),
+            message: e.to_string(),
+        })?;
+        let mut config: StudyConfig = toml::from_str(&text).map_err(|e| WorkflowError::File {
+            path: file.clone(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        config.data = base.join(&config.data);
+        config.dictionary = config.dictionary.as_deref().map(|d| base.join(d));
+        if !config.data.is_file() {
+            return Err(WorkflowError::File {
+                path: file,
+                message: format!("key `data`: {} does not exist", config.data.display()),
+            });
+        }
+        if let Some(d) = config.dictionary.as_ref().filter(|d| !d.is_file()) {
+            return Err(WorkflowError::File {
+                path: file,
+                message: format!("key `dictionary`: {} does not exist", d.display()),
+            });
+        }
+        // Absolute paths, so the copy of the configuration kept in the study directory works
+        // from anywhere.
+        config.data = std::fs::canonicalize(&config.data).unwrap_or(config.data);
+        config.dictionary = config
+            .dictionary
+            .map(|d| std::fs::canonicalize(&d).unwrap_or(d));
+        if config.panel.backend != "embedded" {
+            return Err(WorkflowError::File {
+                path: file,
+                message: format!(
+                    "key `panel.backend`: unknown backend '{}' (available: embedded)",
+                    config.panel.backend
+                ),
+            });
+        }
+        if config.name.trim().is_empty() {
+            return Err(WorkflowError::File {
+                path: file,
+                message: "key `name`: must not be empty".into(),
+            });
+        }
+        Ok(config)
+    }
+
+    /// A directory name made from the study's name.
+    pub fn slug(&self) -> String {
+        let slug: String = self
+            .name
+            .trim()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        slug.trim_matches('-').to_string()
+    }
+}
+
+/// The journal keys of a study's steps, in order.
+pub const STUDY_STEP_KEYS: [&str; 5] = [
+    "data/clean",
+    "screen/candidates",
+    "panel/confounders",
+    "phewas/adjusted",
+    "report/summary",
+];
+/// The steps when the configuration fixes the covariates (no screen, no panel).
+pub const FIXED_STEP_KEYS: [&str; 3] = ["data/clean", "phewas/adjusted", "report/summary"];
+const FIXED_STEPS: [&str; 3] = [
+    "load and clean",
+    "adjusted association of every phenotype with every factor",
+    "write the summary",
+];
+const STUDY_STEPS: [&str; 5] = [
+    "load and clean",
+    "screen candidate confounders",
+    "panel: choose confounders",
+    "adjusted association of every phenotype with every factor",
+    "write the summary",
+];
+
+#[derive(Debug, Clone)]
+pub struct StudyOutcome {
+    pub out: PathBuf,
+    pub covariates: Vec<String>,
+    pub steps_run: usize,
+    pub steps_replayed: usize,
+    pub phewas: PhewasSummary,
+}
+
+/// Runs (or resumes) the study of `config` in `out`.
+pub fn run_study(
+    config: &StudyConfig,
+    out: &Path,
+    threads: usize,
+    progress: &dyn Progress,
+) -> Result<StudyOutcome, WorkflowError> {
+    std::fs::create_dir_all(out).map_err(|e| WorkflowError::File {
+        path: out.display().to_string(),
+        message: format!("cannot create the study directory: {e}"),
+    })?;
+    // The configuration the study runs with; a directory made with another one is refused.
+    let body =
+        serde_json::to_string_pretty(&serde_json::json!({ "study": "study", "config": config }))
+            .map_err(|e| WorkflowError::Invalid(e.to_string()))?
+            + "\n";
+    let study_json = out.join("study.json");
+    match std::fs::read_to_string(&study_json) {
+        Ok(existing) if existing != body => {
+            return Err(WorkflowError::File { path: study_json.display().to_string(), message: format!("this directory holds a study with another configuration:\n{existing}choose another --out, or remove the directory to start again") });
+        }
+        Ok(_) => {}
+        Err(_) => std::fs::write(&study_json, &body).map_err(|e| WorkflowError::File {
+            path: study_json.display().to_string(),
+            message: e.to_string(),
+        })?,
+    }
+    let toml_copy = toml::to_string(config).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
+    std::fs::write(out.join("STUDY.toml"), toml_copy).map_err(|e| WorkflowError::File {
+        path: out.join("STUDY.toml").display().to_string(),
+        message: e.to_string(),
+    })?;
+
+    let journal = Journal::open(&out.join("journal"))?;
+    let panel_meets = config.covariates.is_none();
+    let (keys, titles): (&[&str], &'static [&'static str]) = if panel_meets {
+        (&STUDY_STEP_KEYS, &STUDY_STEPS)
+    } else {
+        (&FIXED_STEP_KEYS, &FIXED_STEPS)
+    };
+    journal.event(
+        "study/plan",
+        serde_json::json!({ "study": "study", "steps": keys }),
+    )?;
+    let mut runner = Runner {
+        journal,
+        progress,
+        titles,
+        run: 0,
+        replayed: 0,
+    };
+    // Step numbers as the user sees them: the panel's two steps only when it meets.
+    let (n_phewas, n_summary) = if panel_meets { (4, 5) } else { (2, 3) };
+
+    // The lists are resolved from the header and the dictionary, then only those columns load.
+    let catalog = Catalog::open(
+        &config.data,
+        config.dictionary.as_deref(),
+        config.id.as_deref(),
+    )?;
+    let phenotypes = resolve_list(&catalog, &config.phenotypes, &[])?;
+    let fixed = config
+        .covariates
+        .as_ref()
+        .map(|c| resolve_list(&catalog, c, &phenotypes))
+        .transpose()?;
+    let candidates = match &fixed {
+        Some(_) => Vec::new(),
+        None => resolve_list(&catalog, &config.candidates, &phenotypes)?,
+    };
+    let used: Vec<String> = phenotypes
+        .iter()
+        .chain(fixed.iter().flatten())
+        .chain(&candidates)
+        .cloned()
+        .collect();
+    let factors = resolve_list(&catalog, &config.factors, &used)?;
+    if phenotypes.is_empty() || factors.is_empty() {
+        return Err(WorkflowError::Invalid(format!(
+            "`phenotypes` ({}) and `factors` ({}) must name at least one column each",
+            phenotypes.len(),
+            factors.len()
+        )));
+    }
+    let options = LoadOptions {
+        id_column: config.id.clone(),
+        columns: Some(used.iter().chain(&factors).cloned().collect()),
+        ..LoadOptions::default()
+    };
+    let table: OnceCell<AnalysisTable> = OnceCell::new();
+    let load = || -> Result<&AnalysisTable, WorkflowError> {
+        if let Some(t) = table.get() {
+            return Ok(t);
+        }
+        let loaded =
+            AnalysisTable::load_with(&config.data, config.dictionary.as_deref(), &options)?;
+        Ok(table.get_or_init(|| loaded))
+    };
+
+    let clean: CleanResult = runner.step(
+        1,
+        STUDY_STEP_KEYS[0],
+        &options.rules,
+        |r: &CleanResult| format!("{} of {} factors kept", r.factors_kept, r.factors_in),
+        || -> Result<_, WorkflowError> {
+            let t = load()?;
+            write_flow(&out.join("flow.csv"), t)?;
+            let kept = |names: &[String]| names.iter().filter(|n| t.column(n).is_some()).count();
+            Ok(CleanResult {
+                rows: t.n_rows(),
+                imaging: kept(&phenotypes),
+                covariates: kept(&used) - kept(&phenotypes),
+                factors_in: factors.len(),
+                factors_kept: kept(&factors),
+                diseases: t.kept_with_role(Role::Disease).len(),
+                recoded_values: t.flow.iter().map(|f| f.recoded_to_missing).sum(),
+                recoded_fields: t.flow.iter().filter(|f| f.recoded_to_missing > 0).count(),
+                dropped: t
+                    .flow
+                    .iter()
+                    .filter(|f| !f.kept)
+                    .map(|f| (f.column.clone(), f.reason.clone()))
+                    .collect(),
+                files: vec![record(out, "flow.csv")?],
+            })
+        },
+    )?;
+    verify(out, &clean.files)?;
+
+    let (covariates, decision) = match fixed {
+        Some(fixed) => (fixed, None),
+        None => {
+            let evidence: Vec<CovariateEvidence> = runner.step(
+                2,
+                STUDY_STEP_KEYS[1],
+                &serde_json::json!({ "candidates": candidates, "strongest_pairs": 40 }),
+                |e: &Vec<CovariateEvidence>| format!("{} candidates", e.len()),
+                || -> Result<_, WorkflowError> {
+                    let t = load()?;
+                    let present = |names: &[String]| {
+                        names
+                            .iter()
+                            .filter(|n| t.column(n).is_some())
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    };
+                    Ok(screen_candidates(
+                        t,
+                        &present(&candidates),
+                        &present(&phenotypes),
+                        &present(&factors),
+                        40,
+                    )?)
+                },
+            )?;
+            let panel_input: Vec<CandidateEvidence> =
+                evidence.iter().map(to_agent_evidence).collect();
+            let decision: PanelDecision = runner.step(
+                3,
+                STUDY_STEP_KEYS[2],
+                &panel_input,
+                |d: &PanelDecision| {
+                    format!(
+                        "adjust for {} (agreement {:.0}%)",
+                        d.confounders.join(", "),
+                        100.0 * d.agreement
+                    )
+                },
+                || Ok::<_, WorkflowError>(convene(&panel_input)),
+            )?;
+            (decision.confounders.clone(), Some(decision))
+        }
+    };
+
+    let request = PhewasRequest {
+        phenotypes: phenotypes.clone(),
+        factors: factors.clone(),
+        covariates: covariates.clone(),
+        model: config.model,
+        transform: config.transform,
+        method: config.method,
+        threads,
+    };
+    let phewas_key = serde_json::json!({ "phenotypes": request.phenotypes, "factors": request.factors, "covariates": request.covariates, "model": request.model, "transform": request.transform, "method": request.method });
+    let phewas: PhewasResult = runner.step(
+        n_phewas,
+        STUDY_STEP_KEYS[3],
+        &phewas_key,
+        |r: &PhewasResult| {
+            format!(
+                "{} rows, {} Bonferroni hits",
+                r.summary.pairs, r.summary.bonferroni_hits
+            )
+        },
+        || -> Result<_, WorkflowError> {
+            let t = load()?;
+            let rows = phewas::run(t, &request, &|_| {})?.rows;
+            let mut frame = rows_to_frame(&rows)?;
+            write_table(&mut frame, &out.join("associations.csv"))?;
+            Ok(PhewasResult {
+                summary: PhewasSummary::score(&rows, None, &t.dictionary),
+                files: vec![record(out, "associations.csv")?],
+            })
+        },
+    )?;
+    verify(out, &phewas.files)?;
+
+    let header = SummaryHeader {
+        title: format!("Study: {}", config.name),
+        intro: format!("`{}` analysed end to end: cleaning, {}, and covariate-adjusted associations of {} phenotypes with {} factors.", config.data.display(), if decision.is_some() { "a confounder panel" } else { "covariates fixed by the configuration" }, phenotypes.len(), factors.len()),
+        cohort: format!("{} participants (`{}`)", clean.rows, config.data.display()),
+    };
+    let summary_files: Vec<WrittenFile> = runner.step(
+        n_summary,
+        STUDY_STEP_KEYS[4],
+        &serde_json::json!({ "format": "markdown", "version": 1 }),
+        |_: &Vec<WrittenFile>| "summary.md".to_string(),
+        || -> Result<_, WorkflowError> {
+            write_summary(
+                &out.join("summary.md"),
+                &header,
+                &clean,
+                decision.as_ref(),
+                &covariates,
+                &phewas.summary,
+                None,
+            )?;
+            Ok(vec![record(out, "summary.md")?])
+        },
+    )?;
+    verify(out, &summary_files)?;
+    Ok(StudyOutcome {
+        out: out.to_path_buf(),
+        covariates,
+        steps_run: runner.run,
+        steps_replayed: runner.replayed,
+        phewas: phewas.summary,
+    })
+}
