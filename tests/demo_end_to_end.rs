@@ -82,6 +82,7 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
     let flow = std::fs::read_to_string(out.join("flow.csv")).unwrap();
     let kept_factors = flow.lines().filter(|l| l.contains(",factor,true,")).count();
     assert!(kept_factors > 250, "{kept_factors} factors kept");
+    let all_factors = flow.lines().filter(|l| l.contains(",factor,")).count();
     let table = std::fs::read_to_string(out.join("associations.csv")).unwrap();
     let pairs: std::collections::HashSet<(String, String)> = table
         .lines()
@@ -102,8 +103,32 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
         .collect();
     assert_eq!(
         pairs.len(),
-        82 * kept_factors,
-        "every phenotype x kept factor pair has a row"
+        82 * all_factors,
+        "every phenotype x factor pair has a row"
+    );
+    let skipped = table
+        .lines()
+        .filter(|l| l.contains(",skipped,dropped by cleaning"))
+        .count();
+    assert_eq!(
+        skipped,
+        82 * (all_factors - kept_factors),
+        "dropped factors are reported, not lost"
+    );
+
+    // The demo's STUDY.toml repeats its analysis through `study run`, to the byte.
+    let again_study = dir.path().join("again-study");
+    let study = meshagents(&[
+        "study",
+        "run",
+        out.join("STUDY.toml").to_str().unwrap(),
+        "--out",
+        again_study.to_str().unwrap(),
+    ]);
+    assert!(study.status.success(), "{}", text(&study.stderr));
+    assert_eq!(
+        std::fs::read_to_string(again_study.join("associations.csv")).unwrap(),
+        table
     );
     assert!(table
         .lines()

@@ -334,7 +334,9 @@ pub fn run_demo(
             let t = load()?;
             let request = PhewasRequest {
                 phenotypes: t.kept_with_role(Role::Imaging),
-                factors: t.kept_with_role(Role::Factor),
+                // Every factor of the cohort: those cleaning dropped get `skipped` rows that
+                // say why, so every requested pair has a row.
+                factors: t.dictionary.columns_with_role(Role::Factor),
                 covariates: decision.confounders.clone(),
                 model: ModelChoice::Auto,
                 transform: Transform::Auto,
@@ -373,6 +375,7 @@ pub fn run_demo(
         },
     )?;
     verify(&out, &summary_files)?;
+    write_study_toml(&out)?;
 
     Ok(DemoOutcome {
         association_table: out.join("associations.csv"),
@@ -413,6 +416,35 @@ fn read_truth(path: &Path) -> Result<Truth, WorkflowError> {
 
 /// The configuration this study runs with, so the directory says how it was made. A study
 /// directory made with another configuration is refused rather than silently mixed.
+/// `DIR/STUDY.toml`: the analysis part of the demo as a study configuration on the simulated
+/// cohort, so `meshagents study run DIR/STUDY.toml` repeats it (and is a template for one's own).
+fn write_study_toml(out: &Path) -> Result<(), WorkflowError> {
+    let cohort = std::fs::canonicalize(out.join("cohort")).map_err(|e| WorkflowError::File {
+        path: out.join("cohort").display().to_string(),
+        message: e.to_string(),
+    })?;
+    let config = crate::study_run::StudyConfig {
+        name: "demo analysis".into(),
+        data: cohort.join("cohort.parquet"),
+        dictionary: Some(cohort.join("dictionary.csv")),
+        id: None,
+        phenotypes: "imaging".into(),
+        factors: "factor".into(),
+        covariates: None,
+        candidates: "covariate".into(),
+        model: ModelChoice::Auto,
+        transform: Transform::Auto,
+        method: Method::Exact,
+        panel: Default::default(),
+    };
+    let text = toml::to_string(&config).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
+    let path = out.join("STUDY.toml");
+    std::fs::write(&path, text).map_err(|e| WorkflowError::File {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
 fn write_study_config(out: &Path, config: &DemoConfig) -> Result<(), WorkflowError> {
     let path = out.join("study.json");
     let body =
