@@ -81,6 +81,10 @@ and a finished study is reported without recomputing."
         /// Worker threads for the association step (results do not depend on it).
         #[arg(long, default_value_t = default_threads())]
         threads: usize,
+        /// For servers and clusters: events as JSON lines on stdout; human progress on stderr
+        /// only when it is a terminal.
+        #[arg(long)]
+        headless: bool,
     },
     /// Look at studies: their state, progress and last event.
     Study {
@@ -163,6 +167,9 @@ Every step is journaled: running the same command again resumes, and a finished 
         /// Worker threads for the association step (results do not depend on it).
         #[arg(long, default_value_t = default_threads())]
         threads: usize,
+        /// Events as JSON lines on stdout (see `demo --help`).
+        #[arg(long)]
+        headless: bool,
     },
     /// Status of one study: state, progress, start time, last event (read without locking it).
     Status {
@@ -216,14 +223,36 @@ fn default_threads() -> usize {
         .unwrap_or(1)
 }
 
-struct StderrProgress {
+/// Reports steps: human lines on stderr, and with `--headless` JSON lines on stdout (human lines
+/// then only when stderr is a terminal).
+struct StepReporter {
     started: std::cell::Cell<Option<Instant>>,
+    headless: bool,
+    human: bool,
 }
 
-impl Progress for StderrProgress {
+impl StepReporter {
+    fn new(headless: bool) -> Self {
+        use std::io::IsTerminal;
+        StepReporter {
+            started: std::cell::Cell::new(None),
+            headless,
+            human: !headless || std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn json(&self, value: serde_json::Value) {
+        if self.headless {
+            println!("{value}");
+        }
+    }
+}
+
+impl Progress for StepReporter {
     fn step_started(&self, index: usize, total: usize, title: &str) {
         self.started.set(Some(Instant::now()));
         tracing::info!(index, total, title, "step started");
+        self.json(serde_json::json!({ "event": "step_started", "index": index, "total": total, "step": title }));
     }
 
     fn step_finished(&self, index: usize, total: usize, title: &str, replayed: bool, detail: &str) {
@@ -232,6 +261,10 @@ impl Progress for StderrProgress {
             .get()
             .map(|t| t.elapsed().as_secs_f64())
             .unwrap_or(0.0);
+        self.json(serde_json::json!({ "event": "step_finished", "index": index, "total": total, "step": title, "replayed": replayed, "detail": detail, "seconds": elapsed }));
+        if !self.human {
+            return;
+        }
         if replayed {
             eprintln!("[{index}/{total}] {title}: {detail} (from the journal)");
         } else {
@@ -319,6 +352,7 @@ fn run(cli: Cli) -> Result<()> {
             out,
             factors,
             threads,
+            headless,
         } => {
             let config = DemoConfig {
                 n,
@@ -327,12 +361,16 @@ fn run(cli: Cli) -> Result<()> {
                 out: out.clone(),
                 threads,
             };
-            let progress = StderrProgress {
-                started: std::cell::Cell::new(None),
-            };
+            let progress = StepReporter::new(headless);
+            install_pause_handler();
             let started = Instant::now();
             let outcome = run_demo(&config, &progress)
+                .inspect_err(|e| progress.json(serde_json::json!({ "event": "study_stopped", "dir": out, "error": e.to_string(), "exit_code": exit_code_of(e) })))
                 .with_context(|| format!("the demo study in {} stopped", out.display()))?;
+            progress.json(serde_json::json!({ "event": "study_finished", "dir": out, "steps_run": outcome.steps_run, "steps_replayed": outcome.steps_replayed, "confounders": outcome.confounders, "bonferroni_hits": outcome.phewas.bonferroni_hits, "associations": outcome.association_table, "summary": outcome.summary }));
+            if headless {
+                return Ok(());
+            }
             if outcome.was_already_complete() {
                 eprintln!(
                     "study in {} was already finished; nothing recomputed",
@@ -374,15 +412,20 @@ fn study_command(command: StudyCommand) -> Result<()> {
             config,
             out,
             threads,
+            headless,
         } => {
             let study = meshagents_workflows::StudyConfig::read(&config)?;
             let out = out.unwrap_or_else(|| PathBuf::from("meshagents-out").join(study.slug()));
-            let progress = StderrProgress {
-                started: std::cell::Cell::new(None),
-            };
+            let progress = StepReporter::new(headless);
+            install_pause_handler();
             let started = Instant::now();
             let outcome = meshagents_workflows::run_study(&study, &out, threads, &progress)
+                .inspect_err(|e| progress.json(serde_json::json!({ "event": "study_stopped", "dir": out, "error": e.to_string(), "exit_code": exit_code_of(e) })))
                 .with_context(|| format!("the study in {} stopped", out.display()))?;
+            progress.json(serde_json::json!({ "event": "study_finished", "dir": out, "steps_run": outcome.steps_run, "steps_replayed": outcome.steps_replayed, "covariates": outcome.covariates, "bonferroni_hits": outcome.phewas.bonferroni_hits, "associations": out.join("associations.csv"), "summary": out.join("summary.md") }));
+            if headless {
+                return Ok(());
+            }
             if outcome.steps_run == 0 {
                 eprintln!(
                     "study in {} was already finished; nothing recomputed",
@@ -608,6 +651,36 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
     Ok(())
 }
 
+/// Exit codes (documented in the README): 0 finished, 1 failed, 2 bad command line (clap),
+/// 130 paused on request (Ctrl-C) and resumable.
+const EXIT_PAUSED: u8 = 130;
+
+fn exit_code_of(error: &meshagents_workflows::WorkflowError) -> u8 {
+    match error {
+        meshagents_workflows::WorkflowError::Interrupted { .. } => EXIT_PAUSED,
+        _ => 1,
+    }
+}
+
+/// The first Ctrl-C asks the study to pause before its next step (what is done stays
+/// journaled); a second one stops at once, which the journal also survives.
+fn install_pause_handler() {
+    extern "C" fn on_interrupt(_: libc::c_int) {
+        if meshagents_workflows::interrupt::requested() {
+            // SAFETY: _exit is async-signal-safe.
+            unsafe { libc::_exit(i32::from(EXIT_PAUSED)) };
+        }
+        meshagents_workflows::interrupt::request();
+    }
+    // SAFETY: the handler only does an atomic store or calls _exit, both async-signal-safe.
+    unsafe {
+        libc::signal(
+            libc::SIGINT,
+            on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
+    }
+}
+
 fn main() -> ExitCode {
     // Like other command-line tools, stop quietly when the reader of our output goes away
     // (`meshagents study list | head`) instead of failing on a broken pipe.
@@ -621,7 +694,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            match error.downcast_ref::<meshagents_workflows::WorkflowError>() {
+                Some(e) => ExitCode::from(exit_code_of(e)),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

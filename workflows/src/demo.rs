@@ -142,6 +142,13 @@ impl Runner<'_> {
         E: std::fmt::Display,
     {
         let title = self.titles[index - 1];
+        // A pause asked for (Ctrl-C) takes effect between steps: what is done is journaled.
+        if crate::interrupt::requested() {
+            return Err(WorkflowError::Interrupted {
+                step: index,
+                title: title.to_string(),
+            });
+        }
         self.progress.step_started(index, self.titles.len(), title);
         let outcome = self.journal.step(key, request, effect)?;
         if outcome.replayed {

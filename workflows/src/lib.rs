@@ -6,6 +6,7 @@
 
 pub mod demo;
 mod files;
+pub mod interrupt;
 pub mod study;
 pub mod study_run;
 mod summary;
@@ -24,4 +25,8 @@ pub enum WorkflowError {
     File { path: String, message: String },
     #[error("{0}")]
     Invalid(String),
+    #[error(
+        "paused on request before step {step} ({title}); run the same command again to resume"
+    )]
+    Interrupted { step: usize, title: String },
 }
