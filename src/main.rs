@@ -179,6 +179,16 @@ Every step is journaled: running the same command again resumes, and a finished 
         #[arg(long)]
         json: bool,
     },
+    /// Approve (or edit) the confounder set a paused study's panel proposed, then run the
+    /// study again to continue.
+    Approve {
+        /// Study directory.
+        dir: PathBuf,
+        /// Use these covariates instead of the panel's proposal (comma-separated; only
+        /// candidates the panel considered).
+        #[arg(long)]
+        covariates: Option<String>,
+    },
     /// Every study under ROOT, one line each.
     List {
         /// Directory holding study directories.
@@ -404,6 +414,7 @@ fn study_command(command: StudyCommand) -> Result<()> {
         StudyState::Finished => "finished".to_string(),
         StudyState::Running { pid } => format!("running (PID {pid})"),
         StudyState::Stopped => "stopped".to_string(),
+        StudyState::AwaitingApproval => "awaiting approval".to_string(),
         StudyState::New => "new".to_string(),
     };
     let when = |ms: Option<u64>| ms.map(format_utc).unwrap_or_else(|| "-".into());
@@ -451,6 +462,28 @@ fn study_command(command: StudyCommand) -> Result<()> {
             println!("{}", out.join("associations.csv").display());
             println!("{}", out.join("summary.md").display());
         }
+        StudyCommand::Approve { dir, covariates } => {
+            let chosen = covariates.map(|c| {
+                c.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            });
+            let approval = meshagents_workflows::approve(&dir, chosen)?;
+            eprintln!(
+                "approved{}: {}; run the study's command again to continue",
+                if approval.edited {
+                    " (edited)"
+                } else {
+                    " as proposed"
+                },
+                if approval.covariates.is_empty() {
+                    "no covariates".to_string()
+                } else {
+                    approval.covariates.join(", ")
+                }
+            );
+        }
         StudyCommand::Status { dir, json } => {
             let status = study_status(&dir)?;
             if json {
@@ -471,6 +504,9 @@ fn study_command(command: StudyCommand) -> Result<()> {
                     e.step,
                     format_utc(e.at_ms)
                 );
+            }
+            if status.state == StudyState::AwaitingApproval {
+                println!("approve:    meshagents study approve {} [--covariates LIST], then run the study again", status.dir.display());
             }
             if status.state == StudyState::Stopped {
                 println!(
@@ -652,12 +688,17 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
 }
 
 /// Exit codes (documented in the README): 0 finished, 1 failed, 2 bad command line (clap),
-/// 130 paused on request (Ctrl-C) and resumable.
+/// 3 waiting for approval of the confounder set, 130 paused on request (Ctrl-C); 3 and 130
+/// are resumable.
 const EXIT_PAUSED: u8 = 130;
+
+/// Paused until a person approves the confounder set (`study approve`).
+const EXIT_AWAITING_APPROVAL: u8 = 3;
 
 fn exit_code_of(error: &meshagents_workflows::WorkflowError) -> u8 {
     match error {
         meshagents_workflows::WorkflowError::Interrupted { .. } => EXIT_PAUSED,
+        meshagents_workflows::WorkflowError::AwaitingApproval { .. } => EXIT_AWAITING_APPROVAL,
         _ => 1,
     }
 }

@@ -136,3 +136,66 @@ fn configuration_errors_name_the_file_and_key() {
         assert!(e.contains(file) && e.contains(needle), "{file}: {e}");
     }
 }
+
+#[test]
+fn the_approval_gate_pauses_after_the_panel_until_a_person_approves() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = meshagents(
+        dir.path(),
+        &[
+            "simulate", "--n", "600", "--seed", "8", "--format", "csv", "--out", "cohort",
+        ],
+    );
+    assert!(sim.status.success(), "{}", stderr(&sim));
+    std::fs::write(
+        dir.path().join("STUDY.toml"),
+        "name = \"gated\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Alcohol\"\n[panel]\napprove = true\n",
+    )
+    .unwrap();
+    let first = meshagents(
+        dir.path(),
+        &["study", "run", "STUDY.toml", "--out", "gated"],
+    );
+    assert_eq!(first.status.code(), Some(3), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("study approve"),
+        "{}",
+        stderr(&first)
+    );
+    assert!(
+        !dir.path().join("gated/associations.csv").exists(),
+        "nothing is fitted before approval"
+    );
+    let status = meshagents(dir.path(), &["study", "status", "gated"]);
+    assert!(String::from_utf8_lossy(&status.stdout).contains("awaiting approval"));
+
+    // A name the panel never considered is refused; an edit among its candidates is taken.
+    let bad = meshagents(
+        dir.path(),
+        &["study", "approve", "gated", "--covariates", "age,shoe_size"],
+    );
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("shoe_size"));
+    let approve = meshagents(
+        dir.path(),
+        &["study", "approve", "gated", "--covariates", "age,sex"],
+    );
+    assert!(approve.status.success(), "{}", stderr(&approve));
+
+    let second = meshagents(
+        dir.path(),
+        &["study", "run", "STUDY.toml", "--out", "gated"],
+    );
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("[4/6] approval of the confounder set: edited to age, sex"),
+        "{}",
+        stderr(&second)
+    );
+    let summary = std::fs::read_to_string(dir.path().join("gated/summary.md")).unwrap();
+    assert!(
+        summary.contains("A person approved the confounder set, editing it to: age, sex"),
+        "{summary}"
+    );
+    assert!(summary.contains("adjusted for age, sex:"), "{summary}");
+}

@@ -13,7 +13,7 @@ mod summary;
 
 pub use demo::{run_demo, DemoConfig, DemoOutcome, Progress};
 pub use study::{list_studies, study_status, StudyState, StudyStatus};
-pub use study_run::{run_study, StudyConfig, StudyOutcome};
+pub use study_run::{approve, run_study, Approval, StudyConfig, StudyOutcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
@@ -29,4 +29,9 @@ pub enum WorkflowError {
         "paused on request before step {step} ({title}); run the same command again to resume"
     )]
     Interrupted { step: usize, title: String },
+    #[error("the panel proposes adjusting for {}; the study waits for a person's approval: run `meshagents study approve {}` (add --covariates LIST to edit the set), then the same command again", proposed.join(", "), dir.display())]
+    AwaitingApproval {
+        dir: std::path::PathBuf,
+        proposed: Vec<String>,
+    },
 }

@@ -17,6 +17,8 @@ pub enum StudyState {
     Finished,
     /// A live process holds the journal.
     Running { pid: u32 },
+    /// Paused after the panel until a person approves its confounder set (`study approve`).
+    AwaitingApproval,
     /// Started but neither finished nor running: run the same command again to resume.
     Stopped,
     /// A directory with a study configuration but no journal events yet.
@@ -72,6 +74,11 @@ pub fn study_status(dir: &Path) -> Result<StudyStatus, WorkflowError> {
         Some(pid) if pid != std::process::id() => StudyState::Running { pid },
         _ if events.is_empty() => StudyState::New,
         _ if !plan.is_empty() && steps_done == plan.len() => StudyState::Finished,
+        _ if dir.join("proposed_confounders.json").is_file()
+            && !dir.join("approval.json").is_file() =>
+        {
+            StudyState::AwaitingApproval
+        }
         _ => StudyState::Stopped,
     };
     Ok(StudyStatus {

@@ -62,12 +62,17 @@ pub struct PanelConfig {
     /// `embedded`: the offline expert panel (the only backend so far).
     #[serde(default = "default_backend")]
     pub backend: String,
+    /// A person approves (or edits) the panel's confounder set before the associations run:
+    /// the study pauses after the panel until `meshagents study approve DIR`.
+    #[serde(default)]
+    pub approve: bool,
 }
 
 impl Default for PanelConfig {
     fn default() -> Self {
         PanelConfig {
             backend: default_backend(),
+            approve: false,
         }
     }
 }
@@ -171,6 +176,82 @@ pub const STUDY_STEP_KEYS: [&str; 5] = [
     "phewas/adjusted",
     "report/summary",
 ];
+/// The steps when a person approves the panel's set.
+pub const APPROVED_STEP_KEYS: [&str; 6] = [
+    "data/clean",
+    "screen/candidates",
+    "panel/confounders",
+    "panel/approval",
+    "phewas/adjusted",
+    "report/summary",
+];
+const APPROVED_STEPS: [&str; 6] = [
+    "load and clean",
+    "screen candidate confounders",
+    "panel: choose confounders",
+    "approval of the confounder set",
+    "adjusted association of every phenotype with every factor",
+    "write the summary",
+];
+
+/// What a person decided about the panel's confounder set (`DIR/approval.json`, written by
+/// `meshagents study approve`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approval {
+    pub covariates: Vec<String>,
+    /// True when the person changed the panel's set.
+    pub edited: bool,
+}
+
+/// The panel's proposal waiting for a person (`DIR/proposed_confounders.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub proposed: Vec<String>,
+    pub candidates: Vec<String>,
+    pub agreement: f64,
+}
+
+/// Records the approval of the proposal in `dir`, as proposed or with `covariates` instead.
+pub fn approve(dir: &Path, covariates: Option<Vec<String>>) -> Result<Approval, WorkflowError> {
+    let path = dir.join("proposed_confounders.json");
+    let text = std::fs::read_to_string(&path).map_err(|_| WorkflowError::File {
+        path: dir.display().to_string(),
+        message: "no confounder set is waiting for approval here (no proposed_confounders.json)"
+            .into(),
+    })?;
+    let proposal: Proposal = serde_json::from_str(&text).map_err(|e| WorkflowError::File {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let approval = match covariates {
+        Some(chosen) => {
+            if let Some(unknown) = chosen.iter().find(|c| !proposal.candidates.contains(c)) {
+                return Err(WorkflowError::Invalid(format!(
+                    "'{unknown}' is not one of the candidates the panel considered: {}",
+                    proposal.candidates.join(", ")
+                )));
+            }
+            Approval {
+                edited: chosen != proposal.proposed,
+                covariates: chosen,
+            }
+        }
+        None => Approval {
+            covariates: proposal.proposed,
+            edited: false,
+        },
+    };
+    let out = dir.join("approval.json");
+    let body = serde_json::to_string_pretty(&approval)
+        .map_err(|e| WorkflowError::Invalid(e.to_string()))?
+        + "\n";
+    std::fs::write(&out, body).map_err(|e| WorkflowError::File {
+        path: out.display().to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(approval)
+}
+
 /// The steps when the configuration fixes the covariates (no screen, no panel).
 pub const FIXED_STEP_KEYS: [&str; 3] = ["data/clean", "phewas/adjusted", "report/summary"];
 const FIXED_STEPS: [&str; 3] = [
@@ -230,7 +311,10 @@ pub fn run_study(
 
     let journal = Journal::open(&out.join("journal"))?;
     let panel_meets = config.covariates.is_none();
-    let (keys, titles): (&[&str], &'static [&'static str]) = if panel_meets {
+    let approval_gate = panel_meets && config.panel.approve;
+    let (keys, titles): (&[&str], &'static [&'static str]) = if approval_gate {
+        (&APPROVED_STEP_KEYS, &APPROVED_STEPS)
+    } else if panel_meets {
         (&STUDY_STEP_KEYS, &STUDY_STEPS)
     } else {
         (&FIXED_STEP_KEYS, &FIXED_STEPS)
@@ -247,7 +331,13 @@ pub fn run_study(
         replayed: 0,
     };
     // Step numbers as the user sees them: the panel's two steps only when it meets.
-    let (n_phewas, n_summary) = if panel_meets { (4, 5) } else { (2, 3) };
+    let (n_phewas, n_summary) = if approval_gate {
+        (5, 6)
+    } else if panel_meets {
+        (4, 5)
+    } else {
+        (2, 3)
+    };
 
     // The lists are resolved from the header and the dictionary, then only those columns load.
     let catalog = Catalog::open(
@@ -324,6 +414,7 @@ pub fn run_study(
     )?;
     verify(out, &clean.files)?;
 
+    let mut approved: Option<Approval> = None;
     let (covariates, decision) = match fixed {
         Some(fixed) => (fixed, None),
         None => {
@@ -365,7 +456,67 @@ pub fn run_study(
                 },
                 || Ok::<_, WorkflowError>(convene(&panel_input)),
             )?;
-            (decision.confounders.clone(), Some(decision))
+            if !approval_gate {
+                (decision.confounders.clone(), Some(decision))
+            } else {
+                // The gate: without a person's approval on file the study pauses here, with
+                // the proposal written out for `study approve` (and the TUI).
+                if !runner.journal.is_completed("panel/approval")?
+                    && !out.join("approval.json").is_file()
+                {
+                    let proposal = Proposal {
+                        proposed: decision.confounders.clone(),
+                        candidates: decision
+                            .tallies
+                            .iter()
+                            .map(|t| t.candidate.clone())
+                            .collect(),
+                        agreement: decision.agreement,
+                    };
+                    let path = out.join("proposed_confounders.json");
+                    let body = serde_json::to_string_pretty(&proposal)
+                        .map_err(|e| WorkflowError::Invalid(e.to_string()))?
+                        + "\n";
+                    std::fs::write(&path, body).map_err(|e| WorkflowError::File {
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    })?;
+                    return Err(WorkflowError::AwaitingApproval {
+                        dir: out.to_path_buf(),
+                        proposed: decision.confounders.clone(),
+                    });
+                }
+                let approval: Approval = runner.step(
+                    4,
+                    "panel/approval",
+                    &decision.confounders,
+                    |a: &Approval| {
+                        format!(
+                            "{} {}",
+                            if a.edited {
+                                "edited to"
+                            } else {
+                                "approved as proposed:"
+                            },
+                            a.covariates.join(", ")
+                        )
+                    },
+                    || -> Result<_, WorkflowError> {
+                        let path = out.join("approval.json");
+                        let text =
+                            std::fs::read_to_string(&path).map_err(|e| WorkflowError::File {
+                                path: path.display().to_string(),
+                                message: e.to_string(),
+                            })?;
+                        serde_json::from_str(&text).map_err(|e| WorkflowError::File {
+                            path: path.display().to_string(),
+                            message: e.to_string(),
+                        })
+                    },
+                )?;
+                approved = Some(approval.clone());
+                (approval.covariates, Some(decision))
+            }
         }
     };
 
@@ -406,6 +557,21 @@ pub fn run_study(
         title: format!("Study: {}", config.name),
         intro: format!("`{}` analysed end to end: cleaning, {}, and covariate-adjusted associations of {} phenotypes with {} factors.", config.data.display(), if decision.is_some() { "a confounder panel" } else { "covariates fixed by the configuration" }, phenotypes.len(), factors.len()),
         cohort: format!("{} participants (`{}`)", clean.rows, config.data.display()),
+    };
+    let header = match &approved {
+        Some(a) => SummaryHeader {
+            intro: format!(
+                "{} A person approved the confounder set{}.",
+                header.intro,
+                if a.edited {
+                    format!(", editing it to: {}", a.covariates.join(", "))
+                } else {
+                    " as the panel proposed it".to_string()
+                }
+            ),
+            ..header
+        },
+        None => header,
     };
     let summary_files: Vec<WrittenFile> = runner.step(
         n_summary,
