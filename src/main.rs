@@ -179,6 +179,31 @@ Every step is journaled: running the same command again resumes, and a finished 
         #[arg(long)]
         json: bool,
     },
+    /// Time travel: a new study that reuses DIR's steps before STEP, with changed settings,
+    /// and runs on from STEP.
+    #[command(
+        after_help = "Example:\n  meshagents study fork meshagents-out/my-study --from phewas/adjusted --set model=linear --out meshagents-out/my-study-linear\n\nSteps: data/clean, screen/candidates, panel/confounders, [panel/approval,] phewas/adjusted, report/summary."
+    )]
+    Fork {
+        /// The study to fork (a `study run` directory).
+        dir: PathBuf,
+        /// The first step to run again; everything before it is reused.
+        #[arg(long)]
+        from: String,
+        /// A changed setting, KEY=VALUE as in STUDY.toml (repeatable; e.g. model=linear,
+        /// panel.approve=true).
+        #[arg(long)]
+        set: Vec<String>,
+        /// The new study directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Worker threads for the association step.
+        #[arg(long, default_value_t = default_threads())]
+        threads: usize,
+        /// Events as JSON lines on stdout.
+        #[arg(long)]
+        headless: bool,
+    },
     /// Approve (or edit) the confounder set a paused study's panel proposed, then run the
     /// study again to continue.
     Approve {
@@ -408,6 +433,50 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// Runs (or resumes) a configured study and reports it, as text or JSON lines.
+fn run_configured_study(
+    study: &meshagents_workflows::StudyConfig,
+    out: &std::path::Path,
+    threads: usize,
+    headless: bool,
+) -> Result<()> {
+    let progress = StepReporter::new(headless);
+    install_pause_handler();
+    let started = Instant::now();
+    let outcome = meshagents_workflows::run_study(study, out, threads, &progress)
+                .inspect_err(|e| progress.json(serde_json::json!({ "event": "study_stopped", "dir": out, "error": e.to_string(), "exit_code": exit_code_of(e) })))
+                .with_context(|| format!("the study in {} stopped", out.display()))?;
+    progress.json(serde_json::json!({ "event": "study_finished", "dir": out, "steps_run": outcome.steps_run, "steps_replayed": outcome.steps_replayed, "covariates": outcome.covariates, "bonferroni_hits": outcome.phewas.bonferroni_hits, "associations": out.join("associations.csv"), "summary": out.join("summary.md") }));
+    if headless {
+        return Ok(());
+    }
+    if outcome.steps_run == 0 {
+        eprintln!(
+            "study in {} was already finished; nothing recomputed",
+            out.display()
+        );
+    } else {
+        eprintln!(
+            "study finished in {:.1} s ({} steps run, {} replayed from the journal)",
+            started.elapsed().as_secs_f64(),
+            outcome.steps_run,
+            outcome.steps_replayed
+        );
+    }
+    eprintln!(
+        "covariates: {}; {} Bonferroni hits",
+        if outcome.covariates.is_empty() {
+            "none".to_string()
+        } else {
+            outcome.covariates.join(", ")
+        },
+        outcome.phewas.bonferroni_hits
+    );
+    println!("{}", out.join("associations.csv").display());
+    println!("{}", out.join("summary.md").display());
+    Ok(())
+}
+
 fn study_command(command: StudyCommand) -> Result<()> {
     use meshagents_workflows::{list_studies, study_status, StudyState, StudyStatus};
     let state_text = |s: &StudyStatus| match &s.state {
@@ -427,40 +496,37 @@ fn study_command(command: StudyCommand) -> Result<()> {
         } => {
             let study = meshagents_workflows::StudyConfig::read(&config)?;
             let out = out.unwrap_or_else(|| PathBuf::from("meshagents-out").join(study.slug()));
-            let progress = StepReporter::new(headless);
-            install_pause_handler();
-            let started = Instant::now();
-            let outcome = meshagents_workflows::run_study(&study, &out, threads, &progress)
-                .inspect_err(|e| progress.json(serde_json::json!({ "event": "study_stopped", "dir": out, "error": e.to_string(), "exit_code": exit_code_of(e) })))
-                .with_context(|| format!("the study in {} stopped", out.display()))?;
-            progress.json(serde_json::json!({ "event": "study_finished", "dir": out, "steps_run": outcome.steps_run, "steps_replayed": outcome.steps_replayed, "covariates": outcome.covariates, "bonferroni_hits": outcome.phewas.bonferroni_hits, "associations": out.join("associations.csv"), "summary": out.join("summary.md") }));
-            if headless {
-                return Ok(());
-            }
-            if outcome.steps_run == 0 {
-                eprintln!(
-                    "study in {} was already finished; nothing recomputed",
-                    out.display()
-                );
-            } else {
-                eprintln!(
-                    "study finished in {:.1} s ({} steps run, {} replayed from the journal)",
-                    started.elapsed().as_secs_f64(),
-                    outcome.steps_run,
-                    outcome.steps_replayed
-                );
-            }
+            run_configured_study(&study, &out, threads, headless)?;
+        }
+        StudyCommand::Fork {
+            dir,
+            from,
+            set,
+            out,
+            threads,
+            headless,
+        } => {
+            let sets = set
+                .iter()
+                .map(|kv| {
+                    kv.split_once('=')
+                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                        .ok_or_else(|| anyhow::anyhow!("--set {kv}: expected KEY=VALUE"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let (study, reused) = meshagents_workflows::fork_study(&dir, &from, &sets, &out)
+                .with_context(|| format!("cannot fork {}", dir.display()))?;
             eprintln!(
-                "covariates: {}; {} Bonferroni hits",
-                if outcome.covariates.is_empty() {
-                    "none".to_string()
+                "forked {} into {}: reusing {}",
+                dir.display(),
+                out.display(),
+                if reused.is_empty() {
+                    "nothing".to_string()
                 } else {
-                    outcome.covariates.join(", ")
-                },
-                outcome.phewas.bonferroni_hits
+                    reused.join(", ")
+                }
             );
-            println!("{}", out.join("associations.csv").display());
-            println!("{}", out.join("summary.md").display());
+            run_configured_study(&study, &out, threads, headless)?;
         }
         StudyCommand::Approve { dir, covariates } => {
             let chosen = covariates.map(|c| {

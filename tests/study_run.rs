@@ -199,3 +199,88 @@ fn the_approval_gate_pauses_after_the_panel_until_a_person_approves() {
     );
     assert!(summary.contains("adjusted for age, sex:"), "{summary}");
 }
+
+#[test]
+fn fork_reuses_the_steps_before_the_chosen_one_and_runs_on_with_the_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = meshagents(
+        dir.path(),
+        &[
+            "simulate", "--n", "600", "--seed", "12", "--format", "csv", "--out", "cohort",
+        ],
+    );
+    assert!(sim.status.success(), "{}", stderr(&sim));
+    std::fs::write(dir.path().join("STUDY.toml"), "name = \"base\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Self-reported medical conditions\"\n").unwrap();
+    let base = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "base"]);
+    assert!(base.status.success(), "{}", stderr(&base));
+    let base_table = std::fs::read_to_string(dir.path().join("base/associations.csv")).unwrap();
+    assert!(
+        base_table.contains(",logistic,"),
+        "binary factors are logistic by default"
+    );
+
+    let fork = meshagents(
+        dir.path(),
+        &[
+            "study",
+            "fork",
+            "base",
+            "--from",
+            "phewas/adjusted",
+            "--set",
+            "model=linear",
+            "--out",
+            "linear",
+        ],
+    );
+    assert!(fork.status.success(), "{}", stderr(&fork));
+    let log = stderr(&fork);
+    assert!(
+        log.contains("reusing data/clean, screen/candidates, panel/confounders"),
+        "{log}"
+    );
+    for step in ["[1/5]", "[2/5]", "[3/5]"] {
+        assert!(
+            log.lines()
+                .any(|l| l.starts_with(step) && l.ends_with("(from the journal)")),
+            "{step} should be reused: {log}"
+        );
+    }
+    assert!(log.contains("2 steps run, 3 replayed"), "{log}");
+    let forked = std::fs::read_to_string(dir.path().join("linear/associations.csv")).unwrap();
+    assert!(
+        !forked.contains(",logistic,") && forked.contains(",linear,"),
+        "the change took effect"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("linear/flow.csv")).unwrap(),
+        std::fs::read(dir.path().join("base/flow.csv")).unwrap(),
+        "files of reused steps come along"
+    );
+    // The original is untouched.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("base/associations.csv")).unwrap(),
+        base_table
+    );
+
+    let bad = meshagents(
+        dir.path(),
+        &[
+            "study",
+            "fork",
+            "base",
+            "--from",
+            "phewas/adjusted",
+            "--set",
+            "modl=linear",
+            "--out",
+            "bad",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("unknown field `modl`"),
+        "{}",
+        stderr(&bad)
+    );
+}

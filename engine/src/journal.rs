@@ -249,6 +249,43 @@ impl Journal {
         })
     }
 
+    /// Copies the completed steps that `keep` accepts from `source` into this journal, in
+    /// their original order, as if they had run here: each gets its intent and result records
+    /// (with the original request hash and payload). Used to fork a study from a step.
+    /// Returns the keys copied.
+    pub fn import_completed(
+        &self,
+        source: &Journal,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Vec<String>, EngineError> {
+        let mut copied = Vec::new();
+        for record in source.records()? {
+            if record.kind != RecordKind::StepCompleted
+                || !keep(&record.step)
+                || self.is_completed(&record.step)?
+            {
+                continue;
+            }
+            self.append(
+                RecordKind::StepStarted,
+                &record.step,
+                &record.request_hash,
+                serde_json::json!({ "forked_from": source.path().display().to_string() }),
+            )?;
+            let seq = self.append(
+                RecordKind::StepCompleted,
+                &record.step,
+                &record.request_hash,
+                record.payload.clone(),
+            )?;
+            self.completed
+                .insert(record.step.as_bytes(), &seq.to_be_bytes())?;
+            copied.push(record.step);
+        }
+        self.db.flush()?;
+        Ok(copied)
+    }
+
     /// True when the step has a journaled result.
     pub fn is_completed(&self, key: &str) -> Result<bool, EngineError> {
         Ok(self.completed.contains_key(key.as_bytes())?)

@@ -6,12 +6,14 @@
 
 pub mod demo;
 mod files;
+pub mod fork;
 pub mod interrupt;
 pub mod study;
 pub mod study_run;
 mod summary;
 
 pub use demo::{run_demo, DemoConfig, DemoOutcome, Progress};
+pub use fork::fork_study;
 pub use study::{list_studies, study_status, StudyState, StudyStatus};
 pub use study_run::{approve, run_study, Approval, StudyConfig, StudyOutcome};
 

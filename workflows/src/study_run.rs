@@ -387,7 +387,8 @@ pub fn run_study(
     let clean: CleanResult = runner.step(
         1,
         STUDY_STEP_KEYS[0],
-        &options.rules,
+        // The columns are part of the request: a fork that changes them must not replay.
+        &serde_json::json!({ "rules": options.rules, "data": config.data, "columns": options.columns }),
         |r: &CleanResult| format!("{} of {} factors kept", r.factors_kept, r.factors_in),
         || -> Result<_, WorkflowError> {
             let t = load()?;

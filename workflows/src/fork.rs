@@ -1,0 +1,140 @@
+//! `meshagents study fork DIR --from STEP --set KEY=VALUE --out DIR2`: time travel. The new
+//! study reuses every step of DIR before STEP (journal records and the files they wrote), takes
+//! DIR's configuration with the changes, and runs on from STEP.
+
+use std::path::Path;
+
+use meshagents_engine::Journal;
+
+use crate::study_run::{StudyConfig, APPROVED_STEP_KEYS, FIXED_STEP_KEYS, STUDY_STEP_KEYS};
+use crate::WorkflowError;
+
+/// Prepares `out` as a fork of the study in `source`: returns the changed configuration and
+/// the steps reused. The caller then runs the study in `out`.
+pub fn fork_study(
+    source: &Path,
+    from: &str,
+    sets: &[(String, String)],
+    out: &Path,
+) -> Result<(StudyConfig, Vec<String>), WorkflowError> {
+    let study_json = source.join("study.json");
+    let text = std::fs::read_to_string(&study_json).map_err(|_| WorkflowError::File {
+        path: source.display().to_string(),
+        message: "not a study directory (no study.json)".into(),
+    })?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| WorkflowError::File {
+        path: study_json.display().to_string(),
+        message: e.to_string(),
+    })?;
+    if json.get("study").and_then(|s| s.as_str()) != Some("study") {
+        return Err(WorkflowError::Invalid(format!("{} is not a `study run` study; fork works on those (the demo writes a STUDY.toml you can run first)", source.display())));
+    }
+    let config: StudyConfig =
+        serde_json::from_value(json["config"].clone()).map_err(|e| WorkflowError::File {
+            path: study_json.display().to_string(),
+            message: e.to_string(),
+        })?;
+
+    // Apply KEY=VALUE through TOML, so the same validation as STUDY.toml applies.
+    let mut table =
+        toml::Value::try_from(&config).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
+    for (key, value) in sets {
+        let parsed: toml::Value = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|t| t.get("v").cloned())
+            .unwrap_or_else(|| toml::Value::String(value.clone()));
+        let mut node = &mut table;
+        let parts: Vec<&str> = key.split('.').collect();
+        for part in &parts[..parts.len() - 1] {
+            node = node
+                .as_table_mut()
+                .and_then(|t| t.get_mut(*part))
+                .ok_or_else(|| {
+                    WorkflowError::Invalid(format!("--set {key}: no section '{part}'"))
+                })?;
+        }
+        let leaf = parts[parts.len() - 1];
+        node.as_table_mut()
+            .ok_or_else(|| WorkflowError::Invalid(format!("--set {key}: not a section")))?
+            .insert(leaf.to_string(), parsed);
+    }
+    let changed: StudyConfig = table
+        .try_into()
+        .map_err(|e: toml::de::Error| WorkflowError::Invalid(format!("--set: {e}")))?;
+
+    let plan: &[&str] = if changed.covariates.is_some() {
+        &FIXED_STEP_KEYS
+    } else if changed.panel.approve {
+        &APPROVED_STEP_KEYS
+    } else {
+        &STUDY_STEP_KEYS
+    };
+    let position = plan.iter().position(|s| *s == from).ok_or_else(|| {
+        WorkflowError::Invalid(format!(
+            "--from {from}: not a step of this study (steps: {})",
+            plan.join(", ")
+        ))
+    })?;
+    let reuse: Vec<&str> = plan[..position].to_vec();
+
+    if out.join("study.json").exists() {
+        return Err(WorkflowError::File {
+            path: out.display().to_string(),
+            message: "already holds a study: choose a new --out for the fork".into(),
+        });
+    }
+    std::fs::create_dir_all(out).map_err(|e| WorkflowError::File {
+        path: out.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let copied = {
+        let from_journal = Journal::open(&source.join("journal"))?;
+        let to_journal = Journal::open(&out.join("journal"))?;
+        let copied = to_journal.import_completed(&from_journal, |step| reuse.contains(&step))?;
+        // The files the reused steps wrote come along (their results name them).
+        for record in from_journal.records()? {
+            if copied.contains(&record.step) {
+                for file in written_files(&record.payload) {
+                    std::fs::copy(source.join(&file), out.join(&file)).map_err(|e| {
+                        WorkflowError::File {
+                            path: source.join(&file).display().to_string(),
+                            message: e.to_string(),
+                        }
+                    })?;
+                }
+            }
+        }
+        copied
+    };
+    if reuse.contains(&"panel/approval") {
+        for file in ["proposed_confounders.json", "approval.json"] {
+            if source.join(file).is_file() {
+                std::fs::copy(source.join(file), out.join(file)).map_err(|e| {
+                    WorkflowError::File {
+                        path: out.join(file).display().to_string(),
+                        message: e.to_string(),
+                    }
+                })?;
+            }
+        }
+    }
+    Ok((changed, copied))
+}
+
+/// Paths of files recorded in a step result (`{"path": ..., "sha256": ...}` objects).
+fn written_files(value: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    match value {
+        serde_json::Value::Object(map) => {
+            if let (Some(serde_json::Value::String(path)), Some(_)) =
+                (map.get("path"), map.get("sha256"))
+            {
+                out.push(path.clone());
+            }
+            map.values().for_each(|v| out.extend(written_files(v)));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| out.extend(written_files(v))),
+        _ => {}
+    }
+    out
+}
