@@ -281,6 +281,11 @@ impl StepReporter {
             println!("{value}");
         }
     }
+
+    /// The `study_stopped` event of a study that ended with an error (or a pause).
+    fn stopped(&self, out: &std::path::Path, error: &meshagents_workflows::WorkflowError) {
+        self.json(serde_json::json!({ "event": "study_stopped", "dir": out, "error": error.to_string(), "exit_code": exit_code_of(error) }));
+    }
 }
 
 impl Progress for StepReporter {
@@ -400,25 +405,13 @@ fn run(cli: Cli) -> Result<()> {
             install_pause_handler();
             let started = Instant::now();
             let outcome = run_demo(&config, &progress)
-                .inspect_err(|e| progress.json(serde_json::json!({ "event": "study_stopped", "dir": out, "error": e.to_string(), "exit_code": exit_code_of(e) })))
+                .inspect_err(|e| progress.stopped(&out, e))
                 .with_context(|| format!("the demo study in {} stopped", out.display()))?;
             progress.json(serde_json::json!({ "event": "study_finished", "dir": out, "steps_run": outcome.steps_run, "steps_replayed": outcome.steps_replayed, "confounders": outcome.confounders, "bonferroni_hits": outcome.phewas.bonferroni_hits, "associations": outcome.association_table, "summary": outcome.summary }));
             if headless {
                 return Ok(());
             }
-            if outcome.was_already_complete() {
-                eprintln!(
-                    "study in {} was already finished; nothing recomputed",
-                    out.display()
-                );
-            } else {
-                eprintln!(
-                    "study finished in {:.1} s ({} steps run, {} replayed from the journal)",
-                    started.elapsed().as_secs_f64(),
-                    outcome.steps_run,
-                    outcome.steps_replayed
-                );
-            }
+            report_run(&out, started, outcome.steps_run, outcome.steps_replayed);
             eprintln!(
                 "confounders: {}; {} Bonferroni hits; planted effects recovered {}/{}",
                 outcome.confounders.join(", "),
@@ -433,6 +426,18 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// Says how a study run went: already finished, or finished with so many steps run.
+fn report_run(out: &std::path::Path, started: Instant, steps_run: usize, steps_replayed: usize) {
+    if steps_run == 0 {
+        eprintln!(
+            "study in {} was already finished; nothing recomputed",
+            out.display()
+        );
+    } else {
+        eprintln!("study finished in {:.1} s ({steps_run} steps run, {steps_replayed} replayed from the journal)", started.elapsed().as_secs_f64());
+    }
+}
+
 /// Runs (or resumes) a configured study and reports it, as text or JSON lines.
 fn run_configured_study(
     study: &meshagents_workflows::StudyConfig,
@@ -444,25 +449,13 @@ fn run_configured_study(
     install_pause_handler();
     let started = Instant::now();
     let outcome = meshagents_workflows::run_study(study, out, threads, &progress)
-                .inspect_err(|e| progress.json(serde_json::json!({ "event": "study_stopped", "dir": out, "error": e.to_string(), "exit_code": exit_code_of(e) })))
-                .with_context(|| format!("the study in {} stopped", out.display()))?;
+        .inspect_err(|e| progress.stopped(out, e))
+        .with_context(|| format!("the study in {} stopped", out.display()))?;
     progress.json(serde_json::json!({ "event": "study_finished", "dir": out, "steps_run": outcome.steps_run, "steps_replayed": outcome.steps_replayed, "covariates": outcome.covariates, "bonferroni_hits": outcome.phewas.bonferroni_hits, "associations": out.join("associations.csv"), "summary": out.join("summary.md") }));
     if headless {
         return Ok(());
     }
-    if outcome.steps_run == 0 {
-        eprintln!(
-            "study in {} was already finished; nothing recomputed",
-            out.display()
-        );
-    } else {
-        eprintln!(
-            "study finished in {:.1} s ({} steps run, {} replayed from the journal)",
-            started.elapsed().as_secs_f64(),
-            outcome.steps_run,
-            outcome.steps_replayed
-        );
-    }
+    report_run(out, started, outcome.steps_run, outcome.steps_replayed);
     eprintln!(
         "covariates: {}; {} Bonferroni hits",
         if outcome.covariates.is_empty() {
@@ -689,7 +682,7 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
         ),
         ..LoadOptions::default()
     };
-    let table = AnalysisTable::load_with(&args.data, args.dictionary.as_deref(), &options)?;
+    let table = AnalysisTable::load_catalog(&args.data, &catalog, &options)?;
     let dropped = table.flow.iter().filter(|f| !f.kept).count();
     eprintln!(
         "loaded {} participants, {} columns kept, {} dropped by cleaning ({:.1} s)",

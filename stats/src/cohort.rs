@@ -109,6 +109,29 @@ pub fn canonical_column_name(name: &str) -> String {
     name.to_string()
 }
 
+/// The participant id column: the one named by the user, else the dictionary's `id` role,
+/// else the first of the usual names that `exists`.
+fn id_column_of(
+    named: Option<&str>,
+    dictionary: Option<&Dictionary>,
+    exists: impl Fn(&str) -> bool,
+) -> Option<String> {
+    if let Some(id) = named {
+        return Some(canonical_column_name(id));
+    }
+    if let Some(e) = dictionary.and_then(|d| d.entries.iter().find(|e| e.role == Role::Id)) {
+        return Some(canonical_column_name(&e.column));
+    }
+    ID_CANDIDATES
+        .iter()
+        .map(|c| canonical_column_name(c))
+        .find(|c| exists(c))
+}
+
+fn no_id_message() -> String {
+    format!("no participant id column: name it with --id, or give it the role 'id' in the dictionary (looked for {})", ID_CANDIDATES.join(", "))
+}
+
 /// The columns of a table and what the dictionary says of them, known before any data is
 /// read: enough to resolve the column lists of a command.
 #[derive(Debug, Clone)]
@@ -145,20 +168,13 @@ impl Catalog {
         file: &str,
     ) -> Result<Self, StatsError> {
         let columns: Vec<String> = raw_names.iter().map(|n| canonical_column_name(n)).collect();
-        let id = if let Some(id) = id_column {
-            canonical_column_name(id)
-        } else if let Some(e) = dictionary
-            .as_ref()
-            .and_then(|d| d.entries.iter().find(|e| e.role == Role::Id))
-        {
-            canonical_column_name(&e.column)
-        } else {
-            ID_CANDIDATES
-                .iter()
-                .map(|c| canonical_column_name(c))
-                .find(|c| columns.contains(c))
-                .ok_or_else(|| StatsError::Input { file: file.to_string(), message: format!("no participant id column: name it with --id, or give it the role 'id' in the dictionary (looked for {})", ID_CANDIDATES.join(", ")) })?
-        };
+        let id = id_column_of(id_column, dictionary.as_ref(), |c| {
+            columns.iter().any(|x| x == c)
+        })
+        .ok_or_else(|| StatsError::Input {
+            file: file.to_string(),
+            message: no_id_message(),
+        })?;
         Ok(Catalog {
             columns,
             raw_names,
@@ -428,39 +444,38 @@ impl AnalysisTable {
         options: &LoadOptions,
     ) -> Result<Self, StatsError> {
         let dictionary = dictionary.map(Dictionary::read_csv).transpose()?;
+        let catalog = Catalog::new(
+            crate::io::read_column_names(data)?,
+            dictionary,
+            options.id_column.as_deref(),
+            &data.display().to_string(),
+        )?;
+        Self::load_catalog(data, &catalog, options)
+    }
+
+    /// Loads `data` described by an already-read `catalog` (its header and dictionary):
+    /// `options.columns` (or every column) plus the id.
+    pub fn load_catalog(
+        data: &Path,
+        catalog: &Catalog,
+        options: &LoadOptions,
+    ) -> Result<Self, StatsError> {
+        let format = crate::io::TableFormat::from_path(data)?;
         if matches!(
-            crate::io::TableFormat::from_path(data)?,
+            format,
             crate::io::TableFormat::Csv | crate::io::TableFormat::Tsv
         ) {
             crate::io::check_delimited(data)?;
         }
         let started = std::time::Instant::now();
-        let mut dictionary = dictionary;
-        let is_parquet =
-            crate::io::TableFormat::from_path(data)? == crate::io::TableFormat::Parquet;
-        let source = match &options.columns {
-            // Parquet is read in batches of columns, each converted and released before the
-            // next is read, so the raw table never sits in memory beside the converted one.
-            None if is_parquet => ColumnSource::parquet(data, crate::io::read_column_names(data)?)?,
-            None => ColumnSource::frame(read_table(data)?),
+        let mut dictionary = catalog.dictionary.clone();
+        let raw: Vec<String> = match &options.columns {
+            None => catalog.raw_names.clone(),
             Some(wanted) => {
-                let catalog = Catalog::new(
-                    crate::io::read_column_names(data)?,
-                    dictionary.clone(),
-                    options.id_column.as_deref(),
-                    &data.display().to_string(),
-                )?;
                 let wanted: std::collections::HashSet<&str> = wanted
                     .iter()
                     .map(String::as_str)
                     .chain([catalog.id.as_str()])
-                    .collect();
-                let raw: Vec<String> = catalog
-                    .raw_names
-                    .iter()
-                    .zip(&catalog.columns)
-                    .filter(|(_, c)| wanted.contains(c.as_str()))
-                    .map(|(r, _)| r.clone())
                     .collect();
                 if let Some(d) = dictionary.as_mut() {
                     d.entries.retain(|e| {
@@ -468,12 +483,21 @@ impl AnalysisTable {
                             || wanted.contains(canonical_column_name(&e.column).as_str())
                     });
                 }
-                if is_parquet {
-                    ColumnSource::parquet(data, raw)?
-                } else {
-                    ColumnSource::frame(crate::io::read_table_columns(data, Some(&raw))?)
-                }
+                catalog
+                    .raw_names
+                    .iter()
+                    .zip(&catalog.columns)
+                    .filter(|(_, c)| wanted.contains(c.as_str()))
+                    .map(|(r, _)| r.clone())
+                    .collect()
             }
+        };
+        // Parquet is read in batches of columns, each converted and released before the next
+        // is read, so the raw table never sits in memory beside the converted one.
+        let source = match (format, &options.columns) {
+            (crate::io::TableFormat::Parquet, _) => ColumnSource::parquet(data, raw)?,
+            (_, None) => ColumnSource::frame(read_table(data)?),
+            (_, Some(_)) => ColumnSource::frame(crate::io::read_table_columns(data, Some(&raw))?),
         };
         let table = Self::from_source(source, dictionary, options, &data.display().to_string())?;
         tracing::info!(
@@ -548,17 +572,10 @@ impl AnalysisTable {
             entry.column = canonical_column_name(&entry.column);
         }
 
-        let id_column = if let Some(id) = &options.id_column {
-            canonical_column_name(id)
-        } else if let Some(e) = dictionary.entries.iter().find(|e| e.role == Role::Id) {
-            e.column.clone()
-        } else {
-            ID_CANDIDATES
-                .iter()
-                .map(|c| canonical_column_name(c))
-                .find(|c| by_name.contains_key(c))
-                .ok_or_else(|| input_error(format!("no participant id column: name it with --id, or give it the role 'id' in the dictionary (looked for {})", ID_CANDIDATES.join(", "))))?
-        };
+        let id_column = id_column_of(options.id_column.as_deref(), Some(&dictionary), |c| {
+            by_name.contains_key(c)
+        })
+        .ok_or_else(|| input_error(no_id_message()))?;
         let id_index = *by_name
             .get(&id_column)
             .ok_or_else(|| input_error(format!("id column '{id_column}' is not in the data")))?;

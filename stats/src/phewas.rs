@@ -157,15 +157,19 @@ pub fn run(
 
     let factors = request.factors.len();
     // Work items: blocks of linear factors (fitted together), and single other factors.
-    let mut items: Vec<Vec<usize>> = Vec::new();
+    let mut items: Vec<WorkItem> = Vec::new();
     let mut linear: Vec<usize> = Vec::new();
     for f in 0..factors {
         match table.numeric_column(&request.factors[f]) {
             Some(c) if model_of(request, c.value_type) == "linear" => linear.push(f),
-            _ => items.push(vec![f]),
+            _ => items.push(WorkItem::Single(f)),
         }
     }
-    items.extend(linear.chunks(LINEAR_BLOCK).map(<[usize]>::to_vec));
+    items.extend(
+        linear
+            .chunks(LINEAR_BLOCK)
+            .map(|block| WorkItem::LinearBlock(block.to_vec())),
+    );
     let threads = request.threads.max(1).min(items.len().max(1));
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
@@ -180,12 +184,17 @@ pub fn run(
                         let Some(item) = items.get(item) else {
                             break;
                         };
-                        if item.len() == 1 {
-                            mine.push((item[0], factor_rows(&context, item[0])));
-                        } else {
-                            mine.extend(linear_block(&context, item));
-                        }
-                        progress(done.fetch_add(item.len(), Ordering::Relaxed) + item.len());
+                        let finished = match item {
+                            WorkItem::Single(f) => {
+                                mine.push((*f, factor_rows(&context, *f)));
+                                1
+                            }
+                            WorkItem::LinearBlock(block) => {
+                                mine.extend(linear_block(&context, block));
+                                block.len()
+                            }
+                        };
+                        progress(done.fetch_add(finished, Ordering::Relaxed) + finished);
                     }
                     mine
                 })
@@ -270,12 +279,6 @@ fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
     } else {
         None
     };
-    if model == "linear" {
-        return linear_block(ctx, &[f])
-            .pop()
-            .map(|(_, rows)| rows)
-            .unwrap_or_default();
-    }
     // Null logistic models (factor ~ covariates) are the same for every phenotype of a
     // missingness group: fitted once per group.
     let null_cache: std::cell::RefCell<std::collections::HashMap<usize, NullFit>> =
@@ -368,6 +371,39 @@ fn predictors<'a>(first: &'a [f64], covariates: &'a [Vec<f64>]) -> Vec<&'a [f64]
     out
 }
 
+/// What a worker thread fits at a time.
+enum WorkItem {
+    /// Linear factors, fitted together by the shared-sums kernel.
+    LinearBlock(Vec<usize>),
+    /// One logistic, categorical, Bai 2020, dropped or unsupported factor.
+    Single(usize),
+}
+
+/// A fitted row from an OLS coefficient.
+fn coefficient_row(
+    c: &crate::ols::Coefficient,
+    counts: (Option<usize>, Option<usize>),
+    phenotype: &str,
+    factor: &str,
+    category: &str,
+    model: &str,
+    note: String,
+) -> AssociationRow {
+    AssociationRow {
+        n: c.n,
+        n_cases: counts.0,
+        n_controls: counts.1,
+        beta: c.beta,
+        se: c.se,
+        ci_low: c.ci_low,
+        ci_high: c.ci_high,
+        stat: c.t,
+        p: c.p,
+        neg_log10_p: neg_log10(c.p),
+        ..unfitted(phenotype, factor, category, model, "ok", note)
+    }
+}
+
 /// The model a factor of this type gets under the request.
 fn model_of(request: &PhewasRequest, value_type: ValueType) -> &'static str {
     match (request.method, request.model, value_type) {
@@ -441,26 +477,15 @@ fn linear_block(ctx: &Context, block: &[usize]) -> Vec<(usize, Vec<Vec<Associati
             for (result, &p) in factor_results.into_iter().zip(&group.members) {
                 let phenotype = &ctx.request.phenotypes[p];
                 out[b][p] = vec![match result {
-                    Ok(c) => AssociationRow {
-                        n: c.n,
-                        n_cases: cases,
-                        n_controls: cases.map(|k| c.n - k),
-                        beta: c.beta,
-                        se: c.se,
-                        ci_low: c.ci_low,
-                        ci_high: c.ci_high,
-                        stat: c.t,
-                        p: c.p,
-                        neg_log10_p: neg_log10(c.p),
-                        ..unfitted(
-                            phenotype,
-                            &prep.name,
-                            &prep.category,
-                            "linear",
-                            "ok",
-                            String::new(),
-                        )
-                    },
+                    Ok(c) => coefficient_row(
+                        &c,
+                        (cases, cases.map(|k| c.n - k)),
+                        phenotype,
+                        &prep.name,
+                        &prep.category,
+                        "linear",
+                        String::new(),
+                    ),
                     Err(e) => unfitted(
                         phenotype,
                         &prep.name,
@@ -676,26 +701,15 @@ fn categorical_rows(
         let name = format!("{factor}={}", label(*level));
         let present = rows.iter().filter(|&&i| column.values[i] == *level).count();
         match full.coefficient(j) {
-            Ok(c) => out.push(AssociationRow {
-                n: c.n,
-                n_cases: Some(present),
-                n_controls: Some(reference_count),
-                beta: c.beta,
-                se: c.se,
-                ci_low: c.ci_low,
-                ci_high: c.ci_high,
-                stat: c.t,
-                p: c.p,
-                neg_log10_p: neg_log10(c.p),
-                ..unfitted(
-                    phenotype,
-                    &name,
-                    category,
-                    "categorical",
-                    "ok",
-                    format!("level vs reference '{reference}'"),
-                )
-            }),
+            Ok(c) => out.push(coefficient_row(
+                &c,
+                (Some(present), Some(reference_count)),
+                phenotype,
+                &name,
+                category,
+                "categorical",
+                format!("level vs reference '{reference}'"),
+            )),
             Err(e) => out.push(unfitted(
                 phenotype,
                 &name,

@@ -64,13 +64,6 @@ pub struct DemoOutcome {
     pub phewas: PhewasSummary,
 }
 
-impl DemoOutcome {
-    /// True when nothing had to be computed: the study had already finished.
-    pub fn was_already_complete(&self) -> bool {
-        self.steps_run == 0
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimulateResult {
     pub files: Vec<WrittenFile>,
@@ -183,7 +176,7 @@ pub fn run_demo(
         path: out.display().to_string(),
         message: format!("cannot create the study directory: {e}"),
     })?;
-    write_study_config(&out, config)?;
+    write_study_config(&out, "demo", config)?;
     let journal = Journal::open(&out.join("journal"))?;
     // Readers (`study status`, the TUI) learn the plan from the events file.
     journal.event(
@@ -263,23 +256,13 @@ pub fn run_demo(
                     .filter(|e| e.role == role)
                     .count()
             };
-            Ok(CleanResult {
-                rows: t.n_rows(),
-                imaging: t.kept_with_role(Role::Imaging).len(),
-                covariates: t.kept_with_role(Role::Covariate).len(),
-                factors_in: count(Role::Factor),
-                factors_kept: t.kept_with_role(Role::Factor).len(),
-                diseases: t.kept_with_role(Role::Disease).len(),
-                recoded_values: t.flow.iter().map(|f| f.recoded_to_missing).sum(),
-                recoded_fields: t.flow.iter().filter(|f| f.recoded_to_missing > 0).count(),
-                dropped: t
-                    .flow
-                    .iter()
-                    .filter(|f| !f.kept)
-                    .map(|f| (f.column.clone(), f.reason.clone()))
-                    .collect(),
-                files: vec![record(&out, "flow.csv")?],
-            })
+            Ok(CleanResult::from_table(
+                t,
+                t.kept_with_role(Role::Imaging).len(),
+                t.kept_with_role(Role::Covariate).len(),
+                (count(Role::Factor), t.kept_with_role(Role::Factor).len()),
+                vec![record(&out, "flow.csv")?],
+            ))
         },
     )?;
     verify(&out, &clean.files)?;
@@ -306,20 +289,7 @@ pub fn run_demo(
     )?;
 
     // 4. The panel meets.
-    let panel_input: Vec<CandidateEvidence> = evidence.iter().map(to_agent_evidence).collect();
-    let decision: PanelDecision = runner.step(
-        4,
-        "panel/confounders",
-        &panel_input,
-        |d: &PanelDecision| {
-            format!(
-                "adjust for {} (agreement {:.0}%)",
-                d.confounders.join(", "),
-                100.0 * d.agreement
-            )
-        },
-        || Ok::<_, WorkflowError>(convene(&panel_input)),
-    )?;
+    let decision = panel_step(&mut runner, 4, &evidence)?;
     if decision.confounders.is_empty() {
         tracing::warn!("the panel chose no confounders; associations will be unadjusted");
     }
@@ -395,7 +365,58 @@ pub fn run_demo(
     })
 }
 
-pub(crate) fn to_agent_evidence(e: &CovariateEvidence) -> CandidateEvidence {
+impl CleanResult {
+    /// The clean step's result: the counts given, and what the table's flow log says.
+    pub(crate) fn from_table(
+        t: &AnalysisTable,
+        imaging: usize,
+        covariates: usize,
+        (factors_in, factors_kept): (usize, usize),
+        files: Vec<WrittenFile>,
+    ) -> Self {
+        CleanResult {
+            rows: t.n_rows(),
+            imaging,
+            covariates,
+            factors_in,
+            factors_kept,
+            diseases: t.kept_with_role(Role::Disease).len(),
+            recoded_values: t.flow.iter().map(|f| f.recoded_to_missing).sum(),
+            recoded_fields: t.flow.iter().filter(|f| f.recoded_to_missing > 0).count(),
+            dropped: t
+                .flow
+                .iter()
+                .filter(|f| !f.kept)
+                .map(|f| (f.column.clone(), f.reason.clone()))
+                .collect(),
+            files,
+        }
+    }
+}
+
+/// The panel meets on the screened candidates (the `panel/confounders` step).
+pub(crate) fn panel_step(
+    runner: &mut Runner,
+    index: usize,
+    evidence: &[CovariateEvidence],
+) -> Result<PanelDecision, WorkflowError> {
+    let panel_input: Vec<CandidateEvidence> = evidence.iter().map(to_agent_evidence).collect();
+    runner.step(
+        index,
+        "panel/confounders",
+        &panel_input,
+        |d: &PanelDecision| {
+            format!(
+                "adjust for {} (agreement {:.0}%)",
+                d.confounders.join(", "),
+                100.0 * d.agreement
+            )
+        },
+        || Ok::<_, WorkflowError>(convene(&panel_input)),
+    )
+}
+
+fn to_agent_evidence(e: &CovariateEvidence) -> CandidateEvidence {
     CandidateEvidence {
         column: e.column.clone(),
         description: e.description.clone(),
@@ -452,10 +473,17 @@ fn write_study_toml(out: &Path) -> Result<(), WorkflowError> {
     })
 }
 
-fn write_study_config(out: &Path, config: &DemoConfig) -> Result<(), WorkflowError> {
+/// Writes `DIR/study.json` (`{"study": KIND, "config": ...}`), or checks that the directory's
+/// existing one is the same: a directory holding a study made with another configuration is
+/// refused rather than mixed.
+pub(crate) fn write_study_config(
+    out: &Path,
+    kind: &str,
+    config: &impl Serialize,
+) -> Result<(), WorkflowError> {
     let path = out.join("study.json");
     let body =
-        serde_json::to_string_pretty(&serde_json::json!({ "study": "demo", "config": config }))
+        serde_json::to_string_pretty(&serde_json::json!({ "study": kind, "config": config }))
             .map_err(|e| WorkflowError::Invalid(e.to_string()))?
             + "\n";
     if let Ok(existing) = std::fs::read_to_string(&path) {

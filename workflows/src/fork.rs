@@ -6,7 +6,7 @@ use std::path::Path;
 
 use meshagents_engine::Journal;
 
-use crate::study_run::{StudyConfig, APPROVED_STEP_KEYS, FIXED_STEP_KEYS, STUDY_STEP_KEYS};
+use crate::study_run::StudyConfig;
 use crate::WorkflowError;
 
 /// Prepares `out` as a fork of the study in `source`: returns the changed configuration and
@@ -62,13 +62,7 @@ pub fn fork_study(
         .try_into()
         .map_err(|e: toml::de::Error| WorkflowError::Invalid(format!("--set: {e}")))?;
 
-    let plan: &[&str] = if changed.covariates.is_some() {
-        &FIXED_STEP_KEYS
-    } else if changed.panel.approve {
-        &APPROVED_STEP_KEYS
-    } else {
-        &STUDY_STEP_KEYS
-    };
+    let (plan, _) = changed.plan();
     let position = plan.iter().position(|s| *s == from).ok_or_else(|| {
         WorkflowError::Invalid(format!(
             "--from {from}: not a step of this study (steps: {})",

@@ -5,17 +5,17 @@
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
-use meshagents_agents::{convene, CandidateEvidence, PanelDecision};
 use meshagents_engine::Journal;
 use meshagents_stats::association::{rows_to_frame, screen_candidates, CovariateEvidence};
 use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
-use meshagents_stats::dictionary::Role;
 use meshagents_stats::io::write_table;
 use meshagents_stats::phewas::{self, resolve_list, Method, ModelChoice, PhewasRequest};
 use meshagents_stats::transform::Transform;
 use serde::{Deserialize, Serialize};
 
-use crate::demo::{to_agent_evidence, write_flow, CleanResult, PhewasResult, Progress, Runner};
+use crate::demo::{
+    panel_step, write_flow, write_study_config, CleanResult, PhewasResult, Progress, Runner,
+};
 use crate::files::{record, verify, WrittenFile};
 use crate::summary::{write_summary, PhewasSummary, SummaryHeader};
 use crate::WorkflowError;
@@ -148,6 +148,18 @@ impl StudyConfig {
             });
         }
         Ok(config)
+    }
+
+    /// The journal keys and titles of this study's steps: without the panel's two steps when
+    /// the covariates are fixed, with the approval step when a person approves.
+    pub fn plan(&self) -> (&'static [&'static str], &'static [&'static str]) {
+        if self.covariates.is_some() {
+            (&FIXED_STEP_KEYS, &FIXED_STEPS)
+        } else if self.panel.approve {
+            (&APPROVED_STEP_KEYS, &APPROVED_STEPS)
+        } else {
+            (&STUDY_STEP_KEYS, &STUDY_STEPS)
+        }
     }
 
     /// A directory name made from the study's name.
@@ -287,22 +299,7 @@ pub fn run_study(
         path: out.display().to_string(),
         message: format!("cannot create the study directory: {e}"),
     })?;
-    // The configuration the study runs with; a directory made with another one is refused.
-    let body =
-        serde_json::to_string_pretty(&serde_json::json!({ "study": "study", "config": config }))
-            .map_err(|e| WorkflowError::Invalid(e.to_string()))?
-            + "\n";
-    let study_json = out.join("study.json");
-    match std::fs::read_to_string(&study_json) {
-        Ok(existing) if existing != body => {
-            return Err(WorkflowError::File { path: study_json.display().to_string(), message: format!("this directory holds a study with another configuration:\n{existing}choose another --out, or remove the directory to start again") });
-        }
-        Ok(_) => {}
-        Err(_) => std::fs::write(&study_json, &body).map_err(|e| WorkflowError::File {
-            path: study_json.display().to_string(),
-            message: e.to_string(),
-        })?,
-    }
+    write_study_config(out, "study", config)?;
     let toml_copy = toml::to_string(config).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
     std::fs::write(out.join("STUDY.toml"), toml_copy).map_err(|e| WorkflowError::File {
         path: out.join("STUDY.toml").display().to_string(),
@@ -312,13 +309,7 @@ pub fn run_study(
     let journal = Journal::open(&out.join("journal"))?;
     let panel_meets = config.covariates.is_none();
     let approval_gate = panel_meets && config.panel.approve;
-    let (keys, titles): (&[&str], &'static [&'static str]) = if approval_gate {
-        (&APPROVED_STEP_KEYS, &APPROVED_STEPS)
-    } else if panel_meets {
-        (&STUDY_STEP_KEYS, &STUDY_STEPS)
-    } else {
-        (&FIXED_STEP_KEYS, &FIXED_STEPS)
-    };
+    let (keys, titles) = config.plan();
     journal.event(
         "study/plan",
         serde_json::json!({ "study": "study", "steps": keys }),
@@ -379,8 +370,7 @@ pub fn run_study(
         if let Some(t) = table.get() {
             return Ok(t);
         }
-        let loaded =
-            AnalysisTable::load_with(&config.data, config.dictionary.as_deref(), &options)?;
+        let loaded = AnalysisTable::load_catalog(&config.data, &catalog, &options)?;
         Ok(table.get_or_init(|| loaded))
     };
 
@@ -394,23 +384,13 @@ pub fn run_study(
             let t = load()?;
             write_flow(&out.join("flow.csv"), t)?;
             let kept = |names: &[String]| names.iter().filter(|n| t.column(n).is_some()).count();
-            Ok(CleanResult {
-                rows: t.n_rows(),
-                imaging: kept(&phenotypes),
-                covariates: kept(&used) - kept(&phenotypes),
-                factors_in: factors.len(),
-                factors_kept: kept(&factors),
-                diseases: t.kept_with_role(Role::Disease).len(),
-                recoded_values: t.flow.iter().map(|f| f.recoded_to_missing).sum(),
-                recoded_fields: t.flow.iter().filter(|f| f.recoded_to_missing > 0).count(),
-                dropped: t
-                    .flow
-                    .iter()
-                    .filter(|f| !f.kept)
-                    .map(|f| (f.column.clone(), f.reason.clone()))
-                    .collect(),
-                files: vec![record(out, "flow.csv")?],
-            })
+            Ok(CleanResult::from_table(
+                t,
+                kept(&phenotypes),
+                kept(&used) - kept(&phenotypes),
+                (factors.len(), kept(&factors)),
+                vec![record(out, "flow.csv")?],
+            ))
         },
     )?;
     verify(out, &clean.files)?;
@@ -442,21 +422,7 @@ pub fn run_study(
                     )?)
                 },
             )?;
-            let panel_input: Vec<CandidateEvidence> =
-                evidence.iter().map(to_agent_evidence).collect();
-            let decision: PanelDecision = runner.step(
-                3,
-                STUDY_STEP_KEYS[2],
-                &panel_input,
-                |d: &PanelDecision| {
-                    format!(
-                        "adjust for {} (agreement {:.0}%)",
-                        d.confounders.join(", "),
-                        100.0 * d.agreement
-                    )
-                },
-                || Ok::<_, WorkflowError>(convene(&panel_input)),
-            )?;
+            let decision = panel_step(&mut runner, 3, &evidence)?;
             if !approval_gate {
                 (decision.confounders.clone(), Some(decision))
             } else {
