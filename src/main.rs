@@ -106,46 +106,7 @@ ci_high, stat, p, neg_log10_p, q_bh, bonferroni, status, note. The format follow
 extension (.csv, .tsv, .parquet).",
         after_help = "Example:\n  meshagents simulate --n 40000 --out cohort\n  meshagents phewas --data cohort/cohort.parquet --dictionary cohort/dictionary.csv \\\n      --phenotypes imaging --factors factor --covariates age,sex,height,weight \\\n      --out associations.csv"
     )]
-    Phewas {
-        /// Cohort table (.csv, .tsv or .parquet).
-        #[arg(long)]
-        data: PathBuf,
-        /// Data dictionary (the dictionary.csv format of `simulate`); without one, types are
-        /// inferred from the values.
-        #[arg(long)]
-        dictionary: Option<PathBuf>,
-        /// Phenotypes (LIST).
-        #[arg(long)]
-        phenotypes: String,
-        /// Factors (LIST).
-        #[arg(long)]
-        factors: String,
-        /// Covariates (LIST); categorical covariates are dummy-coded.
-        #[arg(long, default_value = "none")]
-        covariates: String,
-        /// Output table; format from the extension.
-        #[arg(long)]
-        out: PathBuf,
-        /// auto picks by the factor's type; linear fits every factor linearly.
-        #[arg(long, value_enum, default_value_t = ModelArg::Auto)]
-        model: ModelArg,
-        /// auto: z-score continuous variables, rank-based inverse normal for the rest (Bai 2020).
-        #[arg(long, value_enum, default_value_t = TransformArg::Auto)]
-        transform: TransformArg,
-        /// exact: the regression models; bai2020: Pearson r of the covariate-residualised
-        /// phenotype with the factor.
-        #[arg(long, value_enum, default_value_t = MethodArg::Exact)]
-        method: MethodArg,
-        /// Worker threads (results are identical whatever this is).
-        #[arg(long, default_value_t = default_threads())]
-        threads: usize,
-        /// Participant id column (default: the dictionary's id, or eid).
-        #[arg(long)]
-        id: Option<String>,
-        /// Keep negative values of coded fields instead of treating them as missing.
-        #[arg(long)]
-        keep_negative_codes: bool,
-    },
+    Phewas(PhewasArgs),
 }
 
 #[derive(Subcommand)]
@@ -356,35 +317,7 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", path.display());
             }
         }
-        Command::Phewas {
-            data,
-            dictionary,
-            phenotypes,
-            factors,
-            covariates,
-            out,
-            model,
-            transform,
-            method,
-            threads,
-            id,
-            keep_negative_codes,
-        } => {
-            phewas_command(PhewasArgs {
-                data,
-                dictionary,
-                phenotypes,
-                factors,
-                covariates,
-                out,
-                model,
-                transform,
-                method,
-                threads,
-                id,
-                keep_negative_codes,
-            })?;
-        }
+        Command::Phewas(args) => phewas_command(args)?,
         Command::Study { command } => study_command(command)?,
         Command::Demo {
             n,
@@ -635,18 +568,46 @@ fn format_utc(ms: u64) -> String {
     )
 }
 
+/// The options of `meshagents phewas`.
+#[derive(clap::Args)]
 struct PhewasArgs {
+    /// Cohort table (.csv, .tsv or .parquet).
+    #[arg(long)]
     data: PathBuf,
+    /// Data dictionary (the dictionary.csv format of `simulate`); without one, types are
+    /// inferred from the values.
+    #[arg(long)]
     dictionary: Option<PathBuf>,
+    /// Phenotypes (LIST).
+    #[arg(long)]
     phenotypes: String,
+    /// Factors (LIST).
+    #[arg(long)]
     factors: String,
+    /// Covariates (LIST); categorical covariates are dummy-coded.
+    #[arg(long, default_value = "none")]
     covariates: String,
+    /// Output table; format from the extension.
+    #[arg(long)]
     out: PathBuf,
+    /// auto picks by the factor's type; linear fits every factor linearly.
+    #[arg(long, value_enum, default_value_t = ModelArg::Auto)]
     model: ModelArg,
+    /// auto: z-score continuous variables, rank-based inverse normal for the rest (Bai 2020).
+    #[arg(long, value_enum, default_value_t = TransformArg::Auto)]
     transform: TransformArg,
+    /// exact: the regression models; bai2020: Pearson r of the covariate-residualised
+    /// phenotype with the factor.
+    #[arg(long, value_enum, default_value_t = MethodArg::Exact)]
     method: MethodArg,
+    /// Worker threads (results are identical whatever this is).
+    #[arg(long, default_value_t = default_threads())]
     threads: usize,
+    /// Participant id column (default: the dictionary's id, or eid).
+    #[arg(long)]
     id: Option<String>,
+    /// Keep negative values of coded fields instead of treating them as missing.
+    #[arg(long)]
     keep_negative_codes: bool,
 }
 
