@@ -18,6 +18,31 @@ pub struct StepOutcome<T> {
     pub replayed: bool,
 }
 
+/// A step whose intent is on disk and whose result is not yet: the token that
+/// [`Journal::complete`] and [`Journal::fail`] take.
+#[derive(Debug, Clone)]
+pub struct Intent {
+    pub key: String,
+    request_hash: String,
+}
+
+fn codec_error(step: &str, e: serde_json::Error) -> EngineError {
+    EngineError::Codec {
+        step: step.into(),
+        message: e.to_string(),
+    }
+}
+
+/// The request as JSON and the hash a replay is checked against.
+fn request_hash<Req: Serialize>(
+    key: &str,
+    request: &Req,
+) -> Result<(serde_json::Value, String), EngineError> {
+    let json = serde_json::to_value(request).map_err(|e| codec_error(key, e))?;
+    let bytes = serde_json::to_vec(&json).map_err(|e| codec_error(key, e))?;
+    Ok((json, sha256_hex(&bytes)))
+}
+
 pub struct Journal {
     path: PathBuf,
     db: sled::Db,
@@ -187,55 +212,89 @@ impl Journal {
         E: std::fmt::Display,
         F: FnOnce() -> Result<T, E>,
     {
-        let codec = |e: serde_json::Error| EngineError::Codec {
-            step: key.into(),
-            message: e.to_string(),
-        };
-        let request_json = serde_json::to_value(request).map_err(codec)?;
-        let request_hash = sha256_hex(&serde_json::to_vec(&request_json).map_err(codec)?);
-        if let Some(seq) = self.completed.get(key.as_bytes())? {
-            let record = self.record_at(&seq)?;
-            if record.request_hash != request_hash {
-                return Err(EngineError::NonDeterminism {
-                    step: key.into(),
-                    journaled: record.request_hash,
-                    now: request_hash,
-                });
-            }
-            let value = serde_json::from_value(record.payload).map_err(codec)?;
+        if let Some(value) = self.replay(key, request)? {
             return Ok(StepOutcome {
                 value,
                 replayed: true,
             });
         }
-        self.append(RecordKind::StepStarted, key, &request_hash, request_json)?;
-        self.db.flush()?;
+        let intent = self.begin(key, request)?;
         match effect() {
             Ok(value) => {
-                let payload = serde_json::to_value(&value).map_err(codec)?;
-                let seq = self.append(RecordKind::StepCompleted, key, &request_hash, payload)?;
-                self.completed.insert(key.as_bytes(), &seq.to_be_bytes())?;
-                self.db.flush()?;
+                self.complete(&intent, &value)?;
                 Ok(StepOutcome {
                     value,
                     replayed: false,
                 })
             }
-            Err(e) => {
-                let message = e.to_string();
-                self.append(
-                    RecordKind::StepFailed,
-                    key,
-                    &request_hash,
-                    serde_json::Value::String(message.clone()),
-                )?;
-                self.db.flush()?;
-                Err(EngineError::StepFailed {
-                    step: key.into(),
-                    message,
-                })
-            }
+            Err(e) => Err(self.fail(&intent, &e.to_string())?),
         }
+    }
+
+    /// The journaled result of step `key`, if it completed; a different request than the
+    /// journaled one is a non-determinism error naming the step.
+    pub fn replay<Req, T>(&self, key: &str, request: &Req) -> Result<Option<T>, EngineError>
+    where
+        Req: Serialize,
+        T: DeserializeOwned,
+    {
+        let request_hash = request_hash(key, request)?.1;
+        let Some(seq) = self.completed.get(key.as_bytes())? else {
+            return Ok(None);
+        };
+        let record = self.record_at(&seq)?;
+        if record.request_hash != request_hash {
+            return Err(EngineError::NonDeterminism {
+                step: key.into(),
+                journaled: record.request_hash,
+                now: request_hash,
+            });
+        }
+        serde_json::from_value(record.payload)
+            .map(Some)
+            .map_err(|e| codec_error(key, e))
+    }
+
+    /// Records (and flushes) the intent to perform step `key`: after this returns, the
+    /// effect may run. Split from [`Journal::complete`] so async activities can run between.
+    pub fn begin<Req: Serialize>(&self, key: &str, request: &Req) -> Result<Intent, EngineError> {
+        let (request_json, request_hash) = request_hash(key, request)?;
+        self.append(RecordKind::StepStarted, key, &request_hash, request_json)?;
+        self.db.flush()?;
+        Ok(Intent {
+            key: key.to_string(),
+            request_hash,
+        })
+    }
+
+    /// Records (and flushes) the result of a begun step; only then may the caller act on it.
+    pub fn complete<T: Serialize>(&self, intent: &Intent, value: &T) -> Result<(), EngineError> {
+        let payload = serde_json::to_value(value).map_err(|e| codec_error(&intent.key, e))?;
+        let seq = self.append(
+            RecordKind::StepCompleted,
+            &intent.key,
+            &intent.request_hash,
+            payload,
+        )?;
+        self.completed
+            .insert(intent.key.as_bytes(), &seq.to_be_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Records (and flushes) the failure of a begun step and returns the error to report.
+    pub fn fail(&self, intent: &Intent, message: &str) -> Result<EngineError, EngineError> {
+        self.append(
+            RecordKind::StepFailed,
+            &intent.key,
+            &intent.request_hash,
+            serde_json::Value::String(message.to_string()),
+        )?;
+        self.db.flush()?;
+        Ok(EngineError::StepFailed {
+            step: intent.key.clone(),
+            message: message.to_string(),
+        })
     }
 
     fn record_at(&self, seq: &[u8]) -> Result<Record, EngineError> {

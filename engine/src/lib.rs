@@ -11,10 +11,12 @@
 //! opaque JSON values. Must not depend on: `meshagents-stats`, `meshagents-agents`,
 //! `meshagents-workflows`, `meshagents-tui`.
 
+pub mod activity;
 mod journal;
 mod record;
 
-pub use journal::{events_path, live_holder, read_events, EventLine, Journal, StepOutcome};
+pub use activity::{run_activities, run_activity, AttemptError, RetryPolicy};
+pub use journal::{events_path, Intent, live_holder, read_events, EventLine, Journal, StepOutcome};
 pub use record::{Record, RecordKind, RECORD_FORMAT_VERSION};
 
 use std::path::PathBuf;
