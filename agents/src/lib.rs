@@ -1,16 +1,54 @@
 //! `meshagents-agents`: the multidisciplinary panel that makes a study's judgement calls.
 //!
-//! Owns the agent roles (cardiologist, biomechanics expert, statistician, clinical
-//! researcher, chair), what each of them knows, and the meeting protocol that turns their
-//! votes into a decision with reasons a reviewer can read. This first panel is the offline,
-//! rule-based one: each role matches the candidate variables onto clinical concepts and weighs
-//! the statistical evidence it is shown, and the chair tallies confidence-weighted votes.
+//! Owns the roles (TOML: persona, expertise, goals, allowed tools), the backends an agent's
+//! words come from (any OpenAI-compatible server, or the embedded offline expert that reasons
+//! from a shipped knowledge base and the tools' numbers), the tools interface the workflow
+//! answers from the data, and the meeting protocol: a silent first round, discussion rounds,
+//! agreement measured each round, votes, and the chair's decision with its provenance.
 //!
-//! Must not depend on: `meshagents-stats` (agents see evidence as plain data handed to them
-//! by the workflow), `meshagents-engine`, `meshagents-workflows`, `meshagents-tui`.
+//! Safety: dataset text reaches prompts only as quoted data, replies are only ever read as
+//! schema-checked JSON, and no tool touches the filesystem or the network.
+//!
+//! Must not depend on: `meshagents-stats` (agents see evidence as JSON the workflow's tool
+//! host returns), `meshagents-engine` (durability comes through the [`protocol::Effects`]
+//! trait the workflow implements over the journal), `meshagents-workflows`, `meshagents-tui`.
 
-pub mod concepts;
-pub mod panel;
+pub mod agreement;
+pub mod backend;
+pub mod embedded;
+pub mod knowledge;
+pub mod message;
+pub mod openai;
+pub mod protocol;
+pub mod roles;
+pub mod schema;
+pub mod tools;
+pub mod transcript;
 
-pub use concepts::Concept;
-pub use panel::{convene, CandidateEvidence, CandidateTally, PanelDecision, Role, Vote};
+pub use backend::{Backend, BackendError};
+pub use embedded::EmbeddedBackend;
+pub use knowledge::Knowledge;
+pub use openai::{OpenAiBackend, OpenAiConfig};
+pub use protocol::{
+    ConfounderDecision, DecisionRule, Effects, Panel, PhenotypeDecision, ProtocolConfig,
+    TranscriptEntry, Variable,
+};
+pub use roles::{load_roles, RoleKind, RoleSpec};
+pub use tools::{ToolError, ToolHost};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("panel configuration: {0}")]
+    Config(String),
+    #[error("stage '{stage}': only {answered} of {voters} agents gave a valid answer; the quorum is {needed}. The transcript shows why; fix the backend or lower `panel.quorum`, then run the study again to resume")]
+    NoQuorum {
+        stage: String,
+        answered: usize,
+        needed: usize,
+        voters: usize,
+    },
+    #[error("the model call {step} failed: {message}")]
+    Call { step: String, message: String },
+    #[error("the meeting cannot go on: {0}")]
+    Protocol(String),
+}

@@ -169,11 +169,19 @@ where
         }
     }
     let attempt = &attempt;
-    let mut results: Vec<(usize, Result<T, String>)> = stream::iter(pending.iter())
-        .map(|(index, intent)| async move {
-            let result = attempts(journal, &intent.key, policy, |n| attempt(*index, n)).await;
-            (*index, result)
+    // The futures are built before they reach the stream: a closure over borrowed items
+    // inside the stream would not be `Send` for every lifetime, which async traits require.
+    let work: Vec<_> = pending
+        .iter()
+        .map(|(index, intent)| {
+            let (index, key) = (*index, intent.key.clone());
+            async move {
+                let result = attempts(journal, &key, policy, |n| attempt(index, n)).await;
+                (index, result)
+            }
         })
+        .collect();
+    let mut results: Vec<(usize, Result<T, String>)> = stream::iter(work)
         .buffer_unordered(limit.max(1))
         .collect()
         .await;

@@ -6,7 +6,7 @@
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
-use meshagents_agents::{convene, CandidateEvidence, PanelDecision};
+use meshagents_agents::{ConfounderDecision, PhenotypeDecision};
 use meshagents_engine::Journal;
 use meshagents_stats::association::{rows_to_frame, screen_candidates, CovariateEvidence};
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
@@ -21,6 +21,8 @@ use meshagents_stats::transform::Transform;
 use serde::{Deserialize, Serialize};
 
 use crate::files::{record, verify, WrittenFile};
+use crate::panel::{variables, write_decisions, Meeting, PanelConfig};
+use crate::tool_host::StatsToolHost;
 use crate::summary::{write_summary, PhewasSummary, SummaryHeader};
 use crate::WorkflowError;
 
@@ -93,20 +95,22 @@ pub struct PhewasResult {
 }
 
 /// The journal keys of the demo's steps, in order.
-pub const STEP_KEYS: [&str; 6] = [
+pub const STEP_KEYS: [&str; 7] = [
     "cohort/simulate",
     "data/clean",
     "screen/candidates",
     "panel/confounders",
+    "panel/phenotypes",
     "phewas/adjusted",
     "report/summary",
 ];
 
-const STEPS: [&str; 6] = [
+const STEPS: [&str; 7] = [
     "simulate the cohort",
     "load and clean",
     "screen candidate confounders",
     "panel: choose confounders",
+    "panel: choose phenotypes per disease",
     "adjusted association of every phenotype with every factor",
     "write the summary",
 ];
@@ -127,7 +131,7 @@ impl Runner<'_> {
         key: &str,
         request: &Req,
         detail: impl Fn(&T) -> String,
-        effect: impl FnOnce() -> Result<T, E>,
+        effect: impl FnOnce(&Journal) -> Result<T, E>,
     ) -> Result<T, WorkflowError>
     where
         Req: Serialize,
@@ -143,7 +147,8 @@ impl Runner<'_> {
             });
         }
         self.progress.step_started(index, self.titles.len(), title);
-        let outcome = self.journal.step(key, request, effect)?;
+        let journal = &self.journal;
+        let outcome = journal.step(key, request, || effect(journal))?;
         if outcome.replayed {
             self.replayed += 1;
         } else {
@@ -204,7 +209,7 @@ pub fn run_demo(
         "cohort/simulate",
         &request,
         |r: &SimulateResult| format!("{} participants x {} columns", r.rows, r.columns),
-        || -> Result<_, WorkflowError> {
+        |_| -> Result<_, WorkflowError> {
             let mut cohort = simulate(&sim_config)?;
             write_cohort(&mut cohort, &cohort_dir, OutputFormat::Parquet)?;
             Ok(SimulateResult {
@@ -246,7 +251,7 @@ pub fn run_demo(
                 r.factors_kept, r.factors_in, r.recoded_values
             )
         },
-        || -> Result<_, WorkflowError> {
+        |_| -> Result<_, WorkflowError> {
             let t = load()?;
             write_flow(&out.join("flow.csv"), t)?;
             let count = |role: Role| {
@@ -275,7 +280,7 @@ pub fn run_demo(
         "screen/candidates",
         &screen_request,
         |e: &Vec<CovariateEvidence>| format!("{} candidates", e.len()),
-        || -> Result<_, WorkflowError> {
+        |_| -> Result<_, WorkflowError> {
             let t = load()?;
             let candidates = t.kept_with_role(Role::Covariate);
             Ok(screen_candidates(
@@ -288,17 +293,39 @@ pub fn run_demo(
         },
     )?;
 
-    // 4. The panel meets.
-    let decision = panel_step(&mut runner, 4, &evidence)?;
+    // 4-5. The panel meets: confounders, then phenotypes per disease.
+    let panel = PanelConfig::default();
+    let decision = panel_step(
+        &mut runner,
+        4,
+        &evidence,
+        &load,
+        &panel,
+        &out,
+        config.threads,
+    )?;
     if decision.confounders.is_empty() {
         tracing::warn!("the panel chose no confounders; associations will be unadjusted");
     }
+    let phenotypes = phenotype_step(
+        &mut runner,
+        5,
+        &out,
+        Some(&decision),
+        &decision.confounders,
+        &evidence,
+        &load,
+        &panel,
+        &out,
+        config.threads,
+    )?;
+    verify(&out, &phenotypes.files)?;
 
     // 5. Adjusted associations.
     let truth: Truth = read_truth(&cohort_dir.join("truth.json"))?;
     let phewas_request = serde_json::json!({ "model": "auto", "transform": "auto", "method": "exact", "covariates": decision.confounders });
     let phewas: PhewasResult = runner.step(
-        5,
+        6,
         "phewas/adjusted",
         &phewas_request,
         |r: &PhewasResult| {
@@ -307,7 +334,7 @@ pub fn run_demo(
                 r.summary.pairs, r.summary.bonferroni_hits
             )
         },
-        || -> Result<_, WorkflowError> {
+        |_| -> Result<_, WorkflowError> {
             let t = load()?;
             let request = PhewasRequest {
                 phenotypes: t.kept_with_role(Role::Imaging),
@@ -334,16 +361,17 @@ pub fn run_demo(
     // 6. Summary.
     let summary_request = serde_json::json!({ "format": "markdown", "version": 1 });
     let summary_files: Vec<WrittenFile> = runner.step(
-        6,
+        7,
         "report/summary",
         &summary_request,
         |_: &Vec<WrittenFile>| "summary.md".to_string(),
-        || -> Result<_, WorkflowError> {
+        |_| -> Result<_, WorkflowError> {
             write_summary(
                 &out.join("summary.md"),
                 &SummaryHeader::demo(config, &simulated),
                 &clean,
                 Some(&decision),
+                Some(&phenotypes.decision),
                 &decision.confounders,
                 &phewas.summary,
                 Some(&truth),
@@ -395,40 +423,98 @@ impl CleanResult {
 }
 
 /// The panel meets on the screened candidates (the `panel/confounders` step).
-pub(crate) fn panel_step(
+pub(crate) fn panel_step<'t>(
     runner: &mut Runner,
     index: usize,
     evidence: &[CovariateEvidence],
-) -> Result<PanelDecision, WorkflowError> {
-    let panel_input: Vec<CandidateEvidence> = evidence.iter().map(to_agent_evidence).collect();
+    load: &dyn Fn() -> Result<&'t AnalysisTable, WorkflowError>,
+    panel: &PanelConfig,
+    base_dir: &Path,
+    threads: usize,
+) -> Result<ConfounderDecision, WorkflowError> {
+    let request = serde_json::json!({ "evidence": evidence, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles });
     runner.step(
         index,
         "panel/confounders",
-        &panel_input,
-        |d: &PanelDecision| {
+        &request,
+        |d: &ConfounderDecision| {
             format!(
-                "adjust for {} (agreement {:.0}%)",
+                "adjust for {} (kappa {})",
                 d.confounders.join(", "),
-                100.0 * d.agreement
+                d.rounds
+                    .last()
+                    .and_then(|r| r.kappa)
+                    .map(|k| format!("{k:.2}"))
+                    .unwrap_or_else(|| "n/a".into())
             )
         },
-        || Ok::<_, WorkflowError>(convene(&panel_input)),
+        |journal| -> Result<_, WorkflowError> {
+            let t = load()?;
+            let host = StatsToolHost::new(t, evidence, threads);
+            let names: Vec<String> = evidence.iter().map(|e| e.column.clone()).collect();
+            Meeting {
+                config: panel,
+                journal,
+                host: &host,
+                base_dir,
+            }
+            .confounders(&variables(t, &names))
+        },
     )
 }
 
-fn to_agent_evidence(e: &CovariateEvidence) -> CandidateEvidence {
-    CandidateEvidence {
-        column: e.column.clone(),
-        description: e.description.clone(),
-        phenotype_share: e.phenotype_share,
-        phenotype_median_abs_r: e.phenotype_median_abs_r,
-        factor_share: e.factor_share,
-        factor_median_abs_r: e.factor_median_abs_r,
-        change_in_estimate: e.change_in_estimate,
-        most_correlated_with: e.most_correlated_with.clone(),
-        max_abs_r_with_candidate: e.max_abs_r_with_candidate,
-        missing_share: e.missing_share,
-    }
+/// Stage B (the `panel/phenotypes` step): phenotypes per disease, then `decisions.json` and
+/// the transcripts.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn phenotype_step<'t>(
+    runner: &mut Runner,
+    index: usize,
+    out: &Path,
+    stage_a: Option<&ConfounderDecision>,
+    confounders: &[String],
+    evidence: &[CovariateEvidence],
+    load: &dyn Fn() -> Result<&'t AnalysisTable, WorkflowError>,
+    panel: &PanelConfig,
+    base_dir: &Path,
+    threads: usize,
+) -> Result<PanelResult, WorkflowError> {
+    let request = serde_json::json!({ "confounders": confounders, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles, "stage_a": stage_a.map(|a| &a.items) });
+    runner.step(
+        index,
+        "panel/phenotypes",
+        &request,
+        |r: &PanelResult| {
+            format!(
+                "{} phenotypes chosen across {} diseases",
+                r.decision.phenotypes.len(),
+                r.decision.disease_phenotypes.len()
+            )
+        },
+        |journal| -> Result<_, WorkflowError> {
+            let t = load()?;
+            let host = StatsToolHost::new(t, evidence, threads);
+            let decision = Meeting {
+                config: panel,
+                journal,
+                host: &host,
+                base_dir,
+            }
+            .phenotypes(
+                confounders,
+                &variables(t, &t.kept_with_role(Role::Imaging)),
+                &variables(t, &t.kept_with_role(Role::Disease)),
+            )?;
+            let files = write_decisions(out, &panel.describe(), confounders, stage_a, Some(&decision))?;
+            Ok(PanelResult { decision, files })
+        },
+    )
+}
+
+/// The `panel/phenotypes` step's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PanelResult {
+    pub decision: PhenotypeDecision,
+    pub files: Vec<WrittenFile>,
 }
 
 fn read_truth(path: &Path) -> Result<Truth, WorkflowError> {

@@ -8,9 +8,11 @@ pub mod demo;
 mod files;
 pub mod fork;
 pub mod interrupt;
+pub mod panel;
 pub mod study;
 pub mod study_run;
 mod summary;
+mod tool_host;
 
 pub use demo::{run_demo, DemoConfig, DemoOutcome, Progress};
 pub use fork::fork_study;

@@ -17,6 +17,8 @@ use crate::demo::{
     panel_step, write_flow, write_study_config, CleanResult, PhewasResult, Progress, Runner,
 };
 use crate::files::{record, verify, WrittenFile};
+use crate::panel::write_decisions;
+pub use crate::panel::PanelConfig;
 use crate::summary::{write_summary, PhewasSummary, SummaryHeader};
 use crate::WorkflowError;
 
@@ -56,27 +58,6 @@ pub struct StudyConfig {
     pub panel: PanelConfig,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PanelConfig {
-    /// `embedded`: the offline expert panel (the only backend so far).
-    #[serde(default = "default_backend")]
-    pub backend: String,
-    /// A person approves (or edits) the panel's confounder set before the associations run:
-    /// the study pauses after the panel until `meshagents study approve DIR`.
-    #[serde(default)]
-    pub approve: bool,
-}
-
-impl Default for PanelConfig {
-    fn default() -> Self {
-        PanelConfig {
-            backend: default_backend(),
-            approve: false,
-        }
-    }
-}
-
 fn default_phenotypes() -> String {
     "imaging".into()
 }
@@ -94,9 +75,6 @@ fn default_transform() -> Transform {
 }
 fn default_method() -> Method {
     Method::Exact
-}
-fn default_backend() -> String {
-    "embedded".into()
 }
 
 impl StudyConfig {
@@ -129,16 +107,23 @@ impl StudyConfig {
         // Absolute paths, so the copy of the configuration kept in the study directory works
         // from anywhere.
         config.data = std::fs::canonicalize(&config.data).unwrap_or(config.data);
+        if let Some(roles) = config.panel.roles.take() {
+            let roles = if roles.is_relative() { base.join(roles) } else { roles };
+            if !roles.is_file() {
+                return Err(WorkflowError::File {
+                    path: file,
+                    message: format!("key `panel.roles`: {} does not exist", roles.display()),
+                });
+            }
+            config.panel.roles = Some(std::fs::canonicalize(&roles).unwrap_or(roles));
+        }
         config.dictionary = config
             .dictionary
             .map(|d| std::fs::canonicalize(&d).unwrap_or(d));
-        if config.panel.backend != "embedded" {
+        if let Err(e) = config.panel.validate() {
             return Err(WorkflowError::File {
                 path: file,
-                message: format!(
-                    "key `panel.backend`: unknown backend '{}' (available: embedded)",
-                    config.panel.backend
-                ),
+                message: e.to_string(),
             });
         }
         if config.name.trim().is_empty() {
@@ -380,7 +365,7 @@ pub fn run_study(
         // The columns are part of the request: a fork that changes them must not replay.
         &serde_json::json!({ "rules": options.rules, "data": config.data, "columns": options.columns }),
         |r: &CleanResult| format!("{} of {} factors kept", r.factors_kept, r.factors_in),
-        || -> Result<_, WorkflowError> {
+        |_| -> Result<_, WorkflowError> {
             let t = load()?;
             write_flow(&out.join("flow.csv"), t)?;
             let kept = |names: &[String]| names.iter().filter(|n| t.column(n).is_some()).count();
@@ -404,7 +389,7 @@ pub fn run_study(
                 STUDY_STEP_KEYS[1],
                 &serde_json::json!({ "candidates": candidates, "strongest_pairs": 40 }),
                 |e: &Vec<CovariateEvidence>| format!("{} candidates", e.len()),
-                || -> Result<_, WorkflowError> {
+                |_| -> Result<_, WorkflowError> {
                     let t = load()?;
                     let present = |names: &[String]| {
                         names
@@ -422,7 +407,16 @@ pub fn run_study(
                     )?)
                 },
             )?;
-            let decision = panel_step(&mut runner, 3, &evidence)?;
+            let decision = panel_step(
+                &mut runner,
+                3,
+                &evidence,
+                &load,
+                &config.panel,
+                out,
+                threads,
+            )?;
+            write_decisions(out, &config.panel.describe(), &decision.confounders, Some(&decision), None)?;
             if !approval_gate {
                 (decision.confounders.clone(), Some(decision))
             } else {
@@ -433,12 +427,8 @@ pub fn run_study(
                 {
                     let proposal = Proposal {
                         proposed: decision.confounders.clone(),
-                        candidates: decision
-                            .tallies
-                            .iter()
-                            .map(|t| t.candidate.clone())
-                            .collect(),
-                        agreement: decision.agreement,
+                        candidates: decision.items.iter().map(|t| t.variable.clone()).collect(),
+                        agreement: decision.rounds.last().and_then(|r| r.kappa).unwrap_or(1.0),
                     };
                     let path = out.join("proposed_confounders.json");
                     let body = serde_json::to_string_pretty(&proposal)
@@ -468,7 +458,7 @@ pub fn run_study(
                             a.covariates.join(", ")
                         )
                     },
-                    || -> Result<_, WorkflowError> {
+                    |_| -> Result<_, WorkflowError> {
                         let path = out.join("approval.json");
                         let text =
                             std::fs::read_to_string(&path).map_err(|e| WorkflowError::File {
@@ -507,7 +497,7 @@ pub fn run_study(
                 r.summary.pairs, r.summary.bonferroni_hits
             )
         },
-        || -> Result<_, WorkflowError> {
+        |_| -> Result<_, WorkflowError> {
             let t = load()?;
             let rows = phewas::run(t, &request, &|_| {})?.rows;
             let mut frame = rows_to_frame(&rows)?;
@@ -545,12 +535,13 @@ pub fn run_study(
         STUDY_STEP_KEYS[4],
         &serde_json::json!({ "format": "markdown", "version": 1 }),
         |_: &Vec<WrittenFile>| "summary.md".to_string(),
-        || -> Result<_, WorkflowError> {
+        |_| -> Result<_, WorkflowError> {
             write_summary(
                 &out.join("summary.md"),
                 &header,
                 &clean,
                 decision.as_ref(),
+                None,
                 &covariates,
                 &phewas.summary,
                 None,

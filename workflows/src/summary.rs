@@ -1,10 +1,10 @@
 //! Scoring an association table against the planted truth, and the Markdown summary.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use meshagents_agents::PanelDecision;
+use meshagents_agents::{ConfounderDecision, PhenotypeDecision};
 use meshagents_stats::association::AssociationRow;
 use meshagents_stats::dictionary::Dictionary;
 use meshagents_stats::simulate::Truth;
@@ -189,7 +189,8 @@ pub fn write_summary(
     path: &Path,
     header: &SummaryHeader,
     clean: &CleanResult,
-    decision: Option<&PanelDecision>,
+    decision: Option<&ConfounderDecision>,
+    phenotypes: Option<&PhenotypeDecision>,
     covariates: &[String],
     phewas: &PhewasSummary,
     truth: Option<&Truth>,
@@ -223,32 +224,39 @@ pub fn write_summary(
         );
         return finish_summary(path, md, covariates, phewas, truth);
     };
-    let _ = writeln!(w, "Four experts voted on each candidate; the chair added up confidence-weighted votes. Agreement with the decisions: {:.0}%.\n", 100.0 * decision.agreement);
+    let rounds = &decision.rounds;
     let _ = writeln!(
         w,
-        "| candidate | concept | for | against | score | decision |"
+        "The panel met in {} round{} (a silent first round, then discussion); Fleiss' kappa by round: {}. The last round's votes decide (confidence-weighted); transcript in `transcript.md`.\n",
+        rounds.len(),
+        if rounds.len() == 1 { "" } else { "s" },
+        rounds
+            .iter()
+            .map(|r| r.kappa.map(|k| format!("{k:.2}")).unwrap_or_else(|| "n/a".into()))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    let _ = writeln!(w, "|---|---|---|---|---|---|");
-    for t in &decision.tallies {
+    let _ = writeln!(w, "| candidate | for | against | score | decision |");
+    let _ = writeln!(w, "|---|---|---|---|---|");
+    for t in &decision.items {
         let _ = writeln!(
             w,
-            "| `{}` | {} | {} | {} | {:+.2} | {} |",
-            t.candidate,
-            t.concept.label(),
-            t.votes_for,
-            t.votes_against,
+            "| `{}` | {} | {} | {:+.2} | {} |",
+            t.variable,
+            t.votes_for.join(", "),
+            t.votes_against.join(", "),
             t.weighted_score,
             if t.include { "adjust" } else { "do not adjust" }
         );
     }
-    let _ = writeln!(w, "\nRationales:\n");
-    for t in &decision.tallies {
-        let _ = writeln!(w, "- `{}`: {}", t.candidate, t.reason);
-        for v in decision.votes.iter().filter(|v| v.candidate == t.candidate) {
+    let _ = writeln!(w, "\nChair: {}\n\nRationales:\n", decision.chair_summary);
+    for t in &decision.items {
+        let _ = writeln!(w, "- `{}`: {}", t.variable, t.reason);
+        for v in decision.votes.iter().filter(|v| v.variable == t.variable) {
             let _ = writeln!(
                 w,
                 "  - {} ({}, confidence {:.2}): {}",
-                v.role.title(),
+                v.agent,
                 if v.include { "adjust" } else { "do not adjust" },
                 v.confidence,
                 v.rationale
@@ -256,28 +264,40 @@ pub fn write_summary(
         }
     }
     if let Some(truth) = truth {
-        let chosen: HashSet<&str> = decision.confounders.iter().map(String::as_str).collect();
-        let planted: HashSet<&str> = truth.confounders.iter().map(String::as_str).collect();
-        let mut missed: Vec<&str> = planted.difference(&chosen).copied().collect();
-        let mut extra: Vec<&str> = chosen.difference(&planted).copied().collect();
-        missed.sort();
-        extra.sort();
+        let scores = PanelScores::confounders(&decision.confounders, truth);
         let _ = writeln!(
             w,
-            "\nAgainst the planted truth (confounders: {}; mediators: {}): missed {}, extra {}.\n",
+            "\nAgainst the planted truth (confounders: {}; mediators: {}): recall {:.0}% ({} of {}), precision {:.0}%; missed {}, extra {}.\n",
             truth.confounders.join(", "),
             truth.mediators.join(", "),
-            if missed.is_empty() {
-                "none".to_string()
-            } else {
-                missed.join(", ")
-            },
-            if extra.is_empty() {
-                "none".to_string()
-            } else {
-                extra.join(", ")
-            }
+            100.0 * scores.recall,
+            scores.found,
+            scores.planted,
+            100.0 * scores.precision,
+            list_or_none(&scores.missed),
+            list_or_none(&scores.extra)
         );
+    }
+    if let Some(b) = phenotypes {
+        let _ = writeln!(w, "## Phenotypes per disease (panel stage B)\n");
+        let _ = writeln!(w, "{}\n", b.chair_summary);
+        let _ = writeln!(w, "| disease | phenotypes chosen |");
+        let _ = writeln!(w, "|---|---|");
+        for (disease, chosen) in &b.disease_phenotypes {
+            let _ = writeln!(w, "| `{disease}` | {} |", if chosen.is_empty() { "none".to_string() } else { chosen.join(", ") });
+        }
+        if let Some(truth) = truth {
+            let scores = PanelScores::phenotypes(&b.disease_phenotypes, truth);
+            let _ = writeln!(
+                w,
+                "\nAgainst the planted disease-driving phenotypes: recall {:.0}% ({} of {} disease-phenotype pairs), precision {:.0}%; missed {}.\n",
+                100.0 * scores.recall,
+                scores.found,
+                scores.planted,
+                100.0 * scores.precision,
+                list_or_none(&scores.missed)
+            );
+        }
     }
     finish_summary(path, md, covariates, phewas, truth)
 }
@@ -337,4 +357,56 @@ fn finish_summary(
         path: path.display().to_string(),
         message: e.to_string(),
     })
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// How a panel's choices compare with a simulated cohort's planted truth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PanelScores {
+    pub planted: usize,
+    pub chosen: usize,
+    pub found: usize,
+    pub recall: f64,
+    pub precision: f64,
+    pub missed: Vec<String>,
+    pub extra: Vec<String>,
+}
+
+impl PanelScores {
+    fn from_sets(chosen: &BTreeSet<String>, planted: &BTreeSet<String>) -> Self {
+        let found = chosen.intersection(planted).count();
+        PanelScores {
+            planted: planted.len(),
+            chosen: chosen.len(),
+            found,
+            recall: if planted.is_empty() { 1.0 } else { found as f64 / planted.len() as f64 },
+            precision: if chosen.is_empty() { 1.0 } else { found as f64 / chosen.len() as f64 },
+            missed: planted.difference(chosen).cloned().collect(),
+            extra: chosen.difference(planted).cloned().collect(),
+        }
+    }
+
+    pub fn confounders(chosen: &[String], truth: &Truth) -> Self {
+        Self::from_sets(
+            &chosen.iter().cloned().collect(),
+            &truth.confounders.iter().cloned().collect(),
+        )
+    }
+
+    /// Over disease-phenotype pairs (`disease:phenotype`).
+    pub fn phenotypes(chosen: &BTreeMap<String, Vec<String>>, truth: &Truth) -> Self {
+        let pairs = |m: &BTreeMap<String, Vec<String>>| -> BTreeSet<String> {
+            m.iter()
+                .flat_map(|(d, ps)| ps.iter().map(move |p| format!("{d}:{p}")))
+                .collect()
+        };
+        Self::from_sets(&pairs(chosen), &pairs(&truth.disease_phenotypes))
+    }
 }

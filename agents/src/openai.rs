@@ -1,0 +1,405 @@
+//! A backend for any server that speaks OpenAI's chat-completions API: OpenAI itself, Ollama,
+//! vLLM, llama.cpp's server. Servers that call themselves compatible differ in details, so
+//! replies are read leniently (content as a string or as parts, tool arguments as a string or
+//! an object, missing ids and usage) while the answer itself must still pass the schema.
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::sync::{Mutex, Semaphore};
+
+use crate::backend::{Backend, BackendError};
+use crate::message::{Message, Reply, Request, Speaker, ToolCall, Usage};
+
+/// How the server is asked for structured output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StructuredOutput {
+    /// `response_format: {type: json_schema}` (OpenAI, vLLM, llama.cpp, recent Ollama).
+    #[default]
+    JsonSchema,
+    /// `response_format: {type: json_object}`; the schema goes in the prompt.
+    JsonObject,
+    /// Nothing asked of the server; the schema goes in the prompt.
+    Prompt,
+}
+
+/// The `[panel.openai]` table of a study configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpenAiConfig {
+    /// Up to and including `/v1`, e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1`.
+    pub base_url: String,
+    pub model: String,
+    /// The name of the environment variable holding the API key (never the key itself).
+    /// Empty for local servers that need none.
+    pub api_key_env: String,
+    pub structured_output: StructuredOutput,
+    pub temperature: f64,
+    /// Limit on one HTTP request, in seconds.
+    pub timeout_s: u64,
+    pub requests_per_minute: u32,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// US dollars per million prompt / completion tokens, for the cost ledger.
+    pub price_prompt_per_million: f64,
+    pub price_completion_per_million: f64,
+}
+
+impl Default for OpenAiConfig {
+    fn default() -> Self {
+        OpenAiConfig {
+            base_url: "https://api.openai.com/v1".into(),
+            model: "gpt-4o-mini".into(),
+            api_key_env: "OPENAI_API_KEY".into(),
+            structured_output: StructuredOutput::JsonSchema,
+            temperature: 0.2,
+            timeout_s: 120,
+            requests_per_minute: 60,
+            concurrency: 4,
+            price_prompt_per_million: 0.0,
+            price_completion_per_million: 0.0,
+        }
+    }
+}
+
+pub struct OpenAiBackend {
+    config: OpenAiConfig,
+    /// Read from the environment once; never serialised, logged or journaled.
+    api_key: Option<String>,
+    client: reqwest::Client,
+    in_flight: Semaphore,
+    next_start: Mutex<Instant>,
+}
+
+impl std::fmt::Debug for OpenAiBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiBackend")
+            .field("base_url", &self.config.base_url)
+            .field("model", &self.config.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl OpenAiBackend {
+    /// Builds the backend, reading the API key from the environment variable the config names.
+    pub fn new(config: OpenAiConfig) -> Result<Self, BackendError> {
+        let api_key = if config.api_key_env.is_empty() {
+            None
+        } else {
+            match std::env::var(&config.api_key_env) {
+                Ok(key) if !key.trim().is_empty() => Some(key.trim().to_string()),
+                _ => {
+                    return Err(BackendError::fatal(
+                        "configuration",
+                        format!(
+                            "the environment variable {} (key `panel.openai.api_key_env`) is not set; export the API key there, or set api_key_env = \"\" for a local server that needs none",
+                            config.api_key_env
+                        ),
+                    ))
+                }
+            }
+        };
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(config.timeout_s.max(1)))
+            .build()
+            .map_err(|e| BackendError::fatal("configuration", format!("HTTP client: {e}")))?;
+        Ok(OpenAiBackend {
+            in_flight: Semaphore::new(config.concurrency.max(1)),
+            next_start: Mutex::new(Instant::now()),
+            config,
+            api_key,
+            client,
+        })
+    }
+
+    fn body(&self, request: &Request) -> Value {
+        let mut messages: Vec<Value> = request.messages.iter().map(wire_message).collect();
+        if self.config.structured_output != StructuredOutput::JsonSchema {
+            messages.push(json!({
+                "role": "system",
+                "content": format!("When you give your final answer, reply with one JSON object only, matching this JSON schema:\n{}", request.schema),
+            }));
+        }
+        let mut body = json!({
+            "model": self.config.model,
+            "messages": messages,
+            "temperature": self.config.temperature,
+            "seed": request.seed,
+        });
+        if !request.tools.is_empty() {
+            body["tools"] = Value::Array(
+                request
+                    .tools
+                    .iter()
+                    .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}))
+                    .collect(),
+            );
+        }
+        match self.config.structured_output {
+            StructuredOutput::JsonSchema => {
+                body["response_format"] = json!({"type": "json_schema", "json_schema": {"name": request.schema_name, "schema": request.schema}});
+            }
+            StructuredOutput::JsonObject => {
+                body["response_format"] = json!({"type": "json_object"});
+            }
+            StructuredOutput::Prompt => {}
+        }
+        body
+    }
+
+    /// Spaces request starts so that no more than `requests_per_minute` begin in any minute.
+    async fn pace(&self) {
+        if self.config.requests_per_minute == 0 {
+            return;
+        }
+        let gap = Duration::from_secs_f64(60.0 / self.config.requests_per_minute as f64);
+        let wait = {
+            let mut next = self.next_start.lock().await;
+            let now = Instant::now();
+            let start = (*next).max(now);
+            *next = start + gap;
+            start - now
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+fn wire_message(m: &Message) -> Value {
+    match m.speaker {
+        Speaker::Tool => json!({
+            "role": "tool",
+            "tool_call_id": m.tool_call_id.clone().unwrap_or_default(),
+            "content": m.content,
+        }),
+        Speaker::Assistant if !m.tool_calls.is_empty() => json!({
+            "role": "assistant",
+            "content": if m.content.is_empty() { Value::Null } else { Value::String(m.content.clone()) },
+            "tool_calls": m.tool_calls.iter().map(|c| json!({
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": c.arguments.to_string()},
+            })).collect::<Vec<_>>(),
+        }),
+        speaker => json!({
+            "role": match speaker { Speaker::System => "system", Speaker::User => "user", _ => "assistant" },
+            "content": m.content,
+        }),
+    }
+}
+
+/// `Retry-After` as seconds (the HTTP-date form is rare from these servers and ignored).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(3600.0)))
+}
+
+/// The server's own words about an error, shortened.
+fn error_text(body: &str) -> String {
+    let parsed: Option<Value> = serde_json::from_str(body).ok();
+    let text = parsed
+        .as_ref()
+        .and_then(|v| v.pointer("/error/message").or_else(|| v.get("error")))
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| body.to_string());
+    text.chars().take(300).collect()
+}
+
+/// Reads a chat-completions reply, tolerating the variations of compatible servers.
+pub fn parse_reply(body: &str) -> Result<Reply, BackendError> {
+    let value: Value = serde_json::from_str(body).map_err(|e| {
+        BackendError::retryable(
+            "invalid_reply",
+            format!(
+                "the server's reply is not JSON ({e}); it may have been cut off: {}",
+                body.chars().take(120).collect::<String>()
+            ),
+        )
+    })?;
+    let message = value
+        .pointer("/choices/0/message")
+        .or_else(|| value.get("message"))
+        .ok_or_else(|| {
+            BackendError::retryable(
+                "invalid_reply",
+                "the server's reply has no choices[0].message",
+            )
+        })?;
+    let content = match message.get("content") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str).or_else(|| p.as_str()))
+            .collect::<Vec<_>>()
+            .join(""),
+        _ => String::new(),
+    };
+    let mut tool_calls = Vec::new();
+    let raw_calls = match message.get("tool_calls") {
+        Some(Value::Array(calls)) => calls.clone(),
+        _ => message
+            .get("function_call")
+            .map(|f| vec![json!({"function": f})])
+            .unwrap_or_default(),
+    };
+    for (i, call) in raw_calls.iter().enumerate() {
+        let function = call.get("function").unwrap_or(call);
+        let Some(name) = function.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let arguments = match function.get("arguments") {
+            Some(Value::String(s)) if s.trim().is_empty() => json!({}),
+            Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| {
+                // Kept as text so the agent is told its arguments were not JSON.
+                json!({ "_unparsed": s })
+            }),
+            Some(v @ Value::Object(_)) => v.clone(),
+            _ => json!({}),
+        };
+        tool_calls.push(ToolCall {
+            id: call
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("call_{i}")),
+            name: name.to_string(),
+            arguments,
+        });
+    }
+    if content.trim().is_empty() && tool_calls.is_empty() {
+        return Err(BackendError::retryable(
+            "invalid_reply",
+            "the server replied with neither content nor tool calls",
+        ));
+    }
+    let usage = value
+        .get("usage")
+        .map(|u| Usage {
+            prompt_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
+            completion_tokens: u
+                .get("completion_tokens")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+        })
+        .unwrap_or_default();
+    Ok(Reply {
+        content,
+        tool_calls,
+        usage,
+        model: value
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+    })
+}
+
+#[async_trait]
+impl Backend for OpenAiBackend {
+    fn describe(&self) -> String {
+        format!("openai-compatible:{} at {}", self.config.model, self.config.base_url)
+    }
+
+    fn prices(&self) -> (f64, f64) {
+        (
+            self.config.price_prompt_per_million,
+            self.config.price_completion_per_million,
+        )
+    }
+
+    async fn chat(&self, request: &Request) -> Result<Reply, BackendError> {
+        let _slot = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| BackendError::fatal("configuration", "the request limiter closed"))?;
+        self.pace().await;
+        let url = format!("{}/chat/completions", self.config.base_url.trim_end_matches('/'));
+        let mut http = self.client.post(&url).json(&self.body(request));
+        if let Some(key) = &self.api_key {
+            http = http.bearer_auth(key);
+        }
+        let response = http.send().await.map_err(|e| {
+            // reqwest's messages name the URL, never the headers: the key stays out.
+            let class = if e.is_timeout() { "timeout" } else { "connection" };
+            BackendError::retryable(class, format!("request to {url} failed: {e}"))
+        })?;
+        let status = response.status();
+        let after = retry_after(response.headers());
+        let body = response.text().await.map_err(|e| {
+            BackendError::retryable("connection", format!("reading the reply from {url}: {e}"))
+        })?;
+        if status.is_success() {
+            return parse_reply(&body);
+        }
+        let text = error_text(&body);
+        let mut error = match status.as_u16() {
+            429 => BackendError::retryable("rate_limited", format!("HTTP 429 (rate limited): {text}")),
+            408 => BackendError::retryable("timeout", format!("HTTP 408: {text}")),
+            401 | 403 => BackendError::fatal(
+                "unauthorized",
+                format!("HTTP {}: the server refused the API key from ${}: {text}", status.as_u16(), self.config.api_key_env),
+            ),
+            s if s >= 500 => BackendError::retryable("server", format!("HTTP {s}: {text}")),
+            s => BackendError::fatal("invalid_request", format!("HTTP {s}: {text}")),
+        };
+        error.retry_after = after;
+        Err(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_variants_compatible_servers_send() {
+        let plain = parse_reply(r#"{"choices":[{"message":{"role":"assistant","content":"{\"a\":1}"}}],"usage":{"prompt_tokens":5,"completion_tokens":2},"model":"m"}"#).unwrap();
+        assert_eq!(plain.content, "{\"a\":1}");
+        assert_eq!(plain.usage.prompt_tokens, 5);
+        let parts = parse_reply(r#"{"choices":[{"message":{"content":[{"type":"text","text":"he"},{"type":"text","text":"llo"}]}}]}"#).unwrap();
+        assert_eq!(parts.content, "hello");
+        let tools = parse_reply(r#"{"choices":[{"message":{"content":null,"tool_calls":[{"type":"function","function":{"name":"describe_variable","arguments":"{\"name\":\"age\"}"}},{"id":"x","function":{"name":"list_variables","arguments":{"category":"Physical measures"}}}]}}]}"#).unwrap();
+        assert_eq!(tools.tool_calls.len(), 2);
+        assert_eq!(tools.tool_calls[0].id, "call_0");
+        assert_eq!(tools.tool_calls[0].arguments["name"], "age");
+        assert_eq!(tools.tool_calls[1].arguments["category"], "Physical measures");
+        let ollama = parse_reply(r#"{"message":{"role":"assistant","content":"ok"}}"#).unwrap();
+        assert_eq!(ollama.content, "ok");
+    }
+
+    #[test]
+    fn truncated_and_empty_replies_are_retryable_errors() {
+        let cut = parse_reply(r#"{"choices":[{"message":{"content":"{\"vo"#).unwrap_err();
+        assert_eq!(cut.class, "invalid_reply");
+        assert!(cut.retryable);
+        let empty = parse_reply(r#"{"choices":[{"message":{"content":""}}]}"#).unwrap_err();
+        assert_eq!(empty.class, "invalid_reply");
+    }
+
+    #[test]
+    fn a_missing_key_names_the_variable_and_debug_never_shows_the_key() {
+        let config = OpenAiConfig {
+            api_key_env: "MESHAGENTS_TEST_SURELY_UNSET".into(),
+            ..OpenAiConfig::default()
+        };
+        let err = OpenAiBackend::new(config).unwrap_err();
+        assert!(err.message.contains("MESHAGENTS_TEST_SURELY_UNSET"));
+        let backend = OpenAiBackend::new(OpenAiConfig {
+            api_key_env: String::new(),
+            ..OpenAiConfig::default()
+        })
+        .unwrap();
+        assert!(!format!("{backend:?}").contains("sk-"));
+    }
+}

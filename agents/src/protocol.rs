@@ -1,0 +1,992 @@
+//! The meeting: stage A (which confounders to adjust for) and stage B (which imaging
+//! phenotypes characterise each disease). Each stage is a silent first round (proposals made
+//! independently, in parallel, so no one anchors on another), then discussion rounds in which
+//! every agent sees the others' proposals and may call tools again, until agreement reaches
+//! the configured threshold or the round limit; the last round's proposals are the votes, and
+//! the chair writes the decision with its provenance.
+//!
+//! Every model call and tool call goes through [`Effects`], which the workflow implements over
+//! the journal: on resume, the meeting's code runs again and every call it already made is
+//! replayed, not repeated. The meeting's own logic is therefore deterministic given the
+//! replies.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::agreement::{fleiss_kappa, stability};
+use crate::message::{Message, Reply, Request};
+use crate::roles::{RoleKind, RoleSpec};
+use crate::schema::{extract_json, violations};
+use crate::tools::{check_call, tools_for};
+use crate::AgentError;
+
+/// A variable as agents see it: quoted data from the dataset's dictionary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variable {
+    pub name: String,
+    pub description: String,
+    pub category: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionRule {
+    /// Confidence-weighted majority of the votes.
+    #[default]
+    Vote,
+    /// Adjust only for what every voter accepts.
+    Consensus,
+}
+
+/// The `[panel]` protocol settings of a study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProtocolConfig {
+    /// Rounds at most per stage, the silent first round included.
+    pub max_rounds: u32,
+    /// Rounds at least per stage (2 forces one discussion round).
+    pub min_rounds: u32,
+    /// Stop once Fleiss' kappa of the round reaches this.
+    pub agreement_threshold: f64,
+    /// Share of voters whose answers are needed for a decision.
+    pub quorum: f64,
+    pub decision_rule: DecisionRule,
+    /// Model turns with tools per agent per round before a final answer is required.
+    pub max_tool_turns: u32,
+    /// Phenotypes each agent proposes per disease at most.
+    pub phenotypes_per_disease: usize,
+    /// Share of voters that must pick a phenotype for a disease for it to be chosen.
+    pub phenotype_min_share: f64,
+    pub temperature: f64,
+    pub seed: u64,
+}
+
+impl Default for ProtocolConfig {
+    fn default() -> Self {
+        ProtocolConfig {
+            max_rounds: 3,
+            min_rounds: 1,
+            agreement_threshold: 0.8,
+            quorum: 0.75,
+            decision_rule: DecisionRule::Vote,
+            max_tool_turns: 3,
+            phenotypes_per_disease: 6,
+            phenotype_min_share: 0.5,
+            temperature: 0.2,
+            seed: 42,
+        }
+    }
+}
+
+/// One line of the meeting's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptEntry {
+    pub stage: String,
+    pub round: u32,
+    pub agent: String,
+    /// message | tool_call | tool_result | proposal | invalid | abstain | agreement | decision
+    pub kind: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub data: Value,
+}
+
+/// The effects a meeting needs, performed durably by the workflow.
+#[async_trait]
+pub trait Effects: Send + Sync {
+    /// Performs (or replays) these model calls, concurrently; the results in the order given.
+    async fn chats(&self, calls: Vec<(String, Request)>) -> Result<Vec<Reply>, AgentError>;
+    /// Performs (or replays) one tool call. Tool errors are data (`{"error": ...}`) for the
+    /// agent, not failures of the meeting.
+    fn tool(&self, key: &str, name: &str, arguments: &Value) -> Result<Value, AgentError>;
+    /// A live copy of each transcript line (events for the TUI and `--headless`).
+    fn record(&self, entry: &TranscriptEntry);
+    /// Price per million prompt and completion tokens.
+    fn prices(&self) -> (f64, f64);
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ledger {
+    pub calls: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundAgreement {
+    pub round: u32,
+    pub answered: Vec<String>,
+    pub kappa: Option<f64>,
+    /// Jaccard similarity of the decided set with the previous round's.
+    pub stability: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Vote {
+    pub agent: String,
+    pub variable: String,
+    pub include: bool,
+    pub confidence: f64,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfounderItem {
+    pub variable: String,
+    pub include: bool,
+    pub votes_for: Vec<String>,
+    pub votes_against: Vec<String>,
+    pub weighted_score: f64,
+    /// Tool calls whose results the voters saw on this variable (journal keys).
+    pub evidence: Vec<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfounderDecision {
+    pub confounders: Vec<String>,
+    pub excluded: Vec<String>,
+    pub items: Vec<ConfounderItem>,
+    pub votes: Vec<Vote>,
+    pub rounds: Vec<RoundAgreement>,
+    pub chair_summary: String,
+    pub transcript: Vec<TranscriptEntry>,
+    pub ledger: BTreeMap<String, Ledger>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pick {
+    pub agent: String,
+    pub target: String,
+    pub phenotypes: Vec<String>,
+    pub confidence: f64,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhenotypeItem {
+    pub target: String,
+    pub phenotype: String,
+    pub pickers: Vec<String>,
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhenotypeDecision {
+    pub phenotypes: Vec<String>,
+    pub disease_phenotypes: BTreeMap<String, Vec<String>>,
+    pub items: Vec<PhenotypeItem>,
+    pub picks: Vec<Pick>,
+    pub rounds: Vec<RoundAgreement>,
+    pub chair_summary: String,
+    pub transcript: Vec<TranscriptEntry>,
+    pub ledger: BTreeMap<String, Ledger>,
+}
+
+pub const OVERALL: &str = "overall";
+
+fn confounder_schema() -> Value {
+    json!({"type": "object", "required": ["votes"], "properties": {
+        "votes": {"type": "array", "items": {"type": "object", "required": ["variable", "include", "confidence", "rationale"], "properties": {
+            "variable": {"type": "string"},
+            "include": {"type": "boolean"},
+            "role": {"type": "string", "enum": ["confounder", "proxy", "mediator", "collider", "exposure", "other"]},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "rationale": {"type": "string"}}}},
+        "summary": {"type": "string"}}})
+}
+
+fn phenotype_schema() -> Value {
+    json!({"type": "object", "required": ["selections"], "properties": {
+        "selections": {"type": "array", "items": {"type": "object", "required": ["target", "phenotypes", "confidence", "rationale"], "properties": {
+            "target": {"type": "string"},
+            "phenotypes": {"type": "array", "items": {"type": "string"}},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "rationale": {"type": "string"}}}},
+        "summary": {"type": "string"}}})
+}
+
+fn chair_schema() -> Value {
+    json!({"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}})
+}
+
+/// Dataset text as quoted data: JSON-escaped inside a <data> block the system prompt tells
+/// the model never to obey.
+fn quoted(value: &Value) -> String {
+    format!("<data>\n{}\n</data>", value)
+}
+
+/// What one agent answered in one round, checked.
+#[derive(Debug, Clone)]
+struct Answer {
+    agent: String,
+    value: Value,
+    /// Journal keys of the tool calls this agent made in the round.
+    tool_keys: Vec<(String, Value)>,
+}
+
+struct RoundSpec<'s> {
+    stage: &'s str,
+    round: u32,
+    schema: Value,
+    schema_name: &'s str,
+    /// The user prompt and the machine-readable task for one role.
+    prompt: &'s (dyn Fn(&RoleSpec) -> (String, Value) + Sync),
+    /// Extra checks beyond the schema (e.g. unknown variable names).
+    check: &'s (dyn Fn(&Value) -> Vec<String> + Sync),
+}
+
+pub struct Panel<'a> {
+    pub roles: &'a [RoleSpec],
+    pub config: &'a ProtocolConfig,
+    pub effects: &'a dyn Effects,
+}
+
+impl Panel<'_> {
+    fn voters(&self) -> Vec<&RoleSpec> {
+        self.roles
+            .iter()
+            .filter(|r| r.kind != RoleKind::Chair)
+            .collect()
+    }
+
+    fn chair(&self) -> Result<&RoleSpec, AgentError> {
+        self.roles
+            .iter()
+            .find(|r| r.kind == RoleKind::Chair)
+            .ok_or_else(|| AgentError::Config("the panel has no chair".into()))
+    }
+
+    fn note(&self, transcript: &mut Vec<TranscriptEntry>, entry: TranscriptEntry) {
+        self.effects.record(&entry);
+        transcript.push(entry);
+    }
+
+    fn charge(&self, ledger: &mut BTreeMap<String, Ledger>, stage: &str, agent: &str, reply: &Reply) {
+        let (prompt_price, completion_price) = self.effects.prices();
+        let entry = ledger.entry(format!("{stage}/{agent}")).or_default();
+        entry.calls += 1;
+        entry.prompt_tokens += reply.usage.prompt_tokens;
+        entry.completion_tokens += reply.usage.completion_tokens;
+        entry.cost_usd += (reply.usage.prompt_tokens as f64 * prompt_price
+            + reply.usage.completion_tokens as f64 * completion_price)
+            / 1e6;
+    }
+
+    /// One round: every voter, in lockstep turns (all model calls of a turn run in parallel),
+    /// calls tools until it answers; an invalid answer is fed back once for repair.
+    async fn round(
+        &self,
+        spec: &RoundSpec<'_>,
+        transcript: &mut Vec<TranscriptEntry>,
+        ledger: &mut BTreeMap<String, Ledger>,
+    ) -> Result<Vec<Answer>, AgentError> {
+        struct Seat<'r> {
+            role: &'r RoleSpec,
+            messages: Vec<Message>,
+            task: Value,
+            tool_keys: Vec<(String, Value)>,
+            repaired: bool,
+            done: bool,
+        }
+        let mut seats: Vec<Seat> = self
+            .voters()
+            .into_iter()
+            .map(|role| {
+                let (prompt, task) = (spec.prompt)(role);
+                Seat {
+                    role,
+                    messages: vec![Message::system(role.system_prompt()), Message::user(prompt)],
+                    task,
+                    tool_keys: vec![],
+                    repaired: false,
+                    done: false,
+                }
+            })
+            .collect();
+        let mut answers: Vec<Answer> = Vec::new();
+        let turns = self.config.max_tool_turns + 2;
+        for turn in 1..=turns {
+            let last_turn = turn == turns;
+            let active: Vec<usize> = (0..seats.len()).filter(|i| !seats[*i].done).collect();
+            if active.is_empty() {
+                break;
+            }
+            let calls: Vec<(String, Request)> = active
+                .iter()
+                .map(|&i| {
+                    let seat = &seats[i];
+                    let tools = if turn > self.config.max_tool_turns {
+                        vec![]
+                    } else {
+                        tools_for(&seat.role.tools)
+                    };
+                    (
+                        format!("panel/{}/r{}/{}/call{}", spec.stage, spec.round, seat.role.id, turn),
+                        Request {
+                            agent: seat.role.id.clone(),
+                            messages: seat.messages.clone(),
+                            tools,
+                            schema: spec.schema.clone(),
+                            schema_name: spec.schema_name.to_string(),
+                            temperature: self.config.temperature,
+                            seed: self.config.seed,
+                            task: seat.task.clone(),
+                        },
+                    )
+                })
+                .collect();
+            let keys: Vec<String> = calls.iter().map(|(k, _)| k.clone()).collect();
+            let replies = self.effects.chats(calls).await?;
+            for ((&i, reply), key) in active.iter().zip(replies).zip(keys) {
+                let seat = &mut seats[i];
+                let agent = seat.role.id.clone();
+                self.charge(ledger, spec.stage, &agent, &reply);
+                seat.messages.push(Message::assistant(&reply));
+                // Words said alongside tool calls; a final answer is recorded as a proposal.
+                if !reply.content.trim().is_empty() && !reply.tool_calls.is_empty() {
+                    let entry = TranscriptEntry {
+                        stage: spec.stage.into(),
+                        round: spec.round,
+                        agent: agent.clone(),
+                        kind: "message".into(),
+                        text: reply.content.clone(),
+                        data: Value::Null,
+                    };
+                    self.note(transcript, entry);
+                }
+                if !reply.tool_calls.is_empty() && turn <= self.config.max_tool_turns {
+                    let allowed = tools_for(&seat.role.tools);
+                    for (k, call) in reply.tool_calls.iter().enumerate() {
+                        let tool_key = format!("{key}/tool{}", k + 1);
+                        self.note(
+                            transcript,
+                            TranscriptEntry {
+                                stage: spec.stage.into(),
+                                round: spec.round,
+                                agent: agent.clone(),
+                                kind: "tool_call".into(),
+                                text: format!("{}({})", call.name, call.arguments),
+                                data: json!({"key": tool_key, "name": call.name, "arguments": call.arguments}),
+                            },
+                        );
+                        let result = match check_call(&allowed, &call.name, &call.arguments) {
+                            Ok(()) => self.effects.tool(&tool_key, &call.name, &call.arguments)?,
+                            Err(e) => json!({"error": e.to_string()}),
+                        };
+                        self.note(
+                            transcript,
+                            TranscriptEntry {
+                                stage: spec.stage.into(),
+                                round: spec.round,
+                                agent: agent.clone(),
+                                kind: "tool_result".into(),
+                                text: summarise(&result),
+                                data: json!({"key": tool_key, "result": result}),
+                            },
+                        );
+                        seat.tool_keys.push((tool_key, call.arguments.clone()));
+                        seat.messages.push(Message::tool(call, &result));
+                    }
+                    continue;
+                }
+                let problems = match extract_json(&reply.content) {
+                    Ok(value) => {
+                        let mut p = violations(&spec.schema, &value);
+                        if p.is_empty() {
+                            p = (spec.check)(&value);
+                        }
+                        if p.is_empty() {
+                            self.note(
+                                transcript,
+                                TranscriptEntry {
+                                    stage: spec.stage.into(),
+                                    round: spec.round,
+                                    agent: agent.clone(),
+                                    kind: "proposal".into(),
+                                    text: value
+                                        .get("summary")
+                                        .and_then(Value::as_str)
+                                        .unwrap_or_default()
+                                        .to_string(),
+                                    data: value.clone(),
+                                },
+                            );
+                            answers.push(Answer {
+                                agent: agent.clone(),
+                                value,
+                                tool_keys: seat.tool_keys.clone(),
+                            });
+                            seat.done = true;
+                            continue;
+                        }
+                        p
+                    }
+                    Err(e) => vec![e],
+                };
+                self.note(
+                    transcript,
+                    TranscriptEntry {
+                        stage: spec.stage.into(),
+                        round: spec.round,
+                        agent: agent.clone(),
+                        kind: "invalid".into(),
+                        text: problems.join("; "),
+                        data: json!({"reply": reply.content.chars().take(2000).collect::<String>()}),
+                    },
+                );
+                if seat.repaired || last_turn {
+                    seat.done = true;
+                    self.note(
+                        transcript,
+                        TranscriptEntry {
+                            stage: spec.stage.into(),
+                            round: spec.round,
+                            agent: agent.clone(),
+                            kind: "abstain".into(),
+                            text: "no valid answer after one repair round: this agent abstains in this round".into(),
+                            data: Value::Null,
+                        },
+                    );
+                } else {
+                    seat.repaired = true;
+                    seat.messages.push(Message::user(format!(
+                        "Your answer could not be used: {}. Reply again with one JSON object only, matching the schema, naming only variables that exist.",
+                        problems.join("; ")
+                    )));
+                }
+            }
+        }
+        // Answers in the order of the roles, whatever turn they came in.
+        let order: Vec<String> = self.voters().iter().map(|r| r.id.clone()).collect();
+        answers.sort_by_key(|a| order.iter().position(|o| *o == a.agent));
+        Ok(answers)
+    }
+
+    fn quorum(&self, stage: &str, answered: usize) -> Result<(), AgentError> {
+        let voters = self.voters().len();
+        let needed = (self.config.quorum * voters as f64).ceil() as usize;
+        if answered < needed.max(1) {
+            return Err(AgentError::NoQuorum {
+                stage: stage.into(),
+                answered,
+                needed: needed.max(1),
+                voters,
+            });
+        }
+        Ok(())
+    }
+
+    async fn chair_summary(
+        &self,
+        stage: &str,
+        decision: Value,
+        transcript: &mut Vec<TranscriptEntry>,
+        ledger: &mut BTreeMap<String, Ledger>,
+    ) -> Result<String, AgentError> {
+        let chair = self.chair()?;
+        let prompt = format!(
+            "Write the panel's decision for stage '{stage}' in a short paragraph for the study report: what was decided, by whom, on which evidence, and any dissent. The tally:\n{}\nReply as JSON: {{\"summary\": \"...\"}}.",
+            quoted(&decision)
+        );
+        let request = Request {
+            agent: chair.id.clone(),
+            messages: vec![Message::system(chair.system_prompt()), Message::user(prompt)],
+            tools: vec![],
+            schema: chair_schema(),
+            schema_name: "chair_summary".into(),
+            temperature: self.config.temperature,
+            seed: self.config.seed,
+            task: json!({"stage": "chair", "for_stage": stage, "role": chair.id, "knowledge": chair.knowledge, "decision": decision}),
+        };
+        let key = format!("panel/{stage}/chair/call1");
+        let reply = self
+            .effects
+            .chats(vec![(key, request)])
+            .await?
+            .pop()
+            .ok_or_else(|| AgentError::Protocol("the chair's call returned nothing".into()))?;
+        self.charge(ledger, stage, &chair.id, &reply);
+        // The decision stands on the votes; a chair that cannot write valid JSON only loses
+        // its paragraph, and the transcript says so.
+        let summary = match extract_json(&reply.content) {
+            Ok(v) if violations(&chair_schema(), &v).is_empty() => v["summary"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            _ => format!(
+                "(the chair's reply was not valid JSON; the decision follows the tally) {}",
+                reply.content.chars().take(500).collect::<String>()
+            ),
+        };
+        self.note(
+            transcript,
+            TranscriptEntry {
+                stage: stage.into(),
+                round: 0,
+                agent: chair.id.clone(),
+                kind: "decision".into(),
+                text: summary.clone(),
+                data: decision,
+            },
+        );
+        Ok(summary)
+    }
+
+    /// Stage A: which of `candidates` every association is adjusted for.
+    pub async fn confounders(
+        &self,
+        candidates: &[Variable],
+    ) -> Result<ConfounderDecision, AgentError> {
+        const STAGE: &str = "confounders";
+        let names: BTreeSet<String> = candidates.iter().map(|c| c.name.clone()).collect();
+        let mut transcript = Vec::new();
+        let mut ledger = BTreeMap::new();
+        let mut rounds: Vec<RoundAgreement> = Vec::new();
+        let mut previous: Vec<Answer> = Vec::new();
+        let mut previous_set: Option<BTreeSet<String>> = None;
+        let mut last: Vec<Answer> = Vec::new();
+        let check = |value: &Value| -> Vec<String> {
+            let mut problems = Vec::new();
+            let mut seen = BTreeSet::new();
+            for vote in value["votes"].as_array().into_iter().flatten() {
+                let name = vote["variable"].as_str().unwrap_or_default();
+                if !names.contains(name) {
+                    problems.push(format!("'{name}' is not one of the candidates"));
+                }
+                seen.insert(name.to_string());
+            }
+            let missing: Vec<&String> = names.iter().filter(|n| !seen.contains(*n)).collect();
+            if !missing.is_empty() {
+                problems.push(format!(
+                    "no vote on: {}",
+                    missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            problems
+        };
+        for round in 1..=self.config.max_rounds.max(1) {
+            let others_of = |agent: &str| -> Value {
+                Value::Array(
+                    previous
+                        .iter()
+                        .filter(|a| a.agent != agent)
+                        .map(|a| json!({"agent": a.agent, "proposal": a.value}))
+                        .collect(),
+                )
+            };
+            let own_of = |agent: &str| -> Value {
+                previous
+                    .iter()
+                    .find(|a| a.agent == agent)
+                    .map(|a| a.value.clone())
+                    .unwrap_or(Value::Null)
+            };
+            let prompt = |role: &RoleSpec| -> (String, Value) {
+                let mut text = format!(
+                    "Stage A, round {round}: decide which candidate variables every association of an imaging phenotype with a non-imaging factor should be adjusted for. Adjust for confounders (causes of both); do not adjust for mediators (on the path from factor to heart) or for proxies of variables already adjusted for.\nCandidates:\n{}\nUse your tools to look at the evidence, then vote on every candidate: {{\"votes\": [{{\"variable\", \"include\", \"role\", \"confidence\", \"rationale\"}}], \"summary\"}}. Cite the numbers you saw in each rationale.",
+                    quoted(&serde_json::to_value(candidates).unwrap_or(Value::Null))
+                );
+                let others = others_of(&role.id);
+                if round > 1 {
+                    text.push_str(&format!(
+                        "\n\nThe other panel members' proposals from round {}:\n{}\nYour own was:\n{}\nReconsider in the light of their arguments and the evidence; change your vote only for a reason you can state.",
+                        round - 1,
+                        quoted(&others),
+                        quoted(&own_of(&role.id))
+                    ));
+                }
+                let task = json!({"stage": STAGE, "round": round, "role": role.id, "knowledge": role.knowledge, "candidates": candidates, "others": others, "own": own_of(&role.id)});
+                (text, task)
+            };
+            let spec = RoundSpec {
+                stage: STAGE,
+                round,
+                schema: confounder_schema(),
+                schema_name: "confounder_votes",
+                prompt: &prompt,
+                check: &check,
+            };
+            let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
+            let votes = collect_votes(&answers);
+            let ratings: Vec<Vec<bool>> = names
+                .iter()
+                .map(|n| {
+                    answers
+                        .iter()
+                        .map(|a| votes.iter().any(|v| v.agent == a.agent && &v.variable == n && v.include))
+                        .collect()
+                })
+                .collect();
+            let kappa = fleiss_kappa(&ratings);
+            let decided: BTreeSet<String> = tally(&names, &votes, self.config.decision_rule)
+                .into_iter()
+                .filter(|i| i.include)
+                .map(|i| i.variable)
+                .collect();
+            let agreement = RoundAgreement {
+                round,
+                answered: answers.iter().map(|a| a.agent.clone()).collect(),
+                kappa,
+                stability: previous_set.as_ref().map(|p| stability(p, &decided)),
+            };
+            self.note(
+                &mut transcript,
+                TranscriptEntry {
+                    stage: STAGE.into(),
+                    round,
+                    agent: "panel".into(),
+                    kind: "agreement".into(),
+                    text: format!(
+                        "round {round}: {} of {} answered; Fleiss' kappa {}; set stability {}",
+                        answers.len(),
+                        self.voters().len(),
+                        kappa.map(|k| format!("{k:.3}")).unwrap_or_else(|| "n/a".into()),
+                        agreement.stability.map(|s| format!("{s:.2}")).unwrap_or_else(|| "n/a".into())
+                    ),
+                    data: serde_json::to_value(&agreement).unwrap_or(Value::Null),
+                },
+            );
+            rounds.push(agreement);
+            previous_set = Some(decided);
+            let converged = kappa.map(|k| k >= self.config.agreement_threshold).unwrap_or(true);
+            last = answers.clone();
+            previous = answers;
+            if round >= self.config.min_rounds && converged {
+                break;
+            }
+        }
+        self.quorum(STAGE, last.len())?;
+        let votes = collect_votes(&last);
+        let mut items = tally(&names, &votes, self.config.decision_rule);
+        for item in &mut items {
+            item.evidence = last
+                .iter()
+                .flat_map(|a| a.tool_keys.iter())
+                .filter(|(_, args)| mentions(args, &item.variable))
+                .map(|(k, _)| k.clone())
+                .collect();
+        }
+        // Keep the candidates' order for the decided lists.
+        let ordered = |include: bool| -> Vec<String> {
+            candidates
+                .iter()
+                .filter(|c| items.iter().any(|i| i.variable == c.name && i.include == include))
+                .map(|c| c.name.clone())
+                .collect()
+        };
+        let (confounders, excluded) = (ordered(true), ordered(false));
+        let chair_input = json!({"adjust_for": confounders, "do_not_adjust_for": excluded, "items": items, "rounds": rounds});
+        let chair_summary = self
+            .chair_summary(STAGE, chair_input, &mut transcript, &mut ledger)
+            .await?;
+        Ok(ConfounderDecision {
+            confounders,
+            excluded,
+            items,
+            votes,
+            rounds,
+            chair_summary,
+            transcript,
+            ledger,
+        })
+    }
+
+    /// Stage B: which imaging phenotypes characterise each disease (and overall), given the
+    /// confounders decided in stage A.
+    pub async fn phenotypes(
+        &self,
+        confounders: &[String],
+        phenotypes: &[Variable],
+        diseases: &[Variable],
+    ) -> Result<PhenotypeDecision, AgentError> {
+        const STAGE: &str = "phenotypes";
+        let phenotype_names: BTreeSet<String> = phenotypes.iter().map(|p| p.name.clone()).collect();
+        let mut targets: Vec<String> = vec![OVERALL.to_string()];
+        targets.extend(diseases.iter().map(|d| d.name.clone()));
+        let target_set: BTreeSet<String> = targets.iter().cloned().collect();
+        let check = |value: &Value| -> Vec<String> {
+            let mut problems = Vec::new();
+            for selection in value["selections"].as_array().into_iter().flatten() {
+                let target = selection["target"].as_str().unwrap_or_default();
+                if !target_set.contains(target) {
+                    problems.push(format!("'{target}' is not a target (use \"overall\" or a disease column)"));
+                }
+                for p in selection["phenotypes"].as_array().into_iter().flatten() {
+                    let name = p.as_str().unwrap_or_default();
+                    if !phenotype_names.contains(name) {
+                        problems.push(format!("'{name}' is not an imaging phenotype of this dataset"));
+                    }
+                }
+            }
+            problems
+        };
+        let mut transcript = Vec::new();
+        let mut ledger = BTreeMap::new();
+        let mut rounds = Vec::new();
+        let mut previous: Vec<Answer> = Vec::new();
+        let mut previous_set: Option<BTreeSet<String>> = None;
+        let mut last: Vec<Answer> = Vec::new();
+        for round in 1..=self.config.max_rounds.max(1) {
+            let others_of = |agent: &str| -> Value {
+                Value::Array(
+                    previous
+                        .iter()
+                        .filter(|a| a.agent != agent)
+                        .map(|a| json!({"agent": a.agent, "proposal": a.value}))
+                        .collect(),
+                )
+            };
+            let own_of = |agent: &str| -> Value {
+                previous
+                    .iter()
+                    .find(|a| a.agent == agent)
+                    .map(|a| a.value.clone())
+                    .unwrap_or(Value::Null)
+            };
+            let prompt = |role: &RoleSpec| -> (String, Value) {
+                let mut text = format!(
+                    "Stage B, round {round}: choose the imaging phenotypes that best characterise each disease (up to {} per disease), and the phenotypes worth reporting overall (target \"overall\"). Associations are adjusted for: {}.\nImaging phenotypes:\n{}\nDiseases (targets):\n{}\nUse your tools (association_screen of a disease against the phenotypes is the main evidence), then answer: {{\"selections\": [{{\"target\", \"phenotypes\", \"confidence\", \"rationale\"}}], \"summary\"}}. Cite the numbers you saw.",
+                    self.config.phenotypes_per_disease,
+                    quoted(&json!(confounders)),
+                    quoted(&serde_json::to_value(phenotypes).unwrap_or(Value::Null)),
+                    quoted(&serde_json::to_value(diseases).unwrap_or(Value::Null)),
+                );
+                let others = others_of(&role.id);
+                if round > 1 {
+                    text.push_str(&format!(
+                        "\n\nThe other panel members' selections from round {}:\n{}\nYour own was:\n{}\nReconsider; keep or change your selection for reasons you can state.",
+                        round - 1,
+                        quoted(&others),
+                        quoted(&own_of(&role.id))
+                    ));
+                }
+                let task = json!({"stage": STAGE, "round": round, "role": role.id, "knowledge": role.knowledge, "confounders": confounders, "phenotypes": phenotypes, "diseases": diseases, "per_target": self.config.phenotypes_per_disease, "others": others, "own": own_of(&role.id)});
+                (text, task)
+            };
+            let spec = RoundSpec {
+                stage: STAGE,
+                round,
+                schema: phenotype_schema(),
+                schema_name: "phenotype_selections",
+                prompt: &prompt,
+                check: &check,
+            };
+            let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
+            let picks = collect_picks(&answers);
+            let items = pick_tally(&targets, &picks, answers.len(), self.config.phenotype_min_share);
+            let decided: BTreeSet<String> = items.iter().map(|i| format!("{}:{}", i.target, i.phenotype)).collect();
+            let ratings: Vec<Vec<bool>> = targets
+                .iter()
+                .flat_map(|t| phenotype_names.iter().map(move |p| (t, p)))
+                .map(|(t, p)| {
+                    answers
+                        .iter()
+                        .map(|a| picks.iter().any(|k| k.agent == a.agent && &k.target == t && k.phenotypes.contains(p)))
+                        .collect()
+                })
+                .collect();
+            let kappa = fleiss_kappa(&ratings);
+            let agreement = RoundAgreement {
+                round,
+                answered: answers.iter().map(|a| a.agent.clone()).collect(),
+                kappa,
+                stability: previous_set.as_ref().map(|p| stability(p, &decided)),
+            };
+            self.note(
+                &mut transcript,
+                TranscriptEntry {
+                    stage: STAGE.into(),
+                    round,
+                    agent: "panel".into(),
+                    kind: "agreement".into(),
+                    text: format!(
+                        "round {round}: {} of {} answered; Fleiss' kappa {}; set stability {}",
+                        answers.len(),
+                        self.voters().len(),
+                        kappa.map(|k| format!("{k:.3}")).unwrap_or_else(|| "n/a".into()),
+                        agreement.stability.map(|s| format!("{s:.2}")).unwrap_or_else(|| "n/a".into())
+                    ),
+                    data: serde_json::to_value(&agreement).unwrap_or(Value::Null),
+                },
+            );
+            rounds.push(agreement);
+            previous_set = Some(decided);
+            let converged = kappa.map(|k| k >= self.config.agreement_threshold).unwrap_or(true);
+            last = answers.clone();
+            previous = answers;
+            if round >= self.config.min_rounds && converged {
+                break;
+            }
+        }
+        self.quorum(STAGE, last.len())?;
+        let picks = collect_picks(&last);
+        let items = pick_tally(&targets, &picks, last.len(), self.config.phenotype_min_share);
+        let chosen_for = |target: &str| -> Vec<String> {
+            // In the dataset's order of phenotypes.
+            phenotypes
+                .iter()
+                .filter(|p| items.iter().any(|i| i.target == target && i.phenotype == p.name))
+                .map(|p| p.name.clone())
+                .collect()
+        };
+        let disease_phenotypes: BTreeMap<String, Vec<String>> = diseases
+            .iter()
+            .map(|d| (d.name.clone(), chosen_for(&d.name)))
+            .collect();
+        let overall: Vec<String> = phenotypes
+            .iter()
+            .filter(|p| items.iter().any(|i| i.phenotype == p.name))
+            .map(|p| p.name.clone())
+            .collect();
+        let chair_input = json!({"overall": overall, "disease_phenotypes": disease_phenotypes, "items": items, "rounds": rounds});
+        let chair_summary = self
+            .chair_summary(STAGE, chair_input, &mut transcript, &mut ledger)
+            .await?;
+        Ok(PhenotypeDecision {
+            phenotypes: overall,
+            disease_phenotypes,
+            items,
+            picks,
+            rounds,
+            chair_summary,
+            transcript,
+            ledger,
+        })
+    }
+}
+
+/// True when a tool call's arguments name the variable.
+fn mentions(arguments: &Value, variable: &str) -> bool {
+    match arguments {
+        Value::String(s) => s == variable,
+        Value::Array(a) => a.iter().any(|v| mentions(v, variable)),
+        Value::Object(o) => o.values().any(|v| mentions(v, variable)),
+        _ => false,
+    }
+}
+
+/// A short, one-line view of a tool result for the transcript.
+fn summarise(result: &Value) -> String {
+    if let Some(error) = result.get("error").and_then(Value::as_str) {
+        return format!("error: {error}");
+    }
+    let text = result.to_string();
+    if text.chars().count() > 160 {
+        format!("{}...", text.chars().take(160).collect::<String>())
+    } else {
+        text
+    }
+}
+
+fn collect_votes(answers: &[Answer]) -> Vec<Vote> {
+    answers
+        .iter()
+        .flat_map(|a| {
+            a.value["votes"].as_array().into_iter().flatten().map(|v| Vote {
+                agent: a.agent.clone(),
+                variable: v["variable"].as_str().unwrap_or_default().to_string(),
+                include: v["include"].as_bool().unwrap_or(false),
+                confidence: v["confidence"].as_f64().unwrap_or(0.5),
+                rationale: v["rationale"].as_str().unwrap_or_default().to_string(),
+            })
+        })
+        .collect()
+}
+
+fn collect_picks(answers: &[Answer]) -> Vec<Pick> {
+    answers
+        .iter()
+        .flat_map(|a| {
+            a.value["selections"].as_array().into_iter().flatten().map(|s| Pick {
+                agent: a.agent.clone(),
+                target: s["target"].as_str().unwrap_or_default().to_string(),
+                phenotypes: s["phenotypes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+                confidence: s["confidence"].as_f64().unwrap_or(0.5),
+                rationale: s["rationale"].as_str().unwrap_or_default().to_string(),
+            })
+        })
+        .collect()
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// The decision on each candidate from the votes, by the configured rule.
+fn tally(names: &BTreeSet<String>, votes: &[Vote], rule: DecisionRule) -> Vec<ConfounderItem> {
+    names
+        .iter()
+        .map(|name| {
+            let on: Vec<&Vote> = votes.iter().filter(|v| &v.variable == name).collect();
+            let votes_for: Vec<String> = on.iter().filter(|v| v.include).map(|v| v.agent.clone()).collect();
+            let votes_against: Vec<String> = on.iter().filter(|v| !v.include).map(|v| v.agent.clone()).collect();
+            let score = round3(on.iter().map(|v| if v.include { v.confidence } else { -v.confidence }).sum());
+            let include = match rule {
+                DecisionRule::Vote => score > 0.0,
+                DecisionRule::Consensus => !on.is_empty() && votes_against.is_empty(),
+            };
+            let reason = format!(
+                "{}: {} for, {} against, confidence-weighted score {:+.2} ({})",
+                if include { "adjust" } else { "do not adjust" },
+                votes_for.len(),
+                votes_against.len(),
+                score,
+                match rule {
+                    DecisionRule::Vote => "weighted majority; a tie does not adjust",
+                    DecisionRule::Consensus => "consensus: adjust only when no one objects",
+                }
+            );
+            ConfounderItem {
+                variable: name.clone(),
+                include,
+                votes_for,
+                votes_against,
+                weighted_score: score,
+                evidence: vec![],
+                reason,
+            }
+        })
+        .collect()
+}
+
+/// The phenotypes chosen per target: picked by at least `min_share` of the voters who answered.
+fn pick_tally(targets: &[String], picks: &[Pick], answered: usize, min_share: f64) -> Vec<PhenotypeItem> {
+    let mut items = Vec::new();
+    if answered == 0 {
+        return items;
+    }
+    for target in targets {
+        let mut by_phenotype: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for pick in picks.iter().filter(|p| &p.target == target) {
+            for phenotype in &pick.phenotypes {
+                let pickers = by_phenotype.entry(phenotype).or_default();
+                if !pickers.contains(&pick.agent) {
+                    pickers.push(pick.agent.clone());
+                }
+            }
+        }
+        for (phenotype, pickers) in by_phenotype {
+            let share = pickers.len() as f64 / answered as f64;
+            if share + 1e-12 >= min_share {
+                items.push(PhenotypeItem {
+                    target: target.clone(),
+                    phenotype: phenotype.to_string(),
+                    pickers,
+                    share: round3(share),
+                });
+            }
+        }
+    }
+    items
+}

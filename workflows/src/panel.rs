@@ -1,0 +1,337 @@
+//! The panel as journaled steps: builds the backend from the study's `[panel]` table, runs the
+//! meeting with every model call and tool call journaled (so a resumed study replays them and
+//! never pays twice), and writes `decisions.json`, `transcript.json` and `transcript.md`.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use meshagents_agents::protocol::TranscriptEntry;
+use meshagents_agents::transcript::to_markdown;
+use meshagents_agents::{
+    load_roles, AgentError, Backend, ConfounderDecision, Effects, EmbeddedBackend, Knowledge,
+    OpenAiBackend, OpenAiConfig, Panel, PhenotypeDecision, ProtocolConfig, ToolHost, Variable,
+};
+use meshagents_engine::{run_activities, AttemptError, Journal, RetryPolicy};
+use meshagents_stats::cohort::AnalysisTable;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::files::{record, WrittenFile};
+use crate::WorkflowError;
+
+/// The `[panel]` table of `STUDY.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelConfig {
+    /// `embedded` (offline expert panel, the default) or `openai` (any OpenAI-compatible
+    /// server: OpenAI, Ollama, vLLM, llama.cpp; configured in `[panel.openai]`).
+    #[serde(default = "default_backend")]
+    pub backend: String,
+    /// A person approves (or edits) the panel's confounder set before the associations run:
+    /// the study pauses after the panel until `meshagents study approve DIR`.
+    #[serde(default)]
+    pub approve: bool,
+    /// A roles file adding roles or replacing shipped ones by id.
+    #[serde(default)]
+    pub roles: Option<PathBuf>,
+    #[serde(default)]
+    pub protocol: ProtocolConfig,
+    #[serde(default)]
+    pub openai: OpenAiConfig,
+    /// Retries and timeouts of model calls.
+    #[serde(default = "default_retry")]
+    pub retry: RetryPolicy,
+}
+
+fn default_backend() -> String {
+    "embedded".into()
+}
+
+fn default_retry() -> RetryPolicy {
+    RetryPolicy {
+        non_retryable: vec![
+            "unauthorized".into(),
+            "invalid_request".into(),
+            "configuration".into(),
+        ],
+        ..RetryPolicy::default()
+    }
+}
+
+impl Default for PanelConfig {
+    fn default() -> Self {
+        PanelConfig {
+            backend: default_backend(),
+            approve: false,
+            roles: None,
+            protocol: ProtocolConfig::default(),
+            openai: OpenAiConfig::default(),
+            retry: default_retry(),
+        }
+    }
+}
+
+impl PanelConfig {
+    /// Checks what can be checked before anything runs, with errors naming the key.
+    pub fn validate(&self) -> Result<(), WorkflowError> {
+        match self.backend.as_str() {
+            "embedded" | "openai" => {}
+            other => {
+                return Err(WorkflowError::Invalid(format!(
+                    "key `panel.backend`: unknown backend '{other}' (available: embedded, openai)"
+                )))
+            }
+        }
+        let p = &self.protocol;
+        if p.max_rounds == 0 || p.min_rounds > p.max_rounds {
+            return Err(WorkflowError::Invalid(format!("keys `panel.protocol.min_rounds` ({}) and `max_rounds` ({}): need 1 <= min_rounds <= max_rounds", p.min_rounds, p.max_rounds)));
+        }
+        for (key, v) in [
+            ("quorum", p.quorum),
+            ("agreement_threshold", p.agreement_threshold),
+            ("phenotype_min_share", p.phenotype_min_share),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(WorkflowError::Invalid(format!(
+                    "key `panel.protocol.{key}`: {v} is not between 0 and 1"
+                )));
+            }
+        }
+        if self.retry.maximum_attempts == 0 {
+            return Err(WorkflowError::Invalid(
+                "key `panel.retry.maximum_attempts`: must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The backend, with the API key read from the environment (never from the file).
+    pub fn backend(&self) -> Result<Box<dyn Backend>, WorkflowError> {
+        let agent = |e: AgentError| WorkflowError::Invalid(e.to_string());
+        Ok(match self.backend.as_str() {
+            "openai" => Box::new(
+                OpenAiBackend::new(self.openai.clone())
+                    .map_err(|e| WorkflowError::Invalid(format!("panel backend: {e}")))?,
+            ),
+            _ => Box::new(EmbeddedBackend::new(Knowledge::shipped().map_err(agent)?)),
+        })
+    }
+
+    /// A short name for `study list` and the report.
+    pub fn describe(&self) -> String {
+        match self.backend.as_str() {
+            "openai" => format!("openai-compatible:{}", self.openai.model),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The meeting's effects over the journal.
+struct JournalEffects<'a> {
+    journal: &'a Journal,
+    backend: &'a dyn Backend,
+    host: &'a dyn ToolHost,
+    policy: RetryPolicy,
+    concurrency: usize,
+}
+
+#[async_trait]
+impl Effects for JournalEffects<'_> {
+    async fn chats(
+        &self,
+        calls: Vec<(String, meshagents_agents::message::Request)>,
+    ) -> Result<Vec<meshagents_agents::message::Reply>, AgentError> {
+        let backend = self.backend;
+        let requests: Vec<&meshagents_agents::message::Request> =
+            calls.iter().map(|(_, r)| r).collect();
+        let outcomes = run_activities(
+            self.journal,
+            &calls,
+            self.concurrency,
+            &self.policy,
+            |index, _attempt| {
+                let request = requests[index];
+                async move {
+                    backend.chat(request).await.map_err(|e| AttemptError {
+                        class: e.class.to_string(),
+                        message: e.message,
+                        retryable: e.retryable,
+                        retry_after: e.retry_after,
+                    })
+                }
+            },
+        )
+        .await
+        .map_err(|e| AgentError::Call {
+            step: calls
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            message: e.to_string(),
+        })?;
+        Ok(outcomes.into_iter().map(|o| o.value).collect())
+    }
+
+    fn tool(&self, key: &str, name: &str, arguments: &Value) -> Result<Value, AgentError> {
+        let request = json!({"tool": name, "arguments": arguments});
+        self.journal
+            .step(key, &request, || {
+                Ok::<_, std::convert::Infallible>(match self.host.call(name, arguments) {
+                    Ok(v) => v,
+                    Err(e) => json!({"error": e.to_string()}),
+                })
+            })
+            .map(|o| o.value)
+            .map_err(|e| AgentError::Call {
+                step: key.into(),
+                message: e.to_string(),
+            })
+    }
+
+    fn record(&self, entry: &TranscriptEntry) {
+        let _ = self.journal.event(
+            "panel/transcript",
+            serde_json::to_value(entry).unwrap_or(Value::Null),
+        );
+    }
+
+    fn prices(&self) -> (f64, f64) {
+        self.backend.prices()
+    }
+}
+
+/// Variables as the agents see them, from the dictionary.
+pub(crate) fn variables(table: &AnalysisTable, names: &[String]) -> Vec<Variable> {
+    names
+        .iter()
+        .map(|n| {
+            let entry = table.dictionary.get(n);
+            Variable {
+                name: n.clone(),
+                description: entry.map(|e| e.description.clone()).unwrap_or_default(),
+                category: entry.map(|e| e.category.clone()).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, WorkflowError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| WorkflowError::Invalid(format!("cannot start the async runtime: {e}")))
+}
+
+fn agent_error(e: AgentError) -> WorkflowError {
+    WorkflowError::Invalid(e.to_string())
+}
+
+/// Everything one meeting needs.
+pub(crate) struct Meeting<'a> {
+    pub config: &'a PanelConfig,
+    pub journal: &'a Journal,
+    pub host: &'a dyn ToolHost,
+    /// Where a relative roles path is resolved.
+    pub base_dir: &'a Path,
+}
+
+impl Meeting<'_> {
+    fn run<T>(
+        &self,
+        meet: impl FnOnce(&Panel) -> Result<T, AgentError>,
+    ) -> Result<T, WorkflowError> {
+        let roles_path = self.config.roles.as_ref().map(|p| {
+            if p.is_absolute() {
+                p.clone()
+            } else {
+                self.base_dir.join(p)
+            }
+        });
+        let roles = load_roles(roles_path.as_deref()).map_err(agent_error)?;
+        let backend = self.config.backend()?;
+        let effects = JournalEffects {
+            journal: self.journal,
+            backend: backend.as_ref(),
+            host: self.host,
+            policy: self.config.retry.clone(),
+            concurrency: self.config.openai.concurrency.max(1),
+        };
+        let panel = Panel {
+            roles: &roles,
+            config: &self.config.protocol,
+            effects: &effects,
+        };
+        meet(&panel).map_err(agent_error)
+    }
+
+    pub fn confounders(&self, candidates: &[Variable]) -> Result<ConfounderDecision, WorkflowError> {
+        let runtime = runtime()?;
+        self.run(|panel| runtime.block_on(panel.confounders(candidates)))
+    }
+
+    pub fn phenotypes(
+        &self,
+        confounders: &[String],
+        phenotypes: &[Variable],
+        diseases: &[Variable],
+    ) -> Result<PhenotypeDecision, WorkflowError> {
+        let runtime = runtime()?;
+        self.run(|panel| runtime.block_on(panel.phenotypes(confounders, phenotypes, diseases)))
+    }
+}
+
+/// `decisions.json`, `transcript.json` and `transcript.md` from the two stages' decisions.
+pub(crate) fn write_decisions(
+    out: &Path,
+    backend: &str,
+    confounders: &[String],
+    stage_a: Option<&ConfounderDecision>,
+    stage_b: Option<&PhenotypeDecision>,
+) -> Result<Vec<WrittenFile>, WorkflowError> {
+    let file_error = |path: &Path, e: &dyn std::fmt::Display| WorkflowError::File {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut ledger = stage_b.map(|b| b.ledger.clone()).unwrap_or_default();
+    if let Some(a) = stage_a {
+        ledger.extend(a.ledger.clone());
+    }
+    let decisions = json!({
+        "backend": backend,
+        "confounders": confounders,
+        "phenotypes": stage_b.map(|b| b.phenotypes.clone()).unwrap_or_default(),
+        "disease_phenotypes": stage_b.map(|b| b.disease_phenotypes.clone()).unwrap_or_default(),
+        "agreement": {
+            "confounders": stage_a.map(|a| serde_json::to_value(&a.rounds).unwrap_or(Value::Null)),
+            "phenotypes": stage_b.map(|b| serde_json::to_value(&b.rounds).unwrap_or(Value::Null)),
+        },
+        "provenance": {
+            "confounders": stage_a.map(|a| json!({"items": a.items, "chair": a.chair_summary})),
+            "phenotypes": stage_b.map(|b| json!({"items": b.items, "chair": b.chair_summary})),
+        },
+        "usage": ledger,
+    });
+    let write = |name: &str, text: String| -> Result<WrittenFile, WorkflowError> {
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(|e| file_error(&path, &e))?;
+        record(out, name)
+    };
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
+    let mut transcript: Vec<TranscriptEntry> = stage_a.map(|a| a.transcript.clone()).unwrap_or_default();
+    if let Some(b) = stage_b {
+        transcript.extend(b.transcript.iter().cloned());
+    }
+    Ok(vec![
+        write("decisions.json", pretty(&decisions))?,
+        write(
+            "transcript.json",
+            pretty(&serde_json::to_value(&transcript).unwrap_or(Value::Null)),
+        )?,
+        write(
+            "transcript.md",
+            to_markdown(&format!("Panel transcript ({backend})"), &transcript),
+        )?,
+    ])
+}
