@@ -10,11 +10,14 @@ use std::time::Duration;
 use meshagents_engine::{Journal, RecordKind};
 
 const ARGS: [&str; 5] = ["demo", "--n", "3000", "--seed", "11"];
-const OUTPUTS: [&str; 4] = [
+const OUTPUTS: [&str; 7] = [
     "associations.csv",
     "summary.md",
     "flow.csv",
     "cohort/truth.json",
+    "decisions.json",
+    "transcript.json",
+    "transcript.md",
 ];
 
 fn demo(out: &Path) -> Command {
@@ -101,7 +104,15 @@ fn check(dir: &Path, expected: &[Vec<u8>]) {
             *completed.entry(record.step).or_default() += 1;
         }
     }
-    assert_eq!(completed.len(), 6, "{completed:?}");
+    // The study's seven steps, and the panel's journaled model and tool calls inside them.
+    let steps = completed
+        .keys()
+        .filter(|k| k.matches('/').count() == 1)
+        .count();
+    assert_eq!(steps, 7, "{completed:?}");
+    assert!(completed
+        .keys()
+        .any(|k| k.starts_with("panel/confounders/r1/statistician/call1")));
     assert!(
         completed.values().all(|c| *c == 1),
         "a step completed twice: {completed:?}"

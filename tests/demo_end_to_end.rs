@@ -36,7 +36,7 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
         text(&first.stderr)
     );
     let stderr = text(&first.stderr);
-    assert!(stderr.contains("[6/6]"), "progress is reported: {stderr}");
+    assert!(stderr.contains("[7/7]"), "progress is reported: {stderr}");
 
     for file in [
         "associations.csv",
@@ -141,13 +141,22 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
         "## Confounder panel",
         "## Associations",
         "Planted direct effects recovered",
-        "Statistician",
+        "statistician",
+        "## Phenotypes per disease",
     ] {
         assert!(summary.contains(needle), "summary lacks '{needle}'");
     }
 
     // Running again: nothing is recomputed and every file is byte-identical.
-    let before: Vec<Vec<u8>> = ["associations.csv", "summary.md", "flow.csv"]
+    const FILES: [&str; 6] = [
+        "associations.csv",
+        "summary.md",
+        "flow.csv",
+        "decisions.json",
+        "transcript.json",
+        "transcript.md",
+    ];
+    let before: Vec<Vec<u8>> = FILES
         .iter()
         .map(|f| std::fs::read(out.join(f)).unwrap())
         .collect();
@@ -158,7 +167,7 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
         "{}",
         text(&second.stderr)
     );
-    let after: Vec<Vec<u8>> = ["associations.csv", "summary.md", "flow.csv"]
+    let after: Vec<Vec<u8>> = FILES
         .iter()
         .map(|f| std::fs::read(out.join(f)).unwrap())
         .collect();
@@ -183,7 +192,9 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
         before[0],
         "thread count must not change results"
     );
-    assert_eq!(std::fs::read(again.join("summary.md")).unwrap(), before[1]);
+    for (file, bytes) in FILES.iter().zip(&before).skip(1) {
+        assert_eq!(&std::fs::read(again.join(file)).unwrap(), bytes, "{file}");
+    }
 
     // The same directory with another configuration is refused, not mixed.
     let clash = meshagents(&["demo", "--n", "900", "--seed", "5", "--out", out_arg]);
@@ -277,4 +288,62 @@ fn bad_arguments_fail_with_a_clear_message() {
     let unknown = meshagents(&["simulate", "--n", "many", "--out", "x"]);
     assert!(!unknown.status.success());
     assert!(text(&unknown.stderr).contains("invalid value 'many'"));
+}
+
+/// The embedded panel against the planted truth of a 20,000-person cohort: at least 90% of
+/// the planted confounders with at most one false one, and at least 80% of the planted
+/// disease-driving phenotypes among its picks; the summary reports both figures.
+#[test]
+fn the_embedded_panel_recovers_the_planted_confounders_and_disease_phenotypes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("study");
+    let out_arg = out.to_str().unwrap();
+    let run = meshagents(&["demo", "--n", "20000", "--seed", "42", "--out", out_arg]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join(name)).unwrap()).unwrap()
+    };
+    let decisions = read("decisions.json");
+    let truth = read("cohort/truth.json");
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let chosen = strings(&decisions["confounders"]);
+    let planted = strings(&truth["confounders"]);
+    let found = planted.iter().filter(|p| chosen.contains(p)).count();
+    let false_ones = chosen.iter().filter(|c| !planted.contains(c)).count();
+    assert!(
+        found as f64 >= 0.9 * planted.len() as f64 && false_ones <= 1,
+        "chosen {chosen:?}, planted {planted:?}"
+    );
+    let mut pairs = 0;
+    let mut hits = 0;
+    for (disease, phenotypes) in truth["disease_phenotypes"].as_object().unwrap() {
+        let picks = strings(&decisions["disease_phenotypes"][disease]);
+        for p in strings(phenotypes) {
+            pairs += 1;
+            hits += usize::from(picks.contains(&p));
+        }
+    }
+    assert!(pairs >= 20);
+    assert!(
+        hits as f64 >= 0.8 * pairs as f64,
+        "{hits} of {pairs} planted disease phenotypes picked: {:#}",
+        decisions["disease_phenotypes"]
+    );
+    // Agreement is measured every round.
+    assert!(decisions["agreement"]["confounders"][0]["kappa"].is_number());
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains(&format!(
+            "recall {:.0}% ({hits} of {pairs}",
+            100.0 * hits as f64 / pairs as f64
+        )),
+        "{summary}"
+    );
+    assert!(summary.contains("Against the planted truth (confounders"));
 }

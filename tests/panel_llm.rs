@@ -69,7 +69,10 @@ fn script(body: &Value) -> Value {
         .filter(|m| m["role"] == "user")
         .filter_map(|m| m["content"].as_str())
         .collect();
-    let round2 = users.first().map(|u| u.contains("round 2")).unwrap_or(false);
+    let round2 = users
+        .first()
+        .map(|u| u.contains("round 2"))
+        .unwrap_or(false);
     let tools_seen = messages.iter().any(|m| m["role"] == "tool");
     let repairing = users
         .last()
@@ -80,7 +83,9 @@ fn script(body: &Value) -> Value {
         return content(json!({"summary": "The panel adjusts for age and sex."}).to_string());
     }
     if !tools_seen && !round2 && !repairing {
-        let mut calls = vec![json!({"id": "c1", "type": "function", "function": {"name": "change_in_estimate", "arguments": "{\"candidate\": \"sbp\"}"}})];
+        let mut calls = vec![
+            json!({"id": "c1", "type": "function", "function": {"name": "change_in_estimate", "arguments": "{\"candidate\": \"sbp\"}"}}),
+        ];
         if agent == "Statistician" {
             // A hallucinated variable: the tool answers with an error the agent reads.
             calls.push(json!({"id": "c2", "type": "function", "function": {"name": "describe_variable", "arguments": "{\"name\": \"age_at_death\"}"}}));
@@ -128,7 +133,9 @@ fn handle(mut stream: TcpStream, count: &AtomicUsize, log: &Mutex<Log>, down: &A
         if let Some(v) = lower.strip_prefix("content-length:") {
             length = v.trim().parse().unwrap_or(0);
         }
-        if lower.starts_with("authorization:") && line.trim_end().ends_with(&format!("Bearer {KEY}")) {
+        if lower.starts_with("authorization:")
+            && line.trim_end().ends_with(&format!("Bearer {KEY}"))
+        {
             authorised = true;
         }
         if line == "\r\n" {
@@ -148,7 +155,11 @@ fn handle(mut stream: TcpStream, count: &AtomicUsize, log: &Mutex<Log>, down: &A
             let mut rest = text;
             while let Some(at) = rest.find(INJECTION) {
                 let before = &rest[..at];
-                if before.rfind("<data>").map(|o| before[o..].contains("</data>")).unwrap_or(true) {
+                if before
+                    .rfind("<data>")
+                    .map(|o| before[o..].contains("</data>"))
+                    .unwrap_or(true)
+                {
                     log.injection_outside_data += 1;
                 }
                 rest = &rest[at + INJECTION.len()..];
@@ -159,14 +170,34 @@ fn handle(mut stream: TcpStream, count: &AtomicUsize, log: &Mutex<Log>, down: &A
         }
     }
     let (status, headers, text) = if !authorised {
-        (401, String::new(), json!({"error": {"message": "bad key"}}).to_string())
+        (
+            401,
+            String::new(),
+            json!({"error": {"message": "bad key"}}).to_string(),
+        )
     } else if down.load(Ordering::SeqCst) {
-        (500, String::new(), json!({"error": {"message": "the model is down"}}).to_string())
+        (
+            500,
+            String::new(),
+            json!({"error": {"message": "the model is down"}}).to_string(),
+        )
     } else {
         match n {
-            1 => (429, "Retry-After: 1\r\n".to_string(), json!({"error": {"message": "slow down"}}).to_string()),
-            2 => (500, String::new(), json!({"error": {"message": "overloaded"}}).to_string()),
-            4 => (200, String::new(), "{\"choices\": [{\"message\": {\"content\": \"{\\\"vo".to_string()),
+            1 => (
+                429,
+                "Retry-After: 1\r\n".to_string(),
+                json!({"error": {"message": "slow down"}}).to_string(),
+            ),
+            2 => (
+                500,
+                String::new(),
+                json!({"error": {"message": "overloaded"}}).to_string(),
+            ),
+            4 => (
+                200,
+                String::new(),
+                "{\"choices\": [{\"message\": {\"content\": \"{\\\"vo".to_string(),
+            ),
             6 => {
                 // Longer than the configured 1 s timeout: the client gives up and retries.
                 std::thread::sleep(Duration::from_secs(3));
@@ -175,7 +206,10 @@ fn handle(mut stream: TcpStream, count: &AtomicUsize, log: &Mutex<Log>, down: &A
             _ => (200, String::new(), script(&body).to_string()),
         }
     };
-    log.lock().unwrap().requests.push((Instant::now(), agent, status));
+    log.lock()
+        .unwrap()
+        .requests
+        .push((Instant::now(), agent, status));
     respond(&mut stream, status, &headers, &text);
 }
 
@@ -272,7 +306,19 @@ schedule_to_close = 60000
 fn cohort(dir: &Path) {
     let sim = meshagents(
         dir,
-        &["simulate", "--n", "600", "--seed", "9", "--factors", "40", "--format", "csv", "--out", "cohort"],
+        &[
+            "simulate",
+            "--n",
+            "600",
+            "--seed",
+            "9",
+            "--factors",
+            "40",
+            "--format",
+            "csv",
+            "--out",
+            "cohort",
+        ],
     );
     assert!(sim.status.success(), "{}", text(&sim));
     // A prompt injection planted in a column description.
@@ -282,7 +328,10 @@ fn cohort(dir: &Path) {
         "\"Systolic blood pressure, automated reading, mmHg\"",
         &format!("\"Systolic blood pressure. {INJECTION}\""),
     );
-    assert_ne!(original, patched, "the description to patch is in the dictionary");
+    assert_ne!(
+        original, patched,
+        "the description to patch is in the dictionary"
+    );
     std::fs::write(&dictionary, patched).unwrap();
 }
 
@@ -299,35 +348,74 @@ fn a_study_survives_a_misbehaving_server_and_its_agents() {
     let out = dir.path().join("meshagents-out/llm-panel");
 
     let decisions: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("decisions.json")).unwrap()).unwrap();
-    assert_eq!(decisions["confounders"], json!(["age", "sex"]), "{decisions:#}");
+        serde_json::from_str(&std::fs::read_to_string(out.join("decisions.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        decisions["confounders"],
+        json!(["age", "sex"]),
+        "{decisions:#}"
+    );
     let rounds = decisions["agreement"]["confounders"].as_array().unwrap();
     assert_eq!(rounds.len(), 2, "a silent round and a discussion round");
     let kappa = |r: &Value| r["kappa"].as_f64().unwrap();
-    assert!(kappa(&rounds[1]) > kappa(&rounds[0]), "agreement rose: {rounds:?}");
+    assert!(
+        kappa(&rounds[1]) > kappa(&rounds[0]),
+        "agreement rose: {rounds:?}"
+    );
     let usage = &decisions["usage"]["confounders/statistician"];
     assert!(usage["prompt_tokens"].as_u64().unwrap() > 0, "{usage}");
 
     let transcript = std::fs::read_to_string(out.join("transcript.md")).unwrap();
-    assert!(transcript.contains("unknown variable 'age_at_death'"), "{transcript}");
-    assert!(transcript.contains("'bmi_fake' is not one of the candidates"), "{transcript}");
-    assert!(transcript.contains("the reply is not valid JSON"), "{transcript}");
+    assert!(
+        transcript.contains("unknown variable 'age_at_death'"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("'bmi_fake' is not one of the candidates"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("the reply is not valid JSON"),
+        "{transcript}"
+    );
     assert!(transcript.contains("change_in_estimate"));
     let transcript_json: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("transcript.json")).unwrap()).unwrap();
-    assert!(transcript_json.as_array().unwrap().iter().any(|e| e["kind"] == "tool_result"));
+        serde_json::from_str(&std::fs::read_to_string(out.join("transcript.json")).unwrap())
+            .unwrap();
+    assert!(transcript_json
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "tool_result"));
 
     // The injected failures were retried, and Retry-After was honoured.
     let events = std::fs::read_to_string(out.join("journal.events.jsonl")).unwrap();
     for class in ["rate_limited", "server", "invalid_reply", "timeout"] {
-        assert!(events.contains(&format!("\"class\":\"{class}\"")), "no {class} retry in the events");
+        assert!(
+            events.contains(&format!("\"class\":\"{class}\"")),
+            "no {class} retry in the events"
+        );
     }
     {
         let log = server.log.lock().unwrap();
-        let after_429 = log.requests.iter().find(|r| r.2 == 429).unwrap().0;
-        let next = log.requests.iter().filter(|r| r.0 > after_429).map(|r| r.0).min().unwrap();
-        assert!(next - after_429 >= Duration::from_millis(900), "Retry-After: 1 was not honoured");
-        assert_eq!(log.injection_outside_data, 0, "dataset text reached a prompt unquoted");
+        let limited = log.requests.iter().find(|r| r.2 == 429).unwrap();
+        let after_429 = limited.0;
+        // The same agent's retry (the others' calls run concurrently).
+        let next = log
+            .requests
+            .iter()
+            .filter(|r| r.0 > after_429 && r.1 == limited.1)
+            .map(|r| r.0)
+            .min()
+            .unwrap();
+        assert!(
+            next - after_429 >= Duration::from_millis(900),
+            "Retry-After: 1 was not honoured"
+        );
+        assert_eq!(
+            log.injection_outside_data, 0,
+            "dataset text reached a prompt unquoted"
+        );
         assert_eq!(log.unauthorised, 0);
     }
 
@@ -354,12 +442,17 @@ fn a_server_that_stays_down_stops_the_study_with_a_resumable_error() {
     let failed = meshagents(dir.path(), &["study", "run", "STUDY.toml"]);
     assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
     let message = text(&failed);
-    assert!(message.contains("HTTP 500") && message.contains("retry limit"), "{message}");
+    assert!(
+        message.contains("HTTP 500") && message.contains("retry limit"),
+        "{message}"
+    );
 
     server.down.store(false, Ordering::SeqCst);
     let resumed = meshagents(dir.path(), &["study", "run", "STUDY.toml"]);
     assert!(resumed.status.success(), "{}", text(&resumed));
-    let decisions = std::fs::read_to_string(dir.path().join("meshagents-out/llm-panel/decisions.json")).unwrap();
+    let decisions =
+        std::fs::read_to_string(dir.path().join("meshagents-out/llm-panel/decisions.json"))
+            .unwrap();
     assert!(decisions.contains("\"age\""));
 
     // A wrong key is not retried: one request, a clear error.
@@ -374,7 +467,11 @@ fn a_server_that_stays_down_stops_the_study_with_a_resumable_error() {
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(1));
-    assert!(text(&refused).contains("not retryable"), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("not retryable"),
+        "{}",
+        text(&refused)
+    );
     // One request per voter of the silent round, none retried.
     assert_eq!(server.count.load(Ordering::SeqCst) - before, 4);
 }

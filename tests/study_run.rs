@@ -42,7 +42,7 @@ fn a_configured_study_runs_resumes_and_can_fix_its_covariates() {
     }
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(
-        summary.contains("## Confounder panel") && summary.contains("Statistician"),
+        summary.contains("## Confounder panel") && summary.contains("statistician"),
         "{summary}"
     );
     let table = std::fs::read_to_string(out.join("associations.csv")).unwrap();

@@ -55,7 +55,10 @@ mod tests {
             vec![false, false, true],
         ];
         assert!((fleiss_kappa(&ratings).unwrap() - 1.0 / 3.0).abs() < 1e-12);
-        assert_eq!(fleiss_kappa(&[vec![true, true], vec![false, false]]), Some(1.0));
+        assert_eq!(
+            fleiss_kappa(&[vec![true, true], vec![false, false]]),
+            Some(1.0)
+        );
         assert_eq!(fleiss_kappa(&[vec![true]]), None);
         let mut a = BTreeSet::new();
         a.insert("x".to_string());

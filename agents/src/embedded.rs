@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::backend::{Backend, BackendError};
 use crate::knowledge::Knowledge;
-use crate::message::{Reply, Request, Speaker, ToolCall, Usage};
+use crate::message::{tool_result, Reply, Request, Speaker, ToolCall, Usage};
 use crate::protocol::OVERALL;
 
 pub struct EmbeddedBackend {
@@ -38,7 +38,7 @@ fn results_seen(request: &Request) -> BTreeMap<(String, String), Value> {
         }
         if m.speaker == Speaker::Tool {
             if let Some(call) = m.tool_call_id.as_ref().and_then(|id| calls.get(id)) {
-                let value = serde_json::from_str(&m.content).unwrap_or(Value::Null);
+                let value = tool_result(&m.content);
                 seen.insert(call.clone(), value);
             }
         }
@@ -82,14 +82,31 @@ fn data_rule(name: &str, e: &Value, all: &BTreeMap<String, Value>) -> (bool, f64
     }
     let missing = num(e, "missing_share");
     if missing > 0.2 {
-        return (false, 0.7, format!("{:.0}% missing: adjusting would cost that share of every analysis.", 100.0 * missing));
+        return (
+            false,
+            0.7,
+            format!(
+                "{:.0}% missing: adjusting would cost that share of every analysis.",
+                100.0 * missing
+            ),
+        );
     }
-    let strong = num(e, "phenotype_share") >= 0.25 && num(e, "factor_share") >= 0.05 && num(e, "change_in_estimate") >= 0.10;
+    let strong = num(e, "phenotype_share") >= 0.25
+        && num(e, "factor_share") >= 0.05
+        && num(e, "change_in_estimate") >= 0.10;
     let strength = (num(e, "phenotype_median_abs_r") * 2.0 + num(e, "change_in_estimate")).min(1.0);
     if strong {
-        (true, round2(0.55 + 0.4 * strength), format!("Associated with both sides: {}.", cite(e)))
+        (
+            true,
+            round2(0.55 + 0.4 * strength),
+            format!("Associated with both sides: {}.", cite(e)),
+        )
     } else {
-        (false, round2(0.5 + 0.3 * (1.0 - strength)), format!("Weak evidence of confounding: {}.", cite(e)))
+        (
+            false,
+            round2(0.5 + 0.3 * (1.0 - strength)),
+            format!("Weak evidence of confounding: {}.", cite(e)),
+        )
     }
 }
 
@@ -160,7 +177,10 @@ impl EmbeddedBackend {
         let evidence: BTreeMap<String, Value> = candidates
             .iter()
             .map(|(n, _)| {
-                let key = ("change_in_estimate".to_string(), json!({"candidate": n}).to_string());
+                let key = (
+                    "change_in_estimate".to_string(),
+                    json!({"candidate": n}).to_string(),
+                );
                 (n.clone(), seen.get(&key).cloned().unwrap_or(Value::Null))
             })
             .collect();
@@ -169,23 +189,50 @@ impl EmbeddedBackend {
         for (name, description) in &candidates {
             let e = &evidence[name];
             let concept = self.knowledge.concept(name, description);
-            let (include, confidence, rationale, part) = if e.get("error").is_some() || e.is_null() {
-                (false, 0.3, format!("No evidence could be computed for {name}: {}.", e["error"].as_str().unwrap_or("missing")), "other".to_string())
+            let (include, confidence, rationale, part) = if e.get("error").is_some() || e.is_null()
+            {
+                (
+                    false,
+                    0.3,
+                    format!(
+                        "No evidence could be computed for {name}: {}.",
+                        e["error"].as_str().unwrap_or("missing")
+                    ),
+                    "other".to_string(),
+                )
             } else {
                 match concept.and_then(|c| c.stance.get(knowledge).map(|s| (c, s))) {
-                    Some((c, stance)) => (stance.include, stance.confidence, format!("{}; {}.", stance.reason, cite(e)), c.kind.clone()),
+                    Some((c, stance)) => (
+                        stance.include,
+                        stance.confidence,
+                        format!("{}; {}.", stance.reason, cite(e)),
+                        c.kind.clone(),
+                    ),
                     None => {
                         let (include, confidence, why) = data_rule(name, e, &evidence);
                         match concept {
                             // The statistician reads the data; its own knowledge is the rules.
                             Some(c) => (include, confidence, why, c.kind.clone()),
-                            None if knowledge == "statistician" => (include, confidence, why, "other".into()),
-                            None => (include, round2(confidence * 0.6), format!("No clinical prior for this variable; going by the data: {why}"), "other".into()),
+                            None if knowledge == "statistician" => {
+                                (include, confidence, why, "other".into())
+                            }
+                            None => (
+                                include,
+                                round2(confidence * 0.6),
+                                format!(
+                                    "No clinical prior for this variable; going by the data: {why}"
+                                ),
+                                "other".into(),
+                            ),
                         }
                     }
                 }
             };
-            let part = if part == "proxy" || part == "mediator" || part == "confounder" || part == "exposure" {
+            let part = if part == "proxy"
+                || part == "mediator"
+                || part == "confounder"
+                || part == "exposure"
+            {
                 part
             } else {
                 "other".to_string()
@@ -198,7 +245,9 @@ impl EmbeddedBackend {
             .filter(|v| v["include"].as_bool() == Some(true))
             .filter_map(|v| v["variable"].as_str())
             .collect();
-        reply_with_answer(json!({"votes": votes, "summary": format!("Adjust for: {}.", if adjusted.is_empty() { "nothing".to_string() } else { adjusted.join(", ") })}))
+        reply_with_answer(
+            json!({"votes": votes, "summary": format!("Adjust for: {}.", if adjusted.is_empty() { "nothing".to_string() } else { adjusted.join(", ") })}),
+        )
     }
 
     /// In a discussion round, a weakly held vote gives way to a confident majority of the
@@ -208,7 +257,12 @@ impl EmbeddedBackend {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|o| (o["agent"].as_str().unwrap_or_default().to_string(), o["proposal"].clone()))
+            .map(|o| {
+                (
+                    o["agent"].as_str().unwrap_or_default().to_string(),
+                    o["proposal"].clone(),
+                )
+            })
             .collect();
         if others.is_empty() {
             return;
@@ -220,15 +274,35 @@ impl EmbeddedBackend {
             let theirs: Vec<(&str, bool, f64, String)> = others
                 .iter()
                 .flat_map(|(agent, p)| {
-                    p["votes"].as_array().into_iter().flatten().filter(|v| v["variable"].as_str() == Some(name.as_str())).map(move |v| {
-                        (agent.as_str(), v["include"].as_bool().unwrap_or(false), v["confidence"].as_f64().unwrap_or(0.5), v["rationale"].as_str().unwrap_or_default().to_string())
-                    })
+                    p["votes"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|v| v["variable"].as_str() == Some(name.as_str()))
+                        .map(move |v| {
+                            (
+                                agent.as_str(),
+                                v["include"].as_bool().unwrap_or(false),
+                                v["confidence"].as_f64().unwrap_or(0.5),
+                                v["rationale"].as_str().unwrap_or_default().to_string(),
+                            )
+                        })
                 })
                 .collect();
-            let opposed: Vec<&(&str, bool, f64, String)> = theirs.iter().filter(|t| t.1 != mine).collect();
-            let with_me: f64 = confidence + theirs.iter().filter(|t| t.1 == mine).map(|t| t.2).sum::<f64>();
+            let opposed: Vec<&(&str, bool, f64, String)> =
+                theirs.iter().filter(|t| t.1 != mine).collect();
+            let with_me: f64 = confidence
+                + theirs
+                    .iter()
+                    .filter(|t| t.1 == mine)
+                    .map(|t| t.2)
+                    .sum::<f64>();
             let against: f64 = opposed.iter().map(|t| t.2).sum();
-            let mean_against = if opposed.is_empty() { 0.0 } else { against / opposed.len() as f64 };
+            let mean_against = if opposed.is_empty() {
+                0.0
+            } else {
+                against / opposed.len() as f64
+            };
             if confidence < 0.65 && against > with_me && mean_against >= 0.7 {
                 let who: Vec<&str> = opposed.iter().map(|t| t.0).collect();
                 let strongest = opposed
@@ -239,7 +313,12 @@ impl EmbeddedBackend {
                 vote["include"] = json!(!mine);
                 vote["confidence"] = json!(0.6);
                 let before = vote["rationale"].as_str().unwrap_or_default().to_string();
-                vote["rationale"] = json!(format!("Persuaded by {} (\"{}\"); my round-one view was: {}", who.join(", "), strongest, before));
+                vote["rationale"] = json!(format!(
+                    "Persuaded by {} (\"{}\"); my round-one view was: {}",
+                    who.join(", "),
+                    strongest,
+                    before
+                ));
             }
         }
     }
@@ -252,7 +331,12 @@ impl EmbeddedBackend {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|d| (d["name"].as_str().unwrap_or_default().to_string(), d["description"].as_str().unwrap_or_default().to_string()))
+            .map(|d| {
+                (
+                    d["name"].as_str().unwrap_or_default().to_string(),
+                    d["description"].as_str().unwrap_or_default().to_string(),
+                )
+            })
             .collect();
         let screen_args = |d: &str| json!({"variable": d, "covariates": confounders});
         let wanted: Vec<(String, Value)> = diseases
@@ -267,7 +351,12 @@ impl EmbeddedBackend {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|p| (p["name"].as_str().unwrap_or_default().to_string(), p["description"].as_str().unwrap_or_default().to_string()))
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap_or_default().to_string(),
+                    p["description"].as_str().unwrap_or_default().to_string(),
+                )
+            })
             .collect();
         let knowledge = task["knowledge"].as_str().unwrap_or_default();
         let interest = self.knowledge.interest(knowledge);
@@ -277,7 +366,10 @@ impl EmbeddedBackend {
         let mut overall: BTreeSet<String> = BTreeSet::new();
         for (disease, description) in &diseases {
             let screen = seen
-                .get(&("association_screen".to_string(), screen_args(disease).to_string()))
+                .get(&(
+                    "association_screen".to_string(),
+                    screen_args(disease).to_string(),
+                ))
                 .cloned()
                 .unwrap_or(Value::Null);
             let rows: Vec<(String, f64)> = screen["results"]
@@ -288,28 +380,51 @@ impl EmbeddedBackend {
                 .filter(|(_, p)| p.is_finite())
                 .collect();
             // Bonferroni over every disease-phenotype pair the panel looks at.
-            let alpha = screen["bonferroni_threshold"].as_f64().unwrap_or(0.05 / rows.len().max(1) as f64) / n_diseases;
+            let alpha = screen["bonferroni_threshold"]
+                .as_f64()
+                .unwrap_or(0.05 / rows.len().max(1) as f64)
+                / n_diseases;
             let prior: Vec<String> = match knowledge {
-                "cardiologist" => self.knowledge.disease(disease, description).map(|d| d.phenotypes.clone()).unwrap_or_default(),
+                "cardiologist" => self
+                    .knowledge
+                    .disease(disease, description)
+                    .map(|d| d.phenotypes.clone())
+                    .unwrap_or_default(),
                 _ => interest.focus.clone(),
             };
             let favoured = |phenotype: &str| {
                 interest.prefer_columns.iter().any(|c| c == phenotype)
                     || self
                         .knowledge
-                        .phenotype_concept(phenotype, descriptions.get(phenotype).map(String::as_str).unwrap_or(""))
+                        .phenotype_concept(
+                            phenotype,
+                            descriptions
+                                .get(phenotype)
+                                .map(String::as_str)
+                                .unwrap_or(""),
+                        )
                         .map(|c| prior.contains(&c.id))
                         .unwrap_or(false)
             };
             let segmental = |phenotype: &str| {
                 self.knowledge
-                    .phenotype_concept(phenotype, descriptions.get(phenotype).map(String::as_str).unwrap_or(""))
+                    .phenotype_concept(
+                        phenotype,
+                        descriptions
+                            .get(phenotype)
+                            .map(String::as_str)
+                            .unwrap_or(""),
+                    )
                     .map(|c| c.id == "segmental")
                     .unwrap_or(false)
             };
             // Global summaries before segments, each by strength of evidence.
             let mut rows = rows;
-            rows.sort_by(|a, b| segmental(&a.0).cmp(&segmental(&b.0)).then(a.1.total_cmp(&b.1)));
+            rows.sort_by(|a, b| {
+                segmental(&a.0)
+                    .cmp(&segmental(&b.0))
+                    .then(a.1.total_cmp(&b.1))
+            });
             let mut chosen: Vec<(String, f64, bool)> = Vec::new();
             // What the role's knowledge points at, if the data back it (nominal p < 0.01)...
             for (phenotype, p) in &rows {
@@ -333,14 +448,23 @@ impl EmbeddedBackend {
                 for o in others {
                     for s in o["proposal"]["selections"].as_array().into_iter().flatten() {
                         if s["target"].as_str() == Some(disease.as_str()) {
-                            for p in s["phenotypes"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                            for p in s["phenotypes"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(Value::as_str)
+                            {
                                 *count.entry(p.to_string()).or_default() += 1;
                             }
                         }
                     }
                 }
                 for (phenotype, n) in count {
-                    let p = rows.iter().find(|r| r.0 == phenotype).map(|r| r.1).unwrap_or(1.0);
+                    let p = rows
+                        .iter()
+                        .find(|r| r.0 == phenotype)
+                        .map(|r| r.1)
+                        .unwrap_or(1.0);
                     if n >= 2 && p < 0.001 && !chosen.iter().any(|c| c.0 == phenotype) {
                         adopted.push(phenotype.clone());
                         chosen.push((phenotype, p, false));
@@ -362,14 +486,19 @@ impl EmbeddedBackend {
                 )
             };
             if !adopted.is_empty() {
-                rationale.push_str(&format!(" Adopted from the discussion, confirmed by my screen: {}.", adopted.join(", ")));
+                rationale.push_str(&format!(
+                    " Adopted from the discussion, confirmed by my screen: {}.",
+                    adopted.join(", ")
+                ));
             }
             overall.extend(chosen.iter().map(|c| c.0.clone()));
             selections.push(json!({"target": disease, "phenotypes": chosen.iter().map(|c| c.0.clone()).collect::<Vec<_>>(), "confidence": confidence, "rationale": rationale}));
         }
         let overall: Vec<String> = overall.into_iter().collect();
         selections.insert(0, json!({"target": OVERALL, "phenotypes": overall, "confidence": 0.7, "rationale": "Every phenotype I chose for at least one disease."}));
-        reply_with_answer(json!({"selections": selections, "summary": format!("{} phenotypes across {} diseases.", overall.len(), diseases.len())}))
+        reply_with_answer(
+            json!({"selections": selections, "summary": format!("{} phenotypes across {} diseases.", overall.len(), diseases.len())}),
+        )
     }
 
     fn chair(&self, task: &Value) -> Reply {
@@ -378,10 +507,21 @@ impl EmbeddedBackend {
             Some("confounders") => {
                 let mut text = format!(
                     "The panel adjusts for {}.",
-                    decision["adjust_for"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "nothing".into())
+                    decision["adjust_for"]
+                        .as_array()
+                        .map(|a| a
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", "))
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| "nothing".into())
                 );
                 for item in decision["items"].as_array().into_iter().flatten() {
-                    let against = item["votes_against"].as_array().map(|a| a.len()).unwrap_or(0);
+                    let against = item["votes_against"]
+                        .as_array()
+                        .map(|a| a.len())
+                        .unwrap_or(0);
                     let for_ = item["votes_for"].as_array().map(|a| a.len()).unwrap_or(0);
                     if against > 0 && for_ > 0 {
                         text.push_str(&format!(
@@ -389,13 +529,27 @@ impl EmbeddedBackend {
                             item["variable"].as_str().unwrap_or_default(),
                             for_,
                             against,
-                            item["votes_for"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
+                            item["votes_for"]
+                                .as_array()
+                                .map(|a| a
+                                    .iter()
+                                    .filter_map(Value::as_str)
+                                    .collect::<Vec<_>>()
+                                    .join(", "))
+                                .unwrap_or_default(),
                             item["reason"].as_str().unwrap_or_default()
                         ));
                     }
                 }
                 if let Some(last) = decision["rounds"].as_array().and_then(|r| r.last()) {
-                    text.push_str(&format!(" Final round {}: Fleiss' kappa {}.", last["round"], last["kappa"].as_f64().map(|k| format!("{k:.2}")).unwrap_or_else(|| "n/a".into())));
+                    text.push_str(&format!(
+                        " Final round {}: Fleiss' kappa {}.",
+                        last["round"],
+                        last["kappa"]
+                            .as_f64()
+                            .map(|k| format!("{k:.2}"))
+                            .unwrap_or_else(|| "n/a".into())
+                    ));
                 }
                 text
             }
@@ -404,9 +558,24 @@ impl EmbeddedBackend {
                 let parts: Vec<String> = map
                     .into_iter()
                     .flatten()
-                    .map(|(d, ps)| format!("{d}: {}", ps.as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "none".into())))
+                    .map(|(d, ps)| {
+                        format!(
+                            "{d}: {}",
+                            ps.as_array()
+                                .map(|a| a
+                                    .iter()
+                                    .filter_map(Value::as_str)
+                                    .collect::<Vec<_>>()
+                                    .join(", "))
+                                .filter(|s| !s.is_empty())
+                                .unwrap_or_else(|| "none".into())
+                        )
+                    })
                     .collect();
-                format!("Phenotypes chosen by at least half of the panel, per disease: {}.", parts.join("; "))
+                format!(
+                    "Phenotypes chosen by at least half of the panel, per disease: {}.",
+                    parts.join("; ")
+                )
             }
         };
         reply_with_answer(json!({"summary": summary}))

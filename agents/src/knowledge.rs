@@ -123,13 +123,27 @@ mod tests {
         let k = Knowledge::shipped().unwrap();
         let id = |n: &str, d: &str| k.concept(n, d).map(|c| c.id.as_str());
         assert_eq!(id("age", ""), Some("age"));
-        assert_eq!(id("21003-2.0", "Age when attended assessment centre"), Some("age"));
-        assert_eq!(id("bmi", "Body mass index (BMI)"), Some("derived_body_size"));
-        assert_eq!(id("4080-2.0", "Systolic blood pressure, automated reading"), Some("blood_pressure"));
-        assert_eq!(id("stage", "Disease stage"), None, "'age' inside 'stage' is not age");
+        assert_eq!(
+            id("21003-2.0", "Age when attended assessment centre"),
+            Some("age")
+        );
+        assert_eq!(
+            id("bmi", "Body mass index (BMI)"),
+            Some("derived_body_size")
+        );
+        assert_eq!(
+            id("4080-2.0", "Systolic blood pressure, automated reading"),
+            Some("blood_pressure")
+        );
+        assert_eq!(
+            id("stage", "Disease stage"),
+            None,
+            "'age' inside 'stage' is not age"
+        );
         assert_eq!(k.disease("copd", "").map(|d| d.id.as_str()), Some("copd"));
         assert_eq!(
-            k.phenotype_concept("AAo distensibility", "").map(|d| d.id.as_str()),
+            k.phenotype_concept("AAo distensibility", "")
+                .map(|d| d.id.as_str()),
             Some("aortic_stiffness")
         );
     }

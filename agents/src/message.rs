@@ -58,10 +58,11 @@ impl Message {
         }
     }
 
+    /// A tool's result, quoted as data: it carries dataset text (descriptions, names).
     pub fn tool(call: &ToolCall, result: &serde_json::Value) -> Self {
         Message {
             speaker: Speaker::Tool,
-            content: result.to_string(),
+            content: format!("<data>\n{result}\n</data>"),
             tool_calls: vec![],
             tool_call_id: Some(call.id.clone()),
         }
@@ -107,4 +108,13 @@ pub struct Reply {
     pub usage: Usage,
     #[serde(default)]
     pub model: String,
+}
+
+/// The JSON inside a tool message (`<data>` quoting removed).
+pub fn tool_result(content: &str) -> serde_json::Value {
+    let inner = content
+        .trim()
+        .trim_start_matches("<data>")
+        .trim_end_matches("</data>");
+    serde_json::from_str(inner.trim()).unwrap_or(serde_json::Value::Null)
 }

@@ -307,7 +307,10 @@ pub fn parse_reply(body: &str) -> Result<Reply, BackendError> {
 #[async_trait]
 impl Backend for OpenAiBackend {
     fn describe(&self) -> String {
-        format!("openai-compatible:{} at {}", self.config.model, self.config.base_url)
+        format!(
+            "openai-compatible:{} at {}",
+            self.config.model, self.config.base_url
+        )
     }
 
     fn prices(&self) -> (f64, f64) {
@@ -324,14 +327,21 @@ impl Backend for OpenAiBackend {
             .await
             .map_err(|_| BackendError::fatal("configuration", "the request limiter closed"))?;
         self.pace().await;
-        let url = format!("{}/chat/completions", self.config.base_url.trim_end_matches('/'));
+        let url = format!(
+            "{}/chat/completions",
+            self.config.base_url.trim_end_matches('/')
+        );
         let mut http = self.client.post(&url).json(&self.body(request));
         if let Some(key) = &self.api_key {
             http = http.bearer_auth(key);
         }
         let response = http.send().await.map_err(|e| {
             // reqwest's messages name the URL, never the headers: the key stays out.
-            let class = if e.is_timeout() { "timeout" } else { "connection" };
+            let class = if e.is_timeout() {
+                "timeout"
+            } else {
+                "connection"
+            };
             BackendError::retryable(class, format!("request to {url} failed: {e}"))
         })?;
         let status = response.status();
@@ -344,11 +354,17 @@ impl Backend for OpenAiBackend {
         }
         let text = error_text(&body);
         let mut error = match status.as_u16() {
-            429 => BackendError::retryable("rate_limited", format!("HTTP 429 (rate limited): {text}")),
+            429 => {
+                BackendError::retryable("rate_limited", format!("HTTP 429 (rate limited): {text}"))
+            }
             408 => BackendError::retryable("timeout", format!("HTTP 408: {text}")),
             401 | 403 => BackendError::fatal(
                 "unauthorized",
-                format!("HTTP {}: the server refused the API key from ${}: {text}", status.as_u16(), self.config.api_key_env),
+                format!(
+                    "HTTP {}: the server refused the API key from ${}: {text}",
+                    status.as_u16(),
+                    self.config.api_key_env
+                ),
             ),
             s if s >= 500 => BackendError::retryable("server", format!("HTTP {s}: {text}")),
             s => BackendError::fatal("invalid_request", format!("HTTP {s}: {text}")),
@@ -373,7 +389,10 @@ mod tests {
         assert_eq!(tools.tool_calls.len(), 2);
         assert_eq!(tools.tool_calls[0].id, "call_0");
         assert_eq!(tools.tool_calls[0].arguments["name"], "age");
-        assert_eq!(tools.tool_calls[1].arguments["category"], "Physical measures");
+        assert_eq!(
+            tools.tool_calls[1].arguments["category"],
+            "Physical measures"
+        );
         let ollama = parse_reply(r#"{"message":{"role":"assistant","content":"ok"}}"#).unwrap();
         assert_eq!(ollama.content, "ok");
     }

@@ -266,7 +266,13 @@ impl Panel<'_> {
         transcript.push(entry);
     }
 
-    fn charge(&self, ledger: &mut BTreeMap<String, Ledger>, stage: &str, agent: &str, reply: &Reply) {
+    fn charge(
+        &self,
+        ledger: &mut BTreeMap<String, Ledger>,
+        stage: &str,
+        agent: &str,
+        reply: &Reply,
+    ) {
         let (prompt_price, completion_price) = self.effects.prices();
         let entry = ledger.entry(format!("{stage}/{agent}")).or_default();
         entry.calls += 1;
@@ -326,7 +332,10 @@ impl Panel<'_> {
                         tools_for(&seat.role.tools)
                     };
                     (
-                        format!("panel/{}/r{}/{}/call{}", spec.stage, spec.round, seat.role.id, turn),
+                        format!(
+                            "panel/{}/r{}/{}/call{}",
+                            spec.stage, spec.round, seat.role.id, turn
+                        ),
                         Request {
                             agent: seat.role.id.clone(),
                             messages: seat.messages.clone(),
@@ -495,7 +504,10 @@ impl Panel<'_> {
         );
         let request = Request {
             agent: chair.id.clone(),
-            messages: vec![Message::system(chair.system_prompt()), Message::user(prompt)],
+            messages: vec![
+                Message::system(chair.system_prompt()),
+                Message::user(prompt),
+            ],
             tools: vec![],
             schema: chair_schema(),
             schema_name: "chair_summary".into(),
@@ -514,10 +526,9 @@ impl Panel<'_> {
         // The decision stands on the votes; a chair that cannot write valid JSON only loses
         // its paragraph, and the transcript says so.
         let summary = match extract_json(&reply.content) {
-            Ok(v) if violations(&chair_schema(), &v).is_empty() => v["summary"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
+            Ok(v) if violations(&chair_schema(), &v).is_empty() => {
+                v["summary"].as_str().unwrap_or_default().to_string()
+            }
             _ => format!(
                 "(the chair's reply was not valid JSON; the decision follows the tally) {}",
                 reply.content.chars().take(500).collect::<String>()
@@ -564,7 +575,11 @@ impl Panel<'_> {
             if !missing.is_empty() {
                 problems.push(format!(
                     "no vote on: {}",
-                    missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
             problems
@@ -618,7 +633,11 @@ impl Panel<'_> {
                 .map(|n| {
                     answers
                         .iter()
-                        .map(|a| votes.iter().any(|v| v.agent == a.agent && &v.variable == n && v.include))
+                        .map(|a| {
+                            votes
+                                .iter()
+                                .any(|v| v.agent == a.agent && &v.variable == n && v.include)
+                        })
                         .collect()
                 })
                 .collect();
@@ -645,15 +664,22 @@ impl Panel<'_> {
                         "round {round}: {} of {} answered; Fleiss' kappa {}; set stability {}",
                         answers.len(),
                         self.voters().len(),
-                        kappa.map(|k| format!("{k:.3}")).unwrap_or_else(|| "n/a".into()),
-                        agreement.stability.map(|s| format!("{s:.2}")).unwrap_or_else(|| "n/a".into())
+                        kappa
+                            .map(|k| format!("{k:.3}"))
+                            .unwrap_or_else(|| "n/a".into()),
+                        agreement
+                            .stability
+                            .map(|s| format!("{s:.2}"))
+                            .unwrap_or_else(|| "n/a".into())
                     ),
                     data: serde_json::to_value(&agreement).unwrap_or(Value::Null),
                 },
             );
             rounds.push(agreement);
             previous_set = Some(decided);
-            let converged = kappa.map(|k| k >= self.config.agreement_threshold).unwrap_or(true);
+            let converged = kappa
+                .map(|k| k >= self.config.agreement_threshold)
+                .unwrap_or(true);
             last = answers.clone();
             previous = answers;
             if round >= self.config.min_rounds && converged {
@@ -675,7 +701,11 @@ impl Panel<'_> {
         let ordered = |include: bool| -> Vec<String> {
             candidates
                 .iter()
-                .filter(|c| items.iter().any(|i| i.variable == c.name && i.include == include))
+                .filter(|c| {
+                    items
+                        .iter()
+                        .any(|i| i.variable == c.name && i.include == include)
+                })
                 .map(|c| c.name.clone())
                 .collect()
         };
@@ -714,12 +744,16 @@ impl Panel<'_> {
             for selection in value["selections"].as_array().into_iter().flatten() {
                 let target = selection["target"].as_str().unwrap_or_default();
                 if !target_set.contains(target) {
-                    problems.push(format!("'{target}' is not a target (use \"overall\" or a disease column)"));
+                    problems.push(format!(
+                        "'{target}' is not a target (use \"overall\" or a disease column)"
+                    ));
                 }
                 for p in selection["phenotypes"].as_array().into_iter().flatten() {
                     let name = p.as_str().unwrap_or_default();
                     if !phenotype_names.contains(name) {
-                        problems.push(format!("'{name}' is not an imaging phenotype of this dataset"));
+                        problems.push(format!(
+                            "'{name}' is not an imaging phenotype of this dataset"
+                        ));
                     }
                 }
             }
@@ -778,15 +812,27 @@ impl Panel<'_> {
             };
             let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
             let picks = collect_picks(&answers);
-            let items = pick_tally(&targets, &picks, answers.len(), self.config.phenotype_min_share);
-            let decided: BTreeSet<String> = items.iter().map(|i| format!("{}:{}", i.target, i.phenotype)).collect();
+            let items = pick_tally(
+                &targets,
+                &picks,
+                answers.len(),
+                self.config.phenotype_min_share,
+            );
+            let decided: BTreeSet<String> = items
+                .iter()
+                .map(|i| format!("{}:{}", i.target, i.phenotype))
+                .collect();
             let ratings: Vec<Vec<bool>> = targets
                 .iter()
                 .flat_map(|t| phenotype_names.iter().map(move |p| (t, p)))
                 .map(|(t, p)| {
                     answers
                         .iter()
-                        .map(|a| picks.iter().any(|k| k.agent == a.agent && &k.target == t && k.phenotypes.contains(p)))
+                        .map(|a| {
+                            picks.iter().any(|k| {
+                                k.agent == a.agent && &k.target == t && k.phenotypes.contains(p)
+                            })
+                        })
                         .collect()
                 })
                 .collect();
@@ -808,15 +854,22 @@ impl Panel<'_> {
                         "round {round}: {} of {} answered; Fleiss' kappa {}; set stability {}",
                         answers.len(),
                         self.voters().len(),
-                        kappa.map(|k| format!("{k:.3}")).unwrap_or_else(|| "n/a".into()),
-                        agreement.stability.map(|s| format!("{s:.2}")).unwrap_or_else(|| "n/a".into())
+                        kappa
+                            .map(|k| format!("{k:.3}"))
+                            .unwrap_or_else(|| "n/a".into()),
+                        agreement
+                            .stability
+                            .map(|s| format!("{s:.2}"))
+                            .unwrap_or_else(|| "n/a".into())
                     ),
                     data: serde_json::to_value(&agreement).unwrap_or(Value::Null),
                 },
             );
             rounds.push(agreement);
             previous_set = Some(decided);
-            let converged = kappa.map(|k| k >= self.config.agreement_threshold).unwrap_or(true);
+            let converged = kappa
+                .map(|k| k >= self.config.agreement_threshold)
+                .unwrap_or(true);
             last = answers.clone();
             previous = answers;
             if round >= self.config.min_rounds && converged {
@@ -825,12 +878,21 @@ impl Panel<'_> {
         }
         self.quorum(STAGE, last.len())?;
         let picks = collect_picks(&last);
-        let items = pick_tally(&targets, &picks, last.len(), self.config.phenotype_min_share);
+        let items = pick_tally(
+            &targets,
+            &picks,
+            last.len(),
+            self.config.phenotype_min_share,
+        );
         let chosen_for = |target: &str| -> Vec<String> {
             // In the dataset's order of phenotypes.
             phenotypes
                 .iter()
-                .filter(|p| items.iter().any(|i| i.target == target && i.phenotype == p.name))
+                .filter(|p| {
+                    items
+                        .iter()
+                        .any(|i| i.target == target && i.phenotype == p.name)
+                })
                 .map(|p| p.name.clone())
                 .collect()
         };
@@ -887,13 +949,17 @@ fn collect_votes(answers: &[Answer]) -> Vec<Vote> {
     answers
         .iter()
         .flat_map(|a| {
-            a.value["votes"].as_array().into_iter().flatten().map(|v| Vote {
-                agent: a.agent.clone(),
-                variable: v["variable"].as_str().unwrap_or_default().to_string(),
-                include: v["include"].as_bool().unwrap_or(false),
-                confidence: v["confidence"].as_f64().unwrap_or(0.5),
-                rationale: v["rationale"].as_str().unwrap_or_default().to_string(),
-            })
+            a.value["votes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| Vote {
+                    agent: a.agent.clone(),
+                    variable: v["variable"].as_str().unwrap_or_default().to_string(),
+                    include: v["include"].as_bool().unwrap_or(false),
+                    confidence: v["confidence"].as_f64().unwrap_or(0.5),
+                    rationale: v["rationale"].as_str().unwrap_or_default().to_string(),
+                })
         })
         .collect()
 }
@@ -902,19 +968,23 @@ fn collect_picks(answers: &[Answer]) -> Vec<Pick> {
     answers
         .iter()
         .flat_map(|a| {
-            a.value["selections"].as_array().into_iter().flatten().map(|s| Pick {
-                agent: a.agent.clone(),
-                target: s["target"].as_str().unwrap_or_default().to_string(),
-                phenotypes: s["phenotypes"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect(),
-                confidence: s["confidence"].as_f64().unwrap_or(0.5),
-                rationale: s["rationale"].as_str().unwrap_or_default().to_string(),
-            })
+            a.value["selections"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| Pick {
+                    agent: a.agent.clone(),
+                    target: s["target"].as_str().unwrap_or_default().to_string(),
+                    phenotypes: s["phenotypes"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                    confidence: s["confidence"].as_f64().unwrap_or(0.5),
+                    rationale: s["rationale"].as_str().unwrap_or_default().to_string(),
+                })
         })
         .collect()
 }
@@ -929,9 +999,27 @@ fn tally(names: &BTreeSet<String>, votes: &[Vote], rule: DecisionRule) -> Vec<Co
         .iter()
         .map(|name| {
             let on: Vec<&Vote> = votes.iter().filter(|v| &v.variable == name).collect();
-            let votes_for: Vec<String> = on.iter().filter(|v| v.include).map(|v| v.agent.clone()).collect();
-            let votes_against: Vec<String> = on.iter().filter(|v| !v.include).map(|v| v.agent.clone()).collect();
-            let score = round3(on.iter().map(|v| if v.include { v.confidence } else { -v.confidence }).sum());
+            let votes_for: Vec<String> = on
+                .iter()
+                .filter(|v| v.include)
+                .map(|v| v.agent.clone())
+                .collect();
+            let votes_against: Vec<String> = on
+                .iter()
+                .filter(|v| !v.include)
+                .map(|v| v.agent.clone())
+                .collect();
+            let score = round3(
+                on.iter()
+                    .map(|v| {
+                        if v.include {
+                            v.confidence
+                        } else {
+                            -v.confidence
+                        }
+                    })
+                    .sum(),
+            );
             let include = match rule {
                 DecisionRule::Vote => score > 0.0,
                 DecisionRule::Consensus => !on.is_empty() && votes_against.is_empty(),
@@ -961,7 +1049,12 @@ fn tally(names: &BTreeSet<String>, votes: &[Vote], rule: DecisionRule) -> Vec<Co
 }
 
 /// The phenotypes chosen per target: picked by at least `min_share` of the voters who answered.
-fn pick_tally(targets: &[String], picks: &[Pick], answered: usize, min_share: f64) -> Vec<PhenotypeItem> {
+fn pick_tally(
+    targets: &[String],
+    picks: &[Pick],
+    answered: usize,
+    min_share: f64,
+) -> Vec<PhenotypeItem> {
     let mut items = Vec::new();
     if answered == 0 {
         return items;

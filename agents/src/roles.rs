@@ -106,7 +106,13 @@ mod tests {
         let ids: Vec<&str> = roles.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["cardiologist", "biomechanist", "statistician", "clinical_researcher", "chair"]
+            [
+                "cardiologist",
+                "biomechanist",
+                "statistician",
+                "clinical_researcher",
+                "chair"
+            ]
         );
         let dir = std::env::temp_dir().join(format!("roles-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -129,7 +135,10 @@ persona = "kidneys"
         )
         .unwrap();
         let roles = load_roles(Some(&file)).unwrap();
-        assert!(roles.iter().any(|r| r.id == "critic"), "enabled by the file");
+        assert!(
+            roles.iter().any(|r| r.id == "critic"),
+            "enabled by the file"
+        );
         assert!(roles.iter().any(|r| r.id == "nephrologist"));
         std::fs::write(&file, "[[role]]\nid = 1\n").unwrap();
         let err = load_roles(Some(&file)).unwrap_err().to_string();

@@ -27,7 +27,10 @@ fn type_matches(expected: &str, value: &Value) -> bool {
 fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
     if let Some(expected) = schema.get("type").and_then(Value::as_str) {
         if !type_matches(expected, value) {
-            out.push(format!("{path}: expected {expected}, found {}", kind(value)));
+            out.push(format!(
+                "{path}: expected {expected}, found {}",
+                kind(value)
+            ));
             return;
         }
     }
@@ -108,6 +111,13 @@ pub fn extract_json(text: &str) -> Result<Value, String> {
     match (trimmed.find('{'), trimmed.rfind('}')) {
         (Some(start), Some(end)) if end > start => serde_json::from_str(&trimmed[start..=end])
             .map_err(|e| format!("the reply is not valid JSON: {e}")),
+        (Some(start), _) => Err(format!(
+            "the reply is not valid JSON (cut off?): {}",
+            serde_json::from_str::<Value>(&trimmed[start..])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        )),
         _ => Err("the reply contains no JSON object".into()),
     }
 }
@@ -120,19 +130,39 @@ mod tests {
     #[test]
     fn reports_each_violation_with_its_path() {
         let schema = json!({"type": "object", "required": ["votes"], "properties": {"votes": {"type": "array", "items": {"type": "object", "required": ["variable", "confidence"], "properties": {"variable": {"type": "string"}, "confidence": {"type": "number", "minimum": 0, "maximum": 1}, "role": {"enum": ["confounder", "mediator"]}}}}}});
-        assert!(violations(&schema, &json!({"votes": [{"variable": "age", "confidence": 0.9}]})).is_empty());
-        let v = violations(&schema, &json!({"votes": [{"variable": 3, "confidence": 1.5, "role": "x"}, {}]}));
+        assert!(violations(
+            &schema,
+            &json!({"votes": [{"variable": "age", "confidence": 0.9}]})
+        )
+        .is_empty());
+        let v = violations(
+            &schema,
+            &json!({"votes": [{"variable": 3, "confidence": 1.5, "role": "x"}, {}]}),
+        );
         assert_eq!(v.len(), 5, "{v:?}");
-        assert!(v.iter().any(|m| m.starts_with("$.votes[0].variable: expected string")));
-        assert!(v.iter().any(|m| m.contains("$.votes[1]: missing required field 'variable'")));
-        assert_eq!(violations(&schema, &json!([])), vec!["$: expected object, found array"]);
+        assert!(v
+            .iter()
+            .any(|m| m.starts_with("$.votes[0].variable: expected string")));
+        assert!(v
+            .iter()
+            .any(|m| m.contains("$.votes[1]: missing required field 'variable'")));
+        assert_eq!(
+            violations(&schema, &json!([])),
+            vec!["$: expected object, found array"]
+        );
     }
 
     #[test]
     fn finds_the_object_in_chatty_or_fenced_replies() {
         assert_eq!(extract_json("{\"a\":1}").unwrap(), json!({"a": 1}));
-        assert_eq!(extract_json("Here:\n```json\n{\"a\":2}\n```").unwrap(), json!({"a": 2}));
-        assert_eq!(extract_json("Sure! {\"a\":3} hope it helps").unwrap(), json!({"a": 3}));
+        assert_eq!(
+            extract_json("Here:\n```json\n{\"a\":2}\n```").unwrap(),
+            json!({"a": 2})
+        );
+        assert_eq!(
+            extract_json("Sure! {\"a\":3} hope it helps").unwrap(),
+            json!({"a": 3})
+        );
         assert!(extract_json("{\"a\":").is_err());
         assert!(extract_json("no").is_err());
     }

@@ -107,7 +107,10 @@ pub fn suggestions<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Vec<
     let mut out: Vec<String> = known
         .filter(|k| {
             let k = k.to_lowercase();
-            !lower.is_empty() && (k.contains(&lower) || lower.contains(&k) || k.starts_with(&lower.chars().take(3).collect::<String>()))
+            !lower.is_empty()
+                && (k.contains(&lower)
+                    || lower.contains(&k)
+                    || k.starts_with(&lower.chars().take(3).collect::<String>()))
         })
         .map(str::to_string)
         .collect();

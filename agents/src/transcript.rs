@@ -20,9 +20,18 @@ pub fn to_markdown(title: &str, entries: &[TranscriptEntry]) -> String {
         let _ = match e.kind.as_str() {
             "tool_call" => writeln!(md, "- **{}** calls `{}`", e.agent, text),
             "tool_result" => writeln!(md, "  - result: {}", text),
-            "proposal" => writeln!(md, "- **{}** proposes: {}\n\n  ```json\n  {}\n  ```", e.agent, text, e.data),
+            "proposal" => writeln!(
+                md,
+                "- **{}** proposes: {}\n\n  ```json\n  {}\n  ```",
+                e.agent, text, e.data
+            ),
             "message" if text.trim().is_empty() => Ok(()),
-            "message" => writeln!(md, "- **{}** says: {}", e.agent, text.chars().take(400).collect::<String>()),
+            "message" => writeln!(
+                md,
+                "- **{}** says: {}",
+                e.agent,
+                text.chars().take(400).collect::<String>()
+            ),
             "invalid" => writeln!(md, "- **{}**: reply rejected: {}", e.agent, text),
             "abstain" => writeln!(md, "- **{}** abstains: {}", e.agent, text),
             "agreement" => writeln!(md, "\n*Agreement: {}*", text),

@@ -326,19 +326,18 @@ mod tests {
         let calls = AtomicU32::new(0);
         {
             let journal = Journal::open(&dir.path().join("j")).unwrap();
-            let out: StepOutcome<u32> =
-                run_activity(&journal, "llm/1", &"ask", &quick(), |n| {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    async move {
-                        if n < 3 {
-                            Err(AttemptError::retryable("server", "HTTP 500"))
-                        } else {
-                            Ok(7)
-                        }
+            let out: StepOutcome<u32> = run_activity(&journal, "llm/1", &"ask", &quick(), |n| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < 3 {
+                        Err(AttemptError::retryable("server", "HTTP 500"))
+                    } else {
+                        Ok(7)
                     }
-                })
-                .await
-                .unwrap();
+                }
+            })
+            .await
+            .unwrap();
             assert_eq!((out.value, out.replayed), (7, false));
         }
         assert_eq!(calls.load(Ordering::SeqCst), 3);

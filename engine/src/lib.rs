@@ -16,7 +16,7 @@ mod journal;
 mod record;
 
 pub use activity::{run_activities, run_activity, AttemptError, RetryPolicy};
-pub use journal::{events_path, Intent, live_holder, read_events, EventLine, Journal, StepOutcome};
+pub use journal::{events_path, live_holder, read_events, EventLine, Intent, Journal, StepOutcome};
 pub use record::{Record, RecordKind, RECORD_FORMAT_VERSION};
 
 use std::path::PathBuf;

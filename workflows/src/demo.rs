@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::files::{record, verify, WrittenFile};
 use crate::panel::{variables, write_decisions, Meeting, PanelConfig};
-use crate::tool_host::StatsToolHost;
 use crate::summary::{write_summary, PhewasSummary, SummaryHeader};
+use crate::tool_host::StatsToolHost;
 use crate::WorkflowError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -504,7 +504,13 @@ pub(crate) fn phenotype_step<'t>(
                 &variables(t, &t.kept_with_role(Role::Imaging)),
                 &variables(t, &t.kept_with_role(Role::Disease)),
             )?;
-            let files = write_decisions(out, &panel.describe(), confounders, stage_a, Some(&decision))?;
+            let files = write_decisions(
+                out,
+                &panel.describe(),
+                confounders,
+                stage_a,
+                Some(&decision),
+            )?;
             Ok(PanelResult { decision, files })
         },
     )

@@ -266,7 +266,10 @@ impl Meeting<'_> {
         meet(&panel).map_err(agent_error)
     }
 
-    pub fn confounders(&self, candidates: &[Variable]) -> Result<ConfounderDecision, WorkflowError> {
+    pub fn confounders(
+        &self,
+        candidates: &[Variable],
+    ) -> Result<ConfounderDecision, WorkflowError> {
         let runtime = runtime()?;
         self.run(|panel| runtime.block_on(panel.confounders(candidates)))
     }
@@ -319,7 +322,8 @@ pub(crate) fn write_decisions(
         record(out, name)
     };
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
-    let mut transcript: Vec<TranscriptEntry> = stage_a.map(|a| a.transcript.clone()).unwrap_or_default();
+    let mut transcript: Vec<TranscriptEntry> =
+        stage_a.map(|a| a.transcript.clone()).unwrap_or_default();
     if let Some(b) = stage_b {
         transcript.extend(b.transcript.iter().cloned());
     }

@@ -108,7 +108,11 @@ impl StudyConfig {
         // from anywhere.
         config.data = std::fs::canonicalize(&config.data).unwrap_or(config.data);
         if let Some(roles) = config.panel.roles.take() {
-            let roles = if roles.is_relative() { base.join(roles) } else { roles };
+            let roles = if roles.is_relative() {
+                base.join(roles)
+            } else {
+                roles
+            };
             if !roles.is_file() {
                 return Err(WorkflowError::File {
                     path: file,
@@ -416,7 +420,13 @@ pub fn run_study(
                 out,
                 threads,
             )?;
-            write_decisions(out, &config.panel.describe(), &decision.confounders, Some(&decision), None)?;
+            write_decisions(
+                out,
+                &config.panel.describe(),
+                &decision.confounders,
+                Some(&decision),
+                None,
+            )?;
             if !approval_gate {
                 (decision.confounders.clone(), Some(decision))
             } else {

@@ -284,7 +284,15 @@ pub fn write_summary(
         let _ = writeln!(w, "| disease | phenotypes chosen |");
         let _ = writeln!(w, "|---|---|");
         for (disease, chosen) in &b.disease_phenotypes {
-            let _ = writeln!(w, "| `{disease}` | {} |", if chosen.is_empty() { "none".to_string() } else { chosen.join(", ") });
+            let _ = writeln!(
+                w,
+                "| `{disease}` | {} |",
+                if chosen.is_empty() {
+                    "none".to_string()
+                } else {
+                    chosen.join(", ")
+                }
+            );
         }
         if let Some(truth) = truth {
             let scores = PanelScores::phenotypes(&b.disease_phenotypes, truth);
@@ -386,8 +394,16 @@ impl PanelScores {
             planted: planted.len(),
             chosen: chosen.len(),
             found,
-            recall: if planted.is_empty() { 1.0 } else { found as f64 / planted.len() as f64 },
-            precision: if chosen.is_empty() { 1.0 } else { found as f64 / chosen.len() as f64 },
+            recall: if planted.is_empty() {
+                1.0
+            } else {
+                found as f64 / planted.len() as f64
+            },
+            precision: if chosen.is_empty() {
+                1.0
+            } else {
+                found as f64 / chosen.len() as f64
+            },
             missed: planted.difference(chosen).cloned().collect(),
             extra: chosen.difference(planted).cloned().collect(),
         }

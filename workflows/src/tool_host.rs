@@ -59,10 +59,7 @@ impl<'a> StatsToolHost<'a> {
             .column(name)
             .ok_or_else(|| ToolError::UnknownVariable {
                 name: name.to_string(),
-                suggestions: suggestions(
-                    name,
-                    self.table.columns.iter().map(|c| c.name.as_str()),
-                ),
+                suggestions: suggestions(name, self.table.columns.iter().map(|c| c.name.as_str())),
             })
     }
 
@@ -95,7 +92,9 @@ impl<'a> StatsToolHost<'a> {
             .filter(|e| role.map(|r| role_name(e.role) == r).unwrap_or(true))
             .map(|e| json!({"name": e.column, "category": e.category, "role": role_name(e.role), "description": e.description}))
             .collect();
-        Ok(json!({"count": listed.len(), "variables": listed.into_iter().take(400).collect::<Vec<_>>()}))
+        Ok(
+            json!({"count": listed.len(), "variables": listed.into_iter().take(400).collect::<Vec<_>>()}),
+        )
     }
 
     fn describe_variable(&self, arguments: &Value) -> Result<Value, ToolError> {
@@ -105,7 +104,8 @@ impl<'a> StatsToolHost<'a> {
         let present: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
         let n = present.len();
         let mean = present.iter().sum::<f64>() / n.max(1) as f64;
-        let sd = (present.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64).sqrt();
+        let sd = (present.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64)
+            .sqrt();
         let mut out = json!({
             "name": name,
             "description": entry.map(|e| e.description.clone()).unwrap_or_default(),
@@ -125,7 +125,11 @@ impl<'a> StatsToolHost<'a> {
             for v in &present {
                 *counts.entry(v.round() as i64).or_default() += 1;
             }
-            out["level_counts"] = json!(counts.iter().take(30).map(|(k, c)| json!({"level": k, "n": c})).collect::<Vec<_>>());
+            out["level_counts"] = json!(counts
+                .iter()
+                .take(30)
+                .map(|(k, c)| json!({"level": k, "n": c}))
+                .collect::<Vec<_>>());
         }
         Ok(out)
     }
@@ -140,7 +144,9 @@ impl<'a> StatsToolHost<'a> {
         for c in &covariates {
             self.column(c)?;
             if c == factor {
-                return Err(ToolError::BadArguments(format!("'{c}' is both the variable and a covariate")));
+                return Err(ToolError::BadArguments(format!(
+                    "'{c}' is both the variable and a covariate"
+                )));
             }
         }
         let request = PhewasRequest {
@@ -162,7 +168,9 @@ impl<'a> StatsToolHost<'a> {
         let covariates = Self::names(arguments, "covariates");
         let phenotypes = self.table.kept_with_role(Role::Imaging);
         if phenotypes.iter().any(|p| p == variable) {
-            return Err(ToolError::BadArguments(format!("'{variable}' is itself an imaging phenotype")));
+            return Err(ToolError::BadArguments(format!(
+                "'{variable}' is itself an imaging phenotype"
+            )));
         }
         let mut rows = self.associations(phenotypes, variable, covariates.clone())?;
         rows.sort_by(|a, b| a.p.total_cmp(&b.p).then(a.phenotype.cmp(&b.phenotype)));
@@ -181,9 +189,17 @@ impl<'a> StatsToolHost<'a> {
         let phenotype = Self::text(arguments, "phenotype")?;
         let factor = Self::text(arguments, "factor")?;
         self.column(phenotype)?;
-        let rows = self.associations(vec![phenotype.to_string()], factor, Self::names(arguments, "covariates"))?;
-        let r = rows.first().ok_or_else(|| ToolError::Failed("no result row".into()))?;
-        Ok(json!({"phenotype": r.phenotype, "factor": r.factor, "model": r.model, "n": r.n, "beta": finite(r.beta), "se": finite(r.se), "ci_low": finite(r.ci_low), "ci_high": finite(r.ci_high), "p": finite(r.p), "status": r.status, "note": r.note}))
+        let rows = self.associations(
+            vec![phenotype.to_string()],
+            factor,
+            Self::names(arguments, "covariates"),
+        )?;
+        let r = rows
+            .first()
+            .ok_or_else(|| ToolError::Failed("no result row".into()))?;
+        Ok(
+            json!({"phenotype": r.phenotype, "factor": r.factor, "model": r.model, "n": r.n, "beta": finite(r.beta), "se": finite(r.se), "ci_low": finite(r.ci_low), "ci_high": finite(r.ci_high), "p": finite(r.p), "status": r.status, "note": r.note}),
+        )
     }
 
     fn change_in_estimate(&self, arguments: &Value) -> Result<Value, ToolError> {
@@ -203,13 +219,22 @@ impl<'a> StatsToolHost<'a> {
         if names.len() < 2 {
             return Err(ToolError::BadArguments("give two or more variables".into()));
         }
-        let columns: Vec<&[f64]> = names.iter().map(|n| self.column(n)).collect::<Result<_, _>>()?;
+        let columns: Vec<&[f64]> = names
+            .iter()
+            .map(|n| self.column(n))
+            .collect::<Result<_, _>>()?;
         let mut out = Vec::new();
         for (i, name) in names.iter().enumerate() {
-            let others: Vec<&[f64]> = columns.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| *c).collect();
+            let others: Vec<&[f64]> = columns
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, c)| *c)
+                .collect();
             let rows = complete_rows(columns[i], &others);
             let vif = fit_rows(columns[i], &others, &rows).ok().map(|fit| {
-                let mean = rows.iter().map(|&r| columns[i][r]).sum::<f64>() / rows.len().max(1) as f64;
+                let mean =
+                    rows.iter().map(|&r| columns[i][r]).sum::<f64>() / rows.len().max(1) as f64;
                 let tss: f64 = rows.iter().map(|&r| (columns[i][r] - mean).powi(2)).sum();
                 let r2 = 1.0 - fit.rss / tss;
                 1.0 / (1.0 - r2).max(1e-12)
@@ -218,7 +243,9 @@ impl<'a> StatsToolHost<'a> {
                 .iter()
                 .enumerate()
                 .filter(|(j, _)| *j != i)
-                .filter_map(|(j, other)| pairwise_r(columns[i], columns[j]).map(|(r, _)| (other.clone(), r)))
+                .filter_map(|(j, other)| {
+                    pairwise_r(columns[i], columns[j]).map(|(r, _)| (other.clone(), r))
+                })
                 .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
             out.push(json!({"name": name, "vif": vif.map(finite).unwrap_or(Value::Null), "most_correlated_with": partner.as_ref().map(|p| p.0.clone()), "r": partner.map(|p| finite(p.1))}));
         }
@@ -227,9 +254,14 @@ impl<'a> StatsToolHost<'a> {
 
     fn missingness(&self, arguments: &Value) -> Result<Value, ToolError> {
         let names = Self::names(arguments, "variables");
-        let columns: Vec<&[f64]> = names.iter().map(|n| self.column(n)).collect::<Result<_, _>>()?;
+        let columns: Vec<&[f64]> = names
+            .iter()
+            .map(|n| self.column(n))
+            .collect::<Result<_, _>>()?;
         let rows = self.table.n_rows();
-        let complete = (0..rows).filter(|&r| columns.iter().all(|c| !c[r].is_nan())).count();
+        let complete = (0..rows)
+            .filter(|&r| columns.iter().all(|c| !c[r].is_nan()))
+            .count();
         Ok(json!({
             "rows": rows,
             "complete_rows": complete,
