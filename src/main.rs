@@ -222,7 +222,7 @@ fn default_threads() -> usize {
 /// Reports steps: human lines on stderr, and with `--headless` JSON lines on stdout (human lines
 /// then only when stderr is a terminal).
 struct StepReporter {
-    started: std::cell::Cell<Option<Instant>>,
+    started: std::sync::Mutex<Option<Instant>>,
     headless: bool,
     human: bool,
 }
@@ -231,7 +231,7 @@ impl StepReporter {
     fn new(headless: bool) -> Self {
         use std::io::IsTerminal;
         StepReporter {
-            started: std::cell::Cell::new(None),
+            started: std::sync::Mutex::new(None),
             headless,
             human: !headless || std::io::stderr().is_terminal(),
         }
@@ -251,7 +251,9 @@ impl StepReporter {
 
 impl Progress for StepReporter {
     fn step_started(&self, index: usize, total: usize, title: &str) {
-        self.started.set(Some(Instant::now()));
+        if let Ok(mut started) = self.started.lock() {
+            *started = Some(Instant::now());
+        }
         tracing::info!(index, total, title, "step started");
         self.json(serde_json::json!({ "event": "step_started", "index": index, "total": total, "step": title }));
     }
@@ -259,7 +261,9 @@ impl Progress for StepReporter {
     fn step_finished(&self, index: usize, total: usize, title: &str, replayed: bool, detail: &str) {
         let elapsed = self
             .started
-            .get()
+            .lock()
+            .ok()
+            .and_then(|t| *t)
             .map(|t| t.elapsed().as_secs_f64())
             .unwrap_or(0.0);
         self.json(serde_json::json!({ "event": "step_finished", "index": index, "total": total, "step": title, "replayed": replayed, "detail": detail, "seconds": elapsed }));
@@ -270,6 +274,19 @@ impl Progress for StepReporter {
             eprintln!("[{index}/{total}] {title}: {detail} (from the journal)");
         } else {
             eprintln!("[{index}/{total}] {title}: {detail} ({elapsed:.1} s)");
+        }
+    }
+
+    fn panel_event(&self, entry: &serde_json::Value) {
+        self.json(serde_json::json!({ "event": "panel", "entry": entry }));
+        // On the terminal, the meeting's milestones only; the rest is in transcript.md.
+        let kind = entry["kind"].as_str().unwrap_or_default();
+        if self.human && (kind == "agreement" || kind == "abstain") {
+            eprintln!(
+                "      panel {}: {}",
+                entry["stage"].as_str().unwrap_or_default(),
+                entry["text"].as_str().unwrap_or_default()
+            );
         }
     }
 }

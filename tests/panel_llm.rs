@@ -47,7 +47,7 @@ fn step_of(body: &Value) -> String {
         "Biomechanics expert" => "biomechanist",
         "Statistician" => "statistician",
         "Clinical researcher" => "clinical_researcher",
-        "Chair" => return "panel/confounders/chair/call1".into(),
+        "Chair" => "chair",
         _ => "unknown",
     };
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
@@ -57,9 +57,22 @@ fn step_of(body: &Value) -> String {
         .and_then(|m| m["content"].as_str())
         .unwrap_or_default()
         .to_string();
+    if id == "chair" {
+        let stage = if first_user.contains("stage 'phenotypes'") {
+            "phenotypes"
+        } else {
+            "confounders"
+        };
+        return format!("panel/{stage}/chair/call1");
+    }
+    let stage = if first_user.starts_with("Stage B") {
+        "phenotypes"
+    } else {
+        "confounders"
+    };
     let round = if first_user.contains("round 2") { 2 } else { 1 };
     let turn = 1 + messages.iter().filter(|m| m["role"] == "assistant").count();
-    format!("panel/confounders/r{round}/{id}/call{turn}")
+    format!("panel/{stage}/r{round}/{id}/call{turn}")
 }
 
 fn now_ms() -> u64 {
@@ -115,6 +128,19 @@ fn script(body: &Value) -> Value {
     let content = |text: String| json!({"choices": [{"message": {"role": "assistant", "content": text}}], "usage": {"prompt_tokens": 100, "completion_tokens": 20}, "model": "scripted"});
     if agent == "Chair" {
         return content(json!({"summary": "The panel adjusts for age and sex."}).to_string());
+    }
+    if users
+        .first()
+        .map(|u| u.starts_with("Stage B"))
+        .unwrap_or(false)
+    {
+        return content(
+            json!({"selections": [
+                {"target": "overall", "phenotypes": ["LVM"], "confidence": 0.7, "rationale": "pressure load"},
+                {"target": "hypertension", "phenotypes": ["LVM", "AAo distensibility"], "confidence": 0.8, "rationale": "LV mass and aortic stiffness"}
+            ], "summary": "LVM for hypertension"})
+            .to_string(),
+        );
     }
     if !tools_seen && !round2 && !repairing {
         let mut calls = vec![
@@ -397,6 +423,11 @@ fn a_study_survives_a_misbehaving_server_and_its_agents() {
         decisions["confounders"],
         json!(["age", "sex"]),
         "{decisions:#}"
+    );
+    assert_eq!(
+        decisions["disease_phenotypes"]["hypertension"],
+        json!(["LVM", "AAo distensibility"]),
+        "stage B over the model server"
     );
     let rounds = decisions["agreement"]["confounders"].as_array().unwrap();
     assert_eq!(rounds.len(), 2, "a silent round and a discussion round");

@@ -188,7 +188,7 @@ fn the_approval_gate_pauses_after_the_panel_until_a_person_approves() {
     );
     assert!(second.status.success(), "{}", stderr(&second));
     assert!(
-        stderr(&second).contains("[4/6] approval of the confounder set: edited to age, sex"),
+        stderr(&second).contains("[4/7] approval of the confounder set: edited to age, sex"),
         "{}",
         stderr(&second)
     );
@@ -239,14 +239,14 @@ fn fork_reuses_the_steps_before_the_chosen_one_and_runs_on_with_the_change() {
         log.contains("reusing data/clean, screen/candidates, panel/confounders"),
         "{log}"
     );
-    for step in ["[1/5]", "[2/5]", "[3/5]"] {
+    for step in ["[1/6]", "[2/6]", "[3/6]", "[4/6]"] {
         assert!(
             log.lines()
                 .any(|l| l.starts_with(step) && l.ends_with("(from the journal)")),
             "{step} should be reused: {log}"
         );
     }
-    assert!(log.contains("2 steps run, 3 replayed"), "{log}");
+    assert!(log.contains("2 steps run, 4 replayed"), "{log}");
     let forked = std::fs::read_to_string(dir.path().join("linear/associations.csv")).unwrap();
     assert!(
         !forked.contains(",logistic,") && forked.contains(",linear,"),

@@ -735,6 +735,19 @@ impl Panel<'_> {
         diseases: &[Variable],
     ) -> Result<PhenotypeDecision, AgentError> {
         const STAGE: &str = "phenotypes";
+        if diseases.is_empty() {
+            // Nothing to characterise: no meeting, no model calls.
+            return Ok(PhenotypeDecision {
+                phenotypes: vec![],
+                disease_phenotypes: BTreeMap::new(),
+                items: vec![],
+                picks: vec![],
+                rounds: vec![],
+                chair_summary: "The dataset has no disease labels; stage B did not meet.".into(),
+                transcript: vec![],
+                ledger: BTreeMap::new(),
+            });
+        }
         let phenotype_names: BTreeSet<String> = phenotypes.iter().map(|p| p.name.clone()).collect();
         let mut targets: Vec<String> = vec![OVERALL.to_string()];
         targets.extend(diseases.iter().map(|d| d.name.clone()));

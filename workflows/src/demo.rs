@@ -50,9 +50,11 @@ impl Default for DemoConfig {
 }
 
 /// Where a study reports what it is doing (the CLI prints it; tests ignore it).
-pub trait Progress {
+pub trait Progress: Sync {
     fn step_started(&self, index: usize, total: usize, title: &str);
     fn step_finished(&self, index: usize, total: usize, title: &str, replayed: bool, detail: &str);
+    /// A line of the panel's transcript as it happens (agents' messages, tool calls, votes).
+    fn panel_event(&self, _entry: &serde_json::Value) {}
 }
 
 #[derive(Debug, Clone)]
@@ -433,6 +435,7 @@ pub(crate) fn panel_step<'t>(
     threads: usize,
 ) -> Result<ConfounderDecision, WorkflowError> {
     let request = serde_json::json!({ "evidence": evidence, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles });
+    let progress = runner.progress;
     runner.step(
         index,
         "panel/confounders",
@@ -457,6 +460,7 @@ pub(crate) fn panel_step<'t>(
                 journal,
                 host: &host,
                 base_dir,
+                progress,
             }
             .confounders(&variables(t, &names))
         },
@@ -479,6 +483,7 @@ pub(crate) fn phenotype_step<'t>(
     threads: usize,
 ) -> Result<PanelResult, WorkflowError> {
     let request = serde_json::json!({ "confounders": confounders, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles, "stage_a": stage_a.map(|a| &a.items) });
+    let progress = runner.progress;
     runner.step(
         index,
         "panel/phenotypes",
@@ -498,6 +503,7 @@ pub(crate) fn phenotype_step<'t>(
                 journal,
                 host: &host,
                 base_dir,
+                progress,
             }
             .phenotypes(
                 confounders,

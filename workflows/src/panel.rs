@@ -16,6 +16,7 @@ use meshagents_stats::cohort::AnalysisTable;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::demo::Progress;
 use crate::files::{record, WrittenFile};
 use crate::WorkflowError;
 
@@ -129,6 +130,7 @@ impl PanelConfig {
 /// The meeting's effects over the journal.
 struct JournalEffects<'a> {
     journal: &'a Journal,
+    progress: &'a dyn Progress,
     backend: &'a dyn Backend,
     host: &'a dyn ToolHost,
     policy: RetryPolicy,
@@ -190,10 +192,9 @@ impl Effects for JournalEffects<'_> {
     }
 
     fn record(&self, entry: &TranscriptEntry) {
-        let _ = self.journal.event(
-            "panel/transcript",
-            serde_json::to_value(entry).unwrap_or(Value::Null),
-        );
+        let body = serde_json::to_value(entry).unwrap_or(Value::Null);
+        self.progress.panel_event(&body);
+        let _ = self.journal.event("panel/transcript", body);
     }
 
     fn prices(&self) -> (f64, f64) {
@@ -235,6 +236,7 @@ pub(crate) struct Meeting<'a> {
     pub host: &'a dyn ToolHost,
     /// Where a relative roles path is resolved.
     pub base_dir: &'a Path,
+    pub progress: &'a dyn Progress,
 }
 
 impl Meeting<'_> {
@@ -253,6 +255,7 @@ impl Meeting<'_> {
         let backend = self.config.backend()?;
         let effects = JournalEffects {
             journal: self.journal,
+            progress: self.progress,
             backend: backend.as_ref(),
             host: self.host,
             policy: self.config.retry.clone(),

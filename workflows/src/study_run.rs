@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 use meshagents_engine::Journal;
 use meshagents_stats::association::{rows_to_frame, screen_candidates, CovariateEvidence};
 use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
+use meshagents_stats::dictionary::Role;
 use meshagents_stats::io::write_table;
 use meshagents_stats::phewas::{self, resolve_list, Method, ModelChoice, PhewasRequest};
 use meshagents_stats::transform::Transform;
 use serde::{Deserialize, Serialize};
 
 use crate::demo::{
-    panel_step, write_flow, write_study_config, CleanResult, PhewasResult, Progress, Runner,
+    panel_step, phenotype_step, write_flow, write_study_config, CleanResult, PhewasResult,
+    Progress, Runner,
 };
 use crate::files::{record, verify, WrittenFile};
 use crate::panel::write_decisions;
@@ -170,27 +172,30 @@ impl StudyConfig {
 }
 
 /// The journal keys of a study's steps, in order.
-pub const STUDY_STEP_KEYS: [&str; 5] = [
+pub const STUDY_STEP_KEYS: [&str; 6] = [
     "data/clean",
     "screen/candidates",
     "panel/confounders",
+    "panel/phenotypes",
     "phewas/adjusted",
     "report/summary",
 ];
 /// The steps when a person approves the panel's set.
-pub const APPROVED_STEP_KEYS: [&str; 6] = [
+pub const APPROVED_STEP_KEYS: [&str; 7] = [
     "data/clean",
     "screen/candidates",
     "panel/confounders",
     "panel/approval",
+    "panel/phenotypes",
     "phewas/adjusted",
     "report/summary",
 ];
-const APPROVED_STEPS: [&str; 6] = [
+const APPROVED_STEPS: [&str; 7] = [
     "load and clean",
     "screen candidate confounders",
     "panel: choose confounders",
     "approval of the confounder set",
+    "panel: choose phenotypes per disease",
     "adjusted association of every phenotype with every factor",
     "write the summary",
 ];
@@ -260,10 +265,11 @@ const FIXED_STEPS: [&str; 3] = [
     "adjusted association of every phenotype with every factor",
     "write the summary",
 ];
-const STUDY_STEPS: [&str; 5] = [
+const STUDY_STEPS: [&str; 6] = [
     "load and clean",
     "screen candidate confounders",
     "panel: choose confounders",
+    "panel: choose phenotypes per disease",
     "adjusted association of every phenotype with every factor",
     "write the summary",
 ];
@@ -312,9 +318,9 @@ pub fn run_study(
     };
     // Step numbers as the user sees them: the panel's two steps only when it meets.
     let (n_phewas, n_summary) = if approval_gate {
-        (5, 6)
+        (6, 7)
     } else if panel_meets {
-        (4, 5)
+        (5, 6)
     } else {
         (2, 3)
     };
@@ -349,9 +355,27 @@ pub fn run_study(
             factors.len()
         )));
     }
+    // The panel's second stage characterises the disease labels: load them too.
+    let diseases: Vec<String> = if panel_meets {
+        catalog
+            .columns
+            .iter()
+            .filter(|c| catalog.role(c) == Role::Disease)
+            .filter(|c| !used.contains(c) && !factors.contains(c))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
     let options = LoadOptions {
         id_column: config.id.clone(),
-        columns: Some(used.iter().chain(&factors).cloned().collect()),
+        columns: Some(
+            used.iter()
+                .chain(&factors)
+                .chain(&diseases)
+                .cloned()
+                .collect(),
+        ),
         ..LoadOptions::default()
     };
     let table: OnceCell<AnalysisTable> = OnceCell::new();
@@ -385,8 +409,8 @@ pub fn run_study(
     verify(out, &clean.files)?;
 
     let mut approved: Option<Approval> = None;
-    let (covariates, decision) = match fixed {
-        Some(fixed) => (fixed, None),
+    let (covariates, decision, evidence) = match fixed {
+        Some(fixed) => (fixed, None, Vec::new()),
         None => {
             let evidence: Vec<CovariateEvidence> = runner.step(
                 2,
@@ -420,21 +444,22 @@ pub fn run_study(
                 out,
                 threads,
             )?;
-            write_decisions(
-                out,
-                &config.panel.describe(),
-                &decision.confounders,
-                Some(&decision),
-                None,
-            )?;
             if !approval_gate {
-                (decision.confounders.clone(), Some(decision))
+                (decision.confounders.clone(), Some(decision), evidence)
             } else {
                 // The gate: without a person's approval on file the study pauses here, with
                 // the proposal written out for `study approve` (and the TUI).
                 if !runner.journal.is_completed("panel/approval")?
                     && !out.join("approval.json").is_file()
                 {
+                    // What the panel said so far, for the person who approves.
+                    write_decisions(
+                        out,
+                        &config.panel.describe(),
+                        &decision.confounders,
+                        Some(&decision),
+                        None,
+                    )?;
                     let proposal = Proposal {
                         proposed: decision.confounders.clone(),
                         candidates: decision.items.iter().map(|t| t.variable.clone()).collect(),
@@ -482,9 +507,29 @@ pub fn run_study(
                     },
                 )?;
                 approved = Some(approval.clone());
-                (approval.covariates, Some(decision))
+                (approval.covariates, Some(decision), evidence)
             }
         }
+    };
+
+    let stage_b = match &decision {
+        Some(stage_a) => {
+            let result = phenotype_step(
+                &mut runner,
+                n_phewas - 1,
+                out,
+                Some(stage_a),
+                &covariates,
+                &evidence,
+                &load,
+                &config.panel,
+                out,
+                threads,
+            )?;
+            verify(out, &result.files)?;
+            Some(result.decision)
+        }
+        None => None,
     };
 
     let request = PhewasRequest {
@@ -499,7 +544,7 @@ pub fn run_study(
     let phewas_key = serde_json::json!({ "phenotypes": request.phenotypes, "factors": request.factors, "covariates": request.covariates, "model": request.model, "transform": request.transform, "method": request.method });
     let phewas: PhewasResult = runner.step(
         n_phewas,
-        STUDY_STEP_KEYS[3],
+        STUDY_STEP_KEYS[4],
         &phewas_key,
         |r: &PhewasResult| {
             format!(
@@ -542,7 +587,7 @@ pub fn run_study(
     };
     let summary_files: Vec<WrittenFile> = runner.step(
         n_summary,
-        STUDY_STEP_KEYS[4],
+        STUDY_STEP_KEYS[5],
         &serde_json::json!({ "format": "markdown", "version": 1 }),
         |_: &Vec<WrittenFile>| "summary.md".to_string(),
         |_| -> Result<_, WorkflowError> {
@@ -551,7 +596,7 @@ pub fn run_study(
                 &header,
                 &clean,
                 decision.as_ref(),
-                None,
+                stage_b.as_ref(),
                 &covariates,
                 &phewas.summary,
                 None,
