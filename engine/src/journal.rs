@@ -286,6 +286,27 @@ impl Journal {
         Ok(copied)
     }
 
+    /// The journaled results of the completed steps whose keys start with `prefix`, in the
+    /// order they completed. Lets an activity made of several steps (an array job and its
+    /// resubmissions) find every step it took before a restart.
+    pub fn completed_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, serde_json::Value)>, EngineError> {
+        let mut found = Vec::new();
+        for item in self.completed.scan_prefix(prefix.as_bytes()) {
+            let (key, seq) = item?;
+            let record = self.record_at(&seq)?;
+            found.push((
+                record.seq,
+                String::from_utf8_lossy(&key).into_owned(),
+                record.payload,
+            ));
+        }
+        found.sort_by_key(|(seq, _, _)| *seq);
+        Ok(found.into_iter().map(|(_, k, v)| (k, v)).collect())
+    }
+
     /// True when the step has a journaled result.
     pub fn is_completed(&self, key: &str) -> Result<bool, EngineError> {
         Ok(self.completed.contains_key(key.as_bytes())?)

@@ -51,6 +51,9 @@ impl Default for DemoConfig {
 pub trait Progress {
     fn step_started(&self, index: usize, total: usize, title: &str);
     fn step_finished(&self, index: usize, total: usize, title: &str, replayed: bool, detail: &str);
+    /// Something a long step is doing (a Slurm job submitted, its tasks' progress); a JSON
+    /// object. Ignored unless the front end shows it.
+    fn event(&self, _body: &serde_json::Value) {}
 }
 
 #[derive(Debug, Clone)]
@@ -464,6 +467,7 @@ fn write_study_toml(out: &Path) -> Result<(), WorkflowError> {
         transform: Transform::Auto,
         method: Method::Exact,
         panel: Default::default(),
+        executor: Default::default(),
     };
     let text = toml::to_string(&config).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
     let path = out.join("STUDY.toml");

@@ -5,14 +5,18 @@
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
+use meshagents_engine::slurm::ArrayEvent;
 use meshagents_engine::Journal;
-use meshagents_stats::association::{rows_to_frame, screen_candidates, CovariateEvidence};
+use meshagents_stats::association::{
+    rows_to_frame, screen_candidates, AssociationRow, CovariateEvidence,
+};
 use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
 use meshagents_stats::io::write_table;
 use meshagents_stats::phewas::{self, resolve_list, Method, ModelChoice, PhewasRequest};
 use meshagents_stats::transform::Transform;
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::{run_sharded, ExecutorConfig, ExecutorKind, ShardSpec};
 use crate::demo::{
     panel_step, write_flow, write_study_config, CleanResult, PhewasResult, Progress, Runner,
 };
@@ -54,6 +58,11 @@ pub struct StudyConfig {
     pub method: Method,
     #[serde(default)]
     pub panel: PanelConfig,
+    /// Where the PheWAS step runs (`[executor]`: local, or a Slurm array job). How a study
+    /// runs is not what it computes: the executor is left out of the study's identity
+    /// (`study.json`), so a study started on one executor can be resumed on another.
+    #[serde(default, skip_serializing_if = "ExecutorConfig::is_default")]
+    pub executor: ExecutorConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,6 +156,13 @@ impl StudyConfig {
                 message: "key `name`: must not be empty".into(),
             });
         }
+        config
+            .executor
+            .validate()
+            .map_err(|message| WorkflowError::File {
+                path: file.clone(),
+                message,
+            })?;
         Ok(config)
     }
 
@@ -299,7 +315,11 @@ pub fn run_study(
         path: out.display().to_string(),
         message: format!("cannot create the study directory: {e}"),
     })?;
-    write_study_config(out, "study", config)?;
+    let identity = StudyConfig {
+        executor: ExecutorConfig::default(),
+        ..config.clone()
+    };
+    write_study_config(out, "study", &identity)?;
     let toml_copy = toml::to_string(config).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
     std::fs::write(out.join("STUDY.toml"), toml_copy).map_err(|e| WorkflowError::File {
         path: out.join("STUDY.toml").display().to_string(),
@@ -497,6 +517,43 @@ pub fn run_study(
         threads,
     };
     let phewas_key = serde_json::json!({ "phenotypes": request.phenotypes, "factors": request.factors, "covariates": request.covariates, "model": request.model, "transform": request.transform, "method": request.method });
+    // On Slurm the shards run (or are re-attached to) before the step: the array job's own
+    // steps journal its submissions, and the PheWAS step then records the merged table.
+    let mut sharded: Option<Vec<AssociationRow>> = None;
+    if config.executor.kind == ExecutorKind::Slurm
+        && !runner.journal.is_completed(STUDY_STEP_KEYS[3])?
+        && !crate::interrupt::requested()
+    {
+        let spec = ShardSpec {
+            data: config.data.clone(),
+            dictionary: config.dictionary.clone(),
+            id: config.id.clone(),
+            keep_negative_codes: !options.negative_codes_to_missing,
+            request: request.clone(),
+            load_also: used.clone(),
+        };
+        let journal = &runner.journal;
+        let observe = |event: &ArrayEvent| {
+            progress.event(&serde_json::json!({ "step": STUDY_STEP_KEYS[3], "slurm": event }));
+            // Submissions and failures go to the journal's events too, for `study status`.
+            if !matches!(event, ArrayEvent::Progress { .. }) {
+                if let Ok(body) = serde_json::to_value(event) {
+                    let _ = journal.event(&format!("{}/slurm", STUDY_STEP_KEYS[3]), body);
+                }
+            }
+        };
+        let (result, times) = run_sharded(
+            journal,
+            &format!("{}/slurm", STUDY_STEP_KEYS[3]),
+            &out.join("slurm"),
+            &catalog,
+            &spec,
+            &config.executor,
+            &observe,
+        )?;
+        progress.event(&serde_json::json!({ "step": STUDY_STEP_KEYS[3], "event": "merged", "shards": config.executor.shards, "array_seconds": times.array_seconds, "merge_seconds": times.merge_seconds, "family_size": result.family_size }));
+        sharded = Some(result.rows);
+    }
     let phewas: PhewasResult = runner.step(
         n_phewas,
         STUDY_STEP_KEYS[3],
@@ -509,7 +566,10 @@ pub fn run_study(
         },
         || -> Result<_, WorkflowError> {
             let t = load()?;
-            let rows = phewas::run(t, &request, &|_| {})?.rows;
+            let rows = match sharded.take() {
+                Some(rows) => rows,
+                None => phewas::run(t, &request, &|_| {})?.rows,
+            };
             let mut frame = rows_to_frame(&rows)?;
             write_table(&mut frame, &out.join("associations.csv"))?;
             Ok(PhewasResult {
