@@ -147,6 +147,56 @@ impl Runner<'_> {
         }
         self.progress.step_started(index, self.titles.len(), title);
         let outcome = self.journal.step(key, request, effect)?;
+        self.finish(index, outcome, detail)
+    }
+
+    /// A step whose effect journals steps of its own (a Slurm job's submissions) in the same
+    /// journal. The effect's own error comes back as it is (a pause while a job runs is still
+    /// a pause), after the journal has recorded the step as failed.
+    pub(crate) fn step_in<Req, T>(
+        &mut self,
+        index: usize,
+        key: &str,
+        request: &Req,
+        detail: impl Fn(&T) -> String,
+        effect: impl FnOnce(&Journal) -> Result<T, WorkflowError>,
+    ) -> Result<T, WorkflowError>
+    where
+        Req: Serialize,
+        T: Serialize + serde::de::DeserializeOwned,
+    {
+        let title = self.titles[index - 1];
+        if crate::interrupt::requested() {
+            return Err(WorkflowError::Interrupted {
+                step: index,
+                title: title.to_string(),
+            });
+        }
+        self.progress.step_started(index, self.titles.len(), title);
+        let journal = &self.journal;
+        let mut failure: Option<WorkflowError> = None;
+        let outcome = journal.step(key, request, || {
+            effect(journal).map_err(|e| {
+                let message = e.to_string();
+                failure = Some(e);
+                message
+            })
+        });
+        let outcome = match (outcome, failure) {
+            (Ok(outcome), _) => outcome,
+            (Err(_), Some(e)) => return Err(e),
+            (Err(e), None) => return Err(e.into()),
+        };
+        self.finish(index, outcome, detail)
+    }
+
+    fn finish<T>(
+        &mut self,
+        index: usize,
+        outcome: meshagents_engine::StepOutcome<T>,
+        detail: impl Fn(&T) -> String,
+    ) -> Result<T, WorkflowError> {
+        let title = self.titles[index - 1];
         if outcome.replayed {
             self.replayed += 1;
         } else {

@@ -517,44 +517,7 @@ pub fn run_study(
         threads,
     };
     let phewas_key = serde_json::json!({ "phenotypes": request.phenotypes, "factors": request.factors, "covariates": request.covariates, "model": request.model, "transform": request.transform, "method": request.method });
-    // On Slurm the shards run (or are re-attached to) before the step: the array job's own
-    // steps journal its submissions, and the PheWAS step then records the merged table.
-    let mut sharded: Option<Vec<AssociationRow>> = None;
-    if config.executor.kind == ExecutorKind::Slurm
-        && !runner.journal.is_completed(STUDY_STEP_KEYS[3])?
-        && !crate::interrupt::requested()
-    {
-        let spec = ShardSpec {
-            data: config.data.clone(),
-            dictionary: config.dictionary.clone(),
-            id: config.id.clone(),
-            keep_negative_codes: !options.negative_codes_to_missing,
-            request: request.clone(),
-            load_also: used.clone(),
-        };
-        let journal = &runner.journal;
-        let observe = |event: &ArrayEvent| {
-            progress.event(&serde_json::json!({ "step": STUDY_STEP_KEYS[3], "slurm": event }));
-            // Submissions and failures go to the journal's events too, for `study status`.
-            if !matches!(event, ArrayEvent::Progress { .. }) {
-                if let Ok(body) = serde_json::to_value(event) {
-                    let _ = journal.event(&format!("{}/slurm", STUDY_STEP_KEYS[3]), body);
-                }
-            }
-        };
-        let (result, times) = run_sharded(
-            journal,
-            &format!("{}/slurm", STUDY_STEP_KEYS[3]),
-            &out.join("slurm"),
-            &catalog,
-            &spec,
-            &config.executor,
-            &observe,
-        )?;
-        progress.event(&serde_json::json!({ "step": STUDY_STEP_KEYS[3], "event": "merged", "shards": config.executor.shards, "array_seconds": times.array_seconds, "merge_seconds": times.merge_seconds, "family_size": result.family_size }));
-        sharded = Some(result.rows);
-    }
-    let phewas: PhewasResult = runner.step(
+    let phewas: PhewasResult = runner.step_in(
         n_phewas,
         STUDY_STEP_KEYS[3],
         &phewas_key,
@@ -564,12 +527,16 @@ pub fn run_study(
                 r.summary.pairs, r.summary.bonferroni_hits
             )
         },
-        || -> Result<_, WorkflowError> {
-            let t = load()?;
-            let rows = match sharded.take() {
-                Some(rows) => rows,
-                None => phewas::run(t, &request, &|_| {})?.rows,
+        |journal| -> Result<_, WorkflowError> {
+            let rows = match config.executor.kind {
+                ExecutorKind::Local => phewas::run(load()?, &request, &|_| {})?.rows,
+                // On Slurm the shards run as one array job whose submissions are steps of
+                // their own (`phewas/adjusted/slurm/...`): a restart re-attaches to the job.
+                ExecutorKind::Slurm => {
+                    sharded_rows(journal, config, out, &catalog, &options, &used, &request, progress)?
+                }
             };
+            let t = load()?;
             let mut frame = rows_to_frame(&rows)?;
             write_table(&mut frame, &out.join("associations.csv"))?;
             Ok(PhewasResult {
@@ -626,4 +593,51 @@ pub fn run_study(
         steps_replayed: runner.replayed,
         phewas: phewas.summary,
     })
+}
+
+/// The PheWAS of a study as a Slurm array job: submitted (or re-attached to), waited for,
+/// merged and corrected over the whole family.
+#[allow(clippy::too_many_arguments)]
+fn sharded_rows(
+    journal: &Journal,
+    config: &StudyConfig,
+    out: &Path,
+    catalog: &Catalog,
+    options: &LoadOptions,
+    used: &[String],
+    request: &PhewasRequest,
+    progress: &dyn Progress,
+) -> Result<Vec<AssociationRow>, WorkflowError> {
+    let key = format!("{}/slurm", STUDY_STEP_KEYS[3]);
+    let spec = ShardSpec {
+        data: config.data.clone(),
+        dictionary: config.dictionary.clone(),
+        id: config.id.clone(),
+        keep_negative_codes: !options.negative_codes_to_missing,
+        request: request.clone(),
+        // The shards load (and clean) the same columns as the study did.
+        load_also: used.to_vec(),
+    };
+    let observe = |event: &ArrayEvent| {
+        progress.event(&serde_json::json!({ "step": STUDY_STEP_KEYS[3], "slurm": event }));
+        // Submissions and failures go to the journal's events too, for `study status`.
+        if !matches!(event, ArrayEvent::Progress { .. }) {
+            if let Ok(body) = serde_json::to_value(event) {
+                if let Err(e) = journal.event(&key, body) {
+                    tracing::warn!(error = %e, "cannot record a Slurm event in the journal");
+                }
+            }
+        }
+    };
+    let (result, times) = run_sharded(
+        journal,
+        &key,
+        &out.join("slurm"),
+        catalog,
+        &spec,
+        &config.executor,
+        &observe,
+    )?;
+    progress.event(&serde_json::json!({ "step": STUDY_STEP_KEYS[3], "event": "merged", "shards": config.executor.shards, "array_seconds": times.array_seconds, "merge_seconds": times.merge_seconds, "family_size": result.family_size }));
+    Ok(result.rows)
 }
