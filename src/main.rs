@@ -1026,9 +1026,10 @@ fn report_phewas(
 }
 
 /// A hook for the Slurm tests, inert unless `MESHAGENTS_TEST_SHARD_HOOK` names a directory:
-/// with `hold-I` there, shard I writes `holding-I` and waits until `hold-I` is removed (so a
-/// test can cancel or kill around a task that is surely running); with `fail-I` there, shard I
-/// removes it and fails (so its first attempt fails and its retry succeeds).
+/// with `hold-I` there, shard I writes its array job's id to `holding-I` and waits until
+/// `hold-I` is removed (so a test can cancel or kill around a task that is surely running);
+/// with `fail-I` there, shard I removes it and fails (its first attempt fails, its retry
+/// succeeds).
 fn test_hook(shard: meshagents_stats::phewas::Shard) -> Result<()> {
     let Some(dir) = std::env::var_os("MESHAGENTS_TEST_SHARD_HOOK").map(PathBuf::from) else {
         return Ok(());
@@ -1041,7 +1042,9 @@ fn test_hook(shard: meshagents_stats::phewas::Shard) -> Result<()> {
     let hold = dir.join(format!("hold-{}", shard.index));
     if hold.is_file() {
         let holding = dir.join(format!("holding-{}", shard.index));
-        std::fs::write(&holding, format!("{}\n", std::process::id()))
+        // The array job's id, so a test can cancel exactly this task.
+        let job = std::env::var("SLURM_ARRAY_JOB_ID").unwrap_or_default();
+        std::fs::write(&holding, format!("{job}\n"))
             .with_context(|| holding.display().to_string())?;
         // Bounded, so a test that dies cannot leave a task holding a node for ever.
         let until = Instant::now() + std::time::Duration::from_secs(600);

@@ -532,9 +532,9 @@ pub fn run_study(
                 ExecutorKind::Local => phewas::run(load()?, &request, &|_| {})?.rows,
                 // On Slurm the shards run as one array job whose submissions are steps of
                 // their own (`phewas/adjusted/slurm/...`): a restart re-attaches to the job.
-                ExecutorKind::Slurm => {
-                    sharded_rows(journal, config, out, &catalog, &options, &used, &request, progress)?
-                }
+                ExecutorKind::Slurm => sharded_rows(
+                    journal, config, out, &catalog, &options, &used, &request, progress,
+                )?,
             };
             let t = load()?;
             let mut frame = rows_to_frame(&rows)?;
