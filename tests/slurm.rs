@@ -384,3 +384,47 @@ fn a_study_killed_while_its_array_job_runs_reattaches_on_resume() {
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["state"], "finished");
 }
+
+#[test]
+fn executor_settings_are_checked_and_errors_name_the_key() {
+    // No Slurm needed: these fail before anything is submitted.
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = simulate(dir.path());
+    let study = |executor: &str| {
+        let path = dir.path().join("STUDY.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "name = \"x\"\ndata = \"{}\"\n[executor]\n{executor}\n",
+                p(&cohort.join("cohort.parquet"))
+            ),
+        )
+        .unwrap();
+        let o = bin()
+            .args(["study", "run", p(&path), "--out", p(&dir.path().join("s"))])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        stderr(&o)
+    };
+    let e = study("kind = \"slurm\"\npartiton = \"short\"");
+    assert!(e.contains("partiton") && e.contains("STUDY.toml"), "{e}");
+    let e = study("kind = \"pbs\"");
+    assert!(e.contains("pbs") && e.contains("kind"), "{e}");
+    let e = study("kind = \"slurm\"\nshards = 0");
+    assert!(e.contains("executor.shards"), "{e}");
+
+    let out = dir.path().join("part.csv");
+    let mut args = phewas_args(&cohort, &out);
+    args.extend(["--shard".into(), "3/3".into()]);
+    let o = bin().args(&args).output().unwrap();
+    assert!(stderr(&o).contains("--shard 3/3"), "{}", stderr(&o));
+    let mut args = phewas_args(&cohort, &out);
+    args.extend(["--shard".into(), "0/3".into()]);
+    let o = bin().args(&args).output().unwrap();
+    assert!(stderr(&o).contains("Parquet"), "{}", stderr(&o));
+    let mut args = phewas_args(&cohort, &dir.path().join("p.parquet"));
+    args.extend(["--shards".into(), "0".into()]);
+    let o = bin().args(&args).output().unwrap();
+    assert!(stderr(&o).contains("--shards"), "{}", stderr(&o));
+}
