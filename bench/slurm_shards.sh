@@ -19,13 +19,13 @@ common=(phewas --data cohort/cohort.parquet --dictionary cohort/dictionary.csv
 now() { date +%s.%N; }
 elapsed() { echo "$2 - $1" | bc; }
 
-echo "| run | tasks x CPUs | wall time | slowest task (load + fit) | merge + correction | table |"
-echo "|---|---|---|---|---|---|"
+echo "| run | tasks x CPUs | wall time | slowest task (load + fit) | all tasks, summed | merge + correction | table |"
+echo "|---|---|---|---|---|---|---|"
 t0=$(now)
 "$bin" "${common[@]}" --threads 2 --out local.csv 2>local.err >/dev/null
 t1=$(now)
 rows=$(($(wc -l <local.csv) - 1))
-printf '| local, 2 threads | - | %.1f s | - | - | %d rows |\n' "$(elapsed "$t0" "$t1")" "$rows"
+printf '| local, 2 threads | - | %.1f s | - | - | - | %d rows |\n' "$(elapsed "$t0" "$t1")" "$rows"
 
 run_slurm() {
     local shards=$1 cpus=$2
@@ -43,12 +43,15 @@ run_slurm() {
         load=$(sed -n 's/^loaded .*(\([0-9.]*\) s)$/\1/p' "$log")
         fit=$(sed -n 's/^shard .* in \([0-9.]*\) s (raw p.*/\1/p' "$log")
         echo "$(echo "$load + $fit" | bc) $load"
-    done | sort -n | tail -n 1)
+    done | sort -n)
+    local total
+    total=$(echo "$slowest" | awk '{ s += $1 } END { printf "%.1f", s }')
+    slowest=$(echo "$slowest" | tail -n 1)
     local merge
     merge=$(sed -n 's/.*merged [0-9]* parts in \([0-9.]*\) s.*/\1/p' "$out.err")
-    printf '| slurm, %d shards | %d x %d | %.1f s | %s s (load %s s) | %s s | %s |\n' \
+    printf '| slurm, %d shards | %d x %d | %.1f s | %s s (load %s s) | %s s | %s s | %s |\n' \
         "$shards" "$shards" "$cpus" "$(elapsed "$t0" "$t1")" \
-        "${slowest% *}" "${slowest#* }" "$merge" "$same"
+        "${slowest% *}" "${slowest#* }" "$total" "$merge" "$same"
 }
 run_slurm 1 2
 for shards in 1 2 4 8; do
