@@ -212,7 +212,9 @@ pub fn run_array(
                     job_id: o.value.job_id.clone(),
                     tasks: o.value.tasks.clone(),
                     number,
-                    reattached: o.replayed,
+                    // Replayed from the journal, or found in the queue under its name after a
+                    // crash between sbatch and the journal: either way, not submitted again.
+                    reattached: o.replayed || !o.value.submitted,
                 });
                 Ok(o.value)
             }
