@@ -428,3 +428,126 @@ fn executor_settings_are_checked_and_errors_name_the_key() {
     let o = bin().args(&args).output().unwrap();
     assert!(stderr(&o).contains("--shards"), "{}", stderr(&o));
 }
+
+/// The engine alone: a job whose `sbatch` ran before a crash (so it is in the queue but not in
+/// the journal) is found by its name and adopted, not submitted a second time.
+#[test]
+fn a_submission_made_before_a_crash_is_adopted_by_name() {
+    use meshagents_engine::slurm::{run_array, ArrayJob, SlurmOptions};
+    if !slurm_ready("a_submission_made_before_a_crash_is_adopted_by_name") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let journal = Journal::open(&dir.path().join("journal")).unwrap();
+    let identity = serde_json::json!({ "test": "adopt" });
+    // The job-name token, journaled as run_array would have before the crash; unique, since
+    // Slurm keeps finished jobs listed for an hour.
+    let token = format!(
+        "meshagents-adopt-{}-{}",
+        std::process::id(),
+        dir.path().file_name().unwrap().to_string_lossy()
+    );
+    journal
+        .step("job/name", &identity, || Ok::<_, String>(token.clone()))
+        .unwrap();
+    let touch = format!("touch {}/out-{{task}}", work.display());
+    // "Before the crash": the same job submitted by hand under submission 0's name.
+    let script = dir.path().join("by-hand.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntouch {}/out-$SLURM_ARRAY_TASK_ID\n",
+            work.display()
+        ),
+    )
+    .unwrap();
+    let sbatch = Command::new("sbatch")
+        .args([
+            "--parsable",
+            &format!("--job-name={token}-0"),
+            "--array=0-1",
+        ])
+        .arg("--output=/dev/null")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(sbatch.status.success(), "{}", stderr(&sbatch));
+    let job_id = String::from_utf8_lossy(&sbatch.stdout).trim().to_string();
+    let _cleanup = CancelOnDrop(vec![job_id.clone()]);
+
+    let output = |t: usize| work.join(format!("out-{t}"));
+    let job = ArrayJob {
+        key: "job",
+        identity,
+        tasks: 2,
+        command: vec!["/bin/sh".into(), "-c".into(), touch],
+        work_dir: &work,
+        output: &output,
+    };
+    let options = SlurmOptions {
+        poll_seconds: 0.2,
+        ..SlurmOptions::default()
+    };
+    let outcome = run_array(&journal, &job, &options, &|_| {}, &|| false).unwrap();
+    assert_eq!(outcome.submissions.len(), 1);
+    assert_eq!(outcome.submissions[0].job_id, job_id);
+    assert!(!outcome.submissions[0].submitted, "adopted, not submitted");
+    assert_eq!(jobs_named(&token), vec![job_id]);
+}
+
+/// The engine alone: a task that always fails is retried `max_retries` times, then the job
+/// fails with an error naming the task and its log.
+#[test]
+fn a_task_that_keeps_failing_stops_the_job_after_the_retries() {
+    use meshagents_engine::slurm::{run_array, ArrayEvent, ArrayJob, SlurmError, SlurmOptions};
+    if !slurm_ready("a_task_that_keeps_failing_stops_the_job_after_the_retries") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    let journal = Journal::open(&dir.path().join("journal")).unwrap();
+    let output = |t: usize| work.join(format!("out-{t}"));
+    let job = ArrayJob {
+        key: "doomed",
+        identity: serde_json::json!({ "test": "doomed" }),
+        tasks: 1,
+        command: vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "echo task {task} gives up; exit 3".into(),
+        ],
+        work_dir: &work,
+        output: &output,
+    };
+    let options = SlurmOptions {
+        poll_seconds: 0.2,
+        max_retries: 1,
+        ..SlurmOptions::default()
+    };
+    let failures = std::cell::RefCell::new(Vec::new());
+    let observe = |e: &ArrayEvent| {
+        if let ArrayEvent::TaskFailed { state, .. } = e {
+            failures.borrow_mut().push(state.clone());
+        }
+    };
+    let err = run_array(&journal, &job, &options, &observe, &|| false).unwrap_err();
+    let SlurmError::TaskFailed {
+        task,
+        attempts,
+        log,
+        ..
+    } = &err
+    else {
+        panic!("{err}");
+    };
+    assert_eq!((*task, *attempts), (0, 2), "{err}");
+    assert_eq!(*failures.borrow(), vec!["FAILED", "FAILED"]);
+    assert!(err.to_string().contains(&log.display().to_string()));
+    assert!(std::fs::read_to_string(log)
+        .unwrap()
+        .contains("task 0 gives up"));
+    let subs = journal.completed_with_prefix("doomed/submit#").unwrap();
+    assert_eq!(subs.len(), 2, "the first submission and one retry");
+}
