@@ -176,9 +176,9 @@ pub fn run(
 /// One slice of a run's work: shard `index` (0-based) of `count`.
 ///
 /// The work items (blocks of [`LINEAR_BLOCK`] linear factors, single other factors) are
-/// numbered as a whole run numbers them and dealt out round-robin: item `k` belongs to shard
-/// `k % count`. Every factor is therefore fitted in exactly the block, and so with exactly the
-/// arithmetic, of a whole run, which is what makes merged shards byte-identical to it.
+/// numbered as a whole run numbers them and dealt out by [`assign_shards`]. Every factor is
+/// therefore fitted in exactly the block, and so with exactly the arithmetic, of a whole run,
+/// which is what makes merged shards byte-identical to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
     pub index: usize,
@@ -200,10 +200,6 @@ impl Shard {
             return Err(bad());
         }
         Ok(Shard { index, count })
-    }
-
-    fn owns(&self, item: usize) -> bool {
-        item % self.count == self.index
     }
 }
 
@@ -233,7 +229,8 @@ pub fn run_shard(
 ) -> Result<ShardRows, StatsError> {
     let context = prepare(table, request)?;
     let items = work_items(&context);
-    let per_factor = run_items(&context, &items, &|k| shard.owns(k), progress);
+    let owner = assign_shards(&context, &items, shard.count);
+    let per_factor = run_items(&context, &items, &|k| owner[k] == shard.index, progress);
     let factors = per_factor
         .iter()
         .enumerate()
@@ -343,6 +340,49 @@ fn work_items(ctx: &Context) -> Vec<WorkItem> {
             .map(|block| WorkItem::LinearBlock(block.to_vec())),
     );
     items
+}
+
+/// The shard of each work item: longest first, each to the least loaded shard (ties: the
+/// lower index), by an estimate of its cost. The estimate needs only the table and the
+/// request, so every task computes the same assignment.
+///
+/// Costs are relative to one linear factor (all phenotypes), measured on the simulated cohort
+/// at n = 40,000 with 4 covariates: a logistic factor about 30 (a Newton fit per phenotype), a
+/// categorical factor about 7 per level (a least-squares fit with a dummy per level, and the
+/// restricted fit, per phenotype), a Bai 2020 factor about 2; a factor dropped by cleaning or
+/// of an unsupported type costs nothing. Dealing the items out round-robin instead left one
+/// shard of eight with 1.3x the mean work.
+fn assign_shards(ctx: &Context, items: &[WorkItem], count: usize) -> Vec<usize> {
+    let cost = |item: &WorkItem| -> f64 {
+        match item {
+            WorkItem::LinearBlock(block) => block.len() as f64,
+            WorkItem::Single(f) => match ctx.table.numeric_column(&ctx.request.factors[*f]) {
+                None => 0.0,
+                Some(c) => match model_of(ctx.request, c.value_type) {
+                    "logistic" => 30.0,
+                    "categorical" => 7.0 * levels_by_frequency(&c.values).len() as f64,
+                    "bai2020" => 2.0,
+                    _ => 0.0,
+                },
+            },
+        }
+    };
+    let mut order: Vec<(f64, usize)> = items.iter().map(cost).zip(0..).collect();
+    order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut load = vec![0.0f64; count.max(1)];
+    let mut owner = vec![0; items.len()];
+    for (c, k) in order {
+        let (least, _) = load
+            .iter()
+            .enumerate()
+            .fold(
+                (0, f64::INFINITY),
+                |best, (i, l)| if *l < best.1 { (i, *l) } else { best },
+            );
+        owner[k] = least;
+        load[least] += c;
+    }
+    owner
 }
 
 /// Rows per factor (indexed by factor; `None` for factors of items not run), per phenotype.
