@@ -244,6 +244,14 @@ impl StepReporter {
         }
     }
 
+    /// A line for a person on stderr: always without --headless, and with it only when stderr
+    /// is a terminal.
+    fn human_line(&self, line: impl FnOnce() -> String) {
+        if self.human {
+            eprintln!("{}", line());
+        }
+    }
+
     fn json(&self, value: serde_json::Value) {
         if self.headless {
             println!("{value}");
@@ -906,13 +914,15 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
         let mut frame = rows_to_frame(&result.rows)?;
         meshagents_stats::io::write_table(&mut frame, &args.out)?;
         reporter.event(&serde_json::json!({ "event": "merged", "shards": executor.shards, "array_seconds": times.array_seconds, "merge_seconds": times.merge_seconds, "family_size": result.family_size }));
-        report_phewas(
-            &request,
-            &result.rows,
-            result.family_size,
-            started,
-            &args.out,
-        );
+        reporter.human_line(|| {
+            phewas_report(
+                &request,
+                &result.rows,
+                result.family_size,
+                started,
+                &args.out,
+            )
+        });
         reporter.json(serde_json::json!({ "event": "phewas_finished", "out": args.out, "rows": result.rows.len(), "family_size": result.family_size }));
         if !args.headless {
             println!("{}", args.out.display());
@@ -937,13 +947,15 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
     };
     let table = AnalysisTable::load_catalog(&args.data, &catalog, &options)?;
     let dropped = table.flow.iter().filter(|f| !f.kept).count();
-    eprintln!(
-        "loaded {} participants, {} columns kept, {} dropped by cleaning ({:.1} s)",
-        table.n_rows(),
-        table.columns.len(),
-        dropped,
-        started.elapsed().as_secs_f64()
-    );
+    reporter.human_line(|| {
+        format!(
+            "loaded {} participants, {} columns kept, {} dropped by cleaning ({:.1} s)",
+            table.n_rows(),
+            table.columns.len(),
+            dropped,
+            started.elapsed().as_secs_f64()
+        )
+    });
     let bar = if args.headless {
         indicatif::ProgressBar::hidden()
     } else {
@@ -963,13 +975,15 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
         })?;
         bar.finish_and_clear();
         meshagents_stats::shard::write_shard(&args.out, &part)?;
-        eprintln!(
-            "shard {shard}: {} of {} factors, {} rows in {:.1} s (raw p; corrected when the parts are merged)",
-            part.factors.len(),
-            request.factors.len(),
-            part.rows.len(),
-            fitted.elapsed().as_secs_f64()
-        );
+        reporter.human_line(|| {
+            format!(
+                "shard {shard}: {} of {} factors, {} rows in {:.1} s (raw p; corrected when the parts are merged)",
+                part.factors.len(),
+                request.factors.len(),
+                part.rows.len(),
+                fitted.elapsed().as_secs_f64()
+            )
+        });
         reporter.json(serde_json::json!({ "event": "shard_finished", "shard": shard.to_string(), "out": args.out, "rows": part.rows.len() }));
         if !args.headless {
             println!("{}", args.out.display());
@@ -980,13 +994,15 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
     bar.finish_and_clear();
     let mut frame = rows_to_frame(&result.rows)?;
     meshagents_stats::io::write_table(&mut frame, &args.out)?;
-    report_phewas(
-        &request,
-        &result.rows,
-        result.family_size,
-        fitted,
-        &args.out,
-    );
+    reporter.human_line(|| {
+        phewas_report(
+            &request,
+            &result.rows,
+            result.family_size,
+            fitted,
+            &args.out,
+        )
+    });
     reporter.json(serde_json::json!({ "event": "phewas_finished", "out": args.out, "rows": result.rows.len(), "family_size": result.family_size }));
     if !args.headless {
         println!("{}", args.out.display());
@@ -1002,15 +1018,15 @@ fn meshagents_engine_journal(work_dir: &std::path::Path) -> Result<meshagents_en
 }
 
 /// The closing line of a PheWAS: counts, family size, hits.
-fn report_phewas(
+fn phewas_report(
     request: &meshagents_stats::phewas::PhewasRequest,
     rows: &[meshagents_stats::association::AssociationRow],
     family_size: usize,
     since: Instant,
     out: &std::path::Path,
-) {
+) -> String {
     let count = |status: &str| rows.iter().filter(|r| r.status == status).count();
-    eprintln!(
+    format!(
         "{} phenotypes x {} factors: {} rows ({} ok, {} skipped, {} failed) in {:.1} s; family size {}; {} Bonferroni hits; {}",
         request.phenotypes.len(),
         request.factors.len(),
@@ -1022,7 +1038,7 @@ fn report_phewas(
         family_size,
         rows.iter().filter(|r| r.status == "ok" && r.bonferroni < 0.05).count(),
         out.display()
-    );
+    )
 }
 
 /// A hook for the Slurm tests, inert unless `MESHAGENTS_TEST_SHARD_HOOK` names a directory:
