@@ -24,8 +24,19 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null \
     || ! command -v sbatch >/dev/null || ! command -v munged >/dev/null; then
     log "installing slurm-wlm and munge"
     export DEBIAN_FRONTEND=noninteractive
+    # The packages' scripts must not start the daemons (there is no slurm.conf yet, and no
+    # init system in a container): a policy-rc.d that says "no" for the install, as Debian's
+    # container images have.
+    policy=/usr/sbin/policy-rc.d
+    added_policy=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 0755 "$policy"
+        added_policy=1
+    fi
     apt-get update -qq
     apt-get install -y -qq slurm-wlm munge >/dev/null
+    if [ "$added_policy" = 1 ]; then rm -f "$policy"; fi
 fi
 
 # -- munge ------------------------------------------------------------------------------------
