@@ -551,3 +551,69 @@ fn a_task_that_keeps_failing_stops_the_job_after_the_retries() {
     let subs = journal.completed_with_prefix("doomed/submit#").unwrap();
     assert_eq!(subs.len(), 2, "the first submission and one retry");
 }
+
+#[test]
+fn ctrl_c_while_the_job_runs_pauses_and_the_same_command_reattaches() {
+    if !slurm_ready("ctrl_c_while_the_job_runs_pauses_and_the_same_command_reattaches") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = simulate(dir.path());
+    let local = dir.path().join("local.csv");
+    let o = bin().args(phewas_args(&cohort, &local)).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::write(hooks.join("hold-0"), "").unwrap();
+    let out = dir.path().join("paused.csv");
+    let run = || {
+        let mut c = bin();
+        c.args(phewas_args(&cohort, &out))
+            .args([
+                "--executor",
+                "slurm",
+                "--shards",
+                "2",
+                "--poll-seconds",
+                "0.3",
+            ])
+            .env("MESHAGENTS_TEST_SHARD_HOOK", &hooks);
+        c
+    };
+    let mut child = run()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_file(&mut child, &hooks.join("holding-0"));
+    let job = std::fs::read_to_string(hooks.join("holding-0"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let _cleanup = CancelOnDrop(vec![job.clone()]);
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let paused = child.wait_with_output().unwrap();
+    assert_eq!(paused.status.code(), Some(130), "{}", stderr(&paused));
+    assert!(
+        stderr(&paused).contains("keep running"),
+        "{}",
+        stderr(&paused)
+    );
+    assert!(!out.exists(), "no table before the job is done");
+
+    std::fs::remove_file(hooks.join("hold-0")).unwrap();
+    let resumed = run().output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed).contains(&format!("Slurm job {job} (tasks 0,1) is in the journal")),
+        "{}",
+        stderr(&resumed)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&local).unwrap());
+    let subs = submissions(&dir.path().join("paused.csv.slurm/journal"), "phewas/slurm");
+    assert_eq!(subs.len(), 1, "{subs:?}");
+}

@@ -500,6 +500,29 @@ mod tests {
     }
 
     #[test]
+    fn completed_steps_under_a_prefix_come_back_in_completion_order() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let journal = Journal::open(dir.path()).unwrap();
+            for (key, v) in [("job/submit#0", 10), ("other", 0), ("job/submit#1", 11)] {
+                journal.step(key, &(), || Ok::<_, String>(v)).unwrap();
+            }
+            journal
+                .step("job/submit#2", &(), || Err::<u8, _>("refused"))
+                .unwrap_err();
+            // Completed later under a key that sorts first: order is by completion.
+            journal
+                .step("job/submit#00", &(), || Ok::<_, String>(12))
+                .unwrap();
+        }
+        let journal = Journal::open(dir.path()).unwrap();
+        let found = journal.completed_with_prefix("job/submit#").unwrap();
+        let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["job/submit#0", "job/submit#1", "job/submit#00"]);
+        assert_eq!(found[1].1, serde_json::json!(11));
+    }
+
+    #[test]
     fn corrupt_tail_is_cut_and_corrupt_middle_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         {
