@@ -741,14 +741,19 @@ impl ExecutorArgs {
         if let Some(p) = self.poll_seconds {
             c.poll_seconds = p;
         }
-        // Flag names for the keys the validation names.
-        c.validate().map_err(|m| {
-            anyhow::anyhow!(
-                "{}",
-                m.replace("key `executor.", "option --")
-                    .replace("option --shards`", "option --shards")
-                    .replace('`', "")
-            )
+        c.validate().map_err(|(key, message)| {
+            // The flag that sets the key (the value may also come from STUDY.toml).
+            let flag = match key {
+                "shards" => "--shards",
+                "poll_seconds" => "--poll-seconds",
+                "cpus_per_task" => "--slurm-cpus-per-task",
+                "partition" => "--slurm-partition",
+                "account" => "--slurm-account",
+                "time" => "--slurm-time",
+                "mem" => "--slurm-mem",
+                _ => "--executor",
+            };
+            anyhow::anyhow!("{flag} (executor.{key}): {message}")
         })?;
         Ok(c)
     }

@@ -104,22 +104,24 @@ impl ExecutorConfig {
         *self == ExecutorConfig::default()
     }
 
-    /// Checks the values; the error names the key (`executor.shards`, ...).
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks the values. The error is the offending key of the `[executor]` table (`shards`,
+    /// `poll_seconds`, ...) and what is wrong with it, so that a configuration file and a
+    /// command line can each name it their way.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
         if self.shards == 0 || self.shards > 10_000 {
-            return Err(format!(
-                "key `executor.shards`: {} is not between 1 and 10000",
-                self.shards
+            return Err((
+                "shards",
+                format!("{} is not between 1 and 10000", self.shards),
             ));
         }
         if !(self.poll_seconds.is_finite() && self.poll_seconds > 0.0) {
-            return Err(format!(
-                "key `executor.poll_seconds`: {} is not a positive number of seconds",
-                self.poll_seconds
+            return Err((
+                "poll_seconds",
+                format!("{} is not a positive number of seconds", self.poll_seconds),
             ));
         }
         if self.cpus_per_task == Some(0) {
-            return Err("key `executor.cpus_per_task`: must be at least 1".into());
+            return Err(("cpus_per_task", "must be at least 1".into()));
         }
         for (key, value) in [
             ("partition", &self.partition),
@@ -128,7 +130,7 @@ impl ExecutorConfig {
             ("mem", &self.mem),
         ] {
             if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
-                return Err(format!("key `executor.{key}`: empty"));
+                return Err((key, "empty".into()));
             }
         }
         Ok(())

@@ -159,9 +159,9 @@ impl StudyConfig {
         config
             .executor
             .validate()
-            .map_err(|message| WorkflowError::File {
+            .map_err(|(key, message)| WorkflowError::File {
                 path: file.clone(),
-                message,
+                message: format!("key `executor.{key}`: {message}"),
             })?;
         Ok(config)
     }
