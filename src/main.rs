@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use meshagents_stats::simulate::{
     simulate, write_cohort, OutputFormat, SimulationConfig, DEFAULT_FACTORS,
 };
-use meshagents_workflows::{run_demo, DemoConfig, Progress};
+use meshagents_workflows::{run_demo, DemoConfig, ExecutorConfig, ExecutorKind, Progress};
 
 #[derive(Parser)]
 #[command(
@@ -131,6 +131,8 @@ Every step is journaled: running the same command again resumes, and a finished 
         /// Events as JSON lines on stdout (see `demo --help`).
         #[arg(long)]
         headless: bool,
+        #[command(flatten)]
+        executor: ExecutorArgs,
     },
     /// Status of one study: state, progress, start time, last event (read without locking it).
     Status {
@@ -164,6 +166,8 @@ Every step is journaled: running the same command again resumes, and a finished 
         /// Events as JSON lines on stdout.
         #[arg(long)]
         headless: bool,
+        #[command(flatten)]
+        executor: ExecutorArgs,
     },
     /// Approve (or edit) the confounder set a paused study's panel proposed, then run the
     /// study again to continue.
@@ -225,6 +229,8 @@ struct StepReporter {
     started: std::sync::Mutex<Option<Instant>>,
     headless: bool,
     human: bool,
+    /// The last Slurm progress reported (counts as JSON).
+    last_progress: std::sync::Mutex<String>,
 }
 
 impl StepReporter {
@@ -234,6 +240,15 @@ impl StepReporter {
             started: std::sync::Mutex::new(None),
             headless,
             human: !headless || std::io::stderr().is_terminal(),
+            last_progress: Default::default(),
+        }
+    }
+
+    /// A line for a person on stderr: always without --headless, and with it only when stderr
+    /// is a terminal.
+    fn human_line(&self, line: impl FnOnce() -> String) {
+        if self.human {
+            eprintln!("{}", line());
         }
     }
 
@@ -250,6 +265,24 @@ impl StepReporter {
 }
 
 impl Progress for StepReporter {
+    fn event(&self, body: &serde_json::Value) {
+        // The queue is looked at every few seconds: report progress only when it changes.
+        if let Some(counts) = body.get("slurm").filter(|e| e["event"] == "progress") {
+            let text = counts.to_string();
+            if let Ok(mut last) = self.last_progress.lock() {
+                if std::mem::replace(&mut *last, text.clone()) == text {
+                    return;
+                }
+            }
+        }
+        self.json(serde_json::json!({ "event": "activity", "body": body }));
+        if self.human {
+            if let Some(line) = human_event(body) {
+                eprintln!("    {line}");
+            }
+        }
+    }
+
     fn step_started(&self, index: usize, total: usize, title: &str) {
         if let Ok(mut started) = self.started.lock() {
             *started = Some(Instant::now());
@@ -288,6 +321,65 @@ impl Progress for StepReporter {
                 entry["text"].as_str().unwrap_or_default()
             );
         }
+    }
+}
+
+/// A human line for an activity event (see `Progress::event`), if it deserves one.
+fn human_event(body: &serde_json::Value) -> Option<String> {
+    let text = |v: &serde_json::Value| {
+        v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string())
+    };
+    if body["event"] == "merged" {
+        return Some(format!(
+            "merged {} parts in {:.2} s (array job {:.1} s); family size {}",
+            body["shards"],
+            body["merge_seconds"].as_f64().unwrap_or(0.0),
+            body["array_seconds"].as_f64().unwrap_or(0.0),
+            body["family_size"]
+        ));
+    }
+    let e = body.get("slurm")?;
+    let tasks = |v: &serde_json::Value| {
+        v.as_array()
+            .map(|t| {
+                t.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default()
+    };
+    match e["event"].as_str()? {
+        "submitted" if e["reattached"] == true => Some(format!(
+            "Slurm job {} (tasks {}) is in the journal: re-attached, not submitted again",
+            text(&e["job_id"]),
+            tasks(&e["tasks"])
+        )),
+        "submitted" => Some(format!(
+            "submitted Slurm job {} (tasks {})",
+            text(&e["job_id"]),
+            tasks(&e["tasks"])
+        )),
+        "task_failed" => Some(format!(
+            "task {} of Slurm job {}: {} (attempt {}){}; log {}",
+            e["task"],
+            text(&e["job_id"]),
+            text(&e["state"]),
+            e["attempts"],
+            if e["retrying"] == true {
+                ", submitting it again"
+            } else {
+                ""
+            },
+            text(&e["log"])
+        )),
+        "progress" => Some(format!(
+            "tasks: {} done, {} running, {} pending of {}",
+            e["done"], e["running"], e["pending"], e["tasks"]
+        )),
+        _ => None,
     }
 }
 
@@ -436,8 +528,12 @@ fn study_command(command: StudyCommand) -> Result<()> {
             out,
             threads,
             headless,
+            executor,
         } => {
-            let study = meshagents_workflows::StudyConfig::read(&config)?;
+            let mut study = meshagents_workflows::StudyConfig::read(&config)?;
+            study.executor = executor
+                .apply(&study.executor)
+                .with_context(|| format!("{}: [executor]", config.display()))?;
             let out = out.unwrap_or_else(|| PathBuf::from("meshagents-out").join(study.slug()));
             run_configured_study(&study, &out, threads, headless)?;
         }
@@ -448,6 +544,7 @@ fn study_command(command: StudyCommand) -> Result<()> {
             out,
             threads,
             headless,
+            executor,
         } => {
             let sets = set
                 .iter()
@@ -457,8 +554,9 @@ fn study_command(command: StudyCommand) -> Result<()> {
                         .ok_or_else(|| anyhow::anyhow!("--set {kv}: expected KEY=VALUE"))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let (study, reused) = meshagents_workflows::fork_study(&dir, &from, &sets, &out)
+            let (mut study, reused) = meshagents_workflows::fork_study(&dir, &from, &sets, &out)
                 .with_context(|| format!("cannot fork {}", dir.display()))?;
+            study.executor = executor.apply(&study.executor)?;
             eprintln!(
                 "forked {} into {}: reusing {}",
                 dir.display(),
@@ -585,6 +683,101 @@ fn format_utc(ms: u64) -> String {
     )
 }
 
+/// Where the PheWAS runs; the Slurm options override a STUDY.toml's `[executor]` table.
+#[derive(clap::Args, Clone, Default)]
+struct ExecutorArgs {
+    /// local: in this process. slurm: as one sbatch array job of --shards tasks, merged here
+    /// (byte-identical to local); the job is journaled, so running the command again
+    /// re-attaches to it.
+    #[arg(long, value_enum)]
+    executor: Option<ExecutorArg>,
+    /// Number of array tasks (slurm).
+    #[arg(long)]
+    shards: Option<usize>,
+    /// sbatch --partition.
+    #[arg(long)]
+    slurm_partition: Option<String>,
+    /// sbatch --account.
+    #[arg(long)]
+    slurm_account: Option<String>,
+    /// sbatch --time per task, e.g. 01:00:00.
+    #[arg(long)]
+    slurm_time: Option<String>,
+    /// sbatch --mem per task, e.g. 8G.
+    #[arg(long)]
+    slurm_mem: Option<String>,
+    /// sbatch --cpus-per-task (also the task's worker threads).
+    #[arg(long)]
+    slurm_cpus_per_task: Option<u32>,
+    /// A further sbatch argument, as it is (repeatable), e.g. --slurm-arg=--qos=long.
+    #[arg(long = "slurm-arg", allow_hyphen_values = true)]
+    slurm_args: Vec<String>,
+    /// Times a failed task is submitted again.
+    #[arg(long)]
+    max_retries: Option<u32>,
+    /// Seconds between two looks at the queue.
+    #[arg(long)]
+    poll_seconds: Option<f64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExecutorArg {
+    Local,
+    Slurm,
+}
+
+impl ExecutorArgs {
+    /// `base` (a STUDY.toml's table, or the defaults) with the flags given applied.
+    fn apply(&self, base: &ExecutorConfig) -> Result<ExecutorConfig> {
+        let mut c = base.clone();
+        if let Some(e) = self.executor {
+            c.kind = match e {
+                ExecutorArg::Local => ExecutorKind::Local,
+                ExecutorArg::Slurm => ExecutorKind::Slurm,
+            };
+        }
+        if let Some(n) = self.shards {
+            c.shards = n;
+        }
+        let set = |target: &mut Option<String>, value: &Option<String>| {
+            if value.is_some() {
+                *target = value.clone();
+            }
+        };
+        set(&mut c.partition, &self.slurm_partition);
+        set(&mut c.account, &self.slurm_account);
+        set(&mut c.time, &self.slurm_time);
+        set(&mut c.mem, &self.slurm_mem);
+        if self.slurm_cpus_per_task.is_some() {
+            c.cpus_per_task = self.slurm_cpus_per_task;
+        }
+        if !self.slurm_args.is_empty() {
+            c.sbatch_args = self.slurm_args.clone();
+        }
+        if let Some(r) = self.max_retries {
+            c.max_retries = r;
+        }
+        if let Some(p) = self.poll_seconds {
+            c.poll_seconds = p;
+        }
+        c.validate().map_err(|(key, message)| {
+            // The flag that sets the key (the value may also come from STUDY.toml).
+            let flag = match key {
+                "shards" => "--shards",
+                "poll_seconds" => "--poll-seconds",
+                "cpus_per_task" => "--slurm-cpus-per-task",
+                "partition" => "--slurm-partition",
+                "account" => "--slurm-account",
+                "time" => "--slurm-time",
+                "mem" => "--slurm-mem",
+                _ => "--executor",
+            };
+            anyhow::anyhow!("{flag} (executor.{key}): {message}")
+        })?;
+        Ok(c)
+    }
+}
+
 /// The options of `meshagents phewas`.
 #[derive(clap::Args)]
 struct PhewasArgs {
@@ -626,15 +819,47 @@ struct PhewasArgs {
     /// Keep negative values of coded fields instead of treating them as missing.
     #[arg(long)]
     keep_negative_codes: bool,
+    /// Compute only shard I of N (0-based) of the work and write it as a Parquet part (raw p;
+    /// the correction happens when the parts are merged). What the Slurm tasks run.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// Columns loaded and cleaned with the others but not analysed (LIST): lets a shard of a
+    /// study see exactly the columns the study cleaned.
+    #[arg(long, hide = true, default_value = "none")]
+    load_also: String,
+    /// With --executor slurm: the directory for the job's journal, task script, logs and
+    /// parts (default: OUT.slurm next to --out). Running the same command again re-attaches.
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// Events as JSON lines on stdout (the Slurm job's submissions, progress, merge); no
+    /// progress bar.
+    #[arg(long)]
+    headless: bool,
+    #[command(flatten)]
+    executor: ExecutorArgs,
 }
 
 fn phewas_command(args: PhewasArgs) -> Result<()> {
     use meshagents_stats::association::rows_to_frame;
     use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
-    use meshagents_stats::phewas::{resolve_list, run, Method, ModelChoice, PhewasRequest};
+    use meshagents_stats::phewas::{resolve_list, run, Method, ModelChoice, PhewasRequest, Shard};
     use meshagents_stats::transform::Transform;
 
     let started = Instant::now();
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    let executor = args.executor.apply(&ExecutorConfig::default())?;
+    if shard.is_some() {
+        anyhow::ensure!(
+            executor.kind == ExecutorKind::Local,
+            "--shard computes one shard here: it does not go with --executor slurm"
+        );
+        anyhow::ensure!(
+            meshagents_stats::io::TableFormat::from_path(&args.out)?
+                == meshagents_stats::io::TableFormat::Parquet,
+            "--out {}: a shard is written as Parquet (.parquet)",
+            args.out.display()
+        );
+    }
     // Refuse an unknown output format before the work, not after.
     meshagents_stats::io::TableFormat::from_path(&args.out)?;
     // Resolve the column lists from the header and the dictionary, then read only those
@@ -647,28 +872,8 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
     let used: Vec<String> = phenotypes.iter().chain(&covariates).cloned().collect();
     let factors = resolve_list(&catalog, &args.factors, &used)
         .with_context(|| format!("--factors (columns of {})", args.data.display()))?;
-    let options = LoadOptions {
-        id_column: args.id,
-        negative_codes_to_missing: !args.keep_negative_codes,
-        columns: Some(
-            phenotypes
-                .iter()
-                .chain(&covariates)
-                .chain(&factors)
-                .cloned()
-                .collect(),
-        ),
-        ..LoadOptions::default()
-    };
-    let table = AnalysisTable::load_catalog(&args.data, &catalog, &options)?;
-    let dropped = table.flow.iter().filter(|f| !f.kept).count();
-    eprintln!(
-        "loaded {} participants, {} columns kept, {} dropped by cleaning ({:.1} s)",
-        table.n_rows(),
-        table.columns.len(),
-        dropped,
-        started.elapsed().as_secs_f64()
-    );
+    let load_also = resolve_list(&catalog, &args.load_also, &[])
+        .with_context(|| format!("--load-also (columns of {})", args.data.display()))?;
     anyhow::ensure!(
         !phenotypes.is_empty(),
         "--phenotypes resolved to no columns"
@@ -695,7 +900,91 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
         },
         threads: args.threads,
     };
-    let bar = indicatif::ProgressBar::new(request.factors.len() as u64);
+    let reporter = StepReporter::new(args.headless);
+
+    if executor.kind == ExecutorKind::Slurm {
+        // The controller: no data is loaded here; the tasks load it, the parts are merged.
+        let work_dir = args.work_dir.clone().unwrap_or_else(|| {
+            let mut name = args.out.file_name().unwrap_or_default().to_os_string();
+            name.push(".slurm");
+            args.out.with_file_name(name)
+        });
+        std::fs::create_dir_all(&work_dir)
+            .with_context(|| format!("--work-dir {}", work_dir.display()))?;
+        let absolute = |p: &std::path::Path| {
+            std::fs::canonicalize(p).with_context(|| format!("{}", p.display()))
+        };
+        let spec = meshagents_workflows::cluster::ShardSpec {
+            data: absolute(&args.data)?,
+            dictionary: args.dictionary.as_deref().map(absolute).transpose()?,
+            id: args.id.clone(),
+            keep_negative_codes: args.keep_negative_codes,
+            request: request.clone(),
+            load_also,
+        };
+        install_pause_handler();
+        let journal = meshagents_engine_journal(&work_dir)?;
+        let (result, times) = meshagents_workflows::cluster::run_sharded(
+            &journal,
+            "phewas/slurm",
+            &work_dir,
+            &catalog,
+            &spec,
+            &executor,
+            &|event| reporter.event(&serde_json::json!({ "slurm": event })),
+        )
+        .inspect_err(|e| reporter.stopped(&work_dir, e))
+        .with_context(|| format!("the Slurm run in {} stopped", work_dir.display()))?;
+        let mut frame = rows_to_frame(&result.rows)?;
+        meshagents_stats::io::write_table(&mut frame, &args.out)?;
+        reporter.event(&serde_json::json!({ "event": "merged", "shards": executor.shards, "array_seconds": times.array_seconds, "merge_seconds": times.merge_seconds, "family_size": result.family_size }));
+        reporter.human_line(|| {
+            phewas_report(
+                &request,
+                &result.rows,
+                result.family_size,
+                started,
+                &args.out,
+            )
+        });
+        reporter.json(serde_json::json!({ "event": "phewas_finished", "out": args.out, "rows": result.rows.len(), "family_size": result.family_size }));
+        if !args.headless {
+            println!("{}", args.out.display());
+        }
+        return Ok(());
+    }
+
+    let options = LoadOptions {
+        id_column: args.id,
+        negative_codes_to_missing: !args.keep_negative_codes,
+        columns: Some(
+            request
+                .phenotypes
+                .iter()
+                .chain(&request.covariates)
+                .chain(&request.factors)
+                .chain(&load_also)
+                .cloned()
+                .collect(),
+        ),
+        ..LoadOptions::default()
+    };
+    let table = AnalysisTable::load_catalog(&args.data, &catalog, &options)?;
+    let dropped = table.flow.iter().filter(|f| !f.kept).count();
+    reporter.human_line(|| {
+        format!(
+            "loaded {} participants, {} columns kept, {} dropped by cleaning ({:.1} s)",
+            table.n_rows(),
+            table.columns.len(),
+            dropped,
+            started.elapsed().as_secs_f64()
+        )
+    });
+    let bar = if args.headless {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(request.factors.len() as u64)
+    };
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "{elapsed_precise} [{bar:40}] {pos}/{len} factors ({eta} left)",
@@ -703,24 +992,106 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let fitted = Instant::now();
+    if let Some(shard) = shard {
+        test_hook(shard)?;
+        let part = meshagents_stats::phewas::run_shard(&table, &request, shard, &|done| {
+            bar.set_position(done as u64)
+        })?;
+        bar.finish_and_clear();
+        meshagents_stats::shard::write_shard(&args.out, &part)?;
+        reporter.human_line(|| {
+            format!(
+                "shard {shard}: {} of {} factors, {} rows in {:.1} s (raw p; corrected when the parts are merged)",
+                part.factors.len(),
+                request.factors.len(),
+                part.rows.len(),
+                fitted.elapsed().as_secs_f64()
+            )
+        });
+        reporter.json(serde_json::json!({ "event": "shard_finished", "shard": shard.to_string(), "out": args.out, "rows": part.rows.len() }));
+        if !args.headless {
+            println!("{}", args.out.display());
+        }
+        return Ok(());
+    }
     let result = run(&table, &request, &|done| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     let mut frame = rows_to_frame(&result.rows)?;
     meshagents_stats::io::write_table(&mut frame, &args.out)?;
-    let count = |status: &str| result.rows.iter().filter(|r| r.status == status).count();
-    eprintln!(
-        "{} phenotypes x {} factors: {} rows ({} ok, {} skipped, {} failed) in {:.1} s; family size {}; {} Bonferroni hits",
+    reporter.human_line(|| {
+        phewas_report(
+            &request,
+            &result.rows,
+            result.family_size,
+            fitted,
+            &args.out,
+        )
+    });
+    reporter.json(serde_json::json!({ "event": "phewas_finished", "out": args.out, "rows": result.rows.len(), "family_size": result.family_size }));
+    if !args.headless {
+        println!("{}", args.out.display());
+    }
+    Ok(())
+}
+
+/// The journal of a `phewas --executor slurm` run: the job's submissions, so that running
+/// the command again re-attaches.
+fn meshagents_engine_journal(work_dir: &std::path::Path) -> Result<meshagents_engine::Journal> {
+    meshagents_engine::Journal::open(&work_dir.join("journal"))
+        .with_context(|| format!("--work-dir {}", work_dir.display()))
+}
+
+/// The closing line of a PheWAS: counts, family size, hits.
+fn phewas_report(
+    request: &meshagents_stats::phewas::PhewasRequest,
+    rows: &[meshagents_stats::association::AssociationRow],
+    family_size: usize,
+    since: Instant,
+    out: &std::path::Path,
+) -> String {
+    let count = |status: &str| rows.iter().filter(|r| r.status == status).count();
+    format!(
+        "{} phenotypes x {} factors: {} rows ({} ok, {} skipped, {} failed) in {:.1} s; family size {}; {} Bonferroni hits; {}",
         request.phenotypes.len(),
         request.factors.len(),
-        result.rows.len(),
+        rows.len(),
         count("ok"),
         count("skipped"),
         count("failed"),
-        fitted.elapsed().as_secs_f64(),
-        result.family_size,
-        result.rows.iter().filter(|r| r.status == "ok" && r.bonferroni < 0.05).count()
-    );
-    println!("{}", args.out.display());
+        since.elapsed().as_secs_f64(),
+        family_size,
+        rows.iter().filter(|r| r.status == "ok" && r.bonferroni < 0.05).count(),
+        out.display()
+    )
+}
+
+/// A hook for the Slurm tests, inert unless `MESHAGENTS_TEST_SHARD_HOOK` names a directory:
+/// with `hold-I` there, shard I writes its array job's id to `holding-I` and waits until
+/// `hold-I` is removed (so a test can cancel or kill around a task that is surely running);
+/// with `fail-I` there, shard I removes it and fails (its first attempt fails, its retry
+/// succeeds).
+fn test_hook(shard: meshagents_stats::phewas::Shard) -> Result<()> {
+    let Some(dir) = std::env::var_os("MESHAGENTS_TEST_SHARD_HOOK").map(PathBuf::from) else {
+        return Ok(());
+    };
+    let fail = dir.join(format!("fail-{}", shard.index));
+    if fail.is_file() {
+        std::fs::remove_file(&fail).with_context(|| fail.display().to_string())?;
+        anyhow::bail!("test hook {}: shard {shard} fails once", fail.display());
+    }
+    let hold = dir.join(format!("hold-{}", shard.index));
+    if hold.is_file() {
+        let holding = dir.join(format!("holding-{}", shard.index));
+        // The array job's id, so a test can cancel exactly this task.
+        let job = std::env::var("SLURM_ARRAY_JOB_ID").unwrap_or_default();
+        std::fs::write(&holding, format!("{job}\n"))
+            .with_context(|| holding.display().to_string())?;
+        // Bounded, so a test that dies cannot leave a task holding a node for ever.
+        let until = Instant::now() + std::time::Duration::from_secs(600);
+        while hold.is_file() && Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
     Ok(())
 }
 
@@ -734,7 +1105,8 @@ const EXIT_AWAITING_APPROVAL: u8 = 3;
 
 fn exit_code_of(error: &meshagents_workflows::WorkflowError) -> u8 {
     match error {
-        meshagents_workflows::WorkflowError::Interrupted { .. } => EXIT_PAUSED,
+        meshagents_workflows::WorkflowError::Interrupted { .. }
+        | meshagents_workflows::WorkflowError::Detached { .. } => EXIT_PAUSED,
         meshagents_workflows::WorkflowError::AwaitingApproval { .. } => EXIT_AWAITING_APPROVAL,
         _ => 1,
     }

@@ -273,6 +273,10 @@ fn handle(
             _ => (200, String::new(), script(&body).to_string()),
         }
     };
+    let delay = delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        std::thread::sleep(Duration::from_millis(delay as u64));
+    }
     log.lock()
         .unwrap()
         .requests

@@ -345,6 +345,27 @@ impl Journal {
         Ok(copied)
     }
 
+    /// The journaled results of the completed steps whose keys start with `prefix`, in the
+    /// order they completed. Lets an activity made of several steps (an array job and its
+    /// resubmissions) find every step it took before a restart.
+    pub fn completed_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, serde_json::Value)>, EngineError> {
+        let mut found = Vec::new();
+        for item in self.completed.scan_prefix(prefix.as_bytes()) {
+            let (key, seq) = item?;
+            let record = self.record_at(&seq)?;
+            found.push((
+                record.seq,
+                String::from_utf8_lossy(&key).into_owned(),
+                record.payload,
+            ));
+        }
+        found.sort_by_key(|(seq, _, _)| *seq);
+        Ok(found.into_iter().map(|(_, k, v)| (k, v)).collect())
+    }
+
     /// True when the step has a journaled result.
     pub fn is_completed(&self, key: &str) -> Result<bool, EngineError> {
         Ok(self.completed.contains_key(key.as_bytes())?)
@@ -535,6 +556,29 @@ mod tests {
                 RecordKind::StepCompleted
             ]
         );
+    }
+
+    #[test]
+    fn completed_steps_under_a_prefix_come_back_in_completion_order() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let journal = Journal::open(dir.path()).unwrap();
+            for (key, v) in [("job/submit#0", 10), ("other", 0), ("job/submit#1", 11)] {
+                journal.step(key, &(), || Ok::<_, String>(v)).unwrap();
+            }
+            journal
+                .step("job/submit#2", &(), || Err::<u8, _>("refused"))
+                .unwrap_err();
+            // Completed later under a key that sorts first: order is by completion.
+            journal
+                .step("job/submit#00", &(), || Ok::<_, String>(12))
+                .unwrap();
+        }
+        let journal = Journal::open(dir.path()).unwrap();
+        let found = journal.completed_with_prefix("job/submit#").unwrap();
+        let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["job/submit#0", "job/submit#1", "job/submit#00"]);
+        assert_eq!(found[1].1, serde_json::json!(11));
     }
 
     #[test]

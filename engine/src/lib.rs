@@ -7,6 +7,9 @@
 //! instead of performing them, which is what makes a killed study resumable without repeating
 //! work (or paying twice for an LLM call).
 //!
+//! Long activities can run on a cluster: [`slurm::run_array`] runs an array job on Slurm as
+//! journaled submission steps, re-attaching to its job after a restart.
+//!
 //! The engine knows nothing about medicine, statistics or agents: requests and results are
 //! opaque JSON values. Must not depend on: `meshagents-stats`, `meshagents-agents`,
 //! `meshagents-workflows`, `meshagents-tui`.
@@ -14,6 +17,7 @@
 pub mod activity;
 mod journal;
 mod record;
+pub mod slurm;
 
 pub use activity::{run_activities, run_activity, AttemptError, RetryPolicy};
 pub use journal::{events_path, live_holder, read_events, EventLine, Intent, Journal, StepOutcome};

@@ -18,6 +18,7 @@ pub mod linalg;
 pub mod logistic;
 pub mod ols;
 pub mod phewas;
+pub mod shard;
 pub mod simulate;
 pub mod transform;
 pub mod typing;

@@ -55,6 +55,9 @@ pub trait Progress: Sync {
     fn step_finished(&self, index: usize, total: usize, title: &str, replayed: bool, detail: &str);
     /// A line of the panel's transcript as it happens (agents' messages, tool calls, votes).
     fn panel_event(&self, _entry: &serde_json::Value) {}
+    /// Something a long step is doing (a Slurm job submitted, its tasks' progress); a JSON
+    /// object. Ignored unless the front end shows it.
+    fn event(&self, _body: &serde_json::Value) {}
 }
 
 #[derive(Debug, Clone)]
@@ -151,6 +154,56 @@ impl Runner<'_> {
         self.progress.step_started(index, self.titles.len(), title);
         let journal = &self.journal;
         let outcome = journal.step(key, request, || effect(journal))?;
+        self.finish(index, outcome, detail)
+    }
+
+    /// A step whose effect journals steps of its own (a Slurm job's submissions) in the same
+    /// journal. The effect's own error comes back as it is (a pause while a job runs is still
+    /// a pause), after the journal has recorded the step as failed.
+    pub(crate) fn step_in<Req, T>(
+        &mut self,
+        index: usize,
+        key: &str,
+        request: &Req,
+        detail: impl Fn(&T) -> String,
+        effect: impl FnOnce(&Journal) -> Result<T, WorkflowError>,
+    ) -> Result<T, WorkflowError>
+    where
+        Req: Serialize,
+        T: Serialize + serde::de::DeserializeOwned,
+    {
+        let title = self.titles[index - 1];
+        if crate::interrupt::requested() {
+            return Err(WorkflowError::Interrupted {
+                step: index,
+                title: title.to_string(),
+            });
+        }
+        self.progress.step_started(index, self.titles.len(), title);
+        let journal = &self.journal;
+        let mut failure: Option<WorkflowError> = None;
+        let outcome = journal.step(key, request, || {
+            effect(journal).map_err(|e| {
+                let message = e.to_string();
+                failure = Some(e);
+                message
+            })
+        });
+        let outcome = match (outcome, failure) {
+            (Ok(outcome), _) => outcome,
+            (Err(_), Some(e)) => return Err(e),
+            (Err(e), None) => return Err(e.into()),
+        };
+        self.finish(index, outcome, detail)
+    }
+
+    fn finish<T>(
+        &mut self,
+        index: usize,
+        outcome: meshagents_engine::StepOutcome<T>,
+        detail: impl Fn(&T) -> String,
+    ) -> Result<T, WorkflowError> {
+        let title = self.titles[index - 1];
         if outcome.replayed {
             self.replayed += 1;
         } else {
@@ -562,6 +615,7 @@ fn write_study_toml(out: &Path) -> Result<(), WorkflowError> {
         transform: Transform::Auto,
         method: Method::Exact,
         panel: Default::default(),
+        executor: Default::default(),
     };
     let text = toml::to_string(&config).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
     let path = out.join("STUDY.toml");

@@ -4,6 +4,7 @@
 //! journaled by `meshagents-engine`, and writes the files a user reads. This is the only crate
 //! that knows both medicine and durability. Must not depend on: `meshagents-tui` or the binary.
 
+pub mod cluster;
 pub mod demo;
 mod files;
 pub mod fork;
@@ -14,6 +15,7 @@ pub mod study_run;
 mod summary;
 mod tool_host;
 
+pub use cluster::{ExecutorConfig, ExecutorKind};
 pub use demo::{run_demo, DemoConfig, DemoOutcome, Progress};
 pub use fork::fork_study;
 pub use study::{list_studies, study_status, StudyState, StudyStatus};
@@ -29,6 +31,10 @@ pub enum WorkflowError {
     File { path: String, message: String },
     #[error("{0}")]
     Invalid(String),
+    #[error("cluster job: {0}")]
+    Cluster(String),
+    #[error("paused on request while Slurm job(s) {} run; they keep running, and running the same command again re-attaches to them", job_ids.join(", "))]
+    Detached { job_ids: Vec<String> },
     #[error(
         "paused on request before step {step} ({title}); run the same command again to resume"
     )]

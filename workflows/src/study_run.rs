@@ -5,8 +5,11 @@
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
+use meshagents_engine::slurm::ArrayEvent;
 use meshagents_engine::Journal;
-use meshagents_stats::association::{rows_to_frame, screen_candidates, CovariateEvidence};
+use meshagents_stats::association::{
+    rows_to_frame, screen_candidates, AssociationRow, CovariateEvidence,
+};
 use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
 use meshagents_stats::dictionary::Role;
 use meshagents_stats::io::write_table;
@@ -14,6 +17,7 @@ use meshagents_stats::phewas::{self, resolve_list, Method, ModelChoice, PhewasRe
 use meshagents_stats::transform::Transform;
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::{run_sharded, ExecutorConfig, ExecutorKind, ShardSpec};
 use crate::demo::{
     panel_step, phenotype_step, write_flow, write_study_config, CleanResult, PhewasResult,
     Progress, Runner,
@@ -58,6 +62,11 @@ pub struct StudyConfig {
     pub method: Method,
     #[serde(default)]
     pub panel: PanelConfig,
+    /// Where the PheWAS step runs (`[executor]`: local, or a Slurm array job). How a study
+    /// runs is not what it computes: the executor is left out of the study's identity
+    /// (`study.json`), so a study started on one executor can be resumed on another.
+    #[serde(default, skip_serializing_if = "ExecutorConfig::is_default")]
+    pub executor: ExecutorConfig,
 }
 
 fn default_phenotypes() -> String {
@@ -138,6 +147,13 @@ impl StudyConfig {
                 message: "key `name`: must not be empty".into(),
             });
         }
+        config
+            .executor
+            .validate()
+            .map_err(|(key, message)| WorkflowError::File {
+                path: file.clone(),
+                message: format!("key `executor.{key}`: {message}"),
+            })?;
         Ok(config)
     }
 
@@ -172,6 +188,9 @@ impl StudyConfig {
 }
 
 /// The journal keys of a study's steps, in order.
+/// The PheWAS step's key, in every plan (a Slurm job's submissions are journaled under it).
+const PHEWAS_STEP: &str = "phewas/adjusted";
+
 pub const STUDY_STEP_KEYS: [&str; 6] = [
     "data/clean",
     "screen/candidates",
@@ -294,7 +313,11 @@ pub fn run_study(
         path: out.display().to_string(),
         message: format!("cannot create the study directory: {e}"),
     })?;
-    write_study_config(out, "study", config)?;
+    let identity = StudyConfig {
+        executor: ExecutorConfig::default(),
+        ..config.clone()
+    };
+    write_study_config(out, "study", &identity)?;
     let toml_copy = toml::to_string(config).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
     std::fs::write(out.join("STUDY.toml"), toml_copy).map_err(|e| WorkflowError::File {
         path: out.join("STUDY.toml").display().to_string(),
@@ -542,9 +565,9 @@ pub fn run_study(
         threads,
     };
     let phewas_key = serde_json::json!({ "phenotypes": request.phenotypes, "factors": request.factors, "covariates": request.covariates, "model": request.model, "transform": request.transform, "method": request.method });
-    let phewas: PhewasResult = runner.step(
+    let phewas: PhewasResult = runner.step_in(
         n_phewas,
-        STUDY_STEP_KEYS[4],
+        PHEWAS_STEP,
         &phewas_key,
         |r: &PhewasResult| {
             format!(
@@ -552,9 +575,16 @@ pub fn run_study(
                 r.summary.pairs, r.summary.bonferroni_hits
             )
         },
-        |_| -> Result<_, WorkflowError> {
+        |journal| -> Result<_, WorkflowError> {
+            let rows = match config.executor.kind {
+                ExecutorKind::Local => phewas::run(load()?, &request, &|_| {})?.rows,
+                // On Slurm the shards run as one array job whose submissions are steps of
+                // their own (`phewas/adjusted/slurm/...`): a restart re-attaches to the job.
+                ExecutorKind::Slurm => sharded_rows(
+                    journal, config, out, &catalog, &options, &used, &request, progress,
+                )?,
+            };
             let t = load()?;
-            let rows = phewas::run(t, &request, &|_| {})?.rows;
             let mut frame = rows_to_frame(&rows)?;
             write_table(&mut frame, &out.join("associations.csv"))?;
             Ok(PhewasResult {
@@ -612,4 +642,51 @@ pub fn run_study(
         steps_replayed: runner.replayed,
         phewas: phewas.summary,
     })
+}
+
+/// The PheWAS of a study as a Slurm array job: submitted (or re-attached to), waited for,
+/// merged and corrected over the whole family.
+#[allow(clippy::too_many_arguments)]
+fn sharded_rows(
+    journal: &Journal,
+    config: &StudyConfig,
+    out: &Path,
+    catalog: &Catalog,
+    options: &LoadOptions,
+    used: &[String],
+    request: &PhewasRequest,
+    progress: &dyn Progress,
+) -> Result<Vec<AssociationRow>, WorkflowError> {
+    let key = format!("{}/slurm", PHEWAS_STEP);
+    let spec = ShardSpec {
+        data: config.data.clone(),
+        dictionary: config.dictionary.clone(),
+        id: config.id.clone(),
+        keep_negative_codes: !options.negative_codes_to_missing,
+        request: request.clone(),
+        // The shards load (and clean) the same columns as the study did.
+        load_also: used.to_vec(),
+    };
+    let observe = |event: &ArrayEvent| {
+        progress.event(&serde_json::json!({ "step": PHEWAS_STEP, "slurm": event }));
+        // Submissions and failures go to the journal's events too, for `study status`.
+        if !matches!(event, ArrayEvent::Progress { .. }) {
+            if let Ok(body) = serde_json::to_value(event) {
+                if let Err(e) = journal.event(&key, body) {
+                    tracing::warn!(error = %e, "cannot record a Slurm event in the journal");
+                }
+            }
+        }
+    };
+    let (result, times) = run_sharded(
+        journal,
+        &key,
+        &out.join("slurm"),
+        catalog,
+        &spec,
+        &config.executor,
+        &observe,
+    )?;
+    progress.event(&serde_json::json!({ "step": PHEWAS_STEP, "event": "merged", "shards": config.executor.shards, "array_seconds": times.array_seconds, "merge_seconds": times.merge_seconds, "family_size": result.family_size }));
+    Ok(result.rows)
 }
