@@ -10,11 +10,19 @@ use std::time::Duration;
 use meshagents_engine::{Journal, RecordKind};
 
 const ARGS: [&str; 5] = ["demo", "--n", "3000", "--seed", "11"];
-const OUTPUTS: [&str; 4] = [
+const OUTPUTS: [&str; 12] = [
     "associations.csv",
     "summary.md",
     "flow.csv",
     "cohort/truth.json",
+    "classification.csv",
+    "predictions.csv",
+    "associations.tex",
+    "classification.parquet",
+    "plots/manhattan.svg",
+    "plots/roc.png",
+    "report.html",
+    "report.md",
 ];
 
 fn demo(out: &Path) -> Command {
@@ -101,7 +109,7 @@ fn check(dir: &Path, expected: &[Vec<u8>]) {
             *completed.entry(record.step).or_default() += 1;
         }
     }
-    assert_eq!(completed.len(), 6, "{completed:?}");
+    assert_eq!(completed.len(), 9, "{completed:?}");
     assert!(
         completed.values().all(|c| *c == 1),
         "a step completed twice: {completed:?}"

@@ -36,7 +36,7 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
         text(&first.stderr)
     );
     let stderr = text(&first.stderr);
-    assert!(stderr.contains("[6/6]"), "progress is reported: {stderr}");
+    assert!(stderr.contains("[9/9]"), "progress is reported: {stderr}");
 
     for file in [
         "associations.csv",
@@ -46,6 +46,22 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
         "cohort/cohort.parquet",
         "cohort/dictionary.csv",
         "cohort/truth.json",
+        "classification.csv",
+        "predictions.csv",
+        "associations.tsv",
+        "associations.parquet",
+        "associations.md",
+        "associations.tex",
+        "classification.md",
+        "classification.tex",
+        "plots/manhattan.svg",
+        "plots/manhattan.png",
+        "plots/volcano.png",
+        "plots/qq.png",
+        "plots/roc.png",
+        "plots/forest.png",
+        "report.html",
+        "report.md",
     ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }

@@ -884,13 +884,18 @@ fn draw_roc<DB: DrawingBackend>(
     title: &str,
 ) -> DrawResult {
     root.fill(&WHITE).map_err(err)?;
-    let root = root.titled(title, font(17.0, s)).map_err(err)?;
+    // A little air above the title, which `titled` puts flush with the top edge.
+    let root = root
+        .margin(px(6.0, s), 0, 0, 0)
+        .titled(title, font(17.0, s))
+        .map_err(err)?;
     let rows = panels.len().div_ceil(cols);
     let areas = root.split_evenly((rows, cols));
     for (panel, area) in panels.iter().zip(areas.iter()) {
         let mut chart = ChartBuilder::on(area)
             .caption(&panel.disease, font(15.0, s))
             .margin(px(8.0, s))
+            .margin_right(px(14.0, s))
             .x_label_area_size(px(36.0, s))
             .y_label_area_size(px(40.0, s))
             .build_cartesian_2d(0.0..1.0, 0.0..1.0)

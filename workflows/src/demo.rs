@@ -93,22 +93,28 @@ pub struct PhewasResult {
 }
 
 /// The journal keys of the demo's steps, in order.
-pub const STEP_KEYS: [&str; 6] = [
+pub const STEP_KEYS: [&str; 9] = [
     "cohort/simulate",
     "data/clean",
     "screen/candidates",
     "panel/confounders",
     "phewas/adjusted",
     "report/summary",
+    "validation/classify",
+    "export/figures",
+    "report/study",
 ];
 
-const STEPS: [&str; 6] = [
+const STEPS: [&str; 9] = [
     "simulate the cohort",
     "load and clean",
     "screen candidate confounders",
     "panel: choose confounders",
     "adjusted association of every phenotype with every factor",
     "write the summary",
+    "classify diseases: panel versus expert phenotypes",
+    "export tables and figures",
+    "write the study report",
 ];
 
 /// Runs a study's steps through the journal and reports each to the user.
@@ -352,6 +358,23 @@ pub fn run_demo(
         },
     )?;
     verify(&out, &summary_files)?;
+
+    // 7-9. Validation, exports and figures, the report (workflows::validation).
+    let decisions = crate::validation::decisions_or_confounders(
+        &out,
+        &decision.confounders,
+        Some(decision.agreement),
+    )?;
+    crate::validation::demo_steps(
+        &mut runner,
+        7,
+        &out,
+        &load,
+        &decisions,
+        config.seed,
+        config.threads,
+        &clean,
+    )?;
     write_study_toml(&out)?;
 
     Ok(DemoOutcome {

@@ -8,9 +8,11 @@ pub mod demo;
 mod files;
 pub mod fork;
 pub mod interrupt;
+pub mod report;
 pub mod study;
 pub mod study_run;
 mod summary;
+pub mod validation;
 
 pub use demo::{run_demo, DemoConfig, DemoOutcome, Progress};
 pub use fork::fork_study;

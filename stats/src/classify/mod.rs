@@ -605,3 +605,52 @@ pub fn read_classification(path: &std::path::Path) -> Result<Vec<ClassificationR
         })
         .collect())
 }
+
+/// Reads a predictions table (CSV, TSV or Parquet, [`PREDICTION_COLUMNS`]) back into rows.
+pub fn read_predictions(path: &std::path::Path) -> Result<Vec<PredictionRow>, StatsError> {
+    let df = crate::io::read_table(path)?;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if names != PREDICTION_COLUMNS {
+        return Err(StatsError::Input {
+            file: path.display().to_string(),
+            message: format!(
+                "expected the columns {} (got {})",
+                PREDICTION_COLUMNS.join(", "),
+                names.join(", ")
+            ),
+        });
+    }
+    let text = |name: &str| -> Result<Vec<String>, StatsError> {
+        let c = df.column(name)?.cast(&DataType::String)?;
+        Ok(c.str()?
+            .iter()
+            .map(|v| v.unwrap_or("").to_string())
+            .collect())
+    };
+    let num = |name: &str| -> Result<Vec<f64>, StatsError> {
+        let c = df.column(name)?.cast(&DataType::Float64)?;
+        Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    };
+    let (disease, arm, classifier, id) = (
+        text("disease")?,
+        text("arm")?,
+        text("classifier")?,
+        text("id")?,
+    );
+    let (fold, label, score) = (num("fold")?, num("label")?, num("score")?);
+    Ok((0..df.height())
+        .map(|i| PredictionRow {
+            disease: disease[i].clone(),
+            arm: arm[i].clone(),
+            classifier: classifier[i].clone(),
+            fold: fold[i] as usize,
+            id: id[i].clone(),
+            label: label[i] != 0.0,
+            score: score[i],
+        })
+        .collect())
+}

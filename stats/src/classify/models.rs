@@ -68,9 +68,11 @@ impl Classifier {
     }
 }
 
-/// Fits `classifier` on `(x, y)` with per-class weights `(w_case, w_control)` (1, 1 for
-/// none) and scores every matrix in `score_on`.
-pub(crate) fn fit_and_score(
+/// Fits `classifier` on `(x, y)` (already imputed and scaled) with per-class weights
+/// `(w_case, w_control)` (1, 1 for none) and scores every matrix in `score_on`, higher meaning
+/// "case". The cross-validation calls this per fold; it is public for benchmarks and for
+/// callers with their own resampling.
+pub fn fit_and_score(
     classifier: Classifier,
     x: &Array2<f64>,
     y: &[bool],
