@@ -38,7 +38,7 @@ fn finished_running_and_stopped_studies_are_told_apart() {
     assert_eq!(s["state"], "finished");
     assert_eq!(
         (s["steps_done"].as_u64(), s["steps_total"].as_u64()),
-        (Some(6), Some(6))
+        (Some(9), Some(9))
     );
     assert_eq!(s["study"], "demo");
     assert_eq!(s["config"]["config"]["n"], 400);
@@ -73,7 +73,7 @@ fn finished_running_and_stopped_studies_are_told_apart() {
     let s = status(&big);
     assert_eq!(s["state"], "stopped", "{s}");
     let done_steps = s["steps_done"].as_u64().unwrap();
-    assert!((1..6).contains(&done_steps), "{s}");
+    assert!((1..9).contains(&done_steps), "{s}");
     let text = meshagents(&["study", "status", big.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("run the same command again"));
 
@@ -88,7 +88,7 @@ fn finished_running_and_stopped_studies_are_told_apart() {
     assert!(
         listing
             .lines()
-            .any(|l| l.starts_with("done") && l.contains("finished") && l.contains("6/6")),
+            .any(|l| l.starts_with("done") && l.contains("finished") && l.contains("9/9")),
         "{listing}"
     );
 

@@ -394,3 +394,33 @@ fn too_few_cases_for_the_folds_is_a_typed_error() {
     .to_string();
     assert!(err.contains("rare") && err.contains("2 cases"), "{err}");
 }
+
+#[test]
+fn large_weighted_tree_fits_and_repeats_exactly() {
+    // At n = 40,000 with fractional balanced weights and many ties (imputed values),
+    // linfa-trees 0.8.1 hit an assertion (its f32 weight sums drift) and its trees changed
+    // from run to run (HashMap tie-breaks before pruning). The tree here must fit, rank, and
+    // give the same scores twice.
+    use meshagents_stats::classify::models::fit_and_score;
+    let n = 40_000;
+    let mut rng = ChaCha8Rng::seed_from_u64(40);
+    let y: Vec<bool> = (0..n).map(|_| rng.gen::<f64>() < 0.15).collect();
+    // Imputation makes ties: a third of each column sits at one value.
+    let x = ndarray::Array2::from_shape_fn((n, 6), |(i, j)| {
+        let z: f64 = rng.sample(StandardNormal);
+        if (i + j) % 3 == 0 {
+            0.0
+        } else {
+            z + if y[i] { 0.4 } else { 0.0 }
+        }
+    });
+    let cases = y.iter().filter(|c| **c).count() as f64;
+    let weights = (
+        n as f64 / (2.0 * cases),
+        n as f64 / (2.0 * (n as f64 - cases)),
+    );
+    let scores = fit_and_score(Classifier::DecisionTree, &x, &y, weights, &[&x]).unwrap();
+    assert!(auc(&scores[0], &y).unwrap() > 0.6);
+    let again = fit_and_score(Classifier::DecisionTree, &x, &y, weights, &[&x]).unwrap();
+    assert_eq!(scores, again);
+}

@@ -365,16 +365,7 @@ pub fn run_demo(
         &decision.confounders,
         Some(decision.agreement),
     )?;
-    crate::validation::demo_steps(
-        &mut runner,
-        7,
-        &out,
-        &load,
-        &decisions,
-        config.seed,
-        config.threads,
-        &clean,
-    )?;
+    crate::validation::demo_steps(&mut runner, 7, &out, &load, &decisions, config, &clean)?;
     write_study_toml(&out)?;
 
     Ok(DemoOutcome {

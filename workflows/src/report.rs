@@ -74,18 +74,36 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Dropped columns grouped by reason: (reason, count, first few columns), by count then
-/// reason so the order is stable.
+/// The kind of a drop reason, without the figures particular to one column:
+/// "96.8% of values identical (at least 95%)" -> "values identical (at least 95%)",
+/// "near-duplicate of 'x' (r = 1.000000)" -> "near-duplicate".
+fn reason_kind(reason: &str) -> String {
+    let reason = reason.trim();
+    if let Some((first, rest)) = reason.split_once(' ') {
+        if first.ends_with('%') && first[..first.len() - 1].parse::<f64>().is_ok() {
+            return rest.trim_start_matches("of ").to_string();
+        }
+    }
+    for cut in [" of '", " with '", " (r ="] {
+        if let Some(i) = reason.find(cut) {
+            return reason[..i].to_string();
+        }
+    }
+    reason.to_string()
+}
+
+/// Dropped columns grouped by the kind of reason: (kind, count, first few columns), by count
+/// then kind so the order is stable.
 fn dropped_by_reason(dropped: &[(String, String)]) -> Vec<(String, usize, Vec<String>)> {
-    let mut groups: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    let mut groups: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
     for (column, reason) in dropped {
-        groups.entry(reason).or_default().push(column);
+        groups.entry(reason_kind(reason)).or_default().push(column);
     }
     let mut out: Vec<(String, usize, Vec<String>)> = groups
         .into_iter()
         .map(|(reason, cols)| {
             (
-                reason.to_string(),
+                reason,
                 cols.len(),
                 cols.iter().take(6).map(|c| c.to_string()).collect(),
             )
@@ -455,4 +473,44 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
         let _ = writeln!(s, "*{}.* {}{svg}\n", f.title, f.caption);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drop_reasons_group_by_kind() {
+        assert_eq!(
+            reason_kind("96.8% of values identical (at least 95%)"),
+            "values identical (at least 95%)"
+        );
+        assert_eq!(
+            reason_kind("91.3% missing (more than 90%)"),
+            "missing (more than 90%)"
+        );
+        assert_eq!(
+            reason_kind("near-duplicate of '23101-2.0' (r = 1.000000)"),
+            "near-duplicate"
+        );
+        let groups = dropped_by_reason(&[
+            ("a".into(), "91.3% missing (more than 90%)".into()),
+            ("b".into(), "95.0% missing (more than 90%)".into()),
+            ("c".into(), "near-duplicate of 'x' (r = 1.000000)".into()),
+        ]);
+        assert_eq!(
+            groups[0],
+            (
+                "missing (more than 90%)".to_string(),
+                2,
+                vec!["a".to_string(), "b".to_string()]
+            )
+        );
+        assert_eq!(groups[1].1, 1);
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(html_escape("<b>&'\""), "&lt;b&gt;&amp;&#39;&quot;");
+    }
 }

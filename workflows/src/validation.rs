@@ -179,12 +179,16 @@ fn matrix(
 /// The figures of a study directory, by kind, in report order.
 pub const FIGURES: [&str; 5] = ["manhattan", "volcano", "qq", "forest", "roc"];
 
-/// Writes the exports of a study directory's tables (`associations.*`,
-/// `classification.*` when the validation ran) in `formats`, and with `figures` the plots
-/// `plots/{manhattan,volcano,qq,forest,roc}.{svg,png}`. Returns the files written, relative
-/// to `dir`. Factor names in the figures come from `dictionary` descriptions when given.
+/// Reads a study directory's tables (`associations.csv`, and `classification.csv` and
+/// `predictions.csv` when the validation ran) and writes into `dest` their exports
+/// (`associations.*`, `classification.*`) in `formats` and, with `figures`, the plots
+/// `plots/{manhattan,volcano,qq,forest,roc}.{svg,png}`. When `dest` is the study directory
+/// itself the CSV format is left out: the study's own tables are never rewritten. Returns
+/// the files written, relative to `dest`. Factor names in the figures come from `dictionary`
+/// descriptions when given.
 pub fn export_study(
     dir: &Path,
+    dest: &Path,
     formats: &[ExportFormat],
     figures: bool,
     dictionary: Option<&Dictionary>,
@@ -228,7 +232,7 @@ pub fn export_study(
                     .collect()
             })
             .unwrap_or_default();
-        let plots_dir = dir.join("plots");
+        let plots_dir = dest.join("plots");
         let options = plots::ManhattanOptions {
             factor_labels: labels.clone(),
             ..Default::default()
@@ -272,7 +276,7 @@ pub fn export_study(
     }
     Ok(written
         .into_iter()
-        .map(|p| p.strip_prefix(dir).map(Path::to_path_buf).unwrap_or(p))
+        .map(|p| p.strip_prefix(dest).map(Path::to_path_buf).unwrap_or(p))
         .collect())
 }
 
@@ -360,10 +364,10 @@ pub(crate) fn demo_steps<'t>(
     out: &Path,
     load: &dyn Fn() -> Result<&'t AnalysisTable, WorkflowError>,
     decisions: &Value,
-    seed: u64,
-    threads: usize,
+    demo: &crate::demo::DemoConfig,
     clean: &crate::demo::CleanResult,
 ) -> Result<(), WorkflowError> {
+    let (seed, threads) = (demo.seed, demo.threads);
     // linfa's SVM costs about 0.7 s per fold at n = 2,400 (BENCHMARKS.md), a minute and a
     // half over the demo's 120 fits; the demo leaves it out, a configured study may add it.
     let config = ClassifyConfig {
@@ -408,7 +412,7 @@ pub(crate) fn demo_steps<'t>(
                 ExportFormat::Markdown,
                 ExportFormat::Latex,
             ];
-            let paths = export_study(out, &formats, true, Some(&t.dictionary), 3)?;
+            let paths = export_study(out, out, &formats, true, Some(&t.dictionary), 3)?;
             paths
                 .iter()
                 .map(|p| record(out, &p.to_string_lossy()))

@@ -396,14 +396,26 @@ fn out_of_fold(
             fold: f,
             message,
         };
-        let out = models::fit_and_score(
-            classifier,
-            &x_train,
-            &y_train,
-            weights,
-            &[&x_train, &x_test],
-        )
-        .map_err(fit_error)?;
+        // linfa asserts on some degenerate inputs instead of returning an error; a panic in
+        // one fit must not take the study down, so it becomes this fold's typed error.
+        let fitted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            models::fit_and_score(
+                classifier,
+                &x_train,
+                &y_train,
+                weights,
+                &[&x_train, &x_test],
+            )
+        }))
+        .unwrap_or_else(|panic| {
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(format!("the learner panicked: {text}"))
+        });
+        let out = fitted.map_err(fit_error)?;
         let (train_scores, test_scores) = (&out[0], &out[1]);
         if let Some(bad) = train_scores
             .iter()

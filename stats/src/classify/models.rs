@@ -1,5 +1,6 @@
-//! The classifiers: linfa's logistic regression, SVM, decision tree and Gaussian naive Bayes,
-//! and a two-class linear discriminant written here on ndarray (linfa has none). Each one is
+//! The classifiers: linfa's logistic regression, SVM and Gaussian naive Bayes, and two written
+//! here on ndarray: a two-class linear discriminant (linfa has none) and a CART tree (linfa's
+//! is not deterministic from run to run, see [`Cart`]). Each one is
 //! fitted on a preprocessed training fold and returns a continuous score per row, higher
 //! meaning "case", for the ROC analysis; thresholds are chosen separately (see `metrics`).
 //!
@@ -11,7 +12,6 @@ use linfa::prelude::*;
 use linfa_bayes::{GaussianNb, NaiveBayes};
 use linfa_logistic::LogisticRegression;
 use linfa_svm::Svm;
-use linfa_trees::{DecisionTree, TreeNode};
 use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +26,8 @@ pub enum Classifier {
     /// C-SVM with a Gaussian kernel of width p (scikit-learn's gamma = "scale" on
     /// standardised features), C = 1 (linfa-svm).
     Svm,
-    /// CART with Gini impurity, depth at most 5 (linfa-trees).
+    /// CART with weighted Gini impurity, depth at most 5, at least 5 rows a leaf
+    /// ([`Cart`], written here: linfa-trees 0.8.1 is not deterministic, see there).
     DecisionTree,
     /// Gaussian naive Bayes (linfa-bayes).
     GaussianNb,
@@ -118,19 +119,14 @@ pub fn fit_and_score(
                 .collect())
         }
         Classifier::DecisionTree => {
-            let w: Array1<f32> = y
+            let w: Vec<f64> = y
                 .iter()
-                .map(|c| if *c { weights.0 } else { weights.1 } as f32)
+                .map(|c| if *c { weights.0 } else { weights.1 })
                 .collect();
-            let data = Dataset::new(x.clone(), targets).with_weights(w.clone());
-            let tree = DecisionTree::params()
-                .max_depth(Some(5))
-                .fit(&data)
-                .map_err(|e| e.to_string())?;
-            let leaves = LeafShares::learn(tree.root_node(), x, y, &w);
+            let tree = Cart::fit(x, y, &w, 5, 5);
             Ok(score_on
                 .iter()
-                .map(|m| m.rows().into_iter().map(|r| leaves.score(&r)).collect())
+                .map(|m| m.rows().into_iter().map(|r| tree.score(&r)).collect())
                 .collect())
         }
         Classifier::GaussianNb => {
@@ -209,88 +205,184 @@ fn lda_direction(x: &Array2<f64>, y: &[bool], weights: (f64, f64)) -> Result<Arr
     Ok(Array1::from_vec(cholesky_solve(&l, p, &diff)))
 }
 
-/// A fitted tree's leaves with the weighted share of training cases that reached each one.
-/// linfa's tree keeps only the majority class per leaf, so the shares are recomputed by
-/// sending the training rows down the same splits (`x[feature] < value` goes left, as in
-/// linfa's own prediction).
-struct LeafShares<'a> {
-    root: &'a TreeNode<f64, bool>,
-    /// Leaf path (left = false) -> (case weight, total weight).
-    shares: std::collections::BTreeMap<Vec<bool>, (f64, f64)>,
+/// A CART classification tree (weighted Gini, binary splits at midpoints, `x <= t` goes
+/// left, as scikit-learn), grown to a maximum depth with a minimum number of rows per leaf;
+/// a row's score is the weighted share of cases in its leaf (`predict_proba`).
+///
+/// Written here rather than taken from linfa-trees 0.8.1, which (a) breaks ties between the
+/// classes' weights in a leaf by `HashMap` order and then prunes sibling leaves with the same
+/// majority, so the same data give different trees from one process to the next, (b) sums
+/// sample weights in f32 and, with fractional class weights at n = 40,000, reaches an
+/// assertion on an empty side, and (c) by that pruning merges leaves of different case shares,
+/// which costs ranking (AUC). Everything here is f64 and every tie goes to the first
+/// candidate (feature order, then threshold order), so a tree is a function of its data.
+#[derive(Debug, Clone)]
+pub struct Cart {
+    nodes: Vec<CartNode>,
 }
 
-impl<'a> LeafShares<'a> {
-    fn learn(root: &'a TreeNode<f64, bool>, x: &Array2<f64>, y: &[bool], w: &Array1<f32>) -> Self {
-        let mut me = LeafShares {
-            root,
-            shares: Default::default(),
-        };
-        for ((row, &c), &wi) in x.rows().into_iter().zip(y).zip(w) {
-            let path = me.path(&row);
-            let e = me.shares.entry(path).or_insert((0.0, 0.0));
-            if c {
-                e.0 += f64::from(wi);
+#[derive(Debug, Clone)]
+enum CartNode {
+    Split {
+        feature: usize,
+        threshold: f64,
+        left: usize,
+        right: usize,
+    },
+    Leaf {
+        case_share: f64,
+    },
+}
+
+fn gini(case: f64, total: f64) -> f64 {
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let p = case / total;
+    2.0 * p * (1.0 - p)
+}
+
+impl Cart {
+    pub fn fit(x: &Array2<f64>, y: &[bool], w: &[f64], max_depth: usize, min_leaf: usize) -> Cart {
+        let mut tree = Cart { nodes: Vec::new() };
+        let rows: Vec<usize> = (0..x.nrows()).collect();
+        tree.grow(x, y, w, rows, 0, max_depth, min_leaf.max(1));
+        tree
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn grow(
+        &mut self,
+        x: &Array2<f64>,
+        y: &[bool],
+        w: &[f64],
+        rows: Vec<usize>,
+        depth: usize,
+        max_depth: usize,
+        min_leaf: usize,
+    ) -> usize {
+        let total: f64 = rows.iter().map(|&i| w[i]).sum();
+        let case: f64 = rows.iter().filter(|&&i| y[i]).map(|&i| w[i]).sum();
+        let id = self.nodes.len();
+        self.nodes.push(CartNode::Leaf {
+            case_share: if total > 0.0 { case / total } else { 0.5 },
+        });
+        let parent = gini(case, total);
+        if depth >= max_depth || rows.len() < 2 * min_leaf || parent <= 0.0 {
+            return id;
+        }
+        // Best split: (weighted child impurity, feature, threshold).
+        let mut best: Option<(f64, usize, f64)> = None;
+        let mut order = rows.clone();
+        for f in 0..x.ncols() {
+            order.sort_by(|a, b| x[[*a, f]].total_cmp(&x[[*b, f]]).then(a.cmp(b)));
+            let (mut lc, mut lt) = (0.0, 0.0);
+            for k in 0..order.len() - 1 {
+                let i = order[k];
+                lt += w[i];
+                if y[i] {
+                    lc += w[i];
+                }
+                let (v, next) = (x[[i, f]], x[[order[k + 1], f]]);
+                if v == next || k + 1 < min_leaf || order.len() - k - 1 < min_leaf {
+                    continue;
+                }
+                let (rc, rt) = (case - lc, total - lt);
+                let impurity = (lt * gini(lc, lt) + rt * gini(rc, rt)) / total;
+                if best.is_none_or(|b| impurity < b.0) {
+                    best = Some((impurity, f, 0.5 * (v + next)));
+                }
             }
-            e.1 += f64::from(wi);
         }
-        me
+        let Some((impurity, feature, threshold)) = best else {
+            return id;
+        };
+        if impurity >= parent - 1e-12 {
+            return id;
+        }
+        let (left_rows, right_rows): (Vec<usize>, Vec<usize>) =
+            rows.iter().partition(|&&i| x[[i, feature]] <= threshold);
+        let left = self.grow(x, y, w, left_rows, depth + 1, max_depth, min_leaf);
+        let right = self.grow(x, y, w, right_rows, depth + 1, max_depth, min_leaf);
+        self.nodes[id] = CartNode::Split {
+            feature,
+            threshold,
+            left,
+            right,
+        };
+        id
     }
 
-    fn path(&self, row: &ArrayView1<f64>) -> Vec<bool> {
-        let mut node = self.root;
-        let mut path = Vec::new();
-        while !node.is_leaf() {
-            let (feature, value, _) = node.split();
-            let right = row[feature] >= value;
-            let children = node.children();
-            let Some(Some(next)) = children.get(usize::from(right)).copied() else {
-                break;
-            };
-            path.push(right);
-            node = next;
+    /// The case share of the leaf `row` falls in.
+    pub fn score(&self, row: &ArrayView1<f64>) -> f64 {
+        let mut node = 0;
+        loop {
+            match self.nodes.get(node) {
+                Some(CartNode::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                }) => {
+                    node = if row[*feature] <= *threshold {
+                        *left
+                    } else {
+                        *right
+                    }
+                }
+                Some(CartNode::Leaf { case_share }) => return *case_share,
+                None => return 0.5,
+            }
         }
-        path
     }
 
-    fn score(&self, row: &ArrayView1<f64>) -> f64 {
-        match self.shares.get(&self.path(row)) {
-            Some((case, total)) if *total > 0.0 => case / total,
-            // Every leaf holds training rows, so this is only a guard.
-            _ => 0.5,
-        }
+    /// Number of leaves.
+    pub fn leaves(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| matches!(n, CartNode::Leaf { .. }))
+            .count()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use linfa::traits::Predict;
 
     #[test]
-    fn leaf_shares_follow_linfas_own_routing() {
-        // XOR-like data needs two levels of splits; the leaf majority by our routing must be
-        // the tree's own prediction for every training row.
+    fn cart_learns_an_and_rule_exactly_and_is_deterministic() {
+        // "x0 > 0.2 and x1 > -0.1" needs two levels of splits; a depth-2 tree gets it exactly
+        // with three leaves (the left side of the first split is pure).
         let n = 200;
+        // A 20 x 10 grid on [-0.5, 0.5)^2.
         let x = Array2::from_shape_fn((n, 2), |(i, j)| {
-            ((i * 37 + j * 91) % 101) as f64 / 101.0 - 0.5
+            if j == 0 {
+                (i % 20) as f64 / 20.0 - 0.5
+            } else {
+                (i / 20) as f64 / 10.0 - 0.5
+            }
         });
         let y: Vec<bool> = x
             .rows()
             .into_iter()
-            .map(|r| (r[0] > 0.0) != (r[1] > 0.1))
+            .map(|r| r[0] > 0.2 && r[1] > -0.1)
             .collect();
-        let w = Array1::from_elem(n, 1.0f32);
-        let data = Dataset::new(x.clone(), Array1::from_vec(y.clone())).with_weights(w.clone());
-        let tree = DecisionTree::params()
-            .max_depth(Some(4))
-            .fit(&data)
-            .unwrap();
-        let leaves = LeafShares::learn(tree.root_node(), &x, &y, &w);
-        let predicted: Array1<bool> = tree.predict(&x);
-        for (row, p) in x.rows().into_iter().zip(predicted.iter()) {
-            let share = leaves.score(&row);
-            assert!(share != 0.5, "no tie expected on these data");
-            assert_eq!(share > 0.5, *p);
+        let w = vec![1.0; n];
+        let tree = Cart::fit(&x, &y, &w, 2, 1);
+        assert_eq!(tree.leaves(), 3);
+        for (row, c) in x.rows().into_iter().zip(&y) {
+            assert_eq!(tree.score(&row), if *c { 1.0 } else { 0.0 });
         }
+        let again = Cart::fit(&x, &y, &w, 2, 1);
+        assert_eq!(format!("{:?}", tree.nodes), format!("{:?}", again.nodes));
+    }
+
+    #[test]
+    fn cart_leaf_shares_use_the_weights() {
+        // One feature, no useful split at depth 0: the root's share is the weighted share.
+        let x = Array2::from_shape_fn((4, 1), |_| 1.0);
+        let y = [true, false, false, false];
+        let tree = Cart::fit(&x, &y, &[3.0, 1.0, 1.0, 1.0], 3, 1);
+        assert_eq!(tree.score(&x.row(0)), 0.5);
     }
 }
