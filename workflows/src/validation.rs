@@ -196,15 +196,17 @@ pub fn export_study(
 ) -> Result<Vec<PathBuf>, WorkflowError> {
     let mut written = Vec::new();
     let associations = read_associations(&dir.join("associations.csv"))?;
-    // The CSV is the study's own table: never rewrite it under the journal's hash.
+    // In the study directory the CSV is the study's own table, recorded with its hash by the
+    // step that wrote it: never rewrite it.
+    let in_place = dest == dir;
     let table_formats: Vec<ExportFormat> = formats
         .iter()
         .copied()
-        .filter(|f| *f != ExportFormat::Csv)
+        .filter(|f| !(in_place && *f == ExportFormat::Csv))
         .collect();
     written.extend(export_associations(
         &associations,
-        dir,
+        dest,
         "associations",
         &table_formats,
         top_n,
@@ -214,7 +216,7 @@ pub fn export_study(
         let rows = read_classification(&classification_path)?;
         written.extend(export_classification(
             &rows,
-            dir,
+            dest,
             "classification",
             &table_formats,
         )?);
