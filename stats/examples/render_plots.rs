@@ -20,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &plots::ManhattanOptions::default(),
     )?;
     println!("{}", f.png.display());
-    let f = plots::volcano(&rows, &out.join("volcano"), "Volcano", 6)?;
+    let f = plots::volcano(&rows, &out.join("volcano"), "Volcano", 6, &BTreeMap::new())?;
     println!("{}", f.png.display());
     let (f, lambda) = plots::qq(&rows, &out.join("qq"), "QQ")?;
     println!("{} lambda {lambda:.3}", f.png.display());

@@ -468,6 +468,9 @@ fn draw_labels<DB: DrawingBackend>(
         placed.push((x, y, ly, text, left));
     }
     for (x, y, ly, text, left) in placed {
+        // Flip to the left of the point when the text would run off the right edge.
+        let (tw, _) = root.estimate_text_size(text, &font(12.5, s)).map_err(err)?;
+        let left = left || x + px(10.0, s) + tw as i32 > width as i32 - px(4.0, s);
         let lx = if left {
             x - px(10.0, s)
         } else {
@@ -500,13 +503,15 @@ struct VolcanoData {
 }
 
 /// Volcano plot: beta against -log10 p, coloured and shaped by significance (Bonferroni,
-/// FDR only, neither). Betas beyond the 99th percentile of |beta| are drawn at the edge as
+/// FDR only, neither); the strongest `label_top` pairs labelled, factors by `factor_labels`
+/// when given. Betas beyond the 99th percentile of |beta| are drawn at the edge as
 /// triangles, so a few extreme estimates do not squash the rest.
 pub fn volcano(
     rows: &[AssociationRow],
     stem: &Path,
     title: &str,
     label_top: usize,
+    factor_labels: &BTreeMap<String, String>,
 ) -> Result<PlotFiles, StatsError> {
     let rows: Vec<&AssociationRow> = tested(rows)
         .into_iter()
@@ -548,7 +553,11 @@ pub fn volcano(
             (
                 r.beta.clamp(-x_max, x_max),
                 neg_log10_capped(r.p, y_max),
-                format!("{} ~ {}", r.phenotype, shorten(&r.factor, 20)),
+                format!(
+                    "{} ~ {}",
+                    r.phenotype,
+                    shorten(factor_labels.get(&r.factor).unwrap_or(&r.factor), 22)
+                ),
             )
         })
         .collect();
@@ -1086,8 +1095,25 @@ fn draw_forest<DB: DrawingBackend>(
             .map_err(err)?;
         let (_, py) = chart.backend_coord(&(r.beta, y));
         let (lw, _) = left.dim_in_pixel();
+        // Shorten a label until it fits the left panel.
+        let style = font(13.0, s);
+        let mut label = r.label.clone();
+        let room = lw as i32 - px(12.0, s);
+        while label.chars().count() > 8
+            && left.estimate_text_size(&label, &style).map_err(err)?.0 as i32 > room
+        {
+            let keep = label
+                .trim_end_matches('…')
+                .chars()
+                .count()
+                .saturating_sub(2);
+            label = format!(
+                "{}…",
+                label.chars().take(keep).collect::<String>().trim_end()
+            );
+        }
         left.draw(&Text::new(
-            r.label.clone(),
+            label,
             (lw as i32 - px(6.0, s), py),
             font(13.0, s).pos(Pos::new(HPos::Right, VPos::Center)),
         ))

@@ -199,7 +199,7 @@ fn every_plot_writes_valid_svg_and_png() {
         ..Default::default()
     };
     assert_valid_plot(&plots::manhattan(&rows, &out.join("manhattan"), &options).unwrap());
-    assert_valid_plot(&plots::volcano(&rows, &out.join("volcano"), "Volcano", 5).unwrap());
+    assert_valid_plot(&plots::volcano(&rows, &out.join("volcano"), "Volcano", 5, &labels).unwrap());
     let (files, lambda) = plots::qq(&rows, &out.join("qq"), "QQ").unwrap();
     assert_valid_plot(&files);
     assert!(lambda.is_finite() && lambda > 0.0);

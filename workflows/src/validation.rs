@@ -253,6 +253,7 @@ pub fn export_study(
             &plots_dir.join("volcano"),
             "Effect and significance",
             6,
+            &labels,
         )?);
         add(plots::qq(
             &associations,
