@@ -128,6 +128,23 @@ fn comparison_sentence(c: &ArmComparison) -> String {
     )
 }
 
+/// Three decimals, or a dash when there is no number (a categorical factor's overall test).
+fn num3(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.3}")
+    } else {
+        "–".into()
+    }
+}
+
+fn sci(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.2e}")
+    } else {
+        "–".into()
+    }
+}
+
 /// A path as seen from `base` (the report's directory) when it lies under it.
 fn relative(path: &Path, base: &Path) -> String {
     path.strip_prefix(base)
@@ -298,16 +315,16 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
     for r in significant_top_hits(input.associations, input.top_n) {
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3} ({:.3}, {:.3})</td><td class=\"n\">{:.2e}</td><td class=\"n\">{:.2e}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} ({}, {})</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             e(&r.phenotype),
             e(&r.factor),
             e(&r.category),
             r.n,
-            r.beta,
-            r.ci_low,
-            r.ci_high,
-            r.p,
-            r.q_bh
+            num3(r.beta),
+            num3(r.ci_low),
+            num3(r.ci_high),
+            sci(r.p),
+            sci(r.q_bh)
         );
     }
     s.push_str("</table>\n");
