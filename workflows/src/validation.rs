@@ -51,6 +51,9 @@ pub struct ValidationResult {
     pub evaluated: Vec<String>,
     /// (disease, why it was not evaluated).
     pub skipped: Vec<(String, String)>,
+    /// Features named by the decisions or the expert set that the cleaned table does not
+    /// have (dropped by cleaning, or misspelt), so they could not be used: (arm, column).
+    pub missing_features: Vec<(String, String)>,
     pub files: Vec<WrittenFile>,
 }
 
@@ -76,16 +79,27 @@ pub fn classify_diseases(
     out: &Path,
 ) -> Result<ValidationResult, WorkflowError> {
     let confounders = strings(&decisions["confounders"]);
-    let present = |names: &[String]| -> Vec<String> {
-        names
-            .iter()
-            .filter(|n| table.column(n).is_some())
-            .cloned()
-            .collect()
+    // Features a table lacks are left out of the arm, and said so in the result.
+    let missing = std::cell::RefCell::new(Vec::<(String, String)>::new());
+    let present = |arm: &str, names: &[String]| -> Vec<String> {
+        let mut kept = Vec::new();
+        for n in names {
+            if table.column(n).is_some() {
+                kept.push(n.clone());
+            } else {
+                let entry = (arm.to_string(), n.clone());
+                let mut m = missing.borrow_mut();
+                if !m.contains(&entry) {
+                    tracing::warn!("{arm} arm: '{n}' is not in the cleaned table; left out");
+                    m.push(entry);
+                }
+            }
+        }
+        kept
     };
     let with_confounders = |phenotypes: Vec<String>| -> Vec<String> {
         let mut all = phenotypes;
-        for c in present(&confounders) {
+        for c in present("confounders", &confounders) {
             if !all.contains(&c) {
                 all.push(c);
             }
@@ -93,7 +107,7 @@ pub fn classify_diseases(
         all
     };
     let expert: Vec<String> = EXPERT_PHENOTYPES.iter().map(|s| s.to_string()).collect();
-    let expert = with_confounders(present(&expert));
+    let expert = with_confounders(present(EXPERT_ARM, &expert));
     let mut rows = Vec::new();
     let mut predictions: Vec<PredictionRow> = Vec::new();
     let mut evaluated = Vec::new();
@@ -106,7 +120,10 @@ pub fn classify_diseases(
         let keep: Vec<usize> = (0..values.len()).filter(|i| !values[*i].is_nan()).collect();
         let labels: Vec<bool> = keep.iter().map(|&i| values[i] != 0.0).collect();
         let ids: Vec<String> = keep.iter().map(|&i| table.ids[i].to_string()).collect();
-        let chosen = present(&strings(&decisions["disease_phenotypes"][disease.as_str()]));
+        let chosen = present(
+            PANEL_ARM,
+            &strings(&decisions["disease_phenotypes"][disease.as_str()]),
+        );
         let mut arm_columns: Vec<(&str, Vec<String>)> = Vec::new();
         if !chosen.is_empty() {
             arm_columns.push((PANEL_ARM, with_confounders(chosen)));
@@ -150,6 +167,7 @@ pub fn classify_diseases(
     Ok(ValidationResult {
         evaluated,
         skipped,
+        missing_features: missing.into_inner(),
         files: vec![
             record(out, "classification.csv")?,
             record(out, "predictions.csv")?,
@@ -391,8 +409,20 @@ pub(crate) fn demo_steps<'t>(
         "validation/classify",
         &request,
         |r: &ValidationResult| {
+            let missing = if r.missing_features.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; not in the table, left out: {}",
+                    r.missing_features
+                        .iter()
+                        .map(|(arm, c)| format!("{c} ({arm})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
             format!(
-                "{} diseases evaluated, {} skipped",
+                "{} diseases evaluated, {} skipped{missing}",
                 r.evaluated.len(),
                 r.skipped.len()
             )

@@ -62,6 +62,12 @@ fn panel_and_expert_arms_exports_figures_and_report() {
         result.evaluated.len() + result.skipped.len(),
         table.kept_with_role(Role::Disease).len()
     );
+    // The expert set of domain.md names real columns of the cohort: none is left out.
+    assert!(
+        result.missing_features.is_empty(),
+        "{:?}",
+        result.missing_features
+    );
     let rows = read_classification(&out.join("classification.csv")).unwrap();
     for d in &diseases {
         if !result.evaluated.contains(d) {
