@@ -904,7 +904,7 @@ fn draw_roc<DB: DrawingBackend>(
         let mut chart = ChartBuilder::on(area)
             .caption(&panel.disease, font(15.0, s))
             .margin(px(8.0, s))
-            .margin_right(px(14.0, s))
+            .margin_right(px(20.0, s))
             .x_label_area_size(px(36.0, s))
             .y_label_area_size(px(40.0, s))
             .build_cartesian_2d(0.0..1.0, 0.0..1.0)
