@@ -134,6 +134,28 @@ Every step is journaled: running the same command again resumes, and a finished 
         #[command(flatten)]
         executor: ExecutorArgs,
     },
+    /// Paper exports of a finished study: the association and classification tables in CSV,
+    /// TSV, Parquet, Markdown and LaTeX (booktabs; top hits per phenotype), and the figures
+    /// (Manhattan, volcano, QQ, forest, ROC) as SVG and PNG.
+    #[command(
+        after_help = "Example:\n  meshagents study export meshagents-out/demo --format tex,md --out paper/\n\nReads DIR/associations.csv (and DIR/classification.csv, DIR/predictions.csv when the validation ran)."
+    )]
+    Export {
+        /// Study directory.
+        dir: PathBuf,
+        /// Formats, comma-separated: csv, tsv, parquet, md, tex, or all.
+        #[arg(long, default_value = "all")]
+        format: String,
+        /// Where to write (default: DIR/export).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Hits per phenotype in the Markdown and LaTeX association tables.
+        #[arg(long, default_value_t = 3)]
+        top: usize,
+        /// Tables only, no figures.
+        #[arg(long)]
+        no_figures: bool,
+    },
     /// Status of one study: state, progress, start time, last event (read without locking it).
     Status {
         /// Study directory (the --out of `demo`).
@@ -620,6 +642,35 @@ fn study_command(command: StudyCommand) -> Result<()> {
                     "resume:     run the same command again with --out {}",
                     status.dir.display()
                 );
+            }
+        }
+        StudyCommand::Export {
+            dir,
+            format,
+            out,
+            top,
+            no_figures,
+        } => {
+            let formats = meshagents_stats::export::ExportFormat::parse_list(&format)?;
+            let dest = out.unwrap_or_else(|| dir.join("export"));
+            let dictionary_path = dir.join("cohort").join("dictionary.csv");
+            let dictionary = if dictionary_path.exists() {
+                Some(meshagents_stats::dictionary::Dictionary::read_csv(
+                    &dictionary_path,
+                )?)
+            } else {
+                None
+            };
+            let written = meshagents_workflows::validation::export_study(
+                &dir,
+                &dest,
+                &formats,
+                !no_figures,
+                dictionary.as_ref(),
+                top,
+            )?;
+            for f in written {
+                println!("{}", dest.join(f).display());
             }
         }
         StudyCommand::List { root, json } => {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use meshagents_engine::{Journal, RecordKind};
 
 const ARGS: [&str; 5] = ["demo", "--n", "3000", "--seed", "11"];
-const OUTPUTS: [&str; 7] = [
+const OUTPUTS: [&str; 15] = [
     "associations.csv",
     "summary.md",
     "flow.csv",
@@ -18,6 +18,14 @@ const OUTPUTS: [&str; 7] = [
     "decisions.json",
     "transcript.json",
     "transcript.md",
+    "classification.csv",
+    "predictions.csv",
+    "associations.tex",
+    "classification.parquet",
+    "plots/manhattan.svg",
+    "plots/roc.png",
+    "report.html",
+    "report.md",
 ];
 
 fn demo(out: &Path) -> Command {
@@ -104,12 +112,12 @@ fn check(dir: &Path, expected: &[Vec<u8>]) {
             *completed.entry(record.step).or_default() += 1;
         }
     }
-    // The study's seven steps, and the panel's journaled model and tool calls inside them.
+    // The study's ten steps, and the panel's journaled model and tool calls inside them.
     let steps = completed
         .keys()
         .filter(|k| k.matches('/').count() == 1)
         .count();
-    assert_eq!(steps, 7, "{completed:?}");
+    assert_eq!(steps, 10, "{completed:?}");
     assert!(completed
         .keys()
         .any(|k| k.starts_with("panel/confounders/r1/statistician/call1")));

@@ -36,7 +36,7 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
         text(&first.stderr)
     );
     let stderr = text(&first.stderr);
-    assert!(stderr.contains("[7/7]"), "progress is reported: {stderr}");
+    assert!(stderr.contains("[10/10]"), "progress is reported: {stderr}");
 
     for file in [
         "associations.csv",
@@ -46,6 +46,22 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
         "cohort/cohort.parquet",
         "cohort/dictionary.csv",
         "cohort/truth.json",
+        "classification.csv",
+        "predictions.csv",
+        "associations.tsv",
+        "associations.parquet",
+        "associations.md",
+        "associations.tex",
+        "classification.md",
+        "classification.tex",
+        "plots/manhattan.svg",
+        "plots/manhattan.png",
+        "plots/volcano.png",
+        "plots/qq.png",
+        "plots/roc.png",
+        "plots/forest.png",
+        "report.html",
+        "report.md",
     ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
@@ -146,6 +162,42 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
     ] {
         assert!(summary.contains(needle), "summary lacks '{needle}'");
     }
+
+    // `study export` re-exports elsewhere: the CSV copy equals the study's table; LaTeX and
+    // figures are there; an unknown format is an error that lists the known ones.
+    let export_dir = dir.path().join("paper");
+    let export = meshagents(&[
+        "study",
+        "export",
+        out_arg,
+        "--format",
+        "csv,tex",
+        "--out",
+        export_dir.to_str().unwrap(),
+    ]);
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    assert_eq!(
+        std::fs::read(export_dir.join("associations.csv")).unwrap(),
+        std::fs::read(out.join("associations.csv")).unwrap()
+    );
+    for f in [
+        "associations.tex",
+        "classification.tex",
+        "classification.csv",
+        "plots/manhattan.png",
+        "plots/roc.svg",
+    ] {
+        assert!(export_dir.join(f).is_file(), "export lacks {f}");
+    }
+    assert!(
+        !export_dir.join("associations.parquet").exists(),
+        "only the formats asked for"
+    );
+    let bad = meshagents(&["study", "export", out_arg, "--format", "xlsx"]);
+    assert!(
+        !bad.status.success()
+            && text(&bad.stderr).contains("use csv, tsv, parquet, md, tex or all")
+    );
 
     // Running again: nothing is recomputed and every file is byte-identical.
     const FILES: [&str; 6] = [

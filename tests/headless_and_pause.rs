@@ -43,14 +43,14 @@ fn headless_prints_one_json_event_per_line() {
         .iter()
         .map(|e| e["event"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "step_started").count(), 7);
-    assert_eq!(kinds.iter().filter(|k| **k == "step_finished").count(), 7);
+    assert_eq!(kinds.iter().filter(|k| **k == "step_started").count(), 10);
+    assert_eq!(kinds.iter().filter(|k| **k == "step_finished").count(), 10);
     let last = events.last().unwrap();
     assert_eq!(last["event"], "study_finished");
-    assert_eq!(last["steps_run"], 7);
+    assert_eq!(last["steps_run"], 10);
     assert!(Path::new(last["associations"].as_str().unwrap()).is_file());
     // stderr is not a terminal here: no human progress lines.
-    assert!(!String::from_utf8_lossy(&run.stderr).contains("[1/7]"));
+    assert!(!String::from_utf8_lossy(&run.stderr).contains("[1/10]"));
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn ctrl_c_pauses_between_steps_and_the_study_resumes() {
     );
     assert!(String::from_utf8_lossy(&result.stderr).contains("paused on request"));
     let done = steps_done(&out);
-    assert!((1..7).contains(&done), "paused after {done} steps");
+    assert!((1..10).contains(&done), "paused after {done} steps");
 
     let resumed = Command::new(env!("CARGO_BIN_EXE_meshagents"))
         .args(["demo", "--n", "40000", "--out", out.to_str().unwrap()])
@@ -92,5 +92,5 @@ fn ctrl_c_pauses_between_steps_and_the_study_resumes() {
         String::from_utf8_lossy(&resumed.stderr)
     );
     assert!(String::from_utf8_lossy(&resumed.stderr).contains("from the journal"));
-    assert_eq!(steps_done(&out), 7);
+    assert_eq!(steps_done(&out), 10);
 }

@@ -38,7 +38,7 @@ fn finished_running_and_stopped_studies_are_told_apart() {
     assert_eq!(s["state"], "finished");
     assert_eq!(
         (s["steps_done"].as_u64(), s["steps_total"].as_u64()),
-        (Some(7), Some(7))
+        (Some(10), Some(10))
     );
     assert_eq!(s["study"], "demo");
     assert_eq!(s["config"]["config"]["n"], 400);
@@ -73,7 +73,7 @@ fn finished_running_and_stopped_studies_are_told_apart() {
     let s = status(&big);
     assert_eq!(s["state"], "stopped", "{s}");
     let done_steps = s["steps_done"].as_u64().unwrap();
-    assert!((1..7).contains(&done_steps), "{s}");
+    assert!((1..10).contains(&done_steps), "{s}");
     let text = meshagents(&["study", "status", big.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("run the same command again"));
 
@@ -88,7 +88,7 @@ fn finished_running_and_stopped_studies_are_told_apart() {
     assert!(
         listing
             .lines()
-            .any(|l| l.starts_with("done") && l.contains("finished") && l.contains("7/7")),
+            .any(|l| l.starts_with("done") && l.contains("finished") && l.contains("10/10")),
         "{listing}"
     );
 

@@ -677,9 +677,15 @@ impl Panel<'_> {
             );
             rounds.push(agreement);
             previous_set = Some(decided);
-            let converged = kappa
-                .map(|k| k >= self.config.agreement_threshold)
-                .unwrap_or(true);
+            // Converged: agreement reached, or nobody moved since the last round (the same
+            // decided set and the same agreement), so more rounds would only repeat it.
+            let settled = rounds.len() >= 2
+                && rounds[rounds.len() - 1].stability == Some(1.0)
+                && rounds[rounds.len() - 2].kappa == kappa;
+            let converged = settled
+                || kappa
+                    .map(|k| k >= self.config.agreement_threshold)
+                    .unwrap_or(true);
             last = answers.clone();
             previous = answers;
             if round >= self.config.min_rounds && converged {
@@ -880,9 +886,15 @@ impl Panel<'_> {
             );
             rounds.push(agreement);
             previous_set = Some(decided);
-            let converged = kappa
-                .map(|k| k >= self.config.agreement_threshold)
-                .unwrap_or(true);
+            // Converged: agreement reached, or nobody moved since the last round (the same
+            // decided set and the same agreement), so more rounds would only repeat it.
+            let settled = rounds.len() >= 2
+                && rounds[rounds.len() - 1].stability == Some(1.0)
+                && rounds[rounds.len() - 2].kappa == kappa;
+            let converged = settled
+                || kappa
+                    .map(|k| k >= self.config.agreement_threshold)
+                    .unwrap_or(true);
             last = answers.clone();
             previous = answers;
             if round >= self.config.min_rounds && converged {

@@ -144,6 +144,79 @@ pub fn rows_to_frame(rows: &[AssociationRow]) -> Result<DataFrame, StatsError> {
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
+/// Reads an association table (CSV, TSV or Parquet, exactly [`ASSOCIATION_COLUMNS`]) back
+/// into rows; empty cells become NaN or `None`.
+pub fn read_associations(path: &std::path::Path) -> Result<Vec<AssociationRow>, StatsError> {
+    let df = crate::io::read_table(path)?;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if names != ASSOCIATION_COLUMNS {
+        return Err(StatsError::Input {
+            file: path.display().to_string(),
+            message: format!(
+                "expected the columns {} (got {})",
+                ASSOCIATION_COLUMNS.join(", "),
+                names.join(", ")
+            ),
+        });
+    }
+    let text = |name: &str| -> Result<Vec<String>, StatsError> {
+        let c = df.column(name)?.cast(&DataType::String)?;
+        Ok(c.str()?
+            .iter()
+            .map(|v| v.unwrap_or("").to_string())
+            .collect())
+    };
+    let num = |name: &str| -> Result<Vec<f64>, StatsError> {
+        let c = df.column(name)?.cast(&DataType::Float64)?;
+        Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    };
+    let count = |name: &str| -> Result<Vec<Option<usize>>, StatsError> {
+        Ok(num(name)?
+            .into_iter()
+            .map(|v| (v.is_finite() && v >= 0.0).then_some(v as usize))
+            .collect())
+    };
+    let (phenotype, factor, category, model) = (
+        text("phenotype")?,
+        text("factor")?,
+        text("category")?,
+        text("model")?,
+    );
+    let (status, note) = (text("status")?, text("note")?);
+    let n = count("n")?;
+    let (n_cases, n_controls) = (count("n_cases")?, count("n_controls")?);
+    let f: Vec<Vec<f64>> = ASSOCIATION_COLUMNS[7..16]
+        .iter()
+        .map(|c| num(c))
+        .collect::<Result<_, _>>()?;
+    Ok((0..df.height())
+        .map(|i| AssociationRow {
+            phenotype: phenotype[i].clone(),
+            factor: factor[i].clone(),
+            category: category[i].clone(),
+            model: model[i].clone(),
+            n: n[i].unwrap_or(0),
+            n_cases: n_cases[i],
+            n_controls: n_controls[i],
+            beta: f[0][i],
+            se: f[1][i],
+            ci_low: f[2][i],
+            ci_high: f[3][i],
+            stat: f[4][i],
+            p: f[5][i],
+            neg_log10_p: f[6][i],
+            q_bh: f[7][i],
+            bonferroni: f[8][i],
+            status: status[i].clone(),
+            note: note[i].clone(),
+        })
+        .collect())
+}
+
 /// What the data say about one candidate adjustment variable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CovariateEvidence {

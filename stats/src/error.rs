@@ -28,6 +28,10 @@ pub enum StatsError {
     },
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Classify(#[from] crate::classify::ClassifyError),
+    #[error("{path}: cannot draw the plot: {message}")]
+    Plot { path: String, message: String },
 }
 
 impl StatsError {

@@ -1,7 +1,8 @@
 //! `meshagents-stats`: the numbers of a study.
 //!
-//! Owns data loading (polars), the cohort simulator, cleaning, the association models and
-//! multiple-testing correction. It is synchronous and knows nothing about agents, journals or
+//! Owns data loading (polars), the cohort simulator, cleaning, the association models,
+//! multiple-testing correction, the disease-classification validation (`classify`), and the
+//! paper-ready exports (`export`) and plots (`plots`). It is synchronous and knows nothing about agents, journals or
 //! the terminal: every function takes data and returns data, so workflows can wrap any of them
 //! as a journaled activity and agents can call them as tools.
 //!
@@ -9,15 +10,18 @@
 //! `meshagents-tui`, or any async runtime.
 
 pub mod association;
+pub mod classify;
 pub mod cohort;
 pub mod dictionary;
 pub mod error;
+pub mod export;
 pub mod fastlinear;
 pub mod io;
 pub mod linalg;
 pub mod logistic;
 pub mod ols;
 pub mod phewas;
+pub mod plots;
 pub mod shard;
 pub mod simulate;
 pub mod transform;

@@ -100,7 +100,7 @@ pub struct PhewasResult {
 }
 
 /// The journal keys of the demo's steps, in order.
-pub const STEP_KEYS: [&str; 7] = [
+pub const STEP_KEYS: [&str; 10] = [
     "cohort/simulate",
     "data/clean",
     "screen/candidates",
@@ -108,9 +108,12 @@ pub const STEP_KEYS: [&str; 7] = [
     "panel/phenotypes",
     "phewas/adjusted",
     "report/summary",
+    "validation/classify",
+    "export/figures",
+    "report/study",
 ];
 
-const STEPS: [&str; 7] = [
+const STEPS: [&str; 10] = [
     "simulate the cohort",
     "load and clean",
     "screen candidate confounders",
@@ -118,6 +121,9 @@ const STEPS: [&str; 7] = [
     "panel: choose phenotypes per disease",
     "adjusted association of every phenotype with every factor",
     "write the summary",
+    "classify diseases: panel versus expert phenotypes",
+    "export tables and figures",
+    "write the study report",
 ];
 
 /// Runs a study's steps through the journal and reports each to the user.
@@ -435,6 +441,14 @@ pub fn run_demo(
         },
     )?;
     verify(&out, &summary_files)?;
+
+    // 8-10. Validation, exports and figures, the report (workflows::validation).
+    let decisions = crate::validation::decisions_or_confounders(
+        &out,
+        &decision.confounders,
+        decision.rounds.last().and_then(|r| r.kappa),
+    )?;
+    crate::validation::demo_steps(&mut runner, 8, &out, &load, &decisions, config, &clean)?;
     write_study_toml(&out)?;
 
     Ok(DemoOutcome {

@@ -10,10 +10,12 @@ mod files;
 pub mod fork;
 pub mod interrupt;
 pub mod panel;
+pub mod report;
 pub mod study;
 pub mod study_run;
 mod summary;
 mod tool_host;
+pub mod validation;
 
 pub use cluster::{ExecutorConfig, ExecutorKind};
 pub use demo::{run_demo, DemoConfig, DemoOutcome, Progress};

@@ -1,0 +1,406 @@
+//! Paper-ready exports of a study's two tables, the association table (the 18-column
+//! contract of [`crate::association::ASSOCIATION_COLUMNS`]) and the classification table
+//! ([`crate::classify::CLASSIFICATION_COLUMNS`]): whole tables as CSV, TSV or Parquet for
+//! analysis, and Markdown or LaTeX (booktabs) for a paper, where the association table is cut
+//! to the top hits of each phenotype as in Bai et al. 2020's tables.
+//!
+//! Everything here is a pure function of the rows: no timestamps, fixed row order, so the
+//! files of a study are byte-identical on a rerun.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::association::{rows_to_frame, AssociationRow};
+use crate::classify::{classification_frame, ClassificationRow};
+use crate::error::StatsError;
+use crate::io::write_table;
+
+/// A file format an export can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExportFormat {
+    Csv,
+    Tsv,
+    Parquet,
+    Markdown,
+    Latex,
+}
+
+impl ExportFormat {
+    pub const ALL: [ExportFormat; 5] = [
+        ExportFormat::Csv,
+        ExportFormat::Tsv,
+        ExportFormat::Parquet,
+        ExportFormat::Markdown,
+        ExportFormat::Latex,
+    ];
+
+    /// The file extension, which is also the name on the command line (`md`, `tex`, ...).
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Tsv => "tsv",
+            ExportFormat::Parquet => "parquet",
+            ExportFormat::Markdown => "md",
+            ExportFormat::Latex => "tex",
+        }
+    }
+
+    /// Parses `csv|tsv|parquet|md|tex|all` (also `markdown`, `latex`).
+    pub fn parse_list(text: &str) -> Result<Vec<ExportFormat>, StatsError> {
+        let mut out = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let formats: &[ExportFormat] = match part.to_ascii_lowercase().as_str() {
+                "all" => &ExportFormat::ALL,
+                "csv" => &[ExportFormat::Csv],
+                "tsv" => &[ExportFormat::Tsv],
+                "parquet" => &[ExportFormat::Parquet],
+                "md" | "markdown" => &[ExportFormat::Markdown],
+                "tex" | "latex" => &[ExportFormat::Latex],
+                other => {
+                    return Err(StatsError::Invalid(format!(
+                        "unknown export format '{other}': use csv, tsv, parquet, md, tex or all"
+                    )))
+                }
+            };
+            out.extend_from_slice(formats);
+        }
+        out.sort();
+        out.dedup();
+        if out.is_empty() {
+            return Err(StatsError::Invalid("no export format given".into()));
+        }
+        Ok(out)
+    }
+}
+
+/// Escapes text for LaTeX's text mode: the ten special characters, and `<`, `>` and `|`,
+/// which the default OT1 font encoding prints as other glyphs.
+pub fn latex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '~' => out.push_str("\\textasciitilde{}"),
+            '^' => out.push_str("\\textasciicircum{}"),
+            '<' => out.push_str("\\textless{}"),
+            '>' => out.push_str("\\textgreater{}"),
+            '|' => out.push_str("\\textbar{}"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes a Markdown table cell: pipes would end the cell, newlines the row.
+pub fn markdown_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+/// A number with `digits` decimals; an em dash for NaN (a skipped row).
+fn fixed(v: f64, digits: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.digits$}")
+    } else {
+        "--".into()
+    }
+}
+
+/// A p-value in the papers' style: 3 decimals down to 0.001, then mantissa x 10^exponent.
+fn p_parts(p: f64) -> Option<(String, Option<i32>)> {
+    if !p.is_finite() {
+        return None;
+    }
+    if p >= 0.001 {
+        return Some((format!("{p:.3}"), None));
+    }
+    if p <= 0.0 {
+        return Some(("0".into(), None));
+    }
+    let exponent = p.log10().floor() as i32;
+    let mut mantissa = p / 10f64.powi(exponent);
+    let mut exponent = exponent;
+    // 9.96e-5 rounds to "10.0": carry into the exponent.
+    if (mantissa * 10.0).round() >= 100.0 {
+        mantissa /= 10.0;
+        exponent += 1;
+    }
+    Some((format!("{mantissa:.1}"), Some(exponent)))
+}
+
+fn p_markdown(p: f64) -> String {
+    match p_parts(p) {
+        None => "--".into(),
+        Some((m, None)) => m,
+        Some((m, Some(e))) => format!("{m}e{e}"),
+    }
+}
+
+fn p_latex(p: f64) -> String {
+    match p_parts(p) {
+        None => "--".into(),
+        Some((m, None)) => m,
+        Some((m, Some(e))) => format!("${m} \\times 10^{{{e}}}$"),
+    }
+}
+
+/// The top `top_n` tested rows (status ok) of each phenotype by p (ties by factor name), in
+/// the phenotypes' order of first appearance.
+pub fn top_hits(rows: &[AssociationRow], top_n: usize) -> Vec<&AssociationRow> {
+    let mut phenotypes: Vec<&str> = Vec::new();
+    for r in rows {
+        if !phenotypes.contains(&r.phenotype.as_str()) {
+            phenotypes.push(&r.phenotype);
+        }
+    }
+    let mut out = Vec::new();
+    for ph in phenotypes {
+        let mut mine: Vec<&AssociationRow> = rows
+            .iter()
+            .filter(|r| r.phenotype == ph && r.status == "ok" && r.p.is_finite())
+            .collect();
+        mine.sort_by(|a, b| a.p.total_cmp(&b.p).then_with(|| a.factor.cmp(&b.factor)));
+        out.extend(mine.into_iter().take(top_n));
+    }
+    out
+}
+
+/// The top hits per phenotype as a Markdown table.
+pub fn associations_markdown(rows: &[AssociationRow], top_n: usize) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| Phenotype | Factor | Category | Model | n | beta (95% CI) | p | q (BH) |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---:|---|---:|---:|");
+    for r in top_hits(rows, top_n) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} ({}, {}) | {} | {} |",
+            markdown_escape(&r.phenotype),
+            markdown_escape(&r.factor),
+            markdown_escape(&r.category),
+            markdown_escape(&r.model),
+            r.n,
+            fixed(r.beta, 3),
+            fixed(r.ci_low, 3),
+            fixed(r.ci_high, 3),
+            p_markdown(r.p),
+            p_markdown(r.q_bh),
+        );
+    }
+    s
+}
+
+/// The top hits per phenotype as a LaTeX booktabs table (needs `\usepackage{booktabs}`),
+/// phenotypes separated by `\midrule` and named once, as in Bai 2020's tables.
+pub fn associations_latex(rows: &[AssociationRow], top_n: usize) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "% Top {top_n} associations per imaging phenotype; needs \\usepackage{{booktabs}}"
+    );
+    let _ = writeln!(s, "\\begin{{tabular}}{{lllrrrr}}");
+    let _ = writeln!(s, "\\toprule");
+    let _ = writeln!(
+        s,
+        "Phenotype & Factor & Category & $n$ & $\\beta$ (95\\% CI) & $p$ & $q$ \\\\"
+    );
+    let hits = top_hits(rows, top_n);
+    let mut last: Option<&str> = None;
+    for r in hits {
+        let first = last != Some(r.phenotype.as_str());
+        if first {
+            let _ = writeln!(s, "\\midrule");
+        }
+        last = Some(&r.phenotype);
+        let _ = writeln!(
+            s,
+            "{} & {} & {} & {} & {} ({}, {}) & {} & {} \\\\",
+            if first {
+                latex_escape(&r.phenotype)
+            } else {
+                String::new()
+            },
+            latex_escape(&r.factor),
+            latex_escape(&r.category),
+            r.n,
+            fixed(r.beta, 3),
+            fixed(r.ci_low, 3),
+            fixed(r.ci_high, 3),
+            p_latex(r.p),
+            p_latex(r.q_bh),
+        );
+    }
+    let _ = writeln!(s, "\\bottomrule");
+    let _ = writeln!(s, "\\end{{tabular}}");
+    s
+}
+
+/// The whole classification table in Markdown.
+pub fn classification_markdown(rows: &[ClassificationRow]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| Disease | Arm | Classifier | n | Cases | AUC (95% CI) | DeLong p | Recall | Precision | F1 | Balanced accuracy |"
+    );
+    let _ = writeln!(s, "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} ({}, {}) | {} | {} | {} | {} | {} |",
+            markdown_escape(&r.disease),
+            markdown_escape(&r.arm),
+            markdown_escape(&r.classifier),
+            r.n,
+            r.n_cases,
+            fixed(r.auc, 3),
+            fixed(r.auc_ci_low, 3),
+            fixed(r.auc_ci_high, 3),
+            p_markdown(r.delong_p),
+            fixed(r.recall, 3),
+            fixed(r.precision, 3),
+            fixed(r.f1, 3),
+            fixed(r.balanced_accuracy, 3),
+        );
+    }
+    s
+}
+
+/// The whole classification table as a LaTeX booktabs table, diseases separated by rules.
+pub fn classification_latex(rows: &[ClassificationRow]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "% Disease classification, out-of-fold; needs \\usepackage{{booktabs}}"
+    );
+    let _ = writeln!(s, "\\begin{{tabular}}{{lllrrrrr}}");
+    let _ = writeln!(s, "\\toprule");
+    let _ = writeln!(
+        s,
+        "Disease & Arm & Classifier & Cases/$n$ & AUC (95\\% CI) & DeLong $p$ & Recall & Bal.\\ acc. \\\\"
+    );
+    let mut last: Option<&str> = None;
+    for r in rows {
+        let first = last != Some(r.disease.as_str());
+        if first {
+            let _ = writeln!(s, "\\midrule");
+        }
+        last = Some(&r.disease);
+        let _ = writeln!(
+            s,
+            "{} & {} & {} & {}/{} & {} ({}, {}) & {} & {} & {} \\\\",
+            if first {
+                latex_escape(&r.disease)
+            } else {
+                String::new()
+            },
+            latex_escape(&r.arm),
+            latex_escape(&r.classifier),
+            r.n_cases,
+            r.n,
+            fixed(r.auc, 3),
+            fixed(r.auc_ci_low, 3),
+            fixed(r.auc_ci_high, 3),
+            p_latex(r.delong_p),
+            fixed(r.recall, 3),
+            fixed(r.balanced_accuracy, 3),
+        );
+    }
+    let _ = writeln!(s, "\\bottomrule");
+    let _ = writeln!(s, "\\end{{tabular}}");
+    s
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), StatsError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| StatsError::io(parent, e))?;
+    }
+    std::fs::write(path, text).map_err(|e| StatsError::io(path, e))
+}
+
+/// Writes the association table as `DIR/STEM.EXT` for each format (Markdown and LaTeX with
+/// the top `top_n` hits per phenotype); returns the paths written, in format order.
+pub fn export_associations(
+    rows: &[AssociationRow],
+    dir: &Path,
+    stem: &str,
+    formats: &[ExportFormat],
+    top_n: usize,
+) -> Result<Vec<PathBuf>, StatsError> {
+    let mut written = Vec::new();
+    for &f in formats {
+        let path = dir.join(format!("{stem}.{}", f.extension()));
+        match f {
+            ExportFormat::Csv | ExportFormat::Tsv | ExportFormat::Parquet => {
+                write_table(&mut rows_to_frame(rows)?, &path)?
+            }
+            ExportFormat::Markdown => write_text(&path, &associations_markdown(rows, top_n))?,
+            ExportFormat::Latex => write_text(&path, &associations_latex(rows, top_n))?,
+        }
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Writes the classification table as `DIR/STEM.EXT` for each format.
+pub fn export_classification(
+    rows: &[ClassificationRow],
+    dir: &Path,
+    stem: &str,
+    formats: &[ExportFormat],
+) -> Result<Vec<PathBuf>, StatsError> {
+    let mut written = Vec::new();
+    for &f in formats {
+        let path = dir.join(format!("{stem}.{}", f.extension()));
+        match f {
+            ExportFormat::Csv | ExportFormat::Tsv | ExportFormat::Parquet => {
+                write_table(&mut classification_frame(rows)?, &path)?
+            }
+            ExportFormat::Markdown => write_text(&path, &classification_markdown(rows))?,
+            ExportFormat::Latex => write_text(&path, &classification_latex(rows))?,
+        }
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latex_escapes_every_special_character() {
+        assert_eq!(
+            latex_escape(r"a_b & 5% $x$ #1 {y} ~z ^w \ <>|"),
+            r"a\_b \& 5\% \$x\$ \#1 \{y\} \textasciitilde{}z \textasciicircum{}w \textbackslash{} \textless{}\textgreater{}\textbar{}"
+        );
+    }
+
+    #[test]
+    fn p_values_in_paper_style() {
+        assert_eq!(p_markdown(0.0312), "0.031");
+        assert_eq!(p_markdown(1.23e-8), "1.2e-8");
+        assert_eq!(p_markdown(9.96e-5), "1.0e-4");
+        assert_eq!(p_latex(2.5e-12), "$2.5 \\times 10^{-12}$");
+        assert_eq!(p_latex(f64::NAN), "--");
+    }
+
+    #[test]
+    fn format_lists_parse() {
+        assert_eq!(
+            ExportFormat::parse_list("all").unwrap(),
+            ExportFormat::ALL.to_vec()
+        );
+        assert_eq!(
+            ExportFormat::parse_list("tex,csv").unwrap(),
+            vec![ExportFormat::Csv, ExportFormat::Latex]
+        );
+        assert!(ExportFormat::parse_list("xlsx").is_err());
+    }
+}

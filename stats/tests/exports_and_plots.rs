@@ -1,0 +1,257 @@
+//! Exports round-trip (CSV, TSV and Parquet read back equal to what was written), Markdown and
+//! LaTeX carry the top hits with escaped text, and every plot writes a valid, non-empty SVG and
+//! PNG. Lambda is checked against its definition on p-values with a known answer.
+
+use std::collections::BTreeMap;
+
+use meshagents_stats::association::{read_associations, AssociationRow};
+use meshagents_stats::classify::{read_classification, ClassificationRow, PredictionRow};
+use meshagents_stats::export::{
+    associations_latex, associations_markdown, export_associations, export_classification,
+    top_hits, ExportFormat,
+};
+use meshagents_stats::plots;
+
+fn association(phenotype: &str, factor: &str, category: &str, p: f64, beta: f64) -> AssociationRow {
+    AssociationRow {
+        phenotype: phenotype.into(),
+        factor: factor.into(),
+        category: category.into(),
+        model: "linear".into(),
+        n: 1000,
+        n_cases: None,
+        n_controls: None,
+        beta,
+        se: 0.1,
+        ci_low: beta - 0.196,
+        ci_high: beta + 0.196,
+        stat: beta / 0.1,
+        p,
+        neg_log10_p: -p.log10(),
+        q_bh: (p * 40.0).min(1.0),
+        bonferroni: (p * 40.0).min(1.0),
+        status: "ok".into(),
+        note: String::new(),
+    }
+}
+
+fn table() -> Vec<AssociationRow> {
+    let mut rows = Vec::new();
+    let categories = ["Diet", "Alcohol & smoking", "Physical_activity"];
+    for (k, ph) in ["LVEDV", "AAo distensibility"].iter().enumerate() {
+        for f in 0..20 {
+            let p = 10f64.powf(-(((f * 7 + k * 3) % 23) as f64) * 0.5) * 0.9;
+            rows.push(association(
+                ph,
+                &format!("field_{f}"),
+                categories[f % 3],
+                p,
+                0.05 * (f as f64 - 9.5),
+            ));
+        }
+    }
+    let mut skipped = association("LVEDV", "empty_field", "Diet", f64::NAN, f64::NAN);
+    skipped.status = "skipped".into();
+    skipped.note = "no variation, 100% missing".into();
+    skipped.n_cases = Some(3);
+    rows.push(skipped);
+    rows
+}
+
+/// Equal, with NaN equal to NaN (an empty cell reads back as NaN).
+fn same(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b
+}
+
+#[test]
+fn association_table_round_trips_through_csv_tsv_and_parquet() {
+    let rows = table();
+    let dir = tempfile::tempdir().unwrap();
+    let written =
+        export_associations(&rows, dir.path(), "associations", &ExportFormat::ALL, 3).unwrap();
+    assert_eq!(written.len(), 5);
+    for ext in ["csv", "tsv", "parquet"] {
+        let back = read_associations(&dir.path().join(format!("associations.{ext}"))).unwrap();
+        assert_eq!(back.len(), rows.len(), "{ext}");
+        for (a, b) in rows.iter().zip(&back) {
+            assert_eq!(
+                (&a.phenotype, &a.factor, &a.category, &a.status, &a.note),
+                (&b.phenotype, &b.factor, &b.category, &b.status, &b.note),
+                "{ext}"
+            );
+            assert_eq!(
+                (a.n, a.n_cases, a.n_controls),
+                (b.n, b.n_cases, b.n_controls),
+                "{ext}"
+            );
+            for (x, y) in [
+                (a.beta, b.beta),
+                (a.se, b.se),
+                (a.ci_low, b.ci_low),
+                (a.p, b.p),
+                (a.q_bh, b.q_bh),
+                (a.neg_log10_p, b.neg_log10_p),
+            ] {
+                assert!(same(x, y), "{ext}: {x} vs {y}");
+            }
+        }
+    }
+}
+
+#[test]
+fn classification_table_round_trips() {
+    let rows: Vec<ClassificationRow> = ["panel", "expert"]
+        .iter()
+        .enumerate()
+        .map(|(k, arm)| ClassificationRow {
+            disease: "hypertension".into(),
+            arm: arm.to_string(),
+            classifier: "logistic".into(),
+            n: 3000,
+            n_cases: 812,
+            auc: 0.7123456789012345 + k as f64 * 0.01,
+            auc_ci_low: 0.69,
+            auc_ci_high: 0.73,
+            delong_p: if k == 0 { 0.0123 } else { f64::NAN },
+            recall: 0.66,
+            precision: 0.41,
+            f1: 0.5,
+            balanced_accuracy: 0.65,
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    export_classification(&rows, dir.path(), "classification", &ExportFormat::ALL).unwrap();
+    for ext in ["csv", "tsv", "parquet"] {
+        let back = read_classification(&dir.path().join(format!("classification.{ext}"))).unwrap();
+        assert_eq!(back.len(), 2);
+        for (a, b) in rows.iter().zip(&back) {
+            assert_eq!(
+                (&a.disease, &a.arm, &a.classifier, a.n, a.n_cases),
+                (&b.disease, &b.arm, &b.classifier, b.n, b.n_cases)
+            );
+            assert!(
+                same(a.auc, b.auc) && same(a.delong_p, b.delong_p),
+                "{ext}: {a:?} {b:?}"
+            );
+        }
+    }
+    let tex = std::fs::read_to_string(dir.path().join("classification.tex")).unwrap();
+    assert!(
+        tex.contains("\\toprule") && tex.contains("0.712 (0.690, 0.730)"),
+        "{tex}"
+    );
+    // p >= 0.001 is printed with 3 decimals; NaN (one arm) as a dash.
+    assert!(tex.contains("& 0.012 &") && tex.contains("& -- &"), "{tex}");
+}
+
+#[test]
+fn markdown_and_latex_hold_the_top_hits_per_phenotype_escaped() {
+    let rows = table();
+    let hits = top_hits(&rows, 3);
+    assert_eq!(hits.len(), 6);
+    // Per phenotype, ascending p, and only tested rows.
+    assert!(hits[..3].iter().all(|r| r.phenotype == "LVEDV"));
+    assert!(hits[0].p <= hits[1].p && hits[1].p <= hits[2].p);
+    let md = associations_markdown(&rows, 3);
+    assert_eq!(md.lines().count(), 2 + 6);
+    let tex = associations_latex(&rows, 3);
+    assert!(tex.contains("\\begin{tabular}") && tex.contains("\\bottomrule"));
+    assert!(tex.contains("field\\_"), "underscores escaped");
+    assert!(!tex.contains("field_"), "no raw underscore");
+    assert!(tex.contains("Alcohol \\& smoking") || tex.contains("Physical\\_activity"));
+    assert!(!tex.contains("empty"), "skipped rows are not hits");
+    // Every data row has 7 cells (6 unescaped ampersands).
+    for line in tex
+        .lines()
+        .filter(|l| l.ends_with("\\\\") && !l.starts_with("Phenotype"))
+    {
+        let cells = line.replace("\\&", "").matches('&').count();
+        assert_eq!(cells, 6, "{line}");
+    }
+}
+
+fn assert_valid_plot(files: &plots::PlotFiles) {
+    let svg = std::fs::read_to_string(&files.svg).unwrap();
+    assert!(
+        svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{}",
+        files.svg.display()
+    );
+    assert!(svg.contains("<text"), "the SVG has text");
+    let png = std::fs::read(&files.png).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{}", files.png.display());
+    assert!(
+        png.len() > 5_000,
+        "{} is suspiciously small",
+        files.png.display()
+    );
+}
+
+#[test]
+fn every_plot_writes_valid_svg_and_png() {
+    let rows = table();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let mut labels = BTreeMap::new();
+    labels.insert("field_0".to_string(), "Pork intake & more_text".to_string());
+    let options = plots::ManhattanOptions {
+        factor_labels: labels.clone(),
+        ..Default::default()
+    };
+    assert_valid_plot(&plots::manhattan(&rows, &out.join("manhattan"), &options).unwrap());
+    assert_valid_plot(&plots::volcano(&rows, &out.join("volcano"), "Volcano", 5, &labels).unwrap());
+    let (files, lambda) = plots::qq(&rows, &out.join("qq"), "QQ").unwrap();
+    assert_valid_plot(&files);
+    assert!(lambda.is_finite() && lambda > 0.0);
+    assert_valid_plot(&plots::forest(&rows, &out.join("forest"), 10, &labels).unwrap());
+    let mut predictions = Vec::new();
+    for (d, disease) in ["hypertension", "diabetes"].iter().enumerate() {
+        for arm in ["panel", "expert"] {
+            for i in 0..60 {
+                predictions.push(PredictionRow {
+                    disease: disease.to_string(),
+                    arm: arm.into(),
+                    classifier: "logistic".into(),
+                    fold: i % 5,
+                    id: i.to_string(),
+                    label: i % 3 == 0,
+                    score: ((i * 37 + d * 11) % 60) as f64 / 60.0
+                        + if i % 3 == 0 { 0.3 } else { 0.0 },
+                });
+            }
+        }
+    }
+    assert_valid_plot(&plots::roc(&predictions, "logistic", &out.join("roc")).unwrap());
+    // The same input gives byte-identical files.
+    let again = plots::qq(&rows, &out.join("qq2"), "QQ").unwrap().0;
+    assert_eq!(
+        std::fs::read(&files.svg).unwrap(),
+        std::fs::read(&again.svg).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(&files.png).unwrap(),
+        std::fs::read(&again.png).unwrap()
+    );
+}
+
+#[test]
+fn genomic_inflation_by_definition() {
+    // Uniform p-values on a fine grid: lambda is 1 up to the grid's resolution.
+    let p: Vec<f64> = (0..10_001).map(|i| (i as f64 + 0.5) / 10_001.0).collect();
+    let lambda = plots::genomic_inflation(&p).unwrap();
+    assert!((lambda - 1.0).abs() < 1e-3, "{lambda}");
+    // The median p is 0.5 -> chi2 = qnorm(0.25)^2 = 0.45494; a set whose median p is
+    // 0.0455 (chi2 = 4.0, z = 2) gives lambda = 4 / 0.454936423 = 8.7925.
+    let z2 = [0.0455002638963584, 0.01, 0.9];
+    let lambda = plots::genomic_inflation(&z2).unwrap();
+    assert!(
+        (lambda - 4.0 / 0.454_936_423_119_572_7).abs() < 1e-6,
+        "{lambda}"
+    );
+}
+
+#[test]
+fn roc_curve_steps_through_tied_scores() {
+    let curve = plots::roc_curve(&[0.9, 0.5, 0.5, 0.1], &[true, true, false, false]);
+    assert_eq!(curve, vec![(0.0, 0.0), (0.0, 0.5), (0.5, 1.0), (1.0, 1.0)]);
+}

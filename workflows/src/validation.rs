@@ -1,0 +1,500 @@
+//! The study's last stages as plain functions a step can wrap: the disease-classification
+//! validation (the panel's phenotypes per disease against the expert-selected 13, both with
+//! the panel's confounders), the paper exports and figures, and the study report. Each one
+//! reads what earlier steps wrote in the study directory and writes whole files, so it is safe
+//! to repeat after a crash, and `meshagents study export` can call the export part alone.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use meshagents_stats::association::read_associations;
+use meshagents_stats::classify::{
+    classification_frame, evaluate, predictions_frame, read_classification, read_predictions, Arm,
+    Classifier, ClassifyConfig, ClassifyError, FeatureMatrix, PredictionRow,
+};
+use meshagents_stats::cohort::AnalysisTable;
+use meshagents_stats::dictionary::{Dictionary, Role};
+use meshagents_stats::export::{export_associations, export_classification, ExportFormat};
+use meshagents_stats::io::write_table;
+use meshagents_stats::plots;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::files::{record, WrittenFile};
+use crate::report::{write_report, Figure, ReportInput};
+use crate::WorkflowError;
+
+/// The 13 headline phenotypes of Bai et al. 2020 (domain.md): the expert arm.
+pub const EXPERT_PHENOTYPES: [&str; 13] = [
+    "LVEDV",
+    "LVEF",
+    "LVM",
+    "RVEDV",
+    "RVEF",
+    "LAV max",
+    "LAEF",
+    "RAV max",
+    "RAEF",
+    "AAo max area",
+    "AAo distensibility",
+    "DAo max area",
+    "DAo distensibility",
+];
+
+/// Arm names in the tables.
+pub const PANEL_ARM: &str = "panel";
+pub const EXPERT_ARM: &str = "expert";
+
+/// What the classification step did (the journaled result; the numbers are in the files).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidationResult {
+    pub evaluated: Vec<String>,
+    /// (disease, why it was not evaluated).
+    pub skipped: Vec<(String, String)>,
+    /// Features named by the decisions or the expert set that the cleaned table does not
+    /// have (dropped by cleaning, or misspelt), so they could not be used: (arm, column).
+    pub missing_features: Vec<(String, String)>,
+    pub files: Vec<WrittenFile>,
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Evaluates every disease of the table: arm `panel` (the panel's phenotypes for it, from
+/// `decisions["disease_phenotypes"]`) and arm `expert` ([`EXPERT_PHENOTYPES`]), each with
+/// `decisions["confounders"]` appended. A disease the panel chose nothing for is evaluated on
+/// the expert arm alone; one with too few cases for the folds is skipped with its reason.
+/// Writes `classification.csv` and `predictions.csv` in `out`.
+pub fn classify_diseases(
+    table: &AnalysisTable,
+    decisions: &Value,
+    config: &ClassifyConfig,
+    out: &Path,
+) -> Result<ValidationResult, WorkflowError> {
+    let confounders = strings(&decisions["confounders"]);
+    // Features a table lacks are left out of the arm, and said so in the result.
+    let missing = std::cell::RefCell::new(Vec::<(String, String)>::new());
+    let present = |arm: &str, names: &[String]| -> Vec<String> {
+        let mut kept = Vec::new();
+        for n in names {
+            if table.column(n).is_some() {
+                kept.push(n.clone());
+            } else {
+                let entry = (arm.to_string(), n.clone());
+                let mut m = missing.borrow_mut();
+                if !m.contains(&entry) {
+                    tracing::warn!("{arm} arm: '{n}' is not in the cleaned table; left out");
+                    m.push(entry);
+                }
+            }
+        }
+        kept
+    };
+    let with_confounders = |phenotypes: Vec<String>| -> Vec<String> {
+        let mut all = phenotypes;
+        for c in present("confounders", &confounders) {
+            if !all.contains(&c) {
+                all.push(c);
+            }
+        }
+        all
+    };
+    let expert: Vec<String> = EXPERT_PHENOTYPES.iter().map(|s| s.to_string()).collect();
+    let expert = with_confounders(present(EXPERT_ARM, &expert));
+    let mut rows = Vec::new();
+    let mut predictions: Vec<PredictionRow> = Vec::new();
+    let mut evaluated = Vec::new();
+    let mut skipped = Vec::new();
+    for disease in table.kept_with_role(Role::Disease) {
+        let Some(values) = table.column(&disease) else {
+            continue;
+        };
+        // Rows with a known label only; any non-zero code is a case.
+        let keep: Vec<usize> = (0..values.len()).filter(|i| !values[*i].is_nan()).collect();
+        let labels: Vec<bool> = keep.iter().map(|&i| values[i] != 0.0).collect();
+        let ids: Vec<String> = keep.iter().map(|&i| table.ids[i].to_string()).collect();
+        let chosen = present(
+            PANEL_ARM,
+            &strings(&decisions["disease_phenotypes"][disease.as_str()]),
+        );
+        let mut arm_columns: Vec<(&str, Vec<String>)> = Vec::new();
+        if !chosen.is_empty() {
+            arm_columns.push((PANEL_ARM, with_confounders(chosen)));
+        }
+        arm_columns.push((EXPERT_ARM, expert.clone()));
+        let matrices = arm_columns
+            .iter()
+            .map(|(_, cols)| matrix(table, cols, &keep))
+            .collect::<Result<Vec<_>, _>>()?;
+        let arms: Vec<Arm> = arm_columns
+            .iter()
+            .zip(&matrices)
+            .map(|((name, _), m)| Arm { name, features: m })
+            .collect();
+        match evaluate(&disease, &arms, &labels, &ids, config) {
+            Ok((r, p)) => {
+                rows.extend(r);
+                predictions.extend(p);
+                evaluated.push(disease);
+            }
+            Err(ClassifyError::Disease { source, .. })
+                if matches!(
+                    *source,
+                    ClassifyError::TooFewCases { .. } | ClassifyError::OneClass { .. }
+                ) =>
+            {
+                tracing::warn!("{disease}: not evaluated: {source}");
+                skipped.push((disease, source.to_string()));
+            }
+            Err(e) => return Err(WorkflowError::Stats(e.into())),
+        }
+    }
+    write_table(
+        &mut classification_frame(&rows)?,
+        &out.join("classification.csv"),
+    )?;
+    write_table(
+        &mut predictions_frame(&predictions)?,
+        &out.join("predictions.csv"),
+    )?;
+    Ok(ValidationResult {
+        evaluated,
+        skipped,
+        missing_features: missing.into_inner(),
+        files: vec![
+            record(out, "classification.csv")?,
+            record(out, "predictions.csv")?,
+        ],
+    })
+}
+
+fn matrix(
+    table: &AnalysisTable,
+    columns: &[String],
+    rows: &[usize],
+) -> Result<FeatureMatrix, WorkflowError> {
+    let values: Vec<Vec<f64>> = columns
+        .iter()
+        .map(|c| {
+            let all = table.column(c).unwrap_or(&[]);
+            rows.iter()
+                .map(|&i| all.get(i).copied().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    let slices: Vec<&[f64]> = values.iter().map(Vec::as_slice).collect();
+    FeatureMatrix::from_columns(columns.to_vec(), &slices)
+        .map_err(|e| WorkflowError::Stats(e.into()))
+}
+
+/// The figures of a study directory, by kind, in report order.
+pub const FIGURES: [&str; 5] = ["manhattan", "volcano", "qq", "forest", "roc"];
+
+/// Reads a study directory's tables (`associations.csv`, and `classification.csv` and
+/// `predictions.csv` when the validation ran) and writes into `dest` their exports
+/// (`associations.*`, `classification.*`) in `formats` and, with `figures`, the plots
+/// `plots/{manhattan,volcano,qq,forest,roc}.{svg,png}`. When `dest` is the study directory
+/// itself the CSV format is left out: the study's own tables are never rewritten. Returns
+/// the files written, relative to `dest`. Factor names in the figures come from `dictionary`
+/// descriptions when given.
+pub fn export_study(
+    dir: &Path,
+    dest: &Path,
+    formats: &[ExportFormat],
+    figures: bool,
+    dictionary: Option<&Dictionary>,
+    top_n: usize,
+) -> Result<Vec<PathBuf>, WorkflowError> {
+    let mut written = Vec::new();
+    let associations = read_associations(&dir.join("associations.csv"))?;
+    // In the study directory the CSV is the study's own table, recorded with its hash by the
+    // step that wrote it: never rewrite it.
+    let in_place = dest == dir;
+    let table_formats: Vec<ExportFormat> = formats
+        .iter()
+        .copied()
+        .filter(|f| !(in_place && *f == ExportFormat::Csv))
+        .collect();
+    written.extend(export_associations(
+        &associations,
+        dest,
+        "associations",
+        &table_formats,
+        top_n,
+    )?);
+    let classification_path = dir.join("classification.csv");
+    let classification = if classification_path.exists() {
+        let rows = read_classification(&classification_path)?;
+        written.extend(export_classification(
+            &rows,
+            dest,
+            "classification",
+            &table_formats,
+        )?);
+        rows
+    } else {
+        Vec::new()
+    };
+    if figures {
+        let labels: BTreeMap<String, String> = dictionary
+            .map(|d| {
+                d.entries
+                    .iter()
+                    .filter(|e| e.role == Role::Factor && !e.description.is_empty())
+                    .map(|e| (e.column.clone(), e.description.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let plots_dir = dest.join("plots");
+        let options = plots::ManhattanOptions {
+            factor_labels: labels.clone(),
+            ..Default::default()
+        };
+        let mut add = |f: plots::PlotFiles| {
+            written.push(f.svg);
+            written.push(f.png);
+        };
+        add(plots::manhattan(
+            &associations,
+            &plots_dir.join("manhattan"),
+            &options,
+        )?);
+        add(plots::volcano(
+            &associations,
+            &plots_dir.join("volcano"),
+            "Effect and significance",
+            6,
+            &labels,
+        )?);
+        add(plots::qq(
+            &associations,
+            &plots_dir.join("qq"),
+            "QQ plot of all tested pairs",
+        )?
+        .0);
+        add(plots::forest(
+            &associations,
+            &plots_dir.join("forest"),
+            15,
+            &labels,
+        )?);
+        if !classification.is_empty() {
+            let predictions = read_predictions(&dir.join("predictions.csv"))?;
+            let classifier = classification[0].classifier.clone();
+            add(plots::roc(
+                &predictions,
+                &classifier,
+                &plots_dir.join("roc"),
+            )?);
+        }
+    }
+    Ok(written
+        .into_iter()
+        .map(|p| p.strip_prefix(dest).map(Path::to_path_buf).unwrap_or(p))
+        .collect())
+}
+
+/// Writes `report.html` and `report.md` in `dir` from the study's files: `config_text`, the
+/// data-flow counts and drops, `decisions`, the tables and whatever figures exist in
+/// `dir/plots`. Returns the two files, recorded.
+pub fn study_report(
+    dir: &Path,
+    title: &str,
+    config_text: &str,
+    flow_counts: &[(String, String)],
+    dropped: &[(String, String)],
+    decisions: &Value,
+) -> Result<Vec<WrittenFile>, WorkflowError> {
+    let associations = read_associations(&dir.join("associations.csv"))?;
+    let classification_path = dir.join("classification.csv");
+    let classification = if classification_path.exists() {
+        read_classification(&classification_path)?
+    } else {
+        Vec::new()
+    };
+    let captions = [
+        ("manhattan", "Manhattan plot", "Every tested phenotype–factor pair; factors grouped and coloured by category, point size by |β|. Dashed: Bonferroni 5 %; dotted: Benjamini–Hochberg FDR 5 %."),
+        ("volcano", "Volcano plot", "β against −log10 p; blue: Bonferroni-significant, orange: FDR only, grey: neither; triangles: β beyond the 99th percentile, drawn at the edge."),
+        ("qq", "QQ plot", "Observed against expected −log10 p under the null, with the pointwise 95 % band; λ is the genomic inflation factor."),
+        ("forest", "Top associations", "β and 95 % CI of the strongest pairs by p."),
+        ("roc", "ROC curves", "Out-of-fold ROC per disease for both arms (panel solid, expert dashed), AUC in the legend."),
+    ];
+    let figures: Vec<Figure> = captions
+        .iter()
+        .filter_map(|(kind, title, caption)| {
+            let png = dir.join("plots").join(format!("{kind}.png"));
+            png.exists().then(|| Figure {
+                title: title.to_string(),
+                caption: caption.to_string(),
+                svg: Some(png.with_extension("svg")),
+                png,
+            })
+        })
+        .collect();
+    let input = ReportInput {
+        title,
+        config_text,
+        flow_counts,
+        dropped,
+        decisions,
+        associations: &associations,
+        classification: &classification,
+        arms: (PANEL_ARM, EXPERT_ARM),
+        figures: &figures,
+        top_n: 3,
+    };
+    write_report(&input, &dir.join("report.html"), &dir.join("report.md"))?;
+    Ok(vec![record(dir, "report.html")?, record(dir, "report.md")?])
+}
+
+/// `decisions.json` of the study if the panel wrote one, else the same shape built from
+/// the confounder decision alone (no phenotypes per disease, so the validation has only the
+/// expert arm).
+pub fn decisions_or_confounders(
+    dir: &Path,
+    confounders: &[String],
+    agreement: Option<f64>,
+) -> Result<Value, WorkflowError> {
+    let path = dir.join("decisions.json");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| WorkflowError::File {
+            path: path.display().to_string(),
+            message: format!("not a decisions file: {e}"),
+        }),
+        Err(_) => Ok(serde_json::json!({
+            "confounders": confounders,
+            "phenotypes": [],
+            "disease_phenotypes": {},
+            "agreement": agreement,
+        })),
+    }
+}
+
+/// The validation, export and report steps of the demo (`validation/classify`,
+/// `export/figures`, `report/study`), numbered from `first`.
+pub(crate) fn demo_steps<'t>(
+    runner: &mut crate::demo::Runner,
+    first: usize,
+    out: &Path,
+    load: &dyn Fn() -> Result<&'t AnalysisTable, WorkflowError>,
+    decisions: &Value,
+    demo: &crate::demo::DemoConfig,
+    clean: &crate::demo::CleanResult,
+) -> Result<(), WorkflowError> {
+    let (seed, threads) = (demo.seed, demo.threads);
+    // linfa's SVM costs about 0.7 s per fold at n = 2,400 (BENCHMARKS.md), a minute and a
+    // half over the demo's 120 fits; the demo leaves it out, a configured study may add it.
+    let config = ClassifyConfig {
+        seed,
+        threads: threads.max(1),
+        classifiers: vec![
+            Classifier::Logistic,
+            Classifier::DecisionTree,
+            Classifier::GaussianNb,
+            Classifier::Lda,
+        ],
+        ..ClassifyConfig::default()
+    };
+    // The thread count is not part of the request: the output does not depend on it.
+    let request = serde_json::json!({ "folds": config.folds, "seed": config.seed, "imbalance": config.imbalance, "classifiers": config.classifiers, "decisions": decisions, "version": 1 });
+    let validation: ValidationResult = runner.step(
+        first,
+        "validation/classify",
+        &request,
+        |r: &ValidationResult| {
+            let missing = if r.missing_features.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; not in the table, left out: {}",
+                    r.missing_features
+                        .iter()
+                        .map(|(arm, c)| format!("{c} ({arm})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            format!(
+                "{} diseases evaluated, {} skipped{missing}",
+                r.evaluated.len(),
+                r.skipped.len()
+            )
+        },
+        |_| classify_diseases(load()?, decisions, &config, out),
+    )?;
+    crate::files::verify(out, &validation.files)?;
+
+    let export_request = serde_json::json!({ "formats": ["tsv", "parquet", "md", "tex"], "figures": FIGURES, "top_n": 3, "version": 1 });
+    let exported: Vec<WrittenFile> = runner.step(
+        first + 1,
+        "export/figures",
+        &export_request,
+        |f: &Vec<WrittenFile>| format!("{} files", f.len()),
+        |_| -> Result<_, WorkflowError> {
+            let t = load()?;
+            let formats = [
+                ExportFormat::Tsv,
+                ExportFormat::Parquet,
+                ExportFormat::Markdown,
+                ExportFormat::Latex,
+            ];
+            let paths = export_study(out, out, &formats, true, Some(&t.dictionary), 3)?;
+            paths
+                .iter()
+                .map(|p| record(out, &p.to_string_lossy()))
+                .collect()
+        },
+    )?;
+    crate::files::verify(out, &exported)?;
+
+    let report_request = serde_json::json!({ "format": ["html", "md"], "version": 1 });
+    let report: Vec<WrittenFile> = runner.step(
+        first + 2,
+        "report/study",
+        &report_request,
+        |_: &Vec<WrittenFile>| "report.html, report.md".to_string(),
+        |_| -> Result<_, WorkflowError> {
+            let config_text = std::fs::read_to_string(out.join("study.json")).unwrap_or_default();
+            let flow_counts = vec![
+                ("participants".to_string(), clean.rows.to_string()),
+                (
+                    "imaging phenotypes kept".to_string(),
+                    clean.imaging.to_string(),
+                ),
+                (
+                    "candidate covariates kept".to_string(),
+                    clean.covariates.to_string(),
+                ),
+                (
+                    "non-imaging factors kept".to_string(),
+                    format!("{} of {}", clean.factors_kept, clean.factors_in),
+                ),
+                ("disease labels".to_string(), clean.diseases.to_string()),
+                (
+                    "coded values set to missing".to_string(),
+                    format!(
+                        "{} in {} fields",
+                        clean.recoded_values, clean.recoded_fields
+                    ),
+                ),
+            ];
+            study_report(
+                out,
+                "MESHAgents demo study",
+                &config_text,
+                &flow_counts,
+                &clean.dropped,
+                decisions,
+            )
+        },
+    )?;
+    crate::files::verify(out, &report)?;
+    Ok(())
+}
