@@ -398,4 +398,12 @@ fn the_embedded_panel_recovers_the_planted_confounders_and_disease_phenotypes() 
         "{summary}"
     );
     assert!(summary.contains("Against the planted truth (confounders"));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains(&format!(
+            "recall {:.0} % ({hits} of {pairs})",
+            100.0 * hits as f64 / pairs as f64
+        )),
+        "the study report shows the panel's recall"
+    );
 }

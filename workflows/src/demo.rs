@@ -443,11 +443,16 @@ pub fn run_demo(
     verify(&out, &summary_files)?;
 
     // 8-10. Validation, exports and figures, the report (workflows::validation).
-    let decisions = crate::validation::decisions_or_confounders(
+    let mut decisions = crate::validation::decisions_or_confounders(
         &out,
         &decision.confounders,
         decision.rounds.last().and_then(|r| r.kappa),
     )?;
+    // The report shows how the panel did against the cohort's planted truth.
+    decisions["truth_scores"] = serde_json::json!({
+        "confounders": crate::summary::PanelScores::confounders(&decision.confounders, &truth),
+        "disease_phenotypes": crate::summary::PanelScores::phenotypes(&phenotypes.decision.disease_phenotypes, &truth),
+    });
     crate::validation::demo_steps(&mut runner, 8, &out, &load, &decisions, config, &clean)?;
     write_study_toml(&out)?;
 

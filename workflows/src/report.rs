@@ -49,6 +49,43 @@ pub struct ReportInput<'a> {
     pub top_n: usize,
 }
 
+/// The panel scored against a simulated cohort's planted truth, when the workflow added the
+/// scores (`truth_scores` with `confounders` and `disease_phenotypes`: recall, precision,
+/// found, planted, missed).
+fn truth_lines(d: &Value) -> Vec<String> {
+    let Some(scores) = d.get("truth_scores") else {
+        return vec![];
+    };
+    [
+        ("confounders", "planted confounders"),
+        (
+            "disease_phenotypes",
+            "planted disease-driving phenotypes (disease-phenotype pairs)",
+        ),
+    ]
+    .iter()
+    .filter_map(|(key, what)| {
+        let s = scores.get(*key)?;
+        Some(format!(
+            "Against the {what}: recall {:.0} % ({} of {}), precision {:.0} %; missed: {}.",
+            100.0 * s["recall"].as_f64()?,
+            s["found"].as_u64()?,
+            s["planted"].as_u64()?,
+            100.0 * s["precision"].as_f64()?,
+            s["missed"]
+                .as_array()
+                .filter(|m| !m.is_empty())
+                .map(|m| m
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_else(|| "none".into())
+        ))
+    })
+    .collect()
+}
+
 fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -269,6 +306,9 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
     } else {
         s.push_str("<p>The panel chose no phenotypes per disease; the validation has the expert arm only.</p>\n");
     }
+    for line in truth_lines(d) {
+        let _ = writeln!(s, "<p>{}</p>", e(&line));
+    }
     if let Some(agreement) = d.get("agreement").filter(|v| !v.is_null()) {
         if let Some(v) = agreement.as_f64() {
             let _ = writeln!(
@@ -459,6 +499,9 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
             s,
             "- The panel chose no phenotypes per disease; the validation has the expert arm only."
         );
+    }
+    for line in truth_lines(d) {
+        let _ = writeln!(s, "- {line}");
     }
     if let Some(v) = d.get("agreement").and_then(Value::as_f64) {
         let _ = writeln!(
