@@ -240,6 +240,22 @@ struct RoundSpec<'s> {
     check: &'s (dyn Fn(&Value) -> Vec<String> + Sync),
 }
 
+/// What makes one stage different from another; [`Panel::stage_rounds`] does the rest.
+struct StageSpec<'s> {
+    name: &'static str,
+    schema: Value,
+    schema_name: &'static str,
+    /// The round's instructions and the task's stage-specific fields, for one role.
+    prompt: &'s (dyn Fn(u32, &RoleSpec) -> (String, Value) + Sync),
+    check: &'s (dyn Fn(&Value) -> Vec<String> + Sync),
+    /// A round's answers as ratings (item x answering agent, for Fleiss' kappa) and the set
+    /// the decision rule would choose (for set stability).
+    assess: &'s (dyn Fn(&[Answer]) -> Assessment + Sync),
+}
+
+/// Ratings (item x answering agent) and the decided set of one round.
+type Assessment = (Vec<Vec<bool>>, BTreeSet<String>);
+
 pub struct Panel<'a> {
     pub roles: &'a [RoleSpec],
     pub config: &'a ProtocolConfig,
@@ -548,42 +564,19 @@ impl Panel<'_> {
         Ok(summary)
     }
 
-    /// Stage A: which of `candidates` every association is adjusted for.
-    pub async fn confounders(
+    /// The rounds of one stage: a silent first round, then discussion rounds in which each
+    /// agent sees the others' previous answers, until agreement reaches the threshold, a
+    /// round changes nothing, or the round limit; then the quorum check. Returns the last
+    /// round's answers (the votes) and the agreement of every round.
+    async fn stage_rounds(
         &self,
-        candidates: &[Variable],
-    ) -> Result<ConfounderDecision, AgentError> {
-        const STAGE: &str = "confounders";
-        let names: BTreeSet<String> = candidates.iter().map(|c| c.name.clone()).collect();
-        let mut transcript = Vec::new();
-        let mut ledger = BTreeMap::new();
+        stage: &StageSpec<'_>,
+        transcript: &mut Vec<TranscriptEntry>,
+        ledger: &mut BTreeMap<String, Ledger>,
+    ) -> Result<(Vec<Answer>, Vec<RoundAgreement>), AgentError> {
         let mut rounds: Vec<RoundAgreement> = Vec::new();
         let mut previous: Vec<Answer> = Vec::new();
         let mut previous_set: Option<BTreeSet<String>> = None;
-        let mut last: Vec<Answer> = Vec::new();
-        let check = |value: &Value| -> Vec<String> {
-            let mut problems = Vec::new();
-            let mut seen = BTreeSet::new();
-            for vote in value["votes"].as_array().into_iter().flatten() {
-                let name = vote["variable"].as_str().unwrap_or_default();
-                if !names.contains(name) {
-                    problems.push(format!("'{name}' is not one of the candidates"));
-                }
-                seen.insert(name.to_string());
-            }
-            let missing: Vec<&String> = names.iter().filter(|n| !seen.contains(*n)).collect();
-            if !missing.is_empty() {
-                problems.push(format!(
-                    "no vote on: {}",
-                    missing
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            problems
-        };
         for round in 1..=self.config.max_rounds.max(1) {
             let others_of = |agent: &str| -> Value {
                 Value::Array(
@@ -602,51 +595,35 @@ impl Panel<'_> {
                     .unwrap_or(Value::Null)
             };
             let prompt = |role: &RoleSpec| -> (String, Value) {
-                let mut text = format!(
-                    "Stage A, round {round}: decide which candidate variables every association of an imaging phenotype with a non-imaging factor should be adjusted for. Adjust for confounders (causes of both); do not adjust for mediators (on the path from factor to heart) or for proxies of variables already adjusted for.\nCandidates:\n{}\nUse your tools to look at the evidence, then vote on every candidate: {{\"votes\": [{{\"variable\", \"include\", \"role\", \"confidence\", \"rationale\"}}], \"summary\"}}. Cite the numbers you saw in each rationale.",
-                    quoted(&serde_json::to_value(candidates).unwrap_or(Value::Null))
-                );
-                let others = others_of(&role.id);
+                let (mut text, mut task) = (stage.prompt)(round, role);
+                let (others, own) = (others_of(&role.id), own_of(&role.id));
                 if round > 1 {
                     text.push_str(&format!(
-                        "\n\nThe other panel members' proposals from round {}:\n{}\nYour own was:\n{}\nReconsider in the light of their arguments and the evidence; change your vote only for a reason you can state.",
+                        "\n\nThe other panel members' answers from round {}:\n{}\nYour own was:\n{}\nReconsider in the light of their arguments and the evidence; change your answer only for a reason you can state.",
                         round - 1,
                         quoted(&others),
-                        quoted(&own_of(&role.id))
+                        quoted(&own)
                     ));
                 }
-                let task = json!({"stage": STAGE, "round": round, "role": role.id, "knowledge": role.knowledge, "candidates": candidates, "others": others, "own": own_of(&role.id)});
+                task["stage"] = json!(stage.name);
+                task["round"] = json!(round);
+                task["role"] = json!(role.id);
+                task["knowledge"] = json!(role.knowledge);
+                task["others"] = others;
+                task["own"] = own;
                 (text, task)
             };
             let spec = RoundSpec {
-                stage: STAGE,
+                stage: stage.name,
                 round,
-                schema: confounder_schema(),
-                schema_name: "confounder_votes",
+                schema: stage.schema.clone(),
+                schema_name: stage.schema_name,
                 prompt: &prompt,
-                check: &check,
+                check: stage.check,
             };
-            let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
-            let votes = collect_votes(&answers);
-            let ratings: Vec<Vec<bool>> = names
-                .iter()
-                .map(|n| {
-                    answers
-                        .iter()
-                        .map(|a| {
-                            votes
-                                .iter()
-                                .any(|v| v.agent == a.agent && &v.variable == n && v.include)
-                        })
-                        .collect()
-                })
-                .collect();
+            let answers = self.round(&spec, transcript, ledger).await?;
+            let (ratings, decided) = (stage.assess)(&answers);
             let kappa = fleiss_kappa(&ratings);
-            let decided: BTreeSet<String> = tally(&names, &votes, self.config.decision_rule)
-                .into_iter()
-                .filter(|i| i.include)
-                .map(|i| i.variable)
-                .collect();
             let agreement = RoundAgreement {
                 round,
                 answered: answers.iter().map(|a| a.agent.clone()).collect(),
@@ -654,9 +631,9 @@ impl Panel<'_> {
                 stability: previous_set.as_ref().map(|p| stability(p, &decided)),
             };
             self.note(
-                &mut transcript,
+                transcript,
                 TranscriptEntry {
-                    stage: STAGE.into(),
+                    stage: stage.name.into(),
                     round,
                     agent: "panel".into(),
                     kind: "agreement".into(),
@@ -686,13 +663,86 @@ impl Panel<'_> {
                 || kappa
                     .map(|k| k >= self.config.agreement_threshold)
                     .unwrap_or(true);
-            last = answers.clone();
             previous = answers;
             if round >= self.config.min_rounds && converged {
                 break;
             }
         }
-        self.quorum(STAGE, last.len())?;
+        self.quorum(stage.name, previous.len())?;
+        Ok((previous, rounds))
+    }
+
+    /// Stage A: which of `candidates` every association is adjusted for.
+    pub async fn confounders(
+        &self,
+        candidates: &[Variable],
+    ) -> Result<ConfounderDecision, AgentError> {
+        const STAGE: &str = "confounders";
+        let names: BTreeSet<String> = candidates.iter().map(|c| c.name.clone()).collect();
+        let mut transcript = Vec::new();
+        let mut ledger = BTreeMap::new();
+        let check = |value: &Value| -> Vec<String> {
+            let mut problems = Vec::new();
+            let mut seen = BTreeSet::new();
+            for vote in value["votes"].as_array().into_iter().flatten() {
+                let name = vote["variable"].as_str().unwrap_or_default();
+                if !names.contains(name) {
+                    problems.push(format!("'{name}' is not one of the candidates"));
+                }
+                seen.insert(name.to_string());
+            }
+            let missing: Vec<&str> = names
+                .iter()
+                .filter(|n| !seen.contains(*n))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                problems.push(format!("no vote on: {}", missing.join(", ")));
+            }
+            problems
+        };
+        let prompt = |round: u32, _: &RoleSpec| -> (String, Value) {
+            (
+                format!(
+                    "Stage A, round {round}: decide which candidate variables every association of an imaging phenotype with a non-imaging factor should be adjusted for. Adjust for confounders (causes of both); do not adjust for mediators (on the path from factor to heart) or for proxies of variables already adjusted for.\nCandidates:\n{}\nUse your tools to look at the evidence, then vote on every candidate: {{\"votes\": [{{\"variable\", \"include\", \"role\", \"confidence\", \"rationale\"}}], \"summary\"}}. Cite the numbers you saw in each rationale.",
+                    quoted(&serde_json::to_value(candidates).unwrap_or(Value::Null))
+                ),
+                json!({"candidates": candidates}),
+            )
+        };
+        let assess = |answers: &[Answer]| -> Assessment {
+            let votes = collect_votes(answers);
+            let ratings = names
+                .iter()
+                .map(|n| {
+                    answers
+                        .iter()
+                        .map(|a| {
+                            votes
+                                .iter()
+                                .any(|v| v.agent == a.agent && &v.variable == n && v.include)
+                        })
+                        .collect()
+                })
+                .collect();
+            let decided = tally(&names, &votes, self.config.decision_rule)
+                .into_iter()
+                .filter(|i| i.include)
+                .map(|i| i.variable)
+                .collect();
+            (ratings, decided)
+        };
+        let spec = StageSpec {
+            name: STAGE,
+            schema: confounder_schema(),
+            schema_name: "confounder_votes",
+            prompt: &prompt,
+            check: &check,
+            assess: &assess,
+        };
+        let (last, rounds) = self
+            .stage_rounds(&spec, &mut transcript, &mut ledger)
+            .await?;
         let votes = collect_votes(&last);
         let mut items = tally(&names, &votes, self.config.decision_rule);
         for item in &mut items {
@@ -778,70 +828,30 @@ impl Panel<'_> {
             }
             problems
         };
-        let mut transcript = Vec::new();
-        let mut ledger = BTreeMap::new();
-        let mut rounds = Vec::new();
-        let mut previous: Vec<Answer> = Vec::new();
-        let mut previous_set: Option<BTreeSet<String>> = None;
-        let mut last: Vec<Answer> = Vec::new();
-        for round in 1..=self.config.max_rounds.max(1) {
-            let others_of = |agent: &str| -> Value {
-                Value::Array(
-                    previous
-                        .iter()
-                        .filter(|a| a.agent != agent)
-                        .map(|a| json!({"agent": a.agent, "proposal": a.value}))
-                        .collect(),
-                )
-            };
-            let own_of = |agent: &str| -> Value {
-                previous
-                    .iter()
-                    .find(|a| a.agent == agent)
-                    .map(|a| a.value.clone())
-                    .unwrap_or(Value::Null)
-            };
-            let prompt = |role: &RoleSpec| -> (String, Value) {
-                let mut text = format!(
+        let prompt = |round: u32, _: &RoleSpec| -> (String, Value) {
+            (
+                format!(
                     "Stage B, round {round}: choose the imaging phenotypes that best characterise each disease (up to {} per disease), and the phenotypes worth reporting overall (target \"overall\"). Associations are adjusted for: {}.\nImaging phenotypes:\n{}\nDiseases (targets):\n{}\nUse your tools (association_screen of a disease against the phenotypes is the main evidence), then answer: {{\"selections\": [{{\"target\", \"phenotypes\", \"confidence\", \"rationale\"}}], \"summary\"}}. Cite the numbers you saw.",
                     self.config.phenotypes_per_disease,
                     quoted(&json!(confounders)),
                     quoted(&serde_json::to_value(phenotypes).unwrap_or(Value::Null)),
                     quoted(&serde_json::to_value(diseases).unwrap_or(Value::Null)),
-                );
-                let others = others_of(&role.id);
-                if round > 1 {
-                    text.push_str(&format!(
-                        "\n\nThe other panel members' selections from round {}:\n{}\nYour own was:\n{}\nReconsider; keep or change your selection for reasons you can state.",
-                        round - 1,
-                        quoted(&others),
-                        quoted(&own_of(&role.id))
-                    ));
-                }
-                let task = json!({"stage": STAGE, "round": round, "role": role.id, "knowledge": role.knowledge, "confounders": confounders, "phenotypes": phenotypes, "diseases": diseases, "per_target": self.config.phenotypes_per_disease, "others": others, "own": own_of(&role.id)});
-                (text, task)
-            };
-            let spec = RoundSpec {
-                stage: STAGE,
-                round,
-                schema: phenotype_schema(),
-                schema_name: "phenotype_selections",
-                prompt: &prompt,
-                check: &check,
-            };
-            let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
-            let picks = collect_picks(&answers);
-            let items = pick_tally(
+                ),
+                json!({"confounders": confounders, "phenotypes": phenotypes, "diseases": diseases, "per_target": self.config.phenotypes_per_disease}),
+            )
+        };
+        let assess = |answers: &[Answer]| -> Assessment {
+            let picks = collect_picks(answers);
+            let decided = pick_tally(
                 &targets,
                 &picks,
                 answers.len(),
                 self.config.phenotype_min_share,
-            );
-            let decided: BTreeSet<String> = items
-                .iter()
-                .map(|i| format!("{}:{}", i.target, i.phenotype))
-                .collect();
-            let ratings: Vec<Vec<bool>> = targets
+            )
+            .iter()
+            .map(|i| format!("{}:{}", i.target, i.phenotype))
+            .collect();
+            let ratings = targets
                 .iter()
                 .flat_map(|t| phenotype_names.iter().map(move |p| (t, p)))
                 .map(|(t, p)| {
@@ -855,53 +865,21 @@ impl Panel<'_> {
                         .collect()
                 })
                 .collect();
-            let kappa = fleiss_kappa(&ratings);
-            let agreement = RoundAgreement {
-                round,
-                answered: answers.iter().map(|a| a.agent.clone()).collect(),
-                kappa,
-                stability: previous_set.as_ref().map(|p| stability(p, &decided)),
-            };
-            self.note(
-                &mut transcript,
-                TranscriptEntry {
-                    stage: STAGE.into(),
-                    round,
-                    agent: "panel".into(),
-                    kind: "agreement".into(),
-                    text: format!(
-                        "round {round}: {} of {} answered; Fleiss' kappa {}; set stability {}",
-                        answers.len(),
-                        self.voters().len(),
-                        kappa
-                            .map(|k| format!("{k:.3}"))
-                            .unwrap_or_else(|| "n/a".into()),
-                        agreement
-                            .stability
-                            .map(|s| format!("{s:.2}"))
-                            .unwrap_or_else(|| "n/a".into())
-                    ),
-                    data: serde_json::to_value(&agreement).unwrap_or(Value::Null),
-                },
-            );
-            rounds.push(agreement);
-            previous_set = Some(decided);
-            // Converged: agreement reached, or nobody moved since the last round (the same
-            // decided set and the same agreement), so more rounds would only repeat it.
-            let settled = rounds.len() >= 2
-                && rounds[rounds.len() - 1].stability == Some(1.0)
-                && rounds[rounds.len() - 2].kappa == kappa;
-            let converged = settled
-                || kappa
-                    .map(|k| k >= self.config.agreement_threshold)
-                    .unwrap_or(true);
-            last = answers.clone();
-            previous = answers;
-            if round >= self.config.min_rounds && converged {
-                break;
-            }
-        }
-        self.quorum(STAGE, last.len())?;
+            (ratings, decided)
+        };
+        let spec = StageSpec {
+            name: STAGE,
+            schema: phenotype_schema(),
+            schema_name: "phenotype_selections",
+            prompt: &prompt,
+            check: &check,
+            assess: &assess,
+        };
+        let mut transcript = Vec::new();
+        let mut ledger = BTreeMap::new();
+        let (last, rounds) = self
+            .stage_rounds(&spec, &mut transcript, &mut ledger)
+            .await?;
         let picks = collect_picks(&last);
         let items = pick_tally(
             &targets,
