@@ -625,6 +625,7 @@ fn study_command(command: StudyCommand) -> Result<()> {
                 "progress:   {}/{} steps",
                 status.steps_done, status.steps_total
             );
+            println!("backend:    {}", status.backend);
             println!("started:    {}", when(status.started_ms));
             if let Some(e) = &status.last_event {
                 println!(
@@ -684,8 +685,8 @@ fn study_command(command: StudyCommand) -> Result<()> {
                 return Ok(());
             }
             println!(
-                "{:<28} {:<8} {:<20} {:>8}  {:<24} last event",
-                "study", "kind", "state", "progress", "started"
+                "{:<28} {:<8} {:<20} {:>8}  {:<30} {:<24} last event",
+                "study", "kind", "state", "progress", "backend", "started"
             );
             for s in &studies {
                 let name = s
@@ -699,11 +700,12 @@ fn study_command(command: StudyCommand) -> Result<()> {
                     .map(|e| format!("{:?} {}", e.kind, e.step))
                     .unwrap_or_default();
                 println!(
-                    "{:<28} {:<8} {:<20} {:>8}  {:<24} {}",
+                    "{:<28} {:<8} {:<20} {:>8}  {:<30} {:<24} {}",
                     name,
                     s.study,
                     state_text(s),
                     format!("{}/{}", s.steps_done, s.steps_total),
+                    s.backend,
                     when(s.started_ms),
                     last
                 );

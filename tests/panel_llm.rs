@@ -497,6 +497,13 @@ fn a_study_survives_a_misbehaving_server_and_its_agents() {
         assert_eq!(log.unauthorised, 0);
     }
 
+    let status = meshagents(
+        dir.path(),
+        &["study", "status", out.to_str().unwrap(), "--json"],
+    );
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["backend"], "openai-compatible:scripted-model");
+
     // Run again: everything replays from the journal; the server hears nothing.
     let before = server.count.load(Ordering::SeqCst);
     let again = meshagents(dir.path(), &["study", "run", "STUDY.toml"]);

@@ -86,9 +86,10 @@ fn finished_running_and_stopped_studies_are_told_apart() {
         "{listing}"
     );
     assert!(
-        listing
-            .lines()
-            .any(|l| l.starts_with("done") && l.contains("finished") && l.contains("10/10")),
+        listing.lines().any(|l| l.starts_with("done")
+            && l.contains("finished")
+            && l.contains("10/10")
+            && l.contains("embedded")),
         "{listing}"
     );
 

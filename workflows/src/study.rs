@@ -36,7 +36,27 @@ pub struct StudyStatus {
     /// Milliseconds since the Unix epoch of the first journal event.
     pub started_ms: Option<u64>,
     pub last_event: Option<EventLine>,
+    /// Where the panel's words come from: `embedded`, `openai-compatible:MODEL`, or `none`
+    /// when the configuration fixes the covariates.
+    pub backend: String,
     pub config: serde_json::Value,
+}
+
+/// The panel backend a study's configuration (`study.json`) names.
+fn backend_of(config: &serde_json::Value) -> String {
+    let study = &config["config"];
+    if !study["covariates"].is_null() {
+        return "none".into();
+    }
+    match study["panel"]["backend"].as_str() {
+        Some("openai") => format!(
+            "openai-compatible:{}",
+            study["panel"]["openai"]["model"].as_str().unwrap_or("?")
+        ),
+        Some(other) => other.to_string(),
+        // The demo always meets with the embedded panel.
+        None => "embedded".into(),
+    }
 }
 
 /// Reads the status of the study in `dir`.
@@ -93,6 +113,7 @@ pub fn study_status(dir: &Path) -> Result<StudyStatus, WorkflowError> {
         steps_total: plan.len(),
         started_ms: events.first().map(|e| e.at_ms),
         last_event: events.into_iter().last(),
+        backend: backend_of(&config),
         config,
     })
 }
