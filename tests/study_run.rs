@@ -37,6 +37,12 @@ fn a_configured_study_runs_resumes_and_can_fix_its_covariates() {
         "flow.csv",
         "study.json",
         "STUDY.toml",
+        "decisions.json",
+        "transcript.md",
+        "classification.csv",
+        "predictions.csv",
+        "report.html",
+        "plots/manhattan.png",
     ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
@@ -188,7 +194,7 @@ fn the_approval_gate_pauses_after_the_panel_until_a_person_approves() {
     );
     assert!(second.status.success(), "{}", stderr(&second));
     assert!(
-        stderr(&second).contains("[4/7] approval of the confounder set: edited to age, sex"),
+        stderr(&second).contains("[4/10] approval of the confounder set: edited to age, sex"),
         "{}",
         stderr(&second)
     );
@@ -239,14 +245,14 @@ fn fork_reuses_the_steps_before_the_chosen_one_and_runs_on_with_the_change() {
         log.contains("reusing data/clean, screen/candidates, panel/confounders"),
         "{log}"
     );
-    for step in ["[1/6]", "[2/6]", "[3/6]", "[4/6]"] {
+    for step in ["[1/9]", "[2/9]", "[3/9]", "[4/9]"] {
         assert!(
             log.lines()
                 .any(|l| l.starts_with(step) && l.ends_with("(from the journal)")),
             "{step} should be reused: {log}"
         );
     }
-    assert!(log.contains("2 steps run, 4 replayed"), "{log}");
+    assert!(log.contains("5 steps run, 4 replayed"), "{log}");
     let forked = std::fs::read_to_string(dir.path().join("linear/associations.csv")).unwrap();
     assert!(
         !forked.contains(",logistic,") && forked.contains(",linear,"),

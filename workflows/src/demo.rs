@@ -453,7 +453,16 @@ pub fn run_demo(
         "confounders": crate::summary::PanelScores::confounders(&decision.confounders, &truth),
         "disease_phenotypes": crate::summary::PanelScores::phenotypes(&phenotypes.decision.disease_phenotypes, &truth),
     });
-    crate::validation::demo_steps(&mut runner, 8, &out, &load, &decisions, config, &clean)?;
+    crate::validation::validation_steps(
+        &mut runner,
+        8,
+        &out,
+        &load,
+        &decisions,
+        (config.seed, config.threads),
+        &clean,
+        "MESHAgents demo study",
+    )?;
     write_study_toml(&out)?;
 
     Ok(DemoOutcome {

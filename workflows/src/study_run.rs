@@ -26,6 +26,7 @@ use crate::files::{record, verify, WrittenFile};
 use crate::panel::write_decisions;
 pub use crate::panel::PanelConfig;
 use crate::summary::{write_summary, PhewasSummary, SummaryHeader};
+use crate::validation::VALIDATION_STEPS;
 use crate::WorkflowError;
 
 /// `STUDY.toml`. Unknown keys are errors, so a typo cannot silently fall back to a default.
@@ -191,16 +192,19 @@ impl StudyConfig {
 /// The PheWAS step's key, in every plan (a Slurm job's submissions are journaled under it).
 const PHEWAS_STEP: &str = "phewas/adjusted";
 
-pub const STUDY_STEP_KEYS: [&str; 6] = [
+pub const STUDY_STEP_KEYS: [&str; 9] = [
     "data/clean",
     "screen/candidates",
     "panel/confounders",
     "panel/phenotypes",
     "phewas/adjusted",
     "report/summary",
+    "validation/classify",
+    "export/figures",
+    "report/study",
 ];
 /// The steps when a person approves the panel's set.
-pub const APPROVED_STEP_KEYS: [&str; 7] = [
+pub const APPROVED_STEP_KEYS: [&str; 10] = [
     "data/clean",
     "screen/candidates",
     "panel/confounders",
@@ -208,8 +212,11 @@ pub const APPROVED_STEP_KEYS: [&str; 7] = [
     "panel/phenotypes",
     "phewas/adjusted",
     "report/summary",
+    "validation/classify",
+    "export/figures",
+    "report/study",
 ];
-const APPROVED_STEPS: [&str; 7] = [
+const APPROVED_STEPS: [&str; 10] = [
     "load and clean",
     "screen candidate confounders",
     "panel: choose confounders",
@@ -217,6 +224,9 @@ const APPROVED_STEPS: [&str; 7] = [
     "panel: choose phenotypes per disease",
     "adjusted association of every phenotype with every factor",
     "write the summary",
+    VALIDATION_STEPS[0],
+    VALIDATION_STEPS[1],
+    VALIDATION_STEPS[2],
 ];
 
 /// What a person decided about the panel's confounder set (`DIR/approval.json`, written by
@@ -284,13 +294,16 @@ const FIXED_STEPS: [&str; 3] = [
     "adjusted association of every phenotype with every factor",
     "write the summary",
 ];
-const STUDY_STEPS: [&str; 6] = [
+const STUDY_STEPS: [&str; 9] = [
     "load and clean",
     "screen candidate confounders",
     "panel: choose confounders",
     "panel: choose phenotypes per disease",
     "adjusted association of every phenotype with every factor",
     "write the summary",
+    VALIDATION_STEPS[0],
+    VALIDATION_STEPS[1],
+    VALIDATION_STEPS[2],
 ];
 
 #[derive(Debug, Clone)]
@@ -635,6 +648,26 @@ pub fn run_study(
         },
     )?;
     verify(out, &summary_files)?;
+
+    // With the panel's phenotypes per disease: classification (panel vs expert arm), the
+    // paper's tables and figures, and the report.
+    if let Some(stage_a) = &decision {
+        let decisions = crate::validation::decisions_or_confounders(
+            out,
+            &covariates,
+            stage_a.rounds.last().and_then(|r| r.kappa),
+        )?;
+        crate::validation::validation_steps(
+            &mut runner,
+            n_summary + 1,
+            out,
+            &load,
+            &decisions,
+            (config.panel.protocol.seed, threads),
+            &clean,
+            &config.name,
+        )?;
+    }
     Ok(StudyOutcome {
         out: out.to_path_buf(),
         covariates,

@@ -377,18 +377,29 @@ pub fn decisions_or_confounders(
     }
 }
 
-/// The validation, export and report steps of the demo (`validation/classify`,
+/// The journal keys of the validation, export and report steps, in order.
+pub const VALIDATION_STEP_KEYS: [&str; 3] =
+    ["validation/classify", "export/figures", "report/study"];
+/// Their titles.
+pub const VALIDATION_STEPS: [&str; 3] = [
+    "classify diseases: panel versus expert phenotypes",
+    "export tables and figures",
+    "write the study report",
+];
+
+/// The validation, export and report steps of a study (`validation/classify`,
 /// `export/figures`, `report/study`), numbered from `first`.
-pub(crate) fn demo_steps<'t>(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn validation_steps<'t>(
     runner: &mut crate::demo::Runner,
     first: usize,
     out: &Path,
     load: &dyn Fn() -> Result<&'t AnalysisTable, WorkflowError>,
     decisions: &Value,
-    demo: &crate::demo::DemoConfig,
+    (seed, threads): (u64, usize),
     clean: &crate::demo::CleanResult,
+    title: &str,
 ) -> Result<(), WorkflowError> {
-    let (seed, threads) = (demo.seed, demo.threads);
     // linfa's SVM costs about 0.7 s per fold at n = 2,400 (BENCHMARKS.md), a minute and a
     // half over the demo's 120 fits; the demo leaves it out, a configured study may add it.
     let config = ClassifyConfig {
@@ -487,7 +498,7 @@ pub(crate) fn demo_steps<'t>(
             ];
             study_report(
                 out,
-                "MESHAgents demo study",
+                title,
                 &config_text,
                 &flow_counts,
                 &clean.dropped,
