@@ -221,7 +221,7 @@ fn panel_data() -> PanelData {
                 "cardiologist",
                 "tool_call",
                 "change_in_estimate({\"candidate\":\"age\"})",
-                json!({}),
+                json!({"name": "change_in_estimate"}),
             ),
             panel_line(
                 "cardiologist",
@@ -466,6 +466,10 @@ fn render_panel_and_wizard() {
     assert!(screen.contains("0.66"), "agreement meter: {screen}");
     assert!(screen.contains("$0.0123"));
     assert!(!screen.contains("<- "), "tool results folded: {screen}");
+    assert!(
+        screen.contains("1 tool call: change_in_estimate"),
+        "{screen}"
+    );
     key(&mut app, KeyCode::Char('t'));
     assert!(draw(&app, 100, 30).contains("<- "));
     let mut app = App::new(PathBuf::from("/r"));

@@ -241,12 +241,12 @@ fn render_list(app: &App, f: &mut Frame, area: Rect) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(18),
-            Constraint::Length(18),
-            Constraint::Length(6),
-            Constraint::Length(9),
             Constraint::Length(16),
-            Constraint::Min(10),
+            Constraint::Length(18),
+            Constraint::Length(5),
+            Constraint::Length(8),
+            Constraint::Length(16),
+            Constraint::Min(8),
         ],
     )
     .header(
@@ -441,8 +441,10 @@ fn render_manhattan(r: &crate::app::ResultsView, f: &mut Frame, area: Rect, titl
             .style(Style::default().fg(VERMILLION))
             .data(&line),
     );
-    let first = categories.first().copied().unwrap_or("");
-    let last = categories.last().copied().unwrap_or("");
+    // Short axis labels: ratatui keeps the first x label's width free left of the plot.
+    let short = |c: &str| c.chars().take(8).collect::<String>();
+    let first = short(categories.first().copied().unwrap_or(""));
+    let last = short(categories.last().copied().unwrap_or(""));
     let chart = Chart::new(datasets)
         .block(
             Block::bordered()
@@ -456,7 +458,7 @@ fn render_manhattan(r: &crate::app::ResultsView, f: &mut Frame, area: Rect, titl
             Axis::default()
                 .title("factors by category")
                 .bounds([0.0, xmax])
-                .labels([first.to_string(), last.to_string()]),
+                .labels([first, last]),
         )
         .y_axis(
             Axis::default()
@@ -473,15 +475,6 @@ fn render_manhattan(r: &crate::app::ResultsView, f: &mut Frame, area: Rect, titl
 
 /// One transcript line as text; `None` when it is folded away.
 fn panel_text(l: &PanelLine, unfold: bool) -> Option<Line<'static>> {
-    let who = Span::styled(
-        format!("{:<19}", l.agent),
-        Style::default().fg(agent_color(&l.agent)),
-    );
-    let at = Span::raw(format!(
-        "{} r{} ",
-        &l.stage.chars().take(4).collect::<String>(),
-        l.round
-    ));
     let body = match l.kind.as_str() {
         "tool_result" if !unfold => return None,
         "tool_result" => format!(
@@ -491,24 +484,100 @@ fn panel_text(l: &PanelLine, unfold: bool) -> Option<Line<'static>> {
                 .map(|r| r.to_string())
                 .unwrap_or_default()
         ),
-        "tool_call" => format!(
-            "tool {}{}",
-            l.text,
-            if unfold { "" } else { "  [t: unfold]" }
-        ),
+        "tool_call" => format!("tool {}", l.text),
         "proposal" => {
             let votes = l
                 .data
                 .get("votes")
                 .and_then(|v| v.as_array())
                 .map_or(0, Vec::len);
-            format!("VOTE {} ({votes} votes)", l.text)
+            if votes > 0 {
+                format!("VOTE {} ({votes} votes)", l.text)
+            } else {
+                format!("VOTE {}", l.text)
+            }
         }
         "agreement" => format!("AGREEMENT {}", l.text),
         "decision" => format!("DECISION {}", l.text),
         _ => l.text.clone(),
     };
-    Some(Line::from(vec![at, who, Span::raw(body)]))
+    Some(speaker_line(l, body))
+}
+
+fn speaker_line(l: &PanelLine, body: String) -> Line<'static> {
+    let agent: String = l.agent.chars().take(19).collect();
+    Line::from(vec![
+        Span::raw(format!(
+            "{} r{} ",
+            l.stage.chars().take(4).collect::<String>(),
+            l.round
+        )),
+        Span::styled(
+            format!("{agent:<20}"),
+            Style::default().fg(agent_color(&l.agent)),
+        ),
+        Span::raw(body),
+    ])
+}
+
+/// The transcript as lines. Folded (the default), a run of tool calls and results by one
+/// agent in one round is a single line naming the tools, so the arguments stay readable.
+fn transcript_lines<'a>(
+    lines: impl Iterator<Item = &'a PanelLine>,
+    unfold: bool,
+) -> Vec<Line<'static>> {
+    if unfold {
+        return lines.filter_map(|l| panel_text(l, true)).collect();
+    }
+    let mut out = Vec::new();
+    let mut run: Vec<&PanelLine> = Vec::new();
+    let flush = |run: &mut Vec<&PanelLine>, out: &mut Vec<Line<'static>>| {
+        let calls: Vec<&str> = run
+            .iter()
+            .filter(|l| l.kind == "tool_call")
+            .map(|l| {
+                l.data
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("tool")
+            })
+            .collect();
+        if let Some(first) = run.first() {
+            let mut names: Vec<&str> = Vec::new();
+            for c in &calls {
+                if !names.contains(c) {
+                    names.push(c);
+                }
+            }
+            out.push(speaker_line(
+                first,
+                format!(
+                    "{} tool call{}: {} [t unfolds]",
+                    calls.len(),
+                    if calls.len() == 1 { "" } else { "s" },
+                    names.join(", ")
+                ),
+            ));
+        }
+        run.clear();
+    };
+    for l in lines {
+        let tool = l.kind == "tool_call" || l.kind == "tool_result";
+        if tool {
+            if run
+                .first()
+                .is_some_and(|f| f.agent != l.agent || f.round != l.round || f.stage != l.stage)
+            {
+                flush(&mut run, &mut out);
+            }
+            run.push(l);
+        } else {
+            flush(&mut run, &mut out);
+            out.extend(panel_text(l, false));
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 fn agent_color(agent: &str) -> Color {
@@ -545,13 +614,13 @@ fn render_panel(app: &App, f: &mut Frame, area: Rect) {
     let [left, right] =
         Layout::horizontal([Constraint::Min(40), Constraint::Length(28)]).areas(body);
     let agent = p.tab.checked_sub(1).and_then(|i| agents.get(i));
-    let lines: Vec<Line> = p
-        .data
-        .lines
-        .iter()
-        .filter(|l| agent.is_none_or(|a| &l.agent == a))
-        .filter_map(|l| panel_text(l, p.unfold_tools))
-        .collect();
+    let lines = transcript_lines(
+        p.data
+            .lines
+            .iter()
+            .filter(|l| agent.is_none_or(|a| &l.agent == a)),
+        p.unfold_tools,
+    );
     let height = left.height.saturating_sub(2) as usize;
     let max_scroll = lines.len().saturating_sub(height);
     let scroll = if p.follow {
@@ -666,7 +735,8 @@ fn render_approval(app: &App, f: &mut Frame, area: Rect) {
     f.render_stateful_widget(table, area, &mut state);
 }
 
-fn field_line(label: &str, value: &str, active: bool, hint: &str) -> Line<'static> {
+/// A wizard field; `text` fields show a cursor when active, choice fields do not.
+fn field_line(label: &str, value: &str, active: bool, text: bool, hint: &str) -> Line<'static> {
     let style = if active {
         selected_style()
     } else {
@@ -674,7 +744,10 @@ fn field_line(label: &str, value: &str, active: bool, hint: &str) -> Line<'stati
     };
     Line::from(vec![
         Span::raw(format!("  {label:<14}")),
-        Span::styled(format!("{value}{}", if active { "_" } else { "" }), style),
+        Span::styled(
+            format!("{value}{}", if active && text { "_" } else { "" }),
+            style,
+        ),
         Span::styled(format!("  {hint}"), Style::default().fg(Color::DarkGray)),
     ])
 }
@@ -706,7 +779,7 @@ fn render_wizard(app: &App, f: &mut Frame, area: Rect) {
             ];
             let mut lines = vec![Line::from("")];
             for (i, label) in FILE_FIELDS.iter().enumerate() {
-                lines.push(field_line(label, values[i], w.field == i, hints[i]));
+                lines.push(field_line(label, values[i], w.field == i, true, hints[i]));
                 lines.push(Line::from(""));
             }
             lines.push(Line::from(
@@ -799,7 +872,13 @@ fn render_wizard(app: &App, f: &mut Frame, area: Rect) {
             ];
             let mut lines = vec![Line::from("")];
             for (i, label) in PANEL_FIELDS.iter().enumerate() {
-                lines.push(field_line(label, &values[i], w.field == i, hints[i]));
+                lines.push(field_line(
+                    label,
+                    &values[i],
+                    w.field == i,
+                    matches!(i, 1..=3),
+                    hints[i],
+                ));
             }
             let summary = |a| {
                 w.categories
