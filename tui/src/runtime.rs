@@ -91,7 +91,7 @@ impl Runtime {
     }
 
     /// Children that ended: forget them and say how they ended.
-    fn reap(&mut self) {
+    pub(crate) fn reap(&mut self) {
         let mut ended = Vec::new();
         for (dir, child) in self.children.iter_mut() {
             if let Ok(Some(status)) = child.try_wait() {

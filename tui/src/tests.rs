@@ -570,3 +570,51 @@ LVEF,4,LVEF,Left ventricle,continuous,\"\",imaging\n",
         ]
     );
 }
+
+#[test]
+fn runtime_resumes_as_a_child_and_pause_sends_sigint() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // A stand-in for `meshagents study run`: it records its arguments and, like the real one,
+    // exits 130 on SIGINT.
+    let exe = tmp.path().join("fake-meshagents");
+    std::fs::write(
+        &exe,
+        "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/args\"\ntrap 'exit 130' INT\nwhile :; do sleep 0.05; done\n",
+    )
+    .expect("script");
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let dir = tmp.path().join("root/s");
+    std::fs::create_dir_all(&dir).expect("study dir");
+    let mut rt = crate::runtime::Runtime::new(tmp.path().join("root"), exe);
+    let reply = rt.perform(Effect::Resume(dir.clone()));
+    assert!(
+        matches!(reply, Some(Msg::Info(ref s)) if s.starts_with("running")),
+        "{reply:?}"
+    );
+    assert_eq!(rt.app.children, vec![dir.clone()]);
+    // The child has started once it has written its arguments.
+    let args_file = tmp.path().join("args");
+    while !std::fs::read_to_string(&args_file).is_ok_and(|a| a.ends_with('\n')) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let args = std::fs::read_to_string(&args_file).expect("args");
+    assert_eq!(
+        args.trim(),
+        format!(
+            "study run {}/STUDY.toml --out {} --headless",
+            dir.display(),
+            dir.display()
+        )
+    );
+    rt.perform(Effect::Pause(dir.clone()));
+    while !rt.app.children.is_empty() {
+        rt.reap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        rt.app.status.contains("paused: r resumes"),
+        "{}",
+        rt.app.status
+    );
+}
