@@ -277,6 +277,17 @@ fn panel_tabs_cycle_over_agents_and_the_chair_and_ticks_reload() {
         Some(false),
         "scrolling up stops following"
     );
+    for _ in 0..50 {
+        key(&mut app, KeyCode::Up);
+    }
+    key(&mut app, KeyCode::Down);
+    assert_eq!(
+        app.panel.as_ref().map(|p| p.scroll),
+        Some(4),
+        "clamped to the lines there are"
+    );
+    key(&mut app, KeyCode::End);
+    assert_eq!(app.panel.as_ref().map(|p| p.follow), Some(true));
     assert_eq!(
         app.update(Msg::Tick),
         vec![Effect::LoadPanel("/r/a".into())]

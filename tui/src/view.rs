@@ -623,11 +623,7 @@ fn render_panel(app: &App, f: &mut Frame, area: Rect) {
     );
     let height = left.height.saturating_sub(2) as usize;
     let max_scroll = lines.len().saturating_sub(height);
-    let scroll = if p.follow {
-        max_scroll
-    } else {
-        p.scroll.min(max_scroll)
-    };
+    let scroll = max_scroll.saturating_sub(p.scroll);
     let empty = lines.is_empty();
     f.render_widget(
         Paragraph::new(if empty {
