@@ -491,6 +491,29 @@ fn render_panel_and_wizard() {
 }
 
 #[test]
+fn transcript_wraps_long_messages_under_the_speaker() {
+    let mut app = App::new(PathBuf::from("/r"));
+    let mut data = panel_data();
+    let long = "Adjust for age because it precedes every exposure and drives chamber volumes and aortic stiffening across the whole cohort";
+    data.lines
+        .push(panel_line("statistician", "message", long, json!({})));
+    app.update(Msg::Panel {
+        dir: "/r/a".into(),
+        data,
+    });
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("statistician        Adjust for age"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("stiffening"),
+        "the end of the message is on screen: {screen}"
+    );
+    assert!(screen.contains("chair"), "every tab fits: {screen}");
+}
+
+#[test]
 fn small_terminals_get_a_message_not_a_panic() {
     let mut app = app_with_results();
     for (w, h) in [(79, 24), (80, 23), (20, 5), (1, 1), (0, 0)] {

@@ -450,7 +450,7 @@ fn render_manhattan(r: &crate::app::ResultsView, f: &mut Frame, area: Rect, titl
             Block::bordered()
                 .title(title.to_string())
                 .title_bottom(format!(
-                    " {} categories along x, coloured in turn; m table ",
+                    " {} categories, coloured in turn; line: Bonferroni 0.05/{tests} (-log10 p {bonf:.1}); m table ",
                     categories.len()
                 )),
         )
@@ -473,9 +473,9 @@ fn render_manhattan(r: &crate::app::ResultsView, f: &mut Frame, area: Rect, titl
     f.render_widget(chart, area);
 }
 
-/// One transcript line as text; `None` when it is folded away.
-fn panel_text(l: &PanelLine, unfold: bool) -> Option<Line<'static>> {
-    let body = match l.kind.as_str() {
+/// The body of one transcript line; `None` when it is folded away.
+fn panel_body(l: &PanelLine, unfold: bool) -> Option<String> {
+    Some(match l.kind.as_str() {
         "tool_result" if !unfold => return None,
         "tool_result" => format!(
             "  <- {}",
@@ -500,36 +500,90 @@ fn panel_text(l: &PanelLine, unfold: bool) -> Option<Line<'static>> {
         "agreement" => format!("AGREEMENT {}", l.text),
         "decision" => format!("DECISION {}", l.text),
         _ => l.text.clone(),
-    };
-    Some(speaker_line(l, body))
+    })
 }
 
-fn speaker_line(l: &PanelLine, body: String) -> Line<'static> {
+/// Width of "stage round agent " before a transcript line's body.
+const SPEAKER_WIDTH: usize = 28;
+
+/// Greedy word wrap to `width` columns (a word longer than a line is cut).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: String = word.to_string();
+        loop {
+            let used = line.chars().count();
+            let need = word.chars().count() + usize::from(used > 0);
+            if used + need <= width {
+                if used > 0 {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if used > 0 {
+                out.push(std::mem::take(&mut line));
+                continue;
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            out.push(head);
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+/// A transcript line, the speaker in front and the body wrapped to `width` columns so that
+/// the agents' arguments are read whole (the view scrolls over these screen lines).
+fn speaker_lines(l: &PanelLine, body: &str, width: usize) -> Vec<Line<'static>> {
     let agent: String = l.agent.chars().take(19).collect();
-    Line::from(vec![
-        Span::raw(format!(
-            "{} r{} ",
-            l.stage.chars().take(4).collect::<String>(),
-            l.round
-        )),
-        Span::styled(
-            format!("{agent:<20}"),
-            Style::default().fg(agent_color(&l.agent)),
-        ),
-        Span::raw(body),
-    ])
+    let stage: String = l.stage.chars().take(4).collect();
+    let round = format!("r{}", l.round);
+    let chunks = wrap(body, width.saturating_sub(SPEAKER_WIDTH).max(10));
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            if i == 0 {
+                Line::from(vec![
+                    Span::raw(format!("{stage:<4} {round:<3}")),
+                    Span::styled(
+                        format!("{agent:<20}"),
+                        Style::default().fg(agent_color(&l.agent)),
+                    ),
+                    Span::raw(chunk),
+                ])
+            } else {
+                Line::from(format!("{}{chunk}", " ".repeat(SPEAKER_WIDTH)))
+            }
+        })
+        .collect()
 }
 
-/// The transcript as lines. Folded (the default), a run of tool calls and results by one
-/// agent in one round is a single line naming the tools, so the arguments stay readable.
+/// The transcript as screen lines. Folded (the default), a run of tool calls and results by
+/// one agent in one round is a single line naming the tools, so the arguments stay readable.
 fn transcript_lines<'a>(
     lines: impl Iterator<Item = &'a PanelLine>,
     unfold: bool,
+    width: usize,
 ) -> Vec<Line<'static>> {
-    if unfold {
-        return lines.filter_map(|l| panel_text(l, true)).collect();
-    }
     let mut out = Vec::new();
+    if unfold {
+        for l in lines {
+            if let Some(body) = panel_body(l, true) {
+                out.extend(speaker_lines(l, &body, width));
+            }
+        }
+        return out;
+    }
     let mut run: Vec<&PanelLine> = Vec::new();
     let flush = |run: &mut Vec<&PanelLine>, out: &mut Vec<Line<'static>>| {
         let calls: Vec<&str> = run
@@ -549,15 +603,13 @@ fn transcript_lines<'a>(
                     names.push(c);
                 }
             }
-            out.push(speaker_line(
-                first,
-                format!(
-                    "{} tool call{}: {} [t unfolds]",
-                    calls.len(),
-                    if calls.len() == 1 { "" } else { "s" },
-                    names.join(", ")
-                ),
-            ));
+            let body = format!(
+                "{} tool call{}: {} [t unfolds]",
+                calls.len(),
+                if calls.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            );
+            out.extend(speaker_lines(first, &body, width));
         }
         run.clear();
     };
@@ -573,7 +625,9 @@ fn transcript_lines<'a>(
             run.push(l);
         } else {
             flush(&mut run, &mut out);
-            out.extend(panel_text(l, false));
+            if let Some(body) = panel_body(l, false) {
+                out.extend(speaker_lines(l, &body, width));
+            }
         }
     }
     flush(&mut run, &mut out);
@@ -597,7 +651,12 @@ fn render_panel(app: &App, f: &mut Frame, area: Rect) {
     let Some(p) = app.panel.as_ref() else { return };
     let agents = p.data.agents();
     let mut titles = vec!["all".to_string()];
-    titles.extend(agents.iter().cloned());
+    // Short tab names so that every agent and the chair fit in 80 columns.
+    titles.extend(
+        agents
+            .iter()
+            .map(|a| a.chars().take(12).collect::<String>()),
+    );
     let [tabs, body] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
     let name = p
         .dir
@@ -612,7 +671,7 @@ fn render_panel(app: &App, f: &mut Frame, area: Rect) {
         tabs,
     );
     let [left, right] =
-        Layout::horizontal([Constraint::Min(40), Constraint::Length(28)]).areas(body);
+        Layout::horizontal([Constraint::Min(40), Constraint::Length(24)]).areas(body);
     let agent = p.tab.checked_sub(1).and_then(|i| agents.get(i));
     let lines = transcript_lines(
         p.data
@@ -620,6 +679,7 @@ fn render_panel(app: &App, f: &mut Frame, area: Rect) {
             .iter()
             .filter(|l| agent.is_none_or(|a| &l.agent == a)),
         p.unfold_tools,
+        usize::from(left.width.saturating_sub(2)),
     );
     let height = left.height.saturating_sub(2) as usize;
     let max_scroll = lines.len().saturating_sub(height);
