@@ -504,7 +504,7 @@ fn panel_body(l: &PanelLine, unfold: bool) -> Option<String> {
 }
 
 /// Width of "stage round agent " before a transcript line's body.
-const SPEAKER_WIDTH: usize = 28;
+const SPEAKER_WIDTH: usize = 22;
 
 /// Greedy word wrap to `width` columns (a word longer than a line is cut).
 fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -544,7 +544,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// A transcript line, the speaker in front and the body wrapped to `width` columns so that
 /// the agents' arguments are read whole (the view scrolls over these screen lines).
 fn speaker_lines(l: &PanelLine, body: &str, width: usize) -> Vec<Line<'static>> {
-    let agent: String = l.agent.chars().take(19).collect();
+    let agent: String = l.agent.chars().take(13).collect();
     let stage: String = l.stage.chars().take(4).collect();
     let round = format!("r{}", l.round);
     let chunks = wrap(body, width.saturating_sub(SPEAKER_WIDTH).max(10));
@@ -556,7 +556,7 @@ fn speaker_lines(l: &PanelLine, body: &str, width: usize) -> Vec<Line<'static>> 
                 Line::from(vec![
                     Span::raw(format!("{stage:<4} {round:<3}")),
                     Span::styled(
-                        format!("{agent:<20}"),
+                        format!("{agent:<14}"),
                         Style::default().fg(agent_color(&l.agent)),
                     ),
                     Span::raw(chunk),
@@ -718,7 +718,7 @@ fn render_panel(app: &App, f: &mut Frame, area: Rect) {
     ];
     for m in p.data.meters() {
         let k = m.kappa.unwrap_or(0.0).clamp(0.0, 1.0);
-        let filled = (k * 10.0).round() as usize;
+        let filled = (k * 8.0).round() as usize;
         side.push(Line::from(vec![
             Span::raw(format!(
                 "{:<4} r{} ",
@@ -726,7 +726,7 @@ fn render_panel(app: &App, f: &mut Frame, area: Rect) {
                 m.round
             )),
             Span::styled("#".repeat(filled), Style::default().fg(GREEN)),
-            Span::raw(".".repeat(10 - filled)),
+            Span::raw(".".repeat(8 - filled)),
             Span::raw(match m.kappa {
                 Some(k) => format!(" {k:.2}"),
                 None => " n/a".into(),
