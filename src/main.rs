@@ -107,6 +107,30 @@ extension (.csv, .tsv, .parquet).",
         after_help = "Example:\n  meshagents simulate --n 40000 --out cohort\n  meshagents phewas --data cohort/cohort.parquet --dictionary cohort/dictionary.csv \\\n      --phenotypes imaging --factors factor --covariates age,sex,height,weight \\\n      --out associations.csv"
     )]
     Phewas(PhewasArgs),
+    /// The terminal UI: start, watch, steer and browse the studies under ROOT.
+    #[command(
+        long_about = "A terminal UI for the studies under ROOT: the study list (status, progress, \
+backend, start time, last event), a wizard that writes STUDY.toml and starts the study, the live \
+panel view (each agent's messages, tool calls, votes, agreement per round, token and cost \
+counters), the approval gate for the panel's confounder set, and the results browser (sortable, \
+filterable association table with a detail pane, a Manhattan plot, and export). Studies run as \
+`meshagents study run ... --headless` child processes and keep running if the TUI quits; a study \
+another process runs is followed read-only through its files.",
+        after_help = "Keys (press ? in the TUI for the keys of each screen):\n  \
+everywhere    ? help   q quit (exit code 0; studies keep running)   Esc back\n  \
+study list    Up/Down move   Enter open   n new study   l live panel   a approve\n                \
+r resume   s pause (a study this TUI started)   f fork   d delete\n  \
+results       s sort (p, |beta|, phenotype)   / filter   m Manhattan plot   x export\n  \
+panel         Tab agent tab   Up/Down scroll   t unfold tool calls   a approval gate\n  \
+approval      Space toggle a candidate   p the panel's set   Enter approve and resume\n  \
+wizard        Tab next field   Space cycle/toggle   / search   Enter next step\n\n\
+Needs a terminal of at least 80x24."
+    )]
+    Tui {
+        /// Directory holding study directories (created by the wizard if missing).
+        #[arg(default_value = "meshagents-out")]
+        root: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -450,6 +474,10 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Phewas(args) => phewas_command(args)?,
         Command::Study { command } => study_command(command)?,
+        Command::Tui { root } => {
+            let exe = std::env::current_exe().context("cannot find the meshagents binary")?;
+            meshagents_tui::run(root, exe).context("terminal UI")?;
+        }
         Command::Demo {
             n,
             seed,

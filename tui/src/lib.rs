@@ -1,11 +1,40 @@
-//! `meshagents-tui`: the terminal front end for epidemiologists (ratatui).
+//! `meshagents-tui`: the terminal front end for epidemiologists (ratatui, `meshagents tui`).
 //!
-//! Will own the study list, the new-study wizard, the live panel view with the approval gate,
-//! and the results browser (`meshagents tui`). It reads studies through the engine's journal
-//! and starts them through the workflows; it holds no analysis logic of its own.
+//! The study list, the new-study wizard, the live panel view with the approval gate, and the
+//! results browser. It follows every study read-only through its events file
+//! (`DIR/journal.events.jsonl`) and result files, never opening a journal, so it can watch a
+//! study that another process runs. It starts studies by spawning the `meshagents` binary
+//! (`study run STUDY.toml --out DIR --headless`) as a child in its own process group, so a
+//! study keeps running headless when the TUI quits. It holds no analysis logic of its own.
+//!
+//! Split for testing: [`app`] is the state machine (`App::update(msg) -> effects`, no I/O),
+//! [`view`] renders a state onto a frame, [`model`] reads and writes study files, and
+//! [`runtime`] owns the terminal, the clock and the child processes.
 //!
 //! Must not depend on: `meshagents-stats` or `meshagents-agents` directly (it sees them only
 //! through `meshagents-workflows` and the journal), nor on the binary.
-//!
-//! Nothing is exposed yet: the terminal UI is its own issue, built on the engine's study
-//! lifecycle and event stream.
+
+pub mod app;
+pub mod model;
+pub mod runtime;
+pub mod view;
+
+pub use runtime::run;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("terminal: {0}")]
+    Terminal(std::io::Error),
+    #[error("{0}")]
+    Format(String),
+    #[error(transparent)]
+    Workflow(#[from] meshagents_workflows::WorkflowError),
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+//! End to end: drives `meshagents tui` in a tmux pseudo-terminal as a user would: creates a
+//! study from the wizard on a small simulated cohort, watches it finish, opens its association
+//! table, exports it, and quits with exit code 0.
+//!
+//! Skips (with a message) when tmux is missing, except under CI (`CI=true`), where it fails.
+//! No wall-clock limit: every wait ends on what the screen shows, or fails as soon as the
+//! TUI's pane is gone.
+
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_meshagents");
+
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let out = self.cmd(&["send-keys", "-t", &self.session, k]);
+            assert!(out.status.success(), "send-keys {k}: {out:?}");
+        }
+    }
+
+    fn text(&self, text: &str) {
+        let out = self.cmd(&["send-keys", "-t", &self.session, "-l", text]);
+        assert!(out.status.success(), "send-keys -l {text}: {out:?}");
+    }
+
+    fn screen(&self) -> Option<String> {
+        let out = self.cmd(&["capture-pane", "-p", "-t", &self.session]);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Waits until the screen shows `needle`; panics when the TUI has gone away, or when the
+    /// screen shows `failure` instead.
+    fn wait_for(&self, needle: &str, failure: &str, exit_file: &Path) -> String {
+        loop {
+            if let Some(screen) = self.screen() {
+                if screen.contains(needle) {
+                    return screen;
+                }
+                assert!(
+                    failure.is_empty() || !screen.contains(failure),
+                    "waiting for {needle:?}, the screen shows {failure:?}:\n{screen}"
+                );
+            }
+            if exit_file.exists() {
+                panic!(
+                    "the TUI exited ({}) while waiting for {needle:?}",
+                    std::fs::read_to_string(exit_file).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+#[test]
+fn wizard_to_finished_study_to_exported_table_in_tmux() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "tmux is required under CI (.ci/run installs it)"
+        );
+        eprintln!("SKIPPED: tmux is not installed (apt-get install -y tmux)");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let cohort = tmp.path().join("cohort");
+    let status = Command::new(BIN)
+        .args(["simulate", "--n", "400", "--factors", "30", "--out"])
+        .arg(&cohort)
+        .status()
+        .expect("simulate runs");
+    assert!(status.success());
+    let root = tmp.path().join("studies");
+    let exit_file = tmp.path().join("tui-exit");
+    let script = format!(
+        "'{BIN}' tui '{}'; echo $? > '{}'",
+        root.display(),
+        exit_file.display()
+    );
+    let tmux = Tmux {
+        socket: format!("meshagents-e2e-{}", std::process::id()),
+        session: "tui".into(),
+    };
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "tui",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(out.status.success(), "tmux new-session: {out:?}");
+
+    tmux.wait_for("No study here yet", "", &exit_file);
+    tmux.keys(&["n"]);
+    tmux.wait_for("new study: 1/3 files", "", &exit_file);
+    for _ in 0.."my-study".len() {
+        tmux.keys(&["BSpace"]);
+    }
+    tmux.text("wizard e2e");
+    tmux.keys(&["Tab"]);
+    tmux.text(&cohort.join("cohort.parquet").display().to_string());
+    tmux.keys(&["Tab"]);
+    tmux.text(&cohort.join("dictionary.csv").display().to_string());
+    tmux.keys(&["Enter"]);
+    let categories = tmux.wait_for("new study: 2/3 categories", "! ", &exit_file);
+    assert!(categories.contains("every imaging column"), "{categories}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("new study: 3/3 panel", "", &exit_file);
+    tmux.keys(&["Enter"]);
+    let done = tmux.wait_for("finished", "stopped with exit code", &exit_file);
+    assert!(done.contains("wizard-e2e"), "{done}");
+    let dir = root.join("wizard-e2e");
+    let toml = std::fs::read_to_string(dir.join("STUDY.toml")).expect("STUDY.toml");
+    assert!(toml.contains("name = \"wizard e2e\""), "{toml}");
+
+    tmux.keys(&["Enter"]);
+    let table = tmux.wait_for("associations, sorted by p", "", &exit_file);
+    assert!(table.contains("95% CI"), "detail pane: {table}");
+    tmux.keys(&["x", "c"]);
+    tmux.wait_for("associations.export.csv", "export failed", &exit_file);
+    let exported = std::fs::read_to_string(dir.join("associations.export.csv")).expect("export");
+    let original = std::fs::read_to_string(dir.join("associations.csv")).expect("table");
+    assert_eq!(exported.lines().count(), original.lines().count());
+    assert!(exported.starts_with("phenotype,factor,category,model,n,"));
+
+    tmux.keys(&["q"]);
+    loop {
+        if let Ok(code) = std::fs::read_to_string(&exit_file) {
+            assert_eq!(code.trim(), "0", "q exits with code 0");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
