@@ -54,6 +54,9 @@ pub enum Effect {
     Resume(PathBuf),
     /// SIGINT to the child running this study (the study pauses at its next step boundary).
     Pause(PathBuf),
+    /// SIGKILL to the child's process group: the study stops now; what the journal has is
+    /// kept, so it can still be resumed.
+    Cancel(PathBuf),
     Fork(PathBuf),
     Delete(PathBuf),
     /// Writes approval.json, then resumes.
@@ -115,6 +118,10 @@ pub struct ResultsView {
     pub editing_filter: bool,
     pub selected: usize,
     pub manhattan: bool,
+    /// Shows the classification table (`classification.csv`) instead of the associations.
+    pub classification: bool,
+    /// The selected row of the classification table.
+    pub class_selected: usize,
     /// Indices into `table.rows`, filtered and sorted.
     pub visible: Vec<usize>,
 }
@@ -129,6 +136,8 @@ impl ResultsView {
             editing_filter: false,
             selected: 0,
             manhattan: false,
+            classification: false,
+            class_selected: 0,
             visible: Vec::new(),
         };
         v.recompute();
@@ -677,6 +686,20 @@ impl App {
                     vec![]
                 }
             }
+            KeyCode::Char('x') => {
+                if self.children.contains(&dir) {
+                    vec![Effect::Cancel(dir)]
+                } else if running {
+                    self.status = format!(
+                        "{} runs in another process: stop it there; this view is read-only",
+                        study.name
+                    );
+                    vec![]
+                } else {
+                    self.status = format!("{} is not running", study.name);
+                    vec![]
+                }
+            }
             KeyCode::Char('f') => {
                 if running {
                     self.status = "fork a study once it has stopped or finished".into();
@@ -723,9 +746,36 @@ impl App {
             r.recompute();
             return vec![];
         }
+        if r.classification {
+            let n = r.table.classification.len();
+            match code {
+                KeyCode::Esc | KeyCode::Backspace | KeyCode::Char('c') => r.classification = false,
+                KeyCode::Down | KeyCode::Char('j') => {
+                    r.class_selected = (r.class_selected + 1).min(n.saturating_sub(1))
+                }
+                KeyCode::Up | KeyCode::Char('k') => {
+                    r.class_selected = r.class_selected.saturating_sub(1)
+                }
+                KeyCode::PageDown => {
+                    r.class_selected = (r.class_selected + 10).min(n.saturating_sub(1))
+                }
+                KeyCode::PageUp => r.class_selected = r.class_selected.saturating_sub(10),
+                _ => {}
+            }
+            return vec![];
+        }
         let n = r.visible.len();
         match code {
             KeyCode::Esc | KeyCode::Backspace => return self.back_to_list(),
+            KeyCode::Char('c') => {
+                if r.table.classification.is_empty() {
+                    self.status =
+                        "no classification.csv in this study (the validation has not run)".into();
+                } else {
+                    r.classification = true;
+                    r.class_selected = 0;
+                }
+            }
             KeyCode::Down | KeyCode::Char('j') => {
                 r.selected = (r.selected + 1).min(n.saturating_sub(1))
             }

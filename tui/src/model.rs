@@ -138,6 +138,65 @@ pub struct Association {
 pub struct AssociationTable {
     pub header: Vec<String>,
     pub rows: Vec<Association>,
+    /// `classification.csv` of the study, when it has one: display cells in the order of
+    /// [`CLASSIFICATION_VIEW`].
+    pub classification: Vec<Vec<String>>,
+}
+
+/// The columns of `classification.csv` the results screen shows, in order.
+pub const CLASSIFICATION_VIEW: [&str; 11] = [
+    "disease",
+    "arm",
+    "classifier",
+    "n",
+    "n_cases",
+    "auc",
+    "auc_ci_low",
+    "auc_ci_high",
+    "delong_p",
+    "recall",
+    "f1",
+];
+
+/// Parses the text of `classification.csv` into display rows; numbers are shortened to 3
+/// decimals, columns found by name.
+pub fn parse_classification(text: &str) -> Result<Vec<Vec<String>>, TuiError> {
+    let mut lines = text.lines();
+    let header = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| TuiError::Format("classification.csv is empty".into()))?,
+        ',',
+    );
+    let idx: Vec<usize> = CLASSIFICATION_VIEW
+        .iter()
+        .map(|name| {
+            header.iter().position(|h| h == name).ok_or_else(|| {
+                TuiError::Format(format!("classification.csv has no column `{name}`"))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let fields = split_csv(line, ',');
+            idx.iter()
+                .map(|&i| {
+                    let cell = fields.get(i).cloned().unwrap_or_default();
+                    match cell.parse::<f64>() {
+                        Ok(v) if cell.contains('.') || cell.contains('e') => {
+                            if v != 0.0 && v.abs() < 1e-3 {
+                                format!("{v:.1e}")
+                            } else {
+                                format!("{v:.3}")
+                            }
+                        }
+                        _ => cell,
+                    }
+                })
+                .collect()
+        })
+        .collect())
 }
 
 /// Parses the text of `associations.csv`; columns are found by name, so added columns are fine.
@@ -210,7 +269,11 @@ pub fn parse_associations(text: &str) -> Result<AssociationTable, TuiError> {
             fields,
         });
     }
-    Ok(AssociationTable { header, rows })
+    Ok(AssociationTable {
+        header,
+        rows,
+        classification: Vec::new(),
+    })
 }
 
 /// Reads `DIR/associations.csv`.
@@ -220,7 +283,12 @@ pub fn load_associations(dir: &Path) -> Result<AssociationTable, TuiError> {
         path: path.clone(),
         source: e,
     })?;
-    parse_associations(&text)
+    let mut table = parse_associations(&text)?;
+    // The validation's table is optional: studies without the panel have none.
+    if let Ok(text) = std::fs::read_to_string(dir.join("classification.csv")) {
+        table.classification = parse_classification(&text)?;
+    }
+    Ok(table)
 }
 
 /// Formats the TUI can export the association table to.

@@ -205,6 +205,23 @@ impl Runtime {
                 }
                 None => Msg::Info("this TUI did not start that study".into()),
             }),
+            Effect::Cancel(dir) => Some(match self.children.get(&dir) {
+                Some(child) => {
+                    // The child leads its own process group: kill the group, so nothing the
+                    // study started outlives it. The journal keeps every finished step.
+                    let pid = child.id() as libc::pid_t;
+                    // SAFETY: kill(2) on the process group of a child we spawned.
+                    let rc = unsafe { libc::kill(-pid, libc::SIGKILL) };
+                    if rc == 0 {
+                        Msg::Info(
+                            "cancelled: stopped now; finished steps are kept (r resumes)".into(),
+                        )
+                    } else {
+                        Msg::Info(format!("cannot signal process group {pid}"))
+                    }
+                }
+                None => Msg::Info("this TUI did not start that study".into()),
+            }),
             Effect::Fork(dir) => {
                 let out = fork_dir(&dir);
                 if let Err(e) = std::fs::create_dir_all(&out) {

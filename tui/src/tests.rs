@@ -110,11 +110,19 @@ fn list_moves_opens_by_state_and_guards_actions() {
     assert!(app.status.contains("another process"));
     assert!(key(&mut app, KeyCode::Char('d')).is_empty());
     assert_eq!(app.dialog, None);
-    // Started by this TUI: pause sends the signal.
+    assert!(
+        key(&mut app, KeyCode::Char('x')).is_empty(),
+        "no cancel either"
+    );
+    // Started by this TUI: pause and cancel send their signals.
     app.update(Msg::Children(vec!["/r/busy".into()]));
     assert_eq!(
         key(&mut app, KeyCode::Char('s')),
         vec![Effect::Pause("/r/busy".into())]
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('x')),
+        vec![Effect::Cancel("/r/busy".into())]
     );
     key(&mut app, KeyCode::Down);
     assert_eq!(
@@ -647,5 +655,41 @@ fn runtime_resumes_as_a_child_and_pause_sends_sigint() {
         rt.app.status.contains("paused: r resumes"),
         "{}",
         rt.app.status
+    );
+}
+
+#[test]
+fn the_classification_table_opens_from_the_results_when_the_study_has_one() {
+    let mut app = app_with_results();
+    key(&mut app, KeyCode::Char('c'));
+    assert!(
+        app.status.contains("no classification.csv"),
+        "{}",
+        app.status
+    );
+    let classification = crate::model::parse_classification(
+        "disease,arm,classifier,n,n_cases,auc,auc_ci_low,auc_ci_high,delong_p,recall,precision,f1,balanced_accuracy\n\
+hypertension,panel,logistic,3000,763,0.74512,0.7261,0.7652,0.0081,0.661,0.433,0.523,0.683\n\
+hypertension,expert,logistic,3000,763,0.7341,0.714,0.754,0.0081,0.65,0.42,0.51,0.67\n",
+    )
+    .expect("parses");
+    assert_eq!(classification[0][5], "0.745");
+    if let Some(r) = app.results.as_mut() {
+        r.table.classification = classification;
+    }
+    key(&mut app, KeyCode::Char('c'));
+    assert!(app.results.as_ref().is_some_and(|r| r.classification));
+    let screen = draw(&app, 100, 30);
+    assert!(screen.contains("classification, 2 rows"), "{screen}");
+    assert!(screen.contains("0.745 (0.726-0.765)"), "{screen}");
+    assert!(screen.contains("expert"), "{screen}");
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.results.as_ref().map(|r| r.class_selected), Some(1));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.results.as_ref().is_some_and(|r| !r.classification));
+    assert_eq!(
+        app.screen,
+        crate::app::Screen::Results,
+        "Esc leaves the table, not the results"
     );
 }

@@ -120,6 +120,7 @@ pub fn help_lines(screen: Screen) -> Vec<String> {
             "  Up/Down j/k  move        Enter/o  open (results, approval or panel)",
             "  n  new study (wizard)    l  live panel view    a  approve confounders",
             "  r  resume (study run)    s  pause a study this TUI started",
+            "  x  cancel (stop now) a study this TUI started; finished steps are kept",
             "  f  fork (from phewas/adjusted)   d  delete (asks first)",
         ],
         Screen::Results => vec![
@@ -127,6 +128,7 @@ pub fn help_lines(screen: Screen) -> Vec<String> {
             "  Up/Down PgUp/PgDn Home/End  move   s  sort: p, |beta|, phenotype",
             "  /  filter (phenotype, factor, category, status; Enter keeps, Esc clears)",
             "  m  Manhattan plot / table    x  export (CSV, TSV, Markdown)",
+            "  c  classification table (panel vs expert arm; c or Esc back)",
             "  l  panel transcript          Esc  back to the list",
         ],
         Screen::Panel => vec![
@@ -262,7 +264,7 @@ fn render_list(app: &App, f: &mut Frame, area: Rect) {
     )
     .row_highlight_style(selected_style())
     .block(block.title_bottom(
-        " n new  Enter open  r resume  s pause  f fork  d delete  ? help  q quit (* started here) ",
+        " n new  Enter open  r resume  s pause  x cancel  f fork  d delete  ? help  q quit (*: started here) ",
     ));
     let mut state = TableState::default().with_selected(Some(app.selected));
     f.render_stateful_widget(table, area, &mut state);
@@ -299,7 +301,11 @@ fn render_results(app: &App, f: &mut Frame, area: Rect) {
         r.table.rows.len(),
         r.sort.label()
     );
-    let bottom = " s sort  / filter  m plot  x export  l panel  Esc back ";
+    let bottom = " s sort  / filter  m plot  c classification  x export  l panel  Esc back ";
+    if r.classification {
+        render_classification(r, f, area, &name);
+        return;
+    }
     if r.manhattan {
         render_manhattan(r, f, top, &title);
     } else {
@@ -377,6 +383,67 @@ fn render_results(app: &App, f: &mut Frame, area: Rect) {
             .block(Block::bordered().title(" detail ")),
         detail,
     );
+}
+
+/// `classification.csv`: each disease, arm and classifier with AUC (DeLong 95 % CI), the
+/// paired DeLong p between the arms, recall and F1.
+fn render_classification(r: &crate::app::ResultsView, f: &mut Frame, area: Rect, name: &str) {
+    let rows = r.table.classification.iter().map(|cells| {
+        let mut cells = cells.clone();
+        // AUC with its CI in one cell: auc (low-high).
+        let ci = format!(
+            "{} ({}-{})",
+            cells.get(5).cloned().unwrap_or_default(),
+            cells.get(6).cloned().unwrap_or_default(),
+            cells.get(7).cloned().unwrap_or_default()
+        );
+        cells.splice(5..8.min(cells.len()), [ci]);
+        let panel_arm = cells.get(1).is_some_and(|a| a == "panel");
+        Row::new(cells).style(if panel_arm {
+            Style::default().fg(ORANGE)
+        } else {
+            Style::default()
+        })
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(12),
+            Constraint::Length(6),
+            Constraint::Length(13),
+            Constraint::Length(5),
+            Constraint::Length(5),
+            Constraint::Length(19),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(6),
+        ],
+    )
+    .header(
+        Row::new([
+            "disease",
+            "arm",
+            "classifier",
+            "n",
+            "cases",
+            "AUC (95% CI)",
+            "DeLong",
+            "recall",
+            "F1",
+        ])
+        .style(Style::default().add_modifier(Modifier::BOLD)),
+    )
+    .row_highlight_style(selected_style())
+    .block(
+        Block::bordered()
+            .title(format!(
+                " {name}: classification, {} rows (out-of-fold, 5-fold CV) ",
+                r.table.classification.len()
+            ))
+            .title_bottom(" Up/Down move  c or Esc back to the associations "),
+    );
+    let mut state = TableState::default().with_selected(Some(r.class_selected));
+    f.render_stateful_widget(table, area, &mut state);
 }
 
 fn render_manhattan(r: &crate::app::ResultsView, f: &mut Frame, area: Rect, title: &str) {
