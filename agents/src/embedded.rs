@@ -46,6 +46,20 @@ fn results_seen(request: &Request) -> BTreeMap<(String, String), Value> {
     seen
 }
 
+/// (name, description) of each variable in a task's list of [`crate::Variable`]s.
+fn named(list: &Value) -> Vec<(String, String)> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap_or_default().to_string(),
+                v["description"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
@@ -155,17 +169,7 @@ impl EmbeddedBackend {
     fn confounders(&self, request: &Request, task: &Value) -> Reply {
         let seen = results_seen(request);
         let allowed: BTreeSet<String> = request.tools.iter().map(|t| t.name.clone()).collect();
-        let candidates: Vec<(String, String)> = task["candidates"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|c| {
-                (
-                    c["name"].as_str().unwrap_or_default().to_string(),
-                    c["description"].as_str().unwrap_or_default().to_string(),
-                )
-            })
-            .collect();
+        let candidates = named(&task["candidates"]);
         let wanted: Vec<(String, Value)> = candidates
             .iter()
             .map(|(n, _)| ("change_in_estimate".to_string(), json!({"candidate": n})))
@@ -327,17 +331,7 @@ impl EmbeddedBackend {
         let seen = results_seen(request);
         let allowed: BTreeSet<String> = request.tools.iter().map(|t| t.name.clone()).collect();
         let confounders = task["confounders"].clone();
-        let diseases: Vec<(String, String)> = task["diseases"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|d| {
-                (
-                    d["name"].as_str().unwrap_or_default().to_string(),
-                    d["description"].as_str().unwrap_or_default().to_string(),
-                )
-            })
-            .collect();
+        let diseases = named(&task["diseases"]);
         let screen_args = |d: &str| json!({"variable": d, "covariates": confounders});
         let wanted: Vec<(String, Value)> = diseases
             .iter()
@@ -347,17 +341,8 @@ impl EmbeddedBackend {
         if !missing.is_empty() {
             return reply_with_calls(missing);
         }
-        let descriptions: BTreeMap<String, String> = task["phenotypes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|p| {
-                (
-                    p["name"].as_str().unwrap_or_default().to_string(),
-                    p["description"].as_str().unwrap_or_default().to_string(),
-                )
-            })
-            .collect();
+        let descriptions: BTreeMap<String, String> =
+            named(&task["phenotypes"]).into_iter().collect();
         let knowledge = task["knowledge"].as_str().unwrap_or_default();
         let interest = self.knowledge.interest(knowledge);
         let per_target = task["per_target"].as_u64().unwrap_or(6) as usize;

@@ -147,33 +147,9 @@ pub fn rows_to_frame(rows: &[AssociationRow]) -> Result<DataFrame, StatsError> {
 /// Reads an association table (CSV, TSV or Parquet, exactly [`ASSOCIATION_COLUMNS`]) back
 /// into rows; empty cells become NaN or `None`.
 pub fn read_associations(path: &std::path::Path) -> Result<Vec<AssociationRow>, StatsError> {
-    let df = crate::io::read_table(path)?;
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    if names != ASSOCIATION_COLUMNS {
-        return Err(StatsError::Input {
-            file: path.display().to_string(),
-            message: format!(
-                "expected the columns {} (got {})",
-                ASSOCIATION_COLUMNS.join(", "),
-                names.join(", ")
-            ),
-        });
-    }
-    let text = |name: &str| -> Result<Vec<String>, StatsError> {
-        let c = df.column(name)?.cast(&DataType::String)?;
-        Ok(c.str()?
-            .iter()
-            .map(|v| v.unwrap_or("").to_string())
-            .collect())
-    };
-    let num = |name: &str| -> Result<Vec<f64>, StatsError> {
-        let c = df.column(name)?.cast(&DataType::Float64)?;
-        Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
-    };
+    let df = crate::io::read_table_with_columns(path, &ASSOCIATION_COLUMNS)?;
+    let text = |name: &str| crate::io::text_column(&df, name);
+    let num = |name: &str| crate::io::number_column(&df, name);
     let count = |name: &str| -> Result<Vec<Option<usize>>, StatsError> {
         Ok(num(name)?
             .into_iter()

@@ -51,6 +51,43 @@ pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<(), StatsError> {
     result.map_err(|e| StatsError::polars_in(path, e))
 }
 
+/// Reads back a table this program wrote (associations, classification, predictions): any of
+/// the formats `read_table` takes, with exactly the `expected` columns in that order.
+pub fn read_table_with_columns(path: &Path, expected: &[&str]) -> Result<DataFrame, StatsError> {
+    let df = read_table(path)?;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if names != expected {
+        return Err(StatsError::Input {
+            file: path.display().to_string(),
+            message: format!(
+                "expected the columns {} (got {})",
+                expected.join(", "),
+                names.join(", ")
+            ),
+        });
+    }
+    Ok(df)
+}
+
+/// A column as text; empty cells become "".
+pub fn text_column(df: &DataFrame, name: &str) -> Result<Vec<String>, StatsError> {
+    let c = df.column(name)?.cast(&DataType::String)?;
+    Ok(c.str()?
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect())
+}
+
+/// A column as numbers; empty cells become NaN.
+pub fn number_column(df: &DataFrame, name: &str) -> Result<Vec<f64>, StatsError> {
+    let c = df.column(name)?.cast(&DataType::Float64)?;
+    Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+}
+
 pub fn read_table(path: &Path) -> Result<DataFrame, StatsError> {
     read_table_columns(path, None)
 }

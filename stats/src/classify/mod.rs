@@ -565,34 +565,9 @@ pub fn predictions_frame(rows: &[PredictionRow]) -> Result<DataFrame, StatsError
 
 /// Reads a classification table (CSV, TSV or Parquet) back into rows.
 pub fn read_classification(path: &std::path::Path) -> Result<Vec<ClassificationRow>, StatsError> {
-    let df = crate::io::read_table(path)?;
-    let bad = |m: String| StatsError::Input {
-        file: path.display().to_string(),
-        message: m,
-    };
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    if names != CLASSIFICATION_COLUMNS {
-        return Err(bad(format!(
-            "expected the columns {} (got {})",
-            CLASSIFICATION_COLUMNS.join(", "),
-            names.join(", ")
-        )));
-    }
-    let text = |name: &str| -> Result<Vec<String>, StatsError> {
-        let c = df.column(name)?.cast(&DataType::String)?;
-        Ok(c.str()?
-            .iter()
-            .map(|v| v.unwrap_or("").to_string())
-            .collect())
-    };
-    let num = |name: &str| -> Result<Vec<f64>, StatsError> {
-        let c = df.column(name)?.cast(&DataType::Float64)?;
-        Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
-    };
+    let df = crate::io::read_table_with_columns(path, &CLASSIFICATION_COLUMNS)?;
+    let text = |name: &str| crate::io::text_column(&df, name);
+    let num = |name: &str| crate::io::number_column(&df, name);
     let (disease, arm, classifier) = (text("disease")?, text("arm")?, text("classifier")?);
     let (n, n_cases) = (num("n")?, num("n_cases")?);
     let cols: Vec<Vec<f64>> = CLASSIFICATION_COLUMNS[5..]
@@ -620,33 +595,9 @@ pub fn read_classification(path: &std::path::Path) -> Result<Vec<ClassificationR
 
 /// Reads a predictions table (CSV, TSV or Parquet, [`PREDICTION_COLUMNS`]) back into rows.
 pub fn read_predictions(path: &std::path::Path) -> Result<Vec<PredictionRow>, StatsError> {
-    let df = crate::io::read_table(path)?;
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    if names != PREDICTION_COLUMNS {
-        return Err(StatsError::Input {
-            file: path.display().to_string(),
-            message: format!(
-                "expected the columns {} (got {})",
-                PREDICTION_COLUMNS.join(", "),
-                names.join(", ")
-            ),
-        });
-    }
-    let text = |name: &str| -> Result<Vec<String>, StatsError> {
-        let c = df.column(name)?.cast(&DataType::String)?;
-        Ok(c.str()?
-            .iter()
-            .map(|v| v.unwrap_or("").to_string())
-            .collect())
-    };
-    let num = |name: &str| -> Result<Vec<f64>, StatsError> {
-        let c = df.column(name)?.cast(&DataType::Float64)?;
-        Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
-    };
+    let df = crate::io::read_table_with_columns(path, &PREDICTION_COLUMNS)?;
+    let text = |name: &str| crate::io::text_column(&df, name);
+    let num = |name: &str| crate::io::number_column(&df, name);
     let (disease, arm, classifier, id) = (
         text("disease")?,
         text("arm")?,
