@@ -16,6 +16,7 @@ pub mod dictionary;
 pub mod error;
 pub mod export;
 pub mod fastlinear;
+pub mod fastlogistic;
 pub mod io;
 pub mod linalg;
 pub mod logistic;

@@ -519,8 +519,7 @@ fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
     };
     // Null logistic models (factor ~ covariates) are the same for every phenotype of a
     // missingness group: fitted once per group.
-    let null_cache: std::cell::RefCell<std::collections::HashMap<usize, NullFit>> =
-        Default::default();
+    let logistic_groups: LogisticGroups = Default::default();
     (0..ctx.request.phenotypes.len())
         .map(|p| {
             let phenotype = &ctx.request.phenotypes[p];
@@ -537,7 +536,7 @@ fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
                 "logistic" => match &binary_levels {
                     Some(levels) => vec![logistic_row(
                         ctx,
-                        (&null_cache, ctx.group_of[p]),
+                        (&logistic_groups, ctx.group_of[p]),
                         phenotype,
                         name,
                         &category,
@@ -739,13 +738,72 @@ fn linear_block(ctx: &Context, block: &[usize]) -> Vec<(usize, Vec<Vec<Associati
     block.iter().copied().zip(out).collect()
 }
 
+/// What every phenotype of a missingness group shares when a binary factor is the outcome:
+/// the complete rows (the group's rows where the factor is present), the covariates gathered
+/// on them, the 0/1 outcome, and the null model `factor ~ covariates`, fitted once.
+struct LogisticGroup {
+    rows: Vec<usize>,
+    covariates: Vec<Vec<f64>>,
+    outcome: Vec<f64>,
+    cases: usize,
+    null: Option<NullFit>,
+    /// The null model as the fast kernel left it, when that kernel could fit it.
+    fast_null: Option<crate::fastlogistic::NullModel>,
+}
+
+type LogisticGroups = std::cell::RefCell<std::collections::HashMap<usize, LogisticGroup>>;
+
+impl LogisticGroup {
+    fn new(ctx: &Context, y: &[f64], factor_values: &[f64], high: f64) -> LogisticGroup {
+        let preds = predictors(y, &ctx.covariates);
+        let rows = complete_rows(factor_values, &preds);
+        let outcome: Vec<f64> = rows
+            .iter()
+            .map(|&i| if factor_values[i] == high { 1.0 } else { 0.0 })
+            .collect();
+        let covariates = ctx
+            .covariates
+            .iter()
+            .map(|c| rows.iter().map(|&i| c[i]).collect())
+            .collect();
+        let cases = outcome.iter().filter(|v| **v == 1.0).count();
+        LogisticGroup {
+            rows,
+            covariates,
+            outcome,
+            cases,
+            null: None,
+            fast_null: None,
+        }
+    }
+
+    /// Fits the null model once: through the fast kernel, or the guarded fitter when that
+    /// kernel cannot (`design` builds the guarded fitter's rows).
+    fn ensure_null(&mut self, design: impl FnOnce(&LogisticGroup) -> Vec<f64>) {
+        if self.null.is_some() {
+            return;
+        }
+        let columns: Vec<&[f64]> = self.covariates.iter().map(Vec::as_slice).collect();
+        self.fast_null = crate::fastlogistic::fit_null(&columns, &self.outcome);
+        self.null = Some(match &self.fast_null {
+            Some(null) => {
+                let mut beta = null.beta.clone();
+                beta.insert(1, 0.0);
+                Ok((beta, null.log_likelihood))
+            }
+            None => {
+                let k = self.covariates.len() + 2;
+                logistic::fit_constrained(&design(self), k, &self.outcome, false, Some(1))
+                    .map(|f| (f.beta, f.objective))
+            }
+        });
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn logistic_row(
     ctx: &Context,
-    (null_cache, group): (
-        &std::cell::RefCell<std::collections::HashMap<usize, NullFit>>,
-        usize,
-    ),
+    (groups, group): (&LogisticGroups, usize),
     phenotype: &str,
     factor: &str,
     category: &str,
@@ -753,28 +811,23 @@ fn logistic_row(
     factor_values: &[f64],
     (low, high): (f64, f64),
 ) -> AssociationRow {
-    // factor ~ phenotype + covariates
-    let preds = predictors(y, &ctx.covariates);
-    let rows = complete_rows(factor_values, &preds);
-    let k = preds.len() + 1;
-    let outcome: Vec<f64> = rows
-        .iter()
-        .map(|&i| if factor_values[i] == high { 1.0 } else { 0.0 })
-        .collect();
-    let cases = outcome.iter().filter(|v| **v == 1.0).count();
-    let controls = outcome.len() - cases;
-    let mut design = Vec::with_capacity(rows.len() * k);
-    for &i in &rows {
-        design.push(1.0);
-        design.extend(preds.iter().map(|p| p[i]));
-    }
+    // factor ~ phenotype + covariates, on the rows the group shares.
+    let mut groups = groups.borrow_mut();
+    let shared = groups
+        .entry(group)
+        .or_insert_with(|| LogisticGroup::new(ctx, y, factor_values, high));
+    let k = ctx.covariates.len() + 2;
+    let n = shared.rows.len();
+    let cases = shared.cases;
+    let controls = n - cases;
+    let phenotype_values: Vec<f64> = shared.rows.iter().map(|&i| y[i]).collect();
     let mut note = Vec::new();
     if low != 0.0 || high != 1.0 {
         note.push(format!("coded {high} as case, {low} as control"));
     }
     if cases == 0 || controls == 0 {
         return AssociationRow {
-            n: rows.len(),
+            n,
             n_cases: Some(cases),
             n_controls: Some(controls),
             ..unfitted(
@@ -788,27 +841,37 @@ fn logistic_row(
         };
     }
     let few = cases.min(controls) < FIRTH_MIN_EVENTS;
+    if !few {
+        shared.ensure_null(|g| row_major_design(&phenotype_values, &g.covariates));
+    }
+    let shared = &*shared;
+    let outcome = &shared.outcome;
+    // The row-major design of the guarded fitter, built only if a fit needs it.
+    let design_cell = std::cell::OnceCell::new();
+    let design =
+        || design_cell.get_or_init(|| row_major_design(&phenotype_values, &shared.covariates));
+    // (coefficient of the phenotype, its standard error, objective)
+    type Full = (f64, f64, f64);
+    let of = |fit: logistic::LogisticFit| (fit.beta[1], fit.se[1], fit.objective);
     let mut known_null: Option<NullFit> = None;
-    let ordinary = if few {
-        None
-    } else {
-        let null = null_cache
-            .borrow_mut()
-            .entry(group)
-            .or_insert_with(|| {
-                logistic::fit_constrained(&design, k, &outcome, false, Some(1))
-                    .map(|f| (f.beta, f.objective))
-            })
-            .clone();
-        Some(
-            match &null {
-                Ok((start, _)) => {
-                    logistic::fit_from(&design, k, &outcome, false, None, Some(start))
+    let ordinary: Option<Result<(Full, NullFit), FitError>> = match &shared.null {
+        Some(null) if !few => {
+            let fast = shared.fast_null.as_ref().and_then(|fast_null| {
+                let covariates: Vec<&[f64]> = shared.covariates.iter().map(Vec::as_slice).collect();
+                crate::fastlogistic::fit_added(fast_null, &phenotype_values, &covariates, outcome)
+            });
+            Some(match fast {
+                Some(fit) => Ok(((fit.beta[1], fit.se[1], fit.log_likelihood), null.clone())),
+                None => match null {
+                    Ok((start, _)) => {
+                        logistic::fit_from(design(), k, outcome, false, None, Some(start))
+                    }
+                    Err(_) => logistic::fit(design(), k, outcome, false),
                 }
-                Err(_) => logistic::fit(&design, k, &outcome, false),
-            }
-            .map(|fit| (fit, null)),
-        )
+                .map(|fit| (of(fit), null.clone())),
+            })
+        }
+        _ => None,
     };
     let (fit, firth) = match ordinary {
         Some(Ok((fit, null))) => {
@@ -820,36 +883,35 @@ fn logistic_row(
         }
         Some(Err(e)) => {
             note.push(format!("Firth penalised likelihood ({e})"));
-            (logistic::fit(&design, k, &outcome, true), true)
+            (logistic::fit(design(), k, outcome, true).map(of), true)
         }
         None => {
             note.push(format!(
                 "Firth penalised likelihood ({} events, fewer than {FIRTH_MIN_EVENTS})",
                 cases.min(controls)
             ));
-            (logistic::fit(&design, k, &outcome, true), true)
+            (logistic::fit(design(), k, outcome, true).map(of), true)
         }
     };
     let model = if firth { "firth" } else { "logistic" };
     match fit {
-        Ok(full) => {
+        Ok((beta, se, objective)) => {
             let null = match known_null {
                 Some(Ok((_, objective))) => Ok(objective),
-                _ => logistic::fit_constrained(&design, k, &outcome, firth, Some(1))
+                _ => logistic::fit_constrained(design(), k, outcome, firth, Some(1))
                     .map(|f| f.objective),
             };
-            let (beta, se) = (full.beta[1], full.se[1]);
             let p = wald_p(beta, se);
             match null {
                 Ok(null) => {
-                    let (lr, lrp) = lr_p(full.objective, null, 1);
+                    let (lr, lrp) = lr_p(objective, null, 1);
                     note.push(format!("LR chi2 = {lr}, LR p = {lrp:e}"));
                 }
                 Err(e) => note.push(format!("no likelihood-ratio test: null model {e}")),
             }
             let z = z975();
             AssociationRow {
-                n: rows.len(),
+                n,
                 n_cases: Some(cases),
                 n_controls: Some(controls),
                 beta,
@@ -863,7 +925,7 @@ fn logistic_row(
             }
         }
         Err(e) => AssociationRow {
-            n: rows.len(),
+            n,
             n_cases: Some(cases),
             n_controls: Some(controls),
             ..unfitted(
@@ -1150,6 +1212,17 @@ fn coding_label(coding: &str, code: f64) -> Option<String> {
         let (c, label) = pair.split_once('=')?;
         (c.trim().parse::<f64>().ok()? == code).then(|| label.trim().to_string())
     })
+}
+
+/// Row-major `[1, first, covariates...]` rows for the guarded logistic fitter.
+fn row_major_design(first: &[f64], covariates: &[Vec<f64>]) -> Vec<f64> {
+    let mut design = Vec::with_capacity(first.len() * (covariates.len() + 2));
+    for (r, &value) in first.iter().enumerate() {
+        design.push(1.0);
+        design.push(value);
+        design.extend(covariates.iter().map(|c| c[r]));
+    }
+    design
 }
 
 /// A cached null logistic model: its estimates (with the phenotype's coefficient at zero) and
