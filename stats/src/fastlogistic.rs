@@ -757,13 +757,37 @@ mod tests {
         assert!(
             ((fast.log_likelihood - general.log_likelihood) / general.log_likelihood).abs() < 1e-12
         );
-        // The portable body and the dispatched pass give identical bits.
+        // Every instruction set this CPU has gives the bits of the portable body.
         let beta = fast.beta.clone();
-        let a = dispatch_pass(&[&x1, &x2], &y, &beta, Need::WithLikelihood, None);
-        let b = pass_body::<Portable>(&[&x1, &x2], &y, &beta, Need::WithLikelihood, None);
-        assert_eq!(a.score, b.score);
-        assert_eq!(a.info, b.info);
-        assert_eq!(a.log_likelihood.to_bits(), b.log_likelihood.to_bits());
+        let columns: [&[f64]; 2] = [&x1, &x2];
+        let portable = pass_body::<Portable>(&columns, &y, &beta, Need::WithLikelihood, None);
+        let mut others = vec![dispatch_pass(
+            &columns,
+            &y,
+            &beta,
+            Need::WithLikelihood,
+            None,
+        )];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2.
+                others.push(unsafe { pass_avx2(&columns, &y, &beta, Need::WithLikelihood, None) });
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F.
+                others
+                    .push(unsafe { pass_avx512(&columns, &y, &beta, Need::WithLikelihood, None) });
+            }
+        }
+        for other in others {
+            assert_eq!(other.score, portable.score);
+            assert_eq!(other.info, portable.info);
+            assert_eq!(
+                other.log_likelihood.to_bits(),
+                portable.log_likelihood.to_bits()
+            );
+        }
     }
 
     #[test]

@@ -67,6 +67,7 @@ fn logistic_matches_statsmodels_logit() {
 fn many_logistic_fits_at_once_match_statsmodels_pair_by_pair() {
     let table = load("logit_panel_data.csv");
     let reference = rows("logit_panel_reference.csv");
+    let mut tables = Vec::new();
     for threads in [1, 2] {
         let request = PhewasRequest {
             phenotypes: ["p1", "p2", "p3", "p4"].map(String::from).to_vec(),
@@ -103,7 +104,12 @@ fn many_logistic_fits_at_once_match_statsmodels_pair_by_pair() {
             close(&what("LR chi2"), lr, num(&expected["lr"]), 1e-8);
             close(&what("LR p"), lr_p, num(&expected["lr_p"]), 1e-8);
         }
+        tables.push(result.rows);
     }
+    assert_eq!(
+        tables[0], tables[1],
+        "the same numbers with 1 and 2 threads"
+    );
 }
 
 #[test]
