@@ -45,6 +45,8 @@ pub struct ReportInput<'a> {
     /// The two arms compared in the paper's summary (A - B), e.g. ("panel", "expert").
     pub arms: (&'a str, &'a str),
     pub figures: &'a [Figure],
+    /// Factor column -> description; the association tables show both when there is one.
+    pub factor_labels: &'a std::collections::BTreeMap<String, String>,
     /// Hits per phenotype in the association table.
     pub top_n: usize,
 }
@@ -193,7 +195,7 @@ fn relative(path: &Path, base: &Path) -> String {
 const CSS: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.7em;border-bottom:2px solid #0072B2;padding-bottom:.2em}h2{font-size:1.3em;margin-top:1.8em;color:#0072B2}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
-th{background:#f3f6f9}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f3f6f9}td.n{text-align:right;font-variant-numeric:tabular-nums}span.id{color:#57606a;font-size:90%}
 pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9em;color:#444}.summary{background:#eef6fb;border-left:4px solid #0072B2;padding:.5em 1em}
 details{margin:.5em 0}code{font-size:.9em}";
@@ -357,7 +359,10 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} ({}, {})</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             e(&r.phenotype),
-            e(&r.factor),
+            match input.factor_labels.get(&r.factor) {
+                Some(label) => format!("{} <span class=\"id\">({})</span>", e(label), e(&r.factor)),
+                None => e(&r.factor),
+            },
             e(&r.category),
             r.n,
             num3(r.beta),
@@ -513,7 +518,13 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
     let _ = writeln!(s, "\n## Associations (top {} per phenotype)\n", input.top_n);
     let shown: Vec<AssociationRow> = significant_top_hits(input.associations, input.top_n)
         .into_iter()
-        .cloned()
+        .map(|r| AssociationRow {
+            factor: match input.factor_labels.get(&r.factor) {
+                Some(label) => format!("{label} ({})", r.factor),
+                None => r.factor.clone(),
+            },
+            ..r.clone()
+        })
         .collect();
     s.push_str(&associations_markdown(&shown, input.top_n));
     if !input.classification.is_empty() {

@@ -243,15 +243,7 @@ pub fn export_study(
         Vec::new()
     };
     if figures {
-        let labels: BTreeMap<String, String> = dictionary
-            .map(|d| {
-                d.entries
-                    .iter()
-                    .filter(|e| e.role == Role::Factor && !e.description.is_empty())
-                    .map(|e| (e.column.clone(), e.description.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let labels = factor_labels(dictionary);
         let plots_dir = dest.join("plots");
         let options = plots::ManhattanOptions {
             factor_labels: labels.clone(),
@@ -301,17 +293,33 @@ pub fn export_study(
         .collect())
 }
 
+/// Factor column -> its dictionary description, for figures and tables that should say what a
+/// field is rather than only its id.
+pub fn factor_labels(dictionary: Option<&Dictionary>) -> BTreeMap<String, String> {
+    dictionary
+        .map(|d| {
+            d.entries
+                .iter()
+                .filter(|e| e.role == Role::Factor && !e.description.is_empty())
+                .map(|e| (e.column.clone(), e.description.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Writes `report.html` and `report.md` in `dir` from the study's files: `config_text`, the
 /// data-flow counts and drops, `decisions`, the tables and whatever figures exist in
-/// `dir/plots`. Returns the two files, recorded.
+/// `dir/plots`. Factors are named by their `dictionary` description when it has one. Returns
+/// the two files, recorded.
 pub fn study_report(
     dir: &Path,
     title: &str,
     config_text: &str,
-    flow_counts: &[(String, String)],
-    dropped: &[(String, String)],
+    (flow_counts, dropped): (&[(String, String)], &[(String, String)]),
     decisions: &Value,
+    dictionary: Option<&Dictionary>,
 ) -> Result<Vec<WrittenFile>, WorkflowError> {
+    let factor_labels = factor_labels(dictionary);
     let associations = read_associations(&dir.join("associations.csv"))?;
     let classification_path = dir.join("classification.csv");
     let classification = if classification_path.exists() {
@@ -348,6 +356,7 @@ pub fn study_report(
         classification: &classification,
         arms: (PANEL_ARM, EXPERT_ARM),
         figures: &figures,
+        factor_labels: &factor_labels,
         top_n: 3,
     };
     write_report(&input, &dir.join("report.html"), &dir.join("report.md"))?;
@@ -500,9 +509,9 @@ pub(crate) fn validation_steps<'t>(
                 out,
                 title,
                 &config_text,
-                &flow_counts,
-                &clean.dropped,
+                (&flow_counts, &clean.dropped),
                 decisions,
+                Some(&load()?.dictionary),
             )
         },
     )?;

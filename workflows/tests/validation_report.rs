@@ -151,7 +151,18 @@ fn panel_and_expert_arms_exports_figures_and_report() {
 
     let flow = vec![("participants".to_string(), "1200".to_string())];
     let dropped = vec![("x".to_string(), "91.0% missing (more than 90%)".to_string())];
-    let files = study_report(out, "Test study", "n = 1200", &flow, &dropped, &decisions).unwrap();
+    let report = || {
+        study_report(
+            out,
+            "Test study",
+            "n = 1200",
+            (&flow, &dropped),
+            &decisions,
+            Some(&table.dictionary),
+        )
+        .unwrap()
+    };
+    let files = report();
     assert_eq!(files.len(), 2);
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_eq!(
@@ -173,8 +184,27 @@ fn panel_and_expert_arms_exports_figures_and_report() {
         md.contains("![Manhattan plot](plots/manhattan.png)"),
         "{md}"
     );
+    // Factors are named by what they are, with their id.
+    let top = associations
+        .iter()
+        .filter(|r| r.status == "ok" && r.bonferroni < 0.05)
+        .min_by(|a, b| a.p.total_cmp(&b.p))
+        .expect("a Bonferroni hit");
+    let description = &table.dictionary.get(&top.factor).unwrap().description;
+    assert!(
+        html.contains(&format!(
+            "{description} <span class=\"id\">({})</span>",
+            top.factor
+        )),
+        "the top hit's factor {} is shown as {description}",
+        top.factor
+    );
+    assert!(
+        md.contains(&format!("{description} ({})", top.factor)),
+        "{md}"
+    );
     // Same inputs, same bytes.
-    study_report(out, "Test study", "n = 1200", &flow, &dropped, &decisions).unwrap();
+    report();
     assert_eq!(
         html,
         std::fs::read_to_string(out.join("report.html")).unwrap()
