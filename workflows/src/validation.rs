@@ -315,7 +315,8 @@ pub fn study_report(
     dir: &Path,
     title: &str,
     config_text: &str,
-    (flow_counts, dropped): (&[(String, String)], &[(String, String)]),
+    flow_counts: &[(String, String)],
+    dropped: &[(String, String)],
     decisions: &Value,
     dictionary: Option<&Dictionary>,
 ) -> Result<Vec<WrittenFile>, WorkflowError> {
@@ -509,7 +510,8 @@ pub(crate) fn validation_steps<'t>(
                 out,
                 title,
                 &config_text,
-                (&flow_counts, &clean.dropped),
+                &flow_counts,
+                &clean.dropped,
                 decisions,
                 Some(&load()?.dictionary),
             )

@@ -156,7 +156,8 @@ fn panel_and_expert_arms_exports_figures_and_report() {
             out,
             "Test study",
             "n = 1200",
-            (&flow, &dropped),
+            &flow,
+            &dropped,
             &decisions,
             Some(&table.dictionary),
         )
