@@ -2,7 +2,7 @@
 
 Usage (from the repository root, after `cargo build --release`):
     python3 -m venv /var/tmp/bench-venv && /var/tmp/bench-venv/bin/pip install -r bench/requirements.txt
-    /var/tmp/bench-venv/bin/python bench/phewas_bench.py [--n 40000] [--factors 1000] [--work /var/tmp/phewas-bench]
+    /var/tmp/bench-venv/bin/python bench/phewas_bench.py [--n 40000] [--factors 1000] [--work /var/tmp/phewas-bench] [--repeat 3]
 
 What it runs, in one go, on one simulated cohort:
   1. linear, 82 imaging phenotypes x every non-categorical factor, 5 covariates:
@@ -11,7 +11,9 @@ What it runs, in one go, on one simulated cohort:
   2. the same model in a statsmodels OLS loop on a sample of pairs (time per regression);
   3. logistic, 82 phenotypes x 30 binary factors: meshagents vs a statsmodels Logit loop on a
      sample of pairs (time per regression).
-Numbers from both sides are compared, so the speed is for the same answers.
+Numbers from both sides are compared, so the speed is for the same answers. Every timed side
+except numpy (one run of about a minute) runs --repeat times and reports its median, which
+keeps a noisy shared machine from deciding a ratio.
 Prints a Markdown table and writes bench/results.json.
 """
 
@@ -43,15 +45,27 @@ def binary_path():
     return str(path)
 
 
-def run_timed(cmd):
-    """Wall time and peak RSS (KiB) of a child process."""
-    start = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
-    peak_kib = int(proc.stderr.strip().splitlines()[-1])
-    return elapsed, peak_kib
+def run_timed(cmd, repeat):
+    """Median wall time over `repeat` runs and the largest peak RSS (KiB) of a child process."""
+    walls, peaks = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, capture_output=True, text=True)
+        walls.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
+        peaks.append(int(proc.stderr.strip().splitlines()[-1]))
+    return float(np.median(walls)), max(peaks)
+
+
+def per_regression(loop, pairs, repeat):
+    """Median over `repeat` runs of a loop's time per regression; the loop's last answers."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        answers = loop(pairs)
+        times.append((time.perf_counter() - start) / len(pairs))
+    return float(np.median(times)), answers
 
 
 def load(work):
@@ -102,11 +116,13 @@ def main():
     parser.add_argument("--work", default="/var/tmp/phewas-bench")
     parser.add_argument("--ols-sample", type=int, default=300)
     parser.add_argument("--logit-sample", type=int, default=60)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each timed side except numpy (median reported); numpy runs once")
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     exe = binary_path()
-    results = {"n": args.n, "factors_simulated": args.factors, "machine": platform.processor() or platform.machine(),
+    results = {"n": args.n, "repeat": args.repeat, "factors_simulated": args.factors, "machine": platform.processor() or platform.machine(),
                "cores": os.cpu_count(), "numpy": np.__version__, "statsmodels": statsmodels.__version__,
                "blas": [{k: i.get(k) for k in ("internal_api", "num_threads", "version")} for i in threadpool_info()]}
 
@@ -123,7 +139,7 @@ def main():
     out = work / "meshagents_linear.csv"
     common = ["--data", str(cohort / "cohort.parquet"), "--dictionary", str(cohort / "dictionary.csv"),
               "--phenotypes", "imaging", "--covariates", ",".join(COVARIATES), "--transform", "none"]
-    wall, rss = run_timed([exe, "phewas", *common, "--factors", f"@{factor_list}", "--model", "linear", "--out", str(out)])
+    wall, rss = run_timed([exe, "phewas", *common, "--factors", f"@{factor_list}", "--model", "linear", "--out", str(out)], args.repeat)
     ours = pd.read_csv(out)
     ours = ours[ours.status == "ok"]
     tested = sorted(set(ours.factor))
@@ -145,13 +161,16 @@ def main():
     # 2. statsmodels OLS loop on a sample of pairs.
     rng = np.random.default_rng(7)
     sample = merged.sample(n=min(args.ols_sample, len(merged)), random_state=7)
-    start = time.perf_counter()
-    diffs = []
-    for _, r in sample.iterrows():
-        frame = data[[r.phenotype, r.factor] + COVARIATES].dropna()
-        fit = sm.OLS(frame[r.phenotype], sm.add_constant(frame[[r.factor] + COVARIATES])).fit()
-        diffs.append(abs(fit.params[r.factor] - r.beta) / abs(fit.params[r.factor]))
-    sm_per = (time.perf_counter() - start) / len(sample)
+
+    def ols_loop(pairs):
+        diffs = []
+        for _, r in pairs.iterrows():
+            frame = data[[r.phenotype, r.factor] + COVARIATES].dropna()
+            fit = sm.OLS(frame[r.phenotype], sm.add_constant(frame[[r.factor] + COVARIATES])).fit()
+            diffs.append(abs(fit.params[r.factor] - r.beta) / abs(fit.params[r.factor]))
+        return diffs
+
+    sm_per, diffs = per_regression(ols_loop, sample, args.repeat)
     ours_per = wall / pairs
     results["ols_loop"] = {"sampled_pairs": len(sample), "statsmodels_ms_per_regression": sm_per * 1e3,
                            "meshagents_ms_per_regression": ours_per * 1e3, "speedup": sm_per / ours_per,
@@ -163,17 +182,20 @@ def main():
     blist = work / "binary_factors.txt"
     blist.write_text("\n".join(kept_binary) + "\n")
     out = work / "meshagents_logistic.csv"
-    wall_l, rss_l = run_timed([exe, "phewas", *common, "--factors", f"@{blist}", "--out", str(out)])
+    wall_l, rss_l = run_timed([exe, "phewas", *common, "--factors", f"@{blist}", "--out", str(out)], args.repeat)
     ours_l = pd.read_csv(out)
     ok_l = ours_l[(ours_l.status == "ok")]
     sample = ok_l[ok_l.model == "logistic"].sample(n=min(args.logit_sample, len(ok_l)), random_state=7)
-    start = time.perf_counter()
-    diffs = []
-    for _, r in sample.iterrows():
-        frame = data[[r.phenotype, r.factor] + COVARIATES].dropna()
-        fit = sm.Logit(frame[r.factor], sm.add_constant(frame[[r.phenotype] + COVARIATES])).fit(disp=0)
-        diffs.append(abs(fit.params[r.phenotype] - r.beta) / abs(fit.params[r.phenotype]))
-    sm_per = (time.perf_counter() - start) / len(sample)
+
+    def logit_loop(pairs):
+        diffs = []
+        for _, r in pairs.iterrows():
+            frame = data[[r.phenotype, r.factor] + COVARIATES].dropna()
+            fit = sm.Logit(frame[r.factor], sm.add_constant(frame[[r.phenotype] + COVARIATES])).fit(disp=0)
+            diffs.append(abs(fit.params[r.phenotype] - r.beta) / abs(fit.params[r.phenotype]))
+        return diffs
+
+    sm_per, diffs = per_regression(logit_loop, sample, args.repeat)
     ours_per = wall_l / len(ok_l)
     results["logistic"] = {"pairs": len(ok_l), "factors": len(kept_binary), "meshagents_s": wall_l,
                            "meshagents_peak_mib": rss_l / 1024, "sampled_pairs": len(sample),
