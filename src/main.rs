@@ -1097,8 +1097,15 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
     }
     let result = run(&table, &request, &|done| bar.set_position(done as u64))?;
     bar.finish_and_clear();
+    tracing::info!(
+        seconds = fitted.elapsed().as_secs_f64(),
+        rows = result.rows.len(),
+        "fitted and corrected"
+    );
+    let writing = Instant::now();
     let mut frame = rows_to_frame(&result.rows)?;
     meshagents_stats::io::write_table(&mut frame, &args.out)?;
+    tracing::info!(seconds = writing.elapsed().as_secs_f64(), "wrote the table");
     reporter.human_line(|| {
         phewas_report(
             &request,
