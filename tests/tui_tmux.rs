@@ -47,9 +47,16 @@ impl Tmux {
     /// Waits until the screen shows `needle`; panics when the TUI has gone away, or when the
     /// screen shows `failure` instead.
     fn wait_for(&self, needle: &str, failure: &str, exit_file: &Path) -> String {
+        self.wait_for_all(&[needle], failure, exit_file)
+    }
+
+    /// As [`Tmux::wait_for`], until one screen shows every needle (a screen can be caught
+    /// half-redrawn, or show one of them elsewhere first).
+    fn wait_for_all(&self, needles: &[&str], failure: &str, exit_file: &Path) -> String {
+        let needle = needles.join(" + ");
         loop {
             if let Some(screen) = self.screen() {
-                if screen.contains(needle) {
+                if needles.iter().all(|n| screen.contains(n)) {
                     return screen;
                 }
                 assert!(
@@ -135,7 +142,11 @@ fn wizard_to_finished_study_to_exported_table_in_tmux() {
     tmux.keys(&["Enter"]);
     tmux.wait_for("new study: 3/3 panel", "", &exit_file);
     tmux.keys(&["Enter"]);
-    let done = tmux.wait_for("finished", "stopped with exit code", &exit_file);
+    let done = tmux.wait_for_all(
+        &["wizard-e2e", "finished"],
+        "stopped with exit code",
+        &exit_file,
+    );
     assert!(done.contains("wizard-e2e"), "{done}");
     let dir = root.join("wizard-e2e");
     let toml = std::fs::read_to_string(dir.join("STUDY.toml")).expect("STUDY.toml");
