@@ -780,6 +780,12 @@ mod tests {
                     .push(unsafe { pass_avx512(&columns, &y, &beta, Need::WithLikelihood, None) });
             }
         }
+        let weight: Vec<f64> = (0..n).map(|i| 0.1 + 0.001 * (i % 97) as f64).collect();
+        let resid: Vec<f64> = (0..n).map(|i| 0.5 - 0.01 * (i % 89) as f64).collect();
+        assert_eq!(
+            dispatch_added_row(&weight, &resid, &x1, &[&x2]),
+            added_row_body::<Portable>(&weight, &resid, &x1, &[&x2])
+        );
         for other in others {
             assert_eq!(other.score, portable.score);
             assert_eq!(other.info, portable.info);
