@@ -172,14 +172,21 @@ fn newton(
         };
         let chol = cholesky(&state.info, k).ok()?;
         let step = cholesky_solve(&chol, k, &state.score);
+        if !step.iter().all(|s| s.is_finite()) {
+            // (A NaN would also slip past the maximum below, which ignores it.)
+            return None;
+        }
         let change = step.iter().map(|s| s.abs()).fold(0.0, f64::max);
         if need == Need::WithLikelihood && change < DONE * scale {
             // The information and log-likelihood at `beta` are those of the optimum to within
             // the square of a step this small; the step itself polishes the estimates.
             let inverse = cholesky_inverse(&chol, k);
-            let se = (0..k).map(|j| inverse[j * k + j].sqrt()).collect();
+            let se: Vec<f64> = (0..k).map(|j| inverse[j * k + j].sqrt()).collect();
             for (b, s) in beta.iter_mut().zip(&step) {
                 *b += s;
+            }
+            if !se.iter().all(|v| v.is_finite()) || !state.log_likelihood.is_finite() {
+                return None;
             }
             return Some(ColumnFit {
                 beta,
