@@ -14,7 +14,9 @@
 //! and all phenotypes of a group is one matrix product (matrixmultiply's dgemm), so the
 //! phenotype block is read once per block of factors rather than once per factor.
 
-use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve, gemm_at_b};
+use std::cell::RefCell;
+
+use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve};
 use crate::ols::{Coefficient, FitError};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -25,14 +27,20 @@ pub struct PhenotypeGroup {
     /// Base rows: all members and all covariates present.
     base: Vec<usize>,
     in_base: Vec<bool>,
-    /// Row-major |base| x members block of centred phenotypes.
-    y: Vec<f64>,
-    /// Row-major |base| x k block: intercept then centred covariates.
-    c: Vec<f64>,
+    /// Row-major |base| x (k + members) block: the intercept, the centred covariates, then the
+    /// centred phenotypes. One row is one contiguous slice, so gathering rows is one copy each.
+    cy: Vec<f64>,
     k: usize,
-    s_cc: Vec<f64>,
-    s_cy: Vec<f64>,
+    /// k x (k + members), row-major: `sum c c'` then `sum c y'` over the base.
+    s_c: Vec<f64>,
     s_yy: Vec<f64>,
+}
+
+impl PhenotypeGroup {
+    /// Columns of `cy` (and of `s_c`).
+    fn width(&self) -> usize {
+        self.k + self.members.len()
+    }
 }
 
 /// Groups the phenotypes by missingness and precomputes their sums over each base.
@@ -61,68 +69,141 @@ pub fn prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<PhenotypeGro
             let cov_means: Vec<f64> = covariates.iter().map(|c| mean(c)).collect();
             let y_means: Vec<f64> = members.iter().map(|&m| mean(phenotypes[m])).collect();
             let pg = members.len();
-            let mut y = vec![0.0; base.len() * pg];
-            let mut c = vec![0.0; base.len() * k];
-            for (r, &i) in base.iter().enumerate() {
-                for (j, &m) in members.iter().enumerate() {
-                    y[r * pg + j] = phenotypes[m][i] - y_means[j];
-                }
-                c[r * k] = 1.0;
+            let w = k + pg;
+            let mut cy = vec![0.0; base.len() * w];
+            for (row, &i) in cy.chunks_exact_mut(w).zip(&base) {
+                row[0] = 1.0;
                 for (j, cov) in covariates.iter().enumerate() {
-                    c[r * k + 1 + j] = cov[i] - cov_means[j];
+                    row[1 + j] = cov[i] - cov_means[j];
+                }
+                for (j, &m) in members.iter().enumerate() {
+                    row[k + j] = phenotypes[m][i] - y_means[j];
                 }
             }
-            let mut s_cc = vec![0.0; k * k];
-            let mut s_cy = vec![0.0; k * pg];
+            let mut s_c = vec![0.0; k * w];
             let mut s_yy = vec![0.0; pg];
-            let all: Vec<usize> = (0..base.len()).collect();
-            accumulate(&all, &c, &y, k, pg, 1.0, &mut s_cc, &mut s_cy, &mut s_yy);
+            accumulate(&cy, base.len(), k, w, 1.0, &mut s_c, &mut s_yy);
             PhenotypeGroup {
                 members,
                 base,
                 in_base,
-                y,
-                c,
+                cy,
                 k,
-                s_cc,
-                s_cy,
+                s_c,
                 s_yy,
             }
         })
         .collect()
 }
 
-/// Adds `sign` times the sums over the base positions `rows` of c c', c y' and y^2. The
-/// c y' part is a matrix product of the gathered rows.
-#[allow(clippy::too_many_arguments)]
+/// Adds `sign` times the sums over the `m` rows of `block` (row-major m x w, each row
+/// `[c | y]` with `k` columns of c) of c [c | y]' (to `s_c`, k x w) and of y^2 (to `s_yy`).
+/// The first part is one matrix product.
 fn accumulate(
-    rows: &[usize],
-    c: &[f64],
-    y: &[f64],
+    block: &[f64],
+    m: usize,
     k: usize,
-    pg: usize,
+    w: usize,
     sign: f64,
-    s_cc: &mut [f64],
-    s_cy: &mut [f64],
+    s_c: &mut [f64],
     s_yy: &mut [f64],
 ) {
-    if rows.is_empty() {
+    if m == 0 {
         return;
     }
-    let m = rows.len();
-    let mut gc = Vec::with_capacity(m * k);
-    let mut gy = Vec::with_capacity(m * pg);
-    for &r in rows {
-        gc.extend_from_slice(&c[r * k..(r + 1) * k]);
-        let yr = &y[r * pg..(r + 1) * pg];
-        gy.extend_from_slice(yr);
-        for (s, v) in s_yy.iter_mut().zip(yr) {
+    assert_eq!(block.len(), m * w);
+    assert_eq!(s_c.len(), k * w);
+    assert_eq!(s_yy.len() + k, w);
+    for row in block.chunks_exact(w) {
+        for (s, v) in s_yy.iter_mut().zip(&row[k..]) {
             *s += sign * v * v;
         }
     }
-    // s_cc += sign * gc' gc ; s_cy += sign * gc' gy
-    gemm_at_b(&gc, m, k, &gc, k, sign, s_cc);
-    gemm_at_b(&gc, m, k, &gy, pg, sign, s_cy);
+    // SAFETY: `block` is m x w with row stride w (asserted above), read as the k x m matrix
+    // of its first k columns (row stride 1, column stride w) and as the m x w matrix; `s_c`
+    // is k x w, row-major, and a distinct &mut.
+    unsafe {
+        matrixmultiply::dgemm(
+            k,
+            m,
+            w,
+            sign,
+            block.as_ptr(),
+            1,
+            w as isize,
+            block.as_ptr(),
+            w as isize,
+            1,
+            1.0,
+            s_c.as_mut_ptr(),
+            w as isize,
+            1,
+        );
+    }
+}
+
+/// Per-thread buffers reused from one block of factors to the next.
+#[derive(Default)]
+struct Scratch {
+    /// Column-major |base| x factors block of centred, zero-filled factor values.
+    xb: Vec<f64>,
+    /// Per factor, a |base|-long run holding its missing base positions first.
+    missing: Vec<u32>,
+    /// Gathered rows of `cy`.
+    rows: Vec<f64>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// For `L` factors at once (their sums are independent chains, so interleaving them hides
+/// the latency of each while keeping every sum in row order): writes each factor's values on
+/// the base rows into its column of `cols`, notes its missing positions in its run of
+/// `missing`, and centres the present values by their mean (missing ones become 0). Returns
+/// per factor the number of missing positions and the sum of squares of the centred values.
+#[allow(clippy::needless_range_loop)] // lanes interleaved by index, row by row
+fn centre_factors<const L: usize>(
+    xs: &[&[f64]],
+    base: &[usize],
+    cols: &mut [f64],
+    missing: &mut [u32],
+) -> [(usize, f64); L] {
+    let nb = base.len();
+    let xs: [&[f64]; L] = std::array::from_fn(|l| xs[l]);
+    let mut col_parts = cols.chunks_exact_mut(nb);
+    let cols: [&mut [f64]; L] = std::array::from_fn(|_| col_parts.next().expect("L columns"));
+    let mut miss_parts = missing.chunks_exact_mut(nb);
+    let missing: [&mut [u32]; L] =
+        std::array::from_fn(|_| miss_parts.next().expect("L missing runs"));
+    if let Some(&last) = base.last() {
+        assert!(xs.iter().all(|x| x.len() > last));
+    }
+    let mut sum = [0.0f64; L];
+    let mut n_missing = [0usize; L];
+    for (r, &i) in base.iter().enumerate() {
+        for l in 0..L {
+            let v = xs[l][i];
+            cols[l][r] = v;
+            let nan = v.is_nan();
+            // Written always, kept only when missing (no branch to mispredict). Adding 0.0
+            // leaves the sum unchanged (it starts at +0.0, so it is never -0.0).
+            missing[l][n_missing[l]] = r as u32;
+            n_missing[l] += nan as usize;
+            sum[l] += if nan { 0.0 } else { v };
+        }
+    }
+    let mean: [f64; L] = std::array::from_fn(|l| sum[l] / (nb - n_missing[l]).max(1) as f64);
+    let mut ss = [0.0f64; L];
+    for r in 0..nb {
+        for l in 0..L {
+            let v = cols[l][r];
+            let centred = if v.is_nan() { 0.0 } else { v - mean[l] };
+            cols[l][r] = centred;
+            ss[l] += centred * centred;
+        }
+    }
+    std::array::from_fn(|l| (n_missing[l], ss[l]))
 }
 
 /// Fits every phenotype of `group` against each factor of a block (NaN = missing). Returns,
@@ -131,71 +212,90 @@ pub fn fit_block(
     group: &PhenotypeGroup,
     factors: &[&[f64]],
 ) -> Vec<Vec<Result<Coefficient, FitError>>> {
-    let pg = group.members.len();
     let nb = group.base.len();
+    assert!(nb <= u32::MAX as usize, "base rows are indexed by u32");
     let f = factors.len();
-    // Per factor, one pass for the present count, sum and missing positions and a second
-    // that writes the centred, zero-filled values into the factor's own contiguous column of
-    // the block (column-major: the matrix product takes any strides).
-    let mut counts = vec![0usize; f];
-    let mut missing: Vec<Vec<usize>> = vec![Vec::new(); f];
-    let mut xb = vec![0.0; nb * f];
-    let mut s_xx = vec![0.0; f];
-    for (j, x) in factors.iter().enumerate() {
-        let column = &mut xb[j * nb..(j + 1) * nb];
-        let mut sum = 0.0;
-        for (slot, &i) in column.iter_mut().zip(&group.base) {
-            *slot = x[i];
+    let w = group.width();
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let Scratch { xb, missing, rows } = &mut *scratch;
+        if xb.len() < nb * f {
+            xb.resize(nb * f, 0.0);
         }
-        for (r, v) in column.iter().enumerate() {
-            if v.is_nan() {
-                missing[j].push(r);
+        if missing.len() < nb * f {
+            missing.resize(nb * f, 0);
+        }
+        let (xb, missing) = (&mut xb[..nb * f], &mut missing[..nb * f]);
+        // Per factor: its values on the base rows, centred and zero-filled, in its own
+        // contiguous column of the block (column-major: the matrix product takes any strides).
+        let mut n_missing = vec![0usize; f];
+        let mut s_xx = vec![0.0; f];
+        const LANES: usize = 4;
+        let mut j = 0;
+        while j < f {
+            let (cols, miss) = (&mut xb[j * nb..], &mut missing[j * nb..]);
+            let done: Vec<(usize, f64)> = if f - j >= LANES {
+                centre_factors::<LANES>(&factors[j..], &group.base, cols, miss).to_vec()
             } else {
-                sum += v;
+                centre_factors::<1>(&factors[j..], &group.base, cols, miss).to_vec()
+            };
+            for (l, (m, ss)) in done.into_iter().enumerate() {
+                n_missing[j + l] = m;
+                s_xx[j + l] = ss;
             }
+            j += if f - j >= LANES { LANES } else { 1 };
         }
-        counts[j] = nb - missing[j].len();
-        let mean = sum / counts[j].max(1) as f64;
-        let mut ss = 0.0;
-        for v in column.iter_mut() {
-            if v.is_nan() {
-                *v = 0.0;
-            } else {
-                *v -= mean;
-                ss += *v * *v;
-            }
+        // sum x [c | y]' for every factor at once: f x w.
+        let mut s_x = vec![0.0; f * w];
+        // SAFETY: `xb` is nb x f column-major (each column contiguous), read as f x nb with
+        // row stride nb; `cy` is nb x w row-major; `s_x` is f x w row-major and a distinct &mut.
+        unsafe {
+            assert_eq!(group.cy.len(), nb * w);
+            matrixmultiply::dgemm(
+                f,
+                nb,
+                w,
+                1.0,
+                xb.as_ptr(),
+                nb as isize,
+                1,
+                group.cy.as_ptr(),
+                w as isize,
+                1,
+                1.0,
+                s_x.as_mut_ptr(),
+                w as isize,
+                1,
+            );
         }
-        s_xx[j] = ss;
-    }
-    let mut s_xy = vec![0.0; f * pg];
-    gemm_colmajor_at_b(&xb, nb, f, &group.y, pg, &mut s_xy);
-    let mut s_xc = vec![0.0; f * group.k];
-    gemm_colmajor_at_b(&xb, nb, f, &group.c, group.k, &mut s_xc);
-    (0..f)
-        .map(|j| {
-            solve_factor(
-                group,
-                &missing[j],
-                counts[j],
-                s_xx[j],
-                &s_xc[j * group.k..(j + 1) * group.k],
-                &s_xy[j * pg..(j + 1) * pg],
-            )
-        })
-        .collect()
+        (0..f)
+            .map(|j| {
+                solve_factor(
+                    group,
+                    &missing[j * nb..j * nb + n_missing[j]],
+                    s_xx[j],
+                    &s_x[j * w..(j + 1) * w],
+                    rows,
+                )
+            })
+            .collect()
+    })
 }
 
-/// `missing`: base positions where the factor is missing.
+/// `missing`: base positions where the factor is missing (ascending); `s_x`: the sums of the
+/// centred factor times `[c | y]` over the base; `rows`: a buffer for gathered rows.
 fn solve_factor(
     group: &PhenotypeGroup,
-    missing: &[usize],
-    present: usize,
+    missing: &[u32],
     s_xx: f64,
-    s_xc: &[f64],
-    s_xy: &[f64],
+    s_x: &[f64],
+    rows: &mut Vec<f64>,
 ) -> Vec<Result<Coefficient, FitError>> {
     let k = group.k;
     let pg = group.members.len();
+    let w = group.width();
+    let nb = group.base.len();
+    let present = nb - missing.len();
     let parameters = k + 1;
     if present < parameters + 1 {
         return vec![
@@ -206,32 +306,30 @@ fn solve_factor(
             pg
         ];
     }
-    let (mut s_cc, mut s_cy, mut s_yy);
-    if missing.len() * 2 <= group.base.len() {
-        s_cc = group.s_cc.clone();
-        s_cy = group.s_cy.clone();
-        s_yy = group.s_yy.clone();
-        accumulate(
-            missing, &group.c, &group.y, k, pg, -1.0, &mut s_cc, &mut s_cy, &mut s_yy,
-        );
-    } else {
-        // The complement of `missing` (both are sorted).
-        let mut rows = Vec::with_capacity(present);
-        let mut gaps = missing.iter().peekable();
-        for r in 0..group.base.len() {
-            if gaps.peek() == Some(&&r) {
-                gaps.next();
-            } else {
-                rows.push(r);
-            }
+    let (s_c, s_yy) = if missing.len() * 2 <= nb {
+        // The base sums minus those over the missing rows.
+        let (mut s_c, mut s_yy) = (group.s_c.clone(), group.s_yy.clone());
+        rows.clear();
+        for &r in missing {
+            let r = r as usize;
+            rows.extend_from_slice(&group.cy[r * w..(r + 1) * w]);
         }
-        s_cc = vec![0.0; k * k];
-        s_cy = vec![0.0; k * pg];
-        s_yy = vec![0.0; pg];
-        accumulate(
-            &rows, &group.c, &group.y, k, pg, 1.0, &mut s_cc, &mut s_cy, &mut s_yy,
-        );
-    }
+        accumulate(rows, missing.len(), k, w, -1.0, &mut s_c, &mut s_yy);
+        (s_c, s_yy)
+    } else {
+        // The sums over the present rows: the complement of `missing` (both are sorted).
+        rows.clear();
+        let mut start = 0;
+        for &r in missing.iter().chain([nb as u32].iter()) {
+            let r = r as usize;
+            rows.extend_from_slice(&group.cy[start * w..r * w]);
+            start = r + 1;
+        }
+        let (mut s_c, mut s_yy) = (vec![0.0; k * w], vec![0.0; pg]);
+        accumulate(rows, present, k, w, 1.0, &mut s_c, &mut s_yy);
+        (s_c, s_yy)
+    };
+    let (s_xc, s_xy) = s_x.split_at(k);
     // Normal equations in the order [x, intercept, covariates...].
     let dim = k + 1;
     let mut gram = vec![0.0; dim * dim];
@@ -240,7 +338,7 @@ fn solve_factor(
         gram[(a + 1) * dim] = s_xc[a];
         gram[a + 1] = s_xc[a];
         for b in 0..k {
-            gram[(a + 1) * dim + b + 1] = s_cc[a * k + b];
+            gram[(a + 1) * dim + b + 1] = s_c[a * w + b];
         }
     }
     let chol = match cholesky(&gram, dim) {
@@ -268,7 +366,7 @@ fn solve_factor(
             let mut rhs = vec![0.0; dim];
             rhs[0] = s_xy[j];
             for a in 0..k {
-                rhs[a + 1] = s_cy[a * pg + j];
+                rhs[a + 1] = s_c[a * w + k + j];
             }
             let beta = cholesky_solve(&chol, dim, &rhs);
             let rss = (s_yy[j] - beta.iter().zip(&rhs).map(|(b, r)| b * r).sum::<f64>()).max(0.0);
@@ -297,33 +395,6 @@ impl PhenotypeGroup {
     /// Whether row `i` is in this group's base (used to count cases of binary factors).
     pub fn in_base(&self, i: usize) -> bool {
         self.in_base[i]
-    }
-}
-
-/// `out (p x q) += a' b` for column-major `a` (m x p, each column contiguous) and row-major
-/// `b` (m x q).
-fn gemm_colmajor_at_b(a: &[f64], m: usize, p: usize, b: &[f64], q: usize, out: &mut [f64]) {
-    assert_eq!(a.len(), m * p);
-    assert_eq!(b.len(), m * q);
-    assert_eq!(out.len(), p * q);
-    // SAFETY: the lengths match the strides (asserted above) and `out` is a distinct &mut.
-    unsafe {
-        matrixmultiply::dgemm(
-            p,
-            m,
-            q,
-            1.0,
-            a.as_ptr(),
-            m as isize,
-            1,
-            b.as_ptr(),
-            q as isize,
-            1,
-            1.0,
-            out.as_mut_ptr(),
-            q as isize,
-            1,
-        );
     }
 }
 
