@@ -82,7 +82,10 @@ pub fn prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<PhenotypeGro
             }
             let mut s_c = vec![0.0; k * w];
             let mut s_yy = vec![0.0; pg];
-            accumulate(&cy, base.len(), k, w, 1.0, &mut s_c, &mut s_yy);
+            for row in cy.chunks_exact(w) {
+                add_squares(row, k, 1.0, &mut s_yy);
+            }
+            accumulate(&cy, base.len(), k, w, 1.0, &mut s_c);
             PhenotypeGroup {
                 members,
                 base,
@@ -96,29 +99,23 @@ pub fn prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<PhenotypeGro
         .collect()
 }
 
-/// Adds `sign` times the sums over the `m` rows of `block` (row-major m x w, each row
-/// `[c | y]` with `k` columns of c) of c [c | y]' (to `s_c`, k x w) and of y^2 (to `s_yy`).
-/// The first part is one matrix product.
-fn accumulate(
-    block: &[f64],
-    m: usize,
-    k: usize,
-    w: usize,
-    sign: f64,
-    s_c: &mut [f64],
-    s_yy: &mut [f64],
-) {
+/// Adds `sign` times the squares of the y part of a `[c | y]` row (`k` columns of c) to `s_yy`.
+#[inline]
+fn add_squares(row: &[f64], k: usize, sign: f64, s_yy: &mut [f64]) {
+    for (s, v) in s_yy.iter_mut().zip(&row[k..]) {
+        *s += sign * v * v;
+    }
+}
+
+/// Adds `sign` times c [c | y]' summed over the `m` rows of `block` (row-major m x w, each
+/// row `[c | y]` with `k` columns of c) to `s_c` (k x w): one matrix product.
+fn accumulate(block: &[f64], m: usize, k: usize, w: usize, sign: f64, s_c: &mut [f64]) {
     if m == 0 {
         return;
     }
     assert_eq!(block.len(), m * w);
     assert_eq!(s_c.len(), k * w);
-    assert_eq!(s_yy.len() + k, w);
-    for row in block.chunks_exact(w) {
-        for (s, v) in s_yy.iter_mut().zip(&row[k..]) {
-            *s += sign * v * v;
-        }
-    }
+    assert!(k <= w);
     // SAFETY: `block` is m x w with row stride w (asserted above), read as the k x m matrix
     // of its first k columns (row stride 1, column stride w) and as the m x w matrix; `s_c`
     // is k x w, row-major, and a distinct &mut.
@@ -179,28 +176,46 @@ fn centre_factors<const L: usize>(
     if let Some(&last) = base.last() {
         assert!(xs.iter().all(|x| x.len() > last));
     }
+    assert!(cols.iter().all(|c| c.len() == nb) && missing.iter().all(|m| m.len() == nb));
+    let xp: [*const f64; L] = std::array::from_fn(|l| xs[l].as_ptr());
+    let cp: [*mut f64; L] = std::array::from_fn(|l| cols[l].as_mut_ptr());
+    // Pass 1: gather, and sum the present values in row order. Adding 0.0 for a missing value
+    // leaves a sum unchanged (it starts at +0.0, so it is never -0.0); the present count is
+    // kept as a float (exact below 2^53) to spare integer registers.
     let mut sum = [0.0f64; L];
-    let mut n_missing = [0usize; L];
+    let mut present = [0.0f64; L];
     for (r, &i) in base.iter().enumerate() {
         for l in 0..L {
-            let v = xs[l][i];
-            cols[l][r] = v;
-            let nan = v.is_nan();
-            // Written always, kept only when missing (no branch to mispredict). Adding 0.0
-            // leaves the sum unchanged (it starts at +0.0, so it is never -0.0).
-            missing[l][n_missing[l]] = r as u32;
-            n_missing[l] += nan as usize;
-            sum[l] += if nan { 0.0 } else { v };
+            // SAFETY: i <= the last base row < xs[l].len(), and r < nb == cols[l].len()
+            // (both asserted above).
+            unsafe {
+                let v = *xp[l].add(i);
+                *cp[l].add(r) = v;
+                let nan = v.is_nan();
+                sum[l] += if nan { 0.0 } else { v };
+                present[l] += if nan { 0.0 } else { 1.0 };
+            }
         }
     }
-    let mean: [f64; L] = std::array::from_fn(|l| sum[l] / (nb - n_missing[l]).max(1) as f64);
+    let mean: [f64; L] = std::array::from_fn(|l| sum[l] / present[l].max(1.0));
+    // Pass 2: note the missing positions, centre, and sum the squares in row order (a missing
+    // value becomes 0 and adds +0.0).
+    let mp: [*mut u32; L] = std::array::from_fn(|l| missing[l].as_mut_ptr());
+    let mut n_missing = [0usize; L];
     let mut ss = [0.0f64; L];
     for r in 0..nb {
         for l in 0..L {
-            let v = cols[l][r];
-            let centred = if v.is_nan() { 0.0 } else { v - mean[l] };
-            cols[l][r] = centred;
-            ss[l] += centred * centred;
+            // SAFETY: r < nb == cols[l].len(), and n_missing[l] <= r < nb == missing[l].len().
+            unsafe {
+                let v = *cp[l].add(r);
+                let nan = v.is_nan();
+                // Written always, kept only when missing (no branch to mispredict).
+                *mp[l].add(n_missing[l]) = r as u32;
+                n_missing[l] += nan as usize;
+                let centred = if nan { 0.0 } else { v - mean[l] };
+                *cp[l].add(r) = centred;
+                ss[l] += centred * centred;
+            }
         }
     }
     std::array::from_fn(|l| (n_missing[l], ss[l]))
@@ -312,21 +327,27 @@ fn solve_factor(
         rows.clear();
         for &r in missing {
             let r = r as usize;
-            rows.extend_from_slice(&group.cy[r * w..(r + 1) * w]);
+            let row = &group.cy[r * w..(r + 1) * w];
+            rows.extend_from_slice(row);
+            add_squares(row, k, -1.0, &mut s_yy);
         }
-        accumulate(rows, missing.len(), k, w, -1.0, &mut s_c, &mut s_yy);
+        accumulate(rows, missing.len(), k, w, -1.0, &mut s_c);
         (s_c, s_yy)
     } else {
         // The sums over the present rows: the complement of `missing` (both are sorted).
         rows.clear();
+        let (mut s_c, mut s_yy) = (vec![0.0; k * w], vec![0.0; pg]);
         let mut start = 0;
         for &r in missing.iter().chain([nb as u32].iter()) {
             let r = r as usize;
-            rows.extend_from_slice(&group.cy[start * w..r * w]);
+            let run = &group.cy[start * w..r * w];
+            rows.extend_from_slice(run);
+            for row in run.chunks_exact(w) {
+                add_squares(row, k, 1.0, &mut s_yy);
+            }
             start = r + 1;
         }
-        let (mut s_c, mut s_yy) = (vec![0.0; k * w], vec![0.0; pg]);
-        accumulate(rows, present, k, w, 1.0, &mut s_c, &mut s_yy);
+        accumulate(rows, present, k, w, 1.0, &mut s_c);
         (s_c, s_yy)
     };
     let (s_xc, s_xy) = s_x.split_at(k);
