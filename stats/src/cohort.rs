@@ -903,6 +903,97 @@ pub fn pairwise_r(a: &[f64], b: &[f64]) -> Option<(f64, usize)> {
     Some((sab / (saa * sbb).sqrt(), n))
 }
 
+const PROBE_LANES: usize = 8;
+
+/// [`pairwise_r`] of `a` against `L` columns at once: column `first + l` of the row-major
+/// `rows` (row stride `stride`, as many rows as `a`). Each lane does exactly the arithmetic of
+/// `pairwise_r`, in the same order; a row where either value is missing adds +0.0, which
+/// leaves a sum unchanged (the sums start at +0.0 and so are never -0.0).
+#[allow(clippy::needless_range_loop)] // lanes by index
+fn probe_r<const L: usize>(
+    a: &[f64],
+    rows: &[f64],
+    stride: usize,
+    first: usize,
+) -> [Option<(f64, usize)>; L] {
+    assert!(first + L <= stride && rows.len() >= a.len() * stride);
+    let (mut n, mut sa, mut sb) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    for (t, &x) in a.iter().enumerate() {
+        let ys = &rows[t * stride + first..t * stride + first + L];
+        for l in 0..L {
+            let y = ys[l];
+            let both = !x.is_nan() & !y.is_nan();
+            n[l] += if both { 1.0 } else { 0.0 };
+            sa[l] += if both { x } else { 0.0 };
+            sb[l] += if both { y } else { 0.0 };
+        }
+    }
+    let ma: [f64; L] = std::array::from_fn(|l| sa[l] / n[l]);
+    let mb: [f64; L] = std::array::from_fn(|l| sb[l] / n[l]);
+    let (mut sab, mut saa, mut sbb) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    for (t, &x) in a.iter().enumerate() {
+        let ys = &rows[t * stride + first..t * stride + first + L];
+        for l in 0..L {
+            let y = ys[l];
+            let both = !x.is_nan() & !y.is_nan();
+            let (dx, dy) = (x - ma[l], y - mb[l]);
+            sab[l] += if both { dx * dy } else { 0.0 };
+            saa[l] += if both { dx * dx } else { 0.0 };
+            sbb[l] += if both { dy * dy } else { 0.0 };
+        }
+    }
+    std::array::from_fn(|l| {
+        let count = n[l] as usize;
+        if count < 3 || saa[l] <= 0.0 || sbb[l] <= 0.0 {
+            None
+        } else {
+            Some((sab[l] / (saa[l] * sbb[l]).sqrt(), count))
+        }
+    })
+}
+
+const FULL_LANES: usize = 4;
+
+/// [`pairwise_r`] of `a` against `L` columns at once, each lane with exactly its arithmetic
+/// in the same order (a row where either value is missing adds +0.0, which leaves a sum
+/// unchanged: the sums start at +0.0 and so are never -0.0).
+#[allow(clippy::needless_range_loop)] // lanes by index
+fn pairwise_r_lanes<const L: usize>(a: &[f64], bs: [&[f64]; L]) -> [Option<(f64, usize)>; L] {
+    let len = a.len();
+    assert!(bs.iter().all(|b| b.len() == len));
+    let (mut n, mut sa, mut sb) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    for (i, &x) in a.iter().enumerate() {
+        for l in 0..L {
+            let y = bs[l][i];
+            let both = !x.is_nan() & !y.is_nan();
+            n[l] += if both { 1.0 } else { 0.0 };
+            sa[l] += if both { x } else { 0.0 };
+            sb[l] += if both { y } else { 0.0 };
+        }
+    }
+    let ma: [f64; L] = std::array::from_fn(|l| sa[l] / n[l]);
+    let mb: [f64; L] = std::array::from_fn(|l| sb[l] / n[l]);
+    let (mut sab, mut saa, mut sbb) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    for (i, &x) in a.iter().enumerate() {
+        for l in 0..L {
+            let y = bs[l][i];
+            let both = !x.is_nan() & !y.is_nan();
+            let (dx, dy) = (x - ma[l], y - mb[l]);
+            sab[l] += if both { dx * dy } else { 0.0 };
+            saa[l] += if both { dx * dx } else { 0.0 };
+            sbb[l] += if both { dy * dy } else { 0.0 };
+        }
+    }
+    std::array::from_fn(|l| {
+        let count = n[l] as usize;
+        if count < 3 || saa[l] <= 0.0 || sbb[l] <= 0.0 {
+            None
+        } else {
+            Some((sab[l] / (saa[l] * sbb[l]).sqrt(), count))
+        }
+    })
+}
+
 /// Drops the later of any two factor columns with |r| above the threshold. A cheap check on
 /// the first rows screens candidate pairs so the full check runs only on likely duplicates.
 fn drop_near_duplicates(
@@ -924,6 +1015,15 @@ fn drop_near_duplicates(
         .first()
         .map(|c| c.values.len().min(128))
         .unwrap_or(0);
+    // The probe rows of every factor, row-major (probe x factors), so that the probe check of
+    // one column against several later ones reads them side by side.
+    let nf = factor_idx.len();
+    let mut probe_rows = vec![0.0; probe * nf];
+    for (j, &c) in factor_idx.iter().enumerate() {
+        for (t, &v) in columns[c].values[..probe].iter().enumerate() {
+            probe_rows[t * nf + j] = v;
+        }
+    }
     // All duplicate pairs, found in parallel (the pair scan is quadratic in the number of
     // factors), then dropped greedily in column order, exactly as a sequential scan would.
     let threads = std::thread::available_parallelism()
@@ -935,27 +1035,52 @@ fn drop_near_duplicates(
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let factor_idx = &factor_idx;
+                let probe_rows = &probe_rows;
                 scope.spawn(move || {
                     let mut found = Vec::new();
-                    for a_pos in (t..factor_idx.len()).step_by(threads) {
+                    // Pairs the probe cannot rule out get the full check, several at a time.
+                    let mut candidates: Vec<usize> = Vec::new();
+                    // Too little overlap in the probe rows to judge: do the full check.
+                    let ruled_out =
+                        |quick: Option<(f64, usize)>| matches!(quick, Some((r, _)) if r.abs() <= 0.99);
+                    for a_pos in (t..nf).step_by(threads) {
                         let a = factor_idx[a_pos];
-                        for &b in &factor_idx[a_pos + 1..] {
-                            let quick = pairwise_r(
-                                &columns_ref[a].values[..probe],
-                                &columns_ref[b].values[..probe],
-                            );
-                            // Too little overlap in the probe rows to judge: do the full check.
-                            if matches!(quick, Some((r, _)) if r.abs() <= 0.99) {
-                                continue;
+                        let a_probe = &columns_ref[a].values[..probe];
+                        let mut b_pos = a_pos + 1;
+                        while b_pos + PROBE_LANES <= nf {
+                            let quick = probe_r::<PROBE_LANES>(a_probe, probe_rows, nf, b_pos);
+                            for (l, q) in quick.into_iter().enumerate() {
+                                if !ruled_out(q) {
+                                    candidates.push(factor_idx[b_pos + l]);
+                                }
                             }
-                            if let Some((r, _)) =
-                                pairwise_r(&columns_ref[a].values, &columns_ref[b].values)
-                            {
+                            b_pos += PROBE_LANES;
+                        }
+                        for &b in &factor_idx[b_pos..] {
+                            if !ruled_out(pairwise_r(a_probe, &columns_ref[b].values[..probe])) {
+                                candidates.push(b);
+                            }
+                        }
+                        let a_values = &columns_ref[a].values;
+                        let mut check = |b: usize, full: Option<(f64, usize)>| {
+                            if let Some((r, _)) = full {
                                 if r.abs() > threshold {
                                     found.push((a, b, r));
                                 }
                             }
+                        };
+                        let mut chunks = candidates.chunks_exact(FULL_LANES);
+                        for chunk in &mut chunks {
+                            let bs: [&[f64]; FULL_LANES] =
+                                std::array::from_fn(|l| columns_ref[chunk[l]].values.as_slice());
+                            for (&b, full) in chunk.iter().zip(pairwise_r_lanes(a_values, bs)) {
+                                check(b, full);
+                            }
                         }
+                        for &b in chunks.remainder() {
+                            check(b, pairwise_r(a_values, &columns_ref[b].values));
+                        }
+                        candidates.clear();
                     }
                     found
                 })
@@ -990,4 +1115,59 @@ fn drop_near_duplicates(
         k += 1;
         keep
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lanes_compute_pairwise_r_bit_for_bit() {
+        let mut state = 42u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64) / ((1u64 << 53) as f64)
+        };
+        let n = 300;
+        // Columns with every kind of missingness, including nearly empty and constant ones.
+        let columns: Vec<Vec<f64>> = (0..12)
+            .map(|j| {
+                let missing = [0.0, 0.05, 0.5, 0.97][j % 4];
+                (0..n)
+                    .map(|_| {
+                        let (u, v) = (next(), next());
+                        if u < missing {
+                            f64::NAN
+                        } else if j == 5 {
+                            3.0
+                        } else {
+                            1e3 * (j as f64) + v
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let stride = columns.len();
+        let mut rows = vec![0.0; n * stride];
+        for (j, c) in columns.iter().enumerate() {
+            for (t, &v) in c.iter().enumerate() {
+                rows[t * stride + j] = v;
+            }
+        }
+        let bits = |r: Option<(f64, usize)>| r.map(|(r, n)| (r.to_bits(), n));
+        for a in &columns {
+            for first in 0..=stride - 4 {
+                let lanes = probe_r::<4>(a, &rows, stride, first);
+                let full =
+                    pairwise_r_lanes::<4>(a, std::array::from_fn(|l| &columns[first + l][..]));
+                for l in 0..4 {
+                    let direct = pairwise_r(a, &columns[first + l]);
+                    assert_eq!(bits(lanes[l]), bits(direct));
+                    assert_eq!(bits(full[l]), bits(direct));
+                }
+            }
+        }
+    }
 }
