@@ -758,12 +758,10 @@ macro_rules! chunk_values {
             match array.validity().filter(|v| v.unset_bits() > 0) {
                 None => out.extend(values.iter().map(|&v| to_f64(v))),
                 Some(validity) => {
+                    // A select on the bits, not a branch (nulls are unpredictable).
                     out.extend(values.iter().zip(validity.iter()).map(|(&v, valid)| {
-                        if valid {
-                            to_f64(v)
-                        } else {
-                            f64::NAN
-                        }
+                        let keep = (valid as u64).wrapping_neg();
+                        f64::from_bits((to_f64(v).to_bits() & keep) | (f64::NAN.to_bits() & !keep))
                     }))
                 }
             }
@@ -880,39 +878,37 @@ fn numeric_values(
 }
 
 /// Share of the most common present value, when that share is at least `floor` (None when
-/// no value reaches it, or nothing is present). A value above half the present values is the
-/// Boyer-Moore majority candidate, so one pass finds it and a second counts it: no hashing of
-/// every value of every column.
+/// no value reaches it, or nothing is present). Only a value above half the present values
+/// can reach the floor: the Boyer-Moore majority candidate, so one pass finds it and a second
+/// counts it; no hashing of every value of every column. Most columns of codes are settled
+/// before that by counting their first present value: it is either that majority, or so
+/// common that no other value can reach the floor.
 fn dominant_share(values: &[f64], floor: f64) -> Option<f64> {
     debug_assert!(floor > 0.5);
-    let mut candidate = f64::NAN;
-    let mut votes = 0usize;
-    let mut total = 0usize;
-    // The voting written with selects rather than branches (missing values and votes are
-    // unpredictable); the same steps as skipping missing values and voting on the others.
-    for &v in values {
-        let present = !v.is_nan();
-        let take = present & (votes == 0);
-        let step = if v == candidate {
-            votes + 1
-        } else {
-            votes.wrapping_sub(1)
-        };
-        total += present as usize;
-        candidate = if take { v } else { candidate };
-        votes = if take {
-            1
-        } else if present {
-            step
-        } else {
-            votes
-        };
+    let total = values.iter().filter(|v| !v.is_nan()).count();
+    let first = values.iter().copied().find(|v| !v.is_nan())?;
+    let count_of = |c: f64| values.iter().filter(|v| **v == c).count();
+    let share_of = |count: usize| count as f64 / total as f64;
+    let count = count_of(first);
+    if share_of(count) >= floor {
+        return Some(share_of(count));
     }
-    if total == 0 {
+    if share_of(total - count) < floor {
         return None;
     }
-    let count = values.iter().filter(|v| **v == candidate).count();
-    let share = count as f64 / total as f64;
+    let mut candidate = f64::NAN;
+    let mut votes = 0usize;
+    for &v in values.iter().filter(|v| !v.is_nan()) {
+        if votes == 0 {
+            candidate = v;
+            votes = 1;
+        } else if v == candidate {
+            votes += 1;
+        } else {
+            votes -= 1;
+        }
+    }
+    let share = share_of(count_of(candidate));
     (share >= floor).then_some(share)
 }
 
