@@ -941,7 +941,7 @@ pub fn pairwise_r(a: &[f64], b: &[f64]) -> Option<(f64, usize)> {
     Some((sab / (saa * sbb).sqrt(), n))
 }
 
-const PROBE_LANES: usize = 8;
+const PROBE_LANES: usize = 4;
 
 /// [`pairwise_r`] of `a` against `L` columns at once: column `first + l` of the row-major
 /// `rows` (row stride `stride`, as many rows as `a`). Each lane does exactly the arithmetic of
@@ -992,17 +992,20 @@ fn probe_r<const L: usize>(
 
 const FULL_LANES: usize = 4;
 
-/// [`pairwise_r`] of `a` against `L` columns at once, each lane with exactly its arithmetic
+/// [`pairwise_r`] of `L` pairs of columns at once, each lane with exactly its arithmetic
 /// in the same order (a row where either value is missing adds +0.0, which leaves a sum
 /// unchanged: the sums start at +0.0 and so are never -0.0).
 #[allow(clippy::needless_range_loop)] // lanes by index
-fn pairwise_r_lanes<const L: usize>(a: &[f64], bs: [&[f64]; L]) -> [Option<(f64, usize)>; L] {
-    let len = a.len();
-    assert!(bs.iter().all(|b| b.len() == len));
+fn pairwise_r_lanes<const L: usize>(
+    a_cols: [&[f64]; L],
+    bs: [&[f64]; L],
+) -> [Option<(f64, usize)>; L] {
+    let len = a_cols[0].len();
+    assert!(a_cols.iter().chain(&bs).all(|c| c.len() == len));
     let (mut n, mut sa, mut sb) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
-    for (i, &x) in a.iter().enumerate() {
+    for i in 0..len {
         for l in 0..L {
-            let y = bs[l][i];
+            let (x, y) = (a_cols[l][i], bs[l][i]);
             let both = !x.is_nan() & !y.is_nan();
             n[l] += if both { 1.0 } else { 0.0 };
             sa[l] += if both { x } else { 0.0 };
@@ -1012,9 +1015,9 @@ fn pairwise_r_lanes<const L: usize>(a: &[f64], bs: [&[f64]; L]) -> [Option<(f64,
     let ma: [f64; L] = std::array::from_fn(|l| sa[l] / n[l]);
     let mb: [f64; L] = std::array::from_fn(|l| sb[l] / n[l]);
     let (mut sab, mut saa, mut sbb) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
-    for (i, &x) in a.iter().enumerate() {
+    for i in 0..len {
         for l in 0..L {
-            let y = bs[l][i];
+            let (x, y) = (a_cols[l][i], bs[l][i]);
             let both = !x.is_nan() & !y.is_nan();
             let (dx, dy) = (x - ma[l], y - mb[l]);
             sab[l] += if both { dx * dy } else { 0.0 };
@@ -1030,6 +1033,39 @@ fn pairwise_r_lanes<const L: usize>(a: &[f64], bs: [&[f64]; L]) -> [Option<(f64,
             Some((sab[l] / (saa[l] * sbb[l]).sqrt(), count))
         }
     })
+}
+
+/// [`pairwise_r`] computed over `rows` only: the ascending positions where one of the two
+/// columns is present (a superset of those where both are), so the same sums in the same
+/// order.
+pub fn pairwise_r_at(a: &[f64], b: &[f64], rows: &[u32]) -> Option<(f64, usize)> {
+    let (mut n, mut sa, mut sb) = (0usize, 0.0, 0.0);
+    for &i in rows {
+        let (x, y) = (a[i as usize], b[i as usize]);
+        if !x.is_nan() && !y.is_nan() {
+            n += 1;
+            sa += x;
+            sb += y;
+        }
+    }
+    if n < 3 {
+        return None;
+    }
+    let (ma, mb) = (sa / n as f64, sb / n as f64);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for &i in rows {
+        let (x, y) = (a[i as usize], b[i as usize]);
+        if !x.is_nan() && !y.is_nan() {
+            let (dx, dy) = (x - ma, y - mb);
+            sab += dx * dy;
+            saa += dx * dx;
+            sbb += dy * dy;
+        }
+    }
+    if saa <= 0.0 || sbb <= 0.0 {
+        return None;
+    }
+    Some((sab / (saa * sbb).sqrt(), n))
 }
 
 /// Drops the later of any two factor columns with |r| above the threshold. A cheap check on
@@ -1076,8 +1112,28 @@ fn drop_near_duplicates(
                 let probe_rows = &probe_rows;
                 scope.spawn(move || {
                     let mut found = Vec::new();
-                    // Pairs the probe cannot rule out get the full check, several at a time.
+                    // Pairs the probe cannot rule out get the full check.
                     let mut candidates: Vec<usize> = Vec::new();
+                    let mut dense: Vec<(usize, usize)> = Vec::new();
+                    let check =
+                        |found: &mut Vec<(usize, usize, f64)>, a, b, full: Option<(f64, usize)>| {
+                            if let Some((r, _)) = full {
+                                if r.abs() > threshold {
+                                    found.push((a, b, r));
+                                }
+                            }
+                        };
+                    // The present rows of the columns checked so far that are mostly missing.
+                    let mut sparse_rows: HashMap<usize, Option<Vec<u32>>> = HashMap::new();
+                    let sparse_of = |c: usize| -> Option<Vec<u32>> {
+                        let values = &columns_ref[c].values;
+                        let present = values.iter().filter(|v| !v.is_nan()).count();
+                        (present * 4 <= values.len()).then(|| {
+                            (0..values.len() as u32)
+                                .filter(|&i| !values[i as usize].is_nan())
+                                .collect()
+                        })
+                    };
                     // Too little overlap in the probe rows to judge: do the full check.
                     let ruled_out =
                         |quick: Option<(f64, usize)>| matches!(quick, Some((r, _)) if r.abs() <= 0.99);
@@ -1099,26 +1155,47 @@ fn drop_near_duplicates(
                                 candidates.push(b);
                             }
                         }
-                        let a_values = &columns_ref[a].values;
-                        let mut check = |b: usize, full: Option<(f64, usize)>| {
-                            if let Some((r, _)) = full {
-                                if r.abs() > threshold {
-                                    found.push((a, b, r));
-                                }
+                        for &b in &candidates {
+                            // A pair with a sparse column is checked on that column's present
+                            // rows only (the same rows, in the same order); the others
+                            // several pairs at a time.
+                            for c in [a, b] {
+                                sparse_rows.entry(c).or_insert_with(|| sparse_of(c));
                             }
-                        };
-                        let mut chunks = candidates.chunks_exact(FULL_LANES);
-                        for chunk in &mut chunks {
-                            let bs: [&[f64]; FULL_LANES] =
-                                std::array::from_fn(|l| columns_ref[chunk[l]].values.as_slice());
-                            for (&b, full) in chunk.iter().zip(pairwise_r_lanes(a_values, bs)) {
-                                check(b, full);
+                            let rows = match (
+                                sparse_rows[&a].as_deref(),
+                                sparse_rows[&b].as_deref(),
+                            ) {
+                                (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
+                                (x, y) => x.or(y),
+                            };
+                            match rows {
+                                Some(rows) => check(
+                                    &mut found,
+                                    a,
+                                    b,
+                                    pairwise_r_at(
+                                        &columns_ref[a].values,
+                                        &columns_ref[b].values,
+                                        rows,
+                                    ),
+                                ),
+                                None => dense.push((a, b)),
                             }
-                        }
-                        for &b in chunks.remainder() {
-                            check(b, pairwise_r(a_values, &columns_ref[b].values));
                         }
                         candidates.clear();
+                    }
+                    for chunk in dense.chunks(FULL_LANES) {
+                        // The last chunk is padded with its first pair (computed twice, kept once).
+                        let pair = |l: usize| chunk[if l < chunk.len() { l } else { 0 }];
+                        let a_cols: [&[f64]; FULL_LANES] =
+                            std::array::from_fn(|l| columns_ref[pair(l).0].values.as_slice());
+                        let b_cols: [&[f64]; FULL_LANES] =
+                            std::array::from_fn(|l| columns_ref[pair(l).1].values.as_slice());
+                        let full = pairwise_r_lanes(a_cols, b_cols);
+                        for (&(a, b), r) in chunk.iter().zip(full) {
+                            check(&mut found, a, b, r);
+                        }
                     }
                     found
                 })
@@ -1198,12 +1275,18 @@ mod tests {
         for a in &columns {
             for first in 0..=stride - 4 {
                 let lanes = probe_r::<4>(a, &rows, stride, first);
-                let full =
-                    pairwise_r_lanes::<4>(a, std::array::from_fn(|l| &columns[first + l][..]));
+                let full = pairwise_r_lanes::<4>(
+                    [&a[..]; 4],
+                    std::array::from_fn(|l| &columns[first + l][..]),
+                );
                 for l in 0..4 {
                     let direct = pairwise_r(a, &columns[first + l]);
                     assert_eq!(bits(lanes[l]), bits(direct));
                     assert_eq!(bits(full[l]), bits(direct));
+                    let b = &columns[first + l];
+                    let rows: Vec<u32> =
+                        (0..n as u32).filter(|&i| !b[i as usize].is_nan()).collect();
+                    assert_eq!(bits(pairwise_r_at(a, b, &rows)), bits(direct));
                 }
             }
         }
