@@ -210,9 +210,9 @@ fn centre_factors<const L: usize>(
             unsafe {
                 let v = *xp[l].add(i);
                 *cp[l].add(r) = v;
-                let nan = v.is_nan();
-                sum[l] += if nan { 0.0 } else { v };
-                present[l] += if nan { 0.0 } else { 1.0 };
+                let keep = (!v.is_nan() as u64).wrapping_neg();
+                sum[l] += f64::from_bits(v.to_bits() & keep);
+                present[l] += f64::from_bits(1.0f64.to_bits() & keep);
             }
         }
     }
@@ -231,7 +231,9 @@ fn centre_factors<const L: usize>(
                 // Written always, kept only when missing (no branch to mispredict).
                 *mp[l].add(n_missing[l]) = r as u32;
                 n_missing[l] += nan as usize;
-                let centred = if nan { 0.0 } else { v - mean[l] };
+                // v - mean, or +0.0 when missing, by a mask rather than a branch.
+                let keep = (!nan as u64).wrapping_neg();
+                let centred = f64::from_bits((v - mean[l]).to_bits() & keep);
                 *cp[l].add(r) = centred;
                 ss[l] += centred * centred;
             }
@@ -264,7 +266,7 @@ pub fn fit_block(
         // contiguous column of the block (column-major: the matrix product takes any strides).
         let mut n_missing = vec![0usize; f];
         let mut s_xx = vec![0.0; f];
-        const LANES: usize = 4;
+        const LANES: usize = 2;
         let mut j = 0;
         while j < f {
             let (cols, miss) = (&mut xb[j * nb..], &mut missing[j * nb..]);
