@@ -227,10 +227,9 @@ fn convert_column(
     let mut recoded = 0usize;
     if options.negative_codes_to_missing && coded && levels.is_none() {
         for v in values.iter_mut() {
-            if *v < 0.0 {
-                *v = f64::NAN;
-                recoded += 1;
-            }
+            let negative = *v < 0.0;
+            recoded += negative as usize;
+            *v = if negative { f64::NAN } else { *v };
         }
     }
     let value_type = match (declared, &levels) {
@@ -755,14 +754,26 @@ macro_rules! chunk_values {
         let mut out: Vec<f64> = Vec::with_capacity($ca.len());
         for array in $ca.downcast_iter() {
             let values = array.values().as_slice();
-            match array.validity().filter(|v| v.unset_bits() > 0) {
-                None => out.extend(values.iter().map(|&v| to_f64(v))),
-                Some(validity) => {
-                    // A select on the bits, not a branch (nulls are unpredictable).
-                    out.extend(values.iter().zip(validity.iter()).map(|(&v, valid)| {
-                        let keep = (valid as u64).wrapping_neg();
-                        f64::from_bits((to_f64(v).to_bits() & keep) | (f64::NAN.to_bits() & !keep))
-                    }))
+            let start = out.len();
+            out.extend(values.iter().map(|&v| to_f64(v)));
+            if let Some(validity) = array.validity().filter(|v| v.unset_bits() > 0) {
+                // The nulls, found 64 at a time in the validity bits.
+                let converted = &mut out[start..];
+                let mut words = validity.chunks::<u64>();
+                let mut at = 0;
+                for word in words.by_ref() {
+                    let mut nulls = !word;
+                    while nulls != 0 {
+                        converted[at + nulls.trailing_zeros() as usize] = f64::NAN;
+                        nulls &= nulls - 1;
+                    }
+                    at += 64;
+                }
+                let tail = words.remainder();
+                for bit in 0..words.remainder_len() {
+                    if tail & (1u64 << bit) == 0 {
+                        converted[at + bit] = f64::NAN;
+                    }
                 }
             }
         }
