@@ -1331,4 +1331,38 @@ mod tests {
             assert_eq!(dominant_share(&values, 0.95), expected, "{values:?}");
         }
     }
+    #[test]
+    fn numeric_values_match_the_option_iterator() {
+        // Nulls in several chunks of more and less than 64 values, and a slice at an offset.
+        let ints: Vec<Option<i64>> = (0..300)
+            .map(|i| {
+                if i % 7 == 3 || (100..180).contains(&i) {
+                    None
+                } else {
+                    Some(i - 150)
+                }
+            })
+            .collect();
+        let floats: Vec<Option<f64>> = ints.iter().map(|v| v.map(|x| x as f64 / 3.0)).collect();
+        let mut a = Series::new("a".into(), &ints[..130]);
+        a.append(&Series::new("a".into(), &ints[130..])).unwrap();
+        let mut b = Series::new("b".into(), &floats[..65]);
+        b.append(&Series::new("b".into(), &floats[65..])).unwrap();
+        for series in [a.clone(), b.clone(), a.slice(13, 250), b.slice(67, 200)] {
+            let column = Column::from(series.clone());
+            let (values, levels) = numeric_values(&column, "x", None, "f").unwrap();
+            assert!(levels.is_none());
+            let cast = series.cast(&DataType::Float64).unwrap();
+            let expected: Vec<f64> = cast
+                .f64()
+                .unwrap()
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect();
+            assert_eq!(values.len(), expected.len());
+            for (x, y) in values.iter().zip(&expected) {
+                assert_eq!(x.to_bits(), y.to_bits());
+            }
+        }
+    }
 }
