@@ -952,53 +952,89 @@ pub fn pairwise_r(a: &[f64], b: &[f64]) -> Option<(f64, usize)> {
     Some((sab / (saa * sbb).sqrt(), n))
 }
 
-const PROBE_LANES: usize = 4;
+/// Sums of [`probe_r_all`], kept between calls.
+#[derive(Default)]
+struct ProbeSums {
+    n: Vec<f64>,
+    sa: Vec<f64>,
+    sb: Vec<f64>,
+    sab: Vec<f64>,
+    saa: Vec<f64>,
+    sbb: Vec<f64>,
+}
 
-/// [`pairwise_r`] of `a` against `L` columns at once: column `first + l` of the row-major
-/// `rows` (row stride `stride`, as many rows as `a`). Each lane does exactly the arithmetic of
-/// `pairwise_r`, in the same order; a row where either value is missing adds +0.0, which
-/// leaves a sum unchanged (the sums start at +0.0 and so are never -0.0).
-#[allow(clippy::needless_range_loop)] // lanes by index
-fn probe_r<const L: usize>(
+/// [`pairwise_r`] of `a` against every column from `first` on of the row-major `rows` (row
+/// stride `stride`, as many rows as `a`), written to `out`. Each column's sums are exactly
+/// those of `pairwise_r`, in the same row order: a row where `a` is missing is skipped, and
+/// one where the other column is missing adds +0.0, which leaves a sum unchanged (the sums
+/// start at +0.0 and so are never -0.0). Running along a row of `rows` vectorises.
+fn probe_r_all(
     a: &[f64],
     rows: &[f64],
     stride: usize,
     first: usize,
-) -> [Option<(f64, usize)>; L] {
-    assert!(first + L <= stride && rows.len() >= a.len() * stride);
-    let (mut n, mut sa, mut sb) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    sums: &mut ProbeSums,
+    out: &mut Vec<Option<(f64, usize)>>,
+) {
+    assert!(first <= stride && rows.len() >= a.len() * stride);
+    let m = stride - first;
+    let ProbeSums {
+        n,
+        sa,
+        sb,
+        sab,
+        saa,
+        sbb,
+    } = sums;
+    for v in [&mut *n, &mut *sa, &mut *sb, &mut *sab, &mut *saa, &mut *sbb] {
+        v.clear();
+        v.resize(m, 0.0);
+    }
+    let (n, sa, sb) = (&mut n[..m], &mut sa[..m], &mut sb[..m]);
     for (t, &x) in a.iter().enumerate() {
-        let ys = &rows[t * stride + first..t * stride + first + L];
-        for l in 0..L {
-            let y = ys[l];
-            let both = !x.is_nan() & !y.is_nan();
-            n[l] += if both { 1.0 } else { 0.0 };
-            sa[l] += if both { x } else { 0.0 };
-            sb[l] += if both { y } else { 0.0 };
+        if x.is_nan() {
+            continue;
+        }
+        let ys = &rows[t * stride + first..(t + 1) * stride];
+        for (((y, n), sa), sb) in ys.iter().zip(&mut *n).zip(&mut *sa).zip(&mut *sb) {
+            // Masks rather than selects, so that the loop vectorises.
+            let keep = (!y.is_nan() as u64).wrapping_neg();
+            *n += f64::from_bits(1.0f64.to_bits() & keep);
+            *sa += f64::from_bits(x.to_bits() & keep);
+            *sb += f64::from_bits(y.to_bits() & keep);
         }
     }
-    let ma: [f64; L] = std::array::from_fn(|l| sa[l] / n[l]);
-    let mb: [f64; L] = std::array::from_fn(|l| sb[l] / n[l]);
-    let (mut sab, mut saa, mut sbb) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    // The means, in place of the sums.
+    for ((sa, sb), n) in sa.iter_mut().zip(sb.iter_mut()).zip(&*n) {
+        *sa /= *n;
+        *sb /= *n;
+    }
+    let (ma, mb) = (&*sa, &*sb);
+    let (sab, saa, sbb) = (&mut sab[..m], &mut saa[..m], &mut sbb[..m]);
     for (t, &x) in a.iter().enumerate() {
-        let ys = &rows[t * stride + first..t * stride + first + L];
-        for l in 0..L {
-            let y = ys[l];
-            let both = !x.is_nan() & !y.is_nan();
-            let (dx, dy) = (x - ma[l], y - mb[l]);
-            sab[l] += if both { dx * dy } else { 0.0 };
-            saa[l] += if both { dx * dx } else { 0.0 };
-            sbb[l] += if both { dy * dy } else { 0.0 };
+        if x.is_nan() {
+            continue;
+        }
+        let ys = &rows[t * stride + first..(t + 1) * stride];
+        let (ma, mb, ys) = (&ma[..m], &mb[..m], &ys[..m]);
+        for j in 0..m {
+            let y = ys[j];
+            let keep = (!y.is_nan() as u64).wrapping_neg();
+            let (dx, dy) = (x - ma[j], y - mb[j]);
+            sab[j] += f64::from_bits((dx * dy).to_bits() & keep);
+            saa[j] += f64::from_bits((dx * dx).to_bits() & keep);
+            sbb[j] += f64::from_bits((dy * dy).to_bits() & keep);
         }
     }
-    std::array::from_fn(|l| {
-        let count = n[l] as usize;
-        if count < 3 || saa[l] <= 0.0 || sbb[l] <= 0.0 {
+    out.clear();
+    out.extend((0..m).map(|j| {
+        let count = n[j] as usize;
+        if count < 3 || saa[j] <= 0.0 || sbb[j] <= 0.0 {
             None
         } else {
-            Some((sab[l] / (saa[l] * sbb[l]).sqrt(), count))
+            Some((sab[j] / (saa[j] * sbb[j]).sqrt(), count))
         }
-    })
+    }));
 }
 
 const FULL_LANES: usize = 4;
@@ -1017,10 +1053,10 @@ fn pairwise_r_lanes<const L: usize>(
     for i in 0..len {
         for l in 0..L {
             let (x, y) = (a_cols[l][i], bs[l][i]);
-            let both = !x.is_nan() & !y.is_nan();
-            n[l] += if both { 1.0 } else { 0.0 };
-            sa[l] += if both { x } else { 0.0 };
-            sb[l] += if both { y } else { 0.0 };
+            let keep = ((!x.is_nan() & !y.is_nan()) as u64).wrapping_neg();
+            n[l] += f64::from_bits(1.0f64.to_bits() & keep);
+            sa[l] += f64::from_bits(x.to_bits() & keep);
+            sb[l] += f64::from_bits(y.to_bits() & keep);
         }
     }
     let ma: [f64; L] = std::array::from_fn(|l| sa[l] / n[l]);
@@ -1029,11 +1065,11 @@ fn pairwise_r_lanes<const L: usize>(
     for i in 0..len {
         for l in 0..L {
             let (x, y) = (a_cols[l][i], bs[l][i]);
-            let both = !x.is_nan() & !y.is_nan();
+            let keep = ((!x.is_nan() & !y.is_nan()) as u64).wrapping_neg();
             let (dx, dy) = (x - ma[l], y - mb[l]);
-            sab[l] += if both { dx * dy } else { 0.0 };
-            saa[l] += if both { dx * dx } else { 0.0 };
-            sbb[l] += if both { dy * dy } else { 0.0 };
+            sab[l] += f64::from_bits((dx * dy).to_bits() & keep);
+            saa[l] += f64::from_bits((dx * dx).to_bits() & keep);
+            sbb[l] += f64::from_bits((dy * dy).to_bits() & keep);
         }
     }
     std::array::from_fn(|l| {
@@ -1126,6 +1162,7 @@ fn drop_near_duplicates(
                     // Pairs the probe cannot rule out get the full check.
                     let mut candidates: Vec<usize> = Vec::new();
                     let mut dense: Vec<(usize, usize)> = Vec::new();
+                    let (mut sums, mut quick) = (ProbeSums::default(), Vec::new());
                     let check =
                         |found: &mut Vec<(usize, usize, f64)>, a, b, full: Option<(f64, usize)>| {
                             if let Some((r, _)) = full {
@@ -1151,18 +1188,9 @@ fn drop_near_duplicates(
                     for a_pos in (t..nf).step_by(threads) {
                         let a = factor_idx[a_pos];
                         let a_probe = &columns_ref[a].values[..probe];
-                        let mut b_pos = a_pos + 1;
-                        while b_pos + PROBE_LANES <= nf {
-                            let quick = probe_r::<PROBE_LANES>(a_probe, probe_rows, nf, b_pos);
-                            for (l, q) in quick.into_iter().enumerate() {
-                                if !ruled_out(q) {
-                                    candidates.push(factor_idx[b_pos + l]);
-                                }
-                            }
-                            b_pos += PROBE_LANES;
-                        }
-                        for &b in &factor_idx[b_pos..] {
-                            if !ruled_out(pairwise_r(a_probe, &columns_ref[b].values[..probe])) {
+                        probe_r_all(a_probe, probe_rows, nf, a_pos + 1, &mut sums, &mut quick);
+                        for (&q, &b) in quick.iter().zip(&factor_idx[a_pos + 1..]) {
+                            if !ruled_out(q) {
                                 candidates.push(b);
                             }
                         }
@@ -1285,7 +1313,15 @@ mod tests {
         let bits = |r: Option<(f64, usize)>| r.map(|(r, n)| (r.to_bits(), n));
         for a in &columns {
             for first in 0..=stride - 4 {
-                let lanes = probe_r::<4>(a, &rows, stride, first);
+                let mut lanes = Vec::new();
+                probe_r_all(
+                    a,
+                    &rows,
+                    stride,
+                    first,
+                    &mut ProbeSums::default(),
+                    &mut lanes,
+                );
                 let full = pairwise_r_lanes::<4>(
                     [&a[..]; 4],
                     std::array::from_fn(|l| &columns[first + l][..]),
