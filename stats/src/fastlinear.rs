@@ -60,43 +60,61 @@ pub fn prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<PhenotypeGro
         }
     }
     let k = covariates.len() + 1;
-    groups
-        .into_iter()
-        .map(|(in_base, members)| {
-            let base: Vec<usize> = (0..n).filter(|&i| in_base[i]).collect();
-            let nb = base.len().max(1) as f64;
-            let mean = |v: &[f64]| base.iter().map(|&i| v[i]).sum::<f64>() / nb;
-            let cov_means: Vec<f64> = covariates.iter().map(|c| mean(c)).collect();
-            let y_means: Vec<f64> = members.iter().map(|&m| mean(phenotypes[m])).collect();
-            let pg = members.len();
-            let w = k + pg;
-            let mut cy = vec![0.0; base.len() * w];
-            for (row, &i) in cy.chunks_exact_mut(w).zip(&base) {
-                row[0] = 1.0;
-                for (j, cov) in covariates.iter().enumerate() {
-                    row[1 + j] = cov[i] - cov_means[j];
-                }
-                for (j, &m) in members.iter().enumerate() {
-                    row[k + j] = phenotypes[m][i] - y_means[j];
-                }
+    let build = |(in_base, members): (Vec<bool>, Vec<usize>)| {
+        let base: Vec<usize> = (0..n).filter(|&i| in_base[i]).collect();
+        let nb = base.len().max(1) as f64;
+        let mean = |v: &[f64]| base.iter().map(|&i| v[i]).sum::<f64>() / nb;
+        let cov_means: Vec<f64> = covariates.iter().map(|c| mean(c)).collect();
+        let y_means: Vec<f64> = members.iter().map(|&m| mean(phenotypes[m])).collect();
+        let pg = members.len();
+        let w = k + pg;
+        let mut cy = vec![0.0; base.len() * w];
+        for (row, &i) in cy.chunks_exact_mut(w).zip(&base) {
+            row[0] = 1.0;
+            for (j, cov) in covariates.iter().enumerate() {
+                row[1 + j] = cov[i] - cov_means[j];
             }
-            let mut s_c = vec![0.0; k * w];
-            let mut s_yy = vec![0.0; pg];
-            for row in cy.chunks_exact(w) {
-                add_squares(row, k, 1.0, &mut s_yy);
+            for (j, &m) in members.iter().enumerate() {
+                row[k + j] = phenotypes[m][i] - y_means[j];
             }
-            accumulate(&cy, base.len(), k, w, 1.0, &mut s_c);
-            PhenotypeGroup {
-                members,
-                base,
-                in_base,
-                cy,
-                k,
-                s_c,
-                s_yy,
-            }
-        })
-        .collect()
+        }
+        let mut s_c = vec![0.0; k * w];
+        let mut s_yy = vec![0.0; pg];
+        for row in cy.chunks_exact(w) {
+            add_squares(row, k, 1.0, &mut s_yy);
+        }
+        accumulate(&cy, base.len(), k, w, 1.0, &mut s_c);
+        PhenotypeGroup {
+            members,
+            base,
+            in_base,
+            cy,
+            k,
+            s_c,
+            s_yy,
+        }
+    };
+    // The groups are independent: built in parallel, returned in order.
+    let threads = std::thread::available_parallelism()
+        .map(|t| t.get())
+        .unwrap_or(1)
+        .clamp(1, groups.len().max(1));
+    let per_thread = groups.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Vec<(Vec<bool>, Vec<usize>)>> = Vec::new();
+    let mut groups = groups.into_iter().peekable();
+    while groups.peek().is_some() {
+        parts.push(groups.by_ref().take(per_thread).collect());
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(move || part.into_iter().map(build).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// Adds `sign` times the squares of the y part of a `[c | y]` row (`k` columns of c) to `s_yy`.
