@@ -384,9 +384,9 @@ fn solve_factor(
         let mut start = 0;
         for &r in missing.iter().chain([nb as u32].iter()) {
             let r = r as usize;
-            let run = &group.cy[start * w..r * w];
-            rows.extend_from_slice(run);
-            for row in run.chunks_exact(w) {
+            for i in start..r {
+                let row = &group.cy[i * w..(i + 1) * w];
+                rows.extend_from_slice(row);
                 add_squares(row, k, 1.0, &mut s_yy);
             }
             start = r + 1;
