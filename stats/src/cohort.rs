@@ -1402,3 +1402,196 @@ mod tests {
         }
     }
 }
+
+/// The near-duplicate check before the rewrite (main at 10aaecb), kept to check that the same
+/// pairs are found with the same r.
+#[cfg(test)]
+mod reference {
+    use super::{pairwise_r, Dictionary, FlowEntry, NumericColumn, Role};
+
+    /// Drops the later of any two factor columns with |r| above the threshold. A cheap check on
+    /// the first rows screens candidate pairs so the full check runs only on likely duplicates.
+    pub fn old_drop_near_duplicates(
+        columns: &mut Vec<NumericColumn>,
+        flow: &mut [FlowEntry],
+        dictionary: &Dictionary,
+        threshold: f64,
+    ) {
+        let is_factor = |name: &str| {
+            dictionary
+                .get(name)
+                .map(|e| e.role == Role::Factor)
+                .unwrap_or(false)
+        };
+        let factor_idx: Vec<usize> = (0..columns.len())
+            .filter(|i| is_factor(&columns[*i].name))
+            .collect();
+        let probe = columns
+            .first()
+            .map(|c| c.values.len().min(128))
+            .unwrap_or(0);
+        // All duplicate pairs, found in parallel (the pair scan is quadratic in the number of
+        // factors), then dropped greedily in column order, exactly as a sequential scan would.
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8);
+        let columns_ref: &[NumericColumn] = columns;
+        let mut pairs: Vec<(usize, usize, f64)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let factor_idx = &factor_idx;
+                    scope.spawn(move || {
+                        let mut found = Vec::new();
+                        for a_pos in (t..factor_idx.len()).step_by(threads) {
+                            let a = factor_idx[a_pos];
+                            for &b in &factor_idx[a_pos + 1..] {
+                                let quick = pairwise_r(
+                                    &columns_ref[a].values[..probe],
+                                    &columns_ref[b].values[..probe],
+                                );
+                                // Too little overlap in the probe rows to judge: do the full check.
+                                if matches!(quick, Some((r, _)) if r.abs() <= 0.99) {
+                                    continue;
+                                }
+                                if let Some((r, _)) =
+                                    pairwise_r(&columns_ref[a].values, &columns_ref[b].values)
+                                {
+                                    if r.abs() > threshold {
+                                        found.push((a, b, r));
+                                    }
+                                }
+                            }
+                        }
+                        found
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        pairs.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));
+        let mut dropped: Vec<(usize, String)> = Vec::new();
+        for (a, b, r) in pairs {
+            if dropped.iter().any(|(d, _)| *d == a || *d == b) {
+                continue;
+            }
+            dropped.push((
+                b,
+                format!("near-duplicate of '{}' (r = {:.6})", columns[a].name, r),
+            ));
+        }
+        for (index, reason) in &dropped {
+            if let Some(f) = flow.iter_mut().find(|f| f.column == columns[*index].name) {
+                f.kept = false;
+                f.reason = reason.clone();
+            }
+        }
+        let drop: std::collections::HashSet<usize> = dropped.into_iter().map(|(i, _)| i).collect();
+        let mut k = 0;
+        columns.retain(|_| {
+            let keep = !drop.contains(&k);
+            k += 1;
+            keep
+        });
+    }
+}
+
+#[cfg(test)]
+mod near_duplicates_as_before {
+    use super::*;
+    use crate::dictionary::DictionaryEntry;
+
+    #[test]
+    fn same_pairs_dropped_with_the_same_reasons() {
+        let n = 3000;
+        let mut state = 5u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64) / ((1u64 << 53) as f64)
+        };
+        let mut values: Vec<Vec<f64>> = Vec::new();
+        for j in 0..40 {
+            let missing = [0.0, 0.05, 0.5, 0.8, 0.97][j % 5];
+            let column: Vec<f64> = (0..n)
+                .map(|i| {
+                    let u = next();
+                    if u < missing {
+                        f64::NAN
+                    } else if j % 7 == 3 {
+                        (i % 3) as f64
+                    } else {
+                        next()
+                    }
+                })
+                .collect();
+            values.push(column);
+        }
+        // Near-duplicates (dense and sparse, exact and noisy, negated), a chain of three.
+        for (from, to, noise) in [
+            (0, 10, 0.0),
+            (2, 12, 1e-6),
+            (3, 13, 1e-7),
+            (4, 14, 0.0),
+            (1, 21, 1e-3),
+            (10, 30, 0.0),
+            (8, 38, -1.0),
+        ] {
+            let source = values[from].clone();
+            values[to] = source
+                .iter()
+                .map(|v| if noise < 0.0 { -v } else { v + noise * next() })
+                .collect();
+        }
+        let columns: Vec<NumericColumn> = values
+            .into_iter()
+            .enumerate()
+            .map(|(j, values)| NumericColumn {
+                name: format!("f{j}"),
+                values,
+                value_type: ValueType::Continuous,
+                levels: None,
+            })
+            .collect();
+        let dictionary = Dictionary {
+            entries: columns
+                .iter()
+                .map(|c| DictionaryEntry {
+                    column: c.name.clone(),
+                    field_id: None,
+                    description: String::new(),
+                    category: String::new(),
+                    value_type: ValueType::Continuous,
+                    coding: String::new(),
+                    role: Role::Factor,
+                })
+                .collect(),
+        };
+        let flow: Vec<FlowEntry> = columns
+            .iter()
+            .map(|c| FlowEntry {
+                column: c.name.clone(),
+                role: Role::Factor,
+                kept: true,
+                recoded_to_missing: 0,
+                missing_share: 0.0,
+                reason: "kept".into(),
+            })
+            .collect();
+        let (mut new_columns, mut new_flow) = (columns.clone(), flow.clone());
+        drop_near_duplicates(&mut new_columns, &mut new_flow, &dictionary, 0.9999);
+        let (mut old_columns, mut old_flow) = (columns, flow);
+        reference::old_drop_near_duplicates(&mut old_columns, &mut old_flow, &dictionary, 0.9999);
+        assert_eq!(new_flow, old_flow);
+        let names = |c: &[NumericColumn]| c.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&new_columns), names(&old_columns));
+        assert!(
+            new_flow.iter().filter(|f| !f.kept).count() >= 4,
+            "{new_flow:?}"
+        );
+    }
+}
