@@ -464,6 +464,15 @@ impl PhenotypeGroup {
     pub fn in_base(&self, i: usize) -> bool {
         self.in_base[i]
     }
+
+    /// How many rows of this group's base have `x` equal to `value` (`x` is indexed by row).
+    pub fn count_in_base(&self, x: &[f64], value: f64) -> usize {
+        self.in_base
+            .iter()
+            .zip(x)
+            .map(|(&b, &v)| (b & (v == value)) as usize)
+            .sum()
+    }
 }
 
 #[cfg(test)]

@@ -707,11 +707,9 @@ fn linear_block(ctx: &Context, block: &[usize]) -> Vec<(usize, Vec<Vec<Associati
     for group in &ctx.groups {
         let results = crate::fastlinear::fit_block(group, &xs);
         for (b, (factor_results, prep)) in results.into_iter().zip(&prepared).enumerate() {
-            let cases = prep.binary_high.map(|high| {
-                (0..prep.x.len())
-                    .filter(|&i| group.in_base(i) && prep.x[i] == high)
-                    .count()
-            });
+            let cases = prep
+                .binary_high
+                .map(|high| group.count_in_base(&prep.x, high));
             for (result, &p) in factor_results.into_iter().zip(&group.members) {
                 let phenotype = &ctx.request.phenotypes[p];
                 out[b][p] = vec![match result {
