@@ -158,7 +158,7 @@ fn accumulate(block: &[f64], m: usize, k: usize, w: usize, sign: f64, s_c: &mut 
 }
 
 /// How many rows ahead [`prefetch`] is asked for when gathering scattered rows.
-const PREFETCH_AHEAD: usize = 6;
+const PREFETCH_AHEAD: usize = 12;
 
 /// Hints the processor to bring `data` into the cache (no effect on any value).
 #[inline(always)]
