@@ -14,7 +14,9 @@
 //! and all phenotypes of a group is one matrix product (matrixmultiply's dgemm), so the
 //! phenotype block is read once per block of factors rather than once per factor.
 
-use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve, gemm_at_b};
+use std::cell::RefCell;
+
+use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve};
 use crate::ols::{Coefficient, FitError};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -25,14 +27,20 @@ pub struct PhenotypeGroup {
     /// Base rows: all members and all covariates present.
     base: Vec<usize>,
     in_base: Vec<bool>,
-    /// Row-major |base| x members block of centred phenotypes.
-    y: Vec<f64>,
-    /// Row-major |base| x k block: intercept then centred covariates.
-    c: Vec<f64>,
+    /// Row-major |base| x (k + members) block: the intercept, the centred covariates, then the
+    /// centred phenotypes. One row is one contiguous slice, so gathering rows is one copy each.
+    cy: Vec<f64>,
     k: usize,
-    s_cc: Vec<f64>,
-    s_cy: Vec<f64>,
+    /// k x (k + members), row-major: `sum c c'` then `sum c y'` over the base.
+    s_c: Vec<f64>,
     s_yy: Vec<f64>,
+}
+
+impl PhenotypeGroup {
+    /// Columns of `cy` (and of `s_c`).
+    fn width(&self) -> usize {
+        self.k + self.members.len()
+    }
 }
 
 /// Groups the phenotypes by missingness and precomputes their sums over each base.
@@ -52,77 +60,207 @@ pub fn prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<PhenotypeGro
         }
     }
     let k = covariates.len() + 1;
-    groups
-        .into_iter()
-        .map(|(in_base, members)| {
-            let base: Vec<usize> = (0..n).filter(|&i| in_base[i]).collect();
-            let nb = base.len().max(1) as f64;
-            let mean = |v: &[f64]| base.iter().map(|&i| v[i]).sum::<f64>() / nb;
-            let cov_means: Vec<f64> = covariates.iter().map(|c| mean(c)).collect();
-            let y_means: Vec<f64> = members.iter().map(|&m| mean(phenotypes[m])).collect();
-            let pg = members.len();
-            let mut y = vec![0.0; base.len() * pg];
-            let mut c = vec![0.0; base.len() * k];
-            for (r, &i) in base.iter().enumerate() {
-                for (j, &m) in members.iter().enumerate() {
-                    y[r * pg + j] = phenotypes[m][i] - y_means[j];
-                }
-                c[r * k] = 1.0;
-                for (j, cov) in covariates.iter().enumerate() {
-                    c[r * k + 1 + j] = cov[i] - cov_means[j];
-                }
+    let build = |(in_base, members): (Vec<bool>, Vec<usize>)| {
+        let base: Vec<usize> = (0..n).filter(|&i| in_base[i]).collect();
+        let nb = base.len().max(1) as f64;
+        let mean = |v: &[f64]| base.iter().map(|&i| v[i]).sum::<f64>() / nb;
+        let cov_means: Vec<f64> = covariates.iter().map(|c| mean(c)).collect();
+        let y_means: Vec<f64> = members.iter().map(|&m| mean(phenotypes[m])).collect();
+        let pg = members.len();
+        let w = k + pg;
+        let mut cy = vec![0.0; base.len() * w];
+        for (row, &i) in cy.chunks_exact_mut(w).zip(&base) {
+            row[0] = 1.0;
+            for (j, cov) in covariates.iter().enumerate() {
+                row[1 + j] = cov[i] - cov_means[j];
             }
-            let mut s_cc = vec![0.0; k * k];
-            let mut s_cy = vec![0.0; k * pg];
-            let mut s_yy = vec![0.0; pg];
-            let all: Vec<usize> = (0..base.len()).collect();
-            accumulate(&all, &c, &y, k, pg, 1.0, &mut s_cc, &mut s_cy, &mut s_yy);
-            PhenotypeGroup {
-                members,
-                base,
-                in_base,
-                y,
-                c,
-                k,
-                s_cc,
-                s_cy,
-                s_yy,
+            for (j, &m) in members.iter().enumerate() {
+                row[k + j] = phenotypes[m][i] - y_means[j];
             }
-        })
-        .collect()
+        }
+        let mut s_c = vec![0.0; k * w];
+        let mut s_yy = vec![0.0; pg];
+        for row in cy.chunks_exact(w) {
+            add_squares(row, k, 1.0, &mut s_yy);
+        }
+        accumulate(&cy, base.len(), k, w, 1.0, &mut s_c);
+        PhenotypeGroup {
+            members,
+            base,
+            in_base,
+            cy,
+            k,
+            s_c,
+            s_yy,
+        }
+    };
+    // The groups are independent: built in parallel, returned in order.
+    let threads = std::thread::available_parallelism()
+        .map(|t| t.get())
+        .unwrap_or(1)
+        .clamp(1, groups.len().max(1));
+    let per_thread = groups.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Vec<(Vec<bool>, Vec<usize>)>> = Vec::new();
+    let mut groups = groups.into_iter().peekable();
+    while groups.peek().is_some() {
+        parts.push(groups.by_ref().take(per_thread).collect());
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(move || part.into_iter().map(build).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
-/// Adds `sign` times the sums over the base positions `rows` of c c', c y' and y^2. The
-/// c y' part is a matrix product of the gathered rows.
-#[allow(clippy::too_many_arguments)]
-fn accumulate(
-    rows: &[usize],
-    c: &[f64],
-    y: &[f64],
-    k: usize,
-    pg: usize,
-    sign: f64,
-    s_cc: &mut [f64],
-    s_cy: &mut [f64],
-    s_yy: &mut [f64],
-) {
-    if rows.is_empty() {
+/// Adds `sign` times the squares of the y part of a `[c | y]` row (`k` columns of c) to `s_yy`.
+#[inline]
+fn add_squares(row: &[f64], k: usize, sign: f64, s_yy: &mut [f64]) {
+    for (s, v) in s_yy.iter_mut().zip(&row[k..]) {
+        *s += sign * v * v;
+    }
+}
+
+/// Adds `sign` times c [c | y]' summed over the `m` rows of `block` (row-major m x w, each
+/// row `[c | y]` with `k` columns of c) to `s_c` (k x w): one matrix product.
+fn accumulate(block: &[f64], m: usize, k: usize, w: usize, sign: f64, s_c: &mut [f64]) {
+    if m == 0 {
         return;
     }
-    let m = rows.len();
-    let mut gc = Vec::with_capacity(m * k);
-    let mut gy = Vec::with_capacity(m * pg);
-    for &r in rows {
-        gc.extend_from_slice(&c[r * k..(r + 1) * k]);
-        let yr = &y[r * pg..(r + 1) * pg];
-        gy.extend_from_slice(yr);
-        for (s, v) in s_yy.iter_mut().zip(yr) {
-            *s += sign * v * v;
+    assert_eq!(block.len(), m * w);
+    assert_eq!(s_c.len(), k * w);
+    assert!(k <= w);
+    // SAFETY: `block` is m x w with row stride w (asserted above), read as the k x m matrix
+    // of its first k columns (row stride 1, column stride w) and as the m x w matrix; `s_c`
+    // is k x w, row-major, and a distinct &mut.
+    unsafe {
+        matrixmultiply::dgemm(
+            k,
+            m,
+            w,
+            sign,
+            block.as_ptr(),
+            1,
+            w as isize,
+            block.as_ptr(),
+            w as isize,
+            1,
+            1.0,
+            s_c.as_mut_ptr(),
+            w as isize,
+            1,
+        );
+    }
+}
+
+/// How many rows ahead [`prefetch`] is asked for when gathering scattered rows.
+const PREFETCH_AHEAD: usize = 12;
+
+/// Hints the processor to bring `data` into the cache (no effect on any value).
+#[inline(always)]
+fn prefetch(data: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in data.chunks(8) {
+        // SAFETY: prefetching is only a hint; the address is that of a live slice.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                line.as_ptr() as *const i8
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
+}
+
+/// Per-thread buffers reused from one block of factors to the next.
+#[derive(Default)]
+struct Scratch {
+    /// Column-major |base| x factors block of centred, zero-filled factor values.
+    xb: Vec<f64>,
+    /// Per factor, a |base|-long run holding its missing base positions first.
+    missing: Vec<u32>,
+    /// Gathered rows of `cy`.
+    rows: Vec<f64>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// For `L` factors at once (their sums are independent chains, so interleaving them hides
+/// the latency of each while keeping every sum in row order): writes each factor's values on
+/// the base rows into its column of `cols`, notes its missing positions in its run of
+/// `missing`, and centres the present values by their mean (missing ones become 0). Returns
+/// per factor the number of missing positions and the sum of squares of the centred values.
+#[allow(clippy::needless_range_loop)] // lanes interleaved by index, row by row
+fn centre_factors<const L: usize>(
+    xs: &[&[f64]],
+    base: &[usize],
+    cols: &mut [f64],
+    missing: &mut [u32],
+) -> [(usize, f64); L] {
+    let nb = base.len();
+    if nb == 0 {
+        return [(0, 0.0); L];
+    }
+    let xs: [&[f64]; L] = std::array::from_fn(|l| xs[l]);
+    let mut col_parts = cols.chunks_exact_mut(nb);
+    let cols: [&mut [f64]; L] = std::array::from_fn(|_| col_parts.next().expect("L columns"));
+    let mut miss_parts = missing.chunks_exact_mut(nb);
+    let missing: [&mut [u32]; L] =
+        std::array::from_fn(|_| miss_parts.next().expect("L missing runs"));
+    if let Some(&last) = base.last() {
+        assert!(xs.iter().all(|x| x.len() > last));
+    }
+    assert!(cols.iter().all(|c| c.len() == nb) && missing.iter().all(|m| m.len() == nb));
+    let xp: [*const f64; L] = std::array::from_fn(|l| xs[l].as_ptr());
+    let cp: [*mut f64; L] = std::array::from_fn(|l| cols[l].as_mut_ptr());
+    // Pass 1: gather, and sum the present values in row order. Adding 0.0 for a missing value
+    // leaves a sum unchanged (it starts at +0.0, so it is never -0.0); the present count is
+    // kept as a float (exact below 2^53) to spare integer registers.
+    let mut sum = [0.0f64; L];
+    let mut present = [0.0f64; L];
+    for (r, &i) in base.iter().enumerate() {
+        for l in 0..L {
+            // SAFETY: i <= the last base row < xs[l].len(), and r < nb == cols[l].len()
+            // (both asserted above).
+            unsafe {
+                let v = *xp[l].add(i);
+                *cp[l].add(r) = v;
+                let keep = (!v.is_nan() as u64).wrapping_neg();
+                sum[l] += f64::from_bits(v.to_bits() & keep);
+                present[l] += f64::from_bits(1.0f64.to_bits() & keep);
+            }
         }
     }
-    // s_cc += sign * gc' gc ; s_cy += sign * gc' gy
-    gemm_at_b(&gc, m, k, &gc, k, sign, s_cc);
-    gemm_at_b(&gc, m, k, &gy, pg, sign, s_cy);
+    let mean: [f64; L] = std::array::from_fn(|l| sum[l] / present[l].max(1.0));
+    // Pass 2: note the missing positions, centre, and sum the squares in row order (a missing
+    // value becomes 0 and adds +0.0).
+    let mp: [*mut u32; L] = std::array::from_fn(|l| missing[l].as_mut_ptr());
+    let mut n_missing = [0usize; L];
+    let mut ss = [0.0f64; L];
+    for r in 0..nb {
+        for l in 0..L {
+            // SAFETY: r < nb == cols[l].len(), and n_missing[l] <= r < nb == missing[l].len().
+            unsafe {
+                let v = *cp[l].add(r);
+                let nan = v.is_nan();
+                // Written always, kept only when missing (no branch to mispredict).
+                *mp[l].add(n_missing[l]) = r as u32;
+                n_missing[l] += nan as usize;
+                // v - mean, or +0.0 when missing, by a mask rather than a branch.
+                let keep = (!nan as u64).wrapping_neg();
+                let centred = f64::from_bits((v - mean[l]).to_bits() & keep);
+                *cp[l].add(r) = centred;
+                ss[l] += centred * centred;
+            }
+        }
+    }
+    std::array::from_fn(|l| (n_missing[l], ss[l]))
 }
 
 /// Fits every phenotype of `group` against each factor of a block (NaN = missing). Returns,
@@ -131,71 +269,90 @@ pub fn fit_block(
     group: &PhenotypeGroup,
     factors: &[&[f64]],
 ) -> Vec<Vec<Result<Coefficient, FitError>>> {
-    let pg = group.members.len();
     let nb = group.base.len();
+    assert!(nb <= u32::MAX as usize, "base rows are indexed by u32");
     let f = factors.len();
-    // Per factor, one pass for the present count, sum and missing positions and a second
-    // that writes the centred, zero-filled values into the factor's own contiguous column of
-    // the block (column-major: the matrix product takes any strides).
-    let mut counts = vec![0usize; f];
-    let mut missing: Vec<Vec<usize>> = vec![Vec::new(); f];
-    let mut xb = vec![0.0; nb * f];
-    let mut s_xx = vec![0.0; f];
-    for (j, x) in factors.iter().enumerate() {
-        let column = &mut xb[j * nb..(j + 1) * nb];
-        let mut sum = 0.0;
-        for (slot, &i) in column.iter_mut().zip(&group.base) {
-            *slot = x[i];
+    let w = group.width();
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let Scratch { xb, missing, rows } = &mut *scratch;
+        if xb.len() < nb * f {
+            xb.resize(nb * f, 0.0);
         }
-        for (r, v) in column.iter().enumerate() {
-            if v.is_nan() {
-                missing[j].push(r);
+        if missing.len() < nb * f {
+            missing.resize(nb * f, 0);
+        }
+        let (xb, missing) = (&mut xb[..nb * f], &mut missing[..nb * f]);
+        // Per factor: its values on the base rows, centred and zero-filled, in its own
+        // contiguous column of the block (column-major: the matrix product takes any strides).
+        let mut n_missing = vec![0usize; f];
+        let mut s_xx = vec![0.0; f];
+        const LANES: usize = 2;
+        let mut j = 0;
+        while j < f {
+            let (cols, miss) = (&mut xb[j * nb..], &mut missing[j * nb..]);
+            let done: Vec<(usize, f64)> = if f - j >= LANES {
+                centre_factors::<LANES>(&factors[j..], &group.base, cols, miss).to_vec()
             } else {
-                sum += v;
+                centre_factors::<1>(&factors[j..], &group.base, cols, miss).to_vec()
+            };
+            for (l, (m, ss)) in done.into_iter().enumerate() {
+                n_missing[j + l] = m;
+                s_xx[j + l] = ss;
             }
+            j += if f - j >= LANES { LANES } else { 1 };
         }
-        counts[j] = nb - missing[j].len();
-        let mean = sum / counts[j].max(1) as f64;
-        let mut ss = 0.0;
-        for v in column.iter_mut() {
-            if v.is_nan() {
-                *v = 0.0;
-            } else {
-                *v -= mean;
-                ss += *v * *v;
-            }
+        // sum x [c | y]' for every factor at once: f x w.
+        let mut s_x = vec![0.0; f * w];
+        // SAFETY: `xb` is nb x f column-major (each column contiguous), read as f x nb with
+        // row stride nb; `cy` is nb x w row-major; `s_x` is f x w row-major and a distinct &mut.
+        unsafe {
+            assert_eq!(group.cy.len(), nb * w);
+            matrixmultiply::dgemm(
+                f,
+                nb,
+                w,
+                1.0,
+                xb.as_ptr(),
+                nb as isize,
+                1,
+                group.cy.as_ptr(),
+                w as isize,
+                1,
+                1.0,
+                s_x.as_mut_ptr(),
+                w as isize,
+                1,
+            );
         }
-        s_xx[j] = ss;
-    }
-    let mut s_xy = vec![0.0; f * pg];
-    gemm_colmajor_at_b(&xb, nb, f, &group.y, pg, &mut s_xy);
-    let mut s_xc = vec![0.0; f * group.k];
-    gemm_colmajor_at_b(&xb, nb, f, &group.c, group.k, &mut s_xc);
-    (0..f)
-        .map(|j| {
-            solve_factor(
-                group,
-                &missing[j],
-                counts[j],
-                s_xx[j],
-                &s_xc[j * group.k..(j + 1) * group.k],
-                &s_xy[j * pg..(j + 1) * pg],
-            )
-        })
-        .collect()
+        (0..f)
+            .map(|j| {
+                solve_factor(
+                    group,
+                    &missing[j * nb..j * nb + n_missing[j]],
+                    s_xx[j],
+                    &s_x[j * w..(j + 1) * w],
+                    rows,
+                )
+            })
+            .collect()
+    })
 }
 
-/// `missing`: base positions where the factor is missing.
+/// `missing`: base positions where the factor is missing (ascending); `s_x`: the sums of the
+/// centred factor times `[c | y]` over the base; `rows`: a buffer for gathered rows.
 fn solve_factor(
     group: &PhenotypeGroup,
-    missing: &[usize],
-    present: usize,
+    missing: &[u32],
     s_xx: f64,
-    s_xc: &[f64],
-    s_xy: &[f64],
+    s_x: &[f64],
+    rows: &mut Vec<f64>,
 ) -> Vec<Result<Coefficient, FitError>> {
     let k = group.k;
     let pg = group.members.len();
+    let w = group.width();
+    let nb = group.base.len();
+    let present = nb - missing.len();
     let parameters = k + 1;
     if present < parameters + 1 {
         return vec![
@@ -206,32 +363,41 @@ fn solve_factor(
             pg
         ];
     }
-    let (mut s_cc, mut s_cy, mut s_yy);
-    if missing.len() * 2 <= group.base.len() {
-        s_cc = group.s_cc.clone();
-        s_cy = group.s_cy.clone();
-        s_yy = group.s_yy.clone();
-        accumulate(
-            missing, &group.c, &group.y, k, pg, -1.0, &mut s_cc, &mut s_cy, &mut s_yy,
-        );
-    } else {
-        // The complement of `missing` (both are sorted).
-        let mut rows = Vec::with_capacity(present);
-        let mut gaps = missing.iter().peekable();
-        for r in 0..group.base.len() {
-            if gaps.peek() == Some(&&r) {
-                gaps.next();
-            } else {
-                rows.push(r);
+    let (s_c, s_yy) = if missing.len() * 2 <= nb {
+        // The base sums minus those over the missing rows.
+        let (mut s_c, mut s_yy) = (group.s_c.clone(), group.s_yy.clone());
+        rows.clear();
+        for (index, &r) in missing.iter().enumerate() {
+            // The rows are scattered over a block larger than the caches: ask for one a few
+            // positions ahead while copying this one.
+            if let Some(&ahead) = missing.get(index + PREFETCH_AHEAD) {
+                prefetch(&group.cy[ahead as usize * w..(ahead as usize + 1) * w]);
             }
+            let r = r as usize;
+            let row = &group.cy[r * w..(r + 1) * w];
+            rows.extend_from_slice(row);
+            add_squares(row, k, -1.0, &mut s_yy);
         }
-        s_cc = vec![0.0; k * k];
-        s_cy = vec![0.0; k * pg];
-        s_yy = vec![0.0; pg];
-        accumulate(
-            &rows, &group.c, &group.y, k, pg, 1.0, &mut s_cc, &mut s_cy, &mut s_yy,
-        );
-    }
+        accumulate(rows, missing.len(), k, w, -1.0, &mut s_c);
+        (s_c, s_yy)
+    } else {
+        // The sums over the present rows: the complement of `missing` (both are sorted).
+        rows.clear();
+        let (mut s_c, mut s_yy) = (vec![0.0; k * w], vec![0.0; pg]);
+        let mut start = 0;
+        for &r in missing.iter().chain([nb as u32].iter()) {
+            let r = r as usize;
+            for i in start..r {
+                let row = &group.cy[i * w..(i + 1) * w];
+                rows.extend_from_slice(row);
+                add_squares(row, k, 1.0, &mut s_yy);
+            }
+            start = r + 1;
+        }
+        accumulate(rows, present, k, w, 1.0, &mut s_c);
+        (s_c, s_yy)
+    };
+    let (s_xc, s_xy) = s_x.split_at(k);
     // Normal equations in the order [x, intercept, covariates...].
     let dim = k + 1;
     let mut gram = vec![0.0; dim * dim];
@@ -240,7 +406,7 @@ fn solve_factor(
         gram[(a + 1) * dim] = s_xc[a];
         gram[a + 1] = s_xc[a];
         for b in 0..k {
-            gram[(a + 1) * dim + b + 1] = s_cc[a * k + b];
+            gram[(a + 1) * dim + b + 1] = s_c[a * w + b];
         }
     }
     let chol = match cholesky(&gram, dim) {
@@ -268,7 +434,7 @@ fn solve_factor(
             let mut rhs = vec![0.0; dim];
             rhs[0] = s_xy[j];
             for a in 0..k {
-                rhs[a + 1] = s_cy[a * pg + j];
+                rhs[a + 1] = s_c[a * w + k + j];
             }
             let beta = cholesky_solve(&chol, dim, &rhs);
             let rss = (s_yy[j] - beta.iter().zip(&rhs).map(|(b, r)| b * r).sum::<f64>()).max(0.0);
@@ -298,32 +464,14 @@ impl PhenotypeGroup {
     pub fn in_base(&self, i: usize) -> bool {
         self.in_base[i]
     }
-}
 
-/// `out (p x q) += a' b` for column-major `a` (m x p, each column contiguous) and row-major
-/// `b` (m x q).
-fn gemm_colmajor_at_b(a: &[f64], m: usize, p: usize, b: &[f64], q: usize, out: &mut [f64]) {
-    assert_eq!(a.len(), m * p);
-    assert_eq!(b.len(), m * q);
-    assert_eq!(out.len(), p * q);
-    // SAFETY: the lengths match the strides (asserted above) and `out` is a distinct &mut.
-    unsafe {
-        matrixmultiply::dgemm(
-            p,
-            m,
-            q,
-            1.0,
-            a.as_ptr(),
-            m as isize,
-            1,
-            b.as_ptr(),
-            q as isize,
-            1,
-            1.0,
-            out.as_mut_ptr(),
-            q as isize,
-            1,
-        );
+    /// How many rows of this group's base have `x` equal to `value` (`x` is indexed by row).
+    pub fn count_in_base(&self, x: &[f64], value: f64) -> usize {
+        self.in_base
+            .iter()
+            .zip(x)
+            .map(|(&b, &v)| (b & (v == value)) as usize)
+            .sum()
     }
 }
 
@@ -399,6 +547,444 @@ mod tests {
                         (fast.p, direct.p),
                     ] {
                         assert!(((a - b) / b).abs() < 1e-9, "fast {a:e} vs direct {b:e}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod edge_tests {
+    use super::*;
+
+    #[test]
+    fn a_phenotype_with_no_rows_gives_too_few_rows() {
+        let n = 50;
+        let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let c: Vec<f64> = (0..n).map(|i| ((i * 7) % 11) as f64).collect();
+        let empty = vec![f64::NAN; n];
+        let full: Vec<f64> = (0..n).map(|i| (i * i % 13) as f64).collect();
+        let groups = prepare(&[&empty, &full], &[&c]);
+        assert_eq!(groups.len(), 2);
+        for group in &groups {
+            let results = fit_block(group, &[&x, &x, &x]);
+            assert_eq!(results.len(), 3);
+            for result in results.iter().flatten() {
+                if group.members == [0] {
+                    assert!(matches!(result, Err(FitError::TooFewRows { n: 0, .. })));
+                } else {
+                    assert!(result.is_ok());
+                }
+            }
+        }
+    }
+}
+
+/// The implementation before the rewrite (main at 10aaecb), kept to check that the output is
+/// bit for bit the same.
+#[cfg(test)]
+mod reference {
+    use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve, gemm_at_b};
+    use crate::ols::{Coefficient, FitError};
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+
+    /// Phenotypes that share a missingness pattern, with their precomputed sums.
+    pub struct OldGroup {
+        /// Indices into the caller's phenotype list.
+        pub members: Vec<usize>,
+        /// Base rows: all members and all covariates present.
+        base: Vec<usize>,
+        in_base: Vec<bool>,
+        /// Row-major |base| x members block of centred phenotypes.
+        y: Vec<f64>,
+        /// Row-major |base| x k block: intercept then centred covariates.
+        c: Vec<f64>,
+        k: usize,
+        s_cc: Vec<f64>,
+        s_cy: Vec<f64>,
+        s_yy: Vec<f64>,
+    }
+
+    /// Groups the phenotypes by missingness and precomputes their sums over each base.
+    pub fn old_prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<OldGroup> {
+        let n = phenotypes.first().map(|p| p.len()).unwrap_or(0);
+        let covariates_present: Vec<bool> = (0..n)
+            .map(|i| covariates.iter().all(|c| !c[i].is_nan()))
+            .collect();
+        let mut groups: Vec<(Vec<bool>, Vec<usize>)> = Vec::new();
+        for (index, p) in phenotypes.iter().enumerate() {
+            let mask: Vec<bool> = (0..n)
+                .map(|i| !p[i].is_nan() && covariates_present[i])
+                .collect();
+            match groups.iter_mut().find(|(m, _)| *m == mask) {
+                Some((_, members)) => members.push(index),
+                None => groups.push((mask, vec![index])),
+            }
+        }
+        let k = covariates.len() + 1;
+        groups
+            .into_iter()
+            .map(|(in_base, members)| {
+                let base: Vec<usize> = (0..n).filter(|&i| in_base[i]).collect();
+                let nb = base.len().max(1) as f64;
+                let mean = |v: &[f64]| base.iter().map(|&i| v[i]).sum::<f64>() / nb;
+                let cov_means: Vec<f64> = covariates.iter().map(|c| mean(c)).collect();
+                let y_means: Vec<f64> = members.iter().map(|&m| mean(phenotypes[m])).collect();
+                let pg = members.len();
+                let mut y = vec![0.0; base.len() * pg];
+                let mut c = vec![0.0; base.len() * k];
+                for (r, &i) in base.iter().enumerate() {
+                    for (j, &m) in members.iter().enumerate() {
+                        y[r * pg + j] = phenotypes[m][i] - y_means[j];
+                    }
+                    c[r * k] = 1.0;
+                    for (j, cov) in covariates.iter().enumerate() {
+                        c[r * k + 1 + j] = cov[i] - cov_means[j];
+                    }
+                }
+                let mut s_cc = vec![0.0; k * k];
+                let mut s_cy = vec![0.0; k * pg];
+                let mut s_yy = vec![0.0; pg];
+                let all: Vec<usize> = (0..base.len()).collect();
+                accumulate(&all, &c, &y, k, pg, 1.0, &mut s_cc, &mut s_cy, &mut s_yy);
+                OldGroup {
+                    members,
+                    base,
+                    in_base,
+                    y,
+                    c,
+                    k,
+                    s_cc,
+                    s_cy,
+                    s_yy,
+                }
+            })
+            .collect()
+    }
+
+    /// Adds `sign` times the sums over the base positions `rows` of c c', c y' and y^2. The
+    /// c y' part is a matrix product of the gathered rows.
+    #[allow(clippy::too_many_arguments)]
+    fn accumulate(
+        rows: &[usize],
+        c: &[f64],
+        y: &[f64],
+        k: usize,
+        pg: usize,
+        sign: f64,
+        s_cc: &mut [f64],
+        s_cy: &mut [f64],
+        s_yy: &mut [f64],
+    ) {
+        if rows.is_empty() {
+            return;
+        }
+        let m = rows.len();
+        let mut gc = Vec::with_capacity(m * k);
+        let mut gy = Vec::with_capacity(m * pg);
+        for &r in rows {
+            gc.extend_from_slice(&c[r * k..(r + 1) * k]);
+            let yr = &y[r * pg..(r + 1) * pg];
+            gy.extend_from_slice(yr);
+            for (s, v) in s_yy.iter_mut().zip(yr) {
+                *s += sign * v * v;
+            }
+        }
+        // s_cc += sign * gc' gc ; s_cy += sign * gc' gy
+        gemm_at_b(&gc, m, k, &gc, k, sign, s_cc);
+        gemm_at_b(&gc, m, k, &gy, pg, sign, s_cy);
+    }
+
+    /// Fits every phenotype of `group` against each factor of a block (NaN = missing). Returns,
+    /// per factor, one result per member in member order.
+    pub fn old_fit_block(
+        group: &OldGroup,
+        factors: &[&[f64]],
+    ) -> Vec<Vec<Result<Coefficient, FitError>>> {
+        let pg = group.members.len();
+        let nb = group.base.len();
+        let f = factors.len();
+        // Per factor, one pass for the present count, sum and missing positions and a second
+        // that writes the centred, zero-filled values into the factor's own contiguous column of
+        // the block (column-major: the matrix product takes any strides).
+        let mut counts = vec![0usize; f];
+        let mut missing: Vec<Vec<usize>> = vec![Vec::new(); f];
+        let mut xb = vec![0.0; nb * f];
+        let mut s_xx = vec![0.0; f];
+        for (j, x) in factors.iter().enumerate() {
+            let column = &mut xb[j * nb..(j + 1) * nb];
+            let mut sum = 0.0;
+            for (slot, &i) in column.iter_mut().zip(&group.base) {
+                *slot = x[i];
+            }
+            for (r, v) in column.iter().enumerate() {
+                if v.is_nan() {
+                    missing[j].push(r);
+                } else {
+                    sum += v;
+                }
+            }
+            counts[j] = nb - missing[j].len();
+            let mean = sum / counts[j].max(1) as f64;
+            let mut ss = 0.0;
+            for v in column.iter_mut() {
+                if v.is_nan() {
+                    *v = 0.0;
+                } else {
+                    *v -= mean;
+                    ss += *v * *v;
+                }
+            }
+            s_xx[j] = ss;
+        }
+        let mut s_xy = vec![0.0; f * pg];
+        gemm_colmajor_at_b(&xb, nb, f, &group.y, pg, &mut s_xy);
+        let mut s_xc = vec![0.0; f * group.k];
+        gemm_colmajor_at_b(&xb, nb, f, &group.c, group.k, &mut s_xc);
+        (0..f)
+            .map(|j| {
+                solve_factor(
+                    group,
+                    &missing[j],
+                    counts[j],
+                    s_xx[j],
+                    &s_xc[j * group.k..(j + 1) * group.k],
+                    &s_xy[j * pg..(j + 1) * pg],
+                )
+            })
+            .collect()
+    }
+
+    /// `missing`: base positions where the factor is missing.
+    fn solve_factor(
+        group: &OldGroup,
+        missing: &[usize],
+        present: usize,
+        s_xx: f64,
+        s_xc: &[f64],
+        s_xy: &[f64],
+    ) -> Vec<Result<Coefficient, FitError>> {
+        let k = group.k;
+        let pg = group.members.len();
+        let parameters = k + 1;
+        if present < parameters + 1 {
+            return vec![
+                Err(FitError::TooFewRows {
+                    n: present,
+                    parameters
+                });
+                pg
+            ];
+        }
+        let (mut s_cc, mut s_cy, mut s_yy);
+        if missing.len() * 2 <= group.base.len() {
+            s_cc = group.s_cc.clone();
+            s_cy = group.s_cy.clone();
+            s_yy = group.s_yy.clone();
+            accumulate(
+                missing, &group.c, &group.y, k, pg, -1.0, &mut s_cc, &mut s_cy, &mut s_yy,
+            );
+        } else {
+            // The complement of `missing` (both are sorted).
+            let mut rows = Vec::with_capacity(present);
+            let mut gaps = missing.iter().peekable();
+            for r in 0..group.base.len() {
+                if gaps.peek() == Some(&&r) {
+                    gaps.next();
+                } else {
+                    rows.push(r);
+                }
+            }
+            s_cc = vec![0.0; k * k];
+            s_cy = vec![0.0; k * pg];
+            s_yy = vec![0.0; pg];
+            accumulate(
+                &rows, &group.c, &group.y, k, pg, 1.0, &mut s_cc, &mut s_cy, &mut s_yy,
+            );
+        }
+        // Normal equations in the order [x, intercept, covariates...].
+        let dim = k + 1;
+        let mut gram = vec![0.0; dim * dim];
+        gram[0] = s_xx;
+        for a in 0..k {
+            gram[(a + 1) * dim] = s_xc[a];
+            gram[a + 1] = s_xc[a];
+            for b in 0..k {
+                gram[(a + 1) * dim + b + 1] = s_cc[a * k + b];
+            }
+        }
+        let chol = match cholesky(&gram, dim) {
+            Ok(c) => c,
+            Err(0) => return vec![Err(FitError::ConstantFactor); pg],
+            Err(j) => return vec![Err(FitError::Collinear(j)); pg],
+        };
+        let inverse_xx = cholesky_inverse(&chol, dim)[0];
+        let df = present - dim;
+        let dist = match StudentsT::new(0.0, 1.0, df as f64) {
+            Ok(d) => d,
+            Err(_) => {
+                return vec![
+                    Err(FitError::TooFewRows {
+                        n: present,
+                        parameters
+                    });
+                    pg
+                ]
+            }
+        };
+        let q = dist.inverse_cdf(0.975);
+        (0..pg)
+            .map(|j| {
+                let mut rhs = vec![0.0; dim];
+                rhs[0] = s_xy[j];
+                for a in 0..k {
+                    rhs[a + 1] = s_cy[a * pg + j];
+                }
+                let beta = cholesky_solve(&chol, dim, &rhs);
+                let rss =
+                    (s_yy[j] - beta.iter().zip(&rhs).map(|(b, r)| b * r).sum::<f64>()).max(0.0);
+                let se = (rss / df as f64 * inverse_xx).sqrt();
+                let t = beta[0] / se;
+                let p = if t.is_finite() {
+                    2.0 * dist.sf(t.abs())
+                } else {
+                    f64::NAN
+                };
+                Ok(Coefficient {
+                    n: present,
+                    df,
+                    beta: beta[0],
+                    se,
+                    t,
+                    p,
+                    ci_low: beta[0] - q * se,
+                    ci_high: beta[0] + q * se,
+                })
+            })
+            .collect()
+    }
+
+    impl OldGroup {
+        /// Whether row `i` is in this group's base (used to count cases of binary factors).
+        #[allow(dead_code)]
+        pub fn in_base(&self, i: usize) -> bool {
+            self.in_base[i]
+        }
+    }
+
+    /// `out (p x q) += a' b` for column-major `a` (m x p, each column contiguous) and row-major
+    /// `b` (m x q).
+    fn gemm_colmajor_at_b(a: &[f64], m: usize, p: usize, b: &[f64], q: usize, out: &mut [f64]) {
+        assert_eq!(a.len(), m * p);
+        assert_eq!(b.len(), m * q);
+        assert_eq!(out.len(), p * q);
+        // SAFETY: the lengths match the strides (asserted above) and `out` is a distinct &mut.
+        unsafe {
+            matrixmultiply::dgemm(
+                p,
+                m,
+                q,
+                1.0,
+                a.as_ptr(),
+                m as isize,
+                1,
+                b.as_ptr(),
+                q as isize,
+                1,
+                1.0,
+                out.as_mut_ptr(),
+                q as isize,
+                1,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod same_as_before {
+    use super::*;
+
+    #[test]
+    fn bit_for_bit_the_results_of_the_previous_implementation() {
+        let n = 1500;
+        let mut state = 99u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64) / ((1u64 << 53) as f64)
+        };
+        let mut column = |missing: f64, scale: f64, shift: f64| -> Vec<f64> {
+            (0..n)
+                .map(|_| {
+                    let (u, v) = (next(), next());
+                    if u < missing {
+                        f64::NAN
+                    } else {
+                        shift + scale * (v - 0.5)
+                    }
+                })
+                .collect()
+        };
+        let covariates: Vec<Vec<f64>> = vec![
+            column(0.01, 10.0, 60.0),
+            column(0.0, 1.0, 0.5),
+            column(0.02, 30.0, 170.0),
+        ];
+        let masks: Vec<Vec<f64>> = (0..3)
+            .map(|g| column([0.0, 0.1, 0.4][g], 1.0, 0.0))
+            .collect();
+        let phenotypes: Vec<Vec<f64>> = (0..11)
+            .map(|j| {
+                let noise = column(0.0, 1.0, 0.0);
+                (0..n)
+                    .map(|i| {
+                        if masks[j % 3][i].is_nan() {
+                            f64::NAN
+                        } else {
+                            100.0 + 3.0 * covariates[0][i] + j as f64 * covariates[1][i] + noise[i]
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        // Factors of every missingness, a constant one, a collinear one, an empty one.
+        let mut factors: Vec<Vec<f64>> = [0.0, 0.01, 0.1, 0.3, 0.49, 0.5, 0.51, 0.7, 0.95, 0.995]
+            .iter()
+            .map(|&m| column(m, 5.0, 2.0))
+            .collect();
+        factors.push(vec![4.0; n]);
+        factors.push(covariates[2].iter().map(|v| 2.0 * v + 1.0).collect());
+        factors.push(vec![f64::NAN; n]);
+        let p: Vec<&[f64]> = phenotypes.iter().map(Vec::as_slice).collect();
+        let c: Vec<&[f64]> = covariates.iter().map(Vec::as_slice).collect();
+        let new = prepare(&p, &c);
+        let old = reference::old_prepare(&p, &c);
+        assert_eq!(new.len(), old.len());
+        let bits = |r: &Result<Coefficient, FitError>| match r {
+            Ok(c) => format!(
+                "{} {} {:x} {:x} {:x} {:x} {:x} {:x}",
+                c.n,
+                c.df,
+                c.beta.to_bits(),
+                c.se.to_bits(),
+                c.t.to_bits(),
+                c.p.to_bits(),
+                c.ci_low.to_bits(),
+                c.ci_high.to_bits()
+            ),
+            Err(e) => format!("{e:?}"),
+        };
+        for size in [1, 2, 3, factors.len()] {
+            for block in factors.chunks(size) {
+                let xs: Vec<&[f64]> = block.iter().map(Vec::as_slice).collect();
+                for (g_new, g_old) in new.iter().zip(&old) {
+                    assert_eq!(g_new.members, g_old.members);
+                    let (a, b) = (fit_block(g_new, &xs), reference::old_fit_block(g_old, &xs));
+                    assert_eq!(a.len(), b.len());
+                    for (ra, rb) in a.iter().flatten().zip(b.iter().flatten()) {
+                        assert_eq!(bits(ra), bits(rb));
                     }
                 }
             }

@@ -658,10 +658,11 @@ const LINEAR_BLOCK: usize = 32;
 
 /// Every phenotype against a block of linear factors, through the shared-sums kernel.
 fn linear_block(ctx: &Context, block: &[usize]) -> Vec<(usize, Vec<Vec<AssociationRow>>)> {
-    struct Prepared {
+    struct Prepared<'a> {
         name: String,
         category: String,
-        x: Vec<f64>,
+        /// The column itself when it is used untransformed (no copy).
+        x: std::borrow::Cow<'a, [f64]>,
         binary_high: Option<f64>,
     }
     let prepared: Vec<Prepared> = block
@@ -673,13 +674,12 @@ fn linear_block(ctx: &Context, block: &[usize]) -> Vec<(usize, Vec<Vec<Associati
                 .numeric_column(&name)
                 .expect("linear blocks hold only present columns");
             let binary = column.value_type == ValueType::Binary;
-            let x = if binary {
-                column.values.clone()
-            } else {
-                ctx.request
-                    .transform
-                    .resolve(column.value_type)
-                    .apply(&column.values)
+            let x = match ctx.request.transform.resolve(column.value_type) {
+                _ if binary => std::borrow::Cow::Borrowed(column.values.as_slice()),
+                Transform::None | Transform::Auto => {
+                    std::borrow::Cow::Borrowed(column.values.as_slice())
+                }
+                t => std::borrow::Cow::Owned(t.apply(&column.values)),
             };
             let category = ctx
                 .table
@@ -700,17 +700,15 @@ fn linear_block(ctx: &Context, block: &[usize]) -> Vec<(usize, Vec<Vec<Associati
             }
         })
         .collect();
-    let xs: Vec<&[f64]> = prepared.iter().map(|p| p.x.as_slice()).collect();
+    let xs: Vec<&[f64]> = prepared.iter().map(|p| p.x.as_ref()).collect();
     let mut out: Vec<Vec<Vec<AssociationRow>>> =
         vec![vec![Vec::new(); ctx.request.phenotypes.len()]; block.len()];
     for group in &ctx.groups {
         let results = crate::fastlinear::fit_block(group, &xs);
         for (b, (factor_results, prep)) in results.into_iter().zip(&prepared).enumerate() {
-            let cases = prep.binary_high.map(|high| {
-                (0..prep.x.len())
-                    .filter(|&i| group.in_base(i) && prep.x[i] == high)
-                    .count()
-            });
+            let cases = prep
+                .binary_high
+                .map(|high| group.count_in_base(&prep.x, high));
             for (result, &p) in factor_results.into_iter().zip(&group.members) {
                 let phenotype = &ctx.request.phenotypes[p];
                 out[b][p] = vec![match result {
