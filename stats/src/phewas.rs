@@ -162,14 +162,25 @@ pub fn run(
     request: &PhewasRequest,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<PhewasResult, StatsError> {
+    let started = std::time::Instant::now();
     let context = prepare(table, request)?;
+    let prepared = started.elapsed().as_secs_f64();
     let items = work_items(&context);
     let per_factor = run_items(&context, &items, &|_| true, progress);
+    let fitted = started.elapsed().as_secs_f64();
     let mut rows = phenotype_major(request.phenotypes.len(), per_factor)
         .into_iter()
         .map(|(_, _, row)| row)
         .collect::<Vec<_>>();
+    let ordered = started.elapsed().as_secs_f64();
     let family_size = apply_multiple_testing(&mut rows);
+    tracing::debug!(
+        prepared,
+        fitted,
+        ordered,
+        corrected = started.elapsed().as_secs_f64(),
+        "phewas phases (seconds since the start)"
+    );
     Ok(PhewasResult { rows, family_size })
 }
 
