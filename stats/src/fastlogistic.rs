@@ -12,7 +12,8 @@
 //! Determinism: every sum is taken in an order fixed by this code (eight lane accumulators,
 //! combined pairwise, chunk by chunk), never by the vector width the compiler picks, and no
 //! multiply-add is fused, so the same inputs give the same bits on any x86-64 CPU and any
-//! thread count; the AVX2/AVX-512 builds of [`pass`] only run the same operations wider.
+//! thread count; the AVX2/AVX-512 builds of [`dispatch_pass`] only run the same operations
+//! wider.
 //!
 //! When the plain Newton iteration does not settle (separation, huge coefficients, a singular
 //! information), the kernel returns `None` and the caller falls back to the guarded fitter,
@@ -23,8 +24,7 @@ use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve};
 /// Rows per chunk: the chunk's linear predictor, weights and residuals stay in L1.
 const CHUNK: usize = 256;
 /// Lane accumulators per sum: fixes the summation order independently of the SIMD width.
-/// Sums are taken several at a time ([`dots`]) so that their additions do not wait on each
-/// other.
+/// Sums are taken several at a time ([`Lanes::dots`]) so that their additions overlap.
 const LANES: usize = 8;
 const MAX_ITERATIONS: usize = 30;
 /// A step below this (relative to the coefficients' scale) means the estimates are within

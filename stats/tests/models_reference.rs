@@ -23,6 +23,20 @@ fn request(phenotype: &str, factor: &str, covariates: &[&str], method: Method) -
     }
 }
 
+/// The likelihood-ratio statistic and p-value a logistic row states in its note.
+fn likelihood_ratio(note: &str) -> (f64, f64) {
+    let statistic = note
+        .split("LR chi2 = ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .unwrap_or_else(|| panic!("no LR chi2 in {note:?}"));
+    let p = note
+        .split("LR p = ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no LR p in {note:?}"));
+    (statistic.parse().unwrap(), p.parse().unwrap())
+}
+
 fn load(name: &str) -> AnalysisTable {
     AnalysisTable::load_with(&path(name), None, &LoadOptions::default()).unwrap()
 }
@@ -46,15 +60,7 @@ fn logistic_matches_statsmodels_logit() {
     close("se", row.se, num(&reference["se"]), 1e-8);
     close("z", row.stat, num(&reference["z"]), 1e-8);
     close("p", row.p, num(&reference["p"]), 1e-8);
-    let lr: f64 = row
-        .note
-        .split("LR chi2 = ")
-        .nth(1)
-        .and_then(|s| s.split(',').next())
-        .unwrap()
-        .parse()
-        .unwrap();
-    let lr_p: f64 = row.note.split("LR p = ").nth(1).unwrap().parse().unwrap();
+    let (lr, lr_p) = likelihood_ratio(&row.note);
     close("LR chi2", lr, num(&reference["lr"]), 1e-8);
     close("LR p", lr_p, num(&reference["lr_p"]), 1e-8);
 }
@@ -92,15 +98,7 @@ fn many_logistic_fits_at_once_match_statsmodels_pair_by_pair() {
             close(&what("se"), row.se, num(&expected["se"]), 1e-8);
             close(&what("z"), row.stat, num(&expected["z"]), 1e-8);
             close(&what("p"), row.p, num(&expected["p"]), 1e-8);
-            let lr: f64 = row
-                .note
-                .split("LR chi2 = ")
-                .nth(1)
-                .and_then(|s| s.split(',').next())
-                .unwrap()
-                .parse()
-                .unwrap();
-            let lr_p: f64 = row.note.split("LR p = ").nth(1).unwrap().parse().unwrap();
+            let (lr, lr_p) = likelihood_ratio(&row.note);
             close(&what("LR chi2"), lr, num(&expected["lr"]), 1e-8);
             close(&what("LR p"), lr_p, num(&expected["lr_p"]), 1e-8);
         }
