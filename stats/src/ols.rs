@@ -146,6 +146,160 @@ pub fn fit_rows(y: &[f64], predictors: &[&[f64]], rows: &[usize]) -> Result<OlsF
     })
 }
 
+/// [`fit_rows`] for several outcomes on the same rows and predictors, bit for bit the same
+/// answers: the predictors' means, their Gram matrix and its factorisation are computed once,
+/// then each outcome costs one pass for its cross-products. (A PheWAS fits every phenotype of
+/// a missingness group against the same factor design.)
+pub fn fit_rows_many(
+    ys: &[&[f64]],
+    predictors: &[&[f64]],
+    rows: &[usize],
+) -> Vec<Result<OlsFit, FitError>> {
+    let k = predictors.len();
+    let n = rows.len();
+    if n < k + 2 {
+        let error = FitError::TooFewRows {
+            n,
+            parameters: k + 1,
+        };
+        return vec![Err(error); ys.len()];
+    }
+    // The same sums in the same order as `fit_rows`: each accumulator row by row.
+    let mut means = vec![0.0; k];
+    for &i in rows {
+        for (j, p) in predictors.iter().enumerate() {
+            means[j] += p[i];
+        }
+    }
+    means.iter_mut().for_each(|m| *m /= n as f64);
+    let mut centred = Vec::with_capacity(n * k);
+    for &i in rows {
+        centred.extend(predictors.iter().zip(&means).map(|(p, m)| p[i] - m));
+    }
+    let mut gram = vec![0.0; k * k];
+    for row in centred.chunks_exact(k.max(1)).take(n) {
+        for a in 0..k {
+            let ra = row[a];
+            for b in 0..=a {
+                gram[a * k + b] += ra * row[b];
+            }
+        }
+    }
+    if k > 0 && gram[0] <= 0.0 {
+        return vec![Err(FitError::ConstantFactor); ys.len()];
+    }
+    let xtx: Vec<f64> = (0..k)
+        .flat_map(|a| (0..k).map(move |b| (a, b)))
+        .map(|(a, b)| gram[a.max(b) * k + a.min(b)])
+        .collect();
+    let chol = match cholesky(&xtx, k) {
+        Ok(chol) => chol,
+        Err(j) => return vec![Err(FitError::Collinear(j)); ys.len()],
+    };
+    let inverse = cholesky_inverse(&chol, k);
+    let df = n - k - 1;
+    let means_y: Vec<f64> = ys
+        .iter()
+        .map(|y| rows.iter().fold(0.0, |s, &i| s + y[i]) / n as f64)
+        .collect();
+    let (xty, yty) = cross_products(&centred, k, rows, ys, &means_y);
+    let pg = ys.len();
+    (0..pg)
+        .map(|j| {
+            let xty: Vec<f64> = (0..k).map(|a| xty[a * pg + j]).collect();
+            let beta = cholesky_solve(&chol, k, &xty);
+            let rss = (yty[j] - beta.iter().zip(&xty).map(|(b, v)| b * v).sum::<f64>()).max(0.0);
+            let sigma2 = rss / df as f64;
+            let se = (0..k)
+                .map(|j| (sigma2 * inverse[j * k + j]).sqrt())
+                .collect();
+            Ok(OlsFit {
+                n,
+                df,
+                beta,
+                se,
+                rss,
+            })
+        })
+        .collect()
+}
+
+/// `sum x_a (y_j - mean_j)` (as `[a][j]`) and `sum (y_j - mean_j)^2` over `rows`, every
+/// outcome at once: each sum still row by row, as [`fit_rows`] takes it, so the answers are
+/// the same bits; the outcomes are the vector lanes (AVX-512 or AVX2 when the CPU has them).
+fn cross_products(
+    centred: &[f64],
+    k: usize,
+    rows: &[usize],
+    ys: &[&[f64]],
+    means_y: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has the features the function was compiled for.
+            return unsafe { cross_products_avx512(centred, k, rows, ys, means_y) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            return unsafe { cross_products_avx2(centred, k, rows, ys, means_y) };
+        }
+    }
+    cross_products_body(centred, k, rows, ys, means_y)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn cross_products_avx512(
+    centred: &[f64],
+    k: usize,
+    rows: &[usize],
+    ys: &[&[f64]],
+    means_y: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
+    cross_products_body(centred, k, rows, ys, means_y)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn cross_products_avx2(
+    centred: &[f64],
+    k: usize,
+    rows: &[usize],
+    ys: &[&[f64]],
+    means_y: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
+    cross_products_body(centred, k, rows, ys, means_y)
+}
+
+#[inline(always)]
+fn cross_products_body(
+    centred: &[f64],
+    k: usize,
+    rows: &[usize],
+    ys: &[&[f64]],
+    means_y: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
+    let pg = ys.len();
+    let mut xty = vec![0.0; k * pg];
+    let mut yty = vec![0.0; pg];
+    let mut yc = vec![0.0; pg];
+    for (row, &i) in centred.chunks_exact(k.max(1)).zip(rows) {
+        for ((c, y), m) in yc.iter_mut().zip(ys).zip(means_y) {
+            *c = y[i] - m;
+        }
+        for (a, &x) in row.iter().enumerate().take(k) {
+            for (s, c) in xty[a * pg..(a + 1) * pg].iter_mut().zip(&yc) {
+                *s += c * x;
+            }
+        }
+        for (s, c) in yty.iter_mut().zip(&yc) {
+            *s += c * c;
+        }
+    }
+    (xty, yty)
+}
+
 /// Residuals of `y ~ 1 + predictors` fitted on `rows` (NaN elsewhere).
 pub fn residuals(y: &[f64], predictors: &[&[f64]], rows: &[usize]) -> Result<Vec<f64>, FitError> {
     let k = predictors.len();
@@ -191,6 +345,45 @@ mod tests {
         assert!(fit.se < 1e-6);
         assert_eq!(fit.n, 20);
         assert_eq!(fit.df, 17);
+    }
+
+    #[test]
+    fn many_outcomes_at_once_give_the_bits_of_one_at_a_time() {
+        let n = 997;
+        let mut state = 3u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64) / ((1u64 << 53) as f64)
+        };
+        let x1: Vec<f64> = (0..n).map(|_| 170.0 + 10.0 * next()).collect();
+        let x2: Vec<f64> = (0..n).map(|_| (next() < 0.3) as u8 as f64).collect();
+        let ys: Vec<Vec<f64>> = (0..11)
+            .map(|j| {
+                (0..n)
+                    .map(|i| 0.01 * j as f64 * x1[i] - x2[i] + next())
+                    .collect()
+            })
+            .collect();
+        let rows: Vec<usize> = (0..n).filter(|i| i % 7 != 3).collect();
+        let refs: Vec<&[f64]> = ys.iter().map(Vec::as_slice).collect();
+        let many = fit_rows_many(&refs, &[&x1, &x2], &rows);
+        for (y, fit) in ys.iter().zip(&many) {
+            assert_eq!(fit, &fit_rows(y, &[&x1, &x2], &rows));
+        }
+        // The vector build of the cross-products equals the portable one.
+        let centred: Vec<f64> = rows.iter().flat_map(|&i| [x1[i] - 170.0, x2[i]]).collect();
+        let means = vec![0.5; refs.len()];
+        assert_eq!(
+            cross_products(&centred, 2, &rows, &refs, &means),
+            cross_products_body(&centred, 2, &rows, &refs, &means)
+        );
+        // Errors are shared too.
+        let constant = vec![1.0; n];
+        assert!(fit_rows_many(&refs, &[&constant], &rows)
+            .iter()
+            .all(|f| f == &Err(FitError::ConstantFactor)));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::cohort::AnalysisTable;
 use crate::dictionary::ValueType;
 use crate::error::StatsError;
 use crate::logistic::{self, lr_p, wald_p, z975};
-use crate::ols::{complete_rows, fit_rows, FitError};
+use crate::ols::{complete_rows, fit_rows_many, FitError};
 use crate::transform::Transform;
 
 pub const FIRTH_MIN_EVENTS: usize = 20;
@@ -531,6 +531,7 @@ fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
     // Null logistic models (factor ~ covariates) are the same for every phenotype of a
     // missingness group: fitted once per group.
     let logistic_groups: LogisticGroups = Default::default();
+    let categorical = (model == "categorical").then(|| CategoricalFactor::new(ctx, name, column));
     (0..ctx.request.phenotypes.len())
         .map(|p| {
             let phenotype = &ctx.request.phenotypes[p];
@@ -560,7 +561,12 @@ fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
                         "a binary factor needs exactly two distinct values".into(),
                     ),
                 },
-                "categorical" => categorical_rows(ctx, phenotype, name, &category, y, column),
+                "categorical" => categorical_rows(
+                    ctx,
+                    categorical.as_ref().expect("built for categorical factors"),
+                    p,
+                    (name, &category),
+                ),
                 _ => unreachable!("linear factors are fitted by linear_rows"),
             }
         })
@@ -949,30 +955,124 @@ fn logistic_row(
     }
 }
 
+/// What every phenotype shares when an unordered categorical factor is fitted: its levels
+/// (the most common first: the reference), their labels, their 0/1 indicator columns, and per
+/// phenotype missingness group the fits of all the group's phenotypes, computed together
+/// ([`fit_rows_many`]: one design, one factorisation).
+struct CategoricalFactor {
+    levels: Vec<f64>,
+    labels: Vec<String>,
+    dummies: Vec<Vec<f64>>,
+    groups: std::cell::RefCell<std::collections::HashMap<usize, std::rc::Rc<CategoricalGroup>>>,
+}
+
+/// The fits of one missingness group, in the order of the group's members.
+struct CategoricalGroup {
+    n: usize,
+    /// Complete rows at each level, in the order of `levels`.
+    counts: Vec<usize>,
+    full: Vec<Result<crate::ols::OlsFit, FitError>>,
+    /// Log-likelihood of the same rows without the level indicators.
+    restricted: Vec<Result<f64, FitError>>,
+}
+
+impl CategoricalFactor {
+    fn new(
+        ctx: &Context,
+        factor: &str,
+        column: &crate::cohort::NumericColumn,
+    ) -> CategoricalFactor {
+        let levels = levels_by_frequency(&column.values);
+        let coding = ctx
+            .table
+            .dictionary
+            .get(factor)
+            .map(|e| e.coding.clone())
+            .unwrap_or_default();
+        let labels = levels
+            .iter()
+            .map(|&v| match &column.levels {
+                Some(labels) => labels
+                    .get(v as usize - 1)
+                    .cloned()
+                    .unwrap_or_else(|| v.to_string()),
+                None => coding_label(&coding, v).unwrap_or_else(|| format!("{v}")),
+            })
+            .collect();
+        let dummies = if levels.len() < 2 {
+            Vec::new()
+        } else {
+            level_dummies(&column.values, &levels[1..])
+        };
+        CategoricalFactor {
+            levels,
+            labels,
+            dummies,
+            groups: Default::default(),
+        }
+    }
+
+    /// The fits of phenotype `p`'s group, computed on first use.
+    fn group(
+        &self,
+        ctx: &Context,
+        p: usize,
+        column: &crate::cohort::NumericColumn,
+    ) -> std::rc::Rc<CategoricalGroup> {
+        let g = ctx.group_of[p];
+        if let Some(done) = self.groups.borrow().get(&g) {
+            return done.clone();
+        }
+        let members = &ctx.groups[g].members;
+        let mut preds: Vec<&[f64]> = self.dummies.iter().map(Vec::as_slice).collect();
+        preds.extend(ctx.covariates.iter().map(Vec::as_slice));
+        // The phenotypes of a group are missing together, so they share their complete rows.
+        let rows = complete_rows(&ctx.phenotypes[p], &preds);
+        let ys: Vec<&[f64]> = members
+            .iter()
+            .map(|&m| ctx.phenotypes[m].as_slice())
+            .collect();
+        let counts = self
+            .levels
+            .iter()
+            .map(|level| rows.iter().filter(|&&i| column.values[i] == *level).count())
+            .collect();
+        let full = fit_rows_many(&ys, &preds, &rows);
+        let covs: Vec<&[f64]> = ctx.covariates.iter().map(Vec::as_slice).collect();
+        let restricted = if covs.is_empty() {
+            ys.iter()
+                .map(|y| {
+                    let n = rows.len() as f64;
+                    let mean = rows.iter().map(|&i| y[i]).sum::<f64>() / n;
+                    let rss = rows.iter().map(|&i| (y[i] - mean).powi(2)).sum::<f64>();
+                    Ok(-0.5 * n * ((2.0 * std::f64::consts::PI).ln() + (rss / n).ln() + 1.0))
+                })
+                .collect()
+        } else {
+            fit_rows_many(&ys, &covs, &rows)
+                .into_iter()
+                .map(|f| f.map(|f| f.log_likelihood()))
+                .collect()
+        };
+        let done = std::rc::Rc::new(CategoricalGroup {
+            n: rows.len(),
+            counts,
+            full,
+            restricted,
+        });
+        self.groups.borrow_mut().insert(g, done.clone());
+        done
+    }
+}
+
 fn categorical_rows(
     ctx: &Context,
-    phenotype: &str,
-    factor: &str,
-    category: &str,
-    y: &[f64],
-    column: &crate::cohort::NumericColumn,
+    shared: &CategoricalFactor,
+    p: usize,
+    (factor, category): (&str, &str),
 ) -> Vec<AssociationRow> {
-    let levels = levels_by_frequency(&column.values);
-    let coding = ctx
-        .table
-        .dictionary
-        .get(factor)
-        .map(|e| e.coding.clone())
-        .unwrap_or_default();
-    let label = |v: f64| -> String {
-        match &column.levels {
-            Some(labels) => labels
-                .get(v as usize - 1)
-                .cloned()
-                .unwrap_or_else(|| v.to_string()),
-            None => coding_label(&coding, v).unwrap_or_else(|| format!("{v}")),
-        }
-    };
+    let phenotype = &ctx.request.phenotypes[p];
+    let levels = &shared.levels;
     if levels.len() < 2 {
         return vec![unfitted(
             phenotype,
@@ -983,16 +1083,19 @@ fn categorical_rows(
             "fewer than two levels".into(),
         )];
     }
-    let dummies = level_dummies(&column.values, &levels[1..]);
-    let mut preds: Vec<&[f64]> = dummies.iter().map(Vec::as_slice).collect();
-    preds.extend(ctx.covariates.iter().map(Vec::as_slice));
-    let rows = complete_rows(y, &preds);
-    let reference = label(levels[0]);
-    let reference_count = rows
+    let column = ctx
+        .table
+        .numeric_column(factor)
+        .expect("categorical factors are present columns");
+    let group = shared.group(ctx, p, column);
+    let member = ctx.groups[ctx.group_of[p]]
+        .members
         .iter()
-        .filter(|&&i| column.values[i] == levels[0])
-        .count();
-    let full = match fit_rows(y, &preds, &rows) {
+        .position(|&m| m == p)
+        .expect("every phenotype is a member of its group");
+    let reference = &shared.labels[0];
+    let reference_count = group.counts[0];
+    let full = match &group.full[member] {
         Ok(f) => f,
         Err(e) => {
             return vec![unfitted(
@@ -1000,15 +1103,15 @@ fn categorical_rows(
                 factor,
                 category,
                 "categorical",
-                status_of(&e),
+                status_of(e),
                 e.to_string(),
             )]
         }
     };
     let mut out = Vec::new();
-    for (j, level) in levels[1..].iter().enumerate() {
-        let name = format!("{factor}={}", label(*level));
-        let present = rows.iter().filter(|&&i| column.values[i] == *level).count();
+    for (j, label) in shared.labels[1..].iter().enumerate() {
+        let name = format!("{factor}={label}");
+        let present = group.counts[j + 1];
         match full.coefficient(j) {
             Ok(c) => out.push(coefficient_row(
                 &c,
@@ -1030,18 +1133,9 @@ fn categorical_rows(
         }
     }
     // Overall likelihood-ratio test: the same rows without the level dummies.
-    let covs: Vec<&[f64]> = ctx.covariates.iter().map(Vec::as_slice).collect();
-    let restricted_ll = if covs.is_empty() {
-        let n = rows.len() as f64;
-        let mean = rows.iter().map(|&i| y[i]).sum::<f64>() / n;
-        let rss = rows.iter().map(|&i| (y[i] - mean).powi(2)).sum::<f64>();
-        Ok(-0.5 * n * ((2.0 * std::f64::consts::PI).ln() + (rss / n).ln() + 1.0))
-    } else {
-        fit_rows(y, &covs, &rows).map(|f| f.log_likelihood())
-    };
-    match restricted_ll {
+    match &group.restricted[member] {
         Ok(restricted) => {
-            let (lr, p) = lr_p(full.log_likelihood(), restricted, levels.len() - 1);
+            let (lr, p) = lr_p(full.log_likelihood(), *restricted, levels.len() - 1);
             out.push(AssociationRow { n: full.n, stat: lr, p, neg_log10_p: neg_log10(p), ..unfitted(phenotype, &format!("{factor}=overall"), category, "categorical", "ok", format!("likelihood-ratio test of {} levels vs reference '{reference}' (chi2, {} df)", levels.len(), levels.len() - 1)) });
         }
         Err(e) => out.push(unfitted(
@@ -1049,10 +1143,11 @@ fn categorical_rows(
             &format!("{factor}=overall"),
             category,
             "categorical",
-            status_of(&e),
+            status_of(e),
             e.to_string(),
         )),
     }
+    debug_assert_eq!(group.n, full.n);
     out
 }
 
