@@ -57,7 +57,12 @@ pub enum Effect {
     /// SIGKILL to the child's process group: the study stops now; what the journal has is
     /// kept, so it can still be resumed.
     Cancel(PathBuf),
-    Fork(PathBuf),
+    /// `study fork DIR --from FROM [--set KEY=VALUE ...] --out DIR-fork`.
+    Fork {
+        dir: PathBuf,
+        from: String,
+        settings: Vec<String>,
+    },
     Delete(PathBuf),
     /// Writes approval.json, then resumes.
     Approve {
@@ -90,7 +95,19 @@ pub enum Screen {
 pub enum Dialog {
     ConfirmDelete(PathBuf),
     Export,
+    /// Choose the step a fork starts from (Up/Down) and type its changed settings.
+    Fork {
+        dir: PathBuf,
+        /// (key, description)
+        steps: Vec<(String, String)>,
+        selected: usize,
+        settings: String,
+    },
 }
+
+/// The step a fork starts from unless the user picks another: the PheWAS, so that a changed
+/// model or transform reuses the data, the screen and the panel.
+pub const DEFAULT_FORK_STEP: &str = "phewas/adjusted";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -604,6 +621,57 @@ impl App {
                 self.dialog = None;
                 vec![]
             }
+            (
+                Dialog::Fork {
+                    dir,
+                    steps,
+                    selected,
+                    mut settings,
+                },
+                code,
+            ) => match code {
+                KeyCode::Esc => {
+                    self.dialog = None;
+                    self.status = "not forked".into();
+                    vec![]
+                }
+                KeyCode::Enter => {
+                    self.dialog = None;
+                    let from = steps[selected].0.clone();
+                    let settings: Vec<String> = settings
+                        .split([',', ' '])
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect();
+                    vec![Effect::Fork {
+                        dir,
+                        from,
+                        settings,
+                    }]
+                }
+                code => {
+                    let selected = match code {
+                        KeyCode::Up => selected.saturating_sub(1),
+                        KeyCode::Down => (selected + 1).min(steps.len() - 1),
+                        _ => selected,
+                    };
+                    match code {
+                        KeyCode::Char(c) => settings.push(c),
+                        KeyCode::Backspace => {
+                            settings.pop();
+                        }
+                        _ => {}
+                    }
+                    self.dialog = Some(Dialog::Fork {
+                        dir,
+                        steps,
+                        selected,
+                        settings,
+                    });
+                    vec![]
+                }
+            },
             _ => vec![],
         }
     }
@@ -705,7 +773,25 @@ impl App {
                     self.status = "fork a study once it has stopped or finished".into();
                     vec![]
                 } else {
-                    vec![Effect::Fork(dir)]
+                    let steps = if study.steps.is_empty() {
+                        vec![(
+                            DEFAULT_FORK_STEP.to_string(),
+                            "the association step".to_string(),
+                        )]
+                    } else {
+                        study.steps.clone()
+                    };
+                    let selected = steps
+                        .iter()
+                        .position(|(key, _)| key == DEFAULT_FORK_STEP)
+                        .unwrap_or(0);
+                    self.dialog = Some(Dialog::Fork {
+                        dir,
+                        steps,
+                        selected,
+                        settings: String::new(),
+                    });
+                    vec![]
                 }
             }
             KeyCode::Char('d') | KeyCode::Delete => {

@@ -25,6 +25,9 @@ pub struct StudyRow {
     pub resumable: bool,
     /// The study has written its association table.
     pub has_results: bool,
+    /// The steps of its plan in order, as (key, description), from STUDY.toml (empty without
+    /// one): what a fork can start from.
+    pub steps: Vec<(String, String)>,
 }
 
 impl StudyRow {
@@ -66,6 +69,15 @@ impl StudyRow {
             last_event,
             resumable: s.dir.join("STUDY.toml").is_file(),
             has_results: s.dir.join("associations.csv").is_file(),
+            steps: meshagents_workflows::study_run::StudyConfig::read(&s.dir.join("STUDY.toml"))
+                .map(|c| {
+                    let (keys, descriptions) = c.plan();
+                    keys.iter()
+                        .zip(descriptions)
+                        .map(|(k, d)| (k.to_string(), d.to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }

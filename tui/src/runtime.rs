@@ -222,26 +222,37 @@ impl Runtime {
                 }
                 None => Msg::Info("this TUI did not start that study".into()),
             }),
-            Effect::Fork(dir) => {
+            Effect::Fork {
+                dir,
+                from,
+                settings,
+            } => {
                 let out = fork_dir(&dir);
                 if let Err(e) = std::fs::create_dir_all(&out) {
                     return Some(Msg::Info(format!("cannot create {}: {e}", out.display())));
                 }
-                let args = [
+                let mut args: Vec<&std::ffi::OsStr> = vec![
                     "study".as_ref(),
                     "fork".as_ref(),
                     dir.as_os_str(),
                     "--from".as_ref(),
-                    "phewas/adjusted".as_ref(),
-                    "--out".as_ref(),
-                    out.as_os_str(),
-                    "--headless".as_ref(),
+                    from.as_ref(),
                 ];
+                for setting in &settings {
+                    args.push("--set".as_ref());
+                    args.push(setting.as_ref());
+                }
+                args.extend(["--out".as_ref(), out.as_os_str(), "--headless".as_ref()]);
                 let msg = self.spawn(&out, &args);
                 if let Msg::Children(_) = msg {
                     self.dispatch(msg);
+                    let changed = if settings.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" with {}", settings.join(", "))
+                    };
                     return Some(Msg::Info(format!(
-                        "forking into {} (from phewas/adjusted)",
+                        "forking into {} (from {from}{changed})",
                         out.display()
                     )));
                 }

@@ -33,6 +33,15 @@ fn study(name: &str, state: StudyState, has_results: bool) -> StudyRow {
         last_event: "panel/transcript (agreement)".into(),
         resumable: true,
         has_results,
+        steps: [
+            "data/clean",
+            "screen/candidates",
+            "panel/confounders",
+            "phewas/adjusted",
+            "report/summary",
+        ]
+        .map(|k| (k.to_string(), format!("the {k} step")))
+        .to_vec(),
     }
 }
 
@@ -129,12 +138,62 @@ fn list_moves_opens_by_state_and_guards_actions() {
         key(&mut app, KeyCode::Char('r')),
         vec![Effect::Resume("/r/halted".into())]
     );
+    // f opens the fork dialog at the PheWAS step; Enter forks from there, unchanged.
+    assert!(key(&mut app, KeyCode::Char('f')).is_empty());
     assert_eq!(
-        key(&mut app, KeyCode::Char('f')),
-        vec![Effect::Fork("/r/halted".into())]
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::Fork {
+            dir: "/r/halted".into(),
+            from: "phewas/adjusted".into(),
+            settings: vec![]
+        }]
     );
+    assert_eq!(app.dialog, None);
     key(&mut app, KeyCode::Down);
     assert_eq!(app.selected, 3, "selection stops at the last study");
+}
+
+#[test]
+fn fork_chooses_its_step_and_takes_changed_settings() {
+    let mut app = App::new(PathBuf::from("/r"));
+    app.update(Msg::Studies(vec![study(
+        "done",
+        StudyState::Finished,
+        true,
+    )]));
+    assert!(key(&mut app, KeyCode::Char('f')).is_empty());
+    // Up twice: from phewas/adjusted to screen/candidates; Up at the top stays there.
+    for _ in 0..2 {
+        key(&mut app, KeyCode::Up);
+    }
+    // Letters are the settings, not keys: q neither quits nor leaves the dialog.
+    for c in "model=linear, transform=rintq".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    assert!(!app.quit);
+    key(&mut app, KeyCode::Backspace);
+    match &app.dialog {
+        Some(Dialog::Fork {
+            selected, settings, ..
+        }) => {
+            assert_eq!(*selected, 1);
+            assert_eq!(settings, "model=linear, transform=rint");
+        }
+        other => panic!("the fork dialog is open: {other:?}"),
+    }
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::Fork {
+            dir: "/r/done".into(),
+            from: "screen/candidates".into(),
+            settings: vec!["model=linear".into(), "transform=rint".into()]
+        }]
+    );
+    // Esc leaves without forking.
+    key(&mut app, KeyCode::Char('f'));
+    assert!(key(&mut app, KeyCode::Esc).is_empty());
+    assert_eq!(app.dialog, None);
+    assert_eq!(app.status, "not forked");
 }
 
 #[test]

@@ -105,6 +105,34 @@ pub fn render(app: &App, f: &mut Frame) {
                 "c: CSV   t: TSV   m: Markdown   Esc: cancel".into(),
             ],
         ),
+        Some(Dialog::Fork {
+            dir,
+            steps,
+            selected,
+            settings,
+        }) => {
+            let mut lines = vec![
+                format!("Fork {} into a new study that reuses", dir.display()),
+                "the steps before the one chosen (Up/Down):".into(),
+                String::new(),
+            ];
+            let width = steps.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+            lines.extend(steps.iter().enumerate().map(|(i, (key, description))| {
+                let marker = if i == *selected { ">" } else { " " };
+                format!("{marker} {key:<width$}  {description}")
+            }));
+            lines.extend([
+                String::new(),
+                "Changed settings, KEY=VALUE separated by commas (type):".into(),
+                format!("  {settings}_"),
+                "  e.g. model=linear, transform=rint".into(),
+                "  (a setting of an earlier step, e.g. panel.protocol.max_rounds=2,".into(),
+                "   needs the fork to start at that step)".into(),
+                String::new(),
+                "Enter: fork   Esc: cancel".into(),
+            ]);
+            popup(f, "fork study", &lines)
+        }
         None => {}
     }
     if app.help {
@@ -121,7 +149,7 @@ pub fn help_lines(screen: Screen) -> Vec<String> {
             "  n  new study (wizard)    l  live panel view    a  approve confounders",
             "  r  resume (study run)    s  pause a study this TUI started",
             "  x  cancel (stop now) a study this TUI started; finished steps are kept",
-            "  f  fork (from phewas/adjusted)   d  delete (asks first)",
+            "  f  fork: choose the step to start from, change settings   d  delete (asks first)",
         ],
         Screen::Results => vec![
             "Results",
