@@ -148,8 +148,14 @@ pub fn rows_to_frame(rows: &[AssociationRow]) -> Result<DataFrame, StatsError> {
 /// into rows; empty cells become NaN or `None`.
 pub fn read_associations(path: &std::path::Path) -> Result<Vec<AssociationRow>, StatsError> {
     let df = crate::io::read_table_with_columns(path, &ASSOCIATION_COLUMNS)?;
-    let text = |name: &str| crate::io::text_column(&df, name);
-    let num = |name: &str| crate::io::number_column(&df, name);
+    rows_from_frame(&df)
+}
+
+/// The rows of a frame holding (at least) [`ASSOCIATION_COLUMNS`]; empty cells become NaN or
+/// `None`.
+pub(crate) fn rows_from_frame(df: &DataFrame) -> Result<Vec<AssociationRow>, StatsError> {
+    let text = |name: &str| crate::io::text_column(df, name);
+    let num = |name: &str| crate::io::number_column(df, name);
     let count = |name: &str| -> Result<Vec<Option<usize>>, StatsError> {
         Ok(num(name)?
             .into_iter()

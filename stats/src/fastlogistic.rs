@@ -20,6 +20,7 @@
 //! which also decides about Firth's correction.
 
 use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve};
+use crate::vector_level::{level, Level};
 
 /// Rows per chunk: the chunk's linear predictor, weights and residuals stay in L1.
 const CHUNK: usize = 256;
@@ -224,28 +225,6 @@ struct PassState {
 
 /// Per-row weights and residuals a pass may keep.
 type RowsOut<'a> = Option<(&'a mut [f64], &'a mut [f64])>;
-
-#[derive(Clone, Copy)]
-enum Level {
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    Portable,
-}
-
-fn level() -> Level {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            return Level::Avx512;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            return Level::Avx2;
-        }
-    }
-    Level::Portable
-}
 
 fn dispatch_pass(
     columns: &[&[f64]],

@@ -128,13 +128,14 @@ pub fn read_column_names(path: &Path) -> Result<Vec<String>, StatsError> {
                     message: "the file is empty (no header, no rows)".into(),
                 });
             }
-            Ok(split_header(header, separator))
+            Ok(split_line(header, separator))
         }
     }
 }
 
-/// Splits a header line on `separator`, honouring double quotes.
-fn split_header(line: &str, separator: char) -> Vec<String> {
+/// Splits one line of a delimited table on `separator`, honouring double quotes (`""` inside
+/// quotes is one quote), as this program's writers quote fields.
+pub fn split_line(line: &str, separator: char) -> Vec<String> {
     let mut out = Vec::new();
     let mut field = String::new();
     let mut quoted = false;

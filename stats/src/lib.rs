@@ -27,5 +27,6 @@ pub mod shard;
 pub mod simulate;
 pub mod transform;
 pub mod typing;
+mod vector_level;
 
 pub use error::StatsError;

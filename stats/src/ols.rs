@@ -234,18 +234,15 @@ fn cross_products(
     ys: &[&[f64]],
     means_y: &[f64],
 ) -> (Vec<f64>, Vec<f64>) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has the features the function was compiled for.
-            return unsafe { cross_products_avx512(centred, k, rows, ys, means_y) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: as above.
-            return unsafe { cross_products_avx2(centred, k, rows, ys, means_y) };
-        }
+    use crate::vector_level::{level, Level};
+    match level() {
+        // SAFETY: `level` checked that the CPU has the features these were compiled for.
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => unsafe { cross_products_avx512(centred, k, rows, ys, means_y) },
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => unsafe { cross_products_avx2(centred, k, rows, ys, means_y) },
+        Level::Portable => cross_products_body(centred, k, rows, ys, means_y),
     }
-    cross_products_body(centred, k, rows, ys, means_y)
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -968,7 +968,6 @@ struct CategoricalFactor {
 
 /// The fits of one missingness group, in the order of the group's members.
 struct CategoricalGroup {
-    n: usize,
     /// Complete rows at each level, in the order of `levels`.
     counts: Vec<usize>,
     full: Vec<Result<crate::ols::OlsFit, FitError>>,
@@ -1055,7 +1054,6 @@ impl CategoricalFactor {
                 .collect()
         };
         let done = std::rc::Rc::new(CategoricalGroup {
-            n: rows.len(),
             counts,
             full,
             restricted,
@@ -1147,7 +1145,6 @@ fn categorical_rows(
             e.to_string(),
         )),
     }
-    debug_assert_eq!(group.n, full.n);
     out
 }
 

@@ -63,25 +63,17 @@ pub fn read_shard(path: &Path, shard: Shard) -> Result<ShardRows, StatsError> {
             .map_err(|_| bad(format!("not a shard part: no column '{name}'")))
     };
     let typed = |name: &str, e: PolarsError| bad(format!("column '{name}': {e}"));
-    let text = |name: &str| -> Result<Vec<String>, StatsError> {
-        let series = column(name)?;
-        let values = series.str().map_err(|e| typed(name, e))?;
-        Ok(values
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
-            .collect())
-    };
-    // Missing values were NaN before they were written (see `rows_to_frame`).
-    let float = |name: &str| -> Result<Vec<f64>, StatsError> {
-        let series = column(name)?;
-        let values = series.f64().map_err(|e| typed(name, e))?;
-        Ok(values.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
-    };
-    let count = |name: &str| -> Result<Vec<Option<usize>>, StatsError> {
-        let series = column(name)?;
-        let values = series.u64().map_err(|e| typed(name, e))?;
-        Ok(values.iter().map(|v| v.map(|v| v as usize)).collect())
-    };
+    let labels: Vec<String> = column("shard")?
+        .str()
+        .map_err(|e| typed("shard", e))?
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect();
+    if let Some(other) = labels.iter().find(|l| **l != shard.to_string()) {
+        return Err(bad(format!(
+            "holds rows of shard {other}, but was read as the part of shard {shard}"
+        )));
+    }
     let index = |name: &str| -> Result<Vec<usize>, StatsError> {
         let series = column(name)?;
         let values = series.u32().map_err(|e| typed(name, e))?;
@@ -91,61 +83,24 @@ pub fn read_shard(path: &Path, shard: Shard) -> Result<ShardRows, StatsError> {
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| bad(format!("column '{name}' has an empty cell")))
     };
-    let labels = text("shard")?;
-    if let Some(other) = labels.iter().find(|l| **l != shard.to_string()) {
-        return Err(bad(format!(
-            "holds rows of shard {other}, but was read as the part of shard {shard}"
-        )));
-    }
-    let (phenotype, factor, category, model) = (
-        text("phenotype")?,
-        text("factor")?,
-        text("category")?,
-        text("model")?,
-    );
-    let (status, note) = (text("status")?, text("note")?);
-    let n = count("n")?;
-    let (n_cases, n_controls) = (count("n_cases")?, count("n_controls")?);
-    let (beta, se, ci_low, ci_high) = (
-        float("beta")?,
-        float("se")?,
-        float("ci_low")?,
-        float("ci_high")?,
-    );
-    let (stat, p, neg_log10_p) = (float("stat")?, float("p")?, float("neg_log10_p")?);
-    let (q_bh, bonferroni) = (float("q_bh")?, float("bonferroni")?);
     let (p_index, f_index) = (index("phenotype_index")?, index("factor_index")?);
-    let mut rows = Vec::with_capacity(frame.height());
-    let mut factors: Vec<usize> = Vec::new();
-    for i in 0..frame.height() {
-        if !factors.contains(&f_index[i]) {
-            factors.push(f_index[i]);
-        }
-        rows.push((
-            p_index[i],
-            f_index[i],
-            AssociationRow {
-                phenotype: phenotype[i].clone(),
-                factor: factor[i].clone(),
-                category: category[i].clone(),
-                model: model[i].clone(),
-                n: n[i].unwrap_or(0),
-                n_cases: n_cases[i],
-                n_controls: n_controls[i],
-                beta: beta[i],
-                se: se[i],
-                ci_low: ci_low[i],
-                ci_high: ci_high[i],
-                stat: stat[i],
-                p: p[i],
-                neg_log10_p: neg_log10_p[i],
-                q_bh: q_bh[i],
-                bonferroni: bonferroni[i],
-                status: status[i].clone(),
-                note: note[i].clone(),
-            },
-        ));
+    // A missing column is named as such, before the rows are decoded.
+    for name in crate::association::ASSOCIATION_COLUMNS {
+        let _ = column(name)?;
     }
+    let table = crate::association::rows_from_frame(&frame)
+        .map_err(|e| bad(format!("not a shard part: {e}")))?;
+    let mut factors: Vec<usize> = Vec::new();
+    let rows = table
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            if !factors.contains(&f_index[i]) {
+                factors.push(f_index[i]);
+            }
+            (p_index[i], f_index[i], row)
+        })
+        .collect();
     factors.sort_unstable();
     Ok(ShardRows {
         shard,

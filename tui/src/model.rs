@@ -103,25 +103,7 @@ pub fn load_studies(root: &Path) -> Result<Vec<StudyRow>, TuiError> {
 }
 
 /// Splits one CSV line, honouring double quotes (the writers quote fields with commas).
-pub fn split_csv(line: &str, sep: char) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            c if c == sep && !quoted => out.push(std::mem::take(&mut field)),
-            c => field.push(c),
-        }
-    }
-    out.push(field);
-    out
-}
+pub use meshagents_stats::io::split_line as split_csv;
 
 /// One row of `associations.csv`.
 #[derive(Debug, Clone, PartialEq)]
