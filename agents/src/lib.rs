@@ -19,6 +19,7 @@ pub mod embedded;
 pub mod knowledge;
 pub mod message;
 pub mod openai;
+pub mod order;
 pub mod protocol;
 pub mod roles;
 pub mod schema;
@@ -30,8 +31,8 @@ pub use embedded::EmbeddedBackend;
 pub use knowledge::Knowledge;
 pub use openai::{OpenAiBackend, OpenAiConfig};
 pub use protocol::{
-    ConfounderDecision, DecisionRule, Effects, Panel, PhenotypeDecision, ProtocolConfig,
-    TranscriptEntry, Variable,
+    Catalogue, ConfounderDecision, DecisionRule, Effects, Panel, PhenotypeDecision, Proposal,
+    ProtocolConfig, TranscriptEntry, Variable,
 };
 pub use roles::{load_roles, RoleKind, RoleSpec};
 pub use tools::{ToolError, ToolHost};

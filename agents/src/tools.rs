@@ -36,8 +36,13 @@ pub fn all_tools() -> Vec<ToolSpec> {
     vec![
         ToolSpec {
             name: "list_variables".into(),
-            description: "List the dataset's variables (name, category, description), optionally only one category or one role (imaging, covariate, factor, disease).".into(),
-            parameters: json!({"type": "object", "properties": {"category": {"type": "string"}, "role": {"type": "string", "enum": ["imaging", "covariate", "factor", "disease"]}}}),
+            description: "List the dataset's variables (name, role, category, description), filtered by role, by category, and by a text search over names and descriptions (every word must match), a page at a time.".into(),
+            parameters: json!({"type": "object", "properties": {
+                "role": {"type": "string", "enum": ["imaging", "covariate", "factor", "disease"]},
+                "category": {"type": "string"},
+                "search": {"type": "string", "description": "words that must all occur in the name or the description (case-insensitive)"},
+                "offset": {"type": "integer", "minimum": 0},
+                "limit": {"type": "integer", "minimum": 1, "maximum": 200}}}),
         },
         ToolSpec {
             name: "describe_variable".into(),
@@ -58,6 +63,14 @@ pub fn all_tools() -> Vec<ToolSpec> {
             name: "change_in_estimate".into(),
             description: "Evidence that a candidate confounds: the share of imaging phenotypes and of factors it correlates with (|r| >= 0.1), and the median relative change of the strongest factor-phenotype slopes when it is added.".into(),
             parameters: json!({"type": "object", "required": ["candidate"], "properties": {"candidate": {"type": "string"}}}),
+        },
+        ToolSpec {
+            name: "confounder_screen".into(),
+            description: "Rank variables as confounders of this study: for each, what adding it to the adjustment set `adjusted_for` does to every phenotype x factor association (share of informative pairs whose estimate moves by more than 10%, the median move where it is associated with the factor), its association with phenotypes and factors, missingness, R^2 with the set, and its mediator risk (share of moved pairs whose factor comes earlier in the causal order). Members of the set are reported as if left out and added back.".into(),
+            parameters: json!({"type": "object", "properties": {
+                "adjusted_for": names("the current adjustment set (default: none)"),
+                "variables": names("only these variables (default: every eligible one)"),
+                "top": {"type": "integer", "minimum": 1, "maximum": 400, "description": "return the strongest N candidates (default 25)"}}}),
         },
         ToolSpec {
             name: "collinearity".into(),

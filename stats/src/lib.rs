@@ -12,6 +12,7 @@
 pub mod association;
 pub mod classify;
 pub mod cohort;
+pub mod confounding;
 pub mod dictionary;
 pub mod error;
 pub mod export;

@@ -752,3 +752,39 @@ hypertension,expert,logistic,3000,763,0.7341,0.714,0.754,0.0081,0.65,0.42,0.51,0
         "Esc leaves the table, not the results"
     );
 }
+
+#[test]
+fn live_panel_shows_proposals_as_they_arrive() {
+    let mut app = App::new(PathBuf::from("/r"));
+    let mut data = panel_data();
+    let mut proposal = panel_line(
+        "statistician",
+        "candidate_proposal",
+        "proposes 6138-2.0 (added): moves 31% of pairs",
+        json!({"agent": "statistician", "round": 0, "variable": "6138-2.0", "status": "added", "reason": "moves 31% of the informative pairs", "adopted": false}),
+    );
+    proposal.round = 0;
+    data.lines.insert(0, proposal);
+    data.lines.insert(
+        1,
+        panel_line(
+            "chair",
+            "merge",
+            "new candidates: 6138-2.0; the panel votes on 10 candidates",
+            json!({"added": ["6138-2.0"]}),
+        ),
+    );
+    app.update(Msg::Panel {
+        dir: "/r/a".into(),
+        data,
+    });
+    let screen = draw(&app, 120, 30);
+    assert!(
+        screen.contains("PROPOSES 6138-2.0 [added]: moves 31% of the informative pairs"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("MERGE new candidates: 6138-2.0"),
+        "{screen}"
+    );
+}

@@ -594,6 +594,23 @@ fn panel_body(l: &PanelLine, unfold: bool) -> Option<String> {
         }
         "agreement" => format!("AGREEMENT {}", l.text),
         "decision" => format!("DECISION {}", l.text),
+        // A candidate brought in from the catalogue, with whether it joined the list.
+        "candidate_proposal" => format!(
+            "PROPOSES {} [{}]: {}",
+            l.data
+                .get("variable")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default(),
+            l.data
+                .get("status")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default(),
+            l.data
+                .get("reason")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+        ),
+        "merge" => format!("MERGE {}", l.text),
         _ => l.text.clone(),
     })
 }

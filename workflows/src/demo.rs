@@ -356,10 +356,18 @@ pub fn run_demo(
 
     // 4-5. The panel meets: confounders, then phenotypes per disease.
     let panel = PanelConfig::default();
+    let (all_phenotypes, all_factors) = {
+        let t = load()?;
+        (
+            t.kept_with_role(Role::Imaging),
+            t.kept_with_role(Role::Factor),
+        )
+    };
     let decision = panel_step(
         &mut runner,
         4,
         &evidence,
+        (&all_phenotypes, &all_factors),
         &load,
         &panel,
         &out,
@@ -506,25 +514,32 @@ impl CleanResult {
 }
 
 /// The panel meets on the screened candidates (the `panel/confounders` step).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn panel_step<'t>(
     runner: &mut Runner,
     index: usize,
     evidence: &[CovariateEvidence],
+    pairs: (&[String], &[String]),
     load: &dyn Fn() -> Result<&'t AnalysisTable, WorkflowError>,
     panel: &PanelConfig,
     base_dir: &Path,
     threads: usize,
 ) -> Result<ConfounderDecision, WorkflowError> {
-    let request = serde_json::json!({ "evidence": evidence, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles });
+    let (phenotypes, factors) = pairs;
+    // The study's pairs are part of the meeting's identity: the screen looks at them.
+    let request = serde_json::json!({ "evidence": evidence, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles, "causal_order": panel.causal_order, "phenotypes": phenotypes, "factors": factors });
     let progress = runner.progress;
     runner.step(
         index,
         "panel/confounders",
         &request,
         |d: &ConfounderDecision| {
+            let new = d.proposals.iter().filter(|p| p.status == "added").count();
             format!(
-                "adjust for {} (kappa {})",
+                "adjust for {} ({} proposals, {} new candidates; kappa {})",
                 d.confounders.join(", "),
+                d.proposals.len(),
+                new,
                 d.rounds
                     .last()
                     .and_then(|r| r.kappa)
@@ -534,7 +549,9 @@ pub(crate) fn panel_step<'t>(
         },
         |journal| -> Result<_, WorkflowError> {
             let t = load()?;
-            let host = StatsToolHost::new(t, evidence, threads);
+            let (scope, catalogue) =
+                crate::panel::discovery(t, phenotypes, factors, panel, base_dir)?;
+            let host = StatsToolHost::new(t, evidence, threads).with_scope(scope);
             let names: Vec<String> = evidence.iter().map(|e| e.column.clone()).collect();
             Meeting {
                 config: panel,
@@ -543,7 +560,7 @@ pub(crate) fn panel_step<'t>(
                 base_dir,
                 progress,
             }
-            .confounders(&variables(t, &names))
+            .confounders(&variables(t, &names), Some(&catalogue))
         },
     )
 }

@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use meshagents_agents::protocol::TranscriptEntry;
 use meshagents_agents::transcript::to_markdown;
 use meshagents_agents::{
-    load_roles, AgentError, Backend, ConfounderDecision, Effects, EmbeddedBackend, Knowledge,
-    OpenAiBackend, OpenAiConfig, Panel, PhenotypeDecision, ProtocolConfig, ToolHost, Variable,
+    load_roles, AgentError, Backend, Catalogue, ConfounderDecision, Effects, EmbeddedBackend,
+    Knowledge, OpenAiBackend, OpenAiConfig, Panel, PhenotypeDecision, ProtocolConfig, ToolHost,
+    Variable,
 };
 use meshagents_engine::{run_activities, AttemptError, Journal, RetryPolicy};
 use meshagents_stats::cohort::AnalysisTable;
@@ -18,7 +19,9 @@ use serde_json::{json, Value};
 
 use crate::demo::Progress;
 use crate::files::{record, WrittenFile};
+use crate::tool_host::Scope;
 use crate::WorkflowError;
+use meshagents_agents::order::CausalOrder;
 
 /// The `[panel]` table of `STUDY.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +38,10 @@ pub struct PanelConfig {
     /// A roles file adding roles or replacing shipped ones by id.
     #[serde(default)]
     pub roles: Option<PathBuf>,
+    /// A causal-order file (tiers of dictionary categories) replacing the shipped one
+    /// (`agents/data/causal_order.toml`).
+    #[serde(default)]
+    pub causal_order: Option<PathBuf>,
     #[serde(default)]
     pub protocol: ProtocolConfig,
     #[serde(default)]
@@ -65,6 +72,7 @@ impl Default for PanelConfig {
             backend: default_backend(),
             approve: false,
             roles: None,
+            causal_order: None,
             protocol: ProtocolConfig::default(),
             openai: OpenAiConfig::default(),
             retry: default_retry(),
@@ -97,6 +105,11 @@ impl PanelConfig {
                     "key `panel.protocol.{key}`: {v} is not between 0 and 1"
                 )));
             }
+        }
+        if p.max_candidates == 0 {
+            return Err(WorkflowError::Invalid(
+                "key `panel.protocol.max_candidates`: must be at least 1".into(),
+            ));
         }
         if self.retry.maximum_attempts == 0 {
             return Err(WorkflowError::Invalid(
@@ -271,10 +284,11 @@ impl Meeting<'_> {
 
     pub fn confounders(
         &self,
-        candidates: &[Variable],
+        seeds: &[Variable],
+        catalogue: Option<&Catalogue>,
     ) -> Result<ConfounderDecision, WorkflowError> {
         let runtime = runtime()?;
-        self.run(|panel| runtime.block_on(panel.confounders(candidates)))
+        self.run(|panel| runtime.block_on(panel.confounders(seeds, catalogue)))
     }
 
     pub fn phenotypes(
@@ -313,6 +327,7 @@ pub(crate) fn write_decisions(
             "confounders": stage_a.map(|a| serde_json::to_value(&a.rounds).unwrap_or(Value::Null)),
             "phenotypes": stage_b.map(|b| serde_json::to_value(&b.rounds).unwrap_or(Value::Null)),
         },
+        "proposals": stage_a.map(|a| json!({"seeds": a.seeds, "items": a.proposals})),
         "provenance": {
             "confounders": stage_a.map(|a| json!({"items": a.items, "chair": a.chair_summary})),
             "phenotypes": stage_b.map(|b| json!({"items": b.items, "chair": b.chair_summary})),
@@ -341,4 +356,104 @@ pub(crate) fn write_decisions(
             to_markdown(&format!("Panel transcript ({backend})"), &transcript),
         )?,
     ])
+}
+
+/// What the panel may propose from and what its screen looks at: every non-imaging column of
+/// the loaded table that is not the id or a disease label (and not one of the study's
+/// phenotypes) may be proposed; the screen covers the study's phenotype x factor pairs; each
+/// variable's causal-order position comes from its dictionary category.
+pub(crate) fn discovery(
+    table: &AnalysisTable,
+    phenotypes: &[String],
+    factors: &[String],
+    config: &PanelConfig,
+    base_dir: &Path,
+) -> Result<(Scope, Catalogue), WorkflowError> {
+    use meshagents_stats::dictionary::Role;
+    let order_path = config.causal_order.as_ref().map(|p| {
+        if p.is_absolute() {
+            p.clone()
+        } else {
+            base_dir.join(p)
+        }
+    });
+    let order = CausalOrder::load(order_path.as_deref()).map_err(agent_error)?;
+    let present = |names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| table.column(n).is_some())
+            .cloned()
+            .collect()
+    };
+    let (phenotypes, factors) = (present(phenotypes), present(factors));
+    let mut eligible = Vec::new();
+    let mut excluded = std::collections::BTreeMap::new();
+    for entry in &table.dictionary.entries {
+        let why = match entry.role {
+            Role::Imaging => Some("an imaging phenotype"),
+            Role::Disease => Some("a disease label"),
+            Role::Id => Some("the participant id"),
+            _ if phenotypes.contains(&entry.column) => Some("one of the study's phenotypes"),
+            _ => None,
+        };
+        match why {
+            Some(why) => {
+                excluded.insert(entry.column.clone(), why.to_string());
+            }
+            None if table.column(&entry.column).is_some() => eligible.push(entry.column.clone()),
+            None => {
+                excluded.insert(
+                    entry.column.clone(),
+                    "not loaded for this study (dropped by cleaning, or not in its lists)".into(),
+                );
+            }
+        }
+    }
+    let positions = table
+        .dictionary
+        .entries
+        .iter()
+        .filter_map(|e| order.position(&e.category).map(|p| (e.column.clone(), p)))
+        .collect();
+    let catalogue = Catalogue {
+        eligible: variables(table, &eligible),
+        excluded,
+    };
+    Ok((
+        Scope::new(phenotypes, factors, eligible, positions),
+        catalogue,
+    ))
+}
+
+/// Stage A on its own, on a loaded table: the panel proposes from the table's catalogue and
+/// votes, with every call journaled in `journal_dir` (created if needed). For studies the
+/// workflow runs it as the `panel/confounders` step; this entry point serves checks of the
+/// panel against known causal structures.
+pub fn confounder_panel(
+    table: &AnalysisTable,
+    seeds: &[String],
+    pairs: (&[String], &[String]),
+    config: &PanelConfig,
+    journal_dir: &Path,
+    threads: usize,
+) -> Result<ConfounderDecision, WorkflowError> {
+    let journal = Journal::open(journal_dir).map_err(|e| WorkflowError::File {
+        path: journal_dir.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let (scope, catalogue) = discovery(table, pairs.0, pairs.1, config, journal_dir)?;
+    let host = crate::tool_host::StatsToolHost::new(table, &[], threads).with_scope(scope);
+    struct Quiet;
+    impl Progress for Quiet {
+        fn step_started(&self, _: usize, _: usize, _: &str) {}
+        fn step_finished(&self, _: usize, _: usize, _: &str, _: bool, _: &str) {}
+    }
+    Meeting {
+        config,
+        journal: &journal,
+        host: &host,
+        base_dir: journal_dir,
+        progress: &Quiet,
+    }
+    .confounders(&variables(table, seeds), Some(&catalogue))
 }

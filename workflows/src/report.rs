@@ -282,6 +282,28 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
             e(&confounders.join(", "))
         }
     );
+    let proposals = proposals_of(d);
+    if !proposals.is_empty() {
+        let _ = writeln!(
+            s,
+            "<p><strong>Proposals</strong>: the agents searched the whole catalogue beyond the seed list ({}).</p>",
+            e(&strings(&d["proposals"]["seeds"]).join(", "))
+        );
+        s.push_str("<table>\n<tr><th>Round</th><th>Agent</th><th>Variable</th><th>Status</th><th>Adopted</th><th>Reason</th></tr>\n");
+        for p in &proposals {
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                if p.round == 0 { "proposals".to_string() } else { p.round.to_string() },
+                e(&p.agent),
+                e(&p.variable),
+                e(&p.status),
+                if p.adopted { "yes" } else { "no" },
+                e(&p.reason.chars().take(240).collect::<String>())
+            );
+        }
+        s.push_str("</table>\n");
+    }
     let phenotypes = strings(&d["phenotypes"]);
     if !phenotypes.is_empty() {
         let _ = writeln!(
@@ -483,6 +505,18 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
             confounders.join(", ")
         }
     );
+    let proposals = proposals_of(d);
+    if !proposals.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nProposals (seed list: {}):\n",
+            strings(&d["proposals"]["seeds"]).join(", ")
+        );
+        s.push_str(&meshagents_agents::transcript::proposals_markdown(
+            &proposals,
+        ));
+        s.push('\n');
+    }
     let phenotypes = strings(&d["phenotypes"]);
     if !phenotypes.is_empty() {
         let _ = writeln!(
@@ -584,4 +618,9 @@ mod tests {
     fn html_is_escaped() {
         assert_eq!(html_escape("<b>&'\""), "&lt;b&gt;&amp;&#39;&quot;");
     }
+}
+
+/// The proposals `decisions.json` records (none for a study whose panel did not propose).
+fn proposals_of(decisions: &Value) -> Vec<meshagents_agents::Proposal> {
+    serde_json::from_value(decisions["proposals"]["items"].clone()).unwrap_or_default()
 }

@@ -475,6 +475,7 @@ pub fn run_study(
                 &mut runner,
                 3,
                 &evidence,
+                (&phenotypes, &factors),
                 &load,
                 &config.panel,
                 out,

@@ -249,6 +249,24 @@ pub fn write_summary(
             if t.include { "adjust" } else { "do not adjust" }
         );
     }
+    if !decision.proposals.is_empty() {
+        let added: Vec<&str> = decision
+            .proposals
+            .iter()
+            .filter(|p| p.status == "added")
+            .map(|p| p.variable.as_str())
+            .collect();
+        let _ = writeln!(
+            w,
+            "\nProposals: the agents searched the whole catalogue and made {} proposals; new candidates beyond the seed list ({}): {}.\n",
+            decision.proposals.len(),
+            decision.seeds.join(", "),
+            if added.is_empty() { "none".to_string() } else { added.join(", ") }
+        );
+        w.push_str(&meshagents_agents::transcript::proposals_markdown(
+            &decision.proposals,
+        ));
+    }
     let _ = writeln!(w, "\nChair: {}\n\nRationales:\n", decision.chair_summary);
     for t in &decision.items {
         let _ = writeln!(w, "- `{}`: {}", t.variable, t.reason);

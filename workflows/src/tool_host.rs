@@ -8,6 +8,7 @@ use meshagents_agents::tools::suggestions;
 use meshagents_agents::{ToolError, ToolHost};
 use meshagents_stats::association::CovariateEvidence;
 use meshagents_stats::cohort::{pairwise_r, AnalysisTable};
+use meshagents_stats::confounding::{screen, ScreenRequest, DEFAULT_MAX_PAIRS};
 use meshagents_stats::dictionary::{Role, ValueType};
 use meshagents_stats::ols::{complete_rows, fit_rows};
 use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
@@ -18,8 +19,42 @@ pub struct StatsToolHost<'a> {
     table: &'a AnalysisTable,
     evidence: BTreeMap<String, CovariateEvidence>,
     threads: usize,
+    scope: Option<Scope>,
     /// Agents ask the same questions (every voter screens every disease): answer once.
     cache: Mutex<BTreeMap<String, Value>>,
+}
+
+/// What the confounder screen looks at: the study's phenotypes and factors (its pairs), the
+/// variables that may be proposed, and the causal order of each variable.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub phenotypes: Vec<String>,
+    pub factors: Vec<String>,
+    /// Any non-imaging column that is not the id or a disease label.
+    pub eligible: Vec<String>,
+    /// Causal-order position of each variable whose category has one.
+    pub order: BTreeMap<String, u32>,
+    /// Pairs screened at most, and the seed of the sample beyond.
+    pub max_pairs: usize,
+    pub seed: u64,
+}
+
+impl Scope {
+    pub fn new(
+        phenotypes: Vec<String>,
+        factors: Vec<String>,
+        eligible: Vec<String>,
+        order: BTreeMap<String, u32>,
+    ) -> Self {
+        Scope {
+            phenotypes,
+            factors,
+            eligible,
+            order,
+            max_pairs: DEFAULT_MAX_PAIRS,
+            seed: 20_191,
+        }
+    }
 }
 
 fn role_name(role: Role) -> &'static str {
@@ -49,8 +84,15 @@ impl<'a> StatsToolHost<'a> {
                 .map(|e| (e.column.clone(), e.clone()))
                 .collect(),
             threads,
+            scope: None,
             cache: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The study's pairs and catalogue, which `confounder_screen` needs.
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scope = Some(scope);
+        self
     }
 
     /// The column, or an error naming it with suggestions the agent can use.
@@ -82,7 +124,15 @@ impl<'a> StatsToolHost<'a> {
     fn list_variables(&self, arguments: &Value) -> Result<Value, ToolError> {
         let category = arguments["category"].as_str();
         let role = arguments["role"].as_str();
-        let listed: Vec<Value> = self
+        let words: Vec<String> = arguments["search"]
+            .as_str()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        let offset = arguments["offset"].as_u64().unwrap_or(0) as usize;
+        let limit = arguments["limit"].as_u64().unwrap_or(100).clamp(1, 200) as usize;
+        let matching: Vec<Value> = self
             .table
             .dictionary
             .entries
@@ -90,11 +140,76 @@ impl<'a> StatsToolHost<'a> {
             .filter(|e| self.table.column(&e.column).is_some())
             .filter(|e| category.map(|c| e.category.eq_ignore_ascii_case(c)).unwrap_or(true))
             .filter(|e| role.map(|r| role_name(e.role) == r).unwrap_or(true))
+            .filter(|e| {
+                let text = format!("{} {}", e.column, e.description).to_lowercase();
+                words.iter().all(|w| text.contains(w.as_str()))
+            })
             .map(|e| json!({"name": e.column, "category": e.category, "role": role_name(e.role), "description": e.description}))
             .collect();
+        let total = matching.len();
+        let page: Vec<Value> = matching.into_iter().skip(offset).take(limit).collect();
+        let next = (offset + page.len() < total).then_some(offset + page.len());
         Ok(
-            json!({"count": listed.len(), "variables": listed.into_iter().take(400).collect::<Vec<_>>()}),
+            json!({"count": total, "offset": offset, "returned": page.len(), "next_offset": next, "variables": page}),
         )
+    }
+
+    fn confounder_screen(&self, arguments: &Value) -> Result<Value, ToolError> {
+        let scope = self.scope.as_ref().ok_or_else(|| {
+            ToolError::BadArguments(
+                "the confounder screen is not available in this study (the panel does not propose)"
+                    .into(),
+            )
+        })?;
+        let eligible = |name: &str| -> Result<(), ToolError> {
+            self.column(name)?;
+            if scope.eligible.iter().any(|e| e == name) {
+                Ok(())
+            } else {
+                Err(ToolError::BadArguments(format!(
+                    "'{name}' cannot be a confounder here: {}",
+                    match self.table.dictionary.get(name).map(|e| e.role) {
+                        Some(Role::Imaging) => "it is an imaging phenotype",
+                        Some(Role::Disease) => "it is a disease label",
+                        Some(Role::Id) => "it is the participant id",
+                        _ => "it is not among the study's eligible variables",
+                    }
+                )))
+            }
+        };
+        let adjusted_for = Self::names(arguments, "adjusted_for");
+        for name in &adjusted_for {
+            eligible(name)?;
+        }
+        let variables = match arguments.get("variables") {
+            Some(Value::Array(_)) => {
+                let v = Self::names(arguments, "variables");
+                for name in &v {
+                    eligible(name)?;
+                }
+                v
+            }
+            _ => scope.eligible.clone(),
+        };
+        let top = arguments["top"].as_u64().unwrap_or(25).clamp(1, 400) as usize;
+        let request = ScreenRequest {
+            phenotypes: scope.phenotypes.clone(),
+            factors: scope.factors.clone(),
+            adjusted_for: adjusted_for.clone(),
+            candidates: variables.clone(),
+            max_pairs: scope.max_pairs,
+            seed: scope.seed,
+            order: scope.order.clone(),
+        };
+        let mut result =
+            screen(self.table, &request).map_err(|e| ToolError::Failed(e.to_string()))?;
+        let ranked = result.candidates.len();
+        result.candidates.truncate(top);
+        let mut out =
+            serde_json::to_value(&result).map_err(|e| ToolError::Failed(e.to_string()))?;
+        out["ranked"] = json!(ranked);
+        out["returned"] = json!(result.candidates.len());
+        Ok(out)
     }
 
     fn describe_variable(&self, arguments: &Value) -> Result<Value, ToolError> {
@@ -282,6 +397,7 @@ impl ToolHost for StatsToolHost<'_> {
             "association_screen" => self.association_screen(arguments),
             "adjusted_association" => self.adjusted_association(arguments),
             "change_in_estimate" => self.change_in_estimate(arguments),
+            "confounder_screen" => self.confounder_screen(arguments),
             "collinearity" => self.collinearity(arguments),
             "missingness" => self.missingness(arguments),
             other => Err(ToolError::BadArguments(format!("no tool '{other}'"))),

@@ -62,6 +62,15 @@ pub struct ProtocolConfig {
     pub phenotype_min_share: f64,
     pub temperature: f64,
     pub seed: u64,
+    /// Stage A opens with proposals from the whole catalogue (any non-imaging column that is
+    /// not the id or a disease label), and agents may propose more in every discussion round.
+    /// `false` keeps the closed list of seed candidates.
+    pub propose: bool,
+    /// Candidates voted on at most (seeds included).
+    pub max_candidates: usize,
+    /// Model turns with tools per agent in the proposal part of stage A: searching a
+    /// catalogue takes more looks than voting on a list.
+    pub proposal_tool_turns: u32,
 }
 
 impl Default for ProtocolConfig {
@@ -77,6 +86,9 @@ impl Default for ProtocolConfig {
             phenotype_min_share: 0.5,
             temperature: 0.2,
             seed: 42,
+            propose: true,
+            max_candidates: 20,
+            proposal_tool_turns: 8,
         }
     }
 }
@@ -156,6 +168,12 @@ pub struct ConfounderDecision {
     pub chair_summary: String,
     pub transcript: Vec<TranscriptEntry>,
     pub ledger: BTreeMap<String, Ledger>,
+    /// The seed candidates (the study's `candidates` list) before any proposal.
+    #[serde(default)]
+    pub seeds: Vec<String>,
+    /// Every proposal: who made it, in which round, its evidence, and what became of it.
+    #[serde(default)]
+    pub proposals: Vec<Proposal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -188,6 +206,9 @@ pub struct PhenotypeDecision {
 }
 
 pub const OVERALL: &str = "overall";
+
+mod confounders;
+pub use confounders::{Catalogue, Proposal};
 
 fn confounder_schema() -> Value {
     json!({"type": "object", "required": ["votes"], "properties": {
@@ -238,6 +259,8 @@ struct RoundSpec<'s> {
     prompt: &'s (dyn Fn(&RoleSpec) -> (String, Value) + Sync),
     /// Extra checks beyond the schema (e.g. unknown variable names).
     check: &'s (dyn Fn(&Value) -> Vec<String> + Sync),
+    /// Model turns with tools before a final answer is required.
+    tool_turns: u32,
 }
 
 /// What makes one stage different from another; [`Panel::stage_rounds`] does the rest.
@@ -331,7 +354,7 @@ impl Panel<'_> {
             })
             .collect();
         let mut answers: Vec<Answer> = Vec::new();
-        let turns = self.config.max_tool_turns + 2;
+        let turns = spec.tool_turns + 2;
         for turn in 1..=turns {
             let last_turn = turn == turns;
             let active: Vec<usize> = (0..seats.len()).filter(|i| !seats[*i].done).collect();
@@ -342,7 +365,7 @@ impl Panel<'_> {
                 .iter()
                 .map(|&i| {
                     let seat = &seats[i];
-                    let tools = if turn > self.config.max_tool_turns {
+                    let tools = if turn > spec.tool_turns {
                         vec![]
                     } else {
                         tools_for(&seat.role.tools)
@@ -384,7 +407,7 @@ impl Panel<'_> {
                     };
                     self.note(transcript, entry);
                 }
-                if !reply.tool_calls.is_empty() && turn <= self.config.max_tool_turns {
+                if !reply.tool_calls.is_empty() && turn <= spec.tool_turns {
                     let allowed = tools_for(&seat.role.tools);
                     for (k, call) in reply.tool_calls.iter().enumerate() {
                         let tool_key = format!("{key}/tool{}", k + 1);
@@ -564,6 +587,61 @@ impl Panel<'_> {
         Ok(summary)
     }
 
+    /// Measures one round's agreement, records it, and says whether the stage has converged:
+    /// agreement reached, or nobody moved since the last round (the same decided set and the
+    /// same agreement), so more rounds would only repeat it.
+    #[allow(clippy::too_many_arguments)]
+    fn agree(
+        &self,
+        stage: &str,
+        round: u32,
+        answers: &[Answer],
+        ratings: &[Vec<bool>],
+        decided: BTreeSet<String>,
+        previous_set: &mut Option<BTreeSet<String>>,
+        rounds: &mut Vec<RoundAgreement>,
+        transcript: &mut Vec<TranscriptEntry>,
+    ) -> bool {
+        let kappa = fleiss_kappa(ratings);
+        let agreement = RoundAgreement {
+            round,
+            answered: answers.iter().map(|a| a.agent.clone()).collect(),
+            kappa,
+            stability: previous_set.as_ref().map(|p| stability(p, &decided)),
+        };
+        self.note(
+            transcript,
+            TranscriptEntry {
+                stage: stage.into(),
+                round,
+                agent: "panel".into(),
+                kind: "agreement".into(),
+                text: format!(
+                    "round {round}: {} of {} answered; Fleiss' kappa {}; set stability {}",
+                    answers.len(),
+                    self.voters().len(),
+                    kappa
+                        .map(|k| format!("{k:.3}"))
+                        .unwrap_or_else(|| "n/a".into()),
+                    agreement
+                        .stability
+                        .map(|s| format!("{s:.2}"))
+                        .unwrap_or_else(|| "n/a".into())
+                ),
+                data: serde_json::to_value(&agreement).unwrap_or(Value::Null),
+            },
+        );
+        rounds.push(agreement);
+        *previous_set = Some(decided);
+        let settled = rounds.len() >= 2
+            && rounds[rounds.len() - 1].stability == Some(1.0)
+            && rounds[rounds.len() - 2].kappa == kappa;
+        settled
+            || kappa
+                .map(|k| k >= self.config.agreement_threshold)
+                .unwrap_or(true)
+    }
+
     /// The rounds of one stage: a silent first round, then discussion rounds in which each
     /// agent sees the others' previous answers, until agreement reaches the threshold, a
     /// round changes nothing, or the round limit; then the quorum check. Returns the last
@@ -620,49 +698,20 @@ impl Panel<'_> {
                 schema_name: stage.schema_name,
                 prompt: &prompt,
                 check: stage.check,
+                tool_turns: self.config.max_tool_turns,
             };
             let answers = self.round(&spec, transcript, ledger).await?;
             let (ratings, decided) = (stage.assess)(&answers);
-            let kappa = fleiss_kappa(&ratings);
-            let agreement = RoundAgreement {
+            let converged = self.agree(
+                stage.name,
                 round,
-                answered: answers.iter().map(|a| a.agent.clone()).collect(),
-                kappa,
-                stability: previous_set.as_ref().map(|p| stability(p, &decided)),
-            };
-            self.note(
+                &answers,
+                &ratings,
+                decided,
+                &mut previous_set,
+                &mut rounds,
                 transcript,
-                TranscriptEntry {
-                    stage: stage.name.into(),
-                    round,
-                    agent: "panel".into(),
-                    kind: "agreement".into(),
-                    text: format!(
-                        "round {round}: {} of {} answered; Fleiss' kappa {}; set stability {}",
-                        answers.len(),
-                        self.voters().len(),
-                        kappa
-                            .map(|k| format!("{k:.3}"))
-                            .unwrap_or_else(|| "n/a".into()),
-                        agreement
-                            .stability
-                            .map(|s| format!("{s:.2}"))
-                            .unwrap_or_else(|| "n/a".into())
-                    ),
-                    data: serde_json::to_value(&agreement).unwrap_or(Value::Null),
-                },
             );
-            rounds.push(agreement);
-            previous_set = Some(decided);
-            // Converged: agreement reached, or nobody moved since the last round (the same
-            // decided set and the same agreement), so more rounds would only repeat it.
-            let settled = rounds.len() >= 2
-                && rounds[rounds.len() - 1].stability == Some(1.0)
-                && rounds[rounds.len() - 2].kappa == kappa;
-            let converged = settled
-                || kappa
-                    .map(|k| k >= self.config.agreement_threshold)
-                    .unwrap_or(true);
             previous = answers;
             if round >= self.config.min_rounds && converged {
                 break;
@@ -670,116 +719,6 @@ impl Panel<'_> {
         }
         self.quorum(stage.name, previous.len())?;
         Ok((previous, rounds))
-    }
-
-    /// Stage A: which of `candidates` every association is adjusted for.
-    pub async fn confounders(
-        &self,
-        candidates: &[Variable],
-    ) -> Result<ConfounderDecision, AgentError> {
-        const STAGE: &str = "confounders";
-        let names: BTreeSet<String> = candidates.iter().map(|c| c.name.clone()).collect();
-        let mut transcript = Vec::new();
-        let mut ledger = BTreeMap::new();
-        let check = |value: &Value| -> Vec<String> {
-            let mut problems = Vec::new();
-            let mut seen = BTreeSet::new();
-            for vote in value["votes"].as_array().into_iter().flatten() {
-                let name = vote["variable"].as_str().unwrap_or_default();
-                if !names.contains(name) {
-                    problems.push(format!("'{name}' is not one of the candidates"));
-                }
-                seen.insert(name.to_string());
-            }
-            let missing: Vec<&str> = names
-                .iter()
-                .filter(|n| !seen.contains(*n))
-                .map(String::as_str)
-                .collect();
-            if !missing.is_empty() {
-                problems.push(format!("no vote on: {}", missing.join(", ")));
-            }
-            problems
-        };
-        let prompt = |round: u32, _: &RoleSpec| -> (String, Value) {
-            (
-                format!(
-                    "Stage A, round {round}: decide which candidate variables every association of an imaging phenotype with a non-imaging factor should be adjusted for. Adjust for confounders (causes of both); do not adjust for mediators (on the path from factor to heart) or for proxies of variables already adjusted for.\nCandidates:\n{}\nUse your tools to look at the evidence, then vote on every candidate: {{\"votes\": [{{\"variable\", \"include\", \"role\", \"confidence\", \"rationale\"}}], \"summary\"}}. Cite the numbers you saw in each rationale.",
-                    quoted(&serde_json::to_value(candidates).unwrap_or(Value::Null))
-                ),
-                json!({"candidates": candidates}),
-            )
-        };
-        let assess = |answers: &[Answer]| -> Assessment {
-            let votes = collect_votes(answers);
-            let ratings = names
-                .iter()
-                .map(|n| {
-                    answers
-                        .iter()
-                        .map(|a| {
-                            votes
-                                .iter()
-                                .any(|v| v.agent == a.agent && &v.variable == n && v.include)
-                        })
-                        .collect()
-                })
-                .collect();
-            let decided = tally(&names, &votes, self.config.decision_rule)
-                .into_iter()
-                .filter(|i| i.include)
-                .map(|i| i.variable)
-                .collect();
-            (ratings, decided)
-        };
-        let spec = StageSpec {
-            name: STAGE,
-            schema: confounder_schema(),
-            schema_name: "confounder_votes",
-            prompt: &prompt,
-            check: &check,
-            assess: &assess,
-        };
-        let (last, rounds) = self
-            .stage_rounds(&spec, &mut transcript, &mut ledger)
-            .await?;
-        let votes = collect_votes(&last);
-        let mut items = tally(&names, &votes, self.config.decision_rule);
-        for item in &mut items {
-            item.evidence = last
-                .iter()
-                .flat_map(|a| a.tool_keys.iter())
-                .filter(|(_, args)| mentions(args, &item.variable))
-                .map(|(k, _)| k.clone())
-                .collect();
-        }
-        // Keep the candidates' order for the decided lists.
-        let ordered = |include: bool| -> Vec<String> {
-            candidates
-                .iter()
-                .filter(|c| {
-                    items
-                        .iter()
-                        .any(|i| i.variable == c.name && i.include == include)
-                })
-                .map(|c| c.name.clone())
-                .collect()
-        };
-        let (confounders, excluded) = (ordered(true), ordered(false));
-        let chair_input = json!({"adjust_for": confounders, "do_not_adjust_for": excluded, "items": items, "rounds": rounds});
-        let chair_summary = self
-            .chair_summary(STAGE, chair_input, &mut transcript, &mut ledger)
-            .await?;
-        Ok(ConfounderDecision {
-            confounders,
-            excluded,
-            items,
-            votes,
-            rounds,
-            chair_summary,
-            transcript,
-            ledger,
-        })
     }
 
     /// Stage B: which imaging phenotypes characterise each disease (and overall), given the

@@ -18,6 +18,8 @@ use crate::knowledge::Knowledge;
 use crate::message::{tool_result, Reply, Request, Speaker, ToolCall, Usage};
 use crate::protocol::OVERALL;
 
+mod discovery;
+
 pub struct EmbeddedBackend {
     knowledge: Knowledge,
 }
@@ -576,7 +578,13 @@ impl Backend for EmbeddedBackend {
     async fn chat(&self, request: &Request) -> Result<Reply, BackendError> {
         let task = &request.task;
         match task["stage"].as_str() {
-            Some("confounders") => Ok(self.confounders(request, task)),
+            Some("confounders") => Ok(match task["part"].as_str() {
+                Some("propose") => self.propose(request, task),
+                Some("vote") if task["open"].as_bool() == Some(true) => {
+                    self.vote_open(request, task)
+                }
+                _ => self.confounders(request, task),
+            }),
             Some("phenotypes") => Ok(self.phenotypes(request, task)),
             Some("chair") => Ok(self.chair(task)),
             other => Err(BackendError::fatal(

@@ -1,0 +1,852 @@
+//! Stage A: which variables every association is adjusted for.
+//!
+//! Unless `propose = false`, the stage opens with proposals: each voter searches the whole
+//! catalogue with its tools (any non-imaging variable that is not the id or a disease label,
+//! factors included) and proposes candidates with its reason and the numbers it saw. A name
+//! that cannot be a confounder is refused, and the refusal is fed back to the agent. The chair
+//! merges the proposals into the seed list (at most `max_candidates`, the most supported
+//! first), the evidence on the merged list is computed as a journaled tool call, and the panel
+//! votes in rounds. In every discussion round an agent may propose more; the stage ends when a
+//! round adds no candidate and agreement has reached the threshold, or at `max_rounds`.
+//!
+//! Proposing is the point of the paper's panel: a confounder no list names (a
+//! sociodemographic field among thousands of factors) can only be adjusted for if someone can
+//! bring it to the table.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{
+    collect_votes, confounder_schema, mentions, quoted, tally, Answer, ConfounderDecision, Panel,
+    RoundAgreement, RoundSpec, TranscriptEntry, Variable,
+};
+use crate::roles::RoleSpec;
+use crate::tools::suggestions;
+use crate::AgentError;
+
+const STAGE: &str = "confounders";
+
+/// The variables that may be proposed, and why the others may not.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    /// Any non-imaging column that is not the id or a disease label.
+    pub eligible: Vec<Variable>,
+    /// Names in the dataset that cannot be proposed, with the reason ("an imaging phenotype").
+    pub excluded: BTreeMap<String, String>,
+}
+
+impl Catalogue {
+    /// Why `name` cannot be proposed, in words the agent can act on; `None` when it can.
+    pub fn refusal(&self, name: &str) -> Option<String> {
+        if self.eligible.iter().any(|v| v.name == name) {
+            return None;
+        }
+        Some(match self.excluded.get(name) {
+            Some(why) => format!("'{name}' cannot be proposed: it is {why}"),
+            None => {
+                let near = suggestions(name, self.eligible.iter().map(|v| v.name.as_str()));
+                format!(
+                    "'{name}' is not a variable of this dataset{}",
+                    if near.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (did you mean: {}?)", near.join(", "))
+                    }
+                )
+            }
+        })
+    }
+
+    fn get(&self, name: &str) -> Option<&Variable> {
+        self.eligible.iter().find(|v| v.name == name)
+    }
+}
+
+/// One proposal of a candidate by one agent, and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub agent: String,
+    /// 0 for the proposal part, then the discussion round it was made in.
+    pub round: u32,
+    pub variable: String,
+    pub reason: String,
+    /// The numbers the agent cited.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub numbers: Value,
+    /// `added` (a new candidate), `seed` (already a seed candidate), `already proposed`,
+    /// `over the limit` (`max_candidates` reached) or `too late` (made in the last round, so
+    /// never voted on).
+    pub status: String,
+    /// The panel adjusts for it.
+    pub adopted: bool,
+}
+
+fn proposal_item() -> Value {
+    json!({"type": "object", "required": ["variable", "reason"], "properties": {
+        "variable": {"type": "string"},
+        "reason": {"type": "string"},
+        "numbers": {"type": "object"}}})
+}
+
+fn proposal_schema() -> Value {
+    json!({"type": "object", "required": ["proposals"], "properties": {
+        "proposals": {"type": "array", "items": proposal_item()},
+        "summary": {"type": "string"}}})
+}
+
+fn open_vote_schema() -> Value {
+    let mut schema = confounder_schema();
+    schema["properties"]["proposals"] = json!({"type": "array", "items": proposal_item()});
+    schema
+}
+
+/// (variable, reason, numbers) of each proposal in an answer.
+fn proposals_in(answer: &Value) -> Vec<(String, String, Value)> {
+    answer["proposals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["variable"].as_str().unwrap_or_default().to_string(),
+                p["reason"].as_str().unwrap_or_default().to_string(),
+                p.get("numbers").cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect()
+}
+
+/// The refusals of an answer's proposals, as problems to feed back.
+fn refusals(answer: &Value, catalogue: &Catalogue) -> Vec<String> {
+    proposals_in(answer)
+        .iter()
+        .filter_map(|(name, _, _)| catalogue.refusal(name))
+        .map(|why| format!("proposal refused: {why}"))
+        .collect()
+}
+
+/// The compact evidence of each variable in a `confounder_screen` result, for prompts.
+fn evidence_by_variable(screen: &Value) -> BTreeMap<String, Value> {
+    let keep = [
+        "status",
+        "pairs_moved",
+        "share_moved",
+        "median_move_associated",
+        "phenotype_share",
+        "factors_associated",
+        "missing_share",
+        "r2_with_set",
+        "mediator_risk",
+    ];
+    ["members", "candidates"]
+        .iter()
+        .flat_map(|k| screen[*k].as_array().into_iter().flatten())
+        .filter_map(|e| {
+            let name = e["variable"].as_str()?.to_string();
+            let compact: serde_json::Map<String, Value> = keep
+                .iter()
+                .filter_map(|k| e.get(*k).map(|v| (k.to_string(), v.clone())))
+                .collect();
+            Some((name, Value::Object(compact)))
+        })
+        .collect()
+}
+
+/// What the meeting knows about the candidate list as it grows.
+#[derive(Default)]
+struct Table {
+    candidates: Vec<Variable>,
+    seeds: BTreeSet<String>,
+    proposals: Vec<Proposal>,
+    /// Who proposed each candidate.
+    proposers: BTreeMap<String, Vec<String>>,
+    /// Each agent's proposals so far.
+    own: BTreeMap<String, Vec<String>>,
+    /// The latest evidence on the list (compact, by variable) and the journal keys it came from.
+    evidence: BTreeMap<String, Value>,
+    evidence_keys: Vec<String>,
+}
+
+impl Table {
+    fn names(&self) -> BTreeSet<String> {
+        self.candidates.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// The candidates as agents see them: who proposed each, and the screen's evidence.
+    fn view(&self) -> Value {
+        Value::Array(
+            self.candidates
+                .iter()
+                .map(|c| {
+                    let mut v = json!({"name": c.name, "description": c.description, "category": c.category});
+                    if self.seeds.contains(&c.name) {
+                        v["seed"] = json!(true);
+                    }
+                    if let Some(p) = self.proposers.get(&c.name) {
+                        v["proposed_by"] = json!(p);
+                    }
+                    if let Some(e) = self.evidence.get(&c.name) {
+                        v["evidence"] = e.clone();
+                    }
+                    v
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Panel<'_> {
+    /// Stage A: proposals from the whole `catalogue` (when given and `propose` is on) merged
+    /// into the `seeds`, then votes on every candidate until agreement.
+    pub async fn confounders(
+        &self,
+        seeds: &[Variable],
+        catalogue: Option<&Catalogue>,
+    ) -> Result<ConfounderDecision, AgentError> {
+        let open = catalogue.filter(|_| self.config.propose);
+        let mut transcript = Vec::new();
+        let mut ledger = BTreeMap::new();
+        let mut table = Table {
+            candidates: seeds.to_vec(),
+            seeds: seeds.iter().map(|s| s.name.clone()).collect(),
+            ..Table::default()
+        };
+        if let Some(catalogue) = open {
+            let check = |value: &Value| refusals(value, catalogue);
+            let seeds_view = quoted(&serde_json::to_value(seeds).unwrap_or(Value::Null));
+            let prompt = |_: &RoleSpec| -> (String, Value) {
+                (
+                    format!(
+                        "Stage A, proposals: which variables should every association of an imaging phenotype with a non-imaging factor be adjusted for? Search the whole catalogue, not only the seed list: any of its {} non-imaging variables that is not the participant id or a disease label may be proposed, factors included. Propose confounders: variables that come before the factors and cause them, the phenotypes, or both (VanderWeele's modified disjunctive cause criterion). Do not propose mediators (on the path from a factor to the heart), instruments, or proxies of variables you already propose.\nSeed candidates:\n{}\nFind variables with list_variables (filter by role or category, search names and descriptions, page through) and describe_variable; rank them with confounder_screen, which reports what adding each variable to an adjustment set does to every phenotype x factor association (pass the set you have so far as adjusted_for). Answer {{\"proposals\": [{{\"variable\", \"reason\", \"numbers\"}}], \"summary\"}}: every variable you would adjust for, seeds included, each with the numbers you saw.",
+                        catalogue.eligible.len(),
+                        seeds_view
+                    ),
+                    json!({"stage": STAGE, "part": "propose", "round": 0, "seeds": seeds}),
+                )
+            };
+            let with_role = |role: &RoleSpec| {
+                let (text, mut task) = prompt(role);
+                task["role"] = json!(role.id);
+                task["knowledge"] = json!(role.knowledge);
+                (text, task)
+            };
+            let spec = RoundSpec {
+                stage: STAGE,
+                round: 0,
+                schema: proposal_schema(),
+                schema_name: "confounder_proposals",
+                prompt: &with_role,
+                check: &check,
+                tool_turns: self.config.proposal_tool_turns,
+            };
+            let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
+            self.merge(0, &answers, catalogue, &mut table, &mut transcript)?;
+        }
+
+        let mut rounds: Vec<RoundAgreement> = Vec::new();
+        let mut previous: Vec<Answer> = Vec::new();
+        let mut previous_set: Option<BTreeSet<String>> = None;
+        let mut voted_on: BTreeSet<String> = BTreeSet::new();
+        for round in 1..=self.config.max_rounds.max(1) {
+            let names = table.names();
+            let check = |value: &Value| -> Vec<String> {
+                let mut problems = Vec::new();
+                let mut seen = BTreeSet::new();
+                for vote in value["votes"].as_array().into_iter().flatten() {
+                    let name = vote["variable"].as_str().unwrap_or_default();
+                    if !names.contains(name) {
+                        problems.push(format!("'{name}' is not one of the candidates"));
+                    }
+                    seen.insert(name.to_string());
+                }
+                let missing: Vec<&str> = names
+                    .iter()
+                    .filter(|n| !seen.contains(*n))
+                    .map(String::as_str)
+                    .collect();
+                if !missing.is_empty() {
+                    problems.push(format!("no vote on: {}", missing.join(", ")));
+                }
+                if let Some(catalogue) = open {
+                    problems.extend(refusals(value, catalogue));
+                }
+                problems
+            };
+            let decided_before: Vec<String> = table
+                .candidates
+                .iter()
+                .filter(|c| previous_set.as_ref().is_some_and(|s| s.contains(&c.name)))
+                .map(|c| c.name.clone())
+                .collect();
+            let view = table.view();
+            let prompt = |role: &RoleSpec| -> (String, Value) {
+                let others: Vec<Value> = previous
+                    .iter()
+                    .filter(|a| a.agent != role.id)
+                    .map(|a| json!({"agent": a.agent, "proposal": a.value}))
+                    .collect();
+                let own = previous
+                    .iter()
+                    .find(|a| a.agent == role.id)
+                    .map(|a| a.value.clone())
+                    .unwrap_or(Value::Null);
+                let mut text = format!(
+                    "Stage A, round {round}: decide which candidate variables every association of an imaging phenotype with a non-imaging factor should be adjusted for. Adjust for confounders (causes of both, or of either, that come before the factor); do not adjust for mediators (on the path from factor to heart), instruments, or proxies of variables already adjusted for.\nCandidates (who proposed them, and the screen's evidence when the list was merged):\n{}\nUse your tools to look at the evidence, then vote on every candidate: {{\"votes\": [{{\"variable\", \"include\", \"role\", \"confidence\", \"rationale\"}}], \"summary\"}}. Cite the numbers you saw in each rationale.",
+                    quoted(&view)
+                );
+                if open.is_some() {
+                    text.push_str(" If the evidence points at a variable that is not a candidate yet, add it: \"proposals\": [{\"variable\", \"reason\", \"numbers\"}]; it is voted on in the next round.");
+                }
+                if round > 1 {
+                    text.push_str(&format!(
+                        "\n\nThe other panel members' answers from round {}:\n{}\nYour own was:\n{}\nReconsider in the light of their arguments and the evidence; change your answer only for a reason you can state.",
+                        round - 1,
+                        quoted(&Value::Array(others.clone())),
+                        quoted(&own)
+                    ));
+                }
+                let task = json!({
+                    "stage": STAGE,
+                    "part": "vote",
+                    "open": open.is_some(),
+                    "round": round,
+                    "role": role.id,
+                    "knowledge": role.knowledge,
+                    "candidates": table.candidates,
+                    "proposers": table.proposers,
+                    "own_proposals": table.own.get(&role.id).cloned().unwrap_or_default(),
+                    "decided_before": decided_before,
+                    "others": others,
+                    "own": own,
+                });
+                (text, task)
+            };
+            let spec = RoundSpec {
+                stage: STAGE,
+                round,
+                schema: if open.is_some() {
+                    open_vote_schema()
+                } else {
+                    confounder_schema()
+                },
+                schema_name: "confounder_votes",
+                prompt: &prompt,
+                check: &check,
+                tool_turns: self.config.max_tool_turns,
+            };
+            let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
+            let votes = collect_votes(&answers);
+            let ratings: Vec<Vec<bool>> = names
+                .iter()
+                .map(|n| {
+                    answers
+                        .iter()
+                        .map(|a| {
+                            votes
+                                .iter()
+                                .any(|v| v.agent == a.agent && &v.variable == n && v.include)
+                        })
+                        .collect()
+                })
+                .collect();
+            let decided: BTreeSet<String> = tally(&names, &votes, self.config.decision_rule)
+                .into_iter()
+                .filter(|i| i.include)
+                .map(|i| i.variable)
+                .collect();
+            let converged = self.agree(
+                STAGE,
+                round,
+                &answers,
+                &ratings,
+                decided,
+                &mut previous_set,
+                &mut rounds,
+                &mut transcript,
+            );
+            voted_on = names;
+            let added = match open {
+                Some(catalogue) if round < self.config.max_rounds => {
+                    self.merge(round, &answers, catalogue, &mut table, &mut transcript)?
+                }
+                Some(_) => {
+                    // Proposals of the last round cannot be voted on any more: recorded only.
+                    self.record_late(round, &answers, &mut table);
+                    0
+                }
+                None => 0,
+            };
+            previous = answers;
+            if round >= self.config.min_rounds && converged && added == 0 {
+                break;
+            }
+        }
+        self.quorum(STAGE, previous.len())?;
+        let votes = collect_votes(&previous);
+        let mut items = tally(&voted_on, &votes, self.config.decision_rule);
+        for item in &mut items {
+            item.evidence = previous
+                .iter()
+                .flat_map(|a| a.tool_keys.iter())
+                .filter(|(_, args)| mentions(args, &item.variable))
+                .map(|(k, _)| k.clone())
+                .collect();
+            if table.proposers.contains_key(&item.variable) {
+                item.evidence.extend(table.evidence_keys.iter().cloned());
+            }
+        }
+        // Keep the candidates' order for the decided lists.
+        let ordered = |include: bool| -> Vec<String> {
+            table
+                .candidates
+                .iter()
+                .filter(|c| {
+                    items
+                        .iter()
+                        .any(|i| i.variable == c.name && i.include == include)
+                })
+                .map(|c| c.name.clone())
+                .collect()
+        };
+        let (confounders, excluded) = (ordered(true), ordered(false));
+        for p in &mut table.proposals {
+            p.adopted = confounders.contains(&p.variable);
+        }
+        let proposals_view: Vec<Value> = table
+            .proposers
+            .iter()
+            .map(|(v, by)| json!({"variable": v, "proposed_by": by, "adopted": confounders.contains(v)}))
+            .collect();
+        let chair_input = json!({"adjust_for": confounders, "do_not_adjust_for": excluded, "items": items, "rounds": rounds, "proposals": proposals_view});
+        let chair_summary = self
+            .chair_summary(STAGE, chair_input, &mut transcript, &mut ledger)
+            .await?;
+        Ok(ConfounderDecision {
+            confounders,
+            excluded,
+            items,
+            votes,
+            rounds,
+            chair_summary,
+            transcript,
+            ledger,
+            seeds: seeds.iter().map(|s| s.name.clone()).collect(),
+            proposals: table.proposals,
+        })
+    }
+
+    /// The chair merges one round's proposals into the list, the most supported first, up to
+    /// `max_candidates`, and has the evidence on the merged list computed (a journaled tool
+    /// call). Returns how many candidates were added.
+    fn merge(
+        &self,
+        round: u32,
+        answers: &[Answer],
+        catalogue: &Catalogue,
+        table: &mut Table,
+        transcript: &mut Vec<TranscriptEntry>,
+    ) -> Result<usize, AgentError> {
+        // New names with their supporters, in order of first mention.
+        let mut fresh: Vec<(String, Vec<String>)> = Vec::new();
+        let mut made: Vec<Proposal> = Vec::new();
+        for answer in answers {
+            for (variable, reason, numbers) in proposals_in(&answer.value) {
+                if catalogue.refusal(&variable).is_some() {
+                    continue;
+                }
+                let own = table.own.entry(answer.agent.clone()).or_default();
+                if !own.contains(&variable) {
+                    own.push(variable.clone());
+                }
+                let status = if table.seeds.contains(&variable) {
+                    "seed"
+                } else if table.candidates.iter().any(|c| c.name == variable) {
+                    "already proposed"
+                } else {
+                    match fresh.iter_mut().find(|(v, _)| *v == variable) {
+                        Some((_, by)) => by.push(answer.agent.clone()),
+                        None => fresh.push((variable.clone(), vec![answer.agent.clone()])),
+                    }
+                    "added"
+                };
+                let by = table.proposers.entry(variable.clone()).or_default();
+                if !by.contains(&answer.agent) {
+                    by.push(answer.agent.clone());
+                }
+                made.push(Proposal {
+                    agent: answer.agent.clone(),
+                    round,
+                    variable,
+                    reason,
+                    numbers,
+                    status: status.into(),
+                    adopted: false,
+                });
+            }
+        }
+        // The most supported first; a stable sort keeps the order of first mention on ties.
+        fresh.sort_by_key(|(_, by)| std::cmp::Reverse(by.len()));
+        let room = self
+            .config
+            .max_candidates
+            .saturating_sub(table.candidates.len());
+        let (kept, cut): (Vec<_>, Vec<_>) =
+            fresh.into_iter().enumerate().partition(|(i, _)| *i < room);
+        let cut: BTreeSet<String> = cut.into_iter().map(|(_, (v, _))| v).collect();
+        for p in made.iter_mut().filter(|p| cut.contains(&p.variable)) {
+            p.status = "over the limit".into();
+        }
+        for p in &made {
+            self.note(
+                transcript,
+                TranscriptEntry {
+                    stage: STAGE.into(),
+                    round,
+                    agent: p.agent.clone(),
+                    kind: "candidate_proposal".into(),
+                    text: format!("proposes {} ({}): {}", p.variable, p.status, p.reason),
+                    data: serde_json::to_value(p).unwrap_or(Value::Null),
+                },
+            );
+        }
+        table.proposals.extend(made);
+        let added: Vec<String> = kept.into_iter().map(|(_, (v, _))| v).collect();
+        for name in &added {
+            if let Some(v) = catalogue.get(name) {
+                table.candidates.push(v.clone());
+            }
+        }
+        if added.is_empty() && round > 0 {
+            return Ok(0);
+        }
+        // Evidence on the merged list, given what most of the panel proposes to adjust for.
+        let answered = answers.len().max(1);
+        let majority: Vec<String> = table
+            .candidates
+            .iter()
+            .filter(|c| {
+                table
+                    .own
+                    .values()
+                    .filter(|own| own.contains(&c.name))
+                    .count()
+                    * 2
+                    >= answered
+                    && table.proposers.contains_key(&c.name)
+            })
+            .map(|c| c.name.clone())
+            .collect();
+        let key = format!("panel/{STAGE}/r{round}/chair/evidence");
+        let arguments = json!({
+            "adjusted_for": majority,
+            "variables": table.candidates.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+            "top": table.candidates.len(),
+        });
+        let result = self.effects.tool(&key, "confounder_screen", &arguments)?;
+        table.evidence = evidence_by_variable(&result);
+        table.evidence_keys.push(key.clone());
+        let chair = self.chair()?;
+        self.note(
+            transcript,
+            TranscriptEntry {
+                stage: STAGE.into(),
+                round,
+                agent: chair.id.clone(),
+                kind: "merge".into(),
+                text: format!(
+                    "{}; the panel votes on {} candidates: {}",
+                    if added.is_empty() {
+                        "no new candidate".to_string()
+                    } else {
+                        format!("new candidates: {}", added.join(", "))
+                    },
+                    table.candidates.len(),
+                    table
+                        .candidates
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                data: json!({"added": added, "over_the_limit": cut, "evidence": key, "adjusted_for": majority}),
+            },
+        );
+        Ok(added.len())
+    }
+
+    /// Records the proposals of the last round, which nobody can vote on any more.
+    fn record_late(&self, round: u32, answers: &[Answer], table: &mut Table) {
+        for answer in answers {
+            for (variable, reason, numbers) in proposals_in(&answer.value) {
+                if table.candidates.iter().any(|c| c.name == variable) {
+                    continue;
+                }
+                table.proposals.push(Proposal {
+                    agent: answer.agent.clone(),
+                    round,
+                    variable,
+                    reason,
+                    numbers,
+                    status: "too late".into(),
+                    adopted: false,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::message::{Reply, Request, Usage};
+    use crate::protocol::{Effects, ProtocolConfig};
+    use crate::roles::load_roles;
+
+    /// Answers model calls with a script (agent, part, round, previous user message) and tool
+    /// calls with a fixed screen; remembers every request.
+    struct Scripted {
+        answer: Box<dyn Fn(&Request) -> Value + Send + Sync>,
+        requests: Mutex<Vec<Request>>,
+        tools: Mutex<Vec<(String, Value)>>,
+    }
+
+    #[async_trait]
+    impl Effects for Scripted {
+        async fn chats(&self, calls: Vec<(String, Request)>) -> Result<Vec<Reply>, AgentError> {
+            Ok(calls
+                .into_iter()
+                .map(|(_, r)| {
+                    let content = (self.answer)(&r).to_string();
+                    self.requests.lock().unwrap().push(r);
+                    Reply {
+                        content,
+                        tool_calls: vec![],
+                        usage: Usage::default(),
+                        model: "scripted".into(),
+                    }
+                })
+                .collect())
+        }
+        fn tool(&self, key: &str, name: &str, arguments: &Value) -> Result<Value, AgentError> {
+            self.tools
+                .lock()
+                .unwrap()
+                .push((format!("{key} {name}"), arguments.clone()));
+            Ok(
+                json!({"candidates": [{"variable": "income", "status": "ok", "pairs_moved": 40, "share_moved": 0.3}], "members": []}),
+            )
+        }
+        fn record(&self, _: &TranscriptEntry) {}
+        fn prices(&self) -> (f64, f64) {
+            (0.0, 0.0)
+        }
+    }
+
+    fn var(name: &str) -> Variable {
+        Variable {
+            name: name.into(),
+            description: String::new(),
+            category: String::new(),
+        }
+    }
+
+    fn catalogue() -> Catalogue {
+        Catalogue {
+            eligible: ["age", "sex", "income", "diet_score"].map(var).to_vec(),
+            excluded: [
+                ("LVEDV", "an imaging phenotype"),
+                ("diabetes", "a disease label"),
+                ("eid", "the participant id"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        }
+    }
+
+    fn votes_for_all(request: &Request, include: &[&str]) -> Value {
+        let votes: Vec<Value> = request.task["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let name = c["name"].as_str().unwrap();
+                json!({"variable": name, "include": include.contains(&name), "confidence": 0.9, "rationale": "r"})
+            })
+            .collect();
+        json!({"votes": votes})
+    }
+
+    fn run(
+        script: Scripted,
+        config: ProtocolConfig,
+        seeds: &[&str],
+    ) -> (ConfounderDecision, Scripted) {
+        let roles = load_roles(None).unwrap();
+        let seeds: Vec<Variable> = seeds.iter().map(|s| var(s)).collect();
+        let cat = catalogue();
+        let decision = {
+            let panel = Panel {
+                roles: &roles,
+                config: &config,
+                effects: &script,
+            };
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(panel.confounders(&seeds, Some(&cat)))
+                .unwrap()
+        };
+        (decision, script)
+    }
+
+    fn last_user(request: &Request) -> String {
+        request
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.speaker == crate::message::Speaker::User)
+            .map(|m| m.content.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn refused_proposals_are_fed_back_and_the_repair_is_merged() {
+        let script = Scripted {
+            answer: Box::new(|r| match r.task["part"].as_str() {
+                Some("propose") if r.task["role"] == "statistician" => {
+                    if last_user(r).contains("proposal refused") {
+                        json!({"proposals": [{"variable": "income", "reason": "moves 30% of pairs", "numbers": {"share_moved": 0.3}}]})
+                    } else {
+                        json!({"proposals": [
+                            {"variable": "LVEDV", "reason": "x"},
+                            {"variable": "diabetes", "reason": "x"},
+                            {"variable": "eid", "reason": "x"},
+                            {"variable": "incme", "reason": "x"}]})
+                    }
+                }
+                Some("propose") => json!({"proposals": [{"variable": "age", "reason": "a seed"}]}),
+                Some("chair") | None if r.task["stage"] == "chair" => json!({"summary": "s"}),
+                _ => votes_for_all(r, &["age", "income"]),
+            }),
+            requests: Mutex::new(vec![]),
+            tools: Mutex::new(vec![]),
+        };
+        let (decision, script) = run(script, ProtocolConfig::default(), &["age", "sex"]);
+        let requests = script.requests.lock().unwrap();
+        let repair = requests
+            .iter()
+            .find(|r| r.task["role"] == "statistician" && last_user(r).contains("proposal refused"))
+            .map(last_user)
+            .expect("the refusal reached the agent");
+        for why in [
+            "'LVEDV' cannot be proposed: it is an imaging phenotype",
+            "'diabetes' cannot be proposed: it is a disease label",
+            "'eid' cannot be proposed: it is the participant id",
+            "'incme' is not a variable of this dataset (did you mean: income?)",
+        ] {
+            assert!(repair.contains(why), "{why} in {repair}");
+        }
+        assert_eq!(decision.seeds, vec!["age", "sex"]);
+        let income: Vec<&Proposal> = decision
+            .proposals
+            .iter()
+            .filter(|p| p.variable == "income")
+            .collect();
+        assert_eq!(income.len(), 1);
+        assert_eq!(
+            (
+                income[0].agent.as_str(),
+                income[0].round,
+                income[0].status.as_str()
+            ),
+            ("statistician", 0, "added")
+        );
+        assert!(income[0].adopted && decision.confounders.contains(&"income".to_string()));
+        assert!(decision.proposals.iter().all(|p| p.variable != "LVEDV"));
+        // The merged list's evidence was computed once, through the journaled tool call.
+        let tools = script.tools.lock().unwrap();
+        assert_eq!(tools.len(), 1);
+        assert_eq!(
+            tools[0].0,
+            "panel/confounders/r0/chair/evidence confounder_screen"
+        );
+        assert_eq!(tools[0].1["variables"], json!(["age", "sex", "income"]));
+    }
+
+    #[test]
+    fn a_discussion_round_can_add_a_candidate_and_the_limit_holds() {
+        let script = Scripted {
+            answer: Box::new(|r| match r.task["part"].as_str() {
+                Some("propose") => json!({"proposals": []}),
+                Some("vote") => {
+                    let mut v = votes_for_all(r, &["age", "diet_score"]);
+                    if r.task["round"] == 1 && r.task["role"] == "cardiologist" {
+                        v["proposals"] = json!([
+                            {"variable": "diet_score", "reason": "moves lifestyle slopes"},
+                            {"variable": "income", "reason": "also"}]);
+                    }
+                    v
+                }
+                _ => json!({"summary": "s"}),
+            }),
+            requests: Mutex::new(vec![]),
+            tools: Mutex::new(vec![]),
+        };
+        let config = ProtocolConfig {
+            max_candidates: 3,
+            ..ProtocolConfig::default()
+        };
+        let (decision, script) = run(script, config, &["age", "sex"]);
+        let status = |v: &str| {
+            decision
+                .proposals
+                .iter()
+                .find(|p| p.variable == v)
+                .map(|p| (p.round, p.status.clone()))
+        };
+        assert_eq!(status("diet_score"), Some((1, "added".into())));
+        assert_eq!(status("income"), Some((1, "over the limit".into())));
+        assert_eq!(decision.confounders, vec!["age", "diet_score"]);
+        // Round 1 agreed, but it added a candidate: round 2 voted on it.
+        assert_eq!(decision.rounds.len(), 2);
+        let round2 = script
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.task["round"] == 2 && r.task["part"] == "vote")
+            .count();
+        assert_eq!(round2, 4);
+    }
+
+    #[test]
+    fn propose_false_keeps_the_closed_list() {
+        let script = Scripted {
+            answer: Box::new(|r| match r.task["part"].as_str() {
+                Some("propose") => panic!("no proposal part when propose = false"),
+                Some("vote") => {
+                    assert_eq!(r.task["open"], false);
+                    votes_for_all(r, &["age"])
+                }
+                _ => json!({"summary": "s"}),
+            }),
+            requests: Mutex::new(vec![]),
+            tools: Mutex::new(vec![]),
+        };
+        let config = ProtocolConfig {
+            propose: false,
+            ..ProtocolConfig::default()
+        };
+        let (decision, script) = run(script, config, &["age", "sex"]);
+        assert!(decision.proposals.is_empty());
+        assert_eq!(decision.confounders, vec!["age"]);
+        assert!(script.tools.lock().unwrap().is_empty());
+    }
+}
