@@ -17,6 +17,7 @@ fn cohort(n: usize, seed: u64) -> Cohort {
         n,
         seed,
         factors: 320,
+        ..Default::default()
     })
     .expect("simulate")
 }
