@@ -34,8 +34,29 @@
 //! 7. **Diseases**: twelve labels, each a logistic function of named phenotypes and exposures
 //!    with the intercept solved for a realistic prevalence.
 //!
+//! 8. **Scenarios** (`scenario`, [`SimulationConfig::scenario`]) plant one more variable, a
+//!    field with role `factor` that an analysis sees associated with many factors and many
+//!    phenotypes, whose right handling differs:
+//!    - `baseline` (default): the structure above, byte-identical to the files written before
+//!      scenarios existed.
+//!    - `factor-confounder`: a socioeconomic latent `ses`, independent of age, sex, height and
+//!      weight, loads 0.45 on the activity and alcohol exposures and 0.4-0.5 on a random third
+//!      of the other lifestyle fields (Diet, Alcohol, Smoking, Physical activity), and acts
+//!      directly (not through blood pressure) on [`SES_EFFECTS`]. It is recorded as
+//!      `26414-2.0`, "Education score (England)" in Education and employment (higher = more
+//!      deprived, |r| > 0.99 with `-ses`, 1.5 % missing). Adjusted for the usual four, the
+//!      driven fields stay associated with those phenotypes; adjusted for the field too, the
+//!      association goes. truth.json lists it among `confounders`, its driven fields under
+//!      `confounded_factors` (those linked to imaging only through it in `confounded_only`).
+//!    - `mediator`: C-reactive protein, `30710-2.0`, in a category causally later than
+//!      lifestyle, "Blood assays" (log-normal). It is caused by the activity, alcohol and smoking
+//!      exposures, every item of one dietary, the alcohol and the activity theme, and a third of
+//!      the other lifestyle items, and acts on [`MEDIATOR_EFFECTS`]. Adjusting for it would
+//!      hide real pathways: truth.json lists it among `mediators` (confounders stay the four)
+//!      and its causes in `mediated_associations`.
+//!
 //! Every random draw comes from ChaCha8 streams derived from the seed, one stream per part, so
-//! the same seed gives byte-identical files.
+//! the same seed gives byte-identical files. Scenarios draw only from streams of their own.
 
 mod fields;
 mod imaging;
