@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use meshagents_stats::simulate::{
-    simulate, write_cohort, OutputFormat, SimulationConfig, DEFAULT_FACTORS,
+    simulate, write_cohort, OutputFormat, Scenario, SimulationConfig, DEFAULT_FACTORS,
 };
 use meshagents_workflows::{run_demo, DemoConfig, ExecutorConfig, ExecutorKind, Progress};
 
@@ -38,7 +38,8 @@ enum Command {
         long_about = "Write a seeded, UK Biobank-like cardiac imaging cohort: DIR/cohort.parquet \
 (or .csv), DIR/dictionary.csv (one row per column: field id, description, category, value type, \
 coding, role) and DIR/truth.json (the planted confounders, direct associations, mediators and \
-disease drivers). The same seed gives byte-identical files."
+disease drivers). The same seed gives byte-identical files. --scenario chooses the causal \
+structure; the baseline's files are the same as before scenarios existed."
     )]
     Simulate {
         /// Number of participants.
@@ -56,6 +57,9 @@ disease drivers). The same seed gives byte-identical files."
         /// Number of non-imaging factor fields (at least the ~300 named ones).
         #[arg(long, default_value_t = DEFAULT_FACTORS)]
         factors: usize,
+        /// Causal structure to plant (a scenario adds one factor field of its own).
+        #[arg(long, value_enum, default_value_t = ScenarioArg::Baseline)]
+        scenario: ScenarioArg,
     },
     /// Run the whole study on a simulated cohort: clean, choose confounders, associate, summarise.
     #[command(
@@ -257,6 +261,29 @@ enum MethodArg {
     Bai2020,
 }
 
+/// `--scenario`; the doc comments are the one-line help of each choice.
+#[derive(Clone, Copy, ValueEnum)]
+enum ScenarioArg {
+    /// Confounders age, sex, height and weight; sbp and heart_rate mediate (the default).
+    Baseline,
+    /// Adds 26414-2.0 (education deprivation), a factor driven by a socioeconomic latent that
+    /// also drives a third of lifestyle fields and 5 phenotypes: a confounder to adjust for.
+    FactorConfounder,
+    /// Adds 30710-2.0 (C-reactive protein, "Blood assays"), a factor caused by many lifestyle
+    /// fields that causes 5 phenotypes: a mediator not to adjust for.
+    Mediator,
+}
+
+impl From<ScenarioArg> for Scenario {
+    fn from(arg: ScenarioArg) -> Self {
+        match arg {
+            ScenarioArg::Baseline => Scenario::Baseline,
+            ScenarioArg::FactorConfounder => Scenario::FactorConfounder,
+            ScenarioArg::Mediator => Scenario::Mediator,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Parquet,
@@ -452,9 +479,15 @@ fn run(cli: Cli) -> Result<()> {
             out,
             format,
             factors,
+            scenario,
         } => {
             let started = Instant::now();
-            let config = SimulationConfig { n, seed, factors };
+            let config = SimulationConfig {
+                n,
+                seed,
+                factors,
+                scenario: scenario.into(),
+            };
             let mut cohort = simulate(&config).context("cannot simulate the cohort")?;
             let format = match format {
                 Format::Parquet => OutputFormat::Parquet,

@@ -16,6 +16,7 @@ fn setup() -> (AnalysisTable, PhewasRequest) {
         n: 1_500,
         seed: 11,
         factors: 320,
+        ..Default::default()
     })
     .expect("simulate");
     let table = AnalysisTable::from_frame(

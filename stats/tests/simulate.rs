@@ -8,7 +8,8 @@ use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
 use meshagents_stats::dictionary::{Role, ValueType};
 use meshagents_stats::ols::first_coefficient;
 use meshagents_stats::simulate::{
-    simulate, write_cohort, Cohort, OutputFormat, SimulationConfig, CATEGORIES,
+    simulate, write_cohort, Cohort, OutputFormat, Scenario, SimulationConfig, CATEGORIES,
+    LIFESTYLE, MEDIATOR_CATEGORY, MEDIATOR_EFFECTS, MEDIATOR_FIELD_ID, SES_EFFECTS, SES_FIELD_ID,
 };
 use polars::prelude::*;
 
@@ -17,6 +18,17 @@ fn cohort(n: usize, seed: u64) -> Cohort {
         n,
         seed,
         factors: 320,
+        ..Default::default()
+    })
+    .expect("simulate")
+}
+
+fn scenario_cohort(n: usize, seed: u64, scenario: Scenario) -> Cohort {
+    simulate(&SimulationConfig {
+        n,
+        seed,
+        factors: 320,
+        scenario,
     })
     .expect("simulate")
 }
@@ -389,4 +401,293 @@ fn planted_direct_associations_are_detectable_at_20000_and_nulls_are_quiet() {
         (hits as f64) < 0.006 * tested as f64,
         "{hits} of {tested} null pairs significant at 0.001"
     );
+}
+
+/// FNV-1a, 64 bit: a stable, dependency-free fingerprint of a file's bytes (std's hasher may
+/// change between Rust releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The files of the default (baseline) structure are pinned to the bytes the generator wrote
+/// before causal scenarios existed: studies, benchmarks and validation reports made with an
+/// earlier build must be reproducible with a later one.
+#[test]
+fn baseline_output_is_pinned_to_the_pre_scenario_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    write_cohort(&mut cohort(1500, 7), dir.path(), OutputFormat::Csv).unwrap();
+    let hashes: Vec<(String, u64)> = ["cohort.csv", "dictionary.csv", "truth.json"]
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(dir.path().join(f)).unwrap();
+            (f.to_string(), fnv1a(&bytes))
+        })
+        .collect();
+    let expected = [
+        ("cohort.csv", 0x7b3e_3b3d_adbf_ea63u64),
+        ("dictionary.csv", 0x83c1_403a_c8ca_1716u64),
+        ("truth.json", 0x9893_21a4_f868_f5fbu64),
+    ];
+    let expected: Vec<(String, u64)> = expected.iter().map(|(f, h)| (f.to_string(), *h)).collect();
+    assert_eq!(
+        hashes, expected,
+        "baseline bytes changed (fnv1a of cohort.csv, dictionary.csv, truth.json)"
+    );
+}
+
+/// The bytes of the three files of a cohort written as CSV.
+fn written(cohort: &mut Cohort) -> Vec<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    write_cohort(cohort, dir.path(), OutputFormat::Csv).unwrap();
+    ["cohort.csv", "dictionary.csv", "truth.json"]
+        .iter()
+        .map(|f| std::fs::read(dir.path().join(f)).unwrap())
+        .collect()
+}
+
+#[test]
+fn every_scenario_is_deterministic_and_baseline_is_the_default() {
+    assert_eq!(SimulationConfig::default().scenario, Scenario::Baseline);
+    let default = written(&mut cohort(800, 5));
+    for scenario in Scenario::ALL {
+        let a = written(&mut scenario_cohort(800, 5, scenario));
+        let b = written(&mut scenario_cohort(800, 5, scenario));
+        assert!(a == b, "{scenario}: same seed, different bytes");
+        if scenario == Scenario::Baseline {
+            assert!(
+                a == default,
+                "an explicit baseline differs from the default"
+            );
+            let truth = String::from_utf8(a[2].clone()).unwrap();
+            assert!(
+                !truth.contains("\"scenario\""),
+                "baseline truth names no scenario"
+            );
+            assert!(!truth.contains("confounded_factors"));
+        } else {
+            assert!(a[0] != default[0], "{scenario} leaves the data unchanged");
+            let truth: meshagents_stats::simulate::Truth = serde_json::from_slice(&a[2]).unwrap();
+            assert_eq!(truth.generator.scenario, scenario.name());
+        }
+        assert_eq!(scenario.name().parse::<Scenario>().unwrap(), scenario);
+    }
+    let unknown = "collider".parse::<Scenario>().unwrap_err().to_string();
+    assert!(
+        unknown.contains("factor-confounder") && unknown.contains("mediator"),
+        "{unknown}"
+    );
+    // Old truth files (no scenario) read as baseline.
+    let truth: meshagents_stats::simulate::Truth = serde_json::from_slice(&default[2]).unwrap();
+    assert_eq!(truth.generator.scenario, "baseline");
+    assert!(truth.confounded_factors.is_empty());
+}
+
+/// `y ~ x + adjust`: the p-value of `x`.
+fn p_of(y: &[f64], x: &[f64], adjust: &[&[f64]]) -> f64 {
+    let mut predictors = vec![x];
+    predictors.extend_from_slice(adjust);
+    first_coefficient(y, &predictors).unwrap().p
+}
+
+fn cleaned(c: &Cohort) -> AnalysisTable {
+    AnalysisTable::from_frame(
+        &c.data,
+        c.dictionary.clone(),
+        &CleaningRules::default(),
+        "simulated",
+    )
+    .unwrap()
+}
+
+#[test]
+fn factor_confounder_is_one_factor_field_that_confounds_a_third_of_lifestyle() {
+    let c = scenario_cohort(20_000, 31, Scenario::FactorConfounder);
+    let ses = format!("{SES_FIELD_ID}-2.0");
+    let entry = c.dictionary.get(&ses).expect("the ses field");
+    assert_eq!(entry.role, Role::Factor);
+    assert_eq!(entry.category, "Education and employment");
+    assert_eq!(entry.value_type, ValueType::Continuous);
+    let t = &c.truth;
+    assert_eq!(t.confounders, vec!["age", "sex", "height", "weight", &ses]);
+    assert_eq!(t.mediators, vec!["sbp", "heart_rate"]);
+    let missing = f64_column(&c.data, &ses)
+        .iter()
+        .filter(|v| v.is_nan())
+        .count() as f64
+        / 20_000.0;
+    assert!((0.005..0.03).contains(&missing), "ses missing {missing}");
+
+    // It drives about a third of the lifestyle fields, among them planted exposures.
+    let lifestyle: Vec<&str> = c
+        .dictionary
+        .entries
+        .iter()
+        .filter(|e| e.role == Role::Factor && LIFESTYLE.contains(&e.category.as_str()))
+        .map(|e| e.column.as_str())
+        .collect();
+    let driven = &t.confounded_factors[&ses];
+    let share = driven.len() as f64 / lifestyle.len() as f64;
+    assert!(
+        (0.28..0.4).contains(&share),
+        "ses drives {share:.2} of lifestyle"
+    );
+    assert!(driven.iter().all(|f| lifestyle.contains(&f.as_str())));
+    for exposure in ["22040-2.0", "1558-2.0"] {
+        assert!(driven.contains(&exposure.to_string()), "{exposure}");
+        assert!(t.direct_associations.iter().any(|a| a.factor == exposure));
+    }
+    let driven_only: Vec<&String> = driven
+        .iter()
+        .filter(|f| t.confounded_only.contains(f))
+        .collect();
+    assert!(
+        driven_only.len() + 2 == driven.len(),
+        "the rest are confounded-only"
+    );
+
+    let table = cleaned(&c);
+    let col = |name: &str| {
+        table
+            .column(name)
+            .unwrap_or_else(|| panic!("{name} dropped"))
+    };
+    let base: Vec<&[f64]> = ["age", "sex", "height", "weight"]
+        .iter()
+        .map(|n| col(n))
+        .collect();
+    let mut with_ses = base.clone();
+    with_ses.push(col(&ses));
+    // Its phenotypes: strongly associated with the field after the usual adjustment, and
+    // listed as its direct associations.
+    for (phenotype, _) in SES_EFFECTS {
+        let p = p_of(col(phenotype), col(&ses), &base);
+        assert!(p < 1e-20, "{phenotype} ~ ses field: p = {p:e}");
+        assert!(t
+            .direct_associations
+            .iter()
+            .any(|a| a.factor == ses && a.phenotype == *phenotype && a.kind == "planted"));
+    }
+    // Confounding: driven items are associated with its phenotypes after age, sex, height and
+    // weight, and no longer once the ses field is added.
+    let mut pairs = Vec::new();
+    for field in driven_only.iter().filter(|f| table.column(f).is_some()) {
+        for (phenotype, _) in SES_EFFECTS {
+            let before = p_of(col(phenotype), col(field), &base);
+            if before < 1e-8 {
+                pairs.push((phenotype, field, before));
+            }
+        }
+    }
+    assert!(pairs.len() >= 20, "only {} confounded pairs", pairs.len());
+    // Bonferroni at 1 % over the pairs: with no association left, a false alarm is unlikely.
+    let threshold = 0.01 / pairs.len() as f64;
+    for (phenotype, field, before) in &pairs {
+        let after = p_of(col(phenotype), col(field), &with_ses);
+        assert!(
+            after > threshold,
+            "{phenotype} ~ {field}: p = {before:e}, still {after:e} given ses"
+        );
+    }
+    // It confounds a planted effect too: activity's slope on LVEDV moves by far more than 10 %.
+    let slope = |adjust: &[&[f64]]| {
+        let mut predictors = vec![col("22040-2.0")];
+        predictors.extend_from_slice(adjust);
+        first_coefficient(col("LVEDV"), &predictors).unwrap().beta
+    };
+    let (before, after) = (slope(&base), slope(&with_ses));
+    assert!(
+        (before - after).abs() > 0.25 * after.abs(),
+        "activity -> LVEDV {before} vs {after} given ses"
+    );
+}
+
+#[test]
+fn mediator_is_a_later_factor_caused_by_lifestyle_and_causing_phenotypes() {
+    let c = scenario_cohort(20_000, 37, Scenario::Mediator);
+    let crp = format!("{MEDIATOR_FIELD_ID}-2.0");
+    let entry = c.dictionary.get(&crp).expect("the mediator field");
+    assert_eq!(entry.role, Role::Factor);
+    assert_eq!(entry.category, MEDIATOR_CATEGORY);
+    assert!(!CATEGORIES.contains(&MEDIATOR_CATEGORY));
+    let t = &c.truth;
+    assert_eq!(t.confounders, vec!["age", "sex", "height", "weight"]);
+    assert_eq!(t.mediators, vec!["sbp", "heart_rate", crp.as_str()]);
+    assert!(t.confounded_factors.is_empty());
+    let through: Vec<&str> = t
+        .mediated_associations
+        .iter()
+        .filter(|m| m.mediator == crp)
+        .map(|m| m.factor.as_str())
+        .collect();
+    let lifestyle = c
+        .dictionary
+        .entries
+        .iter()
+        .filter(|e| e.role == Role::Factor && LIFESTYLE.contains(&e.category.as_str()))
+        .count();
+    assert!(
+        through.len() * 3 > lifestyle,
+        "{} of {lifestyle} lifestyle fields cause the mediator",
+        through.len()
+    );
+    for exposure in ["22040-2.0", "1558-2.0", "20116-2.0"] {
+        assert!(through.contains(&exposure), "{exposure}");
+    }
+
+    let table = cleaned(&c);
+    let col = |name: &str| {
+        table
+            .column(name)
+            .unwrap_or_else(|| panic!("{name} dropped"))
+    };
+    let base: Vec<&[f64]> = ["age", "sex", "height", "weight"]
+        .iter()
+        .map(|n| col(n))
+        .collect();
+    let log_crp: Vec<f64> = col(&crp).iter().map(|v| v.ln()).collect();
+    for (phenotype, _) in MEDIATOR_EFFECTS {
+        let p = p_of(col(phenotype), &log_crp, &base);
+        assert!(p < 1e-20, "{phenotype} ~ log CRP: p = {p:e}");
+    }
+    // Associated with many lifestyle fields, and those reach its phenotypes through it.
+    let kept: Vec<&str> = through
+        .iter()
+        .copied()
+        .filter(|f| table.column(f).is_some())
+        .collect();
+    let associated = kept
+        .iter()
+        .filter(|f| p_of(&log_crp, col(f), &base) < 1e-6)
+        .count();
+    assert!(
+        associated * 2 > kept.len() && associated >= 30,
+        "{associated} of {} mediator causes associated with it",
+        kept.len()
+    );
+    let mut with_crp = base.clone();
+    with_crp.push(&log_crp);
+    // Causes with no direct effect reach its phenotypes only through it.
+    let mut pairs = Vec::new();
+    for field in kept
+        .iter()
+        .filter(|f| !t.direct_associations.iter().any(|a| a.factor == **f))
+    {
+        for (phenotype, _) in MEDIATOR_EFFECTS {
+            let before = p_of(col(phenotype), col(field), &base);
+            if before < 1e-6 {
+                pairs.push((phenotype, field, before));
+            }
+        }
+    }
+    assert!(pairs.len() >= 10, "only {} mediated pairs", pairs.len());
+    let threshold = 0.01 / pairs.len() as f64;
+    for (phenotype, field, before) in &pairs {
+        let after = p_of(col(phenotype), col(field), &with_crp);
+        assert!(
+            after > threshold,
+            "{phenotype} ~ {field}: p = {before:e}, still {after:e} given log CRP"
+        );
+    }
 }

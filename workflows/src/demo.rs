@@ -262,6 +262,7 @@ pub fn run_demo(
         n: config.n,
         seed: config.seed,
         factors: config.factors,
+        ..Default::default()
     };
     let cohort_dir = out.join("cohort");
     let request = serde_json::json!({ "n": config.n, "seed": config.seed, "factors": config.factors, "generator": GENERATOR_VERSION });

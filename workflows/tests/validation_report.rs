@@ -24,6 +24,7 @@ fn panel_and_expert_arms_exports_figures_and_report() {
         n: 1200,
         seed: 3,
         factors: 60,
+        ..Default::default()
     })
     .unwrap();
     write_cohort(&mut cohort, &out.join("cohort"), OutputFormat::Parquet).unwrap();

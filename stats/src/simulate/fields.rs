@@ -34,6 +34,7 @@ pub enum Encoding {
         log_mean: f64,
         log_sd: f64,
         max: f64,
+        decimals: i32,
     },
     Integer {
         mean: f64,
@@ -92,6 +93,9 @@ pub enum Latent {
         weight: f64,
         theme: Option<(usize, f64)>,
     },
+    /// A latent variable that only a causal scenario adds (`ses`, `mediator`), computed by
+    /// `scenario` rather than the world; `sign` flips the direction of coding.
+    Scenario { name: &'static str, sign: f64 },
     /// A near-copy of an earlier field (index into the catalogue): `scale * x + offset` plus
     /// tiny noise, so |r| > 0.9999 and cleaning must drop one of them.
     NearDuplicate {
@@ -144,6 +148,12 @@ pub struct FieldSpec {
     pub do_not_know: f64,
     /// Share coded -3 ("Prefer not to answer").
     pub prefer_not: f64,
+    /// Loading of a `Mix` latent on the scenario's socioeconomic latent `ses` (0 outside the
+    /// factor-confounder scenario): the field then reaches imaging through `ses`.
+    pub ses: f64,
+    /// Weight of the field's latent in the scenario's blood-assay mediator (0 outside the
+    /// mediator scenario): the field then causes the mediator, which causes imaging.
+    pub mediator: f64,
 }
 
 impl FieldSpec {
@@ -157,6 +167,11 @@ impl FieldSpec {
                 "salt" | "deprivation" => TruthKind::Mediated,
                 _ => TruthKind::Direct,
             },
+            // Both scenario variables act on phenotypes themselves.
+            Latent::Scenario { .. } => TruthKind::Direct,
+            // A field that causes the mediator reaches imaging through it, whatever else it
+            // leans on.
+            Latent::Mix { .. } if self.mediator != 0.0 => TruthKind::Mediated,
             Latent::Mix {
                 age,
                 sex,
@@ -164,7 +179,10 @@ impl FieldSpec {
                 weight,
                 ..
             } => {
-                if [age, sex, height, weight].iter().any(|v| **v != 0.0) {
+                if [age, sex, height, weight, &self.ses]
+                    .iter()
+                    .any(|v| **v != 0.0)
+                {
                     TruthKind::ConfoundedOnly
                 } else {
                     TruthKind::Null
@@ -359,6 +377,8 @@ impl Catalogue<'_> {
             missing,
             do_not_know,
             prefer_not,
+            ses: 0.0,
+            mediator: 0.0,
         });
         self.fields.len() - 1
     }
@@ -1126,6 +1146,7 @@ impl Catalogue<'_> {
                 log_mean: 7.3,
                 log_sd: 0.9,
                 max: 20_000.0,
+                decimals: 0,
             },
             world("activity"),
         );

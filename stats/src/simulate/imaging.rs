@@ -66,6 +66,41 @@ pub fn derived_from(primary: &str) -> Vec<String> {
     out
 }
 
+/// Primary phenotypes whose standardised linear predictor a causal scenario can shift
+/// ([`Shifts`]); everything derived from them inherits the shift through the identities.
+pub const SHIFTABLE: &[&str] = &[
+    "LVEDV",
+    "LVEF",
+    "LVM",
+    "LAV max",
+    "LAEF",
+    "RAV max",
+    "RAEF",
+    "AAo max area",
+    "AAo distensibility",
+    "DAo max area",
+    "DAo distensibility",
+    "WT_Global",
+];
+
+/// Additive terms on the standardised linear predictor of named primary phenotypes: the
+/// direct effects of a scenario's variables (one vector of length n per term). Empty in the
+/// baseline, where the predictors are then computed exactly as before scenarios existed.
+#[derive(Default)]
+pub struct Shifts(pub Vec<(&'static str, Vec<f64>)>);
+
+impl Shifts {
+    /// `z` plus every term aimed at `phenotype` for participant `i`; `z` itself, bit for bit,
+    /// when there is none.
+    fn apply(&self, phenotype: &str, i: usize, z: f64) -> f64 {
+        debug_assert!(SHIFTABLE.contains(&phenotype));
+        self.0
+            .iter()
+            .filter(|(p, _)| *p == phenotype)
+            .fold(z, |z, (_, v)| z + v[i])
+    }
+}
+
 pub struct Phenotype {
     pub name: String,
     pub category: &'static str,
@@ -116,7 +151,8 @@ fn segment_multiplier(segment: usize, spread: f64) -> f64 {
     1.0 + (pattern[(segment - 1) % pattern.len()] - 1.0) * spread
 }
 
-pub fn generate(world: &World, rng: &mut ChaCha8Rng) -> Vec<Phenotype> {
+pub fn generate(world: &World, shifts: &Shifts, rng: &mut ChaCha8Rng) -> Vec<Phenotype> {
+    debug_assert!(shifts.0.iter().all(|(p, _)| SHIFTABLE.contains(p)));
     let n = world.n;
     let mut lvedv = vec![0.0; n];
     let mut lvesv = vec![0.0; n];
@@ -157,9 +193,13 @@ pub fn generate(world: &World, rng: &mut ChaCha8Rng) -> Vec<Phenotype> {
         let af = world.afib[i];
 
         // Left ventricle.
-        let edv_z = 0.45 * size - 0.22 * age + 0.25 * act - 0.15 * hba + 0.80 * normal(rng);
+        let edv_z = shifts.apply(
+            "LVEDV",
+            i,
+            0.45 * size - 0.22 * age + 0.25 * act - 0.15 * hba + 0.80 * normal(rng),
+        );
         let edv = (by_sex(m, 166.0, 124.0) + by_sex(m, 32.0, 21.0) * edv_z).max(50.0);
-        let ef_z = -0.08 * age - 0.30 * smk + 0.95 * normal(rng);
+        let ef_z = shifts.apply("LVEF", i, -0.08 * age - 0.30 * smk + 0.95 * normal(rng));
         let ef = (by_sex(m, 58.0, 61.0) + 5.0 * ef_z).clamp(25.0, 80.0);
         let esv = edv * (1.0 - ef / 100.0);
         lvedv[i] = edv;
@@ -167,13 +207,17 @@ pub fn generate(world: &World, rng: &mut ChaCha8Rng) -> Vec<Phenotype> {
         lvsv[i] = edv - esv;
         lvef[i] = 100.0 * (edv - esv) / edv;
         lvco[i] = lvsv[i] * world.heart_rate[i] / 1000.0;
-        let mass_z = 0.45 * size
-            + 0.30 * sbp
-            + 0.22 * act
-            + 0.18 * hba
-            + 0.15 * alc
-            + 0.05 * age
-            + 0.75 * normal(rng);
+        let mass_z = shifts.apply(
+            "LVM",
+            i,
+            0.45 * size
+                + 0.30 * sbp
+                + 0.22 * act
+                + 0.18 * hba
+                + 0.15 * alc
+                + 0.05 * age
+                + 0.75 * normal(rng),
+        );
         lvm[i] = (by_sex(m, 100.0, 72.0) + by_sex(m, 20.0, 13.0) * mass_z).max(30.0);
 
         // Right ventricle follows the left.
@@ -188,11 +232,18 @@ pub fn generate(world: &World, rng: &mut ChaCha8Rng) -> Vec<Phenotype> {
         rvef[i] = 100.0 * (rv_edv - rv_esv) / rv_edv;
 
         // Atria: volumes rise with age, blood pressure and atrial fibrillation.
-        let la_max_z =
-            0.30 * size + 0.20 * age + 0.20 * sbp + 0.12 * alc + 0.70 * af + 0.80 * normal(rng);
-        let la_ef_z = -0.15 * age - 0.90 * af + 0.90 * normal(rng);
-        let ra_max_z = 0.35 * size + 0.10 * age + 0.45 * af + 0.85 * normal(rng);
-        let ra_ef_z = -0.60 * af + 0.95 * normal(rng);
+        let la_max_z = shifts.apply(
+            "LAV max",
+            i,
+            0.30 * size + 0.20 * age + 0.20 * sbp + 0.12 * alc + 0.70 * af + 0.80 * normal(rng),
+        );
+        let la_ef_z = shifts.apply("LAEF", i, -0.15 * age - 0.90 * af + 0.90 * normal(rng));
+        let ra_max_z = shifts.apply(
+            "RAV max",
+            i,
+            0.35 * size + 0.10 * age + 0.45 * af + 0.85 * normal(rng),
+        );
+        let ra_ef_z = shifts.apply("RAEF", i, -0.60 * af + 0.95 * normal(rng));
         let chambers = [
             (
                 by_sex(m, 73.0, 67.0) + by_sex(m, 20.0, 17.0) * la_max_z,
@@ -219,20 +270,35 @@ pub fn generate(world: &World, rng: &mut ChaCha8Rng) -> Vec<Phenotype> {
         let ldl = world.ldl[i];
         let rt = world.reaction[i];
         let years = world.age[i] - 45.0;
+        // The draws happen in the order written (max area, then distensibility, per vessel).
+        let aao_max_z = shifts.apply(
+            "AAo max area",
+            i,
+            0.35 * size + 0.35 * age + 0.15 * sbp + 0.8 * normal(rng),
+        );
+        let aao_dist_z = shifts.apply(
+            "AAo distensibility",
+            i,
+            -0.35 * sbp - 0.45 * smk - 0.20 * rt - 0.20 * ldl + 0.85 * normal(rng),
+        );
+        let dao_max_z = shifts.apply(
+            "DAo max area",
+            i,
+            0.35 * size + 0.35 * age + 0.15 * sbp + 0.8 * normal(rng),
+        );
+        let dao_dist_z = shifts.apply(
+            "DAo distensibility",
+            i,
+            -0.30 * sbp - 0.25 * ldl + 0.85 * normal(rng),
+        );
         let vessels = [
             (
-                by_sex(m, 1000.0, 850.0)
-                    * (1.0 + 0.18 * (0.35 * size + 0.35 * age + 0.15 * sbp + 0.8 * normal(rng))),
-                (5.0 - years * 3.5 / 30.0).max(0.6)
-                    * (0.30
-                        * (-0.35 * sbp - 0.45 * smk - 0.20 * rt - 0.20 * ldl + 0.85 * normal(rng)))
-                    .exp(),
+                by_sex(m, 1000.0, 850.0) * (1.0 + 0.18 * aao_max_z),
+                (5.0 - years * 3.5 / 30.0).max(0.6) * (0.30 * aao_dist_z).exp(),
             ),
             (
-                by_sex(m, 520.0, 430.0)
-                    * (1.0 + 0.17 * (0.35 * size + 0.35 * age + 0.15 * sbp + 0.8 * normal(rng))),
-                (4.0 - years * 2.0 / 30.0).max(0.6)
-                    * (0.30 * (-0.30 * sbp - 0.25 * ldl + 0.85 * normal(rng))).exp(),
+                by_sex(m, 520.0, 430.0) * (1.0 + 0.17 * dao_max_z),
+                (4.0 - years * 2.0 / 30.0).max(0.6) * (0.30 * dao_dist_z).exp(),
             ),
         ];
         for (vessel, (max_area, distensibility)) in vessels.into_iter().enumerate() {
@@ -246,7 +312,12 @@ pub fn generate(world: &World, rng: &mut ChaCha8Rng) -> Vec<Phenotype> {
         // Myocardial wall thickness and strain: a global latent value per participant, with
         // segments scattered around it (so segments correlate strongly with each other).
         let wt_latent = by_sex(m, 6.4, 5.6)
-            + 0.8 * (0.30 * size + 0.35 * sbp + 0.22 * hba + 0.10 * age + 0.80 * normal(rng));
+            + 0.8
+                * shifts.apply(
+                    "WT_Global",
+                    i,
+                    0.30 * size + 0.35 * sbp + 0.22 * hba + 0.10 * age + 0.80 * normal(rng),
+                );
         let ecc_latent = -21.0 - 2.5 * (0.45 * ef_z + 0.22 * act + 0.85 * normal(rng));
         let err_latent = 38.0 + 7.0 * (0.45 * ef_z + 0.88 * normal(rng));
         let ell_latent = -19.0 - 2.5 * (0.35 * ef_z + 0.93 * normal(rng));

@@ -34,11 +34,33 @@
 //! 7. **Diseases**: twelve labels, each a logistic function of named phenotypes and exposures
 //!    with the intercept solved for a realistic prevalence.
 //!
+//! 8. **Scenarios** (`scenario`, [`SimulationConfig::scenario`]) plant one more variable, a
+//!    field with role `factor` that an analysis sees associated with many factors and many
+//!    phenotypes, whose right handling differs:
+//!    - `baseline` (default): the structure above, byte-identical to the files written before
+//!      scenarios existed.
+//!    - `factor-confounder`: a socioeconomic latent `ses`, independent of age, sex, height and
+//!      weight, loads 0.45 on the activity and alcohol exposures and 0.4-0.5 on a random third
+//!      of the other lifestyle fields (Diet, Alcohol, Smoking, Physical activity), and acts
+//!      directly (not through blood pressure) on [`SES_EFFECTS`]. It is recorded as
+//!      `26414-2.0`, "Education score (England)" in Education and employment (higher = more
+//!      deprived, |r| > 0.99 with `-ses`, 1.5 % missing). Adjusted for the usual four, the
+//!      driven fields stay associated with those phenotypes; adjusted for the field too, the
+//!      association goes. truth.json lists it among `confounders`, its driven fields under
+//!      `confounded_factors` (those linked to imaging only through it in `confounded_only`).
+//!    - `mediator`: C-reactive protein, `30710-2.0`, in a category causally later than
+//!      lifestyle, "Blood assays" (log-normal). It is caused by the activity, alcohol and smoking
+//!      exposures, every item of one dietary, the alcohol and the activity theme, and a third of
+//!      the other lifestyle items, and acts on [`MEDIATOR_EFFECTS`]. Adjusting for it would
+//!      hide real pathways: truth.json lists it among `mediators` (confounders stay the four)
+//!      and its causes in `mediated_associations`.
+//!
 //! Every random draw comes from ChaCha8 streams derived from the seed, one stream per part, so
-//! the same seed gives byte-identical files.
+//! the same seed gives byte-identical files. Scenarios draw only from streams of their own.
 
 mod fields;
 mod imaging;
+mod scenario;
 mod world;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,6 +76,10 @@ use crate::dictionary::{Dictionary, DictionaryEntry, Role, ValueType};
 use crate::error::StatsError;
 use fields::{Encoding, FieldSpec, Latent};
 pub use fields::{TruthKind, CATEGORIES};
+pub use scenario::{
+    Scenario, LIFESTYLE, MEDIATOR_CATEGORY, MEDIATOR_EFFECTS, MEDIATOR_FIELD_ID, SES_EFFECTS,
+    SES_FIELD_ID,
+};
 use world::{normal, World};
 
 /// Non-imaging fields generated when the caller does not ask for a number.
@@ -79,8 +105,11 @@ impl OutputFormat {
 pub struct SimulationConfig {
     pub n: usize,
     pub seed: u64,
-    /// Number of non-imaging factor fields (at least the named catalogue).
+    /// Number of non-imaging factor fields (at least the named catalogue). A scenario adds
+    /// its own field on top.
     pub factors: usize,
+    /// The planted causal structure; [`Scenario::Baseline`] by default.
+    pub scenario: Scenario,
 }
 
 impl Default for SimulationConfig {
@@ -89,6 +118,7 @@ impl Default for SimulationConfig {
             n: 5_000,
             seed: 42,
             factors: DEFAULT_FACTORS,
+            scenario: Scenario::Baseline,
         }
     }
 }
@@ -117,6 +147,18 @@ pub struct GeneratorInfo {
     pub n: usize,
     pub seed: u64,
     pub factors: usize,
+    /// The scenario's name. Omitted for the baseline, so that baseline truth.json files keep
+    /// the bytes they had before scenarios existed; files without it read as `baseline`.
+    #[serde(default = "baseline_name", skip_serializing_if = "is_baseline_name")]
+    pub scenario: String,
+}
+
+fn baseline_name() -> String {
+    Scenario::Baseline.name().to_string()
+}
+
+fn is_baseline_name(name: &str) -> bool {
+    name == Scenario::Baseline.name()
 }
 
 /// The planted causal structure, written as `truth.json`.
@@ -133,6 +175,11 @@ pub struct Truth {
     pub disease_phenotypes: BTreeMap<String, Vec<String>>,
     pub disease_factors: BTreeMap<String, Vec<String>>,
     pub near_duplicates: Vec<(String, String)>,
+    /// For a confounder beyond age, sex, height and weight (the factor-confounder scenario's
+    /// field), the factors whose latent it drives: their associations with the phenotypes it
+    /// acts on are confounded by it. Absent (empty) in the baseline.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub confounded_factors: BTreeMap<String, Vec<String>>,
 }
 
 /// A generated cohort in memory.
@@ -162,6 +209,10 @@ const STREAM_CATALOGUE: u64 = 3;
 const STREAM_THEMES: u64 = 4;
 const STREAM_DISEASE: u64 = 5;
 const STREAM_MISSING: u64 = 6;
+// Streams only a causal scenario reads; the baseline never touches them.
+const STREAM_SES: u64 = 7;
+const STREAM_SCENARIO_CATALOGUE: u64 = 8;
+const STREAM_MEDIATOR: u64 = 9;
 const STREAM_FIELD_BASE: u64 = 1_000;
 const THEMES: usize = 8;
 
@@ -173,9 +224,20 @@ pub fn simulate(config: &SimulationConfig) -> Result<Cohort, StatsError> {
         )));
     }
     let n = config.n;
-    let world = world::generate(n, &mut stream(config.seed, STREAM_WORLD));
-    let phenotypes = imaging::generate(&world, &mut stream(config.seed, STREAM_IMAGING));
-    let catalogue = fields::catalogue(config.factors, &mut stream(config.seed, STREAM_CATALOGUE));
+    let scenario = config.scenario;
+    let ses = scenario::ses(scenario, n, &mut stream(config.seed, STREAM_SES));
+    let world = world::generate(n, &mut stream(config.seed, STREAM_WORLD), &ses);
+    let mut catalogue =
+        fields::catalogue(config.factors, &mut stream(config.seed, STREAM_CATALOGUE));
+    scenario::extend_catalogue(
+        scenario,
+        &mut catalogue,
+        &mut stream(config.seed, STREAM_SCENARIO_CATALOGUE),
+    );
+    let mut latents = scenario::Latents {
+        ses,
+        mediator: Vec::new(),
+    };
 
     let mut theme_rng = stream(config.seed, STREAM_THEMES);
     let themes: Vec<Vec<f64>> = (0..THEMES)
@@ -314,6 +376,44 @@ pub fn simulate(config: &SimulationConfig) -> Result<Cohort, StatsError> {
     columns.swap(1, 2);
     entries.swap(1, 2);
 
+    // Non-imaging factors. They come before imaging in the computation (not in the table)
+    // because the mediator scenario's imaging depends on a field computed from them.
+    let mut factor_columns: Vec<Column> = Vec::with_capacity(catalogue.len());
+    let mut factor_entries: Vec<DictionaryEntry> = Vec::with_capacity(catalogue.len());
+    // The weighted sum of the mediator's causes (all zero outside the mediator scenario).
+    let mut mediator_causes: Vec<f64> = vec![0.0; n];
+    for (index, spec) in catalogue.iter().enumerate() {
+        if matches!(spec.latent, Latent::Scenario { name, .. } if name == scenario::CRP) {
+            latents.mediator = scenario::mediator_latent(
+                &mediator_causes,
+                &mut stream(config.seed, STREAM_MEDIATOR),
+            );
+        }
+        let mut rng = stream(config.seed, STREAM_FIELD_BASE + index as u64);
+        let (column, latent) =
+            field_column(spec, &factor_columns, &world, &themes, &latents, &mut rng)?;
+        if spec.mediator != 0.0 {
+            if let Some(latent) = latent {
+                mediator_causes
+                    .iter_mut()
+                    .zip(&latent)
+                    .for_each(|(m, z)| *m += spec.mediator * z);
+            }
+        }
+        factor_entries.push(entry(
+            &spec.column(),
+            Some(spec.field_id),
+            &spec.description,
+            spec.category,
+            spec.encoding.value_type(),
+            &spec.coding(),
+            Role::Factor,
+        ));
+        factor_columns.push(column);
+    }
+    let shifts = scenario::shifts(scenario, &latents);
+    let phenotypes = imaging::generate(&world, &shifts, &mut stream(config.seed, STREAM_IMAGING));
+
     // Imaging phenotypes, missing by acquisition group (a failed short-axis stack loses all
     // ventricular measures of a participant at once).
     let group_of = |category: &str| match category {
@@ -346,23 +446,8 @@ pub fn simulate(config: &SimulationConfig) -> Result<Cohort, StatsError> {
         ));
     }
 
-    // Non-imaging factors.
-    let mut factor_columns: Vec<Column> = Vec::with_capacity(catalogue.len());
-    for (index, spec) in catalogue.iter().enumerate() {
-        let mut rng = stream(config.seed, STREAM_FIELD_BASE + index as u64);
-        let column = field_column(spec, &catalogue, &factor_columns, &world, &themes, &mut rng)?;
-        entries.push(entry(
-            &spec.column(),
-            Some(spec.field_id),
-            &spec.description,
-            spec.category,
-            spec.encoding.value_type(),
-            &spec.coding(),
-            Role::Factor,
-        ));
-        factor_columns.push(column);
-    }
     columns.extend(factor_columns);
+    entries.extend(factor_entries);
 
     // Diseases.
     let column_of_exposure = |exposure: &str| -> Vec<String> {
@@ -536,14 +621,16 @@ fn thresholds(shares: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// The recorded column of a field, and its latent (none for a near-duplicate, which copies
+/// the recorded values of an earlier field).
 fn field_column(
     spec: &FieldSpec,
-    catalogue: &[FieldSpec],
     previous: &[Column],
     world: &World,
     themes: &[Vec<f64>],
+    latents: &scenario::Latents,
     rng: &mut ChaCha8Rng,
-) -> Result<Column, StatsError> {
+) -> Result<(Column, Option<Vec<f64>>), StatsError> {
     let n = world.n;
     let name: PlSmallStr = spec.column().into();
     if let Latent::NearDuplicate {
@@ -563,13 +650,13 @@ fn field_column(
             .iter()
             .map(|v| v.map(|x| round_to(scale * x + offset + noise * normal(rng), decimals)))
             .collect();
-        let _ = catalogue;
-        return Ok(Column::new(name, values));
+        return Ok((Column::new(name, values), None));
     }
     let latent: Vec<f64> = match &spec.latent {
         Latent::World { name, sign } => {
             world_latent(world, name).iter().map(|v| sign * v).collect()
         }
+        Latent::Scenario { name, sign } => latents.get(name)?.iter().map(|v| sign * v).collect(),
         Latent::Mix {
             age,
             sex,
@@ -578,11 +665,19 @@ fn field_column(
             theme,
         } => {
             let theme_loading = theme.map(|(_, l)| l).unwrap_or(0.0);
-            let explained = age * age
+            let mut explained = age * age
                 + sex * sex
                 + height * height
                 + weight * weight
                 + theme_loading * theme_loading;
+            // Only the factor-confounder scenario loads fields on `ses`; the baseline keeps
+            // its arithmetic exactly.
+            let ses = if spec.ses != 0.0 {
+                explained += spec.ses * spec.ses;
+                latents.get(scenario::SES)?
+            } else {
+                &[]
+            };
             let residual = (1.0 - explained).max(0.05).sqrt();
             (0..n)
                 .map(|i| {
@@ -592,6 +687,9 @@ fn field_column(
                         + weight * world.weight_z(i);
                     if let Some((t, l)) = theme {
                         z += l * themes[*t][i];
+                    }
+                    if let Some(s) = ses.get(i) {
+                        z += spec.ses * s;
                     }
                     z + residual * normal(rng)
                 })
@@ -620,7 +718,8 @@ fn field_column(
                 log_mean,
                 log_sd,
                 max,
-            } => (log_mean + log_sd * z).exp().min(*max).round(),
+                decimals,
+            } => round_to((log_mean + log_sd * z).exp().min(*max), *decimals),
             Encoding::Integer { mean, sd, min, max } => (mean + sd * z).clamp(*min, *max).round(),
             Encoding::Binary { .. } | Encoding::Ordinal { .. } => {
                 cuts.iter().filter(|c| z > **c).count() as f64
@@ -635,7 +734,7 @@ fn field_column(
         }
     };
     let mut values: Vec<Option<f64>> = Vec::with_capacity(n);
-    for z in latent {
+    for &z in &latent {
         let value = observe(z);
         let u: f64 = rng.gen();
         if u < spec.missing {
@@ -651,17 +750,18 @@ fn field_column(
             values.push(Some(value));
         }
     }
-    if coded {
-        Ok(Column::new(
+    let column = if coded {
+        Column::new(
             name,
             values
                 .into_iter()
                 .map(|v| v.map(|x| x as i64))
                 .collect::<Vec<_>>(),
-        ))
+        )
     } else {
-        Ok(Column::new(name, values))
-    }
+        Column::new(name, values)
+    };
+    Ok((column, Some(latent)))
 }
 
 struct DiseaseSpec {
@@ -791,26 +891,62 @@ fn build_truth(
     disease_phenotypes: BTreeMap<String, Vec<String>>,
     disease_factors: BTreeMap<String, Vec<String>>,
 ) -> Truth {
+    // The primary phenotypes an exposure acts on directly, in a fixed order.
+    let primaries = |exposure: &str| -> Vec<&'static str> {
+        let effects = scenario::effects_of(exposure);
+        if effects.is_empty() {
+            imaging::PLANTED_EFFECTS
+                .iter()
+                .filter(|(e, _)| *e == exposure)
+                .map(|(_, p)| *p)
+                .collect()
+        } else {
+            effects.iter().map(|(p, _)| *p).collect()
+        }
+    };
+    let scenario_column = |latent: &str| {
+        catalogue
+            .iter()
+            .find(|s| matches!(s.latent, Latent::Scenario { name, .. } if name == latent))
+            .map(FieldSpec::column)
+    };
+    let ses_column = scenario_column(scenario::SES);
+    let mediator_column = scenario_column(scenario::CRP);
+    let mediator_phenotypes = {
+        let mut phenotypes: Vec<String> = Vec::new();
+        for (p, _) in MEDIATOR_EFFECTS {
+            phenotypes.push(p.to_string());
+            phenotypes.extend(imaging::derived_from(p));
+        }
+        phenotypes.sort();
+        phenotypes.dedup();
+        phenotypes
+    };
+
     let mut direct = Vec::new();
     let mut seen = BTreeSet::new();
     let mut mediated = Vec::new();
     let mut confounded_only = Vec::new();
     let mut null_factors = Vec::new();
     let mut near_duplicates = Vec::new();
+    let mut ses_driven = Vec::new();
     for spec in catalogue {
         let column = spec.column();
         if let Latent::NearDuplicate { of, .. } = spec.latent {
             near_duplicates.push((catalogue[of].column(), column.clone()));
         }
+        if ses_column.is_some() && (spec.ses != 0.0 || scenario::ses_through_world(spec)) {
+            ses_driven.push(column.clone());
+        }
         match spec.truth_kind(catalogue) {
             TruthKind::Direct => {
-                let Latent::World { name: exposure, .. } = spec.latent else {
+                let (Latent::World { name: exposure, .. }
+                | Latent::Scenario { name: exposure, .. }) = spec.latent
+                else {
                     continue;
                 };
-                for (e, primary) in imaging::PLANTED_EFFECTS {
-                    if *e != exposure {
-                        continue;
-                    }
+                let primaries = primaries(exposure);
+                for primary in &primaries {
                     if seen.insert((primary.to_string(), column.clone())) {
                         direct.push(PlantedAssociation {
                             phenotype: primary.to_string(),
@@ -820,10 +956,7 @@ fn build_truth(
                         });
                     }
                 }
-                for (e, primary) in imaging::PLANTED_EFFECTS {
-                    if *e != exposure {
-                        continue;
-                    }
+                for primary in &primaries {
                     for derived in imaging::derived_from(primary) {
                         if seen.insert((derived.clone(), column.clone())) {
                             direct.push(PlantedAssociation {
@@ -843,6 +976,8 @@ fn build_truth(
                     });
                 }
             }
+            // Fields causing the mediator scenario's biomarker get their entry below.
+            TruthKind::Mediated if spec.mediator != 0.0 => {}
             TruthKind::Mediated => {
                 let mut phenotypes: Vec<String> = Vec::new();
                 for p in imaging::PRESSURE_PHENOTYPES {
@@ -857,10 +992,29 @@ fn build_truth(
                     phenotypes,
                 });
             }
-            TruthKind::ConfoundedOnly => confounded_only.push(column),
-            TruthKind::Null => null_factors.push(column),
+            TruthKind::ConfoundedOnly => confounded_only.push(column.clone()),
+            TruthKind::Null => null_factors.push(column.clone()),
+        }
+        // A planted exposure that also causes the biomarker keeps its direct effects and gains
+        // this pathway, as activity has one through heart rate.
+        if let (true, Some(mediator)) = (spec.mediator != 0.0, &mediator_column) {
+            mediated.push(MediatedAssociation {
+                factor: column,
+                mediator: mediator.clone(),
+                phenotypes: mediator_phenotypes.clone(),
+            });
         }
     }
+    let mut confounders: Vec<String> = ["age", "sex", "height", "weight"]
+        .map(String::from)
+        .to_vec();
+    let mut mediators: Vec<String> = ["sbp", "heart_rate"].map(String::from).to_vec();
+    let mut confounded_factors = BTreeMap::new();
+    if let Some(ses) = ses_column {
+        confounders.push(ses.clone());
+        confounded_factors.insert(ses, ses_driven);
+    }
+    mediators.extend(mediator_column);
     Truth {
         generator: GeneratorInfo {
             name: "meshagents simulate".into(),
@@ -868,12 +1022,11 @@ fn build_truth(
             n: config.n,
             seed: config.seed,
             factors: catalogue.len(),
+            scenario: config.scenario.name().into(),
         },
-        confounders: ["age", "sex", "height", "weight"]
-            .map(String::from)
-            .to_vec(),
+        confounders,
         confounder_proxies: ["bmi", "bsa"].map(String::from).to_vec(),
-        mediators: ["sbp", "heart_rate"].map(String::from).to_vec(),
+        mediators,
         direct_associations: direct,
         mediated_associations: mediated,
         confounded_only,
@@ -881,5 +1034,6 @@ fn build_truth(
         disease_phenotypes,
         disease_factors,
         near_duplicates,
+        confounded_factors,
     }
 }

@@ -85,7 +85,16 @@ pub fn normal(rng: &mut ChaCha8Rng) -> f64 {
     rng.sample(StandardNormal)
 }
 
-pub fn generate(n: usize, rng: &mut ChaCha8Rng) -> World {
+/// Loading of the factor-confounder scenario's `ses` on the activity and alcohol exposures
+/// (better-off participants exercise and drink more often), so that `ses` confounds their
+/// planted effects as well as the otherwise null fields it drives.
+pub const SES_ON_EXPOSURES: f64 = 0.45;
+
+/// `ses` is empty outside the factor-confounder scenario. When given, it is mixed into the
+/// activity and alcohol exposures with the same variance and without any extra draw, so the
+/// world stream stays aligned with the baseline's.
+pub fn generate(n: usize, rng: &mut ChaCha8Rng, ses: &[f64]) -> World {
+    debug_assert!(ses.is_empty() || ses.len() == n);
     let mut w = World {
         n,
         male: Vec::with_capacity(n),
@@ -105,7 +114,7 @@ pub fn generate(n: usize, rng: &mut ChaCha8Rng) -> World {
         smoking: Vec::with_capacity(n),
         afib: Vec::with_capacity(n),
     };
-    for _ in 0..n {
+    for i in 0..n {
         let male = if rng.gen_bool(0.48) { 1.0 } else { 0.0 };
         let age = loop {
             let a = AGE_MEAN + AGE_SD * normal(rng);
@@ -128,7 +137,19 @@ pub fn generate(n: usize, rng: &mut ChaCha8Rng) -> World {
         let weight_z = (weight - WEIGHT_MEAN) / WEIGHT_SD;
 
         let activity = normal(rng);
-        let alcohol = 0.35 * (male - 0.48) * 2.0 * 0.5 + 0.94 * normal(rng);
+        let alcohol_noise = normal(rng);
+        let (activity, alcohol) = match ses.get(i) {
+            None => (
+                activity,
+                0.35 * (male - 0.48) * 2.0 * 0.5 + 0.94 * alcohol_noise,
+            ),
+            Some(s) => (
+                SES_ON_EXPOSURES * s + (1.0 - SES_ON_EXPOSURES.powi(2)).sqrt() * activity,
+                0.35 * (male - 0.48) * 2.0 * 0.5
+                    + SES_ON_EXPOSURES * s
+                    + (0.94f64.powi(2) - SES_ON_EXPOSURES.powi(2)).sqrt() * alcohol_noise,
+            ),
+        };
         let salt = normal(rng);
         let deprivation = normal(rng);
         let hba1c = 0.25 * age_z + 0.30 * weight_z + 0.9 * normal(rng);
