@@ -70,7 +70,13 @@ fn step_of(body: &Value) -> String {
     } else {
         "confounders"
     };
-    let round = if first_user.contains("round 2") { 2 } else { 1 };
+    let round = if first_user.starts_with("Stage A, proposals") {
+        0
+    } else if first_user.contains("round 2") {
+        2
+    } else {
+        1
+    };
     let turn = 1 + messages.iter().filter(|m| m["role"] == "assistant").count();
     format!("panel/{stage}/r{round}/{id}/call{turn}")
 }
@@ -141,6 +147,26 @@ fn script(body: &Value) -> Value {
             ], "summary": "LVM for hypertension"})
             .to_string(),
         );
+    }
+    // Stage A opens with proposals from the whole catalogue: one agent screens over the real
+    // tool host first, one proposes an imaging column (refused and fed back), then repairs.
+    if users
+        .first()
+        .is_some_and(|u| u.starts_with("Stage A, proposals"))
+    {
+        let propose = |names: &[&str]| {
+            json!({"proposals": names.iter().map(|n| json!({"variable": n, "reason": format!("{n} confounds"), "numbers": {"share_moved": 0.5}})).collect::<Vec<_>>(), "summary": "demographics"}).to_string()
+        };
+        if agent == "Cardiologist" && !tools_seen {
+            let calls = vec![
+                json!({"id": "s1", "type": "function", "function": {"name": "confounder_screen", "arguments": "{\"adjusted_for\": [\"age\"], \"top\": 5}"}}),
+            ];
+            return json!({"choices": [{"message": {"role": "assistant", "content": null, "tool_calls": calls}}], "usage": {"prompt_tokens": 80, "completion_tokens": 10}});
+        }
+        if agent == "Statistician" && !repairing {
+            return content(propose(&["age", "LVM"]));
+        }
+        return content(propose(&["age", "sex"]));
     }
     if !tools_seen && !round2 && !repairing {
         let mut calls = vec![
@@ -457,6 +483,19 @@ fn a_study_survives_a_misbehaving_server_and_its_agents() {
         "{transcript}"
     );
     assert!(transcript.contains("change_in_estimate"));
+    assert!(
+        transcript.contains("'LVM' cannot be proposed: it is an imaging phenotype"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("confounder_screen"), "{transcript}");
+    let proposals = decisions["proposals"]["items"].as_array().unwrap();
+    assert!(
+        proposals.iter().any(|p| p["agent"] == "statistician"
+            && p["variable"] == "sex"
+            && p["adopted"] == true),
+        "the statistician's repaired proposal: {proposals:?}"
+    );
+    assert!(proposals.iter().all(|p| p["variable"] != "LVM"));
     let transcript_json: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("transcript.json")).unwrap())
             .unwrap();
@@ -557,7 +596,7 @@ fn a_server_that_stays_down_stops_the_study_with_a_resumable_error() {
         "{}",
         text(&refused)
     );
-    // One request per voter of the silent round, none retried.
+    // One request per voter of the proposal part, none retried.
     assert_eq!(server.count.load(Ordering::SeqCst) - before, 4);
 }
 

@@ -11,7 +11,6 @@ use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
 use meshagents_stats::dictionary::Role;
 use meshagents_stats::simulate::{simulate, Scenario, SimulationConfig, Truth};
 use meshagents_workflows::panel::{confounder_panel, PanelConfig};
-use polars::prelude::*;
 
 const N: usize = 20_000;
 const SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
@@ -19,6 +18,8 @@ const DEMOGRAPHIC: [&str; 4] = ["age", "sex", "height", "weight"];
 
 struct Run {
     seed: u64,
+    /// Why each adopted variable was adopted: every vote's rationale.
+    why: BTreeMap<String, Vec<String>>,
     adopted: Vec<String>,
     planted: Vec<String>,
     proposed_new: Vec<String>,
@@ -84,16 +85,29 @@ fn run(scenario: Scenario, seed: u64, opaque: bool) -> Run {
     )
     .expect("the panel decides");
     let truth: &Truth = &cohort.truth;
+    let mut why: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for v in &decision.votes {
+        why.entry(name_of(&v.variable)).or_default().push(format!(
+            "{} {}: {}",
+            v.agent,
+            if v.include { "for" } else { "against" },
+            v.rationale
+        ));
+    }
+    let mut proposed_new: Vec<String> = decision
+        .proposals
+        .iter()
+        .filter(|p| p.status == "added")
+        .map(|p| name_of(&p.variable))
+        .collect();
+    proposed_new.sort();
+    proposed_new.dedup();
     Run {
         seed,
+        why,
         adopted: decision.confounders.iter().map(|c| name_of(c)).collect(),
         planted: truth.confounders.clone(),
-        proposed_new: decision
-            .proposals
-            .iter()
-            .filter(|p| p.status == "added")
-            .map(|p| name_of(&p.variable))
-            .collect(),
+        proposed_new,
     }
 }
 
@@ -113,6 +127,11 @@ fn check(scenario: Scenario, opaque: bool) -> Vec<Run> {
             r.false_adjustments(),
             r.proposed_new
         );
+        for f in r.false_adjustments() {
+            for line in r.why.get(f).into_iter().flatten() {
+                eprintln!("    {f}: {line}");
+            }
+        }
     }
     let recall = found as f64 / planted as f64;
     eprintln!(

@@ -31,7 +31,7 @@ pub const MIN_SHARE_MOVED: f64 = 0.05;
 pub const MIN_PAIRS_MOVED: f64 = 10.0;
 /// Moved pairs whose factor comes earlier in the causal order, above which the variable is
 /// more likely a mediator of those factors than their common cause.
-pub const MEDIATOR_RISK: f64 = 0.75;
+pub const MEDIATOR_RISK: f64 = 0.6;
 /// R^2 with the set above which a variable is a proxy of what the set already holds.
 pub const PROXY_R2: f64 = 0.9;
 /// Missing share above which adjusting costs too many participants.
