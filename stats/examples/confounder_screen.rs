@@ -1,13 +1,13 @@
 //! Prints the confounder screen of a simulated cohort for a growing adjustment set, as a
 //! forward selection would see it: `cargo run --release -p meshagents-stats --example
-//! confounder_screen -- N SEED [SET...]`.
+//! confounder_screen -- N SEED [SET...]` (`SCENARIO=factor-confounder` for another structure).
 
 use std::time::Instant;
 
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
 use meshagents_stats::confounding::{screen, ScreenRequest, DEFAULT_MAX_PAIRS};
 use meshagents_stats::dictionary::Role;
-use meshagents_stats::simulate::{simulate, SimulationConfig};
+use meshagents_stats::simulate::{simulate, Scenario, SimulationConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -18,9 +18,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(20_000);
     let seed: u64 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(1);
     let set: Vec<String> = args.iter().skip(2).cloned().collect();
+    let scenario = match std::env::var("SCENARIO").as_deref() {
+        Ok("factor-confounder") => Scenario::FactorConfounder,
+        Ok("mediator") => Scenario::Mediator,
+        _ => Scenario::Baseline,
+    };
     let cohort = simulate(&SimulationConfig {
         n,
         seed,
+        scenario,
         ..SimulationConfig::default()
     })?;
     let table = AnalysisTable::from_frame(

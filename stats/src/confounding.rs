@@ -303,7 +303,7 @@ fn residualise(
             values[i * m + v] *= scale;
         }
         counts[v] = rows.len();
-        r2[v] = 1.0 - ss / tss;
+        r2[v] = (1.0 - ss / tss).max(0.0);
     }
     Ok(Residuals {
         n,

@@ -417,3 +417,82 @@ fn numbers(e: &Value) -> Value {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::Knowledge;
+
+    fn evidence(variable: &str, description: &str) -> Value {
+        json!({"variable": variable, "description": description, "status": "ok",
+            "pairs_screened": 400, "pairs_moved": 120, "share_moved": 0.3,
+            "pairs_associated": 90, "median_move_associated": 0.8,
+            "phenotype_share": 0.2, "phenotype_max_abs_r": 0.3, "factors_associated": 30,
+            "missing_share": 0.01, "r2_with_set": 0.05, "mediator_risk": 0.1})
+    }
+
+    #[test]
+    fn the_data_rule_reads_numbers_not_names() {
+        let backend = EmbeddedBackend::new(Knowledge::shipped().unwrap());
+        // A confounder with no concept in the knowledge base: adopted on its numbers, by every
+        // role, at the same confidence whatever it is called.
+        let named = backend.judge(
+            &evidence("household_income", "Household income"),
+            "cardiologist",
+        );
+        let opaque = backend.judge(&evidence("v0042", ""), "cardiologist");
+        assert!(named.include && opaque.include);
+        assert_eq!(named.confidence, opaque.confidence);
+        assert_eq!(named.role, "confounder");
+        assert!(
+            named.rationale.contains("120 of 400 informative pairs"),
+            "{}",
+            named.rationale
+        );
+    }
+
+    #[test]
+    fn no_data_heavy_missingness_proxies_weak_and_late_variables_are_left_out() {
+        let mut e = evidence("x", "");
+        e["status"] = json!("no data");
+        assert!(!data_verdict(&e).include);
+        let mut e = evidence("x", "");
+        e["missing_share"] = json!(0.5);
+        assert!(!data_verdict(&e).include);
+        let mut e = evidence("x", "");
+        e["r2_with_set"] = json!(0.97);
+        assert_eq!(data_verdict(&e).role, "proxy");
+        let mut e = evidence("x", "");
+        e["share_moved"] = json!(0.01);
+        e["pairs_moved"] = json!(4);
+        assert!(!data_verdict(&e).include);
+        let mut e = evidence("x", "");
+        e["mediator_risk"] = json!(0.95);
+        let v = data_verdict(&e);
+        assert!(!v.include && v.role == "mediator", "{v:?}");
+    }
+
+    #[test]
+    fn knowledge_refines_known_mediators_and_confounders() {
+        let backend = EmbeddedBackend::new(Knowledge::shipped().unwrap());
+        // Strong data, but blood pressure is a known mediator for the clinical roles...
+        let sbp = backend.judge(&evidence("sbp", "Systolic blood pressure"), "cardiologist");
+        assert!(!sbp.include && sbp.role == "mediator", "{sbp:?}");
+        // ...while the statistician, who has no stance on it, goes by the data.
+        assert!(
+            backend
+                .judge(&evidence("sbp", "Systolic blood pressure"), "statistician")
+                .include
+        );
+        // A known confounder that only the causal order flags is kept.
+        let mut e = evidence("weight", "Weight, kg");
+        e["mediator_risk"] = json!(0.9);
+        let w = backend.judge(&e, "cardiologist");
+        assert!(w.include, "{w:?}");
+        // ...but the knowledge base does not rescue weak evidence.
+        e["mediator_risk"] = json!(0.1);
+        e["share_moved"] = json!(0.0);
+        e["pairs_moved"] = json!(0);
+        assert!(!backend.judge(&e, "cardiologist").include);
+    }
+}
