@@ -200,7 +200,7 @@ pub fn split_rows(
         .collect();
     rows.sort();
     // A seeded offset in [0, 1), so which end of a run gets the extra row varies with the seed.
-    let offset = (mix(seed ^ 0x5EED_0F_5E7A_51DE) >> 11) as f64 / (1u64 << 53) as f64;
+    let offset = (mix(seed ^ 0x005E_ED0F_5E7A_51DE) >> 11) as f64 / (1u64 << 53) as f64;
     let mut held = vec![false; n];
     for (k, row) in rows.iter().enumerate() {
         let before = (k as f64 * holdout + offset).floor();

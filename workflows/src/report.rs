@@ -597,6 +597,11 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
     s
 }
 
+/// The proposals `decisions.json` records (none for a study whose panel did not propose).
+fn proposals_of(decisions: &Value) -> Vec<meshagents_agents::Proposal> {
+    serde_json::from_value(decisions["proposals"]["items"].clone()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -635,9 +640,4 @@ mod tests {
     fn html_is_escaped() {
         assert_eq!(html_escape("<b>&'\""), "&lt;b&gt;&amp;&#39;&quot;");
     }
-}
-
-/// The proposals `decisions.json` records (none for a study whose panel did not propose).
-fn proposals_of(decisions: &Value) -> Vec<meshagents_agents::Proposal> {
-    serde_json::from_value(decisions["proposals"]["items"].clone()).unwrap_or_default()
 }

@@ -341,6 +341,7 @@ pub fn factor_labels(dictionary: Option<&Dictionary>) -> BTreeMap<String, String
 /// data-flow counts and drops, `decisions`, the tables and whatever figures exist in
 /// `dir/plots`. Factors are named by their `dictionary` description when it has one. Returns
 /// the two files, recorded.
+#[allow(clippy::too_many_arguments)]
 pub fn study_report(
     dir: &Path,
     title: &str,
