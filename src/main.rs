@@ -85,6 +85,10 @@ and a finished study is reported without recomputing."
         /// Worker threads for the association step (results do not depend on it).
         #[arg(long, default_value_t = default_threads())]
         threads: usize,
+        /// Share of participants held out from the panel, on which the classifiers are
+        /// trained and scored (0 to 0.9; 0 is the paper's protocol, where the selection saw them).
+        #[arg(long, default_value_t = meshagents_stats::split::DEFAULT_HOLDOUT)]
+        holdout: f64,
         /// For servers and clusters: events as JSON lines on stdout; human progress on stderr
         /// only when it is a terminal.
         #[arg(long)]
@@ -517,12 +521,14 @@ fn run(cli: Cli) -> Result<()> {
             out,
             factors,
             threads,
+            holdout,
             headless,
         } => {
             let config = DemoConfig {
                 n,
                 seed,
                 factors,
+                holdout,
                 out: out.clone(),
                 threads,
             };

@@ -65,6 +65,23 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
     ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
+    // The demo validates on participants the panel never saw, and says so; the figures and
+    // the table still have both arms.
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("Protocol: held-out validation"), "{report}");
+    let classification = std::fs::read_to_string(out.join("classification.csv")).unwrap();
+    assert!(classification
+        .lines()
+        .skip(1)
+        .all(|l| l.ends_with(",holdout")));
+    for arm in [",panel,", ",expert,"] {
+        assert!(classification.contains(arm), "{arm} arm missing");
+    }
+    let roc = std::fs::read_to_string(out.join("plots/roc.svg")).unwrap();
+    assert!(
+        roc.contains("panel") && roc.contains("expert"),
+        "both arms in the ROC figure"
+    );
     assert!(
         out.join("journal").is_dir(),
         "the sled journal lives in the study directory"

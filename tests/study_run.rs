@@ -132,6 +132,11 @@ fn configuration_errors_name_the_file_and_key() {
             "name = \"x\"\ndata = \"d.csv\"\n[panel]\nbackend = \"gpt\"\n",
             "key `panel.backend`",
         ),
+        (
+            "holdout.toml",
+            "name = \"x\"\ndata = \"d.csv\"\n[validation]\nholdout = 0.95\n",
+            "key `validation.holdout`",
+        ),
     ];
     std::fs::write(dir.path().join("d.csv"), "eid,y,x\n1,2,3\n2,3,4\n").unwrap();
     for (file, body, needle) in cases {
@@ -289,4 +294,102 @@ fn fork_reuses_the_steps_before_the_chosen_one_and_runs_on_with_the_change() {
         "{}",
         stderr(&bad)
     );
+}
+
+#[test]
+fn the_validation_is_held_out_by_default_and_a_changed_split_forks_from_the_first_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = meshagents(
+        dir.path(),
+        &[
+            "simulate", "--n", "600", "--seed", "12", "--format", "csv", "--out", "cohort",
+        ],
+    );
+    assert!(sim.status.success(), "{}", stderr(&sim));
+    std::fs::write(dir.path().join("STUDY.toml"), "name = \"base\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Alcohol\"\n").unwrap();
+    let base = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "base"]);
+    assert!(base.status.success(), "{}", stderr(&base));
+    let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+    let decisions: serde_json::Value = serde_json::from_str(&read("base/decisions.json")).unwrap();
+    let split = &decisions["split"];
+    assert_eq!(split["protocol"], "holdout");
+    let (discovery, held) = (
+        split["discovery_n"].as_u64().unwrap(),
+        split["evaluated_n"].as_u64().unwrap(),
+    );
+    assert_eq!(discovery + held, 600);
+    assert!((held as i64 - 180).abs() <= 1, "{split}");
+    for d in split["diseases"].as_array().unwrap() {
+        let cases = d["discovery_cases"].as_u64().unwrap() + d["evaluated_cases"].as_u64().unwrap();
+        assert!(cases > 0, "{d}");
+    }
+    let table = read("base/classification.csv");
+    assert!(table.lines().next().unwrap().ends_with(",split"));
+    assert!(
+        table.lines().skip(1).all(|l| l.ends_with(",holdout")),
+        "{table}"
+    );
+    let report = read("base/report.md");
+    assert!(report.contains("Protocol: held-out validation"), "{report}");
+    // At n = 600 the rarest diseases have fewer held-out cases than folds: skipped, saying so.
+    assert!(
+        report.contains(&format!(
+            "not evaluated, in the held-out part ({held} of 600 participants)"
+        )),
+        "{report}"
+    );
+
+    // The split is the study's identity: a fork that changes it after the first step is refused.
+    let late = meshagents(
+        dir.path(),
+        &[
+            "study",
+            "fork",
+            "base",
+            "--from",
+            "panel/confounders",
+            "--set",
+            "validation.holdout=0",
+            "--out",
+            "late",
+        ],
+    );
+    assert!(!late.status.success());
+    assert!(
+        stderr(&late).contains("--from data/clean"),
+        "{}",
+        stderr(&late)
+    );
+    let all = meshagents(
+        dir.path(),
+        &[
+            "study",
+            "fork",
+            "base",
+            "--from",
+            "data/clean",
+            "--set",
+            "validation.holdout=0",
+            "--out",
+            "all",
+        ],
+    );
+    assert!(all.status.success(), "{}", stderr(&all));
+    let table = read("all/classification.csv");
+    assert!(
+        table.lines().skip(1).all(|l| l.ends_with(",all")),
+        "{table}"
+    );
+    assert!(read("all/report.md").contains("Protocol: no hold-out (the paper's protocol)"));
+    let decisions: serde_json::Value = serde_json::from_str(&read("all/decisions.json")).unwrap();
+    assert_eq!(decisions["split"]["evaluated_n"], 600);
+    // The association table is computed on everyone, whatever the split: its largest n is
+    // beyond the discovery part the panel saw.
+    let largest_n = read("base/associations.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(4)?.parse::<u64>().ok())
+        .max()
+        .unwrap();
+    assert!(largest_n > discovery, "{largest_n} vs {discovery}");
 }

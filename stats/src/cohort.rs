@@ -399,6 +399,35 @@ impl AnalysisTable {
             .map(|i| self.columns[*i].values.as_slice())
     }
 
+    /// The table restricted to `rows` (indices, in the order given): the same columns,
+    /// dictionary and flow log, so that what was decided about the columns on the whole cohort
+    /// holds for the part. Used to let the panel look at the discovery part of a
+    /// discovery/validation split ([`crate::split`]) only. Indices beyond the table are
+    /// ignored.
+    pub fn subset(&self, rows: &[usize]) -> AnalysisTable {
+        let rows: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|&i| i < self.n_rows())
+            .collect();
+        AnalysisTable {
+            ids: rows.iter().map(|&i| self.ids[i]).collect(),
+            columns: self
+                .columns
+                .iter()
+                .map(|c| NumericColumn {
+                    name: c.name.clone(),
+                    values: rows.iter().map(|&i| c.values[i]).collect(),
+                    value_type: c.value_type,
+                    levels: c.levels.clone(),
+                })
+                .collect(),
+            index: self.index.clone(),
+            dictionary: self.dictionary.clone(),
+            flow: self.flow.clone(),
+        }
+    }
+
     pub fn numeric_column(&self, name: &str) -> Option<&NumericColumn> {
         self.index.get(name).map(|i| &self.columns[*i])
     }
@@ -1274,6 +1303,24 @@ fn drop_near_duplicates(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subset_keeps_columns_and_picks_rows() {
+        let df = polars::df!(
+            "eid" => [10i64, 11, 12, 13],
+            "x" => [1.0f64, 2.0, f64::NAN, 4.0],
+            "y" => [0i64, 1, 0, 1]
+        )
+        .unwrap();
+        let t = AnalysisTable::from_frame_with(df, None, &LoadOptions::default(), "t").unwrap();
+        let part = t.subset(&[3, 1, 99]);
+        assert_eq!(part.ids, vec![13, 11]);
+        assert_eq!(part.column("x").unwrap(), &[4.0, 2.0]);
+        assert_eq!(part.column("y").unwrap(), &[1.0, 1.0]);
+        assert_eq!(part.dictionary, t.dictionary);
+        assert_eq!(part.flow.len(), t.flow.len());
+        assert_eq!(t.n_rows(), 4, "the whole table is unchanged");
+    }
 
     #[test]
     fn lanes_compute_pairwise_r_bit_for_bit() {

@@ -26,6 +26,7 @@ pub mod phewas;
 pub mod plots;
 pub mod shard;
 pub mod simulate;
+pub mod split;
 pub mod transform;
 pub mod typing;
 mod vector_level;

@@ -117,6 +117,7 @@ fn classification_table_round_trips() {
             precision: 0.41,
             f1: 0.5,
             balanced_accuracy: 0.65,
+            split: if k == 0 { "holdout" } else { "all" }.into(),
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();
@@ -126,8 +127,8 @@ fn classification_table_round_trips() {
         assert_eq!(back.len(), 2);
         for (a, b) in rows.iter().zip(&back) {
             assert_eq!(
-                (&a.disease, &a.arm, &a.classifier, a.n, a.n_cases),
-                (&b.disease, &b.arm, &b.classifier, b.n, b.n_cases)
+                (&a.disease, &a.arm, &a.classifier, a.n, a.n_cases, &a.split),
+                (&b.disease, &b.arm, &b.classifier, b.n, b.n_cases, &b.split)
             );
             assert!(
                 same(a.auc, b.auc) && same(a.delong_p, b.delong_p),

@@ -21,6 +21,7 @@ use meshagents_stats::transform::Transform;
 use serde::{Deserialize, Serialize};
 
 use crate::files::{record, verify, WrittenFile};
+use crate::holdout::{SplitSettings, StudySplit};
 use crate::panel::{variables, write_decisions, Meeting, PanelConfig};
 use crate::summary::{write_summary, PhewasSummary, SummaryHeader};
 use crate::tool_host::StatsToolHost;
@@ -31,6 +32,10 @@ pub struct DemoConfig {
     pub n: usize,
     pub seed: u64,
     pub factors: usize,
+    /// Share of participants held out from the panel to validate its choice on (`[validation]
+    /// holdout`); the split's seed is the demo's seed.
+    #[serde(default = "default_holdout")]
+    pub holdout: f64,
     #[serde(skip)]
     pub out: PathBuf,
     #[serde(skip)]
@@ -43,10 +48,15 @@ impl Default for DemoConfig {
             n: 3_000,
             seed: 42,
             factors: DEFAULT_FACTORS,
+            holdout: meshagents_stats::split::DEFAULT_HOLDOUT,
             out: PathBuf::from("meshagents-out/demo"),
             threads: 2,
         }
     }
+}
+
+fn default_holdout() -> f64 {
+    meshagents_stats::split::DEFAULT_HOLDOUT
 }
 
 /// Where a study reports what it is doing (the CLI prints it; tests ignore it).
@@ -90,6 +100,10 @@ pub struct CleanResult {
     pub recoded_fields: usize,
     /// (column, reason) for every dropped column.
     pub dropped: Vec<(String, String)>,
+    /// The discovery/validation split set aside here, before anything else looks at the data
+    /// (absent when the study has no validation).
+    #[serde(default)]
+    pub split: Option<meshagents_stats::split::SplitSummary>,
     pub files: Vec<WrittenFile>,
 }
 
@@ -237,6 +251,7 @@ pub fn run_demo(
             config.n
         )));
     }
+    meshagents_stats::split::check_holdout(config.holdout)?;
     let out = config.out.clone();
     std::fs::create_dir_all(&out).map_err(|e| WorkflowError::File {
         path: out.display().to_string(),
@@ -301,12 +316,21 @@ pub fn run_demo(
         )?;
         Ok(table.get_or_init(|| loaded))
     };
+    // The panel sees the discovery part only; the classifiers are scored on the rest.
+    let split = StudySplit::new(
+        SplitSettings {
+            holdout: config.holdout,
+            seed: config.seed,
+        },
+        &load,
+    );
+    let split_request = split.settings.request();
 
-    // 2. Load and clean.
+    // 2. Load and clean, and set the validation's participants aside.
     let clean: CleanResult = runner.step(
         2,
         "data/clean",
-        &rules,
+        &serde_json::json!({ "rules": rules, "split": split_request }),
         |r: &CleanResult| {
             format!(
                 "{} of {} factors kept, {} coded values set to missing",
@@ -323,27 +347,29 @@ pub fn run_demo(
                     .filter(|e| e.role == role)
                     .count()
             };
-            Ok(CleanResult::from_table(
-                t,
-                t.kept_with_role(Role::Imaging).len(),
-                t.kept_with_role(Role::Covariate).len(),
-                (count(Role::Factor), t.kept_with_role(Role::Factor).len()),
-                vec![record(&out, "flow.csv")?],
-            ))
+            Ok(CleanResult {
+                split: Some(split.summary()?),
+                ..CleanResult::from_table(
+                    t,
+                    t.kept_with_role(Role::Imaging).len(),
+                    t.kept_with_role(Role::Covariate).len(),
+                    (count(Role::Factor), t.kept_with_role(Role::Factor).len()),
+                    vec![record(&out, "flow.csv")?],
+                )
+            })
         },
     )?;
     verify(&out, &clean.files)?;
 
     // 3. Evidence on the candidate confounders (every covariate in the dictionary).
-    let screen_request =
-        serde_json::json!({ "candidates": "role=covariate", "strongest_pairs": 40 });
+    let screen_request = serde_json::json!({ "candidates": "role=covariate", "strongest_pairs": 40, "split": split_request });
     let evidence: Vec<CovariateEvidence> = runner.step(
         3,
         "screen/candidates",
         &screen_request,
         |e: &Vec<CovariateEvidence>| format!("{} candidates", e.len()),
         |_| -> Result<_, WorkflowError> {
-            let t = load()?;
+            let t = split.discovery()?;
             let candidates = t.kept_with_role(Role::Covariate);
             Ok(screen_candidates(
                 t,
@@ -369,7 +395,7 @@ pub fn run_demo(
         4,
         &evidence,
         (&all_phenotypes, &all_factors),
-        &load,
+        &split,
         &panel,
         &out,
         config.threads,
@@ -384,7 +410,7 @@ pub fn run_demo(
         Some(&decision),
         &decision.confounders,
         &evidence,
-        &load,
+        &split,
         &panel,
         &out,
         config.threads,
@@ -466,13 +492,13 @@ pub fn run_demo(
         &mut runner,
         8,
         &out,
-        &load,
+        &split,
         &decisions,
         (config.seed, config.threads),
         &clean,
         "MESHAgents demo study",
     )?;
-    write_study_toml(&out)?;
+    write_study_toml(&out, config)?;
 
     Ok(DemoOutcome {
         association_table: out.join("associations.csv"),
@@ -503,6 +529,7 @@ impl CleanResult {
             diseases: t.kept_with_role(Role::Disease).len(),
             recoded_values: t.flow.iter().map(|f| f.recoded_to_missing).sum(),
             recoded_fields: t.flow.iter().filter(|f| f.recoded_to_missing > 0).count(),
+            split: None,
             dropped: t
                 .flow
                 .iter()
@@ -516,19 +543,19 @@ impl CleanResult {
 
 /// The panel meets on the screened candidates (the `panel/confounders` step).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn panel_step<'t>(
+pub(crate) fn panel_step(
     runner: &mut Runner,
     index: usize,
     evidence: &[CovariateEvidence],
     pairs: (&[String], &[String]),
-    load: &dyn Fn() -> Result<&'t AnalysisTable, WorkflowError>,
+    split: &StudySplit,
     panel: &PanelConfig,
     base_dir: &Path,
     threads: usize,
 ) -> Result<ConfounderDecision, WorkflowError> {
     let (phenotypes, factors) = pairs;
     // The study's pairs are part of the meeting's identity: the screen looks at them.
-    let request = serde_json::json!({ "evidence": evidence, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles, "causal_order": panel.causal_order, "phenotypes": phenotypes, "factors": factors });
+    let request = serde_json::json!({ "evidence": evidence, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles, "causal_order": panel.causal_order, "phenotypes": phenotypes, "factors": factors, "split": split.settings.request() });
     let progress = runner.progress;
     runner.step(
         index,
@@ -549,7 +576,8 @@ pub(crate) fn panel_step<'t>(
             )
         },
         |journal| -> Result<_, WorkflowError> {
-            let t = load()?;
+            // The discovery part only: the validation's participants stay unseen.
+            let t = split.discovery()?;
             let (scope, catalogue) =
                 crate::panel::discovery(t, phenotypes, factors, panel, base_dir)?;
             let host = StatsToolHost::new(t, evidence, threads).with_scope(scope);
@@ -569,19 +597,19 @@ pub(crate) fn panel_step<'t>(
 /// Stage B (the `panel/phenotypes` step): phenotypes per disease, then `decisions.json` and
 /// the transcripts.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn phenotype_step<'t>(
+pub(crate) fn phenotype_step(
     runner: &mut Runner,
     index: usize,
     out: &Path,
     stage_a: Option<&ConfounderDecision>,
     confounders: &[String],
     evidence: &[CovariateEvidence],
-    load: &dyn Fn() -> Result<&'t AnalysisTable, WorkflowError>,
+    split: &StudySplit,
     panel: &PanelConfig,
     base_dir: &Path,
     threads: usize,
 ) -> Result<PanelResult, WorkflowError> {
-    let request = serde_json::json!({ "confounders": confounders, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles, "stage_a": stage_a.map(|a| &a.items) });
+    let request = serde_json::json!({ "confounders": confounders, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles, "stage_a": stage_a.map(|a| &a.items), "split": split.settings.request() });
     let progress = runner.progress;
     runner.step(
         index,
@@ -595,7 +623,9 @@ pub(crate) fn phenotype_step<'t>(
             )
         },
         |journal| -> Result<_, WorkflowError> {
-            let t = load()?;
+            // The association of each disease with the phenotypes, and every other tool's
+            // answer, come from the discovery part only.
+            let t = split.discovery()?;
             let host = StatsToolHost::new(t, evidence, threads);
             let decision = Meeting {
                 config: panel,
@@ -615,6 +645,7 @@ pub(crate) fn phenotype_step<'t>(
                 confounders,
                 stage_a,
                 Some(&decision),
+                Some(&split.summary()?),
             )?;
             Ok(PanelResult { decision, files })
         },
@@ -643,7 +674,7 @@ fn read_truth(path: &Path) -> Result<Truth, WorkflowError> {
 /// directory made with another configuration is refused rather than silently mixed.
 /// `DIR/STUDY.toml`: the analysis part of the demo as a study configuration on the simulated
 /// cohort, so `meshagents study run DIR/STUDY.toml` repeats it (and is a template for one's own).
-fn write_study_toml(out: &Path) -> Result<(), WorkflowError> {
+fn write_study_toml(out: &Path, config: &DemoConfig) -> Result<(), WorkflowError> {
     let cohort = std::fs::canonicalize(out.join("cohort")).map_err(|e| WorkflowError::File {
         path: out.join("cohort").display().to_string(),
         message: e.to_string(),
@@ -662,6 +693,11 @@ fn write_study_toml(out: &Path) -> Result<(), WorkflowError> {
         method: Method::Exact,
         panel: Default::default(),
         executor: Default::default(),
+        // The demo's split, so that the study repeats it.
+        validation: crate::holdout::ValidationConfig {
+            holdout: config.holdout,
+            seed: Some(config.seed),
+        },
     };
     let text = toml::to_string(&config).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
     let path = out.join("STUDY.toml");

@@ -69,6 +69,14 @@ pub fn fork_study(
             plan.join(", ")
         ))
     })?;
+    // The split is part of the study's identity: every step after the first saw it (the
+    // clean step sets it aside), so a changed split cannot reuse any of them.
+    if changed.validation != config.validation && changed.covariates.is_none() && position > 0 {
+        return Err(WorkflowError::Invalid(format!(
+            "--set validation.*: the discovery/validation split is part of the study's identity and every step depends on it; fork with --from {}",
+            plan[0]
+        )));
+    }
     let reuse: Vec<&str> = plan[..position].to_vec();
 
     if out.join("study.json").exists() {

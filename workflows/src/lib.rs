@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod demo;
 mod files;
 pub mod fork;
+pub mod holdout;
 pub mod interrupt;
 pub mod panel;
 pub mod report;
@@ -29,6 +30,9 @@ pub enum WorkflowError {
     Engine(#[from] meshagents_engine::EngineError),
     #[error(transparent)]
     Stats(#[from] meshagents_stats::StatsError),
+    /// A discovery/validation split that cannot be made (the message names the key).
+    #[error(transparent)]
+    Split(#[from] meshagents_stats::split::SplitError),
     #[error("{path}: {message}")]
     File { path: String, message: String },
     #[error("{0}")]

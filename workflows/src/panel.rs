@@ -309,6 +309,7 @@ pub(crate) fn write_decisions(
     confounders: &[String],
     stage_a: Option<&ConfounderDecision>,
     stage_b: Option<&PhenotypeDecision>,
+    split: Option<&meshagents_stats::split::SplitSummary>,
 ) -> Result<Vec<WrittenFile>, WorkflowError> {
     let file_error = |path: &Path, e: &dyn std::fmt::Display| WorkflowError::File {
         path: path.display().to_string(),
@@ -333,6 +334,9 @@ pub(crate) fn write_decisions(
             "phenotypes": stage_b.map(|b| json!({"items": b.items, "chair": b.chair_summary})),
         },
         "usage": ledger,
+        // Which participants the panel's evidence came from, and which the classifiers are
+        // scored on: the seed, and the discovery and evaluated counts per disease.
+        "split": split,
     });
     let write = |name: &str, text: String| -> Result<WrittenFile, WorkflowError> {
         let path = out.join(name);

@@ -49,6 +49,10 @@ pub struct ReportInput<'a> {
     pub factor_labels: &'a std::collections::BTreeMap<String, String>,
     /// Hits per phenotype in the association table.
     pub top_n: usize,
+    /// One sentence on the validation's protocol (held-out or not), shown with its summary.
+    pub protocol: Option<String>,
+    /// Diseases the validation could not evaluate, with the reason.
+    pub skipped: &'a [(String, String)],
 }
 
 /// The panel scored against a simulated cohort's planted truth, when the workflow added the
@@ -231,10 +235,17 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
 
     // Headline: the paper's summary of the validation.
     let comparisons = compare_arms(input.classification, input.arms.0, input.arms.1);
-    if comparisons.iter().any(|c| c.diseases > 0) {
-        s.push_str("<div class=\"summary\"><p><strong>Validation.</strong></p><ul>\n");
+    if comparisons.iter().any(|c| c.diseases > 0) || input.protocol.is_some() {
+        s.push_str("<div class=\"summary\"><p><strong>Validation.</strong></p>\n");
+        if let Some(p) = &input.protocol {
+            let _ = writeln!(s, "<p>{}</p>", e(p));
+        }
+        s.push_str("<ul>\n");
         for c in comparisons.iter().filter(|c| c.diseases > 0) {
             let _ = writeln!(s, "<li>{}</li>", e(&comparison_sentence(c)));
+        }
+        for (disease, reason) in input.skipped {
+            let _ = writeln!(s, "<li>{}: not evaluated, {}</li>", e(disease), e(reason));
         }
         s.push_str("</ul></div>\n");
     }
@@ -465,8 +476,14 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# {}\n", input.title);
     let comparisons = compare_arms(input.classification, input.arms.0, input.arms.1);
+    if let Some(p) = &input.protocol {
+        let _ = writeln!(s, "{p}\n");
+    }
     for c in comparisons.iter().filter(|c| c.diseases > 0) {
         let _ = writeln!(s, "- {}", comparison_sentence(c));
+    }
+    for (disease, reason) in input.skipped {
+        let _ = writeln!(s, "- {disease}: not evaluated, {reason}");
     }
     let _ = writeln!(
         s,
@@ -580,6 +597,11 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
     s
 }
 
+/// The proposals `decisions.json` records (none for a study whose panel did not propose).
+fn proposals_of(decisions: &Value) -> Vec<meshagents_agents::Proposal> {
+    serde_json::from_value(decisions["proposals"]["items"].clone()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -618,9 +640,4 @@ mod tests {
     fn html_is_escaped() {
         assert_eq!(html_escape("<b>&'\""), "&lt;b&gt;&amp;&#39;&quot;");
     }
-}
-
-/// The proposals `decisions.json` records (none for a study whose panel did not propose).
-fn proposals_of(decisions: &Value) -> Vec<meshagents_agents::Proposal> {
-    serde_json::from_value(decisions["proposals"]["items"].clone()).unwrap_or_default()
 }

@@ -23,6 +23,8 @@ use crate::demo::{
     Progress, Runner,
 };
 use crate::files::{record, verify, WrittenFile};
+use crate::holdout::StudySplit;
+pub use crate::holdout::ValidationConfig;
 use crate::panel::write_decisions;
 pub use crate::panel::PanelConfig;
 use crate::summary::{write_summary, PhewasSummary, SummaryHeader};
@@ -63,6 +65,9 @@ pub struct StudyConfig {
     pub method: Method,
     #[serde(default)]
     pub panel: PanelConfig,
+    /// The validation's discovery/validation split (`[validation] holdout`, `seed`).
+    #[serde(default)]
+    pub validation: ValidationConfig,
     /// Where the PheWAS step runs (`[executor]`: local, or a Slurm array job). How a study
     /// runs is not what it computes: the executor is left out of the study's identity
     /// (`study.json`), so a study started on one executor can be resumed on another.
@@ -137,6 +142,12 @@ impl StudyConfig {
             .dictionary
             .map(|d| std::fs::canonicalize(&d).unwrap_or(d));
         if let Err(e) = config.panel.validate() {
+            return Err(WorkflowError::File {
+                path: file,
+                message: e.to_string(),
+            });
+        }
+        if let Err(e) = config.validation.validate() {
             return Err(WorkflowError::File {
                 path: file,
                 message: e.to_string(),
@@ -422,24 +433,32 @@ pub fn run_study(
         let loaded = AnalysisTable::load_catalog(&config.data, &catalog, &options)?;
         Ok(table.get_or_init(|| loaded))
     };
+    // The panel sees the discovery part only; the classifiers are scored on the rest. Without
+    // the panel there is no validation, so nothing is set aside.
+    let split = StudySplit::new(config.validation.settings(), &load);
+    let split_request = panel_meets.then(|| split.settings.request());
 
     let clean: CleanResult = runner.step(
         1,
         STUDY_STEP_KEYS[0],
-        // The columns are part of the request: a fork that changes them must not replay.
-        &serde_json::json!({ "rules": options.rules, "data": config.data, "columns": options.columns }),
+        // The columns are part of the request: a fork that changes them must not replay. So
+        // is the split, set aside here before anything else looks at the data.
+        &serde_json::json!({ "rules": options.rules, "data": config.data, "columns": options.columns, "split": split_request }),
         |r: &CleanResult| format!("{} of {} factors kept", r.factors_kept, r.factors_in),
         |_| -> Result<_, WorkflowError> {
             let t = load()?;
             write_flow(&out.join("flow.csv"), t)?;
             let kept = |names: &[String]| names.iter().filter(|n| t.column(n).is_some()).count();
-            Ok(CleanResult::from_table(
-                t,
-                kept(&phenotypes),
-                kept(&used) - kept(&phenotypes),
-                (factors.len(), kept(&factors)),
-                vec![record(out, "flow.csv")?],
-            ))
+            Ok(CleanResult {
+                split: panel_meets.then(|| split.summary()).transpose()?,
+                ..CleanResult::from_table(
+                    t,
+                    kept(&phenotypes),
+                    kept(&used) - kept(&phenotypes),
+                    (factors.len(), kept(&factors)),
+                    vec![record(out, "flow.csv")?],
+                )
+            })
         },
     )?;
     verify(out, &clean.files)?;
@@ -451,10 +470,11 @@ pub fn run_study(
             let evidence: Vec<CovariateEvidence> = runner.step(
                 2,
                 STUDY_STEP_KEYS[1],
-                &serde_json::json!({ "candidates": candidates, "strongest_pairs": 40 }),
+                &serde_json::json!({ "candidates": candidates, "strongest_pairs": 40, "split": split_request }),
                 |e: &Vec<CovariateEvidence>| format!("{} candidates", e.len()),
                 |_| -> Result<_, WorkflowError> {
-                    let t = load()?;
+                    // The discovery part only.
+                    let t = split.discovery()?;
                     let present = |names: &[String]| {
                         names
                             .iter()
@@ -476,7 +496,7 @@ pub fn run_study(
                 3,
                 &evidence,
                 (&phenotypes, &factors),
-                &load,
+                &split,
                 &config.panel,
                 out,
                 threads,
@@ -496,6 +516,7 @@ pub fn run_study(
                         &decision.confounders,
                         Some(&decision),
                         None,
+                        Some(&split.summary()?),
                     )?;
                     let proposal = Proposal {
                         proposed: decision.confounders.clone(),
@@ -558,7 +579,7 @@ pub fn run_study(
                 Some(stage_a),
                 &covariates,
                 &evidence,
-                &load,
+                &split,
                 &config.panel,
                 out,
                 threads,
@@ -662,7 +683,7 @@ pub fn run_study(
             &mut runner,
             n_summary + 1,
             out,
-            &load,
+            &split,
             &decisions,
             (config.panel.protocol.seed, threads),
             &clean,

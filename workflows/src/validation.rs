@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 use meshagents_stats::association::read_associations;
 use meshagents_stats::classify::{
     classification_frame, evaluate, predictions_frame, read_classification, read_predictions, Arm,
-    Classifier, ClassifyConfig, ClassifyError, FeatureMatrix, PredictionRow,
+    ClassificationRow, Classifier, ClassifyConfig, ClassifyError, FeatureMatrix, PredictionRow,
 };
 use meshagents_stats::cohort::AnalysisTable;
 use meshagents_stats::dictionary::{Dictionary, Role};
 use meshagents_stats::export::{export_associations, export_classification, ExportFormat};
 use meshagents_stats::io::write_table;
 use meshagents_stats::plots;
+use meshagents_stats::split::{SPLIT_ALL, SPLIT_HOLDOUT};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -71,9 +72,14 @@ fn strings(v: &Value) -> Vec<String> {
 /// `decisions["disease_phenotypes"]`) and arm `expert` ([`EXPERT_PHENOTYPES`]), each with
 /// `decisions["confounders"]` appended. A disease the panel chose nothing for is evaluated on
 /// the expert arm alone; one with too few cases for the folds is skipped with its reason.
+///
+/// `held_out`: the rows (of `table`) the panel never saw; the classifiers are trained and
+/// scored on those only, and the rows' `split` is `holdout`. `None` scores every row, which the
+/// selection saw (the paper's protocol): `split` is `all`.
 /// Writes `classification.csv` and `predictions.csv` in `out`.
 pub fn classify_diseases(
     table: &AnalysisTable,
+    held_out: Option<&[usize]>,
     decisions: &Value,
     config: &ClassifyConfig,
     out: &Path,
@@ -108,6 +114,11 @@ pub fn classify_diseases(
     };
     let expert: Vec<String> = EXPERT_PHENOTYPES.iter().map(|s| s.to_string()).collect();
     let expert = with_confounders(present(EXPERT_ARM, &expert));
+    let split_kind = if held_out.is_some() {
+        SPLIT_HOLDOUT
+    } else {
+        SPLIT_ALL
+    };
     let mut rows = Vec::new();
     let mut predictions: Vec<PredictionRow> = Vec::new();
     let mut evaluated = Vec::new();
@@ -116,8 +127,15 @@ pub fn classify_diseases(
         let Some(values) = table.column(&disease) else {
             continue;
         };
-        // Rows with a known label only; any non-zero code is a case.
-        let keep: Vec<usize> = (0..values.len()).filter(|i| !values[*i].is_nan()).collect();
+        // Rows of the evaluated part with a known label only; any non-zero code is a case.
+        let keep: Vec<usize> = match held_out {
+            Some(rows) => rows
+                .iter()
+                .copied()
+                .filter(|&i| values.get(i).is_some_and(|v| !v.is_nan()))
+                .collect(),
+            None => (0..values.len()).filter(|i| !values[*i].is_nan()).collect(),
+        };
         let labels: Vec<bool> = keep.iter().map(|&i| values[i] != 0.0).collect();
         let ids: Vec<String> = keep.iter().map(|&i| table.ids[i].to_string()).collect();
         let chosen = present(
@@ -140,7 +158,10 @@ pub fn classify_diseases(
             .collect();
         match evaluate(&disease, &arms, &labels, &ids, config) {
             Ok((r, p)) => {
-                rows.extend(r);
+                rows.extend(r.into_iter().map(|row| ClassificationRow {
+                    split: split_kind.to_string(),
+                    ..row
+                }));
                 predictions.extend(p);
                 evaluated.push(disease);
             }
@@ -150,8 +171,17 @@ pub fn classify_diseases(
                     ClassifyError::TooFewCases { .. } | ClassifyError::OneClass { .. }
                 ) =>
             {
-                tracing::warn!("{disease}: not evaluated: {source}");
-                skipped.push((disease, source.to_string()));
+                // Say where the cases ran out: a hold-out can leave too few for the folds.
+                let reason = match held_out {
+                    Some(part) => format!(
+                        "in the held-out part ({} of {} participants): {source}",
+                        part.len(),
+                        table.n_rows()
+                    ),
+                    None => source.to_string(),
+                };
+                tracing::warn!("{disease}: not evaluated: {reason}");
+                skipped.push((disease, reason));
             }
             Err(e) => return Err(WorkflowError::Stats(e.into())),
         }
@@ -311,6 +341,7 @@ pub fn factor_labels(dictionary: Option<&Dictionary>) -> BTreeMap<String, String
 /// data-flow counts and drops, `decisions`, the tables and whatever figures exist in
 /// `dir/plots`. Factors are named by their `dictionary` description when it has one. Returns
 /// the two files, recorded.
+#[allow(clippy::too_many_arguments)]
 pub fn study_report(
     dir: &Path,
     title: &str,
@@ -319,6 +350,7 @@ pub fn study_report(
     dropped: &[(String, String)],
     decisions: &Value,
     dictionary: Option<&Dictionary>,
+    skipped: &[(String, String)],
 ) -> Result<Vec<WrittenFile>, WorkflowError> {
     let factor_labels = factor_labels(dictionary);
     let associations = read_associations(&dir.join("associations.csv"))?;
@@ -359,9 +391,30 @@ pub fn study_report(
         figures: &figures,
         factor_labels: &factor_labels,
         top_n: 3,
+        protocol: protocol(decisions, &classification),
+        skipped,
     };
     write_report(&input, &dir.join("report.html"), &dir.join("report.md"))?;
     Ok(vec![record(dir, "report.html")?, record(dir, "report.md")?])
+}
+
+/// The validation's protocol in one sentence: from the split `decisions.json` records, else
+/// (a table from before the split, or decisions without one) from `classification.csv`'s
+/// `split` column. None without a classification.
+fn protocol(decisions: &Value, classification: &[ClassificationRow]) -> Option<String> {
+    if classification.is_empty() {
+        return None;
+    }
+    if let Ok(summary) =
+        serde_json::from_value::<meshagents_stats::split::SplitSummary>(decisions["split"].clone())
+    {
+        return Some(crate::holdout::protocol_sentence(&summary, None));
+    }
+    Some(if classification.iter().all(|r| r.split == SPLIT_HOLDOUT) {
+        "Protocol: held-out validation: the classifiers were scored on participants the selection never saw.".to_string()
+    } else {
+        "Protocol: no hold-out (the paper's protocol): the selection saw the participants the classifiers were scored on, which favours the panel arm.".to_string()
+    })
 }
 
 /// `decisions.json` of the study if the panel wrote one, else the same shape built from
@@ -400,11 +453,11 @@ pub const VALIDATION_STEPS: [&str; 3] = [
 /// The validation, export and report steps of a study (`validation/classify`,
 /// `export/figures`, `report/study`), numbered from `first`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn validation_steps<'t>(
+pub(crate) fn validation_steps(
     runner: &mut crate::demo::Runner,
     first: usize,
     out: &Path,
-    load: &dyn Fn() -> Result<&'t AnalysisTable, WorkflowError>,
+    split: &crate::holdout::StudySplit,
     decisions: &Value,
     (seed, threads): (u64, usize),
     clean: &crate::demo::CleanResult,
@@ -424,7 +477,8 @@ pub(crate) fn validation_steps<'t>(
         ..ClassifyConfig::default()
     };
     // The thread count is not part of the request: the output does not depend on it.
-    let request = serde_json::json!({ "folds": config.folds, "seed": config.seed, "imbalance": config.imbalance, "classifiers": config.classifiers, "decisions": decisions, "version": 1 });
+    let request = serde_json::json!({ "folds": config.folds, "seed": config.seed, "imbalance": config.imbalance, "classifiers": config.classifiers, "decisions": decisions, "split": split.settings.request(), "version": 2 });
+    let load = || split.table();
     let validation: ValidationResult = runner.step(
         first,
         "validation/classify",
@@ -442,13 +496,30 @@ pub(crate) fn validation_steps<'t>(
                         .join(", ")
                 )
             };
+            let skipped = if r.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({})",
+                    r.skipped
+                        .iter()
+                        .map(|(d, why)| format!("{d}: {why}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            };
             format!(
-                "{} diseases evaluated, {} skipped{missing}",
+                "{} diseases evaluated, {} skipped{skipped}{missing}",
                 r.evaluated.len(),
                 r.skipped.len()
             )
         },
-        |_| classify_diseases(load()?, decisions, &config, out),
+        |_| -> Result<_, WorkflowError> {
+            // The held-out rows only; with no hold-out, every row (flagged `all`).
+            let part = split.split()?;
+            let held_out = part.is_holdout().then_some(part.evaluated.as_slice());
+            classify_diseases(load()?, held_out, decisions, &config, out)
+        },
     )?;
     crate::files::verify(out, &validation.files)?;
 
@@ -483,7 +554,7 @@ pub(crate) fn validation_steps<'t>(
         |_: &Vec<WrittenFile>| "report.html, report.md".to_string(),
         |_| -> Result<_, WorkflowError> {
             let config_text = std::fs::read_to_string(out.join("study.json")).unwrap_or_default();
-            let flow_counts = vec![
+            let mut flow_counts = vec![
                 ("participants".to_string(), clean.rows.to_string()),
                 (
                     "imaging phenotypes kept".to_string(),
@@ -506,6 +577,26 @@ pub(crate) fn validation_steps<'t>(
                     ),
                 ),
             ];
+            if let Some(part) = &clean.split {
+                if part.protocol == SPLIT_HOLDOUT {
+                    flow_counts.push((
+                        "discovery part (the panel's evidence)".into(),
+                        part.discovery_n.to_string(),
+                    ));
+                    flow_counts.push((
+                        "held out for the validation".into(),
+                        format!("{} (seed {})", part.evaluated_n, part.seed),
+                    ));
+                } else {
+                    flow_counts.push((
+                        "validation participants".into(),
+                        format!(
+                            "all {} (no hold-out: the selection saw them)",
+                            part.evaluated_n
+                        ),
+                    ));
+                }
+            }
             study_report(
                 out,
                 title,
@@ -514,6 +605,7 @@ pub(crate) fn validation_steps<'t>(
                 &clean.dropped,
                 decisions,
                 Some(&load()?.dictionary),
+                &validation.skipped,
             )
         },
     )?;

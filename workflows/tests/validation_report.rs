@@ -58,7 +58,7 @@ fn panel_and_expert_arms_exports_figures_and_report() {
         threads: 2,
         ..ClassifyConfig::default()
     };
-    let result = classify_diseases(&table, &decisions, &config, out).unwrap();
+    let result = classify_diseases(&table, None, &decisions, &config, out).unwrap();
     assert_eq!(
         result.evaluated.len() + result.skipped.len(),
         table.kept_with_role(Role::Disease).len()
@@ -161,6 +161,7 @@ fn panel_and_expert_arms_exports_figures_and_report() {
             &dropped,
             &decisions,
             Some(&table.dictionary),
+            &[],
         )
         .unwrap()
     };

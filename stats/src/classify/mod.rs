@@ -176,9 +176,13 @@ pub struct ClassificationRow {
     pub precision: f64,
     pub f1: f64,
     pub balanced_accuracy: f64,
+    /// The participants scored: `holdout` (a part the feature selection never saw) or `all`
+    /// (every participant, which the selection also saw: the paper's protocol, flagged).
+    /// [`evaluate`] writes `all`; a caller that scores a held-out part says so.
+    pub split: String,
 }
 
-pub const CLASSIFICATION_COLUMNS: [&str; 13] = [
+pub const CLASSIFICATION_COLUMNS: [&str; 14] = [
     "disease",
     "arm",
     "classifier",
@@ -192,6 +196,7 @@ pub const CLASSIFICATION_COLUMNS: [&str; 13] = [
     "precision",
     "f1",
     "balanced_accuracy",
+    "split",
 ];
 
 /// One out-of-fold score (a row of `predictions.csv`).
@@ -343,6 +348,7 @@ fn evaluate_inner(
             precision: t.precision,
             f1: t.f1,
             balanced_accuracy: t.balanced_accuracy,
+            split: crate::split::SPLIT_ALL.to_string(),
         });
         for i in 0..n {
             predictions.push(PredictionRow {
@@ -532,6 +538,7 @@ pub fn classification_frame(rows: &[ClassificationRow]) -> Result<DataFrame, Sta
         Column::new("precision".into(), num(|r| r.precision)),
         Column::new("f1".into(), num(|r| r.f1)),
         Column::new("balanced_accuracy".into(), num(|r| r.balanced_accuracy)),
+        Column::new("split".into(), text(|r| &r.split)),
     ];
     Ok(DataFrame::new_infer_height(columns)?)
 }
@@ -565,12 +572,21 @@ pub fn predictions_frame(rows: &[PredictionRow]) -> Result<DataFrame, StatsError
 
 /// Reads a classification table (CSV, TSV or Parquet) back into rows.
 pub fn read_classification(path: &std::path::Path) -> Result<Vec<ClassificationRow>, StatsError> {
-    let df = crate::io::read_table_with_columns(path, &CLASSIFICATION_COLUMNS)?;
+    // Tables written before the discovery/validation split have no `split` column: their
+    // selection saw every evaluated participant, which is what `all` says.
+    let df = crate::io::read_table_with_columns(path, &CLASSIFICATION_COLUMNS).or_else(|e| {
+        crate::io::read_table_with_columns(path, &CLASSIFICATION_COLUMNS[..13]).map_err(|_| e)
+    })?;
     let text = |name: &str| crate::io::text_column(&df, name);
     let num = |name: &str| crate::io::number_column(&df, name);
     let (disease, arm, classifier) = (text("disease")?, text("arm")?, text("classifier")?);
+    let split = if df.get_column_names().iter().any(|c| c.as_str() == "split") {
+        text("split")?
+    } else {
+        vec![crate::split::SPLIT_ALL.to_string(); df.height()]
+    };
     let (n, n_cases) = (num("n")?, num("n_cases")?);
-    let cols: Vec<Vec<f64>> = CLASSIFICATION_COLUMNS[5..]
+    let cols: Vec<Vec<f64>> = CLASSIFICATION_COLUMNS[5..13]
         .iter()
         .map(|c| num(c))
         .collect::<Result<_, _>>()?;
@@ -589,6 +605,7 @@ pub fn read_classification(path: &std::path::Path) -> Result<Vec<ClassificationR
             precision: cols[5][i],
             f1: cols[6][i],
             balanced_accuracy: cols[7][i],
+            split: split[i].clone(),
         })
         .collect())
 }
