@@ -85,6 +85,31 @@ pub fn all_tools() -> Vec<ToolSpec> {
     ]
 }
 
+/// The fields of a `confounder_screen` entry that summarise it: what a proposal cites and
+/// what the merged list shows every agent.
+pub const SCREEN_SUMMARY_FIELDS: [&str; 10] = [
+    "status",
+    "pairs_moved",
+    "factors_moved",
+    "share_moved",
+    "median_move_associated",
+    "phenotype_share",
+    "factors_associated",
+    "missing_share",
+    "r2_with_set",
+    "mediator_risk",
+];
+
+/// Only the summary fields of a `confounder_screen` entry.
+pub fn screen_summary(entry: &Value) -> Value {
+    Value::Object(
+        SCREEN_SUMMARY_FIELDS
+            .iter()
+            .filter_map(|k| entry.get(*k).map(|v| (k.to_string(), v.clone())))
+            .collect(),
+    )
+}
+
 /// The tools a role may use.
 pub fn tools_for(allowed: &[String]) -> Vec<ToolSpec> {
     all_tools()

@@ -11,12 +11,14 @@ pub fn proposals_markdown(proposals: &[Proposal]) -> String {
         "| round | agent | variable | status | adopted | reason |\n|---|---|---|---|---|---|\n",
     );
     for p in proposals {
+        // A pipe inside a cell is escaped, so "|r|" survives the table.
         let reason: String = p
             .reason
-            .replace(['\n', '|'], " ")
+            .replace('\n', " ")
             .chars()
             .take(200)
-            .collect();
+            .collect::<String>()
+            .replace('|', "\\|");
         let _ = writeln!(
             md,
             "| {} | {} | `{}` | {} | {} | {}{} |",

@@ -22,7 +22,11 @@
 //! The pairs looked at are the *informative* ones: those whose association adjusted for `B`
 //! is family-wise significant (Bonferroni over the pairs screened), since a relative change of
 //! an estimate indistinguishable from zero is noise. Over them, per candidate:
-//! - `share_moved`: the share whose estimate moves by more than 10 % when the candidate is added;
+//! - `share_moved`: the share whose estimate moves by more than 10 % when the candidate is
+//!   added, counting only pairs whose factor the candidate is associated with (|r| >= 0.1):
+//!   a move through a factor it is not associated with is the noise of a weak estimate, not
+//!   confounding; and `factors_moved`, how many factors those pairs cover (a confounder of the
+//!   study moves several exposures, a second measurement of one exposure moves only its twin);
 //! - `median_move_associated`: the median move among the pairs whose factor the candidate is
 //!   associated with (|r| >= 0.1), the number a dilute summary hides;
 //! - its association with the phenotypes and the factors (|r| >= 0.1 after `B`);
@@ -41,6 +45,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::classify::cv::median;
 use crate::cohort::AnalysisTable;
 use crate::dictionary::ValueType;
 use crate::error::StatsError;
@@ -48,7 +53,8 @@ use crate::linalg::{cholesky, cholesky_solve, gemm_at_b};
 
 /// A move of more than this relative change counts as moved.
 pub const MOVE_THRESHOLD: f64 = 0.10;
-/// |r| at or above this counts as associated.
+/// |r| at or above this counts as associated (in a large sample; see
+/// [`PairsScreened::factor_abs_r`]).
 pub const ASSOCIATED_R: f64 = 0.10;
 /// Pairs screened at most; above, a seeded sample (recorded in the result).
 pub const DEFAULT_MAX_PAIRS: usize = 20_000;
@@ -84,6 +90,11 @@ pub struct PairsScreened {
     pub informative: usize,
     /// The |r| above which a pair counted as informative.
     pub informative_abs_r: f64,
+    /// The |r| at or above which a candidate counted as associated with a factor, and with a
+    /// phenotype: 0.1, or more in a small sample, where chance alone would pass 0.1
+    /// (Bonferroni over the factors, or the phenotypes, at 5 %).
+    pub factor_abs_r: f64,
+    pub phenotype_abs_r: f64,
 }
 
 /// The evidence on one candidate.
@@ -101,8 +112,11 @@ pub struct ConfoundingEvidence {
     pub missing_share: f64,
     /// Informative pairs looked at (its own pairs, as a factor, excluded).
     pub pairs_screened: usize,
-    /// Informative pairs whose estimate this candidate moves by more than 10 %.
+    /// Informative pairs whose factor it is associated with and whose estimate it moves by
+    /// more than 10 %.
     pub pairs_moved: usize,
+    /// Distinct factors among the moved pairs.
+    pub factors_moved: usize,
     pub share_moved: f64,
     /// Informative pairs whose factor it is associated with, and their median move.
     pub pairs_associated: usize,
@@ -360,19 +374,6 @@ fn correlations(res: &Residuals, a: &[usize], b: &[usize]) -> Vec<f64> {
     out
 }
 
-fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    Some(if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        0.5 * (values[n / 2 - 1] + values[n / 2])
-    })
-}
-
 /// |r| of a Bonferroni-significant correlation over `pairs` tests at about `n` rows (the
 /// normal approximation of the t test of a correlation, which is exact enough at these n).
 fn informative_abs_r(pairs: usize, n: usize) -> f64 {
@@ -433,6 +434,8 @@ fn evidence_given(
         .copied()
         .filter(|&(p, f)| r_pf[p * nf + f].abs() >= threshold)
         .collect();
+    let factor_r = ASSOCIATED_R.max(informative_abs_r(nf, n_typical));
+    let phenotype_r = ASSOCIATED_R.max(informative_abs_r(p_idx.len(), n_typical));
     let summary = PairsScreened {
         total: 0,
         screened: pairs.len(),
@@ -440,6 +443,8 @@ fn evidence_given(
         seed: request.seed,
         informative: informative.len(),
         informative_abs_r: threshold,
+        factor_abs_r: factor_r,
+        phenotype_abs_r: phenotype_r,
     };
     let set_columns: Vec<(&String, &[f64])> = set
         .iter()
@@ -461,6 +466,7 @@ fn evidence_given(
             missing_share,
             pairs_screened: 0,
             pairs_moved: 0,
+            factors_moved: 0,
             share_moved: 0.0,
             pairs_associated: 0,
             median_move_associated: None,
@@ -508,19 +514,20 @@ fn evidence_given(
         let own_factor = request.factors.iter().position(|f| f == name);
         let phen: Vec<f64> = (0..p_idx.len()).map(|p| r_pz[p * nz + zi].abs()).collect();
         e.phenotype_share =
-            phen.iter().filter(|r| **r >= ASSOCIATED_R).count() as f64 / phen.len().max(1) as f64;
+            phen.iter().filter(|r| **r >= phenotype_r).count() as f64 / phen.len().max(1) as f64;
         e.phenotype_max_abs_r = phen.iter().copied().fold(0.0, f64::max);
         let fac: Vec<f64> = (0..nf)
             .filter(|f| Some(*f) != own_factor)
             .map(|f| r_fz[f * nz + zi].abs())
             .collect();
-        e.factors_associated = fac.iter().filter(|r| **r >= ASSOCIATED_R).count();
+        e.factors_associated = fac.iter().filter(|r| **r >= factor_r).count();
         e.factor_share = e.factors_associated as f64 / fac.len().max(1) as f64;
         let mut moved = 0usize;
         let mut looked = 0usize;
         let mut upstream = 0usize;
         let mut ordered = 0usize;
         let mut associated_moves = Vec::new();
+        let mut factors_moved = std::collections::BTreeSet::new();
         for &(p, f) in &informative {
             // A candidate that is also a factor is not tested against itself.
             if Some(f) == own_factor {
@@ -535,8 +542,9 @@ fn evidence_given(
                 ((ryx - ryz * rxz) / denominator - ryx).abs() / ryx.abs()
             };
             let change = change.min(1e4);
-            if change > MOVE_THRESHOLD {
+            if change > MOVE_THRESHOLD && rxz.abs() >= factor_r {
                 moved += 1;
+                factors_moved.insert(f);
                 if let (Some(mine), Some(theirs)) =
                     (e.order, request.order.get(&request.factors[f]))
                 {
@@ -546,11 +554,12 @@ fn evidence_given(
                     }
                 }
             }
-            if rxz.abs() >= ASSOCIATED_R {
+            if rxz.abs() >= factor_r {
                 associated_moves.push(change);
             }
         }
         e.pairs_moved = moved;
+        e.factors_moved = factors_moved.len();
         e.pairs_screened = looked;
         e.share_moved = moved as f64 / looked.max(1) as f64;
         e.pairs_associated = associated_moves.len();

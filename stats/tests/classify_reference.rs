@@ -368,7 +368,9 @@ fn output_is_identical_across_runs_and_thread_counts() {
     assert_eq!(one, run(1));
     assert_eq!(one, run(3));
     let header = String::from_utf8(one.0.clone()).unwrap();
-    assert!(header.starts_with("disease,arm,classifier,n,n_cases,auc,auc_ci_low,auc_ci_high,delong_p,recall,precision,f1,balanced_accuracy\n"));
+    assert!(header.starts_with(
+        "disease,arm,classifier,n,n_cases,auc,auc_ci_low,auc_ci_high,delong_p,recall,precision,f1,balanced_accuracy,split\n"
+    ));
     assert!(String::from_utf8(one.1)
         .unwrap()
         .starts_with("disease,arm,classifier,fold,id,label,score\n"));

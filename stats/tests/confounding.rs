@@ -180,9 +180,6 @@ fn refitted(
             adjusted_predictors.push(z);
             let adjusted = first_coefficient(y, &adjusted_predictors).unwrap();
             let change = ((adjusted.beta - crude.beta) / crude.beta).abs();
-            if change > 0.10 {
-                moved += 1;
-            }
             // Is the candidate associated with the factor after the set? Partial r of x on z.
             let mut xz = vec![z];
             xz.extend(base.iter().copied());
@@ -190,6 +187,9 @@ fn refitted(
             let r_xz = fit.t / (fit.t * fit.t + fit.df as f64).sqrt();
             if r_xz.abs() >= 0.1 {
                 associated.push(change);
+                if change > 0.10 {
+                    moved += 1;
+                }
             }
         }
     }

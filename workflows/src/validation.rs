@@ -168,10 +168,14 @@ pub fn classify_diseases(
             Err(ClassifyError::Disease { source, .. })
                 if matches!(
                     *source,
-                    ClassifyError::TooFewCases { .. } | ClassifyError::OneClass { .. }
+                    ClassifyError::TooFewCases { .. }
+                        | ClassifyError::OneClass { .. }
+                        | ClassifyError::Fit { .. }
                 ) =>
             {
-                // Say where the cases ran out: a hold-out can leave too few for the folds.
+                // Say where the cases ran out: a hold-out can leave too few for the folds, or
+                // folds on which a classifier cannot be fitted (a constant feature in a tiny
+                // fold): the disease is not evaluated, the study goes on.
                 let reason = match held_out {
                     Some(part) => format!(
                         "in the held-out part ({} of {} participants): {source}",

@@ -23,12 +23,16 @@ use super::{
     named, reply_with_answer, reply_with_calls, results_seen, round2, tool_call, EmbeddedBackend,
 };
 use crate::message::{Reply, Request};
+use crate::tools::screen_summary;
 
 /// A variable moves the study's estimates when adding it changes at least this share of the
-/// informative pairs by more than 10 %...
-pub const MIN_SHARE_MOVED: f64 = 0.05;
-/// ...and at least this many of them (a handful of pairs is a coincidence, not confounding).
-pub const MIN_PAIRS_MOVED: f64 = 10.0;
+/// informative pairs by more than 10 % (pairs whose factor it is associated with)...
+pub const MIN_SHARE_MOVED: f64 = 0.02;
+/// ...at least this many of them (a couple of pairs is a coincidence, not confounding)...
+pub const MIN_PAIRS_MOVED: f64 = 5.0;
+/// ...over at least this many factors: a confounder of the study acts on several exposures,
+/// while a second measurement of one exposure only moves its twin.
+pub const MIN_FACTORS_MOVED: f64 = 3.0;
 /// Moved pairs whose factor comes earlier in the causal order, above which the variable is
 /// more likely a mediator of those factors than their common cause.
 pub const MEDIATOR_RISK: f64 = 0.6;
@@ -62,10 +66,11 @@ fn pct(v: f64) -> String {
 /// The numbers every rationale cites.
 fn cite(e: &Value) -> String {
     let mut text = format!(
-        "adding it moves {} of {} informative pairs ({}) by more than 10%",
+        "adding it moves {} of {} informative pairs ({}, over {} factors) by more than 10%",
         num(e, "pairs_moved"),
         num(e, "pairs_screened"),
         pct(num(e, "share_moved")),
+        num(e, "factors_moved"),
     );
     if num(e, "pairs_moved") == 0.0 {
         text = "adding it moves no informative pair by more than 10%".into();
@@ -132,7 +137,8 @@ pub(super) fn data_verdict(e: &Value) -> Verdict {
     }
     let strong = num(e, "share_moved") >= MIN_SHARE_MOVED
         && num(e, "pairs_moved") >= MIN_PAIRS_MOVED
-        && num(e, "phenotype_max_abs_r") >= 0.1
+        && num(e, "factors_moved") >= MIN_FACTORS_MOVED
+        && num(e, "phenotype_share") > 0.0
         && num(e, "factors_associated") >= 1.0;
     if !strong {
         return Verdict {
@@ -192,15 +198,30 @@ impl EmbeddedBackend {
                 ),
             };
         }
-        // A known confounder that only the causal order argues against.
-        if stance.include && !data.include && data.role == "mediator" {
+        // A known confounder that only the causal order argues against, or whose confounding
+        // shows on a few factors only (real, if below the study-wide bar).
+        let some_confounding = num(e, "pairs_moved") >= MIN_PAIRS_MOVED
+            && e["median_move_associated"].as_f64().unwrap_or(0.0) > 0.1;
+        if stance.include
+            && !data.include
+            && (data.role == "mediator" || (data.role == "other" && some_confounding))
+            && e["status"] == "ok"
+            && num(e, "missing_share") <= MAX_MISSING
+            && num(e, "r2_with_set") < PROXY_R2
+        {
             return Verdict {
                 include: true,
                 confidence: round2(stance.confidence * 0.8),
                 role: kind,
                 rationale: format!(
-                    "{}; the causal order alone flags it: {}",
-                    stance.reason, data.rationale
+                    "{}; {}: {}",
+                    stance.reason,
+                    if data.role == "mediator" {
+                        "the causal order alone flags it"
+                    } else {
+                        "the data show it on fewer factors than the study-wide bar"
+                    },
+                    data.rationale
                 ),
             };
         }
@@ -217,7 +238,7 @@ impl EmbeddedBackend {
                 let proposals: Vec<Value> = steps
                     .iter()
                     .map(|(name, e, verdict)| {
-                        json!({"variable": name, "reason": verdict.rationale, "numbers": numbers(e)})
+                        json!({"variable": name, "reason": verdict.rationale, "numbers": screen_summary(e)})
                     })
                     .collect();
                 let names: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
@@ -371,7 +392,7 @@ impl EmbeddedBackend {
                 .map(|e| (e, self.judge(e, knowledge)))
                 .filter(|(_, v)| v.include)
                 .take(3)
-                .map(|(e, v)| json!({"variable": e["variable"], "reason": v.rationale, "numbers": numbers(e)}))
+                .map(|(e, v)| json!({"variable": e["variable"], "reason": v.rationale, "numbers": screen_summary(e)}))
                 .collect();
             answer["proposals"] = json!(proposals);
         }
@@ -399,25 +420,6 @@ enum Search {
     Done(Vec<(String, Value, Verdict)>),
 }
 
-/// The numbers a proposal cites.
-fn numbers(e: &Value) -> Value {
-    let keys = [
-        "pairs_moved",
-        "share_moved",
-        "median_move_associated",
-        "phenotype_share",
-        "factors_associated",
-        "r2_with_set",
-        "mediator_risk",
-        "missing_share",
-    ];
-    Value::Object(
-        keys.iter()
-            .filter_map(|k| e.get(*k).map(|v| (k.to_string(), v.clone())))
-            .collect(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,7 +427,7 @@ mod tests {
 
     fn evidence(variable: &str, description: &str) -> Value {
         json!({"variable": variable, "description": description, "status": "ok",
-            "pairs_screened": 400, "pairs_moved": 120, "share_moved": 0.3,
+            "pairs_screened": 400, "pairs_moved": 120, "factors_moved": 12, "share_moved": 0.3,
             "pairs_associated": 90, "median_move_associated": 0.8,
             "phenotype_share": 0.2, "phenotype_max_abs_r": 0.3, "factors_associated": 30,
             "missing_share": 0.01, "r2_with_set": 0.05, "mediator_risk": 0.1})
@@ -466,6 +468,10 @@ mod tests {
         e["share_moved"] = json!(0.01);
         e["pairs_moved"] = json!(4);
         assert!(!data_verdict(&e).include);
+        // A twin measurement of one exposure: many pairs, but of one or two factors.
+        let mut e = evidence("x", "");
+        e["factors_moved"] = json!(2);
+        assert!(!data_verdict(&e).include);
         let mut e = evidence("x", "");
         e["mediator_risk"] = json!(0.95);
         let v = data_verdict(&e);
@@ -489,7 +495,16 @@ mod tests {
         e["mediator_risk"] = json!(0.9);
         let w = backend.judge(&e, "cardiologist");
         assert!(w.include, "{w:?}");
-        // ...but the knowledge base does not rescue weak evidence.
+        // A known confounder whose confounding shows on fewer factors than the study-wide bar.
+        e["mediator_risk"] = json!(0.1);
+        e["factors_moved"] = json!(2);
+        assert!(backend.judge(&e, "cardiologist").include);
+        assert!(!backend.judge(&e, "statistician").include);
+        // ...nor a heavily missing one.
+        let mut m = e.clone();
+        m["missing_share"] = json!(0.6);
+        assert!(!backend.judge(&m, "cardiologist").include);
+        // ...but the knowledge base does not rescue an absence of evidence.
         e["mediator_risk"] = json!(0.1);
         e["share_moved"] = json!(0.0);
         e["pairs_moved"] = json!(0);

@@ -23,7 +23,7 @@ use super::{
     RoundAgreement, RoundSpec, TranscriptEntry, Variable,
 };
 use crate::roles::RoleSpec;
-use crate::tools::suggestions;
+use crate::tools::{screen_summary, suggestions};
 use crate::AgentError;
 
 const STAGE: &str = "confounders";
@@ -129,28 +129,10 @@ fn refusals(answer: &Value, catalogue: &Catalogue) -> Vec<String> {
 
 /// The compact evidence of each variable in a `confounder_screen` result, for prompts.
 fn evidence_by_variable(screen: &Value) -> BTreeMap<String, Value> {
-    let keep = [
-        "status",
-        "pairs_moved",
-        "share_moved",
-        "median_move_associated",
-        "phenotype_share",
-        "factors_associated",
-        "missing_share",
-        "r2_with_set",
-        "mediator_risk",
-    ];
     ["members", "candidates"]
         .iter()
         .flat_map(|k| screen[*k].as_array().into_iter().flatten())
-        .filter_map(|e| {
-            let name = e["variable"].as_str()?.to_string();
-            let compact: serde_json::Map<String, Value> = keep
-                .iter()
-                .filter_map(|k| e.get(*k).map(|v| (k.to_string(), v.clone())))
-                .collect();
-            Some((name, Value::Object(compact)))
-        })
+        .filter_map(|e| Some((e["variable"].as_str()?.to_string(), screen_summary(e))))
         .collect()
 }
 

@@ -129,7 +129,8 @@ impl Preprocessor {
 }
 
 /// Median of the values (sorted in place); None when empty.
-fn median(values: &mut [f64]) -> Option<f64> {
+/// The median (sorting `values`), or `None` for none.
+pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
