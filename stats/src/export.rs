@@ -242,6 +242,24 @@ pub fn associations_latex(rows: &[AssociationRow], top_n: usize) -> String {
     s
 }
 
+/// Which participants the rows were scored on, in one sentence (the `split` column of
+/// `classification.csv`, which the Markdown and LaTeX tables leave out to stay narrow).
+fn split_note(rows: &[ClassificationRow]) -> Option<String> {
+    let held_out = rows.iter().filter(|r| r.split == "holdout").count();
+    match (held_out, rows.len()) {
+        (_, 0) => None,
+        (h, n) if h == n => Some(
+            "Scored on the held-out participants, whom the panel's selection never saw.".into(),
+        ),
+        (0, _) => {
+            Some("Scored on all participants: the panel's selection saw them (holdout = 0).".into())
+        }
+        (h, n) => Some(format!(
+            "Rows scored on the held-out participants: {h} of {n}; the others on all participants."
+        )),
+    }
+}
+
 /// The whole classification table in Markdown.
 pub fn classification_markdown(rows: &[ClassificationRow]) -> String {
     let mut s = String::new();
@@ -268,6 +286,9 @@ pub fn classification_markdown(rows: &[ClassificationRow]) -> String {
             fixed(r.f1, 3),
             fixed(r.balanced_accuracy, 3),
         );
+    }
+    if let Some(note) = split_note(rows) {
+        let _ = writeln!(s, "\n{note}");
     }
     s
 }
@@ -313,6 +334,13 @@ pub fn classification_latex(rows: &[ClassificationRow]) -> String {
         );
     }
     let _ = writeln!(s, "\\bottomrule");
+    if let Some(note) = split_note(rows) {
+        let _ = writeln!(
+            s,
+            "\\multicolumn{{8}}{{l}}{{\\footnotesize {}}} \\\\",
+            latex_escape(&note)
+        );
+    }
     let _ = writeln!(s, "\\end{{tabular}}");
     s
 }

@@ -143,6 +143,18 @@ fn classification_table_round_trips() {
     );
     // p >= 0.001 is printed with 3 decimals; NaN (one arm) as a dash.
     assert!(tex.contains("& 0.012 &") && tex.contains("& -- &"), "{tex}");
+    // The split, which the narrow tables leave out as a column, is said under them.
+    assert!(
+        tex.contains(
+            "\\multicolumn{8}{l}{\\footnotesize Rows scored on the held-out participants: 1 of 2"
+        ),
+        "{tex}"
+    );
+    let md = std::fs::read_to_string(dir.path().join("classification.md")).unwrap();
+    assert!(
+        md.trim_end().ends_with("the others on all participants."),
+        "{md}"
+    );
 }
 
 #[test]
