@@ -3,9 +3,9 @@
 //! votes) must find at least 90 % of the planted confounders with at most one false adjustment
 //! per run (mediators and proxies count as false), and the scenario whose confounder is an
 //! ordinary factor must find it in every run. With every column renamed to an opaque id and
-//! the descriptions blank, the confounders must still be proposed and adopted (body size
-//! through weight or one of its indices), with at most one false adjustment and no mediator:
-//! the rules read evidence, not names.
+//! the descriptions blank, in every scenario, the confounders must still be proposed and
+//! adopted (body size through weight or one of its indices), with at most one false
+//! adjustment and no mediator: the rules read evidence, not names.
 
 use std::collections::BTreeMap;
 
@@ -205,14 +205,22 @@ fn opaque_names_and_blank_descriptions_still_find_the_confounders() {
     // (BMI, BSA are functions of height and weight, and weight is as much a function of height
     // and BSA), so body size may be adjusted through either: the strong evidence is what must
     // be found, with at most one false adjustment per run and never a mediator.
-    let runs: Vec<Run> = SEEDS
-        .iter()
-        .map(|s| run(Scenario::FactorConfounder, *s, true))
-        .collect();
+    for scenario in [
+        Scenario::Baseline,
+        Scenario::FactorConfounder,
+        Scenario::Mediator,
+    ] {
+        opaque_runs(scenario);
+    }
+}
+
+/// One scenario's opaque runs: see the test above.
+fn opaque_runs(scenario: Scenario) {
+    let runs: Vec<Run> = SEEDS.iter().map(|s| run(scenario, *s, true)).collect();
     let cohort = simulate(&SimulationConfig {
         n: 100,
         seed: 1,
-        scenario: Scenario::FactorConfounder,
+        scenario,
         ..SimulationConfig::default()
     })
     .unwrap();
@@ -220,7 +228,8 @@ fn opaque_names_and_blank_descriptions_still_find_the_confounders() {
     let mut false_total = 0;
     for r in &runs {
         eprintln!(
-            "opaque seed {}: adopted {:?}; false {:?}",
+            "opaque {} seed {}: adopted {:?}; false {:?}",
+            scenario.name(),
             r.seed,
             r.adopted,
             r.false_adjustments()
@@ -258,7 +267,8 @@ fn opaque_names_and_blank_descriptions_still_find_the_confounders() {
         );
     }
     eprintln!(
-        "opaque names: {false_total} false adjustments over {} runs",
+        "opaque names, {}: {false_total} false adjustments over {} runs",
+        scenario.name(),
         runs.len()
     );
 }
