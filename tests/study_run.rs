@@ -137,6 +137,11 @@ fn configuration_errors_name_the_file_and_key() {
             "name = \"x\"\ndata = \"d.csv\"\n[validation]\nholdout = 0.95\n",
             "key `validation.holdout`",
         ),
+        (
+            "timeouts.toml",
+            "name = \"x\"\ndata = \"d.csv\"\n[panel]\nbackend = \"openai\"\n[panel.openai]\ntimeout_s = 300\n",
+            "keys `panel.retry.start_to_close` (120000 ms) and `panel.openai.timeout_s` (300 s)",
+        ),
     ];
     std::fs::write(dir.path().join("d.csv"), "eid,y,x\n1,2,3\n2,3,4\n").unwrap();
     for (file, body, needle) in cases {

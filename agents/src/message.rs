@@ -90,6 +90,10 @@ pub struct Request {
     pub temperature: f64,
     pub seed: u64,
     pub task: serde_json::Value,
+    /// Completion tokens at most, sized by the protocol to the answer its schema asks for
+    /// (a backend's own setting may lower it). 0: no bound.
+    #[serde(default)]
+    pub max_tokens: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -108,6 +112,11 @@ pub struct Reply {
     pub usage: Usage,
     #[serde(default)]
     pub model: String,
+    /// The server stopped at the token limit (`finish_reason = "length"`): the content is
+    /// incomplete, and is treated as an invalid answer rather than retried (a retry would pay
+    /// for the same cut-off reply again).
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 /// The JSON inside a tool message (`<data>` quoting removed).

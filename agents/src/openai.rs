@@ -38,8 +38,12 @@ pub struct OpenAiConfig {
     pub api_key_env: String,
     pub structured_output: StructuredOutput,
     pub temperature: f64,
-    /// Limit on one HTTP request, in seconds.
+    /// Limit on one model call, in seconds: the HTTP request's timeout. `[panel.retry]
+    /// start_to_close` may not be shorter (a configuration error names both keys).
     pub timeout_s: u64,
+    /// Completion tokens at most per reply; 0 (the default) uses the protocol's size for each
+    /// answer (about 120 tokens per item the schema asks for), a set value caps it.
+    pub max_tokens: u32,
     pub requests_per_minute: u32,
     /// Requests in flight at once.
     pub concurrency: usize,
@@ -57,6 +61,7 @@ impl Default for OpenAiConfig {
             structured_output: StructuredOutput::JsonSchema,
             temperature: 0.2,
             timeout_s: 120,
+            max_tokens: 0,
             requests_per_minute: 60,
             concurrency: 4,
             price_prompt_per_million: 0.0,
@@ -130,6 +135,17 @@ impl OpenAiBackend {
             "temperature": self.config.temperature,
             "seed": request.seed,
         });
+        // Bounded generation: a small model that rambles stops at the limit instead of
+        // generating for minutes (`max_tokens` 0 in the configuration keeps the protocol's
+        // size; a set value caps it).
+        let limit = match (request.max_tokens, self.config.max_tokens) {
+            (0, c) => c,
+            (r, 0) => r,
+            (r, c) => r.min(c),
+        };
+        if limit > 0 {
+            body["max_tokens"] = json!(limit);
+        }
         if !request.tools.is_empty() {
             body["tools"] = Value::Array(
                 request
@@ -276,7 +292,11 @@ pub fn parse_reply(body: &str) -> Result<Reply, BackendError> {
             arguments,
         });
     }
-    if content.trim().is_empty() && tool_calls.is_empty() {
+    let cut_off = value
+        .pointer("/choices/0/finish_reason")
+        .and_then(Value::as_str)
+        == Some("length");
+    if content.trim().is_empty() && tool_calls.is_empty() && !cut_off {
         return Err(BackendError::retryable(
             "invalid_reply",
             "the server replied with neither content nor tool calls",
@@ -292,7 +312,12 @@ pub fn parse_reply(body: &str) -> Result<Reply, BackendError> {
                 .unwrap_or(0),
         })
         .unwrap_or_default();
+    let truncated = value
+        .pointer("/choices/0/finish_reason")
+        .and_then(Value::as_str)
+        == Some("length");
     Ok(Reply {
+        truncated,
         content,
         tool_calls,
         usage,
@@ -404,6 +429,49 @@ mod tests {
         assert!(cut.retryable);
         let empty = parse_reply(r#"{"choices":[{"message":{"content":""}}]}"#).unwrap_err();
         assert_eq!(empty.class, "invalid_reply");
+    }
+
+    #[test]
+    fn a_reply_cut_at_the_token_limit_is_flagged_not_retried() {
+        let cut = parse_reply(r#"{"choices":[{"message":{"content":"{\"votes\": [{\"variable\": \"age\", \"rationale\": \"age and"},"finish_reason":"length"}]}"#).unwrap();
+        assert!(cut.truncated);
+        let whole =
+            parse_reply(r#"{"choices":[{"message":{"content":"{}"},"finish_reason":"stop"}]}"#)
+                .unwrap();
+        assert!(!whole.truncated);
+        // Cut off before a word: still the length limit, not an empty reply to retry.
+        assert!(
+            parse_reply(r#"{"choices":[{"message":{"content":""},"finish_reason":"length"}]}"#)
+                .unwrap()
+                .truncated
+        );
+    }
+
+    #[test]
+    fn every_request_carries_the_token_bound() {
+        let backend = |max_tokens: u32| {
+            OpenAiBackend::new(OpenAiConfig {
+                api_key_env: String::new(),
+                max_tokens,
+                ..OpenAiConfig::default()
+            })
+            .unwrap()
+        };
+        let request = |max_tokens: u32| Request {
+            agent: "a".into(),
+            messages: vec![Message::user("hi")],
+            tools: vec![],
+            schema: json!({"type": "object"}),
+            schema_name: "s".into(),
+            temperature: 0.2,
+            seed: 1,
+            task: Value::Null,
+            max_tokens,
+        };
+        assert_eq!(backend(0).body(&request(800))["max_tokens"], 800);
+        assert_eq!(backend(300).body(&request(800))["max_tokens"], 300);
+        assert_eq!(backend(300).body(&request(0))["max_tokens"], 300);
+        assert!(backend(0).body(&request(0)).get("max_tokens").is_none());
     }
 
     #[test]

@@ -106,6 +106,20 @@ impl PanelConfig {
                 )));
             }
         }
+        // One timeout per model call: the retry policy's limit on an attempt may not cut a
+        // call short that the HTTP client would still wait for (the call would be abandoned
+        // and sent again, and paid twice).
+        if self.backend == "openai" {
+            if let Some(attempt) = self.retry.start_to_close {
+                if attempt < std::time::Duration::from_secs(self.openai.timeout_s) {
+                    return Err(WorkflowError::Invalid(format!(
+                        "keys `panel.retry.start_to_close` ({} ms) and `panel.openai.timeout_s` ({} s) contradict each other: an attempt would be abandoned before the model call's own timeout; make start_to_close at least timeout_s x 1000, or lower timeout_s",
+                        attempt.as_millis(),
+                        self.openai.timeout_s
+                    )));
+                }
+            }
+        }
         if p.max_candidates == 0 {
             return Err(WorkflowError::Invalid(
                 "key `panel.protocol.max_candidates`: must be at least 1".into(),

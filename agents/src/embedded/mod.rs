@@ -140,6 +140,7 @@ fn reply_with_calls(calls: Vec<ToolCall>) -> Reply {
         tool_calls: calls,
         usage: Usage::default(),
         model: "embedded".into(),
+        truncated: false,
     }
 }
 
@@ -149,6 +150,7 @@ fn reply_with_answer(answer: Value) -> Reply {
         tool_calls: vec![],
         usage: Usage::default(),
         model: "embedded".into(),
+        truncated: false,
     }
 }
 

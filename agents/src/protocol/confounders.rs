@@ -222,6 +222,7 @@ impl Panel<'_> {
                 prompt: &with_role,
                 check: &check,
                 tool_turns: self.config.proposal_tool_turns,
+                max_tokens: super::answer_tokens(self.config.max_candidates),
             };
             let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
             self.merge(0, &answers, catalogue, &mut table, &mut transcript)?;
@@ -317,6 +318,8 @@ impl Panel<'_> {
                 prompt: &prompt,
                 check: &check,
                 tool_turns: self.config.max_tool_turns,
+                // A vote per candidate, and room for a few new proposals.
+                max_tokens: super::answer_tokens(names.len() + 3),
             };
             let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
             let votes = collect_votes(&answers);

@@ -31,6 +31,7 @@ impl Effects for Scripted {
                     tool_calls: vec![],
                     usage: Usage::default(),
                     model: "scripted".into(),
+                    truncated: false,
                 }
             })
             .collect())
@@ -222,6 +223,85 @@ fn a_discussion_round_can_add_a_candidate_and_the_limit_holds() {
         .filter(|r| r.task["round"] == 2 && r.task["part"] == "vote")
         .count();
     assert_eq!(round2, 4);
+}
+
+#[test]
+fn a_reply_cut_at_the_token_limit_is_asked_for_a_shorter_one() {
+    /// Cuts every first answer of the statistician at the limit, and every answer of the
+    /// biomechanist.
+    struct Cutting(Scripted);
+    #[async_trait]
+    impl Effects for Cutting {
+        async fn chats(&self, calls: Vec<(String, Request)>) -> Result<Vec<Reply>, AgentError> {
+            let limits: Vec<(String, u32, bool)> = calls
+                .iter()
+                .map(|(_, r)| {
+                    let repairing = last_user(r).contains("cut off at the limit");
+                    (
+                        r.task["role"].as_str().unwrap_or_default().to_string(),
+                        r.max_tokens,
+                        repairing,
+                    )
+                })
+                .collect();
+            let mut replies = self.0.chats(calls).await?;
+            for (reply, (role, max_tokens, repairing)) in replies.iter_mut().zip(limits) {
+                assert!(max_tokens > 0, "every request is bounded");
+                if role == "biomechanist" || (role == "statistician" && !repairing) {
+                    reply.truncated = true;
+                    reply.content = reply.content.chars().take(20).collect();
+                }
+            }
+            Ok(replies)
+        }
+        fn tool(&self, key: &str, name: &str, arguments: &Value) -> Result<Value, AgentError> {
+            self.0.tool(key, name, arguments)
+        }
+        fn record(&self, entry: &TranscriptEntry) {
+            self.0.record(entry)
+        }
+        fn prices(&self) -> (f64, f64) {
+            (0.0, 0.0)
+        }
+    }
+    let script = Cutting(Scripted {
+        answer: Box::new(|r| match r.task["part"].as_str() {
+            Some("propose") => json!({"proposals": [{"variable": "age", "reason": "r"}]}),
+            Some("vote") => votes_for_all(r, &["age"]),
+            _ => json!({"summary": "s"}),
+        }),
+        requests: Mutex::new(vec![]),
+        tools: Mutex::new(vec![]),
+    });
+    let roles = load_roles(None).unwrap();
+    let config = ProtocolConfig::default();
+    let panel = Panel {
+        roles: &roles,
+        config: &config,
+        effects: &script,
+    };
+    let seeds = vec![var("age"), var("sex")];
+    let cat = catalogue();
+    let decision = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(panel.confounders(&seeds, Some(&cat)))
+        .unwrap();
+    let text = |kind: &str, agent: &str| -> Vec<String> {
+        decision
+            .transcript
+            .iter()
+            .filter(|e| e.kind == kind && e.agent == agent)
+            .map(|e| e.text.clone())
+            .collect()
+    };
+    // The statistician's cut answer was refused, then repaired shorter; the biomechanist,
+    // cut twice, abstained; the decision stands on the others.
+    assert!(text("invalid", "statistician")[0].contains("cut off at the limit of"));
+    assert!(decision.votes.iter().any(|v| v.agent == "statistician"));
+    assert!(!text("abstain", "biomechanist").is_empty());
+    assert!(decision.votes.iter().all(|v| v.agent != "biomechanist"));
+    assert_eq!(decision.confounders, vec!["age"]);
 }
 
 #[test]

@@ -261,6 +261,15 @@ struct RoundSpec<'s> {
     check: &'s (dyn Fn(&Value) -> Vec<String> + Sync),
     /// Model turns with tools before a final answer is required.
     tool_turns: u32,
+    /// Completion tokens at most per reply (see [`answer_tokens`]).
+    max_tokens: u32,
+}
+
+/// A reply's token budget for an answer of `items` entries (votes, selections, proposals):
+/// room for a short rationale each, so a model that rambles is stopped, and one that answers
+/// as asked never is.
+fn answer_tokens(items: usize) -> u32 {
+    (200 + 120 * items).min(8192) as u32
 }
 
 /// What makes one stage different from another; [`Panel::stage_rounds`] does the rest.
@@ -274,6 +283,8 @@ struct StageSpec<'s> {
     /// A round's answers as ratings (item x answering agent, for Fleiss' kappa) and the set
     /// the decision rule would choose (for set stability).
     assess: &'s (dyn Fn(&[Answer]) -> Assessment + Sync),
+    /// Completion tokens at most per reply.
+    max_tokens: u32,
 }
 
 /// Ratings (item x answering agent) and the decided set of one round.
@@ -384,6 +395,7 @@ impl Panel<'_> {
                             temperature: self.config.temperature,
                             seed: self.config.seed,
                             task: seat.task.clone(),
+                            max_tokens: spec.max_tokens,
                         },
                     )
                 })
@@ -442,7 +454,12 @@ impl Panel<'_> {
                     }
                     continue;
                 }
+                let cut_off = reply.truncated && reply.tool_calls.is_empty();
                 let problems = match extract_json(&reply.content) {
+                    _ if cut_off => vec![format!(
+                        "the reply was cut off at the limit of {} tokens before it was complete",
+                        spec.max_tokens
+                    )],
                     Ok(value) => {
                         let mut p = violations(&spec.schema, &value);
                         if p.is_empty() {
@@ -502,10 +519,17 @@ impl Panel<'_> {
                     );
                 } else {
                     seat.repaired = true;
-                    seat.messages.push(Message::user(format!(
-                        "Your answer could not be used: {}. Reply again with one JSON object only, matching the schema, naming only variables that exist.",
-                        problems.join("; ")
-                    )));
+                    seat.messages.push(Message::user(if cut_off {
+                        format!(
+                            "Your answer was cut off at the limit of {} tokens. Reply again with a much shorter JSON object matching the schema: one sentence of at most 300 characters per rationale, no text outside the JSON.",
+                            spec.max_tokens
+                        )
+                    } else {
+                        format!(
+                            "Your answer could not be used: {}. Reply again with one JSON object only, matching the schema, naming only variables that exist.",
+                            problems.join("; ")
+                        )
+                    }));
                 }
             }
         }
@@ -553,6 +577,7 @@ impl Panel<'_> {
             temperature: self.config.temperature,
             seed: self.config.seed,
             task: json!({"stage": "chair", "for_stage": stage, "role": chair.id, "knowledge": chair.knowledge, "decision": decision}),
+            max_tokens: answer_tokens(4),
         };
         let key = format!("panel/{stage}/chair/call1");
         let reply = self
@@ -699,6 +724,7 @@ impl Panel<'_> {
                 prompt: &prompt,
                 check: stage.check,
                 tool_turns: self.config.max_tool_turns,
+                max_tokens: stage.max_tokens,
             };
             let answers = self.round(&spec, transcript, ledger).await?;
             let (ratings, decided) = (stage.assess)(&answers);
@@ -813,6 +839,7 @@ impl Panel<'_> {
             prompt: &prompt,
             check: &check,
             assess: &assess,
+            max_tokens: answer_tokens(targets.len()),
         };
         let mut transcript = Vec::new();
         let mut ledger = BTreeMap::new();
