@@ -140,12 +140,26 @@ fn script(body: &Value) -> Value {
         .map(|u| u.starts_with("Stage B"))
         .unwrap_or(false)
     {
+        // One selection per target, in the order the schema sent with the request asks for.
+        let targets: Vec<String> = body
+            .pointer("/response_format/json_schema/schema/properties/selections/prefixItems")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.pointer("/properties/target/const")?.as_str())
+            .map(str::to_string)
+            .collect();
+        assert!(targets.len() >= 2, "the schema names the targets");
+        let selections: Vec<Value> = targets
+            .iter()
+            .map(|t| match t.as_str() {
+                "overall" => json!({"target": t, "phenotypes": ["LVM"], "confidence": 0.7, "rationale": "pressure load"}),
+                "hypertension" => json!({"target": t, "phenotypes": ["LVM", "AAo distensibility"], "confidence": 0.8, "rationale": "LV mass and aortic stiffness"}),
+                _ => json!({"target": t, "phenotypes": [], "confidence": 0.3, "rationale": "no clear signal"}),
+            })
+            .collect();
         return content(
-            json!({"selections": [
-                {"target": "overall", "phenotypes": ["LVM"], "confidence": 0.7, "rationale": "pressure load"},
-                {"target": "hypertension", "phenotypes": ["LVM", "AAo distensibility"], "confidence": 0.8, "rationale": "LV mass and aortic stiffness"}
-            ], "summary": "LVM for hypertension"})
-            .to_string(),
+            json!({"selections": selections, "summary": "LVM for hypertension"}).to_string(),
         );
     }
     // Stage A opens with proposals from the whole catalogue: one agent screens over the real

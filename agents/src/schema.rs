@@ -1,5 +1,6 @@
 //! A local check of replies against the JSON-schema subset our schemas use (type, required,
-//! properties, items, enum, minimum, maximum). Replies are only ever read as schema JSON: a
+//! properties, additionalProperties, items, prefixItems, minItems, maxItems, enum, const,
+//! minimum, maximum, maxLength). Replies are only ever read as schema JSON: a
 //! reply that does not pass is fed back to the agent once, never acted on.
 
 use serde_json::Value;
@@ -25,6 +26,14 @@ fn type_matches(expected: &str, value: &Value) -> bool {
 }
 
 fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
+    // The boolean schemas: `true` allows anything, `false` nothing (`items: false` closes a
+    // tuple after its `prefixItems`).
+    if let Some(allowed) = schema.as_bool() {
+        if !allowed {
+            out.push(format!("{path}: not allowed here"));
+        }
+        return;
+    }
     if let Some(expected) = schema.get("type").and_then(Value::as_str) {
         if !type_matches(expected, value) {
             out.push(format!(
@@ -36,9 +45,33 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
     }
     if let Some(options) = schema.get("enum").and_then(Value::as_array) {
         if !options.contains(value) {
+            // A long list (a catalogue of names) is not worth repeating to the model.
+            out.push(if options.len() <= 12 {
+                format!(
+                    "{path}: {value} is not one of {}",
+                    Value::Array(options.clone())
+                )
+            } else {
+                format!(
+                    "{path}: {value} is not one of the {} allowed names",
+                    options.len()
+                )
+            });
+        }
+    }
+    if let Some(wanted) = schema.get("const") {
+        if wanted != value {
+            out.push(format!("{path}: {value} should be {wanted}"));
+        }
+    }
+    if let (Some(max), Some(text)) = (
+        schema.get("maxLength").and_then(Value::as_u64),
+        value.as_str(),
+    ) {
+        let length = text.chars().count();
+        if length as u64 > max {
             out.push(format!(
-                "{path}: {value} is not one of {}",
-                Value::Array(options.clone())
+                "{path}: {length} characters, more than the {max} allowed"
             ));
         }
     }
@@ -66,19 +99,115 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
                 out.push(format!("{path}: missing required field '{name}'"));
             }
         }
-        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
-            for (name, sub) in properties {
-                if let Some(v) = object.get(name) {
-                    check(sub, v, &format!("{path}.{name}"), out);
-                }
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for (name, v) in object {
+            match properties.and_then(|p| p.get(name)) {
+                Some(sub) => check(sub, v, &format!("{path}.{name}"), out),
+                None => match schema.get("additionalProperties") {
+                    Some(Value::Bool(false)) => {
+                        out.push(format!("{path}: unexpected field '{name}'"))
+                    }
+                    Some(sub) => check(sub, v, &format!("{path}.{name}"), out),
+                    None => {}
+                },
             }
         }
     }
-    if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+    if let Some(array) = value.as_array() {
+        let count = array.len() as u64;
+        if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
+            if count < min {
+                out.push(format!(
+                    "{path}: {count} items, fewer than the {min} required"
+                ));
+            }
+        }
+        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
+            if count > max {
+                out.push(format!(
+                    "{path}: {count} items, more than the {max} allowed"
+                ));
+            }
+        }
+        let prefix = schema
+            .get("prefixItems")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         for (i, v) in array.iter().enumerate() {
-            check(items, v, &format!("{path}[{i}]"), out);
+            let sub = match prefix.get(i) {
+                Some(sub) => sub,
+                None => match schema.get("items") {
+                    Some(sub) => sub,
+                    None => continue,
+                },
+            };
+            check(sub, v, &format!("{path}[{i}]"), out);
         }
     }
+}
+
+/// Brings an answer of our own making within `schema`'s bounds: strings longer than their
+/// `maxLength` end at a word boundary with an ellipsis, and fields a closed or typed
+/// `additionalProperties` does not allow are dropped. For the embedded backend, whose
+/// answers are built from data and would otherwise need every sentence sized by hand.
+pub fn fit(schema: &Value, value: &mut Value) {
+    match value {
+        Value::String(text) => {
+            if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
+                clip(text, max as usize);
+            }
+        }
+        Value::Object(object) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let extra = schema.get("additionalProperties");
+            object.retain(|name, v| match properties.and_then(|p| p.get(name)) {
+                Some(_) => true,
+                None => match extra {
+                    Some(Value::Bool(false)) => false,
+                    Some(sub) if sub.is_object() => violations(sub, v).is_empty(),
+                    _ => true,
+                },
+            });
+            for (name, v) in object.iter_mut() {
+                match properties.and_then(|p| p.get(name)) {
+                    Some(sub) => fit(sub, v),
+                    None => {
+                        if let Some(sub) = extra.filter(|e| e.is_object()) {
+                            fit(sub, v)
+                        }
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            let prefix = schema.get("prefixItems").and_then(Value::as_array);
+            for (i, v) in items.iter_mut().enumerate() {
+                match prefix
+                    .and_then(|p| p.get(i))
+                    .or_else(|| schema.get("items"))
+                {
+                    Some(sub) if sub.is_object() => fit(sub, v),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Shortens `text` to at most `max` characters, at a word boundary, ending with "...".
+fn clip(text: &mut String, max: usize) {
+    if text.chars().count() <= max {
+        return;
+    }
+    let room = max.saturating_sub(3);
+    let head: String = text.chars().take(room).collect();
+    let cut = head
+        .rfind(char::is_whitespace)
+        .filter(|&i| i > room / 2)
+        .unwrap_or(head.len());
+    *text = format!("{}...", head[..cut].trim_end());
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -150,6 +279,20 @@ mod tests {
             violations(&schema, &json!([])),
             vec!["$: expected object, found array"]
         );
+    }
+
+    #[test]
+    fn fit_shortens_text_and_drops_what_is_not_allowed() {
+        let schema = json!({"type": "object", "additionalProperties": false, "properties": {
+            "reason": {"type": "string", "maxLength": 20},
+            "numbers": {"type": "object", "additionalProperties": {"type": "number"}}}});
+        let mut answer = json!({"reason": "the quick brown fox jumps over the lazy dog", "numbers": {"share": 0.4, "status": "ok"}, "extra": 1});
+        fit(&schema, &mut answer);
+        assert_eq!(
+            answer,
+            json!({"reason": "the quick brown...", "numbers": {"share": 0.4}})
+        );
+        assert!(violations(&schema, &answer).is_empty());
     }
 
     #[test]

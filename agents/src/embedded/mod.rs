@@ -578,6 +578,21 @@ impl Backend for EmbeddedBackend {
     }
 
     async fn chat(&self, request: &Request) -> Result<Reply, BackendError> {
+        let mut reply = self.answer(request)?;
+        // The expert's sentences cite every number it used; the schema bounds their length
+        // for small models, so they are shortened to it here rather than written twice.
+        if reply.tool_calls.is_empty() {
+            if let Ok(mut answer) = serde_json::from_str::<Value>(&reply.content) {
+                crate::schema::fit(&request.schema, &mut answer);
+                reply.content = answer.to_string();
+            }
+        }
+        Ok(reply)
+    }
+}
+
+impl EmbeddedBackend {
+    fn answer(&self, request: &Request) -> Result<Reply, BackendError> {
         let task = &request.task;
         match task["stage"].as_str() {
             Some("confounders") => Ok(match task["part"].as_str() {

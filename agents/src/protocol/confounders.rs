@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{
-    collect_votes, confounder_schema, mentions, quoted, tally, Answer, ConfounderDecision, Panel,
+    collect_votes, mentions, quoted, schemas, tally, Answer, ConfounderDecision, Panel,
     RoundAgreement, RoundSpec, TranscriptEntry, Variable,
 };
 use crate::roles::RoleSpec;
@@ -27,6 +27,11 @@ use crate::tools::{screen_summary, suggestions};
 use crate::AgentError;
 
 const STAGE: &str = "confounders";
+/// New candidates one agent may add in one discussion round.
+const NEW_PER_ROUND: usize = 3;
+/// Variables one agent may propose in the proposal part: enough for a full adjustment set,
+/// few enough that a model repeating itself stops soon.
+const PROPOSALS_PER_AGENT: usize = 8;
 
 /// The variables that may be proposed, and why the others may not.
 #[derive(Debug, Clone, Default)]
@@ -83,27 +88,10 @@ pub struct Proposal {
     pub adopted: bool,
 }
 
-fn proposal_item() -> Value {
-    json!({"type": "object", "required": ["variable", "reason"], "properties": {
-        "variable": {"type": "string"},
-        "reason": {"type": "string"},
-        "numbers": {"type": "object"}}})
-}
-
-fn proposal_schema() -> Value {
-    json!({"type": "object", "required": ["proposals"], "properties": {
-        "proposals": {"type": "array", "items": proposal_item()},
-        "summary": {"type": "string"}}})
-}
-
-fn open_vote_schema() -> Value {
-    let mut schema = confounder_schema();
-    schema["properties"]["proposals"] = json!({"type": "array", "items": proposal_item()});
-    schema
-}
-
-/// (variable, reason, numbers) of each proposal in an answer.
+/// (variable, reason, numbers) of each proposal in an answer; a name proposed twice counts
+/// once (small models repeat themselves until the array's bound).
 fn proposals_in(answer: &Value) -> Vec<(String, String, Value)> {
+    let mut seen = BTreeSet::new();
     answer["proposals"]
         .as_array()
         .into_iter()
@@ -115,6 +103,7 @@ fn proposals_in(answer: &Value) -> Vec<(String, String, Value)> {
                 p.get("numbers").cloned().unwrap_or(Value::Null),
             )
         })
+        .filter(|(name, _, _)| seen.insert(name.clone()))
         .collect()
 }
 
@@ -188,6 +177,9 @@ impl Panel<'_> {
         catalogue: Option<&Catalogue>,
     ) -> Result<ConfounderDecision, AgentError> {
         let open = catalogue.filter(|_| self.config.propose);
+        let eligible: Vec<String> = open
+            .map(|c| c.eligible.iter().map(|v| v.name.clone()).collect())
+            .unwrap_or_default();
         let mut transcript = Vec::new();
         let mut ledger = BTreeMap::new();
         let mut table = Table {
@@ -197,6 +189,7 @@ impl Panel<'_> {
         };
         if let Some(catalogue) = open {
             let check = |value: &Value| refusals(value, catalogue);
+            let per_agent = PROPOSALS_PER_AGENT.min(self.config.max_candidates);
             let seeds_view = quoted(&serde_json::to_value(seeds).unwrap_or(Value::Null));
             let prompt = |_: &RoleSpec| -> (String, Value) {
                 (
@@ -217,12 +210,12 @@ impl Panel<'_> {
             let spec = RoundSpec {
                 stage: STAGE,
                 round: 0,
-                schema: proposal_schema(),
+                schema: schemas::proposals(&eligible, per_agent),
                 schema_name: "confounder_proposals",
                 prompt: &with_role,
                 check: &check,
                 tool_turns: self.config.proposal_tool_turns,
-                max_tokens: super::answer_tokens(self.config.max_candidates),
+                max_tokens: super::answer_tokens(per_agent),
             };
             let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
             self.merge(0, &answers, catalogue, &mut table, &mut transcript)?;
@@ -309,17 +302,20 @@ impl Panel<'_> {
             let spec = RoundSpec {
                 stage: STAGE,
                 round,
-                schema: if open.is_some() {
-                    open_vote_schema()
-                } else {
-                    confounder_schema()
-                },
+                schema: schemas::votes(
+                    &table
+                        .candidates
+                        .iter()
+                        .map(|c| c.name.clone())
+                        .collect::<Vec<_>>(),
+                    open.map(|_| (eligible.as_slice(), NEW_PER_ROUND)),
+                ),
                 schema_name: "confounder_votes",
                 prompt: &prompt,
                 check: &check,
                 tool_turns: self.config.max_tool_turns,
                 // A vote per candidate, and room for a few new proposals.
-                max_tokens: super::answer_tokens(names.len() + 3),
+                max_tokens: super::answer_tokens(names.len() + NEW_PER_ROUND),
             };
             let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
             let votes = collect_votes(&answers);

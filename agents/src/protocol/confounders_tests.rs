@@ -24,7 +24,12 @@ impl Effects for Scripted {
         Ok(calls
             .into_iter()
             .map(|(_, r)| {
-                let content = (self.answer)(&r).to_string();
+                // Every scripted answer carries the summary the schemas require.
+                let mut answer = (self.answer)(&r);
+                if let Some(object) = answer.as_object_mut() {
+                    object.entry("summary").or_insert(json!("s"));
+                }
+                let content = answer.to_string();
                 self.requests.lock().unwrap().push(r);
                 Reply {
                     content,
@@ -80,7 +85,7 @@ fn votes_for_all(request: &Request, include: &[&str]) -> Value {
         .iter()
         .map(|c| {
             let name = c["name"].as_str().unwrap();
-            json!({"variable": name, "include": include.contains(&name), "confidence": 0.9, "rationale": "r"})
+            json!({"variable": name, "include": include.contains(&name), "role": "confounder", "confidence": 0.9, "rationale": "r"})
         })
         .collect();
     json!({"votes": votes})

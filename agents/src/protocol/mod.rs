@@ -208,32 +208,8 @@ pub struct PhenotypeDecision {
 pub const OVERALL: &str = "overall";
 
 mod confounders;
+pub mod schemas;
 pub use confounders::{Catalogue, Proposal};
-
-fn confounder_schema() -> Value {
-    json!({"type": "object", "required": ["votes"], "properties": {
-        "votes": {"type": "array", "items": {"type": "object", "required": ["variable", "include", "confidence", "rationale"], "properties": {
-            "variable": {"type": "string"},
-            "include": {"type": "boolean"},
-            "role": {"type": "string", "enum": ["confounder", "proxy", "mediator", "collider", "exposure", "other"]},
-            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            "rationale": {"type": "string"}}}},
-        "summary": {"type": "string"}}})
-}
-
-fn phenotype_schema() -> Value {
-    json!({"type": "object", "required": ["selections"], "properties": {
-        "selections": {"type": "array", "items": {"type": "object", "required": ["target", "phenotypes", "confidence", "rationale"], "properties": {
-            "target": {"type": "string"},
-            "phenotypes": {"type": "array", "items": {"type": "string"}},
-            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            "rationale": {"type": "string"}}}},
-        "summary": {"type": "string"}}})
-}
-
-fn chair_schema() -> Value {
-    json!({"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}})
-}
 
 /// Dataset text as quoted data: JSON-escaped inside a <data> block the system prompt tells
 /// the model never to obey.
@@ -406,7 +382,17 @@ impl Panel<'_> {
                 let seat = &mut seats[i];
                 let agent = seat.role.id.clone();
                 self.charge(ledger, spec.stage, &agent, &reply);
-                seat.messages.push(Message::assistant(&reply));
+                let cut_off = reply.truncated && reply.tool_calls.is_empty();
+                // A reply cut at the limit is kept in the history only as its opening: the
+                // whole of it would spend the context on text the repair asks to replace.
+                let mut said = Message::assistant(&reply);
+                if cut_off {
+                    said.content = format!(
+                        "{}... (cut off)",
+                        said.content.chars().take(200).collect::<String>()
+                    );
+                }
+                seat.messages.push(said);
                 // Words said alongside tool calls; a final answer is recorded as a proposal.
                 if !reply.content.trim().is_empty() && !reply.tool_calls.is_empty() {
                     let entry = TranscriptEntry {
@@ -454,17 +440,16 @@ impl Panel<'_> {
                     }
                     continue;
                 }
-                let cut_off = reply.truncated && reply.tool_calls.is_empty();
                 let problems = match extract_json(&reply.content) {
                     _ if cut_off => vec![format!(
                         "the reply was cut off at the limit of {} tokens before it was complete",
                         spec.max_tokens
                     )],
                     Ok(value) => {
-                        let mut p = violations(&spec.schema, &value);
-                        if p.is_empty() {
-                            p = (spec.check)(&value);
-                        }
+                        // The protocol's own check first: it names a wrong variable with
+                        // the reason and suggestions, where the schema only says "not one of".
+                        let mut p = (spec.check)(&value);
+                        p.extend(violations(&spec.schema, &value));
                         if p.is_empty() {
                             self.note(
                                 transcript,
@@ -572,7 +557,7 @@ impl Panel<'_> {
                 Message::user(prompt),
             ],
             tools: vec![],
-            schema: chair_schema(),
+            schema: schemas::chair(),
             schema_name: "chair_summary".into(),
             temperature: self.config.temperature,
             seed: self.config.seed,
@@ -590,7 +575,7 @@ impl Panel<'_> {
         // The decision stands on the votes; a chair that cannot write valid JSON only loses
         // its paragraph, and the transcript says so.
         let summary = match extract_json(&reply.content) {
-            Ok(v) if violations(&chair_schema(), &v).is_empty() => {
+            Ok(v) if violations(&schemas::chair(), &v).is_empty() => {
                 v["summary"].as_str().unwrap_or_default().to_string()
             }
             _ => format!(
@@ -770,6 +755,8 @@ impl Panel<'_> {
             });
         }
         let phenotype_names: BTreeSet<String> = phenotypes.iter().map(|p| p.name.clone()).collect();
+        let phenotype_names_in_order: Vec<String> =
+            phenotypes.iter().map(|p| p.name.clone()).collect();
         let mut targets: Vec<String> = vec![OVERALL.to_string()];
         targets.extend(diseases.iter().map(|d| d.name.clone()));
         let target_set: BTreeSet<String> = targets.iter().cloned().collect();
@@ -834,7 +821,11 @@ impl Panel<'_> {
         };
         let spec = StageSpec {
             name: STAGE,
-            schema: phenotype_schema(),
+            schema: schemas::selections(
+                &targets,
+                &phenotype_names_in_order,
+                self.config.phenotypes_per_disease,
+            ),
             schema_name: "phenotype_selections",
             prompt: &prompt,
             check: &check,
@@ -944,13 +935,19 @@ fn collect_picks(answers: &[Answer]) -> Vec<Pick> {
                 .map(|s| Pick {
                     agent: a.agent.clone(),
                     target: s["target"].as_str().unwrap_or_default().to_string(),
+                    // A name picked twice counts once (the schema bounds the list, and a
+                    // small model repeats itself).
                     phenotypes: s["phenotypes"]
                         .as_array()
                         .into_iter()
                         .flatten()
                         .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect(),
+                        .fold(Vec::new(), |mut kept: Vec<String>, p| {
+                            if !kept.iter().any(|k| k == p) {
+                                kept.push(p.to_string());
+                            }
+                            kept
+                        }),
                     confidence: s["confidence"].as_f64().unwrap_or(0.5),
                     rationale: s["rationale"].as_str().unwrap_or_default().to_string(),
                 })
