@@ -110,7 +110,13 @@ impl OpenAiConfig {
     /// Checks the sampling settings against the ranges OpenAI and vLLM enforce, so a bad value
     /// stops the study before it starts rather than failing every model call with HTTP 400.
     pub fn validate(&self) -> Result<(), InvalidSetting> {
-        let invalid = |key, value, expected| Err(InvalidSetting { key, value, expected });
+        let invalid = |key, value, expected| {
+            Err(InvalidSetting {
+                key,
+                value,
+                expected,
+            })
+        };
         let t = self.temperature;
         if !(t.is_finite() && (0.0..=2.0).contains(&t)) {
             return invalid("panel.openai.temperature", t, "not between 0 and 2");
@@ -527,93 +533,4 @@ impl Backend for OpenAiBackend {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_variants_compatible_servers_send() {
-        let plain = parse_reply(r#"{"choices":[{"message":{"role":"assistant","content":"{\"a\":1}"}}],"usage":{"prompt_tokens":5,"completion_tokens":2},"model":"m"}"#).unwrap();
-        assert_eq!(plain.content, "{\"a\":1}");
-        assert_eq!(plain.usage.prompt_tokens, 5);
-        let parts = parse_reply(r#"{"choices":[{"message":{"content":[{"type":"text","text":"he"},{"type":"text","text":"llo"}]}}]}"#).unwrap();
-        assert_eq!(parts.content, "hello");
-        let tools = parse_reply(r#"{"choices":[{"message":{"content":null,"tool_calls":[{"type":"function","function":{"name":"describe_variable","arguments":"{\"name\":\"age\"}"}},{"id":"x","function":{"name":"list_variables","arguments":{"category":"Physical measures"}}}]}}]}"#).unwrap();
-        assert_eq!(tools.tool_calls.len(), 2);
-        assert_eq!(tools.tool_calls[0].id, "call_1");
-        assert_eq!(tools.tool_calls[0].arguments["name"], "age");
-        assert_eq!(
-            tools.tool_calls[1].arguments["category"],
-            "Physical measures"
-        );
-        let ollama = parse_reply(r#"{"message":{"role":"assistant","content":"ok"}}"#).unwrap();
-        assert_eq!(ollama.content, "ok");
-    }
-
-    #[test]
-    fn truncated_and_empty_replies_are_retryable_errors() {
-        let cut = parse_reply(r#"{"choices":[{"message":{"content":"{\"vo"#).unwrap_err();
-        assert_eq!(cut.class, "invalid_reply");
-        assert!(cut.retryable);
-        let empty = parse_reply(r#"{"choices":[{"message":{"content":""}}]}"#).unwrap_err();
-        assert_eq!(empty.class, "invalid_reply");
-    }
-
-    #[test]
-    fn a_reply_cut_at_the_token_limit_is_flagged_not_retried() {
-        let cut = parse_reply(r#"{"choices":[{"message":{"content":"{\"votes\": [{\"variable\": \"age\", \"rationale\": \"age and"},"finish_reason":"length"}]}"#).unwrap();
-        assert!(cut.truncated);
-        let whole =
-            parse_reply(r#"{"choices":[{"message":{"content":"{}"},"finish_reason":"stop"}]}"#)
-                .unwrap();
-        assert!(!whole.truncated);
-        // Cut off before a word: still the length limit, not an empty reply to retry.
-        assert!(
-            parse_reply(r#"{"choices":[{"message":{"content":""},"finish_reason":"length"}]}"#)
-                .unwrap()
-                .truncated
-        );
-    }
-
-    #[test]
-    fn every_request_carries_the_token_bound() {
-        let backend = |max_tokens: u32| {
-            OpenAiBackend::new(OpenAiConfig {
-                api_key_env: String::new(),
-                max_tokens,
-                ..OpenAiConfig::default()
-            })
-            .unwrap()
-        };
-        let request = |max_tokens: u32| Request {
-            agent: "a".into(),
-            messages: vec![Message::user("hi")],
-            tools: vec![],
-            schema: json!({"type": "object"}),
-            schema_name: "s".into(),
-            temperature: 0.2,
-            seed: 1,
-            task: Value::Null,
-            max_tokens,
-        };
-        assert_eq!(backend(0).body(&request(800))["max_tokens"], 800);
-        assert_eq!(backend(300).body(&request(800))["max_tokens"], 300);
-        assert_eq!(backend(300).body(&request(0))["max_tokens"], 300);
-        assert!(backend(0).body(&request(0)).get("max_tokens").is_none());
-    }
-
-    #[test]
-    fn a_missing_key_names_the_variable_and_debug_never_shows_the_key() {
-        let config = OpenAiConfig {
-            api_key_env: "MESHAGENTS_TEST_SURELY_UNSET".into(),
-            ..OpenAiConfig::default()
-        };
-        let err = OpenAiBackend::new(config).unwrap_err();
-        assert!(err.message.contains("MESHAGENTS_TEST_SURELY_UNSET"));
-        let backend = OpenAiBackend::new(OpenAiConfig {
-            api_key_env: String::new(),
-            ..OpenAiConfig::default()
-        })
-        .unwrap();
-        assert!(!format!("{backend:?}").contains("sk-"));
-    }
-}
+mod tests;

@@ -230,3 +230,175 @@ pub(crate) fn with_ids(mut calls: Vec<ToolCall>) -> Vec<ToolCall> {
     }
     calls
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tools() -> Vec<ToolSpec> {
+        ["describe_variable", "list_variables"]
+            .iter()
+            .map(|n| ToolSpec {
+                name: n.to_string(),
+                description: String::new(),
+                parameters: json!({"type": "object"}),
+            })
+            .collect()
+    }
+
+    fn calls(content: &str) -> Option<(Vec<ToolCall>, String)> {
+        split(content, &tools())
+    }
+
+    fn pairs(found: &[ToolCall]) -> Vec<(String, String, Value)> {
+        found
+            .iter()
+            .map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn tags_give_calls_and_leave_the_words_around_them() {
+        let (found, rest) = calls("Let me look.\n<tool_call>\n{\"name\": \"describe_variable\", \"arguments\": {\"name\": \"age\"}}\n</tool_call>\n<tool_call>{\"name\": \"list_variables\", \"arguments\": {\"search\": \"blood\"}}</tool_call>").unwrap();
+        assert_eq!(
+            pairs(&found),
+            vec![
+                (
+                    "call_1".into(),
+                    "describe_variable".into(),
+                    json!({"name": "age"})
+                ),
+                (
+                    "call_2".into(),
+                    "list_variables".into(),
+                    json!({"search": "blood"})
+                ),
+            ]
+        );
+        assert_eq!(rest, "Let me look.");
+    }
+
+    #[test]
+    fn arguments_as_a_json_string_a_missing_close_and_parameters_are_read() {
+        let (found, rest) = calls(r#"<tool_call>{"name": "describe_variable", "arguments": "{\"name\": \"sbp\"}"}</tool_call>"#).unwrap();
+        assert_eq!(found[0].arguments, json!({"name": "sbp"}));
+        assert_eq!(rest, "");
+        // Stopped right after the call, before the closing tag.
+        let (found, _) =
+            calls(r#"<tool_call>{"name": "describe_variable", "arguments": {"name": "bmi"}}"#)
+                .unwrap();
+        assert_eq!(found[0].arguments, json!({"name": "bmi"}));
+        let (found, _) =
+            calls(r#"<|python_tag|>{"name": "describe_variable", "parameters": {"name": "age"}}"#)
+                .unwrap();
+        assert_eq!(found[0].arguments, json!({"name": "age"}));
+    }
+
+    #[test]
+    fn bare_objects_fenced_blocks_and_llama_cpp_generic_calls() {
+        let expect = vec![(
+            "call_1".to_string(),
+            "describe_variable".to_string(),
+            json!({"name": "age"}),
+        )];
+        for text in [
+            r#"{"name": "describe_variable", "arguments": {"name": "age"}}"#,
+            "```json\n{\"name\": \"describe_variable\", \"arguments\": {\"name\": \"age\"}}\n```",
+            r#"{"tool_call": {"name": "describe_variable", "arguments": {"name": "age"}}}"#,
+            r#"{"tool_calls": [{"name": "describe_variable", "arguments": "{\"name\": \"age\"}"}]}"#,
+            r#"[{"type": "function", "function": {"name": "describe_variable", "arguments": {"name": "age"}}}]"#,
+        ] {
+            let (found, rest) = calls(text).unwrap_or_else(|| panic!("no call in {text}"));
+            assert_eq!(pairs(&found), expect, "{text}");
+            assert_eq!(rest, "", "{text}");
+        }
+        let (found, rest) =
+            calls("I will check age first.\n{\"name\": \"describe_variable\", \"arguments\": {\"name\": \"age\"}}").unwrap();
+        assert_eq!(pairs(&found), expect);
+        assert_eq!(rest, "I will check age first.");
+        let (found, rest) = calls("Checking:\n```\n{\"name\": \"describe_variable\", \"arguments\": {\"name\": \"age\"}}\n```\nthen I answer.").unwrap();
+        assert_eq!(pairs(&found), expect);
+        assert_eq!(rest, "Checking:\n\nthen I answer.");
+    }
+
+    #[test]
+    fn a_final_answer_is_never_a_call() {
+        // Answers that carry a `name` (even an offered tool's, even with `arguments`) among
+        // other keys, answers quoting a call inside, prose and unknown tools stay content.
+        for text in [
+            r#"{"name": "describe_variable", "summary": "age and sex", "votes": []}"#,
+            r#"{"name": "describe_variable", "arguments": {"name": "age"}, "summary": "done"}"#,
+            r#"{"votes": [{"name": "describe_variable", "arguments": {}}], "summary": "s"}"#,
+            r#"{"summary": "x"} and {"name": "describe_variable", "arguments": {}} in the middle"#,
+            r#"{"name": "drop_table", "arguments": {"table": "x"}}"#,
+            r#"<tool_call>{"name": "drop_table", "arguments": {}}</tool_call>"#,
+            r#"<tool_call>not json</tool_call>"#,
+            r#"{"tool_calls": [{"name": "describe_variable", "arguments": {}}, {"name": "drop_table", "arguments": {}}]}"#,
+            r#"{"name": "describe_variable", "arguments": [1, 2]}"#,
+            "The variable age is a confounder.",
+        ] {
+            assert_eq!(calls(text), None, "{text}");
+        }
+        // With no tools offered nothing is a call, however it is written.
+        let tagged = r#"<tool_call>{"name": "describe_variable", "arguments": {}}</tool_call>"#;
+        assert_eq!(tool_calls_in_text(tagged, &[]), None);
+        assert!(tool_calls_in_text(tagged, &tools()).is_some());
+    }
+
+    #[test]
+    fn a_tag_of_an_unknown_tool_stays_in_the_text_beside_a_real_call() {
+        let (found, rest) = calls(r#"<tool_call>{"name": "drop_table", "arguments": {}}</tool_call> <tool_call>{"name": "list_variables"}</tool_call>"#).unwrap();
+        assert_eq!(
+            pairs(&found),
+            vec![("call_1".into(), "list_variables".into(), json!({}))]
+        );
+        assert_eq!(
+            rest,
+            r#"<tool_call>{"name": "drop_table", "arguments": {}}</tool_call>"#
+        );
+    }
+
+    #[test]
+    fn the_same_call_twice_is_asked_once_in_its_first_place() {
+        let text = r#"<tool_call>{"name": "describe_variable", "arguments": {"name": "age"}}</tool_call>
+<tool_call>{"name": "list_variables", "arguments": {}}</tool_call>
+<tool_call>{"name": "describe_variable", "arguments": "{\"name\": \"age\"}"}</tool_call>
+<tool_call>{"name": "describe_variable", "arguments": {"name": "sex"}}</tool_call>"#;
+        let (found, _) = calls(text).unwrap();
+        assert_eq!(
+            pairs(&found),
+            vec![
+                (
+                    "call_1".into(),
+                    "describe_variable".into(),
+                    json!({"name": "age"})
+                ),
+                ("call_2".into(), "list_variables".into(), json!({})),
+                (
+                    "call_3".into(),
+                    "describe_variable".into(),
+                    json!({"name": "sex"})
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn ids_are_kept_given_when_missing_and_unique() {
+        let call = |id: &str, n: u32| ToolCall {
+            id: id.into(),
+            name: "describe_variable".into(),
+            arguments: json!({"n": n}),
+        };
+        let ids: Vec<String> = with_ids(vec![
+            call("", 1),
+            call("call_1", 2),
+            call("x", 3),
+            call("x", 4),
+        ])
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+        assert_eq!(ids, ["call_2", "call_1", "x", "call_4"]);
+    }
+}
