@@ -29,7 +29,9 @@ pub mod transcript;
 pub use backend::{Backend, BackendError};
 pub use embedded::EmbeddedBackend;
 pub use knowledge::Knowledge;
-pub use openai::{OpenAiBackend, OpenAiConfig};
+pub use openai::{
+    tool_calls_in_text, InvalidSetting, OpenAiBackend, OpenAiConfig, StructuredOutput,
+};
 pub use protocol::{
     Catalogue, ConfounderDecision, DecisionRule, Effects, Panel, PhenotypeDecision, Proposal,
     ProtocolConfig, TranscriptEntry, Variable,

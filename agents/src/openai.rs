@@ -11,7 +11,12 @@ use serde_json::{json, Value};
 use tokio::sync::{Mutex, Semaphore};
 
 use crate::backend::{Backend, BackendError};
-use crate::message::{Message, Reply, Request, Speaker, ToolCall, Usage};
+use crate::message::{Message, Reply, Request, Speaker, ToolCall, ToolSpec, Usage};
+
+mod prompt_mode;
+mod text_calls;
+
+pub use text_calls::tool_calls_in_text;
 
 /// How the server is asked for structured output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -22,7 +27,9 @@ pub enum StructuredOutput {
     JsonSchema,
     /// `response_format: {type: json_object}`; the schema goes in the prompt.
     JsonObject,
-    /// Nothing asked of the server; the schema goes in the prompt.
+    /// Nothing structured is sent, for servers without JSON mode or tool support: the schema
+    /// and the tools are described in the system prompt, tool calls are read from
+    /// `<tool_call>` tags in the reply, and the history is sent as plain text turns.
     Prompt,
 }
 
@@ -38,6 +45,20 @@ pub struct OpenAiConfig {
     pub api_key_env: String,
     pub structured_output: StructuredOutput,
     pub temperature: f64,
+    /// Nucleus sampling, in (0, 1]; sent only when set (servers differ in their defaults).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    /// In [-2, 2]; sent only when set. Positive values discourage repeating the same words,
+    /// which keeps a small model from looping until the token limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frequency_penalty: Option<f64>,
+    /// In [-2, 2]; sent only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence_penalty: Option<f64>,
+    /// When set, every request carries this seed instead of the protocol's
+    /// (`[panel.protocol] seed`), e.g. to vary one server's sampling without changing the study.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Limit on one model call, in seconds: the HTTP request's timeout. `[panel.retry]
     /// start_to_close` may not be shorter (a configuration error names both keys).
     pub timeout_s: u64,
@@ -60,6 +81,10 @@ impl Default for OpenAiConfig {
             api_key_env: "OPENAI_API_KEY".into(),
             structured_output: StructuredOutput::JsonSchema,
             temperature: 0.2,
+            top_p: None,
+            frequency_penalty: None,
+            presence_penalty: None,
+            seed: None,
             timeout_s: 120,
             max_tokens: 0,
             requests_per_minute: 60,
@@ -67,6 +92,52 @@ impl Default for OpenAiConfig {
             price_prompt_per_million: 0.0,
             price_completion_per_million: 0.0,
         }
+    }
+}
+
+/// A `[panel.openai]` value out of the range servers accept, named by its key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("key `{key}`: {value} is {expected}")]
+pub struct InvalidSetting {
+    /// The full key, e.g. `panel.openai.top_p`.
+    pub key: &'static str,
+    pub value: f64,
+    /// What the value should be, e.g. `not in (0, 1]`.
+    pub expected: &'static str,
+}
+
+impl OpenAiConfig {
+    /// Checks the sampling settings against the ranges OpenAI and vLLM enforce, so a bad value
+    /// stops the study before it starts rather than failing every model call with HTTP 400.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        let invalid = |key, value, expected| {
+            Err(InvalidSetting {
+                key,
+                value,
+                expected,
+            })
+        };
+        let t = self.temperature;
+        if !(t.is_finite() && (0.0..=2.0).contains(&t)) {
+            return invalid("panel.openai.temperature", t, "not between 0 and 2");
+        }
+        if let Some(p) = self.top_p {
+            // vLLM rejects 0 (no token could be drawn); OpenAI's upper bound is 1.
+            if !(p.is_finite() && p > 0.0 && p <= 1.0) {
+                return invalid("panel.openai.top_p", p, "not in (0, 1]");
+            }
+        }
+        for (key, v) in [
+            ("panel.openai.frequency_penalty", self.frequency_penalty),
+            ("panel.openai.presence_penalty", self.presence_penalty),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && (-2.0..=2.0).contains(&v)) {
+                    return invalid(key, v, "not between -2 and 2");
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -92,6 +163,9 @@ impl std::fmt::Debug for OpenAiBackend {
 impl OpenAiBackend {
     /// Builds the backend, reading the API key from the environment variable the config names.
     pub fn new(config: OpenAiConfig) -> Result<Self, BackendError> {
+        config
+            .validate()
+            .map_err(|e| BackendError::fatal("configuration", e.to_string()))?;
         let api_key = if config.api_key_env.is_empty() {
             None
         } else {
@@ -122,19 +196,48 @@ impl OpenAiBackend {
     }
 
     fn body(&self, request: &Request) -> Value {
-        let mut messages: Vec<Value> = request.messages.iter().map(wire_message).collect();
-        if self.config.structured_output != StructuredOutput::JsonSchema {
-            messages.push(json!({
-                "role": "system",
-                "content": format!("When you give your final answer, reply with one JSON object only, matching this JSON schema:\n{}", request.schema),
-            }));
+        let prompt = self.config.structured_output == StructuredOutput::Prompt;
+        let mut messages: Vec<Value> = if prompt {
+            prompt_mode::history(&request.messages)
+        } else {
+            request.messages.iter().map(wire_message).collect()
+        };
+        let instructions = match self.config.structured_output {
+            StructuredOutput::JsonSchema => None,
+            StructuredOutput::JsonObject => Some(format!("When you give your final answer, reply with one JSON object only, matching this JSON schema:\n{}", request.schema)),
+            StructuredOutput::Prompt => {
+                let called = request.messages.iter().any(|m| !m.tool_calls.is_empty());
+                Some(prompt_mode::instructions(&request.tools, &request.schema, called))
+            }
+        };
+        if let Some(text) = instructions {
+            // Into the leading system message rather than a second one at the end: the chat
+            // templates of some models (Gemma's, Mistral's) refuse a system message anywhere
+            // but first.
+            match messages.first_mut() {
+                Some(first) if first["role"] == "system" => {
+                    let own = first["content"].as_str().unwrap_or_default();
+                    first["content"] = Value::String(format!("{own}\n\n{text}"));
+                }
+                _ => messages.insert(0, json!({"role": "system", "content": text})),
+            }
         }
         let mut body = json!({
             "model": self.config.model,
             "messages": messages,
             "temperature": self.config.temperature,
-            "seed": request.seed,
+            "seed": self.config.seed.unwrap_or(request.seed),
         });
+        // Only what the configuration sets: an absent key leaves the server's own default.
+        for (key, value) in [
+            ("top_p", self.config.top_p),
+            ("frequency_penalty", self.config.frequency_penalty),
+            ("presence_penalty", self.config.presence_penalty),
+        ] {
+            if let Some(v) = value {
+                body[key] = json!(v);
+            }
+        }
         // Bounded generation: a small model that rambles stops at the limit instead of
         // generating for minutes (`max_tokens` 0 in the configuration keeps the protocol's
         // size; a set value caps it).
@@ -146,7 +249,12 @@ impl OpenAiBackend {
         if limit > 0 {
             body["max_tokens"] = json!(limit);
         }
-        if !request.tools.is_empty() {
+        // The prompt mode described the tools in the system message; sending them too would
+        // make servers without tool support reject the request.
+        if !request.tools.is_empty() && !prompt {
+            // Stated, not left to the server's default: some servers only call tools when asked
+            // to, and "auto" still lets the model answer directly.
+            body["tool_choice"] = json!("auto");
             body["tools"] = Value::Array(
                 request
                     .tools
@@ -268,7 +376,7 @@ pub fn parse_reply(body: &str) -> Result<Reply, BackendError> {
             .map(|f| vec![json!({"function": f})])
             .unwrap_or_default(),
     };
-    for (i, call) in raw_calls.iter().enumerate() {
+    for call in &raw_calls {
         let function = call.get("function").unwrap_or(call);
         let Some(name) = function.get("name").and_then(Value::as_str) else {
             continue;
@@ -283,20 +391,22 @@ pub fn parse_reply(body: &str) -> Result<Reply, BackendError> {
             _ => json!({}),
         };
         tool_calls.push(ToolCall {
+            // Missing (or empty, as some servers send) ids are given below.
             id: call
                 .get("id")
                 .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("call_{i}")),
+                .unwrap_or_default()
+                .to_string(),
             name: name.to_string(),
             arguments,
         });
     }
-    let cut_off = value
+    let tool_calls = text_calls::with_ids(text_calls::dedup(tool_calls));
+    let truncated = value
         .pointer("/choices/0/finish_reason")
         .and_then(Value::as_str)
         == Some("length");
-    if content.trim().is_empty() && tool_calls.is_empty() && !cut_off {
+    if content.trim().is_empty() && tool_calls.is_empty() && !truncated {
         return Err(BackendError::retryable(
             "invalid_reply",
             "the server replied with neither content nor tool calls",
@@ -312,10 +422,6 @@ pub fn parse_reply(body: &str) -> Result<Reply, BackendError> {
                 .unwrap_or(0),
         })
         .unwrap_or_default();
-    let truncated = value
-        .pointer("/choices/0/finish_reason")
-        .and_then(Value::as_str)
-        == Some("length");
     Ok(Reply {
         truncated,
         content,
@@ -327,6 +433,33 @@ pub fn parse_reply(body: &str) -> Result<Reply, BackendError> {
             .unwrap_or_default()
             .to_string(),
     })
+}
+
+/// Fits a reply's tool calls to the tools its request offered.
+///
+/// - Tools offered, no native calls: calls written in the text (`<tool_call>` tags, a bare
+///   call object) of an offered tool become calls, and the words around them stay the content.
+/// - No tools offered (the protocol's last turn): a server that ignores this and still returns
+///   calls has them dropped, never passed on: a call there would go unanswered, and OpenAI
+///   rejects a history whose assistant calls have no tool results. The content is kept as it
+///   is, empty if the model only called, so the protocol reads it as an invalid answer and its
+///   repair turn asks again for the JSON answer.
+pub(crate) fn calls_for(mut reply: Reply, offered: &[ToolSpec]) -> Reply {
+    if offered.is_empty() {
+        if !reply.tool_calls.is_empty() {
+            tracing::warn!(
+                calls = reply.tool_calls.len(),
+                "the server returned tool calls when no tools were offered; they are dropped"
+            );
+            reply.tool_calls.clear();
+        }
+    } else if reply.tool_calls.is_empty() {
+        if let Some((calls, rest)) = text_calls::split(&reply.content, offered) {
+            reply.tool_calls = calls;
+            reply.content = rest;
+        }
+    }
+    reply
 }
 
 #[async_trait]
@@ -375,7 +508,7 @@ impl Backend for OpenAiBackend {
             BackendError::retryable("connection", format!("reading the reply from {url}: {e}"))
         })?;
         if status.is_success() {
-            return parse_reply(&body);
+            return parse_reply(&body).map(|reply| calls_for(reply, &request.tools));
         }
         let text = error_text(&body);
         let mut error = match status.as_u16() {
@@ -400,93 +533,4 @@ impl Backend for OpenAiBackend {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_variants_compatible_servers_send() {
-        let plain = parse_reply(r#"{"choices":[{"message":{"role":"assistant","content":"{\"a\":1}"}}],"usage":{"prompt_tokens":5,"completion_tokens":2},"model":"m"}"#).unwrap();
-        assert_eq!(plain.content, "{\"a\":1}");
-        assert_eq!(plain.usage.prompt_tokens, 5);
-        let parts = parse_reply(r#"{"choices":[{"message":{"content":[{"type":"text","text":"he"},{"type":"text","text":"llo"}]}}]}"#).unwrap();
-        assert_eq!(parts.content, "hello");
-        let tools = parse_reply(r#"{"choices":[{"message":{"content":null,"tool_calls":[{"type":"function","function":{"name":"describe_variable","arguments":"{\"name\":\"age\"}"}},{"id":"x","function":{"name":"list_variables","arguments":{"category":"Physical measures"}}}]}}]}"#).unwrap();
-        assert_eq!(tools.tool_calls.len(), 2);
-        assert_eq!(tools.tool_calls[0].id, "call_0");
-        assert_eq!(tools.tool_calls[0].arguments["name"], "age");
-        assert_eq!(
-            tools.tool_calls[1].arguments["category"],
-            "Physical measures"
-        );
-        let ollama = parse_reply(r#"{"message":{"role":"assistant","content":"ok"}}"#).unwrap();
-        assert_eq!(ollama.content, "ok");
-    }
-
-    #[test]
-    fn truncated_and_empty_replies_are_retryable_errors() {
-        let cut = parse_reply(r#"{"choices":[{"message":{"content":"{\"vo"#).unwrap_err();
-        assert_eq!(cut.class, "invalid_reply");
-        assert!(cut.retryable);
-        let empty = parse_reply(r#"{"choices":[{"message":{"content":""}}]}"#).unwrap_err();
-        assert_eq!(empty.class, "invalid_reply");
-    }
-
-    #[test]
-    fn a_reply_cut_at_the_token_limit_is_flagged_not_retried() {
-        let cut = parse_reply(r#"{"choices":[{"message":{"content":"{\"votes\": [{\"variable\": \"age\", \"rationale\": \"age and"},"finish_reason":"length"}]}"#).unwrap();
-        assert!(cut.truncated);
-        let whole =
-            parse_reply(r#"{"choices":[{"message":{"content":"{}"},"finish_reason":"stop"}]}"#)
-                .unwrap();
-        assert!(!whole.truncated);
-        // Cut off before a word: still the length limit, not an empty reply to retry.
-        assert!(
-            parse_reply(r#"{"choices":[{"message":{"content":""},"finish_reason":"length"}]}"#)
-                .unwrap()
-                .truncated
-        );
-    }
-
-    #[test]
-    fn every_request_carries_the_token_bound() {
-        let backend = |max_tokens: u32| {
-            OpenAiBackend::new(OpenAiConfig {
-                api_key_env: String::new(),
-                max_tokens,
-                ..OpenAiConfig::default()
-            })
-            .unwrap()
-        };
-        let request = |max_tokens: u32| Request {
-            agent: "a".into(),
-            messages: vec![Message::user("hi")],
-            tools: vec![],
-            schema: json!({"type": "object"}),
-            schema_name: "s".into(),
-            temperature: 0.2,
-            seed: 1,
-            task: Value::Null,
-            max_tokens,
-        };
-        assert_eq!(backend(0).body(&request(800))["max_tokens"], 800);
-        assert_eq!(backend(300).body(&request(800))["max_tokens"], 300);
-        assert_eq!(backend(300).body(&request(0))["max_tokens"], 300);
-        assert!(backend(0).body(&request(0)).get("max_tokens").is_none());
-    }
-
-    #[test]
-    fn a_missing_key_names_the_variable_and_debug_never_shows_the_key() {
-        let config = OpenAiConfig {
-            api_key_env: "MESHAGENTS_TEST_SURELY_UNSET".into(),
-            ..OpenAiConfig::default()
-        };
-        let err = OpenAiBackend::new(config).unwrap_err();
-        assert!(err.message.contains("MESHAGENTS_TEST_SURELY_UNSET"));
-        let backend = OpenAiBackend::new(OpenAiConfig {
-            api_key_env: String::new(),
-            ..OpenAiConfig::default()
-        })
-        .unwrap();
-        assert!(!format!("{backend:?}").contains("sk-"));
-    }
-}
+mod tests;
