@@ -588,6 +588,7 @@ pub(crate) fn panel_step(
                 host: &host,
                 base_dir,
                 progress,
+                spent_before: 0,
             }
             .confounders(&variables(t, &names), Some(&catalogue))
         },
@@ -633,6 +634,14 @@ pub(crate) fn phenotype_step(
                 host: &host,
                 base_dir,
                 progress,
+                spent_before: stage_a
+                    .map(|a| {
+                        a.ledger
+                            .values()
+                            .map(|l| l.prompt_tokens + l.completion_tokens)
+                            .sum()
+                    })
+                    .unwrap_or(0),
             }
             .phenotypes(
                 confounders,

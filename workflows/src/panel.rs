@@ -9,8 +9,8 @@ use meshagents_agents::protocol::TranscriptEntry;
 use meshagents_agents::transcript::to_markdown;
 use meshagents_agents::{
     load_roles, AgentError, Backend, Catalogue, ConfounderDecision, Effects, EmbeddedBackend,
-    Knowledge, OpenAiBackend, OpenAiConfig, Panel, PhenotypeDecision, ProtocolConfig, ToolHost,
-    Variable,
+    Knowledge, OpenAiBackend, OpenAiConfig, Panel, PhenotypeDecision, ProtocolConfig,
+    StructuredOutput, ToolHost, Variable,
 };
 use meshagents_engine::{run_activities, AttemptError, Journal, RetryPolicy};
 use meshagents_stats::cohort::AnalysisTable;
@@ -106,6 +106,11 @@ impl PanelConfig {
                 )));
             }
         }
+        if self.backend == "openai" {
+            self.openai
+                .validate()
+                .map_err(|e| WorkflowError::Invalid(e.to_string()))?;
+        }
         // One timeout per model call: the retry policy's limit on an attempt may not cut a
         // call short that the HTTP client would still wait for (the call would be abandoned
         // and sent again, and paid twice).
@@ -119,6 +124,18 @@ impl PanelConfig {
                     )));
                 }
             }
+        }
+        if !p.tools && self.backend != "openai" {
+            return Err(WorkflowError::Invalid(format!(
+                "key `panel.protocol.tools`: false is for model servers that cannot call tools; the {} backend always works through its tools",
+                self.backend
+            )));
+        }
+        if p.context_tokens < 1024 {
+            return Err(WorkflowError::Invalid(format!(
+                "key `panel.protocol.context_tokens`: {} is too small for any prompt of the panel (at least 1024; 8192 for an 8k model)",
+                p.context_tokens
+            )));
         }
         if p.max_candidates == 0 {
             return Err(WorkflowError::Invalid(
@@ -162,6 +179,10 @@ struct JournalEffects<'a> {
     host: &'a dyn ToolHost,
     policy: RetryPolicy,
     concurrency: usize,
+    /// Prompt and completion tokens of every reply so far in the study (replayed ones too),
+    /// against `max_total_tokens` (0: no limit).
+    spent: std::sync::atomic::AtomicU64,
+    max_total_tokens: u64,
 }
 
 #[async_trait]
@@ -180,7 +201,21 @@ impl Effects for JournalEffects<'_> {
             &self.policy,
             |index, _attempt| {
                 let request = requests[index];
+                // Only calls not yet in the journal get here: a spent budget stops the study
+                // before it pays for another, and raising the limit resumes it.
+                let spent = self.spent.load(std::sync::atomic::Ordering::SeqCst);
+                let limit = self.max_total_tokens;
                 async move {
+                    if limit > 0 && spent >= limit {
+                        return Err(AttemptError {
+                            class: "token_budget".into(),
+                            message: format!(
+                                "the study's token budget is spent: {spent} tokens used, `panel.protocol.max_total_tokens` = {limit}; raise it and run the study again to resume (every call made so far is kept)"
+                            ),
+                            retryable: false,
+                            retry_after: None,
+                        });
+                    }
                     backend.chat(request).await.map_err(|e| AttemptError {
                         class: e.class.to_string(),
                         message: e.message,
@@ -199,7 +234,15 @@ impl Effects for JournalEffects<'_> {
                 .join(", "),
             message: e.to_string(),
         })?;
-        Ok(outcomes.into_iter().map(|o| o.value).collect())
+        let replies: Vec<meshagents_agents::message::Reply> =
+            outcomes.into_iter().map(|o| o.value).collect();
+        let used: u64 = replies
+            .iter()
+            .map(|r| r.usage.prompt_tokens + r.usage.completion_tokens)
+            .sum();
+        self.spent
+            .fetch_add(used, std::sync::atomic::Ordering::SeqCst);
+        Ok(replies)
     }
 
     fn tool(&self, key: &str, name: &str, arguments: &Value) -> Result<Value, AgentError> {
@@ -264,6 +307,8 @@ pub(crate) struct Meeting<'a> {
     /// Where a relative roles path is resolved.
     pub base_dir: &'a Path,
     pub progress: &'a dyn Progress,
+    /// Tokens the study's earlier meetings spent, counted against `max_total_tokens`.
+    pub spent_before: u64,
 }
 
 impl Meeting<'_> {
@@ -287,10 +332,15 @@ impl Meeting<'_> {
             host: self.host,
             policy: self.config.retry.clone(),
             concurrency: self.config.openai.concurrency.max(1),
+            spent: self.spent_before.into(),
+            max_total_tokens: self.config.protocol.max_total_tokens,
         };
+        let mut protocol = self.config.protocol.clone();
+        protocol.schema_in_prompt = self.config.backend == "openai"
+            && self.config.openai.structured_output != StructuredOutput::JsonSchema;
         let panel = Panel {
             roles: &roles,
-            config: &self.config.protocol,
+            config: &protocol,
             effects: &effects,
         };
         meet(&panel).map_err(agent_error)
@@ -472,6 +522,7 @@ pub fn confounder_panel(
         host: &host,
         base_dir: journal_dir,
         progress: &Quiet,
+        spent_before: 0,
     }
     .confounders(&variables(table, seeds), Some(&catalogue))
 }

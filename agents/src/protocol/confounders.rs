@@ -29,6 +29,8 @@ use crate::AgentError;
 const STAGE: &str = "confounders";
 /// New candidates one agent may add in one discussion round.
 const NEW_PER_ROUND: usize = 3;
+/// Rows of the catalogue's screen put in the prompt when agents have no tools.
+const EVIDENCE_ROWS: usize = 15;
 /// Variables one agent may propose in the proposal part: enough for a full adjustment set,
 /// few enough that a model repeating itself stops soon.
 const PROPOSALS_PER_AGENT: usize = 8;
@@ -191,15 +193,39 @@ impl Panel<'_> {
             let check = |value: &Value| refusals(value, catalogue);
             let per_agent = PROPOSALS_PER_AGENT.min(self.config.max_candidates);
             let seeds_view = quoted(&serde_json::to_value(seeds).unwrap_or(Value::Null));
+            // Without tools the agents cannot search: the screen of the whole catalogue,
+            // strongest first, is put in every prompt instead (one journaled tool call).
+            let given = if self.config.tools {
+                String::new()
+            } else {
+                let key = format!("panel/{STAGE}/r0/evidence");
+                let screen =
+                    self.effects
+                        .tool(&key, "confounder_screen", &json!({"top": EVIDENCE_ROWS}))?;
+                let rows: Vec<Value> = ["candidates"]
+                    .iter()
+                    .flat_map(|k| screen[*k].as_array().into_iter().flatten())
+                    .map(|e| {
+                        let mut row = screen_summary(e);
+                        row["variable"] = e["variable"].clone();
+                        row
+                    })
+                    .collect();
+                format!(
+                    "\nNo tools are available in this meeting; the confounder screen of the whole catalogue (no adjustment, strongest first) is:\n{}",
+                    quoted(&Value::Array(rows))
+                )
+            };
             let prompt = |_: &RoleSpec| -> (String, Value) {
-                (
+                let (text, task) = (
                     format!(
                         "Stage A, proposals: which variables should every association of an imaging phenotype with a non-imaging factor be adjusted for? Search the whole catalogue, not only the seed list: any of its {} non-imaging variables that is not the participant id or a disease label may be proposed, factors included. Propose confounders: variables that come before the factors and cause them, the phenotypes, or both (VanderWeele's modified disjunctive cause criterion). Do not propose mediators (on the path from a factor to the heart), instruments, or proxies of variables you already propose.\nSeed candidates:\n{}\nFind variables with list_variables (filter by role or category, search names and descriptions, page through) and describe_variable; rank them with confounder_screen, which reports what adding each variable to an adjustment set does to every phenotype x factor association (pass the set you have so far as adjusted_for). Answer {{\"proposals\": [{{\"variable\", \"reason\", \"numbers\"}}], \"summary\"}}: every variable you would adjust for, seeds included, each with the numbers you saw.",
                         catalogue.eligible.len(),
                         seeds_view
                     ),
                     json!({"stage": STAGE, "part": "propose", "round": 0, "seeds": seeds}),
-                )
+                );
+                (format!("{text}{given}"), task)
             };
             let with_role = |role: &RoleSpec| {
                 let (text, mut task) = prompt(role);
@@ -215,12 +241,23 @@ impl Panel<'_> {
                 prompt: &with_role,
                 check: &check,
                 tool_turns: self.config.proposal_tool_turns,
-                max_tokens: super::answer_tokens(per_agent),
+                max_tokens: self
+                    .config
+                    .max_tokens
+                    .or("proposals", super::answer_tokens(per_agent)),
             };
             let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
             self.merge(0, &answers, catalogue, &mut table, &mut transcript)?;
         }
 
+        if !self.config.tools && table.evidence.is_empty() {
+            let key = format!("panel/{STAGE}/r1/evidence");
+            let names: Vec<String> = table.candidates.iter().map(|c| c.name.clone()).collect();
+            let arguments = json!({"variables": names, "top": names.len().max(1)});
+            let result = self.effects.tool(&key, "confounder_screen", &arguments)?;
+            table.evidence = evidence_by_variable(&result);
+            table.evidence_keys.push(key);
+        }
         let mut rounds: Vec<RoundAgreement> = Vec::new();
         let mut previous: Vec<Answer> = Vec::new();
         let mut previous_set: Option<BTreeSet<String>> = None;
@@ -315,7 +352,10 @@ impl Panel<'_> {
                 check: &check,
                 tool_turns: self.config.max_tool_turns,
                 // A vote per candidate, and room for a few new proposals.
-                max_tokens: super::answer_tokens(names.len() + NEW_PER_ROUND),
+                max_tokens: self.config.max_tokens.or(
+                    "confounders",
+                    super::answer_tokens(names.len() + NEW_PER_ROUND),
+                ),
             };
             let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
             let votes = collect_votes(&answers);

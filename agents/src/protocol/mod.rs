@@ -71,6 +71,53 @@ pub struct ProtocolConfig {
     /// Model turns with tools per agent in the proposal part of stage A: searching a
     /// catalogue takes more looks than voting on a list.
     pub proposal_tool_turns: u32,
+    /// The model's context window in tokens. Every prompt is fitted into it with room for the
+    /// answer (old tool results condensed, then dropped), or the call is not made and the
+    /// error names this key. The default fits an 8k local model; hosted models take far more
+    /// (gpt-4o-mini: 128000).
+    pub context_tokens: usize,
+    /// Completion tokens at most per reply, by stage; 0 sizes it to the schema of the answer
+    /// (about 120 tokens per vote, selection or proposal).
+    pub max_tokens: StageTokens,
+    /// Prompt and completion tokens at most for the whole study, replayed calls included; 0
+    /// is no limit. When spent, the study stops before the next model call and resumes once
+    /// the limit is raised.
+    pub max_total_tokens: u64,
+    /// Offer agents the statistical tools. `false` is for servers or models that cannot call
+    /// tools: the evidence an agent needs is then put in its prompt.
+    pub tools: bool,
+    /// Whether the backend writes the answer's schema into the prompt (every mode but
+    /// `json_schema`), so that the context budget counts it. Set by the workflow.
+    #[serde(skip)]
+    pub schema_in_prompt: bool,
+}
+
+/// `[panel.protocol.max_tokens]`: completion tokens at most per reply in each part of the
+/// meeting; 0 sizes the limit to the answer's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct StageTokens {
+    pub proposals: u32,
+    pub confounders: u32,
+    pub phenotypes: u32,
+    pub chair: u32,
+}
+
+impl StageTokens {
+    /// The limit for `part`: the configured one, or `sized` when none is set.
+    fn or(self, part: &str, sized: u32) -> u32 {
+        let set = match part {
+            "proposals" => self.proposals,
+            "confounders" => self.confounders,
+            "phenotypes" => self.phenotypes,
+            _ => self.chair,
+        };
+        if set == 0 {
+            sized
+        } else {
+            set
+        }
+    }
 }
 
 impl Default for ProtocolConfig {
@@ -89,6 +136,11 @@ impl Default for ProtocolConfig {
             propose: true,
             max_candidates: 20,
             proposal_tool_turns: 8,
+            context_tokens: 8192,
+            max_tokens: StageTokens::default(),
+            max_total_tokens: 0,
+            tools: true,
+            schema_in_prompt: false,
         }
     }
 }
@@ -126,6 +178,9 @@ pub struct Ledger {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub cost_usd: f64,
+    /// Every call's prompt size (estimated before it was sent, and as the server counted).
+    #[serde(default)]
+    pub sizes: Vec<CallSize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -206,9 +261,13 @@ pub struct PhenotypeDecision {
 }
 
 pub const OVERALL: &str = "overall";
+/// Phenotypes per disease put in the prompt when agents have no tools.
+const EVIDENCE_PER_DISEASE: usize = 8;
 
+pub mod budget;
 mod confounders;
 pub mod schemas;
+pub use budget::CallSize;
 pub use confounders::{Catalogue, Proposal};
 
 /// Dataset text as quoted data: JSON-escaped inside a <data> block the system prompt tells
@@ -292,15 +351,36 @@ impl Panel<'_> {
         transcript.push(entry);
     }
 
+    /// Fits one request into the context budget, or says which setting to change.
+    fn fit(&self, key: &str, request: &mut Request) -> Result<budget::Fitted, AgentError> {
+        budget::fit(
+            request,
+            self.config.context_tokens,
+            self.config.schema_in_prompt,
+        )
+        .map_err(|needed| {
+            AgentError::Protocol(format!(
+                "the prompt of {key} needs about {needed} tokens, and {} more are kept for the answer, more than `panel.protocol.context_tokens` = {}; raise it to the model's context (hosted models take 128000), or lower `max_tokens` or the number of candidates, phenotypes and diseases",
+                request.max_tokens, self.config.context_tokens
+            ))
+        })
+    }
+
     fn charge(
         &self,
         ledger: &mut BTreeMap<String, Ledger>,
         stage: &str,
         agent: &str,
         reply: &Reply,
+        size: CallSize,
     ) {
         let (prompt_price, completion_price) = self.effects.prices();
         let entry = ledger.entry(format!("{stage}/{agent}")).or_default();
+        entry.sizes.push(CallSize {
+            prompt_tokens: reply.usage.prompt_tokens,
+            completion_tokens: reply.usage.completion_tokens,
+            ..size
+        });
         entry.calls += 1;
         entry.prompt_tokens += reply.usage.prompt_tokens;
         entry.completion_tokens += reply.usage.completion_tokens;
@@ -352,7 +432,7 @@ impl Panel<'_> {
                 .iter()
                 .map(|&i| {
                     let seat = &seats[i];
-                    let tools = if turn > spec.tool_turns {
+                    let tools = if turn > spec.tool_turns || !self.config.tools {
                         vec![]
                     } else {
                         tools_for(&seat.role.tools)
@@ -376,12 +456,31 @@ impl Panel<'_> {
                     )
                 })
                 .collect();
+            let mut calls = calls;
+            let mut sizes = Vec::with_capacity(calls.len());
+            for (key, request) in &mut calls {
+                let fitted = self.fit(key, request)?;
+                sizes.push(CallSize {
+                    key: key.clone(),
+                    prompt_estimate: fitted.estimate,
+                    prompt_tokens: 0,
+                    completion_tokens: 0,
+                    max_tokens: request.max_tokens,
+                    condensed: fitted.condensed,
+                    dropped: fitted.dropped,
+                });
+                // The agent keeps working from the fitted history, so what was condensed
+                // stays condensed and the next turn does not fit the same prompt again.
+                if let Some(seat) = seats.iter_mut().find(|s| s.role.id == request.agent) {
+                    seat.messages = request.messages.clone();
+                }
+            }
             let keys: Vec<String> = calls.iter().map(|(k, _)| k.clone()).collect();
             let replies = self.effects.chats(calls).await?;
-            for ((&i, reply), key) in active.iter().zip(replies).zip(keys) {
+            for (((&i, reply), key), size) in active.iter().zip(replies).zip(keys).zip(sizes) {
                 let seat = &mut seats[i];
                 let agent = seat.role.id.clone();
-                self.charge(ledger, spec.stage, &agent, &reply);
+                self.charge(ledger, spec.stage, &agent, &reply, size);
                 let cut_off = reply.truncated && reply.tool_calls.is_empty();
                 // A reply cut at the limit is kept in the history only as its opening: the
                 // whole of it would spend the context on text the repair asks to replace.
@@ -405,7 +504,7 @@ impl Panel<'_> {
                     };
                     self.note(transcript, entry);
                 }
-                if !reply.tool_calls.is_empty() && turn <= spec.tool_turns {
+                if !reply.tool_calls.is_empty() && turn <= spec.tool_turns && self.config.tools {
                     let allowed = tools_for(&seat.role.tools);
                     for (k, call) in reply.tool_calls.iter().enumerate() {
                         let tool_key = format!("{key}/tool{}", k + 1);
@@ -562,16 +661,27 @@ impl Panel<'_> {
             temperature: self.config.temperature,
             seed: self.config.seed,
             task: json!({"stage": "chair", "for_stage": stage, "role": chair.id, "knowledge": chair.knowledge, "decision": decision}),
-            max_tokens: answer_tokens(4),
+            max_tokens: self.config.max_tokens.or("chair", answer_tokens(4)),
         };
         let key = format!("panel/{stage}/chair/call1");
+        let mut request = request;
+        let fitted = self.fit(&key, &mut request)?;
+        let size = CallSize {
+            key: key.clone(),
+            prompt_estimate: fitted.estimate,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            max_tokens: request.max_tokens,
+            condensed: fitted.condensed,
+            dropped: fitted.dropped,
+        };
         let reply = self
             .effects
             .chats(vec![(key, request)])
             .await?
             .pop()
             .ok_or_else(|| AgentError::Protocol("the chair's call returned nothing".into()))?;
-        self.charge(ledger, stage, &chair.id, &reply);
+        self.charge(ledger, stage, &chair.id, &reply, size);
         // The decision stands on the votes; a chair that cannot write valid JSON only loses
         // its paragraph, and the transcript says so.
         let summary = match extract_json(&reply.content) {
@@ -780,6 +890,33 @@ impl Panel<'_> {
             }
             problems
         };
+        // Without tools, each disease's strongest associations are put in the prompt (one
+        // journaled tool call per disease).
+        let given = if self.config.tools {
+            String::new()
+        } else {
+            let mut rows = serde_json::Map::new();
+            for disease in diseases {
+                let key = format!("panel/{STAGE}/evidence/{}", disease.name);
+                let screen = self.effects.tool(
+                    &key,
+                    "association_screen",
+                    &json!({"variable": disease.name, "covariates": confounders}),
+                )?;
+                let top: Vec<Value> = screen["results"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .take(EVIDENCE_PER_DISEASE)
+                    .map(|r| json!({"phenotype": r["phenotype"], "beta": r["beta"], "p": r["p"]}))
+                    .collect();
+                rows.insert(disease.name.clone(), Value::Array(top));
+            }
+            format!(
+                "\nNo tools are available in this meeting; each disease's strongest adjusted associations with the phenotypes are:\n{}",
+                quoted(&Value::Object(rows))
+            )
+        };
         let prompt = |round: u32, _: &RoleSpec| -> (String, Value) {
             (
                 format!(
@@ -788,7 +925,7 @@ impl Panel<'_> {
                     quoted(&json!(confounders)),
                     quoted(&serde_json::to_value(phenotypes).unwrap_or(Value::Null)),
                     quoted(&serde_json::to_value(diseases).unwrap_or(Value::Null)),
-                ),
+                ) + &given,
                 json!({"confounders": confounders, "phenotypes": phenotypes, "diseases": diseases, "per_target": self.config.phenotypes_per_disease}),
             )
         };
@@ -830,7 +967,10 @@ impl Panel<'_> {
             prompt: &prompt,
             check: &check,
             assess: &assess,
-            max_tokens: answer_tokens(targets.len()),
+            max_tokens: self
+                .config
+                .max_tokens
+                .or("phenotypes", answer_tokens(targets.len())),
         };
         let mut transcript = Vec::new();
         let mut ledger = BTreeMap::new();
