@@ -423,6 +423,12 @@ impl Meeting<'_> {
         };
         let result = meet(&panel);
         let halt = effects.halt.lock().ok().and_then(|mut h| h.take());
+        // Under Slurm, `scancel` and the time limit send SIGTERM to the server as well as to
+        // the study: a server gone during a pause is part of the pause.
+        let halt = match halt {
+            Some(Halt::Server(_)) if crate::interrupt::requested() => Some(Halt::Paused),
+            other => other,
+        };
         result.map_err(|e| match halt {
             Some(Halt::Paused) => WorkflowError::PausedDuring {
                 step: self.step.0,
