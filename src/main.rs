@@ -417,6 +417,9 @@ fn human_event(body: &serde_json::Value) -> Option<String> {
             body["family_size"]
         ));
     }
+    if let Some(server) = body.get("model_server") {
+        return model_server_line(server);
+    }
     let e = body.get("slurm")?;
     let tasks = |v: &serde_json::Value| {
         v.as_array()
@@ -455,6 +458,35 @@ fn human_event(body: &serde_json::Value) -> Option<String> {
         "progress" => Some(format!(
             "tasks: {} done, {} running, {} pending of {}",
             e["done"], e["running"], e["pending"], e["tasks"]
+        )),
+        _ => None,
+    }
+}
+
+/// A human line for an event of the managed model server (`[panel.server]`).
+fn model_server_line(e: &serde_json::Value) -> Option<String> {
+    let text = |v: &serde_json::Value| {
+        v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string())
+    };
+    match e["event"].as_str()? {
+        "started" => Some(format!(
+            "model server started on port {} (pid {}), healthy after {} s; log {}",
+            e["port"],
+            e["pid"],
+            e["healthy_after_s"],
+            text(&e["log"])
+        )),
+        "stopped" => Some(format!(
+            "model server stopped (pid {}, port {})",
+            e["pid"], e["port"]
+        )),
+        "exited" => Some(format!(
+            "model server (pid {}) exited on its own: {}; log {}",
+            e["pid"],
+            text(&e["status"]),
+            text(&e["log"])
         )),
         _ => None,
     }
@@ -694,6 +726,9 @@ fn study_command(command: StudyCommand) -> Result<()> {
             );
             println!("backend:    {}", status.backend);
             println!("started:    {}", when(status.started_ms));
+            if let Some(line) = status.model_server.as_ref().and_then(model_server_line) {
+                println!("model:      {line}");
+            }
             if let Some(e) = &status.last_event {
                 println!(
                     "last event: {:?} {} at {}",
@@ -1223,8 +1258,8 @@ fn test_hook(shard: meshagents_stats::phewas::Shard) -> Result<()> {
 }
 
 /// Exit codes (documented in the README): 0 finished, 1 failed, 2 bad command line (clap),
-/// 3 waiting for approval of the confounder set, 130 paused on request (Ctrl-C); 3 and 130
-/// are resumable.
+/// 3 waiting for approval of the confounder set, 130 paused on request (Ctrl-C or SIGTERM);
+/// 3 and 130 are resumable.
 const EXIT_PAUSED: u8 = 130;
 
 /// Paused until a person approves the confounder set (`study approve`).
@@ -1233,14 +1268,17 @@ const EXIT_AWAITING_APPROVAL: u8 = 3;
 fn exit_code_of(error: &meshagents_workflows::WorkflowError) -> u8 {
     match error {
         meshagents_workflows::WorkflowError::Interrupted { .. }
+        | meshagents_workflows::WorkflowError::PausedDuring { .. }
         | meshagents_workflows::WorkflowError::Detached { .. } => EXIT_PAUSED,
         meshagents_workflows::WorkflowError::AwaitingApproval { .. } => EXIT_AWAITING_APPROVAL,
         _ => 1,
     }
 }
 
-/// The first Ctrl-C asks the study to pause before its next step (what is done stays
-/// journaled); a second one stops at once, which the journal also survives.
+/// The first Ctrl-C or SIGTERM asks the study to pause (what is done stays journaled; model
+/// calls in flight are abandoned); a second one stops at once, which the journal also
+/// survives. SIGTERM is what Slurm sends at a job's time limit and on `scancel`, before
+/// SIGKILL after its KillWait (30 s by default).
 fn install_pause_handler() {
     extern "C" fn on_interrupt(_: libc::c_int) {
         if meshagents_workflows::interrupt::requested() {
@@ -1251,10 +1289,12 @@ fn install_pause_handler() {
     }
     // SAFETY: the handler only does an atomic store or calls _exit, both async-signal-safe.
     unsafe {
-        libc::signal(
-            libc::SIGINT,
-            on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t,
-        );
+        for signal in [libc::SIGINT, libc::SIGTERM] {
+            libc::signal(
+                signal,
+                on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            );
+        }
     }
 }
 

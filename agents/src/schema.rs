@@ -148,7 +148,8 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
 }
 
 /// Brings an answer of our own making within `schema`'s bounds: strings longer than their
-/// `maxLength` end at a word boundary with an ellipsis, and fields a closed or typed
+/// `maxLength` end at a word boundary with an ellipsis, lists keep their first `maxItems`
+/// (the expert lists the strongest first), and fields a closed or typed
 /// `additionalProperties` does not allow are dropped. For the embedded backend, whose
 /// answers are built from data and would otherwise need every sentence sized by hand.
 pub fn fit(schema: &Value, value: &mut Value) {
@@ -181,6 +182,9 @@ pub fn fit(schema: &Value, value: &mut Value) {
             }
         }
         Value::Array(items) => {
+            if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
+                items.truncate(max as usize);
+            }
             let prefix = schema.get("prefixItems").and_then(Value::as_array);
             for (i, v) in items.iter_mut().enumerate() {
                 match prefix

@@ -154,8 +154,33 @@ where
     F: Fn(usize, u32) -> Fut,
     Fut: Future<Output = Result<T, AttemptError>>,
 {
+    run_activities_until(journal, items, limit, policy, attempt, &|| false).await
+}
+
+/// How often [`run_activities_until`] asks whether to stop: a pause should not wait for a
+/// model call that may take minutes, and an atomic load ten times a second costs nothing.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// [`run_activities`] that gives up on the activities still in flight once `stop` says so:
+/// those that finished are journaled (in the order given), the abandoned ones keep an intent
+/// without a result, exactly as after a kill, so a later run performs them again; the error is
+/// [`EngineError::Stopped`]. Nothing is begun when `stop` already holds.
+pub async fn run_activities_until<Req, T, F, Fut>(
+    journal: &Journal,
+    items: &[(String, Req)],
+    limit: usize,
+    policy: &RetryPolicy,
+    attempt: F,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<Vec<StepOutcome<T>>, EngineError>
+where
+    Req: Serialize,
+    T: Serialize + DeserializeOwned,
+    F: Fn(usize, u32) -> Fut,
+    Fut: Future<Output = Result<T, AttemptError>>,
+{
     let mut done: Vec<Option<StepOutcome<T>>> = Vec::with_capacity(items.len());
-    let mut pending = Vec::new();
+    let mut to_run = Vec::new();
     for (index, (key, request)) in items.iter().enumerate() {
         match journal.replay(key, request)? {
             Some(value) => done.push(Some(StepOutcome {
@@ -164,9 +189,19 @@ where
             })),
             None => {
                 done.push(None);
-                pending.push((index, journal.begin(key, request)?));
+                to_run.push(index);
             }
         }
+    }
+    if !to_run.is_empty() && stop() {
+        return Err(EngineError::Stopped {
+            steps: to_run.iter().map(|&i| items[i].0.clone()).collect(),
+        });
+    }
+    let mut pending = Vec::with_capacity(to_run.len());
+    for index in to_run {
+        let (key, request) = &items[index];
+        pending.push((index, journal.begin(key, request)?));
     }
     let attempt = &attempt;
     // The futures are built before they reach the stream: a closure over borrowed items
@@ -181,17 +216,38 @@ where
             }
         })
         .collect();
-    let mut results: Vec<(usize, Result<T, String>)> = stream::iter(work)
-        .buffer_unordered(limit.max(1))
-        .collect()
-        .await;
+    let mut running = stream::iter(work).buffer_unordered(limit.max(1));
+    let mut results: Vec<(usize, Result<T, String>)> = Vec::with_capacity(pending.len());
+    let mut ticker = tokio::time::interval(STOP_POLL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut stopped = false;
+    loop {
+        tokio::select! {
+            next = running.next() => match next {
+                Some(result) => results.push(result),
+                None => break,
+            },
+            _ = ticker.tick() => {
+                if stop() {
+                    stopped = true;
+                    break;
+                }
+            }
+        }
+    }
+    // Dropping the stream cancels the attempts still in flight (their HTTP requests too).
+    drop(running);
     results.sort_by_key(|(index, _)| *index);
+    let finished: Vec<usize> = results.iter().map(|(index, _)| *index).collect();
     let mut first_error = None;
-    for ((index, intent), (_, result)) in pending.iter().zip(results) {
+    for (index, result) in results {
+        let Some((_, intent)) = pending.iter().find(|(i, _)| *i == index) else {
+            continue;
+        };
         match result {
             Ok(value) => {
                 journal.complete(intent, &value)?;
-                done[*index] = Some(StepOutcome {
+                done[index] = Some(StepOutcome {
                     value,
                     replayed: false,
                 });
@@ -200,6 +256,16 @@ where
                 let error = journal.fail(intent, &message)?;
                 first_error.get_or_insert(error);
             }
+        }
+    }
+    if stopped {
+        let abandoned: Vec<String> = pending
+            .iter()
+            .filter(|(index, _)| !finished.contains(index))
+            .map(|(_, intent)| intent.key.clone())
+            .collect();
+        if !abandoned.is_empty() {
+            return Err(EngineError::Stopped { steps: abandoned });
         }
     }
     if let Some(error) = first_error {
@@ -424,6 +490,80 @@ mod tests {
         .await
         .unwrap_err();
         assert!(err.to_string().contains("timeout"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_stop_abandons_calls_in_flight_and_journals_those_that_finished() {
+        use std::sync::atomic::AtomicBool;
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("j")).unwrap();
+        let items: Vec<(String, u64)> = (0..4).map(|i| (format!("call{i}"), i)).collect();
+        let stop = AtomicBool::new(false);
+        let finished = AtomicU32::new(0);
+        // Calls 0 and 1 answer at once; 2 and 3 would take an hour. The stop is asked for once
+        // both quick ones are back, so no timing guess decides the outcome.
+        let err = run_activities_until::<_, u64, _, _>(
+            &journal,
+            &items,
+            4,
+            &quick(),
+            |index, _| {
+                let (stop, finished) = (&stop, &finished);
+                async move {
+                    if index >= 2 {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                    } else if finished.fetch_add(1, Ordering::SeqCst) == 1 {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    Ok(index as u64)
+                }
+            },
+            &|| stop.load(Ordering::SeqCst),
+        )
+        .await
+        .unwrap_err();
+        match err {
+            EngineError::Stopped { steps } => assert_eq!(steps, vec!["call2", "call3"]),
+            other => panic!("not a stop: {other}"),
+        }
+        for (key, done) in [
+            ("call0", true),
+            ("call1", true),
+            ("call2", false),
+            ("call3", false),
+        ] {
+            assert_eq!(journal.is_completed(key).unwrap(), done, "{key}");
+        }
+        assert!(!journal
+            .records()
+            .unwrap()
+            .iter()
+            .any(|r| r.kind == crate::RecordKind::StepFailed));
+        // Resumed: only the abandoned calls are performed.
+        let performed = AtomicU32::new(0);
+        let out: Vec<StepOutcome<u64>> =
+            run_activities(&journal, &items, 4, &quick(), |index, _| {
+                performed.fetch_add(1, Ordering::SeqCst);
+                async move { Ok(index as u64) }
+            })
+            .await
+            .unwrap();
+        assert_eq!(performed.load(Ordering::SeqCst), 2);
+        assert_eq!(out.iter().filter(|o| o.replayed).count(), 2);
+        // A stop asked for before anything ran begins nothing.
+        let more: Vec<(String, u64)> = vec![("call4".into(), 4)];
+        let err = run_activities_until::<_, u64, _, _>(
+            &journal,
+            &more,
+            1,
+            &quick(),
+            |_, _| async { Ok(0) },
+            &|| true,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, EngineError::Stopped { .. }), "{err}");
+        assert!(!journal.records().unwrap().iter().any(|r| r.step == "call4"));
     }
 
     #[tokio::test]

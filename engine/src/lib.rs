@@ -19,7 +19,7 @@ mod journal;
 mod record;
 pub mod slurm;
 
-pub use activity::{run_activities, run_activity, AttemptError, RetryPolicy};
+pub use activity::{run_activities, run_activities_until, run_activity, AttemptError, RetryPolicy};
 pub use journal::{events_path, live_holder, read_events, EventLine, Intent, Journal, StepOutcome};
 pub use record::{Record, RecordKind, RECORD_FORMAT_VERSION};
 
@@ -49,4 +49,8 @@ pub enum EngineError {
     Codec { step: String, message: String },
     #[error("step '{step}' failed: {message}")]
     StepFailed { step: String, message: String },
+    /// Activities abandoned on request (a pause) while in flight; they have no result in the
+    /// journal and run again on resume.
+    #[error("stopped on request while {} ran; what finished is journaled, the rest runs again on resume", steps.join(", "))]
+    Stopped { steps: Vec<String> },
 }

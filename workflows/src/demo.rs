@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::files::{record, verify, WrittenFile};
 use crate::holdout::{SplitSettings, StudySplit};
+use crate::model_server::ModelServer;
 use crate::panel::{variables, write_decisions, Meeting, PanelConfig};
 use crate::summary::{write_summary, PhewasSummary, SummaryHeader};
 use crate::tool_host::StatsToolHost;
@@ -147,9 +148,24 @@ pub(crate) struct Runner<'a> {
     pub(crate) titles: &'static [&'static str],
     pub(crate) run: usize,
     pub(crate) replayed: usize,
+    /// The model server the panel steps share (`[panel.server]`), if any.
+    pub(crate) server: &'a ModelServer,
+}
+
+impl Drop for Runner<'_> {
+    /// However the study ends (finished, paused, failed), a model server it started is
+    /// stopped while the journal can still record it.
+    fn drop(&mut self) {
+        self.server.stop(Some(&self.journal), self.progress);
+    }
 }
 
 impl Runner<'_> {
+    /// Stops the model server now (the panel is done): its GPU memory is free for what follows.
+    pub(crate) fn stop_model_server(&self) {
+        self.server.stop(Some(&self.journal), self.progress);
+    }
+
     pub(crate) fn step<Req, T, E>(
         &mut self,
         index: usize,
@@ -177,9 +193,10 @@ impl Runner<'_> {
         self.finish(index, outcome, detail)
     }
 
-    /// A step whose effect journals steps of its own (a Slurm job's submissions) in the same
-    /// journal. The effect's own error comes back as it is (a pause while a job runs is still
-    /// a pause), after the journal has recorded the step as failed.
+    /// A step whose effect journals steps of its own (a Slurm job's submissions, a meeting's
+    /// model calls) in the same journal. The effect's own error comes back as it is (a pause
+    /// while a job runs or a model call is in flight is still a pause), after the journal has
+    /// recorded the step as failed.
     pub(crate) fn step_in<Req, T>(
         &mut self,
         index: usize,
@@ -264,12 +281,15 @@ pub fn run_demo(
         "study/plan",
         serde_json::json!({ "study": "demo", "steps": STEP_KEYS }),
     )?;
+    // The demo's panel is the embedded one: no model server.
+    let server = ModelServer::none();
     let mut runner = Runner {
         journal,
         progress,
         titles: &STEPS,
         run: 0,
         replayed: 0,
+        server: &server,
     };
 
     // 1. Simulate.
@@ -556,8 +576,9 @@ pub(crate) fn panel_step(
     let (phenotypes, factors) = pairs;
     // The study's pairs are part of the meeting's identity: the screen looks at them.
     let request = serde_json::json!({ "evidence": evidence, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles, "causal_order": panel.causal_order, "phenotypes": phenotypes, "factors": factors, "split": split.settings.request() });
-    let progress = runner.progress;
-    runner.step(
+    let (progress, server) = (runner.progress, runner.server);
+    let title = runner.titles[index - 1];
+    runner.step_in(
         index,
         "panel/confounders",
         &request,
@@ -589,6 +610,8 @@ pub(crate) fn panel_step(
                 base_dir,
                 progress,
                 spent_before: 0,
+                server,
+                step: (index, title),
             }
             .confounders(&variables(t, &names), Some(&catalogue))
         },
@@ -611,8 +634,9 @@ pub(crate) fn phenotype_step(
     threads: usize,
 ) -> Result<PanelResult, WorkflowError> {
     let request = serde_json::json!({ "confounders": confounders, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles, "stage_a": stage_a.map(|a| &a.items), "split": split.settings.request() });
-    let progress = runner.progress;
-    runner.step(
+    let (progress, server) = (runner.progress, runner.server);
+    let title = runner.titles[index - 1];
+    runner.step_in(
         index,
         "panel/phenotypes",
         &request,
@@ -642,6 +666,8 @@ pub(crate) fn phenotype_step(
                             .sum()
                     })
                     .unwrap_or(0),
+                server,
+                step: (index, title),
             }
             .phenotypes(
                 confounders,

@@ -1,6 +1,8 @@
-//! Pausing a study on request. The binary installs a SIGINT handler that calls [`request`];
-//! the step runner checks [`requested`] before each step, so a study stops between steps with
-//! everything done so far journaled, and resumes from there when run again.
+//! Pausing a study on request. The binary installs a SIGINT and SIGTERM handler that calls
+//! [`request`]; the step runner checks [`requested`] before each step, so a study stops between
+//! steps with everything done so far journaled, and resumes from there when run again. The
+//! panel's model calls also watch it (`engine::run_activities_until`), so a pause does not wait
+//! for calls in flight, nor for a managed model server to load.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

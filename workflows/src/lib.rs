@@ -10,6 +10,7 @@ mod files;
 pub mod fork;
 pub mod holdout;
 pub mod interrupt;
+mod model_server;
 pub mod panel;
 pub mod report;
 pub mod study;
@@ -21,6 +22,7 @@ pub mod validation;
 pub use cluster::{ExecutorConfig, ExecutorKind};
 pub use demo::{run_demo, DemoConfig, DemoOutcome, Progress};
 pub use fork::fork_study;
+pub use model_server::{ServerConfig, ServerError, SERVER_EVENT_KEY};
 pub use study::{list_studies, study_status, StudyState, StudyStatus};
 pub use study_run::{approve, run_study, Approval, StudyConfig, StudyOutcome};
 
@@ -45,6 +47,12 @@ pub enum WorkflowError {
         "paused on request before step {step} ({title}); run the same command again to resume"
     )]
     Interrupted { step: usize, title: String },
+    /// A pause that abandoned the model calls in flight: the calls that finished are journaled.
+    #[error("paused on request during step {step} ({title}); the model calls that finished are journaled, the ones in flight were abandoned and run again: run the same command again to resume")]
+    PausedDuring { step: usize, title: String },
+    /// The managed model server (`[panel.server]`) could not start, or went away.
+    #[error(transparent)]
+    ModelServer(#[from] model_server::ServerError),
     #[error("the panel proposes adjusting for {}; the study waits for a person's approval: run `meshagents study approve {}` (add --covariates LIST to edit the set), then the same command again", proposed.join(", "), dir.display())]
     AwaitingApproval {
         dir: std::path::PathBuf,

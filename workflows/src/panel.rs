@@ -12,13 +12,15 @@ use meshagents_agents::{
     Knowledge, OpenAiBackend, OpenAiConfig, Panel, PhenotypeDecision, ProtocolConfig,
     StructuredOutput, ToolHost, Variable,
 };
-use meshagents_engine::{run_activities, AttemptError, Journal, RetryPolicy};
+use meshagents_engine::{run_activities_until, AttemptError, EngineError, Journal, RetryPolicy};
 use meshagents_stats::cohort::AnalysisTable;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::demo::Progress;
 use crate::files::{record, WrittenFile};
+pub use crate::model_server::ServerConfig;
+use crate::model_server::{ModelServer, ServerError};
 use crate::tool_host::Scope;
 use crate::WorkflowError;
 use meshagents_agents::order::CausalOrder;
@@ -46,6 +48,10 @@ pub struct PanelConfig {
     pub protocol: ProtocolConfig,
     #[serde(default)]
     pub openai: OpenAiConfig,
+    /// A local model server the study starts itself (`backend = "openai"` only); its port
+    /// replaces `[panel.openai] base_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerConfig>,
     /// Retries and timeouts of model calls.
     #[serde(default = "default_retry")]
     pub retry: RetryPolicy,
@@ -75,6 +81,7 @@ impl Default for PanelConfig {
             causal_order: None,
             protocol: ProtocolConfig::default(),
             openai: OpenAiConfig::default(),
+            server: None,
             retry: default_retry(),
         }
     }
@@ -137,6 +144,15 @@ impl PanelConfig {
                 p.context_tokens
             )));
         }
+        if let Some(server) = &self.server {
+            if self.backend != "openai" {
+                return Err(WorkflowError::Invalid(format!(
+                    "key `panel.server`: a model server the study starts serves the OpenAI-compatible backend; set `panel.backend = \"openai\"` (it is '{}') or remove [panel.server]",
+                    self.backend
+                )));
+            }
+            server.validate().map_err(WorkflowError::Invalid)?;
+        }
         if p.max_candidates == 0 {
             return Err(WorkflowError::Invalid(
                 "key `panel.protocol.max_candidates`: must be at least 1".into(),
@@ -152,12 +168,23 @@ impl PanelConfig {
 
     /// The backend, with the API key read from the environment (never from the file).
     pub fn backend(&self) -> Result<Box<dyn Backend>, WorkflowError> {
+        self.backend_at(None)
+    }
+
+    /// The backend, the OpenAI-compatible one at `base_url` when given (a managed server's).
+    fn backend_at(&self, base_url: Option<&str>) -> Result<Box<dyn Backend>, WorkflowError> {
         let agent = |e: AgentError| WorkflowError::Invalid(e.to_string());
         Ok(match self.backend.as_str() {
-            "openai" => Box::new(
-                OpenAiBackend::new(self.openai.clone())
-                    .map_err(|e| WorkflowError::Invalid(format!("panel backend: {e}")))?,
-            ),
+            "openai" => {
+                let mut openai = self.openai.clone();
+                if let Some(url) = base_url {
+                    openai.base_url = url.to_string();
+                }
+                Box::new(
+                    OpenAiBackend::new(openai)
+                        .map_err(|e| WorkflowError::Invalid(format!("panel backend: {e}")))?,
+                )
+            }
             _ => Box::new(EmbeddedBackend::new(Knowledge::shipped().map_err(agent)?)),
         })
     }
@@ -171,11 +198,24 @@ impl PanelConfig {
     }
 }
 
+/// Why a meeting stopped when it was not the agents' doing: the caller reports it as itself
+/// (a pause, a model server that went away) instead of as a failed model call.
+enum Halt {
+    Paused,
+    Server(ServerError),
+}
+
 /// The meeting's effects over the journal.
 struct JournalEffects<'a> {
     journal: &'a Journal,
     progress: &'a dyn Progress,
+    /// The configured backend: the one that answers unless a managed server does.
     backend: &'a dyn Backend,
+    config: &'a PanelConfig,
+    server: &'a ModelServer,
+    /// The backend at the managed server's port, built when the server first answers.
+    managed: std::sync::OnceLock<Box<dyn Backend>>,
+    halt: std::sync::Mutex<Option<Halt>>,
     host: &'a dyn ToolHost,
     policy: RetryPolicy,
     concurrency: usize,
@@ -185,16 +225,85 @@ struct JournalEffects<'a> {
     max_total_tokens: u64,
 }
 
+impl JournalEffects<'_> {
+    fn halt(&self, halt: Halt, step: String) -> AgentError {
+        let message = match &halt {
+            Halt::Paused => "paused on request".to_string(),
+            Halt::Server(e) => e.to_string(),
+        };
+        if let Ok(mut slot) = self.halt.lock() {
+            slot.get_or_insert(halt);
+        }
+        AgentError::Call { step, message }
+    }
+
+    /// The backend for calls that are not in the journal: with `[panel.server]`, the server's
+    /// (started now if it is not running); a panel whose calls all replay starts nothing.
+    async fn live_backend(&self, steps: &str) -> Result<&dyn Backend, AgentError> {
+        if !self.server.is_managed() {
+            return Ok(self.backend);
+        }
+        if let Some(backend) = self.managed.get() {
+            if let Some(e) = self.server.exited() {
+                self.server.report_exit(self.journal, self.progress);
+                return Err(self.halt(Halt::Server(e), steps.into()));
+            }
+            return Ok(backend.as_ref());
+        }
+        let url = match self
+            .server
+            .ensure(self.journal, self.progress, &crate::interrupt::requested)
+            .await
+        {
+            Ok(url) => url,
+            Err(ServerError::Paused) => return Err(self.halt(Halt::Paused, steps.into())),
+            Err(e) => {
+                self.server.report_exit(self.journal, self.progress);
+                return Err(self.halt(Halt::Server(e), steps.into()));
+            }
+        };
+        let backend = self
+            .config
+            .backend_at(Some(&url))
+            .map_err(|e| AgentError::Call {
+                step: steps.into(),
+                message: e.to_string(),
+            })?;
+        Ok(self.managed.get_or_init(|| backend).as_ref())
+    }
+}
+
 #[async_trait]
 impl Effects for JournalEffects<'_> {
     async fn chats(
         &self,
         calls: Vec<(String, meshagents_agents::message::Request)>,
     ) -> Result<Vec<meshagents_agents::message::Reply>, AgentError> {
-        let backend = self.backend;
+        let steps = calls
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let fresh = calls
+            .iter()
+            .any(|(k, _)| !self.journal.is_completed(k).unwrap_or(false));
+        let backend = if fresh {
+            self.live_backend(&steps).await?
+        } else {
+            self.backend
+        };
+        let server = self.server;
         let requests: Vec<&meshagents_agents::message::Request> =
             calls.iter().map(|(_, r)| r).collect();
-        let outcomes = run_activities(
+        let gone = || {
+            server.exited().map(|e| AttemptError {
+                class: "model_server_exited".into(),
+                message: e.to_string(),
+                retryable: false,
+                retry_after: None,
+            })
+        };
+        let outcomes = run_activities_until(
             self.journal,
             &calls,
             self.concurrency,
@@ -216,33 +325,47 @@ impl Effects for JournalEffects<'_> {
                             retry_after: None,
                         });
                     }
-                    backend.chat(request).await.map_err(|e| AttemptError {
-                        class: e.class.to_string(),
-                        message: e.message,
-                        retryable: e.retryable,
-                        retry_after: e.retry_after,
+                    // A server that died is not retried: every attempt would fail the same way.
+                    if let Some(e) = gone() {
+                        return Err(e);
+                    }
+                    backend.chat(request).await.map_err(|e| {
+                        gone().unwrap_or(AttemptError {
+                            class: e.class.to_string(),
+                            message: e.message,
+                            retryable: e.retryable,
+                            retry_after: e.retry_after,
+                        })
                     })
                 }
             },
+            &crate::interrupt::requested,
         )
-        .await
-        .map_err(|e| AgentError::Call {
-            step: calls
-                .iter()
-                .map(|(k, _)| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            message: e.to_string(),
-        })?;
-        let replies: Vec<meshagents_agents::message::Reply> =
-            outcomes.into_iter().map(|o| o.value).collect();
-        let used: u64 = replies
-            .iter()
-            .map(|r| r.usage.prompt_tokens + r.usage.completion_tokens)
-            .sum();
-        self.spent
-            .fetch_add(used, std::sync::atomic::Ordering::SeqCst);
-        Ok(replies)
+        .await;
+        match outcomes {
+            Ok(outcomes) => {
+                let replies: Vec<meshagents_agents::message::Reply> =
+                    outcomes.into_iter().map(|o| o.value).collect();
+                let used: u64 = replies
+                    .iter()
+                    .map(|r| r.usage.prompt_tokens + r.usage.completion_tokens)
+                    .sum();
+                self.spent
+                    .fetch_add(used, std::sync::atomic::Ordering::SeqCst);
+                Ok(replies)
+            }
+            Err(EngineError::Stopped { .. }) => Err(self.halt(Halt::Paused, steps)),
+            Err(e) => match self.server.exited() {
+                Some(exited) => {
+                    self.server.report_exit(self.journal, self.progress);
+                    Err(self.halt(Halt::Server(exited), steps))
+                }
+                None => Err(AgentError::Call {
+                    step: steps,
+                    message: e.to_string(),
+                }),
+            },
+        }
     }
 
     fn tool(&self, key: &str, name: &str, arguments: &Value) -> Result<Value, AgentError> {
@@ -309,6 +432,9 @@ pub(crate) struct Meeting<'a> {
     pub progress: &'a dyn Progress,
     /// Tokens the study's earlier meetings spent, counted against `max_total_tokens`.
     pub spent_before: u64,
+    pub server: &'a ModelServer,
+    /// The study step the meeting is (number and title), for a pause's message.
+    pub step: (usize, &'a str),
 }
 
 impl Meeting<'_> {
@@ -329,6 +455,10 @@ impl Meeting<'_> {
             journal: self.journal,
             progress: self.progress,
             backend: backend.as_ref(),
+            config: self.config,
+            server: self.server,
+            managed: std::sync::OnceLock::new(),
+            halt: std::sync::Mutex::new(None),
             host: self.host,
             policy: self.config.retry.clone(),
             concurrency: self.config.openai.concurrency.max(1),
@@ -338,12 +468,32 @@ impl Meeting<'_> {
         let mut protocol = self.config.protocol.clone();
         protocol.schema_in_prompt = self.config.backend == "openai"
             && self.config.openai.structured_output != StructuredOutput::JsonSchema;
+        // The embedded panel has no context window, and reads every tool result it asked
+        // for: nothing of its history is condensed (prompt sizes are still recorded).
+        if self.config.backend != "openai" {
+            protocol.context_tokens = usize::MAX;
+        }
         let panel = Panel {
             roles: &roles,
             config: &protocol,
             effects: &effects,
         };
-        meet(&panel).map_err(agent_error)
+        let result = meet(&panel);
+        let halt = effects.halt.lock().ok().and_then(|mut h| h.take());
+        // Under Slurm, `scancel` and the time limit send SIGTERM to the server as well as to
+        // the study: a server gone during a pause is part of the pause.
+        let halt = match halt {
+            Some(Halt::Server(_)) if crate::interrupt::requested() => Some(Halt::Paused),
+            other => other,
+        };
+        result.map_err(|e| match halt {
+            Some(Halt::Paused) => WorkflowError::PausedDuring {
+                step: self.step.0,
+                title: self.step.1.to_string(),
+            },
+            Some(Halt::Server(e)) => WorkflowError::ModelServer(e),
+            None => agent_error(e),
+        })
     }
 
     pub fn confounders(
@@ -516,6 +666,7 @@ pub fn confounder_panel(
         fn step_started(&self, _: usize, _: usize, _: &str) {}
         fn step_finished(&self, _: usize, _: usize, _: &str, _: bool, _: &str) {}
     }
+    let server = ModelServer::new(config.server.clone(), journal_dir);
     Meeting {
         config,
         journal: &journal,
@@ -523,6 +674,8 @@ pub fn confounder_panel(
         base_dir: journal_dir,
         progress: &Quiet,
         spent_before: 0,
+        server: &server,
+        step: (1, "panel: choose confounders"),
     }
     .confounders(&variables(table, seeds), Some(&catalogue))
 }

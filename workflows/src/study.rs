@@ -39,6 +39,10 @@ pub struct StudyStatus {
     /// Where the panel's words come from: `embedded`, `openai-compatible:MODEL`, or `none`
     /// when the configuration fixes the covariates.
     pub backend: String,
+    /// The last event of the model server the study manages (`[panel.server]`): started
+    /// (port, pid, seconds to healthy), stopped or exited; absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_server: Option<serde_json::Value>,
     pub config: serde_json::Value,
 }
 
@@ -112,8 +116,13 @@ pub fn study_status(dir: &Path) -> Result<StudyStatus, WorkflowError> {
         steps_done,
         steps_total: plan.len(),
         started_ms: events.first().map(|e| e.at_ms),
-        last_event: events.into_iter().last(),
+        last_event: events.last().cloned(),
         backend: backend_of(&config),
+        model_server: events
+            .iter()
+            .rev()
+            .filter(|e| e.step == crate::model_server::SERVER_EVENT_KEY)
+            .find_map(|e| e.body.as_ref()?.get("model_server").cloned()),
         config,
     })
 }

@@ -25,6 +25,7 @@ use crate::demo::{
 use crate::files::{record, verify, WrittenFile};
 use crate::holdout::StudySplit;
 pub use crate::holdout::ValidationConfig;
+use crate::model_server::ModelServer;
 use crate::panel::write_decisions;
 pub use crate::panel::PanelConfig;
 use crate::summary::{write_summary, PhewasSummary, SummaryHeader};
@@ -356,12 +357,14 @@ pub fn run_study(
         "study/plan",
         serde_json::json!({ "study": "study", "steps": keys }),
     )?;
+    let server = ModelServer::new(config.panel.server.clone(), out);
     let mut runner = Runner {
         journal,
         progress,
         titles,
         run: 0,
         replayed: 0,
+        server: &server,
     };
     // Step numbers as the user sees them: the panel's two steps only when it meets.
     let (n_phewas, n_summary) = if approval_gate {
@@ -585,6 +588,7 @@ pub fn run_study(
                 threads,
             )?;
             verify(out, &result.files)?;
+            runner.stop_model_server();
             Some(result.decision)
         }
         None => None,

@@ -460,6 +460,13 @@ impl EmbeddedBackend {
                     }
                 }
             }
+            // The schema bounds the list: with what the others brought, keep the strongest.
+            let most = task["per_target"].as_u64().unwrap_or(6).max(1) as usize;
+            if chosen.len() > most {
+                chosen.sort_by(|a, b| a.1.total_cmp(&b.1));
+                chosen.truncate(most);
+                adopted.retain(|a| chosen.iter().any(|c| &c.0 == a));
+            }
             let best = chosen.iter().map(|c| c.1).fold(1.0_f64, f64::min);
             let confidence = round2((0.5 + 0.03 * (-best.max(1e-300).log10())).min(0.95));
             let mut rationale = if chosen.is_empty() {

@@ -150,6 +150,23 @@ pub fn fit(request: &mut Request, context: usize, schema_in_prompt: bool) -> Res
     }
 }
 
+/// Characters kept of each text in the others' answers shown in a discussion round.
+const BRIEF_TEXT: usize = 120;
+
+/// Another agent's answer as shown in a discussion round: every decision, each rationale
+/// shortened, so that four answers on twenty candidates still fit a small context.
+pub fn brief(answer: &Value) -> Value {
+    match answer {
+        Value::String(s) if s.chars().count() > BRIEF_TEXT => Value::String(format!(
+            "{}...",
+            s.chars().take(BRIEF_TEXT).collect::<String>()
+        )),
+        Value::Array(items) => Value::Array(items.iter().map(brief).collect()),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), brief(v))).collect()),
+        other => other.clone(),
+    }
+}
+
 /// A tool result reduced to what a decision needs: numbers and short labels, the first rows
 /// of each list with a count of the rest.
 pub fn condense(result: &Value) -> Value {

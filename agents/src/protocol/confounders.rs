@@ -316,8 +316,8 @@ impl Panel<'_> {
                     text.push_str(&format!(
                         "\n\nThe other panel members' answers from round {}:\n{}\nYour own was:\n{}\nReconsider in the light of their arguments and the evidence; change your answer only for a reason you can state.",
                         round - 1,
-                        quoted(&Value::Array(others.clone())),
-                        quoted(&own)
+                        quoted(&super::budget::brief(&Value::Array(others.clone()))),
+                        quoted(&super::budget::brief(&own))
                     ));
                 }
                 let task = json!({

@@ -799,8 +799,8 @@ impl Panel<'_> {
                     text.push_str(&format!(
                         "\n\nThe other panel members' answers from round {}:\n{}\nYour own was:\n{}\nReconsider in the light of their arguments and the evidence; change your answer only for a reason you can state.",
                         round - 1,
-                        quoted(&others),
-                        quoted(&own)
+                        quoted(&budget::brief(&others)),
+                        quoted(&budget::brief(&own))
                     ));
                 }
                 task["stage"] = json!(stage.name);
