@@ -222,6 +222,23 @@ impl OpenAiBackend {
                 _ => messages.insert(0, json!({"role": "system", "content": text})),
             }
         }
+        // Without a grammar, the answer's shape is shown once more at the end, where a small
+        // model looks last: an instance of the schema with placeholders to replace. Models of
+        // a few hundred million parameters copy a shape far more reliably than they follow a
+        // JSON schema.
+        if self.config.structured_output != StructuredOutput::JsonSchema {
+            let shape = format!(
+                "\n\nYour final answer is one JSON object of exactly this shape, with your own values in place of these:\n{}",
+                crate::schema::example(&request.schema)
+            );
+            match messages.last_mut() {
+                Some(last) if last["role"] == "user" => {
+                    let own = last["content"].as_str().unwrap_or_default();
+                    last["content"] = Value::String(format!("{own}{shape}"));
+                }
+                _ => messages.push(json!({"role": "user", "content": shape.trim_start()})),
+            }
+        }
         let mut body = json!({
             "model": self.config.model,
             "messages": messages,

@@ -147,6 +147,114 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
+/// An instance of `schema` with placeholder values (the first option of an enum, the
+/// constant of a `const`, mid-range numbers, `"..."` for text), for prompts to servers that
+/// cannot enforce the schema. Optional fields are left out, lists get one item (or as many as
+/// a tuple names).
+pub fn example(schema: &Value) -> Value {
+    if let Some(value) = schema.get("const") {
+        return value.clone();
+    }
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|o| o.first())
+    {
+        return first.clone();
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("object") => {
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let properties = schema.get("properties").and_then(Value::as_object);
+            Value::Object(
+                properties
+                    .into_iter()
+                    .flatten()
+                    .filter(|(name, _)| required.contains(&name.as_str()))
+                    .map(|(name, sub)| (name.clone(), example(sub)))
+                    .collect(),
+            )
+        }
+        Some("array") => match schema.get("prefixItems").and_then(Value::as_array) {
+            Some(tuple) => Value::Array(tuple.iter().map(example).collect()),
+            None => match schema.get("items").filter(|i| i.is_object()) {
+                Some(items) => Value::Array(vec![example(items)]),
+                None => Value::Array(vec![]),
+            },
+        },
+        Some("boolean") => Value::Bool(true),
+        Some("integer") => schema.get("minimum").cloned().unwrap_or(Value::from(0)),
+        Some("number") => {
+            let low = schema.get("minimum").and_then(Value::as_f64).unwrap_or(0.0);
+            let high = schema.get("maximum").and_then(Value::as_f64).unwrap_or(1.0);
+            Value::from((low + high) / 2.0)
+        }
+        Some("string") => Value::String("...".into()),
+        _ => Value::Null,
+    }
+}
+
+/// The rules of `schema` in words, for prompts: which names are fixed, which fields take one
+/// of a few values, number ranges and text lengths.
+pub fn describe(schema: &Value) -> String {
+    fn walk(schema: &Value, name: &str, rules: &mut Vec<String>) {
+        if let Some(options) = schema.get("enum").and_then(Value::as_array) {
+            if options.len() <= 12 {
+                let list: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+                rules.push(format!("{name} is one of {}", list.join(", ")));
+            } else {
+                rules.push(format!("{name} is one of the names listed above"));
+            }
+        }
+        if let Some(text) = schema.get("maxLength").and_then(Value::as_u64) {
+            rules.push(format!("{name} is text of at most {text} characters"));
+        }
+        if schema.get("type").and_then(Value::as_str) == Some("number") {
+            let low = schema.get("minimum").and_then(Value::as_f64);
+            let high = schema.get("maximum").and_then(Value::as_f64);
+            if let (Some(low), Some(high)) = (low, high) {
+                rules.push(format!("{name} is a number from {low} to {high}"));
+            }
+        }
+        if schema.get("type").and_then(Value::as_str) == Some("boolean") {
+            rules.push(format!("{name} is true or false"));
+        }
+        if let Some(tuple) = schema.get("prefixItems").and_then(Value::as_array) {
+            rules.push(format!(
+                "{name} has exactly {} items, in the order shown, with the names shown",
+                tuple.len()
+            ));
+            if let Some(first) = tuple.first() {
+                walk(first, "each item's", rules);
+            }
+        } else if let Some(items) = schema.get("items").filter(|i| i.is_object()) {
+            if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
+                rules.push(format!("{name} has at most {max} items"));
+            }
+            walk(items, "each item's", rules);
+        }
+        for (field, sub) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            walk(sub, &format!("\"{field}\""), rules);
+        }
+    }
+    let mut rules = Vec::new();
+    walk(schema, "the answer", &mut rules);
+    let mut seen = std::collections::BTreeSet::new();
+    rules.retain(|r| seen.insert(r.clone()));
+    format!("{}.", rules.join("; "))
+}
+
 /// Brings an answer of our own making within `schema`'s bounds: strings longer than their
 /// `maxLength` end at a word boundary with an ellipsis, lists keep their first `maxItems`
 /// (the expert lists the strongest first), and fields a closed or typed
@@ -225,6 +333,17 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
+/// The first complete JSON object in `text` (from its first `{`), if one closes: what a
+/// reply cut at the token limit may still hold whole.
+pub fn complete_object(text: &str) -> Option<Value> {
+    let start = text.find('{')?;
+    let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
+    match stream.next() {
+        Some(Ok(v)) if v.is_object() => Some(v),
+        _ => None,
+    }
+}
+
 /// The JSON object in a reply: the whole text, or the text inside a ```json fence, or from
 /// the first `{` to the last `}` (models like to add a sentence around it).
 pub fn extract_json(text: &str) -> Result<Value, String> {
@@ -240,6 +359,11 @@ pub fn extract_json(text: &str) -> Result<Value, String> {
         if let Ok(v) = serde_json::from_str::<Value>(inner) {
             return Ok(v);
         }
+    }
+    // The first complete object from the first `{`: a model that writes its answer and then
+    // repeats it ("Your final answer is: {...}") still answered.
+    if let Some(v) = complete_object(trimmed) {
+        return Ok(v);
     }
     match (trimmed.find('{'), trimmed.rfind('}')) {
         (Some(start), Some(end)) if end > start => serde_json::from_str(&trimmed[start..=end])
@@ -286,6 +410,36 @@ mod tests {
     }
 
     #[test]
+    fn an_example_passes_its_own_schema() {
+        let schema = json!({"type": "object", "required": ["votes", "summary"], "properties": {
+            "votes": {"type": "array", "minItems": 2, "maxItems": 2, "prefixItems": [
+                {"type": "object", "required": ["variable", "include", "confidence"], "properties": {"variable": {"const": "age"}, "include": {"type": "boolean"}, "confidence": {"type": "number", "minimum": 0, "maximum": 1}}},
+                {"type": "object", "required": ["variable", "include", "confidence"], "properties": {"variable": {"const": "sex"}, "include": {"type": "boolean"}, "confidence": {"type": "number", "minimum": 0, "maximum": 1}}}]},
+            "tags": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}},
+            "summary": {"type": "string", "maxLength": 10}}});
+        let e = example(&schema);
+        assert_eq!(
+            e,
+            json!({"votes": [{"variable": "age", "include": true, "confidence": 0.5}, {"variable": "sex", "include": true, "confidence": 0.5}], "summary": "..."})
+        );
+        assert!(violations(&schema, &e).is_empty());
+    }
+
+    #[test]
+    fn the_rules_of_a_schema_in_words() {
+        let schema = json!({"type": "object", "properties": {
+            "votes": {"type": "array", "prefixItems": [{"type": "object", "properties": {
+                "include": {"type": "boolean"},
+                "role": {"enum": ["confounder", "mediator"]},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1}}}]},
+            "summary": {"type": "string", "maxLength": 300}}});
+        assert_eq!(
+            describe(&schema),
+            "\"votes\" has exactly 1 items, in the order shown, with the names shown; \"include\" is true or false; \"role\" is one of \"confounder\", \"mediator\"; \"confidence\" is a number from 0 to 1; \"summary\" is text of at most 300 characters."
+        );
+    }
+
+    #[test]
     fn fit_shortens_text_and_drops_what_is_not_allowed() {
         let schema = json!({"type": "object", "additionalProperties": false, "properties": {
             "reason": {"type": "string", "maxLength": 20},
@@ -309,6 +463,10 @@ mod tests {
         assert_eq!(
             extract_json("Sure! {\"a\":3} hope it helps").unwrap(),
             json!({"a": 3})
+        );
+        assert_eq!(
+            extract_json("Here: {\"a\":4}\n\nYour final answer is: {\"a\":4}").unwrap(),
+            json!({"a": 4})
         );
         assert!(extract_json("{\"a\":").is_err());
         assert!(extract_json("no").is_err());

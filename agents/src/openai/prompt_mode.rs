@@ -12,8 +12,12 @@ use crate::message::{Message, Speaker, ToolSpec};
 /// of the final answer. `history_has_calls`: earlier turns called tools, so a turn without
 /// tools says that none can be called now (otherwise the model copies its earlier calls).
 pub(crate) fn instructions(tools: &[ToolSpec], schema: &Value, history_has_calls: bool) -> String {
+    // The shape itself is shown at the end of the last message (an instance of the schema):
+    // small models copy a raw JSON schema rather than answer it, so here it is described in
+    // words.
     let answer = format!(
-        "When you give your final answer, reply with one JSON object only, matching this JSON schema:\n{schema}"
+        "When you give your final answer, reply with one JSON object only, of the shape shown at the end of the last message: {}",
+        crate::schema::describe(schema)
     );
     if tools.is_empty() {
         return if history_has_calls {
@@ -38,7 +42,8 @@ pub(crate) fn instructions(tools: &[ToolSpec], schema: &Value, history_has_calls
          the order of the calls.\n",
     );
     text.push_str(&format!(
-        "When you have what you need, stop calling tools and give the final answer: one JSON object only, no <tool_call> tags, matching this JSON schema:\n{schema}"
+        "When you have what you need, stop calling tools and give the final answer: one JSON object only, no <tool_call> tags, of the shape shown at the end of the last message: {}",
+        crate::schema::describe(schema)
     ));
     text
 }

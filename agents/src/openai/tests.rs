@@ -300,18 +300,26 @@ fn the_prompt_mode_describes_the_tools_and_sends_the_history_as_text() {
         "{system}"
     );
     assert!(system.contains("one JSON object only"), "{system}");
+    // The schema in words; its instance is shown at the end of the last message.
     assert!(
-        system.contains(r#""required":["summary"]"#),
+        system.contains(r#""summary" is text"#) || system.contains("of the shape shown"),
         "the schema: {system}"
     );
+    assert!(!system.contains(r#""required""#), "no raw schema: {system}");
     assert_eq!(
         messages[2]["content"],
         "Checking two.\n<tool_call>{\"name\": \"describe_variable\", \"arguments\": {\"name\":\"age\"}}</tool_call>\n<tool_call>{\"name\": \"describe_variable\", \"arguments\": {\"name\":\"sex\"}}</tool_call>"
     );
+    // The last message ends with the answer's shape, an instance of the schema.
+    let results = messages[3]["content"].as_str().unwrap();
+    let (results, shape) = results
+        .split_once("\n\nYour final answer is one JSON object of exactly this shape")
+        .expect("the shape is shown last");
     assert_eq!(
-        messages[3]["content"],
+        results,
         "<tool_response>\n<data>\n{\"mean\":55}\n</data>\n</tool_response>\n<tool_response>\n<data>\n{\"levels\":2}\n</data>\n</tool_response>"
     );
+    assert!(shape.ends_with(r#"{"summary":"..."}"#), "{shape}");
     // The turn without tools keeps the text history, describes no tool and says none can be
     // called.
     let last = backend(config).body(&request(history_with_calls(), vec![]));

@@ -254,7 +254,7 @@ mod tests {
         assert!(r.messages[3].content.contains("more rows left out"));
         // Less room: whole exchanges go, their calls with them, and a note says so.
         let mut r = full.clone();
-        let fitted = fit(&mut r, 500 + 60, false).unwrap();
+        let fitted = fit(&mut r, 500 + 120, false).unwrap();
         assert_eq!(fitted.dropped, 2);
         assert!(r.messages.iter().all(|m| m.tool_calls.is_empty()));
         assert!(r.messages.iter().all(|m| m.speaker != Speaker::Tool));

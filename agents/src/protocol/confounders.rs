@@ -294,6 +294,8 @@ impl Panel<'_> {
                 .map(|c| c.name.clone())
                 .collect();
             let view = table.view();
+            // New candidates are voted on in the next round: the last round invites none.
+            let invite = open.is_some() && round < self.config.max_rounds.max(1);
             let prompt = |role: &RoleSpec| -> (String, Value) {
                 let others: Vec<Value> = previous
                     .iter()
@@ -309,7 +311,13 @@ impl Panel<'_> {
                     "Stage A, round {round}: decide which candidate variables every association of an imaging phenotype with a non-imaging factor should be adjusted for. Adjust for confounders (causes of both, or of either, that come before the factor); do not adjust for mediators (on the path from factor to heart), instruments, or proxies of variables already adjusted for.\nCandidates (who proposed them, and the screen's evidence when the list was merged):\n{}\nUse your tools to look at the evidence, then vote on every candidate: {{\"votes\": [{{\"variable\", \"include\", \"role\", \"confidence\", \"rationale\"}}], \"summary\"}}. Cite the numbers you saw in each rationale.",
                     quoted(&view)
                 );
-                if open.is_some() {
+                if !self.config.tools {
+                    text = text.replace(
+                        "Use your tools to look at the evidence, then vote",
+                        "Read the evidence above (no tools are available in this meeting), then vote",
+                    );
+                }
+                if invite {
                     text.push_str(" If the evidence points at a variable that is not a candidate yet, add it: \"proposals\": [{\"variable\", \"reason\", \"numbers\"}]; it is voted on in the next round.");
                 }
                 if round > 1 {
@@ -345,7 +353,8 @@ impl Panel<'_> {
                         .iter()
                         .map(|c| c.name.clone())
                         .collect::<Vec<_>>(),
-                    open.map(|_| (eligible.as_slice(), NEW_PER_ROUND)),
+                    open.filter(|_| invite)
+                        .map(|_| (eligible.as_slice(), NEW_PER_ROUND)),
                 ),
                 schema_name: "confounder_votes",
                 prompt: &prompt,

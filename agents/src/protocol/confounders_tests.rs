@@ -256,6 +256,14 @@ fn a_reply_cut_at_the_token_limit_is_asked_for_a_shorter_one() {
                     reply.truncated = true;
                     reply.content = reply.content.chars().take(20).collect();
                 }
+                // A whole answer, then talk until the limit: the answer before the cut counts.
+                if role == "clinical_researcher" {
+                    reply.truncated = true;
+                    reply.content = format!(
+                        "Here it is: {} The evidence is that the evidence is that the evidence",
+                        reply.content
+                    );
+                }
             }
             Ok(replies)
         }
@@ -303,6 +311,11 @@ fn a_reply_cut_at_the_token_limit_is_asked_for_a_shorter_one() {
     // The statistician's cut answer was refused, then repaired shorter; the biomechanist,
     // cut twice, abstained; the decision stands on the others.
     assert!(text("invalid", "statistician")[0].contains("cut off at the limit of"));
+    assert!(text("invalid", "clinical_researcher").is_empty());
+    assert!(decision
+        .votes
+        .iter()
+        .any(|v| v.agent == "clinical_researcher"));
     assert!(decision.votes.iter().any(|v| v.agent == "statistician"));
     assert!(!text("abstain", "biomechanist").is_empty());
     assert!(decision.votes.iter().all(|v| v.agent != "biomechanist"));

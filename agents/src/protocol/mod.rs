@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use crate::agreement::{fleiss_kappa, stability};
 use crate::message::{Message, Reply, Request};
 use crate::roles::{RoleKind, RoleSpec};
-use crate::schema::{extract_json, violations};
+use crate::schema::{complete_object, extract_json, fit, violations};
 use crate::tools::{check_call, tools_for};
 use crate::AgentError;
 
@@ -261,6 +261,10 @@ pub struct PhenotypeDecision {
 }
 
 pub const OVERALL: &str = "overall";
+/// Stage B's instruction with tools, and without (the evidence is then in the prompt).
+const USE_TOOLS_B: &str = "Use your tools (association_screen of a disease against the phenotypes is the main evidence), then answer";
+const READ_EVIDENCE_B: &str =
+    "Read each disease's associations below (no tools are available in this meeting), then answer";
 /// Phenotypes per disease put in the prompt when agents have no tools.
 const EVIDENCE_PER_DISEASE: usize = 8;
 
@@ -539,12 +543,27 @@ impl Panel<'_> {
                     }
                     continue;
                 }
-                let problems = match extract_json(&reply.content) {
-                    _ if cut_off => vec![format!(
-                        "the reply was cut off at the limit of {} tokens before it was complete",
-                        spec.max_tokens
-                    )],
-                    Ok(value) => {
+                // A reply cut at the limit is incomplete, unless a whole answer came before
+                // the cut: without a grammar, small models write the object and then keep
+                // talking until stopped. Only that first complete object is read.
+                let parsed = if cut_off {
+                    complete_object(&reply.content).ok_or_else(|| {
+                        format!(
+                            "the reply was cut off at the limit of {} tokens before it was complete",
+                            spec.max_tokens
+                        )
+                    })
+                } else {
+                    extract_json(&reply.content)
+                };
+                let problems = match parsed {
+                    Ok(mut value) => {
+                        // Read leniently, judged strictly: fields the schema does not know are
+                        // dropped, text past its length is shortened, a list past its bound
+                        // keeps its first items; what is left must pass the schema. A model
+                        // that adds a field (small ones copy the dictionary's `category`) has
+                        // still given every decision asked of it.
+                        fit(&spec.schema, &mut value);
                         // The protocol's own check first: it names a wrong variable with
                         // the reason and suggestions, where the schema only says "not one of".
                         let mut p = (spec.check)(&value);
@@ -925,7 +944,9 @@ impl Panel<'_> {
                     quoted(&json!(confounders)),
                     quoted(&serde_json::to_value(phenotypes).unwrap_or(Value::Null)),
                     quoted(&serde_json::to_value(diseases).unwrap_or(Value::Null)),
-                ) + &given,
+                )
+                .replace(USE_TOOLS_B, if self.config.tools { USE_TOOLS_B } else { READ_EVIDENCE_B })
+                    + &given,
                 json!({"confounders": confounders, "phenotypes": phenotypes, "diseases": diseases, "per_target": self.config.phenotypes_per_disease}),
             )
         };

@@ -11,7 +11,8 @@
 //! - every free-text field has a `maxLength`, so a rationale that loops ends;
 //! - objects are closed (`additionalProperties: false`);
 //! - the decision fields come before the prose, so a reply cut short still holds the decision
-//!   the model had made before it started explaining.
+//!   the model had made before it started explaining; an answer's summary is optional (small
+//!   models drop it, and the decision does not need it).
 //!
 //! Key order is part of the schema for the decoders (llama.cpp writes properties in the order
 //! given), which is why the workspace builds `serde_json` with `preserve_order`.
@@ -76,7 +77,7 @@ pub fn proposals(eligible: &[String], max: usize) -> Value {
     json!({
         "type": "object",
         "additionalProperties": false,
-        "required": ["proposals", "summary"],
+        "required": ["proposals"],
         "properties": {
             "proposals": proposal_list(eligible, max),
             "summary": text(SUMMARY_CHARS)
@@ -104,7 +105,7 @@ pub fn votes(candidates: &[String], open: Option<(&[String], usize)>) -> Value {
     let mut schema = json!({
         "type": "object",
         "additionalProperties": false,
-        "required": ["votes", "summary"],
+        "required": ["votes"],
         "properties": {
             "votes": {
                 "type": "array",
@@ -145,7 +146,7 @@ pub fn selections(targets: &[String], phenotypes: &[String], per_target: usize) 
     json!({
         "type": "object",
         "additionalProperties": false,
-        "required": ["selections", "summary"],
+        "required": ["selections"],
         "properties": {
             "selections": {
                 "type": "array",

