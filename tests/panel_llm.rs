@@ -587,3 +587,82 @@ fn killed_during_model_calls_the_study_resumes_and_never_pays_twice() {
         finished + 1
     );
 }
+
+#[test]
+fn a_prompt_over_the_context_and_a_spent_token_budget_stop_with_the_key_named() {
+    let server = start_server();
+    // Past the scripted failures of the first requests.
+    server.count.store(100, Ordering::SeqCst);
+    let dir = tempfile::tempdir().unwrap();
+    cohort(dir.path());
+    let base = study_toml(&server.url);
+
+    // A context too small for the task itself: no call is sent, and the error names the key.
+    let small = base.replace(
+        "[panel.protocol]\n",
+        "[panel.protocol]\ncontext_tokens = 1024\n",
+    );
+    std::fs::write(dir.path().join("STUDY.toml"), &small).unwrap();
+    let before = server.count.load(Ordering::SeqCst);
+    let refused = meshagents(
+        dir.path(),
+        &["study", "run", "STUDY.toml", "--out", "small"],
+    );
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    let message = text(&refused);
+    assert!(
+        message.contains("`panel.protocol.context_tokens` = 1024")
+            && message.contains("needs about"),
+        "{message}"
+    );
+    assert_eq!(
+        server.count.load(Ordering::SeqCst),
+        before,
+        "nothing was sent"
+    );
+
+    // A token budget spent part-way: the study stops saying so, and resumes once raised,
+    // without asking again for what it already has.
+    let tight = base.replace(
+        "[panel.protocol]\n",
+        "[panel.protocol]\nmax_total_tokens = 500\n",
+    );
+    std::fs::write(dir.path().join("STUDY.toml"), &tight).unwrap();
+    let stopped = meshagents(
+        dir.path(),
+        &["study", "run", "STUDY.toml", "--out", "budget"],
+    );
+    assert_eq!(stopped.status.code(), Some(1), "{}", text(&stopped));
+    let message = text(&stopped);
+    assert!(
+        message.contains("token budget is spent") && message.contains("max_total_tokens` = 500"),
+        "{message}"
+    );
+    let sent = server.count.load(Ordering::SeqCst) - before;
+    assert!(sent > 0, "the budget was spent on real calls");
+    let raised = base.replace(
+        "[panel.protocol]\n",
+        "[panel.protocol]\nmax_total_tokens = 1000000\n",
+    );
+    std::fs::write(dir.path().join("STUDY.toml"), &raised).unwrap();
+    let resumed = meshagents(
+        dir.path(),
+        &["study", "run", "STUDY.toml", "--out", "budget"],
+    );
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    let decisions: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("budget/decisions.json")).unwrap(),
+    )
+    .unwrap();
+    let calls: usize = decisions["usage"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|l| l["sizes"].as_array().unwrap().len())
+        .sum();
+    let total = server.count.load(Ordering::SeqCst) - before;
+    assert!(
+        total <= calls + 8,
+        "{total} requests for {calls} calls: the first run's calls were replayed, not re-sent (the scripted faults account for the rest)"
+    );
+}

@@ -575,7 +575,7 @@ pub(crate) fn panel_step(
 ) -> Result<ConfounderDecision, WorkflowError> {
     let (phenotypes, factors) = pairs;
     // The study's pairs are part of the meeting's identity: the screen looks at them.
-    let request = serde_json::json!({ "evidence": evidence, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles, "causal_order": panel.causal_order, "phenotypes": phenotypes, "factors": factors, "split": split.settings.request() });
+    let request = serde_json::json!({ "evidence": evidence, "backend": panel.describe(), "protocol": panel.protocol.identity(), "roles": panel.roles, "causal_order": panel.causal_order, "phenotypes": phenotypes, "factors": factors, "split": split.settings.request() });
     let (progress, server) = (runner.progress, runner.server);
     let title = runner.titles[index - 1];
     runner.step_in(
@@ -633,7 +633,7 @@ pub(crate) fn phenotype_step(
     base_dir: &Path,
     threads: usize,
 ) -> Result<PanelResult, WorkflowError> {
-    let request = serde_json::json!({ "confounders": confounders, "backend": panel.describe(), "protocol": panel.protocol, "roles": panel.roles, "stage_a": stage_a.map(|a| &a.items), "split": split.settings.request() });
+    let request = serde_json::json!({ "confounders": confounders, "backend": panel.describe(), "protocol": panel.protocol.identity(), "roles": panel.roles, "stage_a": stage_a.map(|a| &a.items), "split": split.settings.request() });
     let (progress, server) = (runner.progress, runner.server);
     let title = runner.titles[index - 1];
     runner.step_in(

@@ -338,10 +338,11 @@ pub fn run_study(
         path: out.display().to_string(),
         message: format!("cannot create the study directory: {e}"),
     })?;
-    let identity = StudyConfig {
+    let mut identity = StudyConfig {
         executor: ExecutorConfig::default(),
         ..config.clone()
     };
+    identity.panel.protocol = config.panel.protocol.identity();
     write_study_config(out, "study", &identity)?;
     let toml_copy = toml::to_string(config).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
     std::fs::write(out.join("STUDY.toml"), toml_copy).map_err(|e| WorkflowError::File {

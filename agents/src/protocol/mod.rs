@@ -92,6 +92,18 @@ pub struct ProtocolConfig {
     pub schema_in_prompt: bool,
 }
 
+impl ProtocolConfig {
+    /// The settings that shape the meeting's results, for the journal's step requests and the
+    /// study's identity: the token budget only limits how far a run gets (raising it resumes
+    /// the same study), so it is left out.
+    pub fn identity(&self) -> ProtocolConfig {
+        ProtocolConfig {
+            max_total_tokens: 0,
+            ..self.clone()
+        }
+    }
+}
+
 /// `[panel.protocol.max_tokens]`: completion tokens at most per reply in each part of the
 /// meeting; 0 sizes the limit to the answer's schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
