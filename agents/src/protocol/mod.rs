@@ -362,9 +362,10 @@ impl Panel<'_> {
         transcript.push(entry);
     }
 
-    /// Fits one request into the context budget, or says which setting to change.
-    fn fit(&self, key: &str, request: &mut Request) -> Result<budget::Fitted, AgentError> {
-        budget::fit(
+    /// Fits one request into the context budget, or says which setting to change; the
+    /// call's size for the ledger (the server's counts are filled in by [`Self::charge`]).
+    fn fit(&self, key: &str, request: &mut Request) -> Result<CallSize, AgentError> {
+        let fitted = budget::fit(
             request,
             self.config.context_tokens,
             self.config.schema_in_prompt,
@@ -374,6 +375,15 @@ impl Panel<'_> {
                 "the prompt of {key} needs about {needed} tokens, and {} more are kept for the answer, more than `panel.protocol.context_tokens` = {}; raise it to the model's context (hosted models take 128000), or lower `max_tokens` or the number of candidates, phenotypes and diseases",
                 request.max_tokens, self.config.context_tokens
             ))
+        })?;
+        Ok(CallSize {
+            key: key.to_string(),
+            prompt_estimate: fitted.estimate,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            max_tokens: request.max_tokens,
+            condensed: fitted.condensed,
+            dropped: fitted.dropped,
         })
     }
 
@@ -439,7 +449,7 @@ impl Panel<'_> {
             if active.is_empty() {
                 break;
             }
-            let calls: Vec<(String, Request)> = active
+            let mut calls: Vec<(String, Request)> = active
                 .iter()
                 .map(|&i| {
                     let seat = &seats[i];
@@ -467,24 +477,17 @@ impl Panel<'_> {
                     )
                 })
                 .collect();
-            let mut calls = calls;
             let mut sizes = Vec::with_capacity(calls.len());
             for (key, request) in &mut calls {
-                let fitted = self.fit(key, request)?;
-                sizes.push(CallSize {
-                    key: key.clone(),
-                    prompt_estimate: fitted.estimate,
-                    prompt_tokens: 0,
-                    completion_tokens: 0,
-                    max_tokens: request.max_tokens,
-                    condensed: fitted.condensed,
-                    dropped: fitted.dropped,
-                });
+                let size = self.fit(key, request)?;
                 // The agent keeps working from the fitted history, so what was condensed
                 // stays condensed and the next turn does not fit the same prompt again.
-                if let Some(seat) = seats.iter_mut().find(|s| s.role.id == request.agent) {
-                    seat.messages = request.messages.clone();
+                if size.condensed + size.dropped > 0 {
+                    if let Some(seat) = seats.iter_mut().find(|s| s.role.id == request.agent) {
+                        seat.messages = request.messages.clone();
+                    }
                 }
+                sizes.push(size);
             }
             let keys: Vec<String> = calls.iter().map(|(k, _)| k.clone()).collect();
             let replies = self.effects.chats(calls).await?;
@@ -691,16 +694,7 @@ impl Panel<'_> {
         };
         let key = format!("panel/{stage}/chair/call1");
         let mut request = request;
-        let fitted = self.fit(&key, &mut request)?;
-        let size = CallSize {
-            key: key.clone(),
-            prompt_estimate: fitted.estimate,
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            max_tokens: request.max_tokens,
-            condensed: fitted.condensed,
-            dropped: fitted.dropped,
-        };
+        let size = self.fit(&key, &mut request)?;
         let reply = self
             .effects
             .chats(vec![(key, request)])
