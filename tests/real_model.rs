@@ -4,11 +4,10 @@
 //! The model is tiny and its judgement is not the point: that its answers parse and pass the
 //! schemas is. The study runs twice, once with `json_schema` (the server's grammar holds the
 //! model to the schema) and once with `prompt` and no tools (nothing enforced: the schema and
-//! the evidence are in the prompt). With `json_schema` it must finish with at least three of
-//! the four agents voting validly in each stage, every reply recorded with the server's token
-//! counts, and a second run that sends the server nothing. With `prompt` this model seldom
-//! writes a valid vote unaided: the study either decides (and is held to the same checks) or
-//! stops with the quorum's message and replays without a call.
+//! the evidence are in the prompt, and each final answer is opened for the model: `prefill`).
+//! Each must finish with at least three of the four agents voting validly in each stage, every
+//! reply recorded with the server's token counts, and a second run that sends the server
+//! nothing.
 //!
 //! Outside CI, when no server answers, the test is skipped with a message; in CI (`CI` set)
 //! that is a failure. The server's address: `MESHAGENTS_LLM_URL` (default
@@ -207,7 +206,7 @@ schedule_to_close = 3600000
     )
 }
 
-fn run_against_the_real_model(mode: &str, tools: bool, must_decide: bool) {
+fn run_against_the_real_model(mode: &str, tools: bool) {
     let upstream = match server() {
         Ok(url) => url,
         Err(why) if std::env::var_os("CI").is_some() => {
@@ -229,31 +228,6 @@ fn run_against_the_real_model(mode: &str, tools: bool, must_decide: bool) {
 
     let first = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "out"]);
     let sent = proxy.requests.load(Ordering::SeqCst);
-    if !must_decide && !first.status.success() {
-        // Without a grammar the tiny model may not give three valid answers: the study must
-        // then stop with the quorum's message, every invalid reply in the transcript with its
-        // reason, and a second run must replay every call and ask the server nothing.
-        let output = text(&first);
-        assert!(
-            output.contains("agents gave a valid answer; the quorum is 3"),
-            "{output}"
-        );
-        let events = std::fs::read_to_string(dir.path().join("out/journal.events.jsonl")).unwrap();
-        assert!(
-            events.contains("\"kind\":\"invalid\""),
-            "the reasons are recorded"
-        );
-        let again = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "out"]);
-        assert!(!again.status.success());
-        assert_eq!(
-            proxy.requests.load(Ordering::SeqCst),
-            sent,
-            "{}",
-            text(&again)
-        );
-        eprintln!("{mode}: the model gave fewer than 3 valid answers in a stage; the study stopped with the quorum message and replays without calls");
-        return;
-    }
     assert!(first.status.success(), "{}", text(&first));
     assert!(
         sent >= 10,
@@ -302,12 +276,12 @@ fn run_against_the_real_model(mode: &str, tools: bool, must_decide: bool) {
 
 #[test]
 fn a_study_reaches_valid_decisions_with_the_server_enforcing_the_schema() {
-    run_against_the_real_model("json_schema", true, true);
+    run_against_the_real_model("json_schema", true);
 }
 
 #[test]
-fn with_the_schema_only_in_the_prompt_a_study_decides_or_stops_cleanly() {
-    // SmolLM2-135M rarely writes a JSON vote unaided (measured: 1 of 4 agents in stage A), so
-    // this run asserts the study's behaviour either way; a larger model decides.
-    run_against_the_real_model("prompt", false, false);
+fn a_study_reaches_valid_decisions_with_the_schema_only_in_the_prompt() {
+    // Without `prefill` SmolLM2-135M wrote sentences about JSON instead of a vote (1 of 4
+    // agents valid in stage A); with its answers opened for it, it votes.
+    run_against_the_real_model("prompt", false);
 }

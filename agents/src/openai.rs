@@ -71,6 +71,13 @@ pub struct OpenAiConfig {
     /// US dollars per million prompt / completion tokens, for the cost ledger.
     pub price_prompt_per_million: f64,
     pub price_completion_per_million: f64,
+    /// `structured_output = "prompt"` only: a turn that must give the final answer ends with
+    /// the opening of that answer (`{"votes":[`) as the start of the model's own reply, which
+    /// llama.cpp and vLLM (sent `continue_final_message`) continue, and generation stops at
+    /// the first blank line after it. Small models that answer a request for JSON with
+    /// sentences about JSON then write the JSON. `false` for a server that rejects a final
+    /// assistant message or those fields.
+    pub prefill: bool,
 }
 
 impl Default for OpenAiConfig {
@@ -91,6 +98,7 @@ impl Default for OpenAiConfig {
             concurrency: 4,
             price_prompt_per_million: 0.0,
             price_completion_per_million: 0.0,
+            prefill: true,
         }
     }
 }
@@ -195,6 +203,15 @@ impl OpenAiBackend {
         })
     }
 
+    /// The opening written for the model on a prefilled turn (see [`OpenAiConfig::prefill`]):
+    /// a final-answer turn (no tools offered) in the prompt mode.
+    fn opening(&self, request: &Request) -> Option<String> {
+        (self.config.structured_output == StructuredOutput::Prompt
+            && self.config.prefill
+            && request.tools.is_empty())
+        .then(|| prompt_mode::prefill(&request.schema))
+    }
+
     fn body(&self, request: &Request) -> Value {
         let prompt = self.config.structured_output == StructuredOutput::Prompt;
         let mut messages: Vec<Value> = if prompt {
@@ -239,12 +256,25 @@ impl OpenAiBackend {
                 _ => messages.push(json!({"role": "user", "content": shape.trim_start()})),
             }
         }
+        let opening = self.opening(request);
+        if let Some(opening) = &opening {
+            messages.push(json!({"role": "assistant", "content": opening}));
+        }
         let mut body = json!({
             "model": self.config.model,
             "messages": messages,
             "temperature": self.config.temperature,
             "seed": self.config.seed.unwrap_or(request.seed),
         });
+        if opening.is_some() {
+            // vLLM continues a final assistant message only when told to; llama.cpp does so
+            // unasked and ignores these keys. A JSON answer never holds a blank line (a string
+            // cannot hold a raw newline), so one ends the answer: without it a small model
+            // repeats its answer, or talks about it, until the token limit.
+            body["continue_final_message"] = json!(true);
+            body["add_generation_prompt"] = json!(false);
+            body["stop"] = json!(["\n\n"]);
+        }
         // Only what the configuration sets: an absent key leaves the server's own default.
         for (key, value) in [
             ("top_p", self.config.top_p),
@@ -525,7 +555,11 @@ impl Backend for OpenAiBackend {
             BackendError::retryable("connection", format!("reading the reply from {url}: {e}"))
         })?;
         if status.is_success() {
-            return parse_reply(&body).map(|reply| calls_for(reply, &request.tools));
+            let mut reply = calls_for(parse_reply(&body)?, &request.tools);
+            if let Some(opening) = self.opening(request) {
+                reply.content = prompt_mode::continued(&opening, &reply.content);
+            }
+            return Ok(reply);
         }
         let text = error_text(&body);
         let mut error = match status.as_u16() {

@@ -148,3 +148,47 @@ pub(crate) fn tag(name: &str, arguments: &Value) -> String {
         Value::String(name.to_string())
     )
 }
+
+/// The opening of the final answer, written for the model as the start of its own reply (an
+/// assistant message the server continues): `{"votes":[` for a schema whose first property is
+/// a required array, `{"summary":"` for a required string. A model of a few hundred million parameters asked for JSON often answers
+/// with a sentence about JSON instead; one that finds its reply already open continues it.
+pub(crate) fn prefill(schema: &Value) -> String {
+    let first = schema["properties"]
+        .as_object()
+        .and_then(|p| p.iter().next())
+        .filter(|(name, _)| {
+            schema["required"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|n| n.as_str() == Some(name.as_str())))
+        });
+    match first {
+        Some((name, property)) => {
+            let open = match property["type"].as_str() {
+                Some("array") => "[",
+                Some("string") => "\"",
+                _ => "",
+            };
+            format!("{{{}:{open}", Value::String(name.clone()))
+        }
+        None => "{".to_string(),
+    }
+}
+
+/// The whole answer from a reply to a prefilled turn. llama.cpp returns the opening with its
+/// continuation, vLLM (`continue_final_message`) the continuation alone, and a server that
+/// does not continue a final assistant message answers afresh; the text is read as the first
+/// of these that holds a complete JSON object.
+pub(crate) fn continued(opening: &str, content: &str) -> String {
+    if content.trim_start().starts_with(opening) {
+        return content.to_string();
+    }
+    let joined = format!("{opening}{content}");
+    if crate::schema::complete_object(&joined).is_some()
+        || crate::schema::complete_object(content).is_none()
+    {
+        joined
+    } else {
+        content.to_string()
+    }
+}

@@ -327,6 +327,73 @@ fn the_prompt_mode_describes_the_tools_and_sends_the_history_as_text() {
     assert!(!system.contains("describe_variable("), "{system}");
     assert!(system.contains("No tools can be called"), "{system}");
     assert_eq!(last["messages"][3]["role"], "user");
+    // ... and opens the answer for the model, which the server continues up to a blank line.
+    assert_eq!(
+        last["messages"][4],
+        json!({"role": "assistant", "content": "{\"summary\":\""})
+    );
+    assert_eq!(last["continue_final_message"], true);
+    assert_eq!(last["stop"], json!(["\n\n"]));
+    // A turn with tools is not opened: the model may call one.
+    let offered = tools_for(&["describe_variable".into()]);
+    let with_tools = backend(OpenAiConfig {
+        structured_output: StructuredOutput::Prompt,
+        ..OpenAiConfig::default()
+    })
+    .body(&request(history_with_calls(), offered));
+    assert_eq!(
+        with_tools["messages"].as_array().unwrap().last().unwrap()["role"],
+        "user"
+    );
+    assert!(with_tools.get("stop").is_none());
+}
+
+#[test]
+fn the_opening_follows_the_schema_and_is_turned_off_by_prefill_false() {
+    let votes = json!({"type": "object", "required": ["votes"], "properties": {
+        "votes": {"type": "array"}, "summary": {"type": "string"}}});
+    assert_eq!(prompt_mode::prefill(&votes), "{\"votes\":[");
+    let optional_first = json!({"type": "object", "required": ["b"], "properties": {
+        "a": {"type": "string"}, "b": {"type": "string"}}});
+    assert_eq!(prompt_mode::prefill(&optional_first), "{");
+    let number =
+        json!({"type": "object", "required": ["n"], "properties": {"n": {"type": "number"}}});
+    assert_eq!(prompt_mode::prefill(&number), "{\"n\":");
+    let off = backend(OpenAiConfig {
+        structured_output: StructuredOutput::Prompt,
+        prefill: false,
+        ..OpenAiConfig::default()
+    })
+    .body(&request(history_with_calls(), vec![]));
+    assert_eq!(
+        off["messages"].as_array().unwrap().last().unwrap()["role"],
+        "user"
+    );
+    assert!(off.get("stop").is_none() && off.get("continue_final_message").is_none());
+    // The native modes never open an answer: their grammar already shapes it.
+    let native = backend(OpenAiConfig::default()).body(&request(history_with_calls(), vec![]));
+    assert!(native.get("stop").is_none());
+}
+
+#[test]
+fn a_continued_answer_is_read_whole_whatever_the_server_returns() {
+    let opening = "{\"votes\":[";
+    let whole = r#"{"votes":[{"variable":"age"}]}"#;
+    // llama.cpp: the opening with its continuation.
+    assert_eq!(prompt_mode::continued(opening, whole), whole);
+    // vLLM with continue_final_message: the continuation alone.
+    assert_eq!(
+        prompt_mode::continued(opening, r#"{"variable":"age"}]}"#),
+        whole
+    );
+    // A server that answered afresh, with a sentence around its object.
+    let fresh = r#"Here it is: {"votes": [{"variable": "age"}]}"#;
+    assert_eq!(prompt_mode::continued(opening, fresh), fresh);
+    // Nothing whole either way: the continuation is kept joined, for the repair turn to quote.
+    assert_eq!(
+        prompt_mode::continued(opening, r#"{"variable":"ag"#),
+        r#"{"votes":[{"variable":"ag"#
+    );
 }
 
 #[test]
