@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::dictionary::ValueType;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Transform {
     /// Bai 2020: z-score continuous variables, rank-based inverse normal for the rest.

@@ -216,21 +216,8 @@ fn popup(f: &mut Frame, title: &str, lines: &[String]) {
 }
 
 fn fmt_time(ms: Option<u64>) -> String {
-    let Some(ms) = ms else { return "-".into() };
-    // Civil date from days since the epoch (UTC), without a date library.
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(mo <= 2);
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02}")
+    ms.map(|ms| meshagents_workflows::study::UtcTime::from_ms(ms).to_minutes())
+        .unwrap_or_else(|| "-".into())
 }
 
 fn render_list(app: &App, f: &mut Frame, area: Rect) {

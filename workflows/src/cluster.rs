@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::WorkflowError;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ExecutorKind {
     /// In this process, on worker threads.

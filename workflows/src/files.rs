@@ -54,3 +54,31 @@ pub fn verify(dir: &Path, files: &[WrittenFile]) -> Result<(), WorkflowError> {
     }
     Ok(())
 }
+
+/// Writes `DIR/study.json` (`{"study": KIND, "config": ...}`), or checks that the directory's
+/// existing one is the same: a directory holding a study made with another configuration is
+/// refused rather than mixed.
+pub(crate) fn write_study_config(
+    out: &Path,
+    kind: &str,
+    config: &impl Serialize,
+) -> Result<(), WorkflowError> {
+    let path = out.join("study.json");
+    let body =
+        serde_json::to_string_pretty(&serde_json::json!({ "study": kind, "config": config }))
+            .map_err(|e| WorkflowError::Invalid(e.to_string()))?
+            + "\n";
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing != body {
+            return Err(WorkflowError::File {
+                path: path.display().to_string(),
+                message: format!("this directory holds a study with another configuration:\n{existing}choose another --out, or remove the directory to start again"),
+            });
+        }
+        return Ok(());
+    }
+    std::fs::write(&path, body).map_err(|e| WorkflowError::File {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}

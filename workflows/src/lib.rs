@@ -12,7 +12,12 @@ pub mod holdout;
 pub mod interrupt;
 mod model_server;
 pub mod panel;
+pub mod phewas;
+pub mod plan;
+mod progress;
 pub mod report;
+mod runner;
+mod steps;
 pub mod study;
 pub mod study_run;
 mod summary;
@@ -20,9 +25,13 @@ mod tool_host;
 pub mod validation;
 
 pub use cluster::{ExecutorConfig, ExecutorKind};
-pub use demo::{run_demo, DemoConfig, DemoOutcome, Progress};
+pub use demo::{run_demo, DemoConfig, DemoOutcome};
 pub use fork::fork_study;
 pub use model_server::{ServerConfig, ServerError, SERVER_EVENT_KEY};
+pub use phewas::{run_phewas, PhewasJob, PhewasOutcome, PhewasProgress};
+pub use plan::{Plan, Step};
+pub use progress::Progress;
+pub use steps::{CleanResult, PanelResult, PhewasResult, SimulateResult};
 pub use study::{list_studies, study_status, StudyState, StudyStatus};
 pub use study_run::{approve, run_study, Approval, StudyConfig, StudyOutcome};
 
@@ -37,6 +46,35 @@ pub enum WorkflowError {
     Split(#[from] meshagents_stats::split::SplitError),
     #[error("{path}: {message}")]
     File { path: String, message: String },
+    /// An I/O error on `path` (or on what `path` describes), its cause kept as the source.
+    #[error("{path}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A column LIST of `phewas` that does not resolve against the cohort.
+    #[error("{flag} (columns of {})", data.display())]
+    List {
+        flag: &'static str,
+        data: std::path::PathBuf,
+        #[source]
+        source: meshagents_stats::StatsError,
+    },
+    /// The journal of `phewas --executor slurm` cannot be opened in its work directory.
+    #[error("--work-dir {}", dir.display())]
+    WorkDir {
+        dir: std::path::PathBuf,
+        #[source]
+        source: meshagents_engine::EngineError,
+    },
+    /// `phewas --executor slurm` stopped while controlling its job (a pause detaches).
+    #[error("the Slurm run in {} stopped", work_dir.display())]
+    SlurmRun {
+        work_dir: std::path::PathBuf,
+        #[source]
+        source: Box<WorkflowError>,
+    },
     #[error("{0}")]
     Invalid(String),
     #[error("cluster job: {0}")]
@@ -58,4 +96,14 @@ pub enum WorkflowError {
         dir: std::path::PathBuf,
         proposed: Vec<String>,
     },
+}
+
+impl WorkflowError {
+    /// An I/O error on `path` that keeps its cause as the error's source.
+    pub fn io(path: impl Into<String>, source: std::io::Error) -> Self {
+        WorkflowError::Io {
+            path: path.into(),
+            source,
+        }
+    }
 }

@@ -20,7 +20,7 @@ use meshagents_engine::Journal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::demo::Progress;
+use crate::progress::Progress;
 
 /// The journal key of the server's events (not a step: never replayed).
 pub const SERVER_EVENT_KEY: &str = "panel/server";

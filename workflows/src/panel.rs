@@ -17,10 +17,10 @@ use meshagents_stats::cohort::AnalysisTable;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::demo::Progress;
 use crate::files::{record, WrittenFile};
 pub use crate::model_server::ServerConfig;
 use crate::model_server::{ModelServer, ServerError};
+use crate::progress::Progress;
 use crate::tool_host::Scope;
 use crate::WorkflowError;
 use meshagents_agents::order::CausalOrder;
@@ -661,21 +661,16 @@ pub fn confounder_panel(
     })?;
     let (scope, catalogue) = discovery(table, pairs.0, pairs.1, config, journal_dir)?;
     let host = crate::tool_host::StatsToolHost::new(table, &[], threads).with_scope(scope);
-    struct Quiet;
-    impl Progress for Quiet {
-        fn step_started(&self, _: usize, _: usize, _: &str) {}
-        fn step_finished(&self, _: usize, _: usize, _: &str, _: bool, _: &str) {}
-    }
     let server = ModelServer::new(config.server.clone(), journal_dir);
     Meeting {
         config,
         journal: &journal,
         host: &host,
         base_dir: journal_dir,
-        progress: &Quiet,
+        progress: &crate::progress::Quiet,
         spent_before: 0,
         server: &server,
-        step: (1, "panel: choose confounders"),
+        step: (1, crate::plan::Step::PanelConfounders.title()),
     }
     .confounders(&variables(table, seeds), Some(&catalogue))
 }

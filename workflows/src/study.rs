@@ -141,3 +141,75 @@ pub fn list_studies(root: &Path) -> Result<Vec<StudyStatus>, WorkflowError> {
     dirs.sort();
     dirs.iter().map(|d| study_status(d)).collect()
 }
+
+/// A journal time (milliseconds since the Unix epoch) as a UTC calendar date and time: the
+/// one place dates are computed, for `study status`, `study list` and the TUI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtcTime {
+    pub year: i64,
+    pub month: i64,
+    pub day: i64,
+    pub hour: u64,
+    pub minute: u64,
+    pub second: u64,
+}
+
+impl UtcTime {
+    /// Civil from days (Howard Hinnant's algorithm), exact for every date after the epoch.
+    pub fn from_ms(ms: u64) -> Self {
+        let secs = ms / 1000;
+        let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        UtcTime {
+            year: yoe + era * 400 + i64::from(month <= 2),
+            month,
+            day,
+            hour: rem / 3600,
+            minute: rem % 3600 / 60,
+            second: rem % 60,
+        }
+    }
+
+    /// `YYYY-MM-DD HH:MM`, for narrow columns.
+    pub fn to_minutes(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute
+        )
+    }
+}
+
+impl std::fmt::Display for UtcTime {
+    /// `YYYY-MM-DD HH:MM:SS UTC`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::UtcTime;
+
+    #[test]
+    fn dates_from_journal_times() {
+        assert_eq!(UtcTime::from_ms(0).to_string(), "1970-01-01 00:00:00 UTC");
+        let t = UtcTime::from_ms(1_796_023_472_974);
+        assert_eq!(t.to_string(), "2026-11-30 07:24:32 UTC");
+        assert_eq!(t.to_minutes(), "2026-11-30 07:24");
+        assert_eq!(
+            UtcTime::from_ms(951_782_400_000).to_minutes(),
+            "2000-02-29 00:00"
+        );
+    }
+}

@@ -5,31 +5,26 @@
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
-use meshagents_engine::slurm::ArrayEvent;
 use meshagents_engine::Journal;
-use meshagents_stats::association::{
-    rows_to_frame, screen_candidates, AssociationRow, CovariateEvidence,
-};
 use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
 use meshagents_stats::dictionary::Role;
-use meshagents_stats::io::write_table;
-use meshagents_stats::phewas::{self, resolve_list, Method, ModelChoice, PhewasRequest};
+use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
 use meshagents_stats::transform::Transform;
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::{run_sharded, ExecutorConfig, ExecutorKind, ShardSpec};
-use crate::demo::{
-    panel_step, phenotype_step, write_flow, write_study_config, CleanResult, PhewasResult,
-    Progress, Runner,
-};
-use crate::files::{record, verify, WrittenFile};
+use crate::cluster::{ExecutorConfig, ExecutorKind, ShardSpec};
+use crate::files::{record, verify, write_study_config};
 use crate::holdout::StudySplit;
 pub use crate::holdout::ValidationConfig;
 use crate::model_server::ModelServer;
-use crate::panel::write_decisions;
 pub use crate::panel::PanelConfig;
-use crate::summary::{write_summary, PhewasSummary, SummaryHeader};
-use crate::validation::VALIDATION_STEPS;
+use crate::phewas::Columns;
+use crate::plan::{Plan, Step};
+use crate::progress::Progress;
+use crate::runner::Runner;
+pub use crate::steps::approval::{approve, Approval, Proposal};
+use crate::steps::{self, CleanResult, PhewasResult};
+use crate::summary::{PhewasSummary, SummaryHeader};
 use crate::WorkflowError;
 
 /// `STUDY.toml`. Unknown keys are errors, so a typo cannot silently fall back to a default.
@@ -170,16 +165,17 @@ impl StudyConfig {
         Ok(config)
     }
 
-    /// The journal keys and titles of this study's steps: without the panel's two steps when
-    /// the covariates are fixed, with the approval step when a person approves.
-    pub fn plan(&self) -> (&'static [&'static str], &'static [&'static str]) {
-        if self.covariates.is_some() {
-            (&FIXED_STEP_KEYS, &FIXED_STEPS)
-        } else if self.panel.approve {
-            (&APPROVED_STEP_KEYS, &APPROVED_STEPS)
-        } else {
-            (&STUDY_STEP_KEYS, &STUDY_STEPS)
-        }
+    /// This study's steps: without the screen, the panel and the validation when the
+    /// covariates are fixed, with the approval step when a person approves.
+    pub fn steps(&self) -> Plan {
+        Plan::study(self.covariates.is_none(), self.panel.approve)
+    }
+
+    /// The journal keys and titles of this study's steps, side by side (the TUI's fork
+    /// dialog shows both).
+    pub fn plan(&self) -> (Vec<&'static str>, Vec<&'static str>) {
+        let plan = self.steps();
+        (plan.keys(), plan.titles())
     }
 
     /// A directory name made from the study's name.
@@ -199,124 +195,6 @@ impl StudyConfig {
         slug.trim_matches('-').to_string()
     }
 }
-
-/// The journal keys of a study's steps, in order.
-/// The PheWAS step's key, in every plan (a Slurm job's submissions are journaled under it).
-const PHEWAS_STEP: &str = "phewas/adjusted";
-
-pub const STUDY_STEP_KEYS: [&str; 9] = [
-    "data/clean",
-    "screen/candidates",
-    "panel/confounders",
-    "panel/phenotypes",
-    "phewas/adjusted",
-    "report/summary",
-    "validation/classify",
-    "export/figures",
-    "report/study",
-];
-/// The steps when a person approves the panel's set.
-pub const APPROVED_STEP_KEYS: [&str; 10] = [
-    "data/clean",
-    "screen/candidates",
-    "panel/confounders",
-    "panel/approval",
-    "panel/phenotypes",
-    "phewas/adjusted",
-    "report/summary",
-    "validation/classify",
-    "export/figures",
-    "report/study",
-];
-const APPROVED_STEPS: [&str; 10] = [
-    "load and clean",
-    "screen candidate confounders",
-    "panel: choose confounders",
-    "approval of the confounder set",
-    "panel: choose phenotypes per disease",
-    "adjusted association of every phenotype with every factor",
-    "write the summary",
-    VALIDATION_STEPS[0],
-    VALIDATION_STEPS[1],
-    VALIDATION_STEPS[2],
-];
-
-/// What a person decided about the panel's confounder set (`DIR/approval.json`, written by
-/// `meshagents study approve`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Approval {
-    pub covariates: Vec<String>,
-    /// True when the person changed the panel's set.
-    pub edited: bool,
-}
-
-/// The panel's proposal waiting for a person (`DIR/proposed_confounders.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Proposal {
-    pub proposed: Vec<String>,
-    pub candidates: Vec<String>,
-    pub agreement: f64,
-}
-
-/// Records the approval of the proposal in `dir`, as proposed or with `covariates` instead.
-pub fn approve(dir: &Path, covariates: Option<Vec<String>>) -> Result<Approval, WorkflowError> {
-    let path = dir.join("proposed_confounders.json");
-    let text = std::fs::read_to_string(&path).map_err(|_| WorkflowError::File {
-        path: dir.display().to_string(),
-        message: "no confounder set is waiting for approval here (no proposed_confounders.json)"
-            .into(),
-    })?;
-    let proposal: Proposal = serde_json::from_str(&text).map_err(|e| WorkflowError::File {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    let approval = match covariates {
-        Some(chosen) => {
-            if let Some(unknown) = chosen.iter().find(|c| !proposal.candidates.contains(c)) {
-                return Err(WorkflowError::Invalid(format!(
-                    "'{unknown}' is not one of the candidates the panel considered: {}",
-                    proposal.candidates.join(", ")
-                )));
-            }
-            Approval {
-                edited: chosen != proposal.proposed,
-                covariates: chosen,
-            }
-        }
-        None => Approval {
-            covariates: proposal.proposed,
-            edited: false,
-        },
-    };
-    let out = dir.join("approval.json");
-    let body = serde_json::to_string_pretty(&approval)
-        .map_err(|e| WorkflowError::Invalid(e.to_string()))?
-        + "\n";
-    std::fs::write(&out, body).map_err(|e| WorkflowError::File {
-        path: out.display().to_string(),
-        message: e.to_string(),
-    })?;
-    Ok(approval)
-}
-
-/// The steps when the configuration fixes the covariates (no screen, no panel).
-pub const FIXED_STEP_KEYS: [&str; 3] = ["data/clean", "phewas/adjusted", "report/summary"];
-const FIXED_STEPS: [&str; 3] = [
-    "load and clean",
-    "adjusted association of every phenotype with every factor",
-    "write the summary",
-];
-const STUDY_STEPS: [&str; 9] = [
-    "load and clean",
-    "screen candidate confounders",
-    "panel: choose confounders",
-    "panel: choose phenotypes per disease",
-    "adjusted association of every phenotype with every factor",
-    "write the summary",
-    VALIDATION_STEPS[0],
-    VALIDATION_STEPS[1],
-    VALIDATION_STEPS[2],
-];
 
 #[derive(Debug, Clone)]
 pub struct StudyOutcome {
@@ -353,28 +231,8 @@ pub fn run_study(
     let journal = Journal::open(&out.join("journal"))?;
     let panel_meets = config.covariates.is_none();
     let approval_gate = panel_meets && config.panel.approve;
-    let (keys, titles) = config.plan();
-    journal.event(
-        "study/plan",
-        serde_json::json!({ "study": "study", "steps": keys }),
-    )?;
     let server = ModelServer::new(config.panel.server.clone(), out);
-    let mut runner = Runner {
-        journal,
-        progress,
-        titles,
-        run: 0,
-        replayed: 0,
-        server: &server,
-    };
-    // Step numbers as the user sees them: the panel's two steps only when it meets.
-    let (n_phewas, n_summary) = if approval_gate {
-        (6, 7)
-    } else if panel_meets {
-        (5, 6)
-    } else {
-        (2, 3)
-    };
+    let mut runner = Runner::start(journal, "study", config.steps(), progress, &server)?;
 
     // The lists are resolved from the header and the dictionary, then only those columns load.
     let catalog = Catalog::open(
@@ -382,23 +240,23 @@ pub fn run_study(
         config.dictionary.as_deref(),
         config.id.as_deref(),
     )?;
-    let phenotypes = resolve_list(&catalog, &config.phenotypes, &[])?;
-    let fixed = config
-        .covariates
-        .as_ref()
-        .map(|c| resolve_list(&catalog, c, &phenotypes))
-        .transpose()?;
-    let candidates = match &fixed {
-        Some(_) => Vec::new(),
-        None => resolve_list(&catalog, &config.candidates, &phenotypes)?,
+    // The covariates the configuration fixes, or the candidates the panel debates.
+    let adjust = config.covariates.as_deref().unwrap_or(&config.candidates);
+    let columns = Columns::resolve(
+        &catalog,
+        (&config.phenotypes, Some(adjust), &config.factors),
+        |_, e| e.into(),
+    )?;
+    let used = columns.used();
+    let Columns {
+        phenotypes,
+        adjust,
+        factors,
+    } = columns;
+    let (fixed, candidates) = match panel_meets {
+        false => (Some(adjust), Vec::new()),
+        true => (None, adjust),
     };
-    let used: Vec<String> = phenotypes
-        .iter()
-        .chain(fixed.iter().flatten())
-        .chain(&candidates)
-        .cloned()
-        .collect();
-    let factors = resolve_list(&catalog, &config.factors, &used)?;
     if phenotypes.is_empty() || factors.is_empty() {
         return Err(WorkflowError::Invalid(format!(
             "`phenotypes` ({}) and `factors` ({}) must name at least one column each",
@@ -442,16 +300,16 @@ pub fn run_study(
     let split = StudySplit::new(config.validation.settings(), &load);
     let split_request = panel_meets.then(|| split.settings.request());
 
-    let clean: CleanResult = runner.step(
-        1,
-        STUDY_STEP_KEYS[0],
+    let clean = steps::clean::run(
+        &mut runner,
+        out,
         // The columns are part of the request: a fork that changes them must not replay. So
         // is the split, set aside here before anything else looks at the data.
         &serde_json::json!({ "rules": options.rules, "data": config.data, "columns": options.columns, "split": split_request }),
-        |r: &CleanResult| format!("{} of {} factors kept", r.factors_kept, r.factors_in),
-        |_| -> Result<_, WorkflowError> {
+        steps::clean::Detail::Factors,
+        || {
             let t = load()?;
-            write_flow(&out.join("flow.csv"), t)?;
+            steps::clean::write_flow(&out.join("flow.csv"), t)?;
             let kept = |names: &[String]| names.iter().filter(|n| t.column(n).is_some()).count();
             Ok(CleanResult {
                 split: panel_meets.then(|| split.summary()).transpose()?,
@@ -465,20 +323,16 @@ pub fn run_study(
             })
         },
     )?;
-    verify(out, &clean.files)?;
 
     let mut approved: Option<Approval> = None;
     let (covariates, decision, evidence) = match fixed {
         Some(fixed) => (fixed, None, Vec::new()),
         None => {
-            let evidence: Vec<CovariateEvidence> = runner.step(
-                2,
-                STUDY_STEP_KEYS[1],
-                &serde_json::json!({ "candidates": candidates, "strongest_pairs": 40, "split": split_request }),
-                |e: &Vec<CovariateEvidence>| format!("{} candidates", e.len()),
-                |_| -> Result<_, WorkflowError> {
-                    // The discovery part only.
-                    let t = split.discovery()?;
+            let evidence = steps::screen::run(
+                &mut runner,
+                &serde_json::json!({ "candidates": candidates, "strongest_pairs": steps::screen::STRONGEST_PAIRS, "split": split_request }),
+                &split,
+                |t| {
                     let present = |names: &[String]| {
                         names
                             .iter()
@@ -486,18 +340,15 @@ pub fn run_study(
                             .cloned()
                             .collect::<Vec<_>>()
                     };
-                    Ok(screen_candidates(
-                        t,
-                        &present(&candidates),
-                        &present(&phenotypes),
-                        &present(&factors),
-                        40,
-                    )?)
+                    steps::screen::Columns {
+                        candidates: present(&candidates),
+                        phenotypes: present(&phenotypes),
+                        factors: present(&factors),
+                    }
                 },
             )?;
-            let decision = panel_step(
+            let decision = steps::confounders::run(
                 &mut runner,
-                3,
                 &evidence,
                 (&phenotypes, &factors),
                 &split,
@@ -508,66 +359,8 @@ pub fn run_study(
             if !approval_gate {
                 (decision.confounders.clone(), Some(decision), evidence)
             } else {
-                // The gate: without a person's approval on file the study pauses here, with
-                // the proposal written out for `study approve` (and the TUI).
-                if !runner.journal.is_completed("panel/approval")?
-                    && !out.join("approval.json").is_file()
-                {
-                    // What the panel said so far, for the person who approves.
-                    write_decisions(
-                        out,
-                        &config.panel.describe(),
-                        &decision.confounders,
-                        Some(&decision),
-                        None,
-                        Some(&split.summary()?),
-                    )?;
-                    let proposal = Proposal {
-                        proposed: decision.confounders.clone(),
-                        candidates: decision.items.iter().map(|t| t.variable.clone()).collect(),
-                        agreement: decision.rounds.last().and_then(|r| r.kappa).unwrap_or(1.0),
-                    };
-                    let path = out.join("proposed_confounders.json");
-                    let body = serde_json::to_string_pretty(&proposal)
-                        .map_err(|e| WorkflowError::Invalid(e.to_string()))?
-                        + "\n";
-                    std::fs::write(&path, body).map_err(|e| WorkflowError::File {
-                        path: path.display().to_string(),
-                        message: e.to_string(),
-                    })?;
-                    return Err(WorkflowError::AwaitingApproval {
-                        dir: out.to_path_buf(),
-                        proposed: decision.confounders.clone(),
-                    });
-                }
-                let approval: Approval = runner.step(
-                    4,
-                    "panel/approval",
-                    &decision.confounders,
-                    |a: &Approval| {
-                        format!(
-                            "{} {}",
-                            if a.edited {
-                                "edited to"
-                            } else {
-                                "approved as proposed:"
-                            },
-                            a.covariates.join(", ")
-                        )
-                    },
-                    |_| -> Result<_, WorkflowError> {
-                        let path = out.join("approval.json");
-                        let text =
-                            std::fs::read_to_string(&path).map_err(|e| WorkflowError::File {
-                                path: path.display().to_string(),
-                                message: e.to_string(),
-                            })?;
-                        serde_json::from_str(&text).map_err(|e| WorkflowError::File {
-                            path: path.display().to_string(),
-                            message: e.to_string(),
-                        })
-                    },
-                )?;
+                let approval =
+                    steps::approval::run(&mut runner, out, &decision, &split, &config.panel)?;
                 approved = Some(approval.clone());
                 (approval.covariates, Some(decision), evidence)
             }
@@ -576,9 +369,8 @@ pub fn run_study(
 
     let stage_b = match &decision {
         Some(stage_a) => {
-            let result = phenotype_step(
+            let result = steps::phenotypes::run(
                 &mut runner,
-                n_phewas - 1,
                 out,
                 Some(stage_a),
                 &covariates,
@@ -588,7 +380,6 @@ pub fn run_study(
                 out,
                 threads,
             )?;
-            verify(out, &result.files)?;
             runner.stop_model_server();
             Some(result.decision)
         }
@@ -606,31 +397,36 @@ pub fn run_study(
     };
     let phewas_key = serde_json::json!({ "phenotypes": request.phenotypes, "factors": request.factors, "covariates": request.covariates, "model": request.model, "transform": request.transform, "method": request.method });
     let phewas: PhewasResult = runner.step_in(
-        n_phewas,
-        PHEWAS_STEP,
+        Step::Phewas,
         &phewas_key,
-        |r: &PhewasResult| {
-            format!(
-                "{} rows, {} Bonferroni hits",
-                r.summary.pairs, r.summary.bonferroni_hits
-            )
-        },
+        steps::phewas::detail_rows,
         |journal| -> Result<_, WorkflowError> {
             let rows = match config.executor.kind {
                 ExecutorKind::Local => phewas::run(load()?, &request, &|_| {})?.rows,
                 // On Slurm the shards run as one array job whose submissions are steps of
                 // their own (`phewas/adjusted/slurm/...`): a restart re-attaches to the job.
-                ExecutorKind::Slurm => sharded_rows(
-                    journal, config, out, &catalog, &options, &used, &request, progress,
-                )?,
+                ExecutorKind::Slurm => {
+                    let spec = ShardSpec {
+                        data: config.data.clone(),
+                        dictionary: config.dictionary.clone(),
+                        id: config.id.clone(),
+                        keep_negative_codes: !options.negative_codes_to_missing,
+                        request: request.clone(),
+                        // The shards load (and clean) the same columns as the study did.
+                        load_also: used.to_vec(),
+                    };
+                    crate::phewas::study_rows_on_slurm(
+                        journal,
+                        Step::Phewas.key(),
+                        &out.join("slurm"),
+                        &catalog,
+                        &spec,
+                        &config.executor,
+                        progress,
+                    )?
+                }
             };
-            let t = load()?;
-            let mut frame = rows_to_frame(&rows)?;
-            write_table(&mut frame, &out.join("associations.csv"))?;
-            Ok(PhewasResult {
-                summary: PhewasSummary::score(&rows, None, &t.dictionary),
-                files: vec![record(out, "associations.csv")?],
-            })
+            steps::phewas::write(out, &rows, None, &load()?.dictionary)
         },
     )?;
     verify(out, &phewas.files)?;
@@ -655,26 +451,19 @@ pub fn run_study(
         },
         None => header,
     };
-    let summary_files: Vec<WrittenFile> = runner.step(
-        n_summary,
-        STUDY_STEP_KEYS[5],
-        &serde_json::json!({ "format": "markdown", "version": 1 }),
-        |_: &Vec<WrittenFile>| "summary.md".to_string(),
-        |_| -> Result<_, WorkflowError> {
-            write_summary(
-                &out.join("summary.md"),
-                &header,
-                &clean,
-                decision.as_ref(),
-                stage_b.as_ref(),
-                &covariates,
-                &phewas.summary,
-                None,
-            )?;
-            Ok(vec![record(out, "summary.md")?])
+    steps::summary::run(
+        &mut runner,
+        out,
+        steps::summary::Input {
+            header: &header,
+            clean: &clean,
+            decision: decision.as_ref(),
+            phenotypes: stage_b.as_ref(),
+            covariates: &covariates,
+            phewas: &phewas,
+            truth: None,
         },
     )?;
-    verify(out, &summary_files)?;
 
     // With the panel's phenotypes per disease: classification (panel vs expert arm), the
     // paper's tables and figures, and the report.
@@ -684,14 +473,21 @@ pub fn run_study(
             &covariates,
             stage_a.rounds.last().and_then(|r| r.kappa),
         )?;
-        crate::validation::validation_steps(
+        let validation = steps::classify::run(
             &mut runner,
-            n_summary + 1,
             out,
             &split,
             &decisions,
             (config.panel.protocol.seed, threads),
+        )?;
+        steps::figures::run(&mut runner, out, &split)?;
+        steps::report::run(
+            &mut runner,
+            out,
+            &split,
+            &decisions,
             &clean,
+            &validation,
             &config.name,
         )?;
     }
@@ -702,51 +498,4 @@ pub fn run_study(
         steps_replayed: runner.replayed,
         phewas: phewas.summary,
     })
-}
-
-/// The PheWAS of a study as a Slurm array job: submitted (or re-attached to), waited for,
-/// merged and corrected over the whole family.
-#[allow(clippy::too_many_arguments)]
-fn sharded_rows(
-    journal: &Journal,
-    config: &StudyConfig,
-    out: &Path,
-    catalog: &Catalog,
-    options: &LoadOptions,
-    used: &[String],
-    request: &PhewasRequest,
-    progress: &dyn Progress,
-) -> Result<Vec<AssociationRow>, WorkflowError> {
-    let key = format!("{}/slurm", PHEWAS_STEP);
-    let spec = ShardSpec {
-        data: config.data.clone(),
-        dictionary: config.dictionary.clone(),
-        id: config.id.clone(),
-        keep_negative_codes: !options.negative_codes_to_missing,
-        request: request.clone(),
-        // The shards load (and clean) the same columns as the study did.
-        load_also: used.to_vec(),
-    };
-    let observe = |event: &ArrayEvent| {
-        progress.event(&serde_json::json!({ "step": PHEWAS_STEP, "slurm": event }));
-        // Submissions and failures go to the journal's events too, for `study status`.
-        if !matches!(event, ArrayEvent::Progress { .. }) {
-            if let Ok(body) = serde_json::to_value(event) {
-                if let Err(e) = journal.event(&key, body) {
-                    tracing::warn!(error = %e, "cannot record a Slurm event in the journal");
-                }
-            }
-        }
-    };
-    let (result, times) = run_sharded(
-        journal,
-        &key,
-        &out.join("slurm"),
-        catalog,
-        &spec,
-        &config.executor,
-        &observe,
-    )?;
-    progress.event(&serde_json::json!({ "step": PHEWAS_STEP, "event": "merged", "shards": config.executor.shards, "array_seconds": times.array_seconds, "merge_seconds": times.merge_seconds, "family_size": result.family_size }));
-    Ok(result.rows)
 }

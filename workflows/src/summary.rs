@@ -10,7 +10,7 @@ use meshagents_stats::dictionary::Dictionary;
 use meshagents_stats::simulate::Truth;
 use serde::{Deserialize, Serialize};
 
-use crate::demo::{CleanResult, DemoConfig, SimulateResult};
+use crate::steps::CleanResult;
 use crate::WorkflowError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,16 +170,6 @@ pub struct SummaryHeader {
     pub title: String,
     pub intro: String,
     pub cohort: String,
-}
-
-impl SummaryHeader {
-    pub fn demo(config: &DemoConfig, simulated: &SimulateResult) -> Self {
-        SummaryHeader {
-            title: "MESHAgents demo study".into(),
-            intro: format!("A simulated UK Biobank-like cohort (n = {}, seed = {}, {} non-imaging fields) whose causal structure is known, analysed end to end: cleaning, a confounder panel, and covariate-adjusted associations of every imaging phenotype with every non-imaging factor.", config.n, config.seed, config.factors),
-            cohort: format!("{} participants, {} columns (`cohort/cohort.parquet`, with `dictionary.csv` and `truth.json`)", simulated.rows, simulated.columns),
-        }
-    }
 }
 
 /// Writes `summary.md`. `decision` is the panel's when it chose the covariates (otherwise the

@@ -87,6 +87,7 @@ pub const DEFAULT_FACTORS: usize = 320;
 pub const GENERATOR_VERSION: &str = "1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum OutputFormat {
     Parquet,
     Csv,

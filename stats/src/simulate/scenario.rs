@@ -26,14 +26,17 @@ use crate::error::StatsError;
 
 /// Which causal structure `simulate` plants.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Scenario {
-    /// The structure documented in the module: confounders age, sex, height and weight.
+    /// Confounders age, sex, height and weight; sbp and heart_rate mediate (the default).
     #[default]
     Baseline,
-    /// Adds a socioeconomic factor field that confounds lifestyle-phenotype associations.
+    /// Adds 26414-2.0 (education deprivation), a factor driven by a socioeconomic latent that
+    /// also drives a third of lifestyle fields and 5 phenotypes: a confounder to adjust for.
     FactorConfounder,
-    /// Adds a blood-assay factor field that mediates lifestyle-phenotype associations.
+    /// Adds 30710-2.0 (C-reactive protein, "Blood assays"), a factor caused by many lifestyle
+    /// fields that causes 5 phenotypes: a mediator not to adjust for.
     Mediator,
 }
 

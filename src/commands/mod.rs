@@ -1,0 +1,32 @@
+//! One file per command: each turns its arguments into a call of the library crates and
+//! reports the outcome.
+
+pub mod demo;
+pub mod phewas;
+pub mod simulate;
+pub mod study_approve;
+pub mod study_export;
+pub mod study_fork;
+pub mod study_list;
+pub mod study_run;
+pub mod study_status;
+pub mod tui;
+
+use meshagents_workflows::{StudyState, StudyStatus};
+
+/// A study's state as `study status` and `study list` print it.
+fn state_text(s: &StudyStatus) -> String {
+    match &s.state {
+        StudyState::Finished => "finished".to_string(),
+        StudyState::Running { pid } => format!("running (PID {pid})"),
+        StudyState::Stopped => "stopped".to_string(),
+        StudyState::AwaitingApproval => "awaiting approval".to_string(),
+        StudyState::New => "new".to_string(),
+    }
+}
+
+/// A journal time as `study status` and `study list` print it.
+fn when(ms: Option<u64>) -> String {
+    ms.map(|ms| meshagents_workflows::study::UtcTime::from_ms(ms).to_string())
+        .unwrap_or_else(|| "-".into())
+}

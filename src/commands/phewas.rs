@@ -1,0 +1,171 @@
+//! `meshagents phewas`: every phenotype x factor pair of a cohort file, here, as one shard,
+//! or as a Slurm array job (`workflows::phewas` runs it; this reports it).
+
+use anyhow::{Context, Result};
+use meshagents_workflows::{
+    run_phewas, ExecutorConfig, PhewasJob, PhewasOutcome, PhewasProgress, Progress, WorkflowError,
+};
+
+use crate::cli::PhewasArgs;
+use crate::reporter::{phewas_report, StepReporter};
+
+pub fn run(args: PhewasArgs) -> Result<()> {
+    let executor = args.executor.apply(&ExecutorConfig::default())?;
+    let job = PhewasJob {
+        data: args.data,
+        dictionary: args.dictionary,
+        id: args.id,
+        phenotypes: args.phenotypes,
+        factors: args.factors,
+        covariates: args.covariates,
+        load_also: args.load_also,
+        model: args.model,
+        transform: args.transform,
+        method: args.method,
+        threads: args.threads,
+        keep_negative_codes: args.keep_negative_codes,
+        out: args.out,
+        shard: args.shard,
+        executor,
+        work_dir: args.work_dir,
+    };
+    let reporter = Reporter {
+        steps: StepReporter::new(args.headless),
+        bar: if args.headless {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::new(0)
+        },
+    };
+    let outcome = match run_phewas(&job, &reporter) {
+        Ok(outcome) => outcome,
+        Err(WorkflowError::SlurmRun { work_dir, source }) => {
+            reporter.steps.stopped(&work_dir, &source);
+            return Err(anyhow::Error::new(*source))
+                .with_context(|| format!("the Slurm run in {} stopped", work_dir.display()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match outcome {
+        PhewasOutcome::Whole {
+            request,
+            rows,
+            family_size,
+            seconds,
+        } => {
+            reporter
+                .steps
+                .human_line(|| phewas_report(&request, &rows, family_size, seconds, &job.out));
+            reporter.steps.json(serde_json::json!({ "event": "phewas_finished", "out": job.out, "rows": rows.len(), "family_size": family_size }));
+        }
+        PhewasOutcome::Shard {
+            shard,
+            fitted,
+            factors,
+            rows,
+            seconds,
+        } => {
+            reporter.steps.human_line(|| {
+                format!(
+                    "shard {shard}: {fitted} of {factors} factors, {rows} rows in {seconds:.1} s (raw p; corrected when the parts are merged)"
+                )
+            });
+            reporter.steps.json(serde_json::json!({ "event": "shard_finished", "shard": shard.to_string(), "out": job.out, "rows": rows }));
+        }
+    }
+    if !args.headless {
+        println!("{}", job.out.display());
+    }
+    Ok(())
+}
+
+/// The step reporter plus a progress bar over the factors.
+struct Reporter {
+    steps: StepReporter,
+    bar: indicatif::ProgressBar,
+}
+
+impl Progress for Reporter {
+    fn step_started(&self, index: usize, total: usize, title: &str) {
+        self.steps.step_started(index, total, title);
+    }
+    fn step_finished(&self, index: usize, total: usize, title: &str, replayed: bool, detail: &str) {
+        self.steps
+            .step_finished(index, total, title, replayed, detail);
+    }
+    fn event(&self, body: &serde_json::Value) {
+        self.steps.event(body);
+    }
+}
+
+impl PhewasProgress for Reporter {
+    fn controlling_job(&self) {
+        crate::install_pause_handler();
+    }
+
+    fn loaded(&self, rows: usize, columns: usize, dropped: usize, seconds: f64) {
+        self.steps.human_line(|| {
+            format!(
+                "loaded {rows} participants, {columns} columns kept, {dropped} dropped by cleaning ({seconds:.1} s)"
+            )
+        });
+    }
+
+    fn fitting(&self, factors: usize) {
+        self.bar.set_length(factors as u64);
+        self.bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:40}] {pos}/{len} factors ({eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    }
+
+    fn fitted(&self, done: usize) {
+        self.bar.set_position(done as u64);
+    }
+
+    fn fitting_done(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    fn shard_starting(&self, _shard: meshagents_stats::phewas::Shard) -> Result<(), WorkflowError> {
+        #[cfg(feature = "test-hooks")]
+        test_hook(_shard).map_err(|e| WorkflowError::Invalid(format!("{e:#}")))?;
+        Ok(())
+    }
+}
+
+/// A hook for the Slurm tests, built only with the `test-hooks` feature (which `cargo test`
+/// turns on) and inert unless `MESHAGENTS_TEST_SHARD_HOOK` names a directory: with `hold-I`
+/// there, shard I writes its array job's id to `holding-I` and waits until `hold-I` is removed
+/// (so a test can cancel or kill around a task that is surely running); with `fail-I` there,
+/// shard I removes it and fails (its first attempt fails, its retry succeeds).
+#[cfg(feature = "test-hooks")]
+fn test_hook(shard: meshagents_stats::phewas::Shard) -> Result<()> {
+    use std::path::PathBuf;
+    use std::time::{Duration, Instant};
+
+    let Some(dir) = std::env::var_os("MESHAGENTS_TEST_SHARD_HOOK").map(PathBuf::from) else {
+        return Ok(());
+    };
+    let fail = dir.join(format!("fail-{}", shard.index));
+    if fail.is_file() {
+        std::fs::remove_file(&fail).with_context(|| fail.display().to_string())?;
+        anyhow::bail!("test hook {}: shard {shard} fails once", fail.display());
+    }
+    let hold = dir.join(format!("hold-{}", shard.index));
+    if hold.is_file() {
+        let holding = dir.join(format!("holding-{}", shard.index));
+        // The array job's id, so a test can cancel exactly this task.
+        let job = std::env::var("SLURM_ARRAY_JOB_ID").unwrap_or_default();
+        std::fs::write(&holding, format!("{job}\n"))
+            .with_context(|| holding.display().to_string())?;
+        // Bounded, so a test that dies cannot leave a task holding a node for ever.
+        let until = Instant::now() + Duration::from_secs(600);
+        while hold.is_file() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! `meshagents study fork DIR --from STEP --set KEY=VALUE --out DIR2`: time travel.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::cli::ExecutorArgs;
+
+pub fn run(
+    dir: &Path,
+    (from, set): (&str, &[String]),
+    out: &Path,
+    (threads, headless): (usize, bool),
+    executor: &ExecutorArgs,
+) -> Result<()> {
+    let sets = set
+        .iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| anyhow::anyhow!("--set {kv}: expected KEY=VALUE"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (mut study, reused) = meshagents_workflows::fork_study(dir, from, &sets, out)
+        .with_context(|| format!("cannot fork {}", dir.display()))?;
+    study.executor = executor.apply(&study.executor)?;
+    eprintln!(
+        "forked {} into {}: reusing {}",
+        dir.display(),
+        out.display(),
+        if reused.is_empty() {
+            "nothing".to_string()
+        } else {
+            reused.join(", ")
+        }
+    );
+    super::study_run::run_configured(&study, out, threads, headless)
+}

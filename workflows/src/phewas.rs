@@ -1,0 +1,369 @@
+//! `meshagents phewas`: one PheWAS on a cohort file, run here, as one shard of a Slurm array
+//! job (what the tasks run), or as the controller of such a job. Also what a study's PheWAS
+//! step shares with it: the column lists resolved from the header and the dictionary before
+//! any data is read, and the run as an array job.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use meshagents_engine::slurm::ArrayEvent;
+use meshagents_engine::Journal;
+use meshagents_stats::association::{rows_to_frame, AssociationRow};
+use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
+use meshagents_stats::io::{write_table, TableFormat};
+use meshagents_stats::phewas::{
+    resolve_list, run_shard, Method, ModelChoice, PhewasRequest, Shard,
+};
+use meshagents_stats::transform::Transform;
+use meshagents_stats::StatsError;
+
+use crate::cluster::{run_sharded, ExecutorConfig, ExecutorKind, ShardSpec, ShardedTimes};
+use crate::progress::Progress;
+use crate::WorkflowError;
+
+/// The column lists of a PheWAS, resolved against the cohort's header and dictionary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Columns {
+    pub phenotypes: Vec<String>,
+    /// The covariates (fixed ones, or a study's candidate confounders).
+    pub adjust: Vec<String>,
+    pub factors: Vec<String>,
+}
+
+impl Columns {
+    /// Resolves the lists in the order that decides what `all` means: the phenotypes first,
+    /// then `adjust` without them, then the factors without either. `name` wraps a list's
+    /// error (`phewas` names the flag; a study leaves it as it is).
+    pub(crate) fn resolve(
+        catalog: &Catalog,
+        (phenotypes, adjust, factors): (&str, Option<&str>, &str),
+        name: impl Fn(&'static str, StatsError) -> WorkflowError,
+    ) -> Result<Columns, WorkflowError> {
+        let phenotypes =
+            resolve_list(catalog, phenotypes, &[]).map_err(|e| name("--phenotypes", e))?;
+        let adjust = match adjust {
+            Some(list) => {
+                resolve_list(catalog, list, &phenotypes).map_err(|e| name("--covariates", e))?
+            }
+            None => Vec::new(),
+        };
+        let factors = resolve_list(catalog, factors, &Columns::used_of(&phenotypes, &adjust))
+            .map_err(|e| name("--factors", e))?;
+        Ok(Columns {
+            phenotypes,
+            adjust,
+            factors,
+        })
+    }
+
+    fn used_of(phenotypes: &[String], adjust: &[String]) -> Vec<String> {
+        phenotypes.iter().chain(adjust).cloned().collect()
+    }
+
+    /// The phenotypes and covariates: what a factor list of `all` leaves out.
+    pub fn used(&self) -> Vec<String> {
+        Columns::used_of(&self.phenotypes, &self.adjust)
+    }
+}
+
+/// One `meshagents phewas` run, as the command line describes it.
+#[derive(Debug, Clone)]
+pub struct PhewasJob {
+    pub data: PathBuf,
+    pub dictionary: Option<PathBuf>,
+    pub id: Option<String>,
+    /// LISTs, resolved against the cohort.
+    pub phenotypes: String,
+    pub factors: String,
+    pub covariates: String,
+    /// Columns loaded and cleaned with the others but not analysed (a study's shards).
+    pub load_also: String,
+    pub model: ModelChoice,
+    pub transform: Transform,
+    pub method: Method,
+    pub threads: usize,
+    pub keep_negative_codes: bool,
+    pub out: PathBuf,
+    /// `I/N`: compute only shard I of N and write it as a Parquet part.
+    pub shard: Option<String>,
+    pub executor: ExecutorConfig,
+    /// The Slurm job's directory (default: OUT.slurm next to `out`).
+    pub work_dir: Option<PathBuf>,
+}
+
+/// What a PheWAS run tells its front end besides the study events of `Progress`.
+pub trait PhewasProgress: Progress {
+    /// This process is about to control a Slurm job: from here on a pause request (Ctrl-C)
+    /// detaches from the job instead of stopping the process.
+    fn controlling_job(&self) {}
+    /// The cohort is loaded and cleaned.
+    fn loaded(&self, _rows: usize, _columns: usize, _dropped: usize, _seconds: f64) {}
+    /// Fitting starts on this many factors.
+    fn fitting(&self, _factors: usize) {}
+    /// Factors finished so far (called from the worker threads).
+    fn fitted(&self, _done: usize) {}
+    /// Fitting is over.
+    fn fitting_done(&self) {}
+    /// Right before a shard's work: a front end's tests may hold or fail it here.
+    fn shard_starting(&self, _shard: Shard) -> Result<(), WorkflowError> {
+        Ok(())
+    }
+}
+
+/// How a PheWAS run ended.
+#[derive(Debug)]
+pub enum PhewasOutcome {
+    /// The whole table was written (here, or merged from a Slurm job's parts).
+    Whole {
+        request: PhewasRequest,
+        rows: Vec<AssociationRow>,
+        family_size: usize,
+        /// Since the fitting started (here) or the command started (Slurm).
+        seconds: f64,
+    },
+    /// One shard's part was written.
+    Shard {
+        shard: Shard,
+        /// The factors this shard fitted, of all the request's.
+        fitted: usize,
+        factors: usize,
+        rows: usize,
+        seconds: f64,
+    },
+}
+
+/// Runs the PheWAS `job` describes and writes its table (or part).
+pub fn run_phewas(
+    job: &PhewasJob,
+    progress: &dyn PhewasProgress,
+) -> Result<PhewasOutcome, WorkflowError> {
+    let started = Instant::now();
+    let shard = job.shard.as_deref().map(Shard::parse).transpose()?;
+    let executor = &job.executor;
+    if shard.is_some() {
+        if executor.kind != ExecutorKind::Local {
+            return Err(WorkflowError::Invalid(
+                "--shard computes one shard here: it does not go with --executor slurm".into(),
+            ));
+        }
+        if TableFormat::from_path(&job.out)? != TableFormat::Parquet {
+            return Err(WorkflowError::Invalid(format!(
+                "--out {}: a shard is written as Parquet (.parquet)",
+                job.out.display()
+            )));
+        }
+    }
+    // Refuse an unknown output format before the work, not after.
+    TableFormat::from_path(&job.out)?;
+    // Resolve the column lists from the header and the dictionary, then read only those
+    // columns: a wide extract costs only what the study uses.
+    let catalog = Catalog::open(&job.data, job.dictionary.as_deref(), job.id.as_deref())?;
+    let name = |flag: &'static str, source: StatsError| WorkflowError::List {
+        flag,
+        data: job.data.clone(),
+        source,
+    };
+    let columns = Columns::resolve(
+        &catalog,
+        (&job.phenotypes, Some(&job.covariates), &job.factors),
+        name,
+    )?;
+    let load_also =
+        resolve_list(&catalog, &job.load_also, &[]).map_err(|e| name("--load-also", e))?;
+    if columns.phenotypes.is_empty() {
+        return Err(WorkflowError::Invalid(
+            "--phenotypes resolved to no columns".into(),
+        ));
+    }
+    if columns.factors.is_empty() {
+        return Err(WorkflowError::Invalid(
+            "--factors resolved to no columns".into(),
+        ));
+    }
+    let request = PhewasRequest {
+        phenotypes: columns.phenotypes,
+        factors: columns.factors,
+        covariates: columns.adjust,
+        model: job.model,
+        transform: job.transform,
+        method: job.method,
+        threads: job.threads,
+    };
+
+    if executor.kind == ExecutorKind::Slurm {
+        return controller(job, &catalog, request, load_also, started, progress);
+    }
+
+    let options = LoadOptions {
+        id_column: job.id.clone(),
+        negative_codes_to_missing: !job.keep_negative_codes,
+        columns: Some(
+            request
+                .phenotypes
+                .iter()
+                .chain(&request.covariates)
+                .chain(&request.factors)
+                .chain(&load_also)
+                .cloned()
+                .collect(),
+        ),
+        ..LoadOptions::default()
+    };
+    let table = AnalysisTable::load_catalog(&job.data, &catalog, &options)?;
+    let dropped = table.flow.iter().filter(|f| !f.kept).count();
+    progress.loaded(
+        table.n_rows(),
+        table.columns.len(),
+        dropped,
+        started.elapsed().as_secs_f64(),
+    );
+    progress.fitting(request.factors.len());
+    let fitted = Instant::now();
+    if let Some(shard) = shard {
+        progress.shard_starting(shard)?;
+        let part = run_shard(&table, &request, shard, &|done| progress.fitted(done))?;
+        progress.fitting_done();
+        meshagents_stats::shard::write_shard(&job.out, &part)?;
+        return Ok(PhewasOutcome::Shard {
+            shard,
+            fitted: part.factors.len(),
+            factors: request.factors.len(),
+            rows: part.rows.len(),
+            seconds: fitted.elapsed().as_secs_f64(),
+        });
+    }
+    let result = meshagents_stats::phewas::run(&table, &request, &|done| progress.fitted(done))?;
+    progress.fitting_done();
+    tracing::info!(
+        seconds = fitted.elapsed().as_secs_f64(),
+        rows = result.rows.len(),
+        "fitted and corrected"
+    );
+    let writing = Instant::now();
+    let mut frame = rows_to_frame(&result.rows)?;
+    write_table(&mut frame, &job.out)?;
+    tracing::info!(seconds = writing.elapsed().as_secs_f64(), "wrote the table");
+    Ok(PhewasOutcome::Whole {
+        request,
+        rows: result.rows,
+        family_size: result.family_size,
+        seconds: fitted.elapsed().as_secs_f64(),
+    })
+}
+
+/// The controller of a Slurm job: no data is loaded here; the tasks load it, the parts are
+/// merged. Its journal (`WORK/journal`) holds the job's submissions, so running the same
+/// command again re-attaches.
+fn controller(
+    job: &PhewasJob,
+    catalog: &Catalog,
+    request: PhewasRequest,
+    load_also: Vec<String>,
+    started: Instant,
+    progress: &dyn PhewasProgress,
+) -> Result<PhewasOutcome, WorkflowError> {
+    let work_dir = job.work_dir.clone().unwrap_or_else(|| {
+        let mut name = job.out.file_name().unwrap_or_default().to_os_string();
+        name.push(".slurm");
+        job.out.with_file_name(name)
+    });
+    std::fs::create_dir_all(&work_dir)
+        .map_err(|e| WorkflowError::io(format!("--work-dir {}", work_dir.display()), e))?;
+    let absolute = |p: &Path| {
+        std::fs::canonicalize(p).map_err(|e| WorkflowError::io(p.display().to_string(), e))
+    };
+    let spec = ShardSpec {
+        data: absolute(&job.data)?,
+        dictionary: job.dictionary.as_deref().map(absolute).transpose()?,
+        id: job.id.clone(),
+        keep_negative_codes: job.keep_negative_codes,
+        request,
+        load_also,
+    };
+    progress.controlling_job();
+    let journal =
+        Journal::open(&work_dir.join("journal")).map_err(|source| WorkflowError::WorkDir {
+            dir: work_dir.clone(),
+            source,
+        })?;
+    let (result, times) = run_sharded(
+        &journal,
+        "phewas/slurm",
+        &work_dir,
+        catalog,
+        &spec,
+        &job.executor,
+        &|event| progress.event(&serde_json::json!({ "slurm": event })),
+    )
+    .map_err(|source| WorkflowError::SlurmRun {
+        work_dir: work_dir.clone(),
+        source: Box::new(source),
+    })?;
+    let mut frame = rows_to_frame(&result.rows)?;
+    write_table(&mut frame, &job.out)?;
+    progress.event(&merged(
+        None,
+        job.executor.shards,
+        &times,
+        result.family_size,
+    ));
+    Ok(PhewasOutcome::Whole {
+        request: spec.request,
+        rows: result.rows,
+        family_size: result.family_size,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The event of a Slurm job's parts merged (under a study's step, when there is one).
+fn merged(
+    step: Option<&str>,
+    shards: usize,
+    times: &ShardedTimes,
+    family_size: usize,
+) -> serde_json::Value {
+    let mut body = serde_json::json!({ "event": "merged", "shards": shards, "array_seconds": times.array_seconds, "merge_seconds": times.merge_seconds, "family_size": family_size });
+    if let Some(step) = step {
+        // The step first, as readers have always seen it.
+        let mut with_step = serde_json::json!({ "step": step });
+        if let (Some(w), Some(b)) = (with_step.as_object_mut(), body.as_object()) {
+            w.extend(b.clone());
+        }
+        body = with_step;
+    }
+    body
+}
+
+/// The PheWAS of a study's `step` as a Slurm array job: submitted (or re-attached to), waited
+/// for, merged and corrected over the whole family. `spec` loads (and cleans) the columns the
+/// study loaded.
+pub(crate) fn study_rows_on_slurm(
+    journal: &Journal,
+    step: &str,
+    work_dir: &Path,
+    catalog: &Catalog,
+    spec: &ShardSpec,
+    executor: &ExecutorConfig,
+    progress: &dyn Progress,
+) -> Result<Vec<AssociationRow>, WorkflowError> {
+    let key = format!("{step}/slurm");
+    let observe = |event: &ArrayEvent| {
+        progress.event(&serde_json::json!({ "step": step, "slurm": event }));
+        // Submissions and failures go to the journal's events too, for `study status`.
+        if !matches!(event, ArrayEvent::Progress { .. }) {
+            if let Ok(body) = serde_json::to_value(event) {
+                if let Err(e) = journal.event(&key, body) {
+                    tracing::warn!(error = %e, "cannot record a Slurm event in the journal");
+                }
+            }
+        }
+    };
+    let (result, times) = run_sharded(journal, &key, work_dir, catalog, spec, executor, &observe)?;
+    progress.event(&merged(
+        Some(step),
+        executor.shards,
+        &times,
+        result.family_size,
+    ));
+    Ok(result.rows)
+}
