@@ -87,7 +87,7 @@ and a finished study is reported without recomputing."
         threads: usize,
         /// Share of participants held out from the panel, on which the classifiers are
         /// trained and scored (0 to 0.9; 0 is the paper's protocol, where the selection saw them).
-        #[arg(long, default_value_t = meshagents_stats::split::DEFAULT_HOLDOUT)]
+        #[arg(long, default_value_t = meshagents_stats::cohort::split::DEFAULT_HOLDOUT)]
         holdout: f64,
         /// For servers and clusters: events as JSON lines on stdout; human progress on stderr
         /// only when it is a terminal.
@@ -758,7 +758,7 @@ fn study_command(command: StudyCommand) -> Result<()> {
             let dest = out.unwrap_or_else(|| dir.join("export"));
             let dictionary_path = dir.join("cohort").join("dictionary.csv");
             let dictionary = if dictionary_path.exists() {
-                Some(meshagents_stats::dictionary::Dictionary::read_csv(
+                Some(meshagents_stats::data::dictionary::Dictionary::read_csv(
                     &dictionary_path,
                 )?)
             } else {
@@ -995,10 +995,10 @@ struct PhewasArgs {
 }
 
 fn phewas_command(args: PhewasArgs) -> Result<()> {
-    use meshagents_stats::association::rows_to_frame;
     use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
+    use meshagents_stats::data::transform::Transform;
+    use meshagents_stats::phewas::rows_to_frame;
     use meshagents_stats::phewas::{resolve_list, run, Method, ModelChoice, PhewasRequest, Shard};
-    use meshagents_stats::transform::Transform;
 
     let started = Instant::now();
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
@@ -1009,14 +1009,14 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
             "--shard computes one shard here: it does not go with --executor slurm"
         );
         anyhow::ensure!(
-            meshagents_stats::io::TableFormat::from_path(&args.out)?
-                == meshagents_stats::io::TableFormat::Parquet,
+            meshagents_stats::data::io::TableFormat::from_path(&args.out)?
+                == meshagents_stats::data::io::TableFormat::Parquet,
             "--out {}: a shard is written as Parquet (.parquet)",
             args.out.display()
         );
     }
     // Refuse an unknown output format before the work, not after.
-    meshagents_stats::io::TableFormat::from_path(&args.out)?;
+    meshagents_stats::data::io::TableFormat::from_path(&args.out)?;
     // Resolve the column lists from the header and the dictionary, then read only those
     // columns: a wide extract costs only what the study uses.
     let catalog = Catalog::open(&args.data, args.dictionary.as_deref(), args.id.as_deref())?;
@@ -1091,7 +1091,7 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
         .inspect_err(|e| reporter.stopped(&work_dir, e))
         .with_context(|| format!("the Slurm run in {} stopped", work_dir.display()))?;
         let mut frame = rows_to_frame(&result.rows)?;
-        meshagents_stats::io::write_table(&mut frame, &args.out)?;
+        meshagents_stats::data::io::write_table(&mut frame, &args.out)?;
         reporter.event(&serde_json::json!({ "event": "merged", "shards": executor.shards, "array_seconds": times.array_seconds, "merge_seconds": times.merge_seconds, "family_size": result.family_size }));
         reporter.human_line(|| {
             phewas_report(
@@ -1153,7 +1153,7 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
             bar.set_position(done as u64)
         })?;
         bar.finish_and_clear();
-        meshagents_stats::shard::write_shard(&args.out, &part)?;
+        meshagents_stats::phewas::parts::write_shard(&args.out, &part)?;
         reporter.human_line(|| {
             format!(
                 "shard {shard}: {} of {} factors, {} rows in {:.1} s (raw p; corrected when the parts are merged)",
@@ -1178,7 +1178,7 @@ fn phewas_command(args: PhewasArgs) -> Result<()> {
     );
     let writing = Instant::now();
     let mut frame = rows_to_frame(&result.rows)?;
-    meshagents_stats::io::write_table(&mut frame, &args.out)?;
+    meshagents_stats::data::io::write_table(&mut frame, &args.out)?;
     tracing::info!(seconds = writing.elapsed().as_secs_f64(), "wrote the table");
     reporter.human_line(|| {
         phewas_report(
@@ -1206,7 +1206,7 @@ fn meshagents_engine_journal(work_dir: &std::path::Path) -> Result<meshagents_en
 /// The closing line of a PheWAS: counts, family size, hits.
 fn phewas_report(
     request: &meshagents_stats::phewas::PhewasRequest,
-    rows: &[meshagents_stats::association::AssociationRow],
+    rows: &[meshagents_stats::phewas::AssociationRow],
     family_size: usize,
     since: Instant,
     out: &std::path::Path,

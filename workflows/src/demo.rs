@@ -8,16 +8,17 @@ use std::path::{Path, PathBuf};
 
 use meshagents_agents::{ConfounderDecision, PhenotypeDecision};
 use meshagents_engine::Journal;
-use meshagents_stats::association::{rows_to_frame, screen_candidates, CovariateEvidence};
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
-use meshagents_stats::dictionary::Role;
-use meshagents_stats::io::write_table;
+use meshagents_stats::confounding::{screen_candidates, CovariateEvidence};
+use meshagents_stats::data::dictionary::Role;
+use meshagents_stats::data::io::write_table;
+use meshagents_stats::data::transform::Transform;
+use meshagents_stats::phewas::rows_to_frame;
 use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
 use meshagents_stats::simulate::{
     simulate, write_cohort, OutputFormat, SimulationConfig, Truth, DEFAULT_FACTORS,
     GENERATOR_VERSION,
 };
-use meshagents_stats::transform::Transform;
 use serde::{Deserialize, Serialize};
 
 use crate::files::{record, verify, WrittenFile};
@@ -49,7 +50,7 @@ impl Default for DemoConfig {
             n: 3_000,
             seed: 42,
             factors: DEFAULT_FACTORS,
-            holdout: meshagents_stats::split::DEFAULT_HOLDOUT,
+            holdout: meshagents_stats::cohort::split::DEFAULT_HOLDOUT,
             out: PathBuf::from("meshagents-out/demo"),
             threads: 2,
         }
@@ -57,7 +58,7 @@ impl Default for DemoConfig {
 }
 
 fn default_holdout() -> f64 {
-    meshagents_stats::split::DEFAULT_HOLDOUT
+    meshagents_stats::cohort::split::DEFAULT_HOLDOUT
 }
 
 /// Where a study reports what it is doing (the CLI prints it; tests ignore it).
@@ -104,7 +105,7 @@ pub struct CleanResult {
     /// The discovery/validation split set aside here, before anything else looks at the data
     /// (absent when the study has no validation).
     #[serde(default)]
-    pub split: Option<meshagents_stats::split::SplitSummary>,
+    pub split: Option<meshagents_stats::cohort::split::SplitSummary>,
     pub files: Vec<WrittenFile>,
 }
 
@@ -268,7 +269,7 @@ pub fn run_demo(
             config.n
         )));
     }
-    meshagents_stats::split::check_holdout(config.holdout)?;
+    meshagents_stats::cohort::split::check_holdout(config.holdout)?;
     let out = config.out.clone();
     std::fs::create_dir_all(&out).map_err(|e| WorkflowError::File {
         path: out.display().to_string(),

@@ -7,14 +7,13 @@ use std::path::{Path, PathBuf};
 
 use meshagents_engine::slurm::ArrayEvent;
 use meshagents_engine::Journal;
-use meshagents_stats::association::{
-    rows_to_frame, screen_candidates, AssociationRow, CovariateEvidence,
-};
 use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
-use meshagents_stats::dictionary::Role;
-use meshagents_stats::io::write_table;
+use meshagents_stats::confounding::{screen_candidates, CovariateEvidence};
+use meshagents_stats::data::dictionary::Role;
+use meshagents_stats::data::io::write_table;
+use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{self, resolve_list, Method, ModelChoice, PhewasRequest};
-use meshagents_stats::transform::Transform;
+use meshagents_stats::phewas::{rows_to_frame, AssociationRow};
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::{run_sharded, ExecutorConfig, ExecutorKind, ShardSpec};

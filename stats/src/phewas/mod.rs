@@ -16,18 +16,25 @@
 //!
 //! Categorical covariates are dummy-coded automatically (reference: most common level).
 
+pub mod parts;
+pub(crate) mod rows;
+
+pub use rows::{
+    apply_multiple_testing, benjamini_hochberg, neg_log10, read_associations, rows_to_frame,
+    AssociationRow, ASSOCIATION_COLUMNS,
+};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
-use crate::association::{apply_multiple_testing, neg_log10, AssociationRow};
 use crate::cohort::AnalysisTable;
-use crate::dictionary::ValueType;
+use crate::data::dictionary::ValueType;
+use crate::data::transform::Transform;
 use crate::error::StatsError;
-use crate::logistic::{self, lr_p, wald_p, z975};
-use crate::ols::{complete_rows, fit_rows_many, FitError};
-use crate::transform::Transform;
+use crate::models::logistic::{self, lr_p, wald_p, z975};
+use crate::models::ols::{complete_rows, fit_rows_many, FitError};
 
 pub const FIRTH_MIN_EVENTS: usize = 20;
 
@@ -111,7 +118,7 @@ struct Context<'a> {
     covariates: Vec<Vec<f64>>,
     phenotypes: Vec<Vec<f64>>,
     /// Phenotypes grouped by missingness, for the linear kernel.
-    groups: Vec<crate::fastlinear::PhenotypeGroup>,
+    groups: Vec<crate::models::fastlinear::PhenotypeGroup>,
     /// The group of each phenotype: phenotypes of a group share the null logistic model.
     group_of: Vec<usize>,
 }
@@ -140,7 +147,7 @@ fn prepare<'a>(
     let groups = {
         let p_refs: Vec<&[f64]> = phenotypes.iter().map(Vec::as_slice).collect();
         let c_refs: Vec<&[f64]> = covariates.iter().map(Vec::as_slice).collect();
-        crate::fastlinear::prepare(&p_refs, &c_refs)
+        crate::models::fastlinear::prepare(&p_refs, &c_refs)
     };
     let mut group_of = vec![0; phenotypes.len()];
     for (g, group) in groups.iter().enumerate() {
@@ -635,7 +642,7 @@ enum WorkItem {
 
 /// A fitted row from an OLS coefficient.
 fn coefficient_row(
-    c: &crate::ols::Coefficient,
+    c: &crate::models::ols::Coefficient,
     counts: (Option<usize>, Option<usize>),
     phenotype: &str,
     factor: &str,
@@ -721,7 +728,7 @@ fn linear_block(ctx: &Context, block: &[usize]) -> Vec<(usize, Vec<Vec<Associati
     let mut out: Vec<Vec<Vec<AssociationRow>>> =
         vec![vec![Vec::new(); ctx.request.phenotypes.len()]; block.len()];
     for group in &ctx.groups {
-        let results = crate::fastlinear::fit_block(group, &xs);
+        let results = crate::models::fastlinear::fit_block(group, &xs);
         for (b, (factor_results, prep)) in results.into_iter().zip(&prepared).enumerate() {
             let cases = prep
                 .binary_high
@@ -763,7 +770,7 @@ struct LogisticGroup {
     cases: usize,
     null: Option<NullFit>,
     /// The null model as the fast kernel left it, when that kernel could fit it.
-    fast_null: Option<crate::fastlogistic::NullModel>,
+    fast_null: Option<crate::models::fastlogistic::NullModel>,
 }
 
 type LogisticGroups = std::cell::RefCell<std::collections::HashMap<usize, LogisticGroup>>;
@@ -799,7 +806,7 @@ impl LogisticGroup {
             return;
         }
         let columns: Vec<&[f64]> = self.covariates.iter().map(Vec::as_slice).collect();
-        self.fast_null = crate::fastlogistic::fit_null(&columns, &self.outcome);
+        self.fast_null = crate::models::fastlogistic::fit_null(&columns, &self.outcome);
         self.null = Some(match &self.fast_null {
             Some(null) => {
                 let mut beta = null.beta.clone();
@@ -873,7 +880,12 @@ fn logistic_row(
         Some(null) if !few => {
             let fast = shared.fast_null.as_ref().and_then(|fast_null| {
                 let covariates: Vec<&[f64]> = shared.covariates.iter().map(Vec::as_slice).collect();
-                crate::fastlogistic::fit_added(fast_null, &phenotype_values, &covariates, outcome)
+                crate::models::fastlogistic::fit_added(
+                    fast_null,
+                    &phenotype_values,
+                    &covariates,
+                    outcome,
+                )
             });
             Some(match fast {
                 Some(fit) => Ok(((fit.beta[1], fit.se[1], fit.log_likelihood), null.clone())),
@@ -970,7 +982,7 @@ struct CategoricalFactor {
 struct CategoricalGroup {
     /// Complete rows at each level, in the order of `levels`.
     counts: Vec<usize>,
-    full: Vec<Result<crate::ols::OlsFit, FitError>>,
+    full: Vec<Result<crate::models::ols::OlsFit, FitError>>,
     /// Log-likelihood of the same rows without the level indicators.
     restricted: Vec<Result<f64, FitError>>,
 }
@@ -1163,7 +1175,7 @@ fn bai2020(
         y.to_vec()
     } else {
         let rows = complete_rows(y, &covs);
-        match crate::ols::residuals(y, &covs, &rows) {
+        match crate::models::ols::residuals(y, &covs, &rows) {
             Ok(r) => r,
             Err(e) => {
                 return unfitted(
@@ -1230,7 +1242,7 @@ pub fn resolve_list(
     spec: &str,
     exclude: &[String],
 ) -> Result<Vec<String>, StatsError> {
-    use crate::dictionary::Role;
+    use crate::data::dictionary::Role;
     let mut out: Vec<String> = Vec::new();
     let push = |name: String, out: &mut Vec<String>| {
         if !out.contains(&name) {

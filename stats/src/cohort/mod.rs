@@ -1,15 +1,17 @@
 //! Loading a cohort for analysis: the table, its dictionary, UK Biobank missing codes and the
 //! Bai 2020 cleaning rules, with a flow log saying what happened to every column and why.
 
+pub mod split;
+
 use std::collections::HashMap;
 use std::path::Path;
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::dictionary::{Dictionary, DictionaryEntry, Role, ValueType};
+use crate::data::dictionary::{Dictionary, DictionaryEntry, Role, ValueType};
+use crate::data::io::read_table;
 use crate::error::StatsError;
-use crate::io::read_table;
 
 /// Cleaning thresholds of Bai et al. 2020.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -154,7 +156,7 @@ impl Catalog {
     ) -> Result<Self, StatsError> {
         let dictionary = dictionary.map(Dictionary::read_csv).transpose()?;
         Catalog::new(
-            crate::io::read_column_names(data)?,
+            crate::data::io::read_column_names(data)?,
             dictionary,
             id_column,
             &data.display().to_string(),
@@ -222,7 +224,7 @@ fn convert_column(
     let (mut values, levels) = numeric_values(series, &column, declared, file)?;
     let coded = match declared {
         Some(t) => t != ValueType::Continuous,
-        None => levels.is_none() && crate::typing::is_whole(&values),
+        None => levels.is_none() && crate::data::typing::is_whole(&values),
     };
     let mut recoded = 0usize;
     if options.negative_codes_to_missing && coded && levels.is_none() {
@@ -235,7 +237,7 @@ fn convert_column(
     let value_type = match (declared, &levels) {
         (Some(t), _) => t,
         (None, Some(_)) => ValueType::Categorical,
-        (None, None) => crate::typing::infer_numeric(&values),
+        (None, None) => crate::data::typing::infer_numeric(&values),
     };
     let missing = values.iter().filter(|v| v.is_nan()).count();
     let missing_share = missing as f64 / n.max(1) as f64;
@@ -329,7 +331,7 @@ impl ColumnSource {
 
     fn parquet(path: &Path, names: Vec<String>) -> Result<Self, StatsError> {
         let first = names.first().cloned().into_iter().collect::<Vec<_>>();
-        let height = crate::io::read_table_columns(path, Some(&first))?.height();
+        let height = crate::data::io::read_table_columns(path, Some(&first))?.height();
         let count = names.len();
         Ok(ColumnSource {
             names,
@@ -352,7 +354,7 @@ impl ColumnSource {
             .take(PARQUET_BATCH)
             .collect();
         let names: Vec<String> = batch.iter().map(|i| self.names[*i].clone()).collect();
-        let df = crate::io::read_table_columns(&path, Some(&names))?;
+        let df = crate::data::io::read_table_columns(&path, Some(&names))?;
         for (column, i) in df.into_columns().into_iter().zip(batch) {
             self.slots[i] = Some(column);
             self.fetched[i] = true;
@@ -402,7 +404,7 @@ impl AnalysisTable {
     /// The table restricted to `rows` (indices, in the order given): the same columns,
     /// dictionary and flow log, so that what was decided about the columns on the whole cohort
     /// holds for the part. Used to let the panel look at the discovery part of a
-    /// discovery/validation split ([`crate::split`]) only. Indices beyond the table are
+    /// discovery/validation split ([`crate::cohort::split`]) only. Indices beyond the table are
     /// ignored.
     pub fn subset(&self, rows: &[usize]) -> AnalysisTable {
         let rows: Vec<usize> = rows
@@ -465,7 +467,7 @@ impl AnalysisTable {
     }
 
     /// Loads a table (CSV, TSV or Parquet) with an optional dictionary. Without one, every
-    /// column other than the id is typed by [`crate::typing`] and given the role `factor`.
+    /// column other than the id is typed by [`crate::data::typing`] and given the role `factor`.
     pub fn load_with(
         data: &Path,
         dictionary: Option<&Path>,
@@ -473,7 +475,7 @@ impl AnalysisTable {
     ) -> Result<Self, StatsError> {
         let dictionary = dictionary.map(Dictionary::read_csv).transpose()?;
         let catalog = Catalog::new(
-            crate::io::read_column_names(data)?,
+            crate::data::io::read_column_names(data)?,
             dictionary,
             options.id_column.as_deref(),
             &data.display().to_string(),
@@ -488,12 +490,12 @@ impl AnalysisTable {
         catalog: &Catalog,
         options: &LoadOptions,
     ) -> Result<Self, StatsError> {
-        let format = crate::io::TableFormat::from_path(data)?;
+        let format = crate::data::io::TableFormat::from_path(data)?;
         if matches!(
             format,
-            crate::io::TableFormat::Csv | crate::io::TableFormat::Tsv
+            crate::data::io::TableFormat::Csv | crate::data::io::TableFormat::Tsv
         ) {
-            crate::io::check_delimited(data)?;
+            crate::data::io::check_delimited(data)?;
         }
         let started = std::time::Instant::now();
         let mut dictionary = catalog.dictionary.clone();
@@ -523,9 +525,11 @@ impl AnalysisTable {
         // Parquet is read in batches of columns, each converted and released before the next
         // is read, so the raw table never sits in memory beside the converted one.
         let source = match (format, &options.columns) {
-            (crate::io::TableFormat::Parquet, _) => ColumnSource::parquet(data, raw)?,
+            (crate::data::io::TableFormat::Parquet, _) => ColumnSource::parquet(data, raw)?,
             (_, None) => ColumnSource::frame(read_table(data)?),
-            (_, Some(_)) => ColumnSource::frame(crate::io::read_table_columns(data, Some(&raw))?),
+            (_, Some(_)) => {
+                ColumnSource::frame(crate::data::io::read_table_columns(data, Some(&raw))?)
+            }
         };
         let table = Self::from_source(source, dictionary, options, &data.display().to_string())?;
         tracing::info!(
@@ -898,7 +902,7 @@ fn numeric_values(
         .collect();
     labels.sort();
     labels.dedup();
-    if labels.len() > crate::typing::MAX_TEXT_LEVELS && declared.is_none() {
+    if labels.len() > crate::data::typing::MAX_TEXT_LEVELS && declared.is_none() {
         return Err(StatsError::Input { file: file.into(), message: format!("column '{column}' is free text ({} distinct values); give it a dictionary entry or leave it out", labels.len()) });
     }
     let codes: HashMap<&str, f64> = labels
@@ -1549,7 +1553,7 @@ mod reference {
 #[cfg(test)]
 mod near_duplicates_as_before {
     use super::*;
-    use crate::dictionary::DictionaryEntry;
+    use crate::data::dictionary::DictionaryEntry;
 
     #[test]
     fn same_pairs_dropped_with_the_same_reasons() {

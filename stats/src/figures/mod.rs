@@ -20,10 +20,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::association::AssociationRow;
 use crate::classify::metrics::auc;
 use crate::classify::PredictionRow;
 use crate::error::StatsError;
+use crate::phewas::rows::AssociationRow;
 
 /// Okabe & Ito (2008) colour-blind-safe palette, without yellow (too light on white).
 pub const OKABE_ITO: [RGBColor; 7] = [
@@ -50,7 +50,7 @@ fn register_font() {
         let _ = plotters::style::register_font(
             FONT,
             FontStyle::Normal,
-            include_bytes!("../assets/fonts/DejaVuSans.ttf"),
+            include_bytes!("../../assets/fonts/DejaVuSans.ttf"),
         );
     });
 }
