@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{Method, ModelChoice};
 use meshagents_stats::simulate::{OutputFormat, Scenario, DEFAULT_FACTORS};
-use meshagents_stats::transform::Transform;
 use meshagents_workflows::{ExecutorConfig, ExecutorKind};
 
 #[derive(Parser)]
@@ -86,7 +86,7 @@ and a finished study is reported without recomputing."
         threads: usize,
         /// Share of participants held out from the panel, on which the classifiers are
         /// trained and scored (0 to 0.9; 0 is the paper's protocol, where the selection saw them).
-        #[arg(long, default_value_t = meshagents_stats::split::DEFAULT_HOLDOUT)]
+        #[arg(long, default_value_t = meshagents_stats::cohort::split::DEFAULT_HOLDOUT)]
         holdout: f64,
         /// For servers and clusters: events as JSON lines on stdout; human progress on stderr
         /// only when it is a terminal.

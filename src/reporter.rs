@@ -217,7 +217,7 @@ pub fn report_run(
 /// The closing line of a PheWAS: counts, family size, hits.
 pub fn phewas_report(
     request: &meshagents_stats::phewas::PhewasRequest,
-    rows: &[meshagents_stats::association::AssociationRow],
+    rows: &[meshagents_stats::phewas::AssociationRow],
     family_size: usize,
     seconds: f64,
     out: &std::path::Path,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use meshagents_stats::dictionary::Dictionary;
+use meshagents_stats::data::dictionary::Dictionary;
 use meshagents_stats::export::ExportFormat;
 
 pub fn run(

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
 use meshagents_stats::confounding::{screen, ScreenRequest, DEFAULT_MAX_PAIRS};
-use meshagents_stats::dictionary::Role;
+use meshagents_stats::data::dictionary::Role;
 use meshagents_stats::simulate::{simulate, Scenario, SimulationConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

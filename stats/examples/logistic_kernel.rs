@@ -29,12 +29,13 @@ fn main() {
         })
         .collect();
     let refs: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
-    let null = meshagents_stats::fastlogistic::fit_null(&refs[1..], &y).expect("null fit");
+    let null = meshagents_stats::models::fastlogistic::fit_null(&refs[1..], &y).expect("null fit");
     let began = Instant::now();
     let mut passes = 0;
     for _ in 0..fits {
-        let fit = meshagents_stats::fastlogistic::fit_added(&null, &columns[0], &refs[1..], &y)
-            .expect("fit");
+        let fit =
+            meshagents_stats::models::fastlogistic::fit_added(&null, &columns[0], &refs[1..], &y)
+                .expect("fit");
         passes += fit.passes;
     }
     let seconds = began.elapsed().as_secs_f64();

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use meshagents_stats::association::read_associations;
-use meshagents_stats::plots;
+use meshagents_stats::figures;
+use meshagents_stats::phewas::read_associations;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -14,17 +14,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let rows = read_associations(&PathBuf::from(table))?;
     let out = PathBuf::from(out);
-    let f = plots::manhattan(
+    let f = figures::manhattan(
         &rows,
         &out.join("manhattan"),
-        &plots::ManhattanOptions::default(),
+        &figures::ManhattanOptions::default(),
     )?;
     println!("{}", f.png.display());
-    let f = plots::volcano(&rows, &out.join("volcano"), "Volcano", 6, &BTreeMap::new())?;
+    let f = figures::volcano(&rows, &out.join("volcano"), "Volcano", 6, &BTreeMap::new())?;
     println!("{}", f.png.display());
-    let (f, lambda) = plots::qq(&rows, &out.join("qq"), "QQ")?;
+    let (f, lambda) = figures::qq(&rows, &out.join("qq"), "QQ")?;
     println!("{} lambda {lambda:.3}", f.png.display());
-    let f = plots::forest(&rows, &out.join("forest"), 15, &BTreeMap::new())?;
+    let f = figures::forest(&rows, &out.join("forest"), 15, &BTreeMap::new())?;
     println!("{}", f.png.display());
     Ok(())
 }

@@ -29,7 +29,7 @@ pub enum StatsError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
-    Classify(#[from] crate::classify::ClassifyError),
+    Classify(#[from] crate::classify::error::ClassifyError),
     #[error("{path}: cannot draw the plot: {message}")]
     Plot { path: String, message: String },
 }

@@ -360,8 +360,9 @@ fn output_is_identical_across_runs_and_thread_counts() {
         let (t, p) = evaluate("d", &arms, &labels, &ids, &config).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (ct, cp) = (dir.path().join("c.csv"), dir.path().join("p.csv"));
-        meshagents_stats::io::write_table(&mut classification_frame(&t).unwrap(), &ct).unwrap();
-        meshagents_stats::io::write_table(&mut predictions_frame(&p).unwrap(), &cp).unwrap();
+        meshagents_stats::data::io::write_table(&mut classification_frame(&t).unwrap(), &ct)
+            .unwrap();
+        meshagents_stats::data::io::write_table(&mut predictions_frame(&p).unwrap(), &cp).unwrap();
         (std::fs::read(ct).unwrap(), std::fs::read(cp).unwrap())
     };
     let one = run(1);

@@ -7,8 +7,8 @@
 
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
 use meshagents_stats::confounding::{screen, ConfoundingEvidence, ScreenRequest};
-use meshagents_stats::dictionary::{Dictionary, DictionaryEntry, Role, ValueType};
-use meshagents_stats::ols::first_coefficient;
+use meshagents_stats::data::dictionary::{Dictionary, DictionaryEntry, Role, ValueType};
+use meshagents_stats::models::ols::first_coefficient;
 use polars::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

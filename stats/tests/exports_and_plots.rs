@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use meshagents_stats::association::{read_associations, AssociationRow};
 use meshagents_stats::classify::{read_classification, ClassificationRow, PredictionRow};
 use meshagents_stats::export::{
     associations_latex, associations_markdown, export_associations, export_classification,
     top_hits, ExportFormat,
 };
-use meshagents_stats::plots;
+use meshagents_stats::figures;
+use meshagents_stats::phewas::{read_associations, AssociationRow};
 
 fn association(phenotype: &str, factor: &str, category: &str, p: f64, beta: f64) -> AssociationRow {
     AssociationRow {
@@ -183,7 +183,7 @@ fn markdown_and_latex_hold_the_top_hits_per_phenotype_escaped() {
     }
 }
 
-fn assert_valid_plot(files: &plots::PlotFiles) {
+fn assert_valid_plot(files: &figures::PlotFiles) {
     let svg = std::fs::read_to_string(&files.svg).unwrap();
     assert!(
         svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
@@ -207,16 +207,18 @@ fn every_plot_writes_valid_svg_and_png() {
     let out = dir.path();
     let mut labels = BTreeMap::new();
     labels.insert("field_0".to_string(), "Pork intake & more_text".to_string());
-    let options = plots::ManhattanOptions {
+    let options = figures::ManhattanOptions {
         factor_labels: labels.clone(),
         ..Default::default()
     };
-    assert_valid_plot(&plots::manhattan(&rows, &out.join("manhattan"), &options).unwrap());
-    assert_valid_plot(&plots::volcano(&rows, &out.join("volcano"), "Volcano", 5, &labels).unwrap());
-    let (files, lambda) = plots::qq(&rows, &out.join("qq"), "QQ").unwrap();
+    assert_valid_plot(&figures::manhattan(&rows, &out.join("manhattan"), &options).unwrap());
+    assert_valid_plot(
+        &figures::volcano(&rows, &out.join("volcano"), "Volcano", 5, &labels).unwrap(),
+    );
+    let (files, lambda) = figures::qq(&rows, &out.join("qq"), "QQ").unwrap();
     assert_valid_plot(&files);
     assert!(lambda.is_finite() && lambda > 0.0);
-    assert_valid_plot(&plots::forest(&rows, &out.join("forest"), 10, &labels).unwrap());
+    assert_valid_plot(&figures::forest(&rows, &out.join("forest"), 10, &labels).unwrap());
     let mut predictions = Vec::new();
     for (d, disease) in ["hypertension", "diabetes"].iter().enumerate() {
         for arm in ["panel", "expert"] {
@@ -234,9 +236,9 @@ fn every_plot_writes_valid_svg_and_png() {
             }
         }
     }
-    assert_valid_plot(&plots::roc(&predictions, "logistic", &out.join("roc")).unwrap());
+    assert_valid_plot(&figures::roc(&predictions, "logistic", &out.join("roc")).unwrap());
     // The same input gives byte-identical files.
-    let again = plots::qq(&rows, &out.join("qq2"), "QQ").unwrap().0;
+    let again = figures::qq(&rows, &out.join("qq2"), "QQ").unwrap().0;
     assert_eq!(
         std::fs::read(&files.svg).unwrap(),
         std::fs::read(&again.svg).unwrap()
@@ -251,12 +253,12 @@ fn every_plot_writes_valid_svg_and_png() {
 fn genomic_inflation_by_definition() {
     // Uniform p-values on a fine grid: lambda is 1 up to the grid's resolution.
     let p: Vec<f64> = (0..10_001).map(|i| (i as f64 + 0.5) / 10_001.0).collect();
-    let lambda = plots::genomic_inflation(&p).unwrap();
+    let lambda = figures::genomic_inflation(&p).unwrap();
     assert!((lambda - 1.0).abs() < 1e-3, "{lambda}");
     // The median p is 0.5 -> chi2 = qnorm(0.25)^2 = 0.45494; a set whose median p is
     // 0.0455 (chi2 = 4.0, z = 2) gives lambda = 4 / 0.454936423 = 8.7925.
     let z2 = [0.0455002638963584, 0.01, 0.9];
-    let lambda = plots::genomic_inflation(&z2).unwrap();
+    let lambda = figures::genomic_inflation(&z2).unwrap();
     assert!(
         (lambda - 4.0 / 0.454_936_423_119_572_7).abs() < 1e-6,
         "{lambda}"
@@ -265,6 +267,6 @@ fn genomic_inflation_by_definition() {
 
 #[test]
 fn roc_curve_steps_through_tied_scores() {
-    let curve = plots::roc_curve(&[0.9, 0.5, 0.5, 0.1], &[true, true, false, false]);
+    let curve = figures::roc_curve(&[0.9, 0.5, 0.5, 0.1], &[true, true, false, false]);
     assert_eq!(curve, vec![(0.0, 0.0), (0.0, 0.5), (0.5, 1.0), (1.0, 1.0)]);
 }

@@ -7,12 +7,12 @@
 //! default hold-out it is 0.5 within noise.
 
 use meshagents_stats::classify::{evaluate, Arm, Classifier, ClassifyConfig, FeatureMatrix};
+use meshagents_stats::cohort::split::{split_rows, DEFAULT_HOLDOUT};
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
-use meshagents_stats::dictionary::{DictionaryEntry, Role, ValueType};
+use meshagents_stats::data::dictionary::{DictionaryEntry, Role, ValueType};
+use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
 use meshagents_stats::simulate::{simulate, SimulationConfig};
-use meshagents_stats::split::{split_rows, DEFAULT_HOLDOUT};
-use meshagents_stats::transform::Transform;
 use polars::prelude::*;
 
 const SEEDS: u64 = 20;

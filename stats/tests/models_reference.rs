@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use common::{close, fixture_path as path, num, rows};
 use meshagents_stats::cohort::{AnalysisTable, LoadOptions};
-use meshagents_stats::logistic;
+use meshagents_stats::data::transform::{rank_inverse_normal, Transform};
+use meshagents_stats::models::logistic;
 use meshagents_stats::phewas::{run, Method, ModelChoice, PhewasRequest};
-use meshagents_stats::transform::{rank_inverse_normal, Transform};
 
 fn request(phenotype: &str, factor: &str, covariates: &[&str], method: Method) -> PhewasRequest {
     PhewasRequest {

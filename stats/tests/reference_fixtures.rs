@@ -4,8 +4,8 @@
 mod common;
 
 use common::{close as assert_close, num as number, rows};
-use meshagents_stats::association::benjamini_hochberg;
-use meshagents_stats::ols::first_coefficient;
+use meshagents_stats::models::ols::first_coefficient;
+use meshagents_stats::phewas::benjamini_hochberg;
 
 #[test]
 fn ols_matches_statsmodels() {

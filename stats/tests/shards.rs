@@ -3,13 +3,13 @@
 //! and a merge that lacks a shard or mixes runs is an error, not a silent partial table.
 
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
-use meshagents_stats::dictionary::Role;
+use meshagents_stats::data::dictionary::Role;
+use meshagents_stats::data::transform::Transform;
+use meshagents_stats::phewas::parts::{read_shard, write_shard};
 use meshagents_stats::phewas::{
     merge_shards, run, run_shard, Method, ModelChoice, PhewasRequest, Shard,
 };
-use meshagents_stats::shard::{read_shard, write_shard};
 use meshagents_stats::simulate::{simulate, SimulationConfig};
-use meshagents_stats::transform::Transform;
 
 fn setup() -> (AnalysisTable, PhewasRequest) {
     let cohort = simulate(&SimulationConfig {
@@ -49,12 +49,12 @@ fn setup() -> (AnalysisTable, PhewasRequest) {
 
 /// Bit-for-bit equality (NaN equals NaN), which `PartialEq` on f64 does not give.
 fn same_bits(
-    a: &[meshagents_stats::association::AssociationRow],
-    b: &[meshagents_stats::association::AssociationRow],
+    a: &[meshagents_stats::phewas::AssociationRow],
+    b: &[meshagents_stats::phewas::AssociationRow],
 ) {
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(b) {
-        let bits = |r: &meshagents_stats::association::AssociationRow| {
+        let bits = |r: &meshagents_stats::phewas::AssociationRow| {
             [
                 r.beta,
                 r.se,

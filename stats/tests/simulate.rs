@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashSet};
 
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
-use meshagents_stats::dictionary::{Role, ValueType};
-use meshagents_stats::ols::first_coefficient;
+use meshagents_stats::data::dictionary::{Role, ValueType};
+use meshagents_stats::models::ols::first_coefficient;
 use meshagents_stats::simulate::{
     simulate, write_cohort, Cohort, OutputFormat, Scenario, SimulationConfig, CATEGORIES,
     LIFESTYLE, MEDIATOR_CATEGORY, MEDIATOR_EFFECTS, MEDIATOR_FIELD_ID, SES_EFFECTS, SES_FIELD_ID,

@@ -32,8 +32,16 @@ pub enum TuiError {
     Terminal(std::io::Error),
     #[error("{0}")]
     Format(String),
+    /// Boxed: a workflow error carries paths and sources, and every TUI result would pay its
+    /// size.
     #[error(transparent)]
-    Workflow(#[from] meshagents_workflows::WorkflowError),
+    Workflow(Box<meshagents_workflows::WorkflowError>),
+}
+
+impl From<meshagents_workflows::WorkflowError> for TuiError {
+    fn from(e: meshagents_workflows::WorkflowError) -> Self {
+        TuiError::Workflow(Box::new(e))
+    }
 }
 
 #[cfg(test)]

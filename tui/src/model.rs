@@ -103,7 +103,7 @@ pub fn load_studies(root: &Path) -> Result<Vec<StudyRow>, TuiError> {
 }
 
 /// Splits one CSV line, honouring double quotes (the writers quote fields with commas).
-pub use meshagents_stats::io::split_line as split_csv;
+pub use meshagents_stats::data::io::split_line as split_csv;
 
 /// One row of `associations.csv`.
 #[derive(Debug, Clone, PartialEq)]

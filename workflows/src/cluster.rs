@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use meshagents_engine::slurm::{run_array, ArrayEvent, ArrayJob, SlurmError, SlurmOptions};
 use meshagents_engine::Journal;
 use meshagents_stats::cohort::Catalog;
+use meshagents_stats::phewas::parts::read_shard;
 use meshagents_stats::phewas::{merge_shards, resolve_list, PhewasRequest, PhewasResult, Shard};
-use meshagents_stats::shard::read_shard;
 use serde::{Deserialize, Serialize};
 
 use crate::WorkflowError;

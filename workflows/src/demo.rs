@@ -13,12 +13,12 @@ use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
 use meshagents_engine::Journal;
-use meshagents_stats::association::CovariateEvidence;
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
-use meshagents_stats::dictionary::Role;
+use meshagents_stats::confounding::CovariateEvidence;
+use meshagents_stats::data::dictionary::Role;
+use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
 use meshagents_stats::simulate::{SimulationConfig, Truth, DEFAULT_FACTORS};
-use meshagents_stats::transform::Transform;
 use serde::{Deserialize, Serialize};
 
 use crate::files::{record, verify, write_study_config};
@@ -53,7 +53,7 @@ impl Default for DemoConfig {
             n: 3_000,
             seed: 42,
             factors: DEFAULT_FACTORS,
-            holdout: meshagents_stats::split::DEFAULT_HOLDOUT,
+            holdout: meshagents_stats::cohort::split::DEFAULT_HOLDOUT,
             out: PathBuf::from("meshagents-out/demo"),
             threads: 2,
         }
@@ -61,7 +61,7 @@ impl Default for DemoConfig {
 }
 
 fn default_holdout() -> f64 {
-    meshagents_stats::split::DEFAULT_HOLDOUT
+    meshagents_stats::cohort::split::DEFAULT_HOLDOUT
 }
 
 #[derive(Debug, Clone)]
@@ -86,7 +86,7 @@ pub fn run_demo(
             config.n
         )));
     }
-    meshagents_stats::split::check_holdout(config.holdout)?;
+    meshagents_stats::cohort::split::check_holdout(config.holdout)?;
     let out = config.out.clone();
     std::fs::create_dir_all(&out).map_err(|e| WorkflowError::File {
         path: out.display().to_string(),

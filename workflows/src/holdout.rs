@@ -1,5 +1,5 @@
 //! The study's discovery/validation split (`[validation]` of `STUDY.toml`, `--holdout` of the
-//! demo). The split itself is `meshagents_stats::split`; this module holds its settings, makes
+//! demo). The split itself is `meshagents_stats::cohort::split`; this module holds its settings, makes
 //! it once per process from the loaded table, and hands each step the part it may see: the
 //! screen and the panel get the discovery part, the classification the held-out rows, the
 //! PheWAS the whole table.
@@ -11,9 +11,11 @@
 
 use std::cell::OnceCell;
 
+use meshagents_stats::cohort::split::{
+    check_holdout, split_rows, Split, SplitSummary, DEFAULT_HOLDOUT,
+};
 use meshagents_stats::cohort::AnalysisTable;
-use meshagents_stats::dictionary::Role;
-use meshagents_stats::split::{check_holdout, split_rows, Split, SplitSummary, DEFAULT_HOLDOUT};
+use meshagents_stats::data::dictionary::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -146,7 +148,7 @@ pub fn protocol_sentence(summary: &SplitSummary, folds: Option<usize>) -> String
     let cv = folds
         .map(|k| format!("{k}-fold cross-validation"))
         .unwrap_or_else(|| "cross-validation".into());
-    if summary.protocol == meshagents_stats::split::SPLIT_HOLDOUT {
+    if summary.protocol == meshagents_stats::cohort::split::SPLIT_HOLDOUT {
         format!(
             "Protocol: held-out validation. The panel chose each disease's phenotypes on a discovery part of {} participants; the classifiers were trained and scored ({cv}) only on the other {} ({:.0} %, seed {}, stratified by disease labels), whom the selection never saw. The association table uses all participants.",
             summary.discovery_n,

@@ -43,7 +43,7 @@ pub enum WorkflowError {
     Stats(#[from] meshagents_stats::StatsError),
     /// A discovery/validation split that cannot be made (the message names the key).
     #[error(transparent)]
-    Split(#[from] meshagents_stats::split::SplitError),
+    Split(#[from] meshagents_stats::cohort::split::SplitError),
     #[error("{path}: {message}")]
     File { path: String, message: String },
     /// An I/O error on `path` (or on what `path` describes), its cause kept as the source.

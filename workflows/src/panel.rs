@@ -523,7 +523,7 @@ pub(crate) fn write_decisions(
     confounders: &[String],
     stage_a: Option<&ConfounderDecision>,
     stage_b: Option<&PhenotypeDecision>,
-    split: Option<&meshagents_stats::split::SplitSummary>,
+    split: Option<&meshagents_stats::cohort::split::SplitSummary>,
 ) -> Result<Vec<WrittenFile>, WorkflowError> {
     let file_error = |path: &Path, e: &dyn std::fmt::Display| WorkflowError::File {
         path: path.display().to_string(),
@@ -587,7 +587,7 @@ pub(crate) fn discovery(
     config: &PanelConfig,
     base_dir: &Path,
 ) -> Result<(Scope, Catalogue), WorkflowError> {
-    use meshagents_stats::dictionary::Role;
+    use meshagents_stats::data::dictionary::Role;
     let order_path = config.causal_order.as_ref().map(|p| {
         if p.is_absolute() {
             p.clone()

@@ -8,13 +8,13 @@ use std::time::Instant;
 
 use meshagents_engine::slurm::ArrayEvent;
 use meshagents_engine::Journal;
-use meshagents_stats::association::{rows_to_frame, AssociationRow};
 use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
-use meshagents_stats::io::{write_table, TableFormat};
+use meshagents_stats::data::io::{write_table, TableFormat};
+use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{
     resolve_list, run_shard, Method, ModelChoice, PhewasRequest, Shard,
 };
-use meshagents_stats::transform::Transform;
+use meshagents_stats::phewas::{rows_to_frame, AssociationRow};
 use meshagents_stats::StatsError;
 
 use crate::cluster::{run_sharded, ExecutorConfig, ExecutorKind, ShardSpec, ShardedTimes};
@@ -223,7 +223,7 @@ pub fn run_phewas(
         progress.shard_starting(shard)?;
         let part = run_shard(&table, &request, shard, &|done| progress.fitted(done))?;
         progress.fitting_done();
-        meshagents_stats::shard::write_shard(&job.out, &part)?;
+        meshagents_stats::phewas::parts::write_shard(&job.out, &part)?;
         return Ok(PhewasOutcome::Shard {
             shard,
             fitted: part.factors.len(),

@@ -9,9 +9,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use meshagents_stats::association::AssociationRow;
 use meshagents_stats::classify::{compare_arms, ArmComparison, ClassificationRow};
 use meshagents_stats::export::{associations_markdown, classification_markdown, top_hits};
+use meshagents_stats::phewas::AssociationRow;
 use serde_json::Value;
 
 use crate::WorkflowError;

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use meshagents_engine::Journal;
 use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
-use meshagents_stats::dictionary::Role;
+use meshagents_stats::data::dictionary::Role;
+use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
-use meshagents_stats::transform::Transform;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::{ExecutorConfig, ExecutorKind, ShardSpec};

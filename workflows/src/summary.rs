@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use meshagents_agents::{ConfounderDecision, PhenotypeDecision};
-use meshagents_stats::association::AssociationRow;
-use meshagents_stats::dictionary::Dictionary;
+use meshagents_stats::data::dictionary::Dictionary;
+use meshagents_stats::phewas::AssociationRow;
 use meshagents_stats::simulate::Truth;
 use serde::{Deserialize, Serialize};
 

@@ -6,13 +6,12 @@ use std::sync::Mutex;
 
 use meshagents_agents::tools::suggestions;
 use meshagents_agents::{ToolError, ToolHost};
-use meshagents_stats::association::CovariateEvidence;
 use meshagents_stats::cohort::{pairwise_r, AnalysisTable};
-use meshagents_stats::confounding::{screen, ScreenRequest, DEFAULT_MAX_PAIRS};
-use meshagents_stats::dictionary::{Role, ValueType};
-use meshagents_stats::ols::{complete_rows, fit_rows};
+use meshagents_stats::confounding::{screen, CovariateEvidence, ScreenRequest, DEFAULT_MAX_PAIRS};
+use meshagents_stats::data::dictionary::{Role, ValueType};
+use meshagents_stats::data::transform::Transform;
+use meshagents_stats::models::ols::{complete_rows, fit_rows};
 use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
-use meshagents_stats::transform::Transform;
 use serde_json::{json, Value};
 
 pub struct StatsToolHost<'a> {
@@ -254,7 +253,7 @@ impl<'a> StatsToolHost<'a> {
         phenotypes: Vec<String>,
         factor: &str,
         covariates: Vec<String>,
-    ) -> Result<Vec<meshagents_stats::association::AssociationRow>, ToolError> {
+    ) -> Result<Vec<meshagents_stats::phewas::AssociationRow>, ToolError> {
         self.column(factor)?;
         for c in &covariates {
             self.column(c)?;

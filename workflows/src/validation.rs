@@ -7,17 +7,17 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use meshagents_stats::association::read_associations;
 use meshagents_stats::classify::{
     classification_frame, evaluate, predictions_frame, read_classification, read_predictions, Arm,
     ClassificationRow, ClassifyConfig, ClassifyError, FeatureMatrix, PredictionRow,
 };
+use meshagents_stats::cohort::split::{SPLIT_ALL, SPLIT_HOLDOUT};
 use meshagents_stats::cohort::AnalysisTable;
-use meshagents_stats::dictionary::{Dictionary, Role};
+use meshagents_stats::data::dictionary::{Dictionary, Role};
+use meshagents_stats::data::io::write_table;
 use meshagents_stats::export::{export_associations, export_classification, ExportFormat};
-use meshagents_stats::io::write_table;
-use meshagents_stats::plots;
-use meshagents_stats::split::{SPLIT_ALL, SPLIT_HOLDOUT};
+use meshagents_stats::figures as plots;
+use meshagents_stats::phewas::read_associations;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -409,9 +409,9 @@ fn protocol(decisions: &Value, classification: &[ClassificationRow]) -> Option<S
     if classification.is_empty() {
         return None;
     }
-    if let Ok(summary) =
-        serde_json::from_value::<meshagents_stats::split::SplitSummary>(decisions["split"].clone())
-    {
+    if let Ok(summary) = serde_json::from_value::<meshagents_stats::cohort::split::SplitSummary>(
+        decisions["split"].clone(),
+    ) {
         return Some(crate::holdout::protocol_sentence(&summary, None));
     }
     Some(if classification.iter().all(|r| r.split == SPLIT_HOLDOUT) {

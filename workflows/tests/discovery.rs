@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
-use meshagents_stats::dictionary::Role;
+use meshagents_stats::data::dictionary::Role;
 use meshagents_stats::simulate::{simulate, Scenario, SimulationConfig, Truth};
 use meshagents_workflows::panel::{confounder_panel, PanelConfig};
 

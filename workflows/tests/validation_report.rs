@@ -3,15 +3,15 @@
 //! p is on both rows, every export and figure is written, and the report embeds the figures
 //! and states the paper-style summary.
 
-use meshagents_stats::association::rows_to_frame;
 use meshagents_stats::classify::{read_classification, ClassifyConfig};
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
-use meshagents_stats::dictionary::Role;
+use meshagents_stats::data::dictionary::Role;
+use meshagents_stats::data::io::write_table;
+use meshagents_stats::data::transform::Transform;
 use meshagents_stats::export::ExportFormat;
-use meshagents_stats::io::write_table;
+use meshagents_stats::phewas::rows_to_frame;
 use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
 use meshagents_stats::simulate::{simulate, write_cohort, OutputFormat, SimulationConfig};
-use meshagents_stats::transform::Transform;
 use meshagents_workflows::validation::{
     classify_diseases, export_study, study_report, EXPERT_ARM, PANEL_ARM,
 };

@@ -8,7 +8,9 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::{ClassifyError, FeatureMatrix};
+use super::error::ClassifyError;
+use super::FeatureMatrix;
+use crate::data::describe::median;
 
 /// The fold (0..k) of every row: each class is shuffled with a generator seeded by `seed`
 /// and dealt round-robin, so every fold holds within one row of the same number of cases and
@@ -126,21 +128,6 @@ impl Preprocessor {
             (v - self.means[j]) / self.sds[j]
         })
     }
-}
-
-/// Median of the values (sorted in place); None when empty.
-/// The median (sorting `values`), or `None` for none.
-pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    Some(if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        0.5 * (values[n / 2 - 1] + values[n / 2])
-    })
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::ClassifyError;
+use super::error::ClassifyError;
 
 /// The 97.5 % quantile of the standard normal, for two-sided 95 % intervals.
 pub const Z_975: f64 = 1.959_963_984_540_054;

@@ -20,44 +20,17 @@
 //! seed, whatever the thread count.
 
 pub mod cv;
+pub(crate) mod error;
 pub mod metrics;
 pub mod models;
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use error::ClassifyError;
 pub use models::Classifier;
 
 use crate::error::StatsError;
-
-/// Why a classification could not be evaluated.
-#[derive(Debug, thiserror::Error)]
-pub enum ClassifyError {
-    #[error("inconsistent input: {0}")]
-    Shape(String),
-    #[error("only one class present ({cases} cases, {controls} controls): the ROC needs both")]
-    OneClass { cases: usize, controls: usize },
-    #[error("{cases} cases and {controls} controls cannot fill {folds} stratified folds: each class needs at least one row per fold")]
-    TooFewCases {
-        cases: usize,
-        controls: usize,
-        folds: usize,
-    },
-    #[error("invalid classification settings: {0}")]
-    Config(String),
-    #[error("{classifier} failed on fold {fold}: {message}")]
-    Fit {
-        classifier: String,
-        fold: usize,
-        message: String,
-    },
-    #[error("{disease}: {source}")]
-    Disease {
-        disease: String,
-        #[source]
-        source: Box<ClassifyError>,
-    },
-}
 
 /// The features of one arm: `n_rows x names.len()` values, row-major, NaN for missing.
 #[derive(Debug, Clone, PartialEq)]
@@ -348,7 +321,7 @@ fn evaluate_inner(
             precision: t.precision,
             f1: t.f1,
             balanced_accuracy: t.balanced_accuracy,
-            split: crate::split::SPLIT_ALL.to_string(),
+            split: crate::cohort::split::SPLIT_ALL.to_string(),
         });
         for i in 0..n {
             predictions.push(PredictionRow {
@@ -574,16 +547,18 @@ pub fn predictions_frame(rows: &[PredictionRow]) -> Result<DataFrame, StatsError
 pub fn read_classification(path: &std::path::Path) -> Result<Vec<ClassificationRow>, StatsError> {
     // Tables written before the discovery/validation split have no `split` column: their
     // selection saw every evaluated participant, which is what `all` says.
-    let df = crate::io::read_table_with_columns(path, &CLASSIFICATION_COLUMNS).or_else(|e| {
-        crate::io::read_table_with_columns(path, &CLASSIFICATION_COLUMNS[..13]).map_err(|_| e)
-    })?;
-    let text = |name: &str| crate::io::text_column(&df, name);
-    let num = |name: &str| crate::io::number_column(&df, name);
+    let df =
+        crate::data::io::read_table_with_columns(path, &CLASSIFICATION_COLUMNS).or_else(|e| {
+            crate::data::io::read_table_with_columns(path, &CLASSIFICATION_COLUMNS[..13])
+                .map_err(|_| e)
+        })?;
+    let text = |name: &str| crate::data::io::text_column(&df, name);
+    let num = |name: &str| crate::data::io::number_column(&df, name);
     let (disease, arm, classifier) = (text("disease")?, text("arm")?, text("classifier")?);
     let split = if df.get_column_names().iter().any(|c| c.as_str() == "split") {
         text("split")?
     } else {
-        vec![crate::split::SPLIT_ALL.to_string(); df.height()]
+        vec![crate::cohort::split::SPLIT_ALL.to_string(); df.height()]
     };
     let (n, n_cases) = (num("n")?, num("n_cases")?);
     let cols: Vec<Vec<f64>> = CLASSIFICATION_COLUMNS[5..13]
@@ -612,9 +587,9 @@ pub fn read_classification(path: &std::path::Path) -> Result<Vec<ClassificationR
 
 /// Reads a predictions table (CSV, TSV or Parquet, [`PREDICTION_COLUMNS`]) back into rows.
 pub fn read_predictions(path: &std::path::Path) -> Result<Vec<PredictionRow>, StatsError> {
-    let df = crate::io::read_table_with_columns(path, &PREDICTION_COLUMNS)?;
-    let text = |name: &str| crate::io::text_column(&df, name);
-    let num = |name: &str| crate::io::number_column(&df, name);
+    let df = crate::data::io::read_table_with_columns(path, &PREDICTION_COLUMNS)?;
+    let text = |name: &str| crate::data::io::text_column(&df, name);
+    let num = |name: &str| crate::data::io::number_column(&df, name);
     let (disease, arm, classifier, id) = (
         text("disease")?,
         text("arm")?,

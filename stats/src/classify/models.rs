@@ -15,7 +15,7 @@ use linfa_svm::Svm;
 use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 
-use crate::linalg::{cholesky, cholesky_solve};
+use crate::models::linalg::{cholesky, cholesky_solve};
 
 /// A classifier of the validation. The names are the `classifier` column of the tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

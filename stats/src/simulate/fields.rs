@@ -4,7 +4,7 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::dictionary::ValueType;
+use crate::data::dictionary::ValueType;
 
 pub const CATEGORIES: [&str; 11] = [
     "Primary demographics",

@@ -72,7 +72,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::dictionary::{Dictionary, DictionaryEntry, Role, ValueType};
+use crate::data::dictionary::{Dictionary, DictionaryEntry, Role, ValueType};
 use crate::error::StatsError;
 use fields::{Encoding, FieldSpec, Latent};
 pub use fields::{TruthKind, CATEGORIES};
@@ -532,7 +532,7 @@ pub fn write_cohort(
         dictionary: dir.join("dictionary.csv"),
         truth: dir.join("truth.json"),
     };
-    crate::io::write_table(&mut cohort.data, &files.data)?;
+    crate::data::io::write_table(&mut cohort.data, &files.data)?;
     cohort.dictionary.write_csv(&files.dictionary)?;
     let json = serde_json::to_string_pretty(&cohort.truth)
         .map_err(|e| StatsError::Invalid(format!("cannot serialise truth: {e}")))?;

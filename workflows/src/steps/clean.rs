@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use meshagents_stats::cohort::AnalysisTable;
-use meshagents_stats::dictionary::Role;
+use meshagents_stats::data::dictionary::Role;
 use serde::{Deserialize, Serialize};
 
 use crate::files::{verify, WrittenFile};
@@ -27,7 +27,7 @@ pub struct CleanResult {
     /// The discovery/validation split set aside here, before anything else looks at the data
     /// (absent when the study has no validation).
     #[serde(default)]
-    pub split: Option<meshagents_stats::split::SplitSummary>,
+    pub split: Option<meshagents_stats::cohort::split::SplitSummary>,
     pub files: Vec<WrittenFile>,
 }
 

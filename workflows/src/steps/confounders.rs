@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use meshagents_agents::ConfounderDecision;
-use meshagents_stats::association::CovariateEvidence;
+use meshagents_stats::confounding::CovariateEvidence;
 
 use crate::holdout::StudySplit;
 use crate::panel::{variables, Meeting, PanelConfig};

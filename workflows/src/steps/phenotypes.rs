@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use meshagents_agents::{ConfounderDecision, PhenotypeDecision};
-use meshagents_stats::association::CovariateEvidence;
-use meshagents_stats::dictionary::Role;
+use meshagents_stats::confounding::CovariateEvidence;
+use meshagents_stats::data::dictionary::Role;
 use serde::{Deserialize, Serialize};
 
 use crate::files::{verify, WrittenFile};

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use meshagents_stats::association::{rows_to_frame, AssociationRow};
-use meshagents_stats::dictionary::Dictionary;
-use meshagents_stats::io::write_table;
+use meshagents_stats::data::dictionary::Dictionary;
+use meshagents_stats::data::io::write_table;
+use meshagents_stats::phewas::{rows_to_frame, AssociationRow};
 use meshagents_stats::simulate::Truth;
 use serde::{Deserialize, Serialize};
 

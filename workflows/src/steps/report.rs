@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use meshagents_stats::split::SPLIT_HOLDOUT;
+use meshagents_stats::cohort::split::SPLIT_HOLDOUT;
 use serde_json::Value;
 
 use crate::files::{verify, WrittenFile};

@@ -1,7 +1,7 @@
 //! `screen/candidates`: the evidence on each candidate confounder (association with the
 //! phenotypes and factors, change in estimate, collinearity), on the discovery rows only.
 
-use meshagents_stats::association::{screen_candidates, CovariateEvidence};
+use meshagents_stats::confounding::{screen_candidates, CovariateEvidence};
 
 use crate::holdout::StudySplit;
 use crate::plan::Step;

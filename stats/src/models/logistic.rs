@@ -3,8 +3,10 @@
 
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
-use crate::linalg::{cholesky, cholesky_inverse, cholesky_log_det, cholesky_solve, gemm_at_b};
-use crate::ols::FitError;
+use crate::models::linalg::{
+    cholesky, cholesky_inverse, cholesky_log_det, cholesky_solve, gemm_at_b,
+};
+use crate::models::ols::FitError;
 
 /// A fitted logistic model on a design with an intercept in column 0.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve};
+use crate::models::linalg::{cholesky, cholesky_inverse, cholesky_solve};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FitError {
@@ -234,7 +234,7 @@ fn cross_products(
     ys: &[&[f64]],
     means_y: &[f64],
 ) -> (Vec<f64>, Vec<f64>) {
-    use crate::vector_level::{level, Level};
+    use crate::models::vector_level::{level, Level};
     match level() {
         // SAFETY: `level` checked that the CPU has the features these were compiled for.
         #[cfg(target_arch = "x86_64")]

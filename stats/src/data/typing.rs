@@ -13,7 +13,7 @@
 //! The dictionary's `value_type` always wins over this tree: unordered categories coded as
 //! numbers (UK Biobank's data-codings) can only be known from the dictionary.
 
-use crate::dictionary::ValueType;
+use crate::data::dictionary::ValueType;
 
 pub const MAX_TEXT_LEVELS: usize = 50;
 pub const MAX_ORDINAL_LEVELS: usize = 20;

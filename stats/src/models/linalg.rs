@@ -69,12 +69,33 @@ pub fn cholesky_log_det(l: &[f64], k: usize) -> f64 {
 }
 
 /// `out (p x q) += alpha * a' b` for row-major `a` (m x p) and `b` (m x q).
-pub fn gemm_at_b(a: &[f64], m: usize, p: usize, b: &[f64], q: usize, alpha: f64, out: &mut [f64]) {
-    debug_assert_eq!(a.len(), m * p);
-    debug_assert_eq!(b.len(), m * q);
-    debug_assert_eq!(out.len(), p * q);
-    // SAFETY: the slices have exactly the lengths the strides describe (checked above), and
-    // `out` does not alias `a` or `b` (it is a distinct &mut).
+///
+/// Panics when a slice's length is not the product of its dimensions: the multiplication
+/// below reads and writes through raw pointers with those strides, so the check must hold in
+/// release builds too, not only in debug ones.
+pub(crate) fn gemm_at_b(
+    a: &[f64],
+    m: usize,
+    p: usize,
+    b: &[f64],
+    q: usize,
+    alpha: f64,
+    out: &mut [f64],
+) {
+    // Checked products: a wrapped `m * p` could match a short slice.
+    assert_eq!(m.checked_mul(p), Some(a.len()), "gemm_at_b: a is not m x p");
+    assert_eq!(m.checked_mul(q), Some(b.len()), "gemm_at_b: b is not m x q");
+    assert_eq!(
+        p.checked_mul(q),
+        Some(out.len()),
+        "gemm_at_b: out is not p x q"
+    );
+    let (Ok(p_stride), Ok(q_stride)) = (isize::try_from(p), isize::try_from(q)) else {
+        panic!("gemm_at_b: dimensions beyond isize");
+    };
+    // SAFETY: the slices have exactly the lengths the strides describe (asserted above, in
+    // every build), so every element dgemm touches is inside them; `out` does not alias `a`
+    // or `b` (it is a distinct &mut).
     unsafe {
         matrixmultiply::dgemm(
             p,
@@ -83,13 +104,13 @@ pub fn gemm_at_b(a: &[f64], m: usize, p: usize, b: &[f64], q: usize, alpha: f64,
             alpha,
             a.as_ptr(),
             1,
-            p as isize,
+            p_stride,
             b.as_ptr(),
-            q as isize,
+            q_stride,
             1,
             1.0,
             out.as_mut_ptr(),
-            q as isize,
+            q_stride,
             1,
         );
     }

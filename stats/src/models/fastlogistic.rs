@@ -1,7 +1,7 @@
 //! The logistic PheWAS kernel: ordinary maximum likelihood for `factor ~ 1 + columns` on
 //! gathered, contiguous columns, at a few streaming passes per fit.
 //!
-//! Why a second logistic fitter next to [`crate::logistic`]: a PheWAS fits thousands of models
+//! Why a second logistic fitter next to [`crate::models::logistic`]: a PheWAS fits thousands of models
 //! that differ in one column, and the general fitter (row-major design, `exp`/`ln_1p` from
 //! libm, a weighted copy of the design per iteration) spends most of its time outside the
 //! arithmetic the model needs. Here each Newton pass walks the rows in small chunks that stay
@@ -19,8 +19,8 @@
 //! information), the kernel returns `None` and the caller falls back to the guarded fitter,
 //! which also decides about Firth's correction.
 
-use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve};
-use crate::vector_level::{level, Level};
+use crate::models::linalg::{cholesky, cholesky_inverse, cholesky_solve};
+use crate::models::vector_level::{level, Level};
 
 /// Rows per chunk: the chunk's linear predictor, weights and residuals stay in L1.
 const CHUNK: usize = 256;
@@ -714,7 +714,7 @@ mod tests {
             .collect();
         let fast = fit(&[&x1, &x2], &y, None).unwrap();
         let design: Vec<f64> = (0..n).flat_map(|i| [1.0, x1[i], x2[i]]).collect();
-        let general = crate::logistic::fit(&design, 3, &y, false).unwrap();
+        let general = crate::models::logistic::fit(&design, 3, &y, false).unwrap();
         for j in 0..3 {
             let rel = |a: f64, b: f64| ((a - b) / b).abs();
             assert!(rel(fast.beta[j], general.beta[j]) < 1e-10, "beta {j}");

@@ -45,11 +45,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::classify::cv::median;
 use crate::cohort::AnalysisTable;
-use crate::dictionary::ValueType;
+use crate::data::describe::median;
+use crate::data::dictionary::ValueType;
 use crate::error::StatsError;
-use crate::linalg::{cholesky, cholesky_solve, gemm_at_b};
+use crate::models::linalg::{cholesky, cholesky_solve, gemm_at_b};
 
 /// A move of more than this relative change counts as moved.
 pub const MOVE_THRESHOLD: f64 = 0.10;

@@ -16,8 +16,8 @@
 
 use std::cell::RefCell;
 
-use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve};
-use crate::ols::{Coefficient, FitError};
+use crate::models::linalg::{cholesky, cholesky_inverse, cholesky_solve};
+use crate::models::ols::{Coefficient, FitError};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Phenotypes that share a missingness pattern, with their precomputed sums.
@@ -478,7 +478,7 @@ impl PhenotypeGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ols::first_coefficient;
+    use crate::models::ols::first_coefficient;
 
     #[test]
     fn agrees_with_the_direct_fit_under_every_missingness_pattern() {
@@ -585,8 +585,8 @@ mod edge_tests {
 /// bit for bit the same.
 #[cfg(test)]
 mod reference {
-    use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve, gemm_at_b};
-    use crate::ols::{Coefficient, FitError};
+    use crate::models::linalg::{cholesky, cholesky_inverse, cholesky_solve, gemm_at_b};
+    use crate::models::ols::{Coefficient, FitError};
     use statrs::distribution::{ContinuousCDF, StudentsT};
 
     /// Phenotypes that share a missingness pattern, with their precomputed sums.

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::association::{rows_to_frame, AssociationRow};
 use crate::error::StatsError;
+use crate::phewas::rows::{rows_to_frame, AssociationRow};
 use crate::phewas::{Shard, ShardRows};
 
 /// Writes a shard's rows to `path` (Parquet). The file appears whole or not at all: it is
@@ -85,10 +85,10 @@ pub fn read_shard(path: &Path, shard: Shard) -> Result<ShardRows, StatsError> {
     };
     let (p_index, f_index) = (index("phenotype_index")?, index("factor_index")?);
     // A missing column is named as such, before the rows are decoded.
-    for name in crate::association::ASSOCIATION_COLUMNS {
+    for name in crate::phewas::rows::ASSOCIATION_COLUMNS {
         let _ = column(name)?;
     }
-    let table = crate::association::rows_from_frame(&frame)
+    let table = crate::phewas::rows::rows_from_frame(&frame)
         .map_err(|e| bad(format!("not a shard part: {e}")))?;
     let mut factors: Vec<usize> = Vec::new();
     let rows = table

@@ -1,5 +1,5 @@
 //! Paper-ready exports of a study's two tables, the association table (the 18-column
-//! contract of [`crate::association::ASSOCIATION_COLUMNS`]) and the classification table
+//! contract of [`crate::phewas::rows::ASSOCIATION_COLUMNS`]) and the classification table
 //! ([`crate::classify::CLASSIFICATION_COLUMNS`]): whole tables as CSV, TSV or Parquet for
 //! analysis, and Markdown or LaTeX (booktabs) for a paper, where the association table is cut
 //! to the top hits of each phenotype as in Bai et al. 2020's tables.
@@ -10,10 +10,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::association::{rows_to_frame, AssociationRow};
 use crate::classify::{classification_frame, ClassificationRow};
+use crate::data::io::write_table;
 use crate::error::StatsError;
-use crate::io::write_table;
+use crate::phewas::rows::{rows_to_frame, AssociationRow};
 
 /// A file format an export can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,0 +1,127 @@
+//! The scaffold every chart stands on: the palette, the embedded font, sizes in layout pixels
+//! scaled for the PNG, tick labels, and `render_both!`, which draws one figure as SVG and PNG
+//! from one drawing function.
+use std::path::PathBuf;
+use std::sync::Once;
+
+use plotters::chart::MeshStyle;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+
+/// Okabe & Ito (2008) colour-blind-safe palette, without yellow (too light on white).
+pub const OKABE_ITO: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(0, 0, 0),       // black
+];
+
+pub(super) const GREY: RGBColor = RGBColor(150, 150, 150);
+
+pub(super) const GRID: RGBColor = RGBColor(232, 232, 232);
+
+pub(super) const FONT: &str = "sans-serif";
+
+/// PNGs are drawn at this multiple of the layout size.
+pub(super) const PNG_SCALE: f64 = 3.0;
+
+pub(super) static FONT_INIT: Once = Once::new();
+
+pub(super) fn register_font() {
+    FONT_INIT.call_once(|| {
+        // The bytes are compiled in and known to parse; a failure would only leave text
+        // unmeasured, which plotters reports as a drawing error later.
+        let _ = plotters::style::register_font(
+            FONT,
+            FontStyle::Normal,
+            include_bytes!("../../assets/fonts/DejaVuSans.ttf"),
+        );
+    });
+}
+
+/// The two files of one figure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlotFiles {
+    pub svg: PathBuf,
+    pub png: PathBuf,
+}
+
+pub(super) type DrawResult = Result<(), String>;
+
+pub(super) fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Draws the figure twice, on an SVG at layout size and a PNG at [`PNG_SCALE`], from one
+/// generic drawing function `$draw(&root, scale, args...)`. A macro, not a function, because
+/// the drawing function is generic over the backend and a closure cannot be; its paths are
+/// absolute so that the chart files need not import what it uses.
+macro_rules! render_both {
+    ($stem:expr, $size:expr, $draw:ident $(, $arg:expr)*) => {{
+        $crate::figures::chart::register_font();
+        let stem: &std::path::Path = $stem;
+        let (w, h): (u32, u32) = $size;
+        let files = $crate::figures::chart::PlotFiles {
+            svg: stem.with_extension("svg"),
+            png: stem.with_extension("png"),
+        };
+        if let Some(parent) = stem.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| $crate::error::StatsError::io(parent, e))?;
+        }
+        let fail = |path: &std::path::Path, message: String| $crate::error::StatsError::Plot {
+            path: path.display().to_string(),
+            message,
+        };
+        {
+            let root = plotters::prelude::SVGBackend::new(&files.svg, (w, h)).into_drawing_area();
+            $draw(&root, 1.0 $(, $arg)*).map_err(|m| fail(&files.svg, m))?;
+            root.present().map_err(|e| fail(&files.svg, e.to_string()))?;
+        }
+        {
+            let size = ((w as f64 * $crate::figures::chart::PNG_SCALE) as u32, (h as f64 * $crate::figures::chart::PNG_SCALE) as u32);
+            let root = plotters::prelude::BitMapBackend::new(&files.png, size).into_drawing_area();
+            $draw(&root, $crate::figures::chart::PNG_SCALE $(, $arg)*).map_err(|m| fail(&files.png, m))?;
+            root.present().map_err(|e| fail(&files.png, e.to_string()))?;
+        }
+        Ok(files)
+    }};
+}
+pub(super) use render_both;
+
+/// The mesh every chart shares: light grid lines, tick labels of `label` layout pixels, axis
+/// titles of `desc`, numbers by [`tick`]. One place, so the charts of a paper look alike.
+pub(super) fn house_mesh<DB: DrawingBackend>(
+    mesh: &mut MeshStyle<'_, '_, RangedCoordf64, RangedCoordf64, DB>,
+    label: f64,
+    desc: f64,
+    s: f64,
+) {
+    mesh.label_style(font(label, s))
+        .axis_desc_style(font(desc, s))
+        .bold_line_style(GRID)
+        .light_line_style(WHITE)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick);
+}
+
+/// A font of `size` layout pixels at scale `s`.
+pub(super) fn font(size: f64, s: f64) -> TextStyle<'static> {
+    (FONT, size * s).into_font().color(&BLACK)
+}
+
+/// Tick labels without a useless ".0" ("60", "0.5", "-0.25").
+pub(super) fn tick(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{:.0}", v.round())
+    } else {
+        let t = format!("{v:.3}");
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+pub(super) fn px(v: f64, s: f64) -> i32 {
+    (v * s).round() as i32
+}

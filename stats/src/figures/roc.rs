@@ -1,0 +1,184 @@
+//! ROC curves of the classification validation, one panel per disease.
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::chart::{
+    err, font, house_mesh, px, render_both, DrawResult, PlotFiles, GREY, OKABE_ITO,
+};
+use crate::classify::metrics::auc;
+use crate::classify::PredictionRow;
+use crate::error::StatsError;
+
+/// The ROC curve of scores (higher = case): (false positive rate, true positive rate) from
+/// (0, 0) to (1, 1), one vertex per distinct score.
+pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Vec<(f64, f64)> {
+    let m = labels.iter().filter(|l| **l).count().max(1) as f64;
+    let n = labels.iter().filter(|l| !**l).count().max(1) as f64;
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]));
+    let mut out = vec![(0.0, 0.0)];
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut i = 0;
+    while i < order.len() {
+        let t = scores[order[i]];
+        while i < order.len() && scores[order[i]] == t {
+            if labels[order[i]] {
+                tp += 1.0;
+            } else {
+                fp += 1.0;
+            }
+            i += 1;
+        }
+        out.push((fp / n, tp / m));
+    }
+    out
+}
+
+/// One arm's ROC curve in a panel: (arm, (fpr, tpr) vertices, AUC).
+pub(super) type ArmCurve = (String, Vec<(f64, f64)>, f64);
+
+pub(super) struct RocPanel {
+    pub(super) disease: String,
+    pub(super) curves: Vec<ArmCurve>,
+}
+
+/// ROC curves of one classifier's out-of-fold scores: one panel per disease (diseases in
+/// order of first appearance), every arm in it (first arm solid blue, second dashed
+/// vermillion), AUCs in the legend.
+pub fn roc(
+    predictions: &[PredictionRow],
+    classifier: &str,
+    stem: &Path,
+) -> Result<PlotFiles, StatsError> {
+    let mine: Vec<&PredictionRow> = predictions
+        .iter()
+        .filter(|p| p.classifier == classifier)
+        .collect();
+    let mut diseases: Vec<&str> = Vec::new();
+    let mut arms: Vec<&str> = Vec::new();
+    for p in &mine {
+        if !diseases.contains(&p.disease.as_str()) {
+            diseases.push(&p.disease);
+        }
+        if !arms.contains(&p.arm.as_str()) {
+            arms.push(&p.arm);
+        }
+    }
+    if diseases.is_empty() {
+        return Err(StatsError::Invalid(format!(
+            "no predictions of classifier '{classifier}' to plot"
+        )));
+    }
+    let mut panels = Vec::new();
+    for d in &diseases {
+        let mut curves = Vec::new();
+        for a in &arms {
+            let (scores, labels): (Vec<f64>, Vec<bool>) = mine
+                .iter()
+                .filter(|p| p.disease == *d && p.arm == *a)
+                .map(|p| (p.score, p.label))
+                .unzip();
+            if scores.is_empty() {
+                continue;
+            }
+            let area = auc(&scores, &labels).map_err(StatsError::from)?;
+            curves.push((a.to_string(), roc_curve(&scores, &labels), area));
+        }
+        panels.push(RocPanel {
+            disease: d.to_string(),
+            curves,
+        });
+    }
+    let cols = panels.len().min(3);
+    let rows = panels.len().div_ceil(cols);
+    let size = (300 * cols as u32, 300 * rows as u32 + 30);
+    let title = format!("ROC, out-of-fold ({classifier})");
+    render_both!(stem, size, draw_roc, &panels, cols, &title)
+}
+
+pub(super) fn draw_roc<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: f64,
+    panels: &[RocPanel],
+    cols: usize,
+    title: &str,
+) -> DrawResult {
+    root.fill(&WHITE).map_err(err)?;
+    // A little air above the title, which `titled` puts flush with the top edge.
+    let root = root
+        .margin(px(6.0, s), 0, 0, 0)
+        .titled(title, font(17.0, s))
+        .map_err(err)?;
+    let rows = panels.len().div_ceil(cols);
+    let areas = root.split_evenly((rows, cols));
+    for (panel, area) in panels.iter().zip(areas.iter()) {
+        let mut chart = ChartBuilder::on(area)
+            .caption(&panel.disease, font(15.0, s))
+            .margin(px(8.0, s))
+            .margin_right(px(20.0, s))
+            .x_label_area_size(px(36.0, s))
+            .y_label_area_size(px(40.0, s))
+            .build_cartesian_2d(0.0..1.0, 0.0..1.0)
+            .map_err(err)?;
+        let mut mesh = chart.configure_mesh();
+        house_mesh(&mut mesh, 13.0, 13.0, s);
+        mesh.x_desc("1 − specificity")
+            .y_desc("Sensitivity")
+            .x_labels(3)
+            .y_labels(3)
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(
+                vec![(0.0, 0.0), (1.0, 1.0)],
+                GREY.stroke_width(1),
+            ))
+            .map_err(err)?;
+        for (k, (arm, curve, area_under)) in panel.curves.iter().enumerate() {
+            let colour = if k == 0 { OKABE_ITO[0] } else { OKABE_ITO[3] };
+            let width = px(2.0, s).max(1) as u32;
+            let label = format!("{arm} {area_under:.3}");
+            if k == 0 {
+                chart
+                    .draw_series(LineSeries::new(curve.clone(), colour.stroke_width(width)))
+                    .map_err(err)?
+                    .label(label)
+                    .legend(move |(x, y)| {
+                        PathElement::new(
+                            vec![(x, y), (x + px(18.0, s), y)],
+                            colour.stroke_width(width),
+                        )
+                    });
+            } else {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        curve.clone(),
+                        px(5.0, s),
+                        px(3.0, s),
+                        ShapeStyle::from(&colour).stroke_width(width),
+                    ))
+                    .map_err(err)?
+                    .label(label)
+                    .legend(move |(x, y)| {
+                        // Two dashes, like the curve.
+                        let style = colour.stroke_width(width);
+                        EmptyElement::at((x, y))
+                            + PathElement::new(vec![(0, 0), (px(7.0, s), 0)], style)
+                            + PathElement::new(vec![(px(11.0, s), 0), (px(18.0, s), 0)], style)
+                    });
+            }
+        }
+        chart
+            .configure_series_labels()
+            .legend_area_size(px(26.0, s))
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font(font(12.5, s))
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .draw()
+            .map_err(err)?;
+    }
+    Ok(())
+}

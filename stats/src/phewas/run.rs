@@ -1,0 +1,335 @@
+//! Running a PheWAS: the items on worker threads, the rows put back in phenotype-major order,
+//! then corrected; or one shard's items, and the merge of every shard's rows.
+
+use super::bai2020::bai2020;
+use super::categorical::{categorical_rows, CategoricalFactor};
+use super::context::{binary_coding, prepare, Context};
+use super::fitted::unfitted;
+use super::linear::linear_block;
+use super::list::dropped_reason;
+use super::logistic::{logistic_row, LogisticGroups};
+use super::plan::{assign_shards, work_items, Shard, WorkItem};
+use super::request::{model_of, PhewasRequest, PhewasResult};
+use super::rows::{apply_multiple_testing, AssociationRow};
+use crate::cohort::AnalysisTable;
+use crate::data::dictionary::ValueType;
+use crate::error::StatsError;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Runs every pair. `progress` is called with the number of factors finished so far.
+pub fn run(
+    table: &AnalysisTable,
+    request: &PhewasRequest,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<PhewasResult, StatsError> {
+    let started = std::time::Instant::now();
+    let context = prepare(table, request)?;
+    let prepared = started.elapsed().as_secs_f64();
+    let items = work_items(&context);
+    let per_factor = run_items(&context, &items, &|_| true, progress);
+    let fitted = started.elapsed().as_secs_f64();
+    let mut rows = phenotype_major(request.phenotypes.len(), per_factor)
+        .into_iter()
+        .map(|(_, _, row)| row)
+        .collect::<Vec<_>>();
+    let ordered = started.elapsed().as_secs_f64();
+    let family_size = apply_multiple_testing(&mut rows);
+    tracing::debug!(
+        prepared,
+        fitted,
+        ordered,
+        corrected = started.elapsed().as_secs_f64(),
+        "phewas phases (seconds since the start)"
+    );
+    Ok(PhewasResult { rows, family_size })
+}
+
+/// The rows of one shard, before multiple-testing correction: `(phenotype index, factor
+/// index, row)` in phenotype-major order, with raw p and no `q_bh` or `bonferroni`.
+#[derive(Debug, Clone)]
+pub struct ShardRows {
+    pub shard: Shard,
+    /// The factors (indices into the request's list) this shard fitted.
+    pub factors: Vec<usize>,
+    pub rows: Vec<(usize, usize, AssociationRow)>,
+}
+
+/// Runs only `shard`'s work items. Merge the shards' rows with [`merge_shards`], which
+/// applies the multiple-testing correction over the whole family.
+pub fn run_shard(
+    table: &AnalysisTable,
+    request: &PhewasRequest,
+    shard: Shard,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<ShardRows, StatsError> {
+    let context = prepare(table, request)?;
+    let items = work_items(&context);
+    let owner = assign_shards(&context, &items, shard.count);
+    let per_factor = run_items(&context, &items, &|k| owner[k] == shard.index, progress);
+    let factors = per_factor
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_some())
+        .map(|(f, _)| f)
+        .collect();
+    let rows = phenotype_major(request.phenotypes.len(), per_factor);
+    Ok(ShardRows {
+        shard,
+        factors,
+        rows,
+    })
+}
+
+/// Merges the rows of every shard of a run into the table a whole run gives: the same rows in
+/// the same (phenotype-major) order, then Bonferroni and Benjamini-Hochberg over the whole
+/// family. Every factor must come from exactly one shard, and every shard of the run must be
+/// there.
+pub fn merge_shards(
+    request: &PhewasRequest,
+    parts: Vec<ShardRows>,
+) -> Result<PhewasResult, StatsError> {
+    let count = parts.first().map(|p| p.shard.count).unwrap_or(0);
+    let mut seen_shards = vec![false; count];
+    let mut owner: Vec<Option<usize>> = vec![None; request.factors.len()];
+    for part in &parts {
+        if part.shard.count != count || part.shard.index >= count {
+            return Err(StatsError::Invalid(format!(
+                "shard {} does not belong to a run of {count} shards",
+                part.shard
+            )));
+        }
+        if std::mem::replace(&mut seen_shards[part.shard.index], true) {
+            return Err(StatsError::Invalid(format!(
+                "shard {} is there twice",
+                part.shard
+            )));
+        }
+        for &f in &part.factors {
+            let slot = owner.get_mut(f).ok_or_else(|| {
+                StatsError::Invalid(format!(
+                    "shard {} has factor #{f}, but the run has {} factors",
+                    part.shard,
+                    request.factors.len()
+                ))
+            })?;
+            if let Some(other) = slot.replace(part.shard.index) {
+                return Err(StatsError::Invalid(format!(
+                    "factor '{}' is in shards {other} and {} of {count}",
+                    request.factors[f], part.shard.index
+                )));
+            }
+        }
+    }
+    if let Some(missing) = seen_shards.iter().position(|s| !s) {
+        return Err(StatsError::Invalid(format!(
+            "shard {missing}/{count} is missing"
+        )));
+    }
+    if let Some(f) = owner.iter().position(Option::is_none) {
+        return Err(StatsError::Invalid(format!(
+            "no shard has the rows of factor '{}'",
+            request.factors[f]
+        )));
+    }
+    let mut rows: Vec<(usize, usize, AssociationRow)> =
+        parts.into_iter().flat_map(|p| p.rows).collect();
+    for (p, f, row) in &rows {
+        let (Some(phenotype), Some(factor)) = (request.phenotypes.get(*p), request.factors.get(*f))
+        else {
+            return Err(StatsError::Invalid(format!(
+                "a shard row points at phenotype #{p} / factor #{f}, outside the run"
+            )));
+        };
+        // A categorical factor's rows are named `factor=level`.
+        if &row.phenotype != phenotype
+            || !(row.factor == *factor || row.factor.starts_with(&format!("{factor}=")))
+        {
+            return Err(StatsError::Invalid(format!(
+                "a shard row for '{}' x '{}' sits where '{phenotype}' x '{factor}' belongs: the shards come from another run",
+                row.phenotype, row.factor
+            )));
+        }
+    }
+    // Stable: the rows of one pair (a categorical factor's levels) keep their order.
+    rows.sort_by_key(|(p, f, _)| (*p, *f));
+    let mut rows: Vec<AssociationRow> = rows.into_iter().map(|(_, _, row)| row).collect();
+    let family_size = apply_multiple_testing(&mut rows);
+    Ok(PhewasResult { rows, family_size })
+}
+
+/// Rows per factor (indexed by factor; `None` for factors of items not run), per phenotype.
+pub(super) type PerFactor = Vec<Option<Vec<Vec<AssociationRow>>>>;
+
+/// Runs the items `wanted` accepts (by position) on the request's worker threads.
+pub(super) fn run_items(
+    context: &Context,
+    items: &[WorkItem],
+    wanted: &(dyn Fn(usize) -> bool + Sync),
+    progress: &(dyn Fn(usize) + Sync),
+) -> PerFactor {
+    let items: Vec<&WorkItem> = items
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| wanted(*k))
+        .map(|(_, item)| item)
+        .collect();
+    let threads = context.request.threads.max(1).min(items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let mut per_factor: PerFactor = vec![None; context.request.factors.len()];
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let item = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(item) else {
+                            break;
+                        };
+                        let finished = match item {
+                            WorkItem::Single(f) => {
+                                mine.push((*f, factor_rows(context, *f)));
+                                1
+                            }
+                            WorkItem::LinearBlock(block) => {
+                                mine.extend(linear_block(context, block));
+                                block.len()
+                            }
+                        };
+                        progress(done.fetch_add(finished, Ordering::Relaxed) + finished);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => {
+                    for (f, rows) in part {
+                        per_factor[f] = Some(rows);
+                    }
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    per_factor
+}
+
+/// `(phenotype, factor, row)` in phenotype-major order, whatever the thread count.
+pub(super) fn phenotype_major(
+    phenotypes: usize,
+    per_factor: PerFactor,
+) -> Vec<(usize, usize, AssociationRow)> {
+    let mut per_factor: Vec<(usize, Vec<Vec<AssociationRow>>)> = per_factor
+        .into_iter()
+        .enumerate()
+        .filter_map(|(f, r)| r.map(|r| (f, r)))
+        .collect();
+    let mut rows = Vec::new();
+    for p in 0..phenotypes {
+        for (f, factor_rows) in per_factor.iter_mut() {
+            if let Some(r) = factor_rows.get_mut(p) {
+                rows.extend(r.drain(..).map(|row| (p, *f, row)));
+            }
+        }
+    }
+    rows
+}
+
+/// Rows for one factor, indexed by phenotype (a categorical factor gives several per
+/// phenotype).
+pub(super) fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
+    let table = ctx.table;
+    let name = &ctx.request.factors[f];
+    let Some(column) = table.numeric_column(name) else {
+        let reason = dropped_reason(table, name).unwrap_or_default();
+        let category = table
+            .dictionary
+            .get(name)
+            .map(|e| e.category.clone())
+            .unwrap_or_default();
+        return ctx
+            .request
+            .phenotypes
+            .iter()
+            .map(|p| {
+                vec![unfitted(
+                    p,
+                    name,
+                    &category,
+                    "none",
+                    "skipped",
+                    format!("dropped by cleaning: {reason}"),
+                )]
+            })
+            .collect();
+    };
+    let category = table
+        .dictionary
+        .get(name)
+        .map(|e| e.category.clone())
+        .unwrap_or_default();
+    let value_type = column.value_type;
+    let model = model_of(ctx.request, value_type);
+    let factor_values: Vec<f64> = match model {
+        "linear" | "bai2020"
+            if !matches!(value_type, ValueType::Binary | ValueType::Categorical) =>
+        {
+            ctx.request
+                .transform
+                .resolve(value_type)
+                .apply(&column.values)
+        }
+        _ => column.values.clone(),
+    };
+    let binary_levels = if value_type == ValueType::Binary {
+        binary_coding(&column.values)
+    } else {
+        None
+    };
+    // Null logistic models (factor ~ covariates) are the same for every phenotype of a
+    // missingness group: fitted once per group.
+    let logistic_groups: LogisticGroups = Default::default();
+    let categorical = (model == "categorical").then(|| CategoricalFactor::new(ctx, name, column));
+    (0..ctx.request.phenotypes.len())
+        .map(|p| {
+            let phenotype = &ctx.request.phenotypes[p];
+            let y = &ctx.phenotypes[p];
+            let base = |status: &str, note: String| {
+                vec![unfitted(phenotype, name, &category, model, status, note)]
+            };
+            match model {
+                "unsupported" => base(
+                    "skipped",
+                    format!("--model logistic needs a binary factor; this one is {value_type}"),
+                ),
+                "bai2020" => vec![bai2020(ctx, phenotype, name, &category, y, &factor_values)],
+                "logistic" => match &binary_levels {
+                    Some(levels) => vec![logistic_row(
+                        ctx,
+                        (&logistic_groups, ctx.group_of[p]),
+                        phenotype,
+                        name,
+                        &category,
+                        y,
+                        &factor_values,
+                        *levels,
+                    )],
+                    None => base(
+                        "skipped",
+                        "a binary factor needs exactly two distinct values".into(),
+                    ),
+                },
+                "categorical" => categorical_rows(
+                    ctx,
+                    categorical.as_ref().expect("built for categorical factors"),
+                    p,
+                    (name, &category),
+                ),
+                _ => unreachable!("linear factors are fitted by linear_rows"),
+            }
+        })
+        .collect()
+}
