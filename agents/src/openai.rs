@@ -76,8 +76,14 @@ pub struct OpenAiConfig {
     /// llama.cpp and vLLM (sent `continue_final_message`) continue, and generation stops at
     /// the first blank line after it. Small models that answer a request for JSON with
     /// sentences about JSON then write the JSON. `false` for a server that rejects a final
-    /// assistant message or those fields.
+    /// assistant message or those fields. Written only when off, so that the configuration of
+    /// a study made before this key existed is unchanged and the study still resumes.
+    #[serde(skip_serializing_if = "is_true")]
     pub prefill: bool,
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 impl Default for OpenAiConfig {

@@ -39,12 +39,14 @@ fn answer(body: &Value) -> Value {
     let message = if !wants_votes(body) {
         json!({"role": "assistant", "content": json!({"summary": "The panel adjusts for age and sex."}).to_string()})
     } else {
-        let turn = body["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["role"] == "assistant")
-            .count();
+        // A final assistant message is the prompt mode's opening of the answer (`prefill`), not
+        // an earlier turn.
+        let messages = body["messages"].as_array().unwrap();
+        let earlier = match messages.last() {
+            Some(last) if last["role"] == "assistant" => &messages[..messages.len() - 1],
+            _ => &messages[..],
+        };
+        let turn = earlier.iter().filter(|m| m["role"] == "assistant").count();
         match turn {
             0 => {
                 let call = r#"<tool_call>{"name": "describe_variable", "arguments": {"name": "age"}}</tool_call>"#;

@@ -461,3 +461,21 @@ fn a_native_call_repeated_in_one_reply_is_kept_once() {
         vec![describe("a", "age"), describe("call_2", "sex")]
     );
 }
+
+#[test]
+fn prefill_is_written_only_when_off_so_older_studies_keep_their_configuration() {
+    let on = serde_json::to_value(OpenAiConfig::default()).unwrap();
+    assert!(on.get("prefill").is_none(), "{on}");
+    let back: OpenAiConfig = serde_json::from_value(on).unwrap();
+    assert!(back.prefill);
+    let off = OpenAiConfig {
+        prefill: false,
+        ..OpenAiConfig::default()
+    };
+    let written = serde_json::to_value(&off).unwrap();
+    assert_eq!(written["prefill"], false);
+    assert_eq!(
+        serde_json::from_value::<OpenAiConfig>(written).unwrap(),
+        off
+    );
+}
