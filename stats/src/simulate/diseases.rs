@@ -1,0 +1,278 @@
+//! The disease labels the simulator plants (prevalence, the phenotypes and exposures that
+//! drive each) and the truth file written beside the cohort, built from them and the catalogue.
+
+use super::*;
+
+pub(super) struct DiseaseSpec {
+    pub(super) name: &'static str,
+    pub(super) description: &'static str,
+    pub(super) prevalence: f64,
+    pub(super) phenotypes: &'static [(&'static str, f64)],
+    pub(super) exposures: &'static [(&'static str, f64)],
+    pub(super) age: f64,
+}
+
+pub(super) const DISEASES: &[DiseaseSpec] = &[
+    DiseaseSpec {
+        name: "hypertension",
+        description: "Hypertension (doctor diagnosed)",
+        prevalence: 0.25,
+        phenotypes: &[
+            ("LVM", 0.5),
+            ("AAo distensibility", -0.4),
+            ("WT_Global", 0.3),
+        ],
+        exposures: &[("salt", 0.2)],
+        age: 0.3,
+    },
+    DiseaseSpec {
+        name: "high_cholesterol",
+        description: "High cholesterol (doctor diagnosed)",
+        prevalence: 0.15,
+        phenotypes: &[("DAo distensibility", -0.3), ("AAo distensibility", -0.2)],
+        exposures: &[("ldl", 0.8)],
+        age: 0.2,
+    },
+    DiseaseSpec {
+        name: "cardiac_disease",
+        description: "Cardiac disease (heart attack, angina or heart failure)",
+        prevalence: 0.06,
+        phenotypes: &[
+            ("LVEF", -0.7),
+            ("LVEDV", 0.4),
+            ("LAV max", 0.3),
+            ("Ecc_Global", 0.3),
+        ],
+        exposures: &[("smoking", 0.3)],
+        age: 0.3,
+    },
+    DiseaseSpec {
+        name: "peripheral_vascular_disease",
+        description: "Peripheral vascular disease",
+        prevalence: 0.02,
+        phenotypes: &[("DAo distensibility", -0.6), ("DAo max area", 0.4)],
+        exposures: &[("smoking", 0.6)],
+        age: 0.3,
+    },
+    DiseaseSpec {
+        name: "diabetes",
+        description: "Diabetes (doctor diagnosed)",
+        prevalence: 0.06,
+        phenotypes: &[("WT_Global", 0.4), ("LVEDV", -0.3), ("LVM", 0.2)],
+        exposures: &[("hba1c", 1.0)],
+        age: 0.2,
+    },
+    DiseaseSpec {
+        name: "stroke",
+        description: "Stroke",
+        prevalence: 0.025,
+        phenotypes: &[
+            ("LAV max", 0.5),
+            ("LAEF", -0.4),
+            ("AAo distensibility", -0.4),
+        ],
+        exposures: &[("afib", 0.6)],
+        age: 0.4,
+    },
+    DiseaseSpec {
+        name: "asthma",
+        description: "Asthma",
+        prevalence: 0.12,
+        phenotypes: &[("RVEF", -0.25), ("RVEDV", 0.15)],
+        exposures: &[],
+        age: 0.0,
+    },
+    DiseaseSpec {
+        name: "copd",
+        description: "Chronic obstructive pulmonary disease (COPD)",
+        prevalence: 0.025,
+        phenotypes: &[("RVEDV", 0.4), ("RVEF", -0.4), ("RAV max", 0.3)],
+        exposures: &[("smoking", 0.8)],
+        age: 0.3,
+    },
+    DiseaseSpec {
+        name: "bronchitis",
+        description: "Chronic bronchitis",
+        prevalence: 0.03,
+        phenotypes: &[("RVEF", -0.3), ("RAV max", 0.2)],
+        exposures: &[("smoking", 0.4)],
+        age: 0.1,
+    },
+    DiseaseSpec {
+        name: "parkinsons",
+        description: "Parkinson's disease",
+        prevalence: 0.006,
+        phenotypes: &[("Ell_Global", 0.35), ("LVEF", -0.2)],
+        exposures: &[],
+        age: 0.6,
+    },
+    DiseaseSpec {
+        name: "dementia",
+        description: "Dementia or Alzheimer's disease",
+        prevalence: 0.008,
+        phenotypes: &[("AAo distensibility", -0.5), ("LAEF", -0.3)],
+        exposures: &[],
+        age: 0.8,
+    },
+    DiseaseSpec {
+        name: "depression",
+        description: "Depression (doctor diagnosed)",
+        prevalence: 0.08,
+        phenotypes: &[("LVCO", 0.15), ("LVEF", -0.1)],
+        exposures: &[],
+        age: -0.1,
+    },
+];
+
+pub(super) fn build_truth(
+    config: &SimulationConfig,
+    catalogue: &[FieldSpec],
+    disease_phenotypes: BTreeMap<String, Vec<String>>,
+    disease_factors: BTreeMap<String, Vec<String>>,
+) -> Truth {
+    // The primary phenotypes an exposure acts on directly, in a fixed order.
+    let primaries = |exposure: &str| -> Vec<&'static str> {
+        let effects = scenario::effects_of(exposure);
+        if effects.is_empty() {
+            imaging::PLANTED_EFFECTS
+                .iter()
+                .filter(|(e, _)| *e == exposure)
+                .map(|(_, p)| *p)
+                .collect()
+        } else {
+            effects.iter().map(|(p, _)| *p).collect()
+        }
+    };
+    let scenario_column = |latent: &str| {
+        catalogue
+            .iter()
+            .find(|s| matches!(s.latent, Latent::Scenario { name, .. } if name == latent))
+            .map(FieldSpec::column)
+    };
+    let ses_column = scenario_column(scenario::SES);
+    let mediator_column = scenario_column(scenario::CRP);
+    let mediator_phenotypes = {
+        let mut phenotypes: Vec<String> = Vec::new();
+        for (p, _) in MEDIATOR_EFFECTS {
+            phenotypes.push(p.to_string());
+            phenotypes.extend(imaging::derived_from(p));
+        }
+        phenotypes.sort();
+        phenotypes.dedup();
+        phenotypes
+    };
+
+    let mut direct = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut mediated = Vec::new();
+    let mut confounded_only = Vec::new();
+    let mut null_factors = Vec::new();
+    let mut near_duplicates = Vec::new();
+    let mut ses_driven = Vec::new();
+    for spec in catalogue {
+        let column = spec.column();
+        if let Latent::NearDuplicate { of, .. } = spec.latent {
+            near_duplicates.push((catalogue[of].column(), column.clone()));
+        }
+        if ses_column.is_some() && (spec.ses != 0.0 || scenario::ses_through_world(spec)) {
+            ses_driven.push(column.clone());
+        }
+        match spec.truth_kind(catalogue) {
+            TruthKind::Direct => {
+                let (Latent::World { name: exposure, .. }
+                | Latent::Scenario { name: exposure, .. }) = spec.latent
+                else {
+                    continue;
+                };
+                let primaries = primaries(exposure);
+                for primary in &primaries {
+                    if seen.insert((primary.to_string(), column.clone())) {
+                        direct.push(PlantedAssociation {
+                            phenotype: primary.to_string(),
+                            factor: column.clone(),
+                            exposure: exposure.to_string(),
+                            kind: "planted".into(),
+                        });
+                    }
+                }
+                for primary in &primaries {
+                    for derived in imaging::derived_from(primary) {
+                        if seen.insert((derived.clone(), column.clone())) {
+                            direct.push(PlantedAssociation {
+                                phenotype: derived,
+                                factor: column.clone(),
+                                exposure: exposure.to_string(),
+                                kind: "derived".into(),
+                            });
+                        }
+                    }
+                }
+                if exposure == "activity" {
+                    mediated.push(MediatedAssociation {
+                        factor: column.clone(),
+                        mediator: "heart_rate".into(),
+                        phenotypes: vec!["LVCO".into()],
+                    });
+                }
+            }
+            // Fields causing the mediator scenario's biomarker get their entry below.
+            TruthKind::Mediated if spec.mediator != 0.0 => {}
+            TruthKind::Mediated => {
+                let mut phenotypes: Vec<String> = Vec::new();
+                for p in imaging::PRESSURE_PHENOTYPES {
+                    phenotypes.push(p.to_string());
+                    phenotypes.extend(imaging::derived_from(p));
+                }
+                phenotypes.sort();
+                phenotypes.dedup();
+                mediated.push(MediatedAssociation {
+                    factor: column.clone(),
+                    mediator: "sbp".into(),
+                    phenotypes,
+                });
+            }
+            TruthKind::ConfoundedOnly => confounded_only.push(column.clone()),
+            TruthKind::Null => null_factors.push(column.clone()),
+        }
+        // A planted exposure that also causes the biomarker keeps its direct effects and gains
+        // this pathway, as activity has one through heart rate.
+        if let (true, Some(mediator)) = (spec.mediator != 0.0, &mediator_column) {
+            mediated.push(MediatedAssociation {
+                factor: column,
+                mediator: mediator.clone(),
+                phenotypes: mediator_phenotypes.clone(),
+            });
+        }
+    }
+    let mut confounders: Vec<String> = ["age", "sex", "height", "weight"]
+        .map(String::from)
+        .to_vec();
+    let mut mediators: Vec<String> = ["sbp", "heart_rate"].map(String::from).to_vec();
+    let mut confounded_factors = BTreeMap::new();
+    if let Some(ses) = ses_column {
+        confounders.push(ses.clone());
+        confounded_factors.insert(ses, ses_driven);
+    }
+    mediators.extend(mediator_column);
+    Truth {
+        generator: GeneratorInfo {
+            name: "meshagents simulate".into(),
+            version: GENERATOR_VERSION.into(),
+            n: config.n,
+            seed: config.seed,
+            factors: catalogue.len(),
+            scenario: config.scenario.name().into(),
+        },
+        confounders,
+        confounder_proxies: ["bmi", "bsa"].map(String::from).to_vec(),
+        mediators,
+        direct_associations: direct,
+        mediated_associations: mediated,
+        confounded_only,
+        null_factors,
+        disease_phenotypes,
+        disease_factors,
+        near_duplicates,
+        confounded_factors,
+    }
+}
