@@ -1,0 +1,279 @@
+//! Rendering: a pure function of the `App` state onto a ratatui frame. The palette is
+//! Okabe–Ito, safe for the common forms of colour blindness; state is never shown by colour
+//! alone (every status is also a word).
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Block, Cell, Chart, Clear, Dataset, GraphType, Paragraph, Row, Table, TableState, Tabs,
+    Wrap,
+};
+use ratatui::Frame;
+
+mod approval;
+mod list;
+mod panel;
+mod results;
+mod wizard;
+
+use approval::render_approval;
+use list::render_list;
+use panel::render_panel;
+use results::render_results;
+use wizard::render_wizard;
+
+use crate::app::{App, Dialog, Screen, WizardStep, FILE_FIELDS, PANEL_FIELDS};
+use crate::model::{state_label, PanelLine};
+use meshagents_workflows::StudyState;
+
+/// Okabe–Ito colours.
+pub const ORANGE: Color = Color::Rgb(0xE6, 0x9F, 0x00);
+pub const SKY: Color = Color::Rgb(0x56, 0xB4, 0xE9);
+pub const GREEN: Color = Color::Rgb(0x00, 0x9E, 0x73);
+pub const YELLOW: Color = Color::Rgb(0xF0, 0xE4, 0x42);
+pub const BLUE: Color = Color::Rgb(0x00, 0x72, 0xB2);
+pub const VERMILLION: Color = Color::Rgb(0xD5, 0x5E, 0x00);
+pub const PURPLE: Color = Color::Rgb(0xCC, 0x79, 0xA7);
+const CYCLE: [Color; 7] = [SKY, ORANGE, GREEN, PURPLE, BLUE, YELLOW, VERMILLION];
+
+/// The smallest terminal the screens are laid out for.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+fn selected_style() -> Style {
+    Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+}
+
+fn state_color(state: &StudyState) -> Color {
+    match state {
+        StudyState::Finished => GREEN,
+        StudyState::Running { .. } => SKY,
+        StudyState::AwaitingApproval => ORANGE,
+        StudyState::Stopped => VERMILLION,
+        StudyState::New => Color::Reset,
+    }
+}
+
+pub fn render(app: &App, f: &mut Frame) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "terminal too small: {}x{}, meshagents tui needs {MIN_WIDTH}x{MIN_HEIGHT} (q quits)",
+            area.width, area.height
+        );
+        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let [title, main, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let screen = match app.screen {
+        Screen::List => "studies",
+        Screen::Results => "results",
+        Screen::Panel => "panel",
+        Screen::Approval => "approval",
+        Screen::Wizard => "new study",
+    };
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(" meshagents ", Style::default().fg(Color::Black).bg(SKY)),
+            Span::raw(format!(" {screen} · {} ", app.root.display())),
+        ])),
+        title,
+    );
+    match app.screen {
+        Screen::List => render_list(app, f, main),
+        Screen::Results => render_results(app, f, main),
+        Screen::Panel => render_panel(app, f, main),
+        Screen::Approval => render_approval(app, f, main),
+        Screen::Wizard => render_wizard(app, f, main),
+    }
+    f.render_widget(
+        Paragraph::new(format!(" {}", app.status))
+            .style(Style::default().fg(Color::Black).bg(Color::Gray)),
+        status,
+    );
+    match &app.dialog {
+        Some(Dialog::ConfirmDelete(dir)) => popup(
+            f,
+            "delete study",
+            &[
+                format!("Delete {} and all its files?", dir.display()),
+                String::new(),
+                "y: delete   n / Esc: keep".into(),
+            ],
+        ),
+        Some(Dialog::Export) => popup(
+            f,
+            "export the table",
+            &[
+                "Write the rows shown (filter and sort kept) into the study directory:".into(),
+                String::new(),
+                "c: CSV   t: TSV   m: Markdown   Esc: cancel".into(),
+            ],
+        ),
+        Some(Dialog::Fork {
+            dir,
+            steps,
+            selected,
+            settings,
+        }) => {
+            let mut lines = vec![
+                format!("Fork {} into a new study that reuses", dir.display()),
+                "the steps before the one chosen (Up/Down):".into(),
+                String::new(),
+            ];
+            let width = steps.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+            lines.extend(steps.iter().enumerate().map(|(i, (key, description))| {
+                let marker = if i == *selected { ">" } else { " " };
+                format!("{marker} {key:<width$}  {description}")
+            }));
+            lines.extend([
+                String::new(),
+                "Changed settings, KEY=VALUE separated by commas (type):".into(),
+                format!("  {settings}_"),
+                "  e.g. model=linear, transform=rint".into(),
+                "  (a setting of an earlier step, e.g. panel.protocol.max_rounds=2,".into(),
+                "   needs the fork to start at that step)".into(),
+                String::new(),
+                "Enter: fork   Esc: cancel".into(),
+            ]);
+            popup(f, "fork study", &lines)
+        }
+        None => {}
+    }
+    if app.help {
+        popup(f, "keys (any key closes)", &help_lines(app.screen));
+    }
+}
+
+/// The keys of a screen (also shown by `meshagents tui --help`).
+pub fn help_lines(screen: Screen) -> Vec<String> {
+    let mut lines: Vec<&str> = match screen {
+        Screen::List => vec![
+            "Study list",
+            "  Up/Down j/k  move        Enter/o  open (results, approval or panel)",
+            "  n  new study (wizard)    l  live panel view    a  approve confounders",
+            "  r  resume (study run)    s  pause a study this TUI started",
+            "  x  cancel (stop now) a study this TUI started; finished steps are kept",
+            "  f  fork: choose the step to start from, change settings   d  delete (asks first)",
+        ],
+        Screen::Results => vec![
+            "Results",
+            "  Up/Down PgUp/PgDn Home/End  move   s  sort: p, |beta|, phenotype",
+            "  /  filter (phenotype, factor, category, status; Enter keeps, Esc clears)",
+            "  m  Manhattan plot / table    x  export (CSV, TSV, Markdown)",
+            "  c  classification table (panel vs expert arm; c or Esc back)",
+            "  l  panel transcript          Esc  back to the list",
+        ],
+        Screen::Panel => vec![
+            "Live panel",
+            "  Tab/Left/Right  agent tab (all, each agent, the chair)",
+            "  Up/Down PgUp/PgDn  scroll    End/G  follow new lines",
+            "  t  unfold tool calls and results   a  approval gate   o  results",
+            "  Esc  back to the list",
+        ],
+        Screen::Approval => vec![
+            "Approval gate",
+            "  Up/Down  move   Space  include / leave out   p  the panel's set again",
+            "  Enter  approve this set and resume the study   Esc  back",
+        ],
+        Screen::Wizard => vec![
+            "New study",
+            "  Files: type paths; Tab/Up/Down next field; Enter checks them",
+            "  Categories: Space cycles phenotype/factor/covariate/-; p f c - set it",
+            "              / search; Enter next",
+            "  Panel: Space toggles; type model, rounds, seed; Enter creates and starts",
+            "  Esc  previous step (cancels on the first)",
+        ],
+    };
+    lines.extend([
+        "",
+        "Everywhere: ? help   q quit (studies keep running headless)",
+    ]);
+    lines.into_iter().map(String::from).collect()
+}
+
+fn popup(f: &mut Frame, title: &str, lines: &[String]) {
+    let area = f.area();
+    let width =
+        (lines.iter().map(|l| l.chars().count()).max().unwrap_or(10) as u16 + 4).min(area.width);
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(
+            lines
+                .iter()
+                .map(|l| Line::from(l.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .block(
+            Block::bordered()
+                .title(title.to_string())
+                .border_style(Style::default().fg(ORANGE)),
+        ),
+        rect,
+    );
+}
+
+fn fmt_time(ms: Option<u64>) -> String {
+    ms.map(|ms| meshagents_workflows::study::UtcTime::from_ms(ms).to_minutes())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn num(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e4) => format!("{x:.2e}"),
+        Some(x) => format!("{x:.3}"),
+        None => "-".into(),
+    }
+}
+
+/// Width of "stage round agent " before a transcript line's body.
+const SPEAKER_WIDTH: usize = 22;
+
+/// Greedy word wrap to `width` columns (a word longer than a line is cut).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: String = word.to_string();
+        loop {
+            let used = line.chars().count();
+            let need = word.chars().count() + usize::from(used > 0);
+            if used + need <= width {
+                if used > 0 {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if used > 0 {
+                out.push(std::mem::take(&mut line));
+                continue;
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            out.push(head);
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
+}

@@ -1,0 +1,275 @@
+//! The results screen: the association table, the classification table and the Manhattan chart.
+
+use super::*;
+
+pub(super) fn render_results(app: &App, f: &mut Frame, area: Rect) {
+    let Some(r) = app.results.as_ref() else {
+        return;
+    };
+    let [top, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(6)]).areas(area);
+    let name = r
+        .dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let filter = if r.editing_filter {
+        format!(" filter: {}_ ", r.filter)
+    } else if r.filter.is_empty() {
+        String::new()
+    } else {
+        format!(" filter: {} ", r.filter)
+    };
+    let title = format!(
+        " {name}: {} of {} associations, sorted by {}{filter}",
+        r.visible.len(),
+        r.table.rows.len(),
+        r.sort.label()
+    );
+    let bottom = " s sort  / filter  m plot  c classification  x export  l panel  Esc back ";
+    if r.classification {
+        render_classification(r, f, area, &name);
+        return;
+    }
+    if r.manhattan {
+        render_manhattan(r, f, top, &title);
+    } else {
+        let rows = r.visible.iter().map(|&i| {
+            let a = &r.table.rows[i];
+            let hit = a.bonferroni.is_some_and(|b| b < 0.05);
+            Row::new(vec![
+                a.phenotype.clone(),
+                a.factor.clone(),
+                num(a.beta),
+                num(a.p),
+                num(a.q_bh),
+                if hit { "yes".into() } else { String::new() },
+            ])
+            .style(if hit {
+                Style::default().fg(ORANGE)
+            } else {
+                Style::default()
+            })
+        });
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Length(14),
+                Constraint::Min(20),
+                Constraint::Length(10),
+                Constraint::Length(10),
+                Constraint::Length(10),
+                Constraint::Length(5),
+            ],
+        )
+        .header(
+            Row::new(["phenotype", "factor", "beta", "p", "q (BH)", "Bonf"])
+                .style(Style::default().add_modifier(Modifier::BOLD)),
+        )
+        .row_highlight_style(selected_style())
+        .block(Block::bordered().title(title).title_bottom(bottom));
+        let mut state = TableState::default().with_selected(Some(r.selected));
+        f.render_stateful_widget(table, top, &mut state);
+    }
+    let text = match r.current() {
+        Some(a) => vec![
+            Line::from(vec![
+                Span::styled(
+                    format!("{} ~ {}", a.phenotype, a.factor),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(format!(
+                    "  ({}, {} model, status {})",
+                    a.category, a.model, a.status
+                )),
+            ]),
+            Line::from(format!(
+                "n {}   beta {}  (95% CI {} to {})   se {}",
+                a.n,
+                num(a.beta),
+                num(a.ci_low),
+                num(a.ci_high),
+                num(a.se)
+            )),
+            Line::from(format!(
+                "p {}   -log10 p {}   q (BH) {}   Bonferroni {}",
+                num(a.p),
+                num(a.neg_log10_p),
+                num(a.q_bh),
+                num(a.bonferroni)
+            )),
+            Line::from(a.note.clone()),
+        ],
+        None => vec![Line::from("no row matches the filter")],
+    };
+    f.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(" detail ")),
+        detail,
+    );
+}
+
+/// `classification.csv`: each disease, arm and classifier with AUC (DeLong 95 % CI), the
+/// paired DeLong p between the arms, recall and F1.
+pub(super) fn render_classification(
+    r: &crate::app::ResultsView,
+    f: &mut Frame,
+    area: Rect,
+    name: &str,
+) {
+    let rows = r.table.classification.iter().map(|cells| {
+        let mut cells = cells.clone();
+        // AUC with its CI in one cell: auc (low-high).
+        let ci = format!(
+            "{} ({}-{})",
+            cells.get(5).cloned().unwrap_or_default(),
+            cells.get(6).cloned().unwrap_or_default(),
+            cells.get(7).cloned().unwrap_or_default()
+        );
+        cells.splice(5..8.min(cells.len()), [ci]);
+        let panel_arm = cells.get(1).is_some_and(|a| a == "panel");
+        Row::new(cells).style(if panel_arm {
+            Style::default().fg(ORANGE)
+        } else {
+            Style::default()
+        })
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(12),
+            Constraint::Length(6),
+            Constraint::Length(13),
+            Constraint::Length(5),
+            Constraint::Length(5),
+            Constraint::Length(19),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(6),
+        ],
+    )
+    .header(
+        Row::new([
+            "disease",
+            "arm",
+            "classifier",
+            "n",
+            "cases",
+            "AUC (95% CI)",
+            "DeLong",
+            "recall",
+            "F1",
+        ])
+        .style(Style::default().add_modifier(Modifier::BOLD)),
+    )
+    .row_highlight_style(selected_style())
+    .block(
+        Block::bordered()
+            .title(format!(
+                " {name}: classification, {} rows (out-of-fold, 5-fold CV) ",
+                r.table.classification.len()
+            ))
+            .title_bottom(" Up/Down move  c or Esc back to the associations "),
+    );
+    let mut state = TableState::default().with_selected(Some(r.class_selected));
+    f.render_stateful_widget(table, area, &mut state);
+}
+
+pub(super) fn render_manhattan(
+    r: &crate::app::ResultsView,
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+) {
+    // Factors grouped by category along x (in order of first appearance), -log10 p up.
+    let mut categories: Vec<&str> = Vec::new();
+    let mut factors: Vec<(&str, &str)> = Vec::new();
+    for &i in &r.visible {
+        let a = &r.table.rows[i];
+        if !categories.contains(&a.category.as_str()) {
+            categories.push(&a.category);
+        }
+    }
+    for cat in &categories {
+        for &i in &r.visible {
+            let a = &r.table.rows[i];
+            if a.category == *cat && !factors.contains(&(cat, a.factor.as_str())) {
+                factors.push((cat, &a.factor));
+            }
+        }
+    }
+    let mut points: Vec<Vec<(f64, f64)>> = vec![Vec::new(); categories.len()];
+    let mut ymax: f64 = 1.0;
+    for &i in &r.visible {
+        let a = &r.table.rows[i];
+        let (Some(y), Some(x)) = (
+            a.neg_log10_p,
+            factors
+                .iter()
+                .position(|(c, fa)| *c == a.category && *fa == a.factor),
+        ) else {
+            continue;
+        };
+        let c = categories
+            .iter()
+            .position(|c| *c == a.category)
+            .unwrap_or(0);
+        let y = y.min(300.0);
+        ymax = ymax.max(y);
+        points[c].push((x as f64, y));
+    }
+    let tests = r.table.rows.iter().filter(|a| a.p.is_some()).count().max(1);
+    let bonf = -(0.05 / tests as f64).log10();
+    ymax = ymax.max(bonf) * 1.05;
+    let xmax = factors.len().max(1) as f64;
+    let line = vec![(0.0, bonf), (xmax, bonf)];
+    let mut datasets: Vec<Dataset> = points
+        .iter()
+        .enumerate()
+        .map(|(i, pts)| {
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Scatter)
+                .style(Style::default().fg(CYCLE[i % CYCLE.len()]))
+                .data(pts)
+        })
+        .collect();
+    datasets.push(
+        Dataset::default()
+            .name(format!("Bonferroni 0.05/{tests}"))
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(VERMILLION))
+            .data(&line),
+    );
+    // Short axis labels: ratatui keeps the first x label's width free left of the plot.
+    let short = |c: &str| c.chars().take(8).collect::<String>();
+    let first = short(categories.first().copied().unwrap_or(""));
+    let last = short(categories.last().copied().unwrap_or(""));
+    let chart = Chart::new(datasets)
+        .block(
+            Block::bordered()
+                .title(title.to_string())
+                .title_bottom(format!(
+                    " {} categories, coloured in turn; line: Bonferroni 0.05/{tests} (-log10 p {bonf:.1}); m table ",
+                    categories.len()
+                )),
+        )
+        .x_axis(
+            Axis::default()
+                .title("factors by category")
+                .bounds([0.0, xmax])
+                .labels([first, last]),
+        )
+        .y_axis(
+            Axis::default()
+                .title("-log10 p")
+                .bounds([0.0, ymax])
+                .labels([
+                    "0".to_string(),
+                    format!("{:.0}", ymax / 2.0),
+                    format!("{ymax:.0}"),
+                ]),
+        );
+    f.render_widget(chart, area);
+}
