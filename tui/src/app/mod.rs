@@ -1,0 +1,420 @@
+//! The application as a state machine: `App::update(msg)` changes the state and returns the
+//! effects the runtime must perform (spawn, signal, read files). Nothing here touches the
+//! terminal or the file system, so every transition is tested without rendering.
+
+mod approval;
+mod list;
+mod panel;
+mod results;
+mod wizard;
+
+pub use approval::{ApprovalView, Assign};
+pub use panel::PanelView;
+pub use results::{ResultsView, SortKey};
+pub use wizard::{Wizard, WizardPlan, WizardStep, FILE_FIELDS, PANEL_FIELDS};
+
+use std::path::PathBuf;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEventKind};
+
+use crate::model::{
+    Association, AssociationTable, DictCategory, ExportFormat, PanelData, StudyRow,
+};
+use meshagents_workflows::StudyState;
+
+/// What happened: a key, the mouse, a tick of the clock, or data the runtime read.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse {
+        kind: MouseEventKind,
+        row: u16,
+    },
+    Studies(Vec<StudyRow>),
+    Results {
+        dir: PathBuf,
+        table: AssociationTable,
+    },
+    Panel {
+        dir: PathBuf,
+        data: PanelData,
+    },
+    Proposal {
+        dir: PathBuf,
+        proposed: Vec<String>,
+        candidates: Vec<String>,
+        agreement: f64,
+    },
+    Dictionary(Result<Vec<DictCategory>, String>),
+    /// A line for the status bar (the outcome of an effect).
+    Info(String),
+    /// The runtime's children: study directories with a child process of this TUI.
+    Children(Vec<PathBuf>),
+    Tick,
+}
+
+/// What the runtime must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Quit,
+    RefreshStudies,
+    LoadResults(PathBuf),
+    LoadPanel(PathBuf),
+    LoadProposal(PathBuf),
+    /// `study run DIR/STUDY.toml --out DIR --headless` as a child.
+    Resume(PathBuf),
+    /// SIGINT to the child running this study (the study pauses at its next step boundary).
+    Pause(PathBuf),
+    /// SIGKILL to the child's process group: the study stops now; what the journal has is
+    /// kept, so it can still be resumed.
+    Cancel(PathBuf),
+    /// `study fork DIR --from FROM [--set KEY=VALUE ...] --out DIR-fork`.
+    Fork {
+        dir: PathBuf,
+        from: String,
+        settings: Vec<String>,
+    },
+    Delete(PathBuf),
+    /// Writes approval.json, then resumes.
+    Approve {
+        dir: PathBuf,
+        covariates: Vec<String>,
+    },
+    Export {
+        dir: PathBuf,
+        format: ExportFormat,
+        rows: Vec<usize>,
+    },
+    /// Checks the data file and reads the dictionary's categories.
+    CheckFiles {
+        data: PathBuf,
+        dictionary: PathBuf,
+    },
+    CreateStudy(Box<WizardPlan>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    List,
+    Results,
+    Panel,
+    Approval,
+    Wizard,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dialog {
+    ConfirmDelete(PathBuf),
+    Export,
+    /// Choose the step a fork starts from (Up/Down) and type its changed settings.
+    Fork {
+        dir: PathBuf,
+        /// (key, description)
+        steps: Vec<(String, String)>,
+        selected: usize,
+        settings: String,
+    },
+}
+
+/// The step a fork starts from unless the user picks another: the PheWAS, so that a changed
+/// model or transform reuses the data, the screen and the panel.
+pub const DEFAULT_FORK_STEP: &str = "phewas/adjusted";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub root: PathBuf,
+    pub screen: Screen,
+    pub studies: Vec<StudyRow>,
+    pub selected: usize,
+    pub children: Vec<PathBuf>,
+    pub dialog: Option<Dialog>,
+    pub help: bool,
+    pub status: String,
+    pub results: Option<ResultsView>,
+    pub panel: Option<PanelView>,
+    pub approval: Option<ApprovalView>,
+    pub wizard: Option<Wizard>,
+    pub quit: bool,
+}
+
+/// Rows of the study list and results table start this many lines below the top of the
+/// terminal (title bar, border, header): mouse clicks map to rows with it.
+pub const TABLE_TOP: u16 = 3;
+
+impl App {
+    pub fn new(root: PathBuf) -> Self {
+        App {
+            root,
+            screen: Screen::List,
+            studies: Vec::new(),
+            selected: 0,
+            children: Vec::new(),
+            dialog: None,
+            help: false,
+            status: "n: new study   Enter: open   ?: help   q: quit".into(),
+            results: None,
+            panel: None,
+            approval: None,
+            wizard: None,
+            quit: false,
+        }
+    }
+
+    pub fn selected_study(&self) -> Option<&StudyRow> {
+        self.studies.get(self.selected)
+    }
+
+    /// True while a text field has the keyboard (then `q` and `?` are text).
+    pub fn typing(&self) -> bool {
+        match self.screen {
+            Screen::Results => self.results.as_ref().is_some_and(|r| r.editing_filter),
+            Screen::Wizard => self.wizard.as_ref().is_some_and(|w| match w.step {
+                WizardStep::Files => true,
+                WizardStep::Variables => w.editing_search,
+                WizardStep::Panel => matches!(w.field, 1..=3),
+            }),
+            _ => false,
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) => self.key(key),
+            Msg::Mouse { kind, row } => self.mouse(kind, row),
+            Msg::Studies(studies) => {
+                self.studies = studies;
+                self.selected = self.selected.min(self.studies.len().saturating_sub(1));
+                vec![]
+            }
+            Msg::Results { dir, table } => {
+                self.status = format!(
+                    "{} associations from {}",
+                    table.rows.len(),
+                    dir.join("associations.csv").display()
+                );
+                self.results = Some(ResultsView::new(dir, table));
+                self.screen = Screen::Results;
+                vec![]
+            }
+            Msg::Panel { dir, data } => {
+                match self.panel.as_mut().filter(|p| p.dir == dir) {
+                    Some(p) => p.data = data,
+                    None => {
+                        self.panel = Some(PanelView {
+                            dir,
+                            data,
+                            tab: 0,
+                            scroll: 0,
+                            follow: true,
+                            unfold_tools: false,
+                        })
+                    }
+                }
+                self.screen = Screen::Panel;
+                vec![]
+            }
+            Msg::Proposal {
+                dir,
+                proposed,
+                candidates,
+                agreement,
+            } => {
+                let chosen = candidates.iter().map(|c| proposed.contains(c)).collect();
+                self.approval = Some(ApprovalView {
+                    dir,
+                    proposed,
+                    candidates,
+                    chosen,
+                    agreement,
+                    selected: 0,
+                });
+                self.screen = Screen::Approval;
+                vec![]
+            }
+            Msg::Dictionary(result) => {
+                if let Some(w) = self.wizard.as_mut() {
+                    match result {
+                        Ok(cats) => {
+                            w.categories = cats
+                                .into_iter()
+                                .map(|c| {
+                                    // Whole roles default to the CLI's defaults; categories
+                                    // are opt-in refinements.
+                                    let a = if c.whole_role {
+                                        Assign::from_role(&c.role)
+                                    } else {
+                                        Assign::Skip
+                                    };
+                                    (c, a)
+                                })
+                                .collect();
+                            w.step = WizardStep::Variables;
+                            w.selected = 0;
+                            w.error = None;
+                        }
+                        Err(e) => w.error = Some(e),
+                    }
+                }
+                vec![]
+            }
+            Msg::Info(s) => {
+                self.status = s;
+                vec![]
+            }
+            Msg::Children(c) => {
+                self.children = c;
+                vec![]
+            }
+            Msg::Tick => match self.screen {
+                Screen::List => vec![Effect::RefreshStudies],
+                Screen::Panel => self
+                    .panel
+                    .as_ref()
+                    .map(|p| vec![Effect::LoadPanel(p.dir.clone())])
+                    .unwrap_or_default(),
+                _ => vec![],
+            },
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.quit = true;
+            return vec![Effect::Quit];
+        }
+        if self.help {
+            // Any key closes the help overlay.
+            self.help = false;
+            return vec![];
+        }
+        if let Some(dialog) = self.dialog.clone() {
+            return self.dialog_key(dialog, key.code);
+        }
+        if !self.typing() {
+            match key.code {
+                KeyCode::Char('q') => {
+                    self.quit = true;
+                    return vec![Effect::Quit];
+                }
+                KeyCode::Char('?') => {
+                    self.help = true;
+                    return vec![];
+                }
+                _ => {}
+            }
+        }
+        match self.screen {
+            Screen::List => self.list_key(key.code),
+            Screen::Results => self.results_key(key.code),
+            Screen::Panel => self.panel_key(key.code),
+            Screen::Approval => self.approval_key(key.code),
+            Screen::Wizard => self.wizard_key(key.code),
+        }
+    }
+
+    fn dialog_key(&mut self, dialog: Dialog, code: KeyCode) -> Vec<Effect> {
+        match (dialog, code) {
+            (Dialog::ConfirmDelete(dir), KeyCode::Char('y')) => {
+                self.dialog = None;
+                self.status = format!("deleted {}", dir.display());
+                vec![Effect::Delete(dir), Effect::RefreshStudies]
+            }
+            (Dialog::ConfirmDelete(_), KeyCode::Char('n') | KeyCode::Esc) => {
+                self.dialog = None;
+                self.status = "kept".into();
+                vec![]
+            }
+            (Dialog::Export, KeyCode::Char(c @ ('c' | 't' | 'm'))) => {
+                self.dialog = None;
+                let format = match c {
+                    'c' => ExportFormat::Csv,
+                    't' => ExportFormat::Tsv,
+                    _ => ExportFormat::Markdown,
+                };
+                match self.results.as_ref() {
+                    Some(r) => vec![Effect::Export {
+                        dir: r.dir.clone(),
+                        format,
+                        rows: r.visible.clone(),
+                    }],
+                    None => vec![],
+                }
+            }
+            (Dialog::Export, KeyCode::Esc) => {
+                self.dialog = None;
+                vec![]
+            }
+            (
+                Dialog::Fork {
+                    dir,
+                    steps,
+                    selected,
+                    mut settings,
+                },
+                code,
+            ) => match code {
+                KeyCode::Esc => {
+                    self.dialog = None;
+                    self.status = "not forked".into();
+                    vec![]
+                }
+                KeyCode::Enter => {
+                    self.dialog = None;
+                    let from = steps[selected].0.clone();
+                    let settings: Vec<String> = settings
+                        .split([',', ' '])
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect();
+                    vec![Effect::Fork {
+                        dir,
+                        from,
+                        settings,
+                    }]
+                }
+                code => {
+                    let selected = match code {
+                        KeyCode::Up => selected.saturating_sub(1),
+                        KeyCode::Down => (selected + 1).min(steps.len() - 1),
+                        _ => selected,
+                    };
+                    match code {
+                        KeyCode::Char(c) => settings.push(c),
+                        KeyCode::Backspace => {
+                            settings.pop();
+                        }
+                        _ => {}
+                    }
+                    self.dialog = Some(Dialog::Fork {
+                        dir,
+                        steps,
+                        selected,
+                        settings,
+                    });
+                    vec![]
+                }
+            },
+            _ => vec![],
+        }
+    }
+
+    fn mouse(&mut self, kind: MouseEventKind, row: u16) -> Vec<Effect> {
+        let (down, up) = (KeyCode::Down, KeyCode::Up);
+        let key = |c| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+        match kind {
+            MouseEventKind::ScrollDown if self.dialog.is_none() && !self.help => {
+                self.update(key(down))
+            }
+            MouseEventKind::ScrollUp if self.dialog.is_none() && !self.help => self.update(key(up)),
+            MouseEventKind::Down(_) if row >= TABLE_TOP && self.dialog.is_none() => {
+                let i = usize::from(row - TABLE_TOP);
+                if self.screen == Screen::List && i < self.studies.len() {
+                    self.selected = i;
+                }
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+}

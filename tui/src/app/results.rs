@@ -1,0 +1,169 @@
+//! The results screen's state (sorting, filtering, the selected row) and keys.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    P,
+    Beta,
+    Phenotype,
+}
+
+impl SortKey {
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::P => "p",
+            SortKey::Beta => "|beta|",
+            SortKey::Phenotype => "phenotype",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultsView {
+    pub dir: PathBuf,
+    pub table: AssociationTable,
+    pub sort: SortKey,
+    pub filter: String,
+    pub editing_filter: bool,
+    pub selected: usize,
+    pub manhattan: bool,
+    /// Shows the classification table (`classification.csv`) instead of the associations.
+    pub classification: bool,
+    /// The selected row of the classification table.
+    pub class_selected: usize,
+    /// Indices into `table.rows`, filtered and sorted.
+    pub visible: Vec<usize>,
+}
+
+impl ResultsView {
+    pub fn new(dir: PathBuf, table: AssociationTable) -> Self {
+        let mut v = ResultsView {
+            dir,
+            table,
+            sort: SortKey::P,
+            filter: String::new(),
+            editing_filter: false,
+            selected: 0,
+            manhattan: false,
+            classification: false,
+            class_selected: 0,
+            visible: Vec::new(),
+        };
+        v.recompute();
+        v
+    }
+
+    /// Recomputes the visible rows after a change of filter or sort.
+    pub fn recompute(&mut self) {
+        let needle = self.filter.to_lowercase();
+        let rows = &self.table.rows;
+        let mut visible: Vec<usize> = (0..rows.len())
+            .filter(|&i| {
+                let r = &rows[i];
+                needle.is_empty()
+                    || [&r.phenotype, &r.factor, &r.category, &r.status]
+                        .iter()
+                        .any(|f| f.to_lowercase().contains(&needle))
+            })
+            .collect();
+        let key_f = |v: Option<f64>| v.unwrap_or(f64::INFINITY);
+        match self.sort {
+            SortKey::P => visible.sort_by(|&a, &b| key_f(rows[a].p).total_cmp(&key_f(rows[b].p))),
+            SortKey::Beta => visible.sort_by(|&a, &b| {
+                let m = |r: &Association| r.beta.map_or(f64::NEG_INFINITY, f64::abs);
+                m(&rows[b]).total_cmp(&m(&rows[a]))
+            }),
+            SortKey::Phenotype => visible.sort_by(|&a, &b| {
+                (&rows[a].phenotype, &rows[a].factor).cmp(&(&rows[b].phenotype, &rows[b].factor))
+            }),
+        }
+        self.visible = visible;
+        self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+    }
+
+    pub fn current(&self) -> Option<&Association> {
+        self.visible
+            .get(self.selected)
+            .map(|&i| &self.table.rows[i])
+    }
+}
+
+impl App {
+    pub(super) fn results_key(&mut self, code: KeyCode) -> Vec<Effect> {
+        let Some(r) = self.results.as_mut() else {
+            return self.back_to_list();
+        };
+        if r.editing_filter {
+            match code {
+                KeyCode::Enter => r.editing_filter = false,
+                KeyCode::Esc => {
+                    r.editing_filter = false;
+                    r.filter.clear();
+                }
+                KeyCode::Backspace => {
+                    r.filter.pop();
+                }
+                KeyCode::Char(c) => r.filter.push(c),
+                _ => return vec![],
+            }
+            r.selected = 0;
+            r.recompute();
+            return vec![];
+        }
+        if r.classification {
+            let n = r.table.classification.len();
+            match code {
+                KeyCode::Esc | KeyCode::Backspace | KeyCode::Char('c') => r.classification = false,
+                KeyCode::Down | KeyCode::Char('j') => {
+                    r.class_selected = (r.class_selected + 1).min(n.saturating_sub(1))
+                }
+                KeyCode::Up | KeyCode::Char('k') => {
+                    r.class_selected = r.class_selected.saturating_sub(1)
+                }
+                KeyCode::PageDown => {
+                    r.class_selected = (r.class_selected + 10).min(n.saturating_sub(1))
+                }
+                KeyCode::PageUp => r.class_selected = r.class_selected.saturating_sub(10),
+                _ => {}
+            }
+            return vec![];
+        }
+        let n = r.visible.len();
+        match code {
+            KeyCode::Esc | KeyCode::Backspace => return self.back_to_list(),
+            KeyCode::Char('c') => {
+                if r.table.classification.is_empty() {
+                    self.status =
+                        "no classification.csv in this study (the validation has not run)".into();
+                } else {
+                    r.classification = true;
+                    r.class_selected = 0;
+                }
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                r.selected = (r.selected + 1).min(n.saturating_sub(1))
+            }
+            KeyCode::Up | KeyCode::Char('k') => r.selected = r.selected.saturating_sub(1),
+            KeyCode::PageDown => r.selected = (r.selected + 10).min(n.saturating_sub(1)),
+            KeyCode::PageUp => r.selected = r.selected.saturating_sub(10),
+            KeyCode::Home => r.selected = 0,
+            KeyCode::End => r.selected = n.saturating_sub(1),
+            KeyCode::Char('s') => {
+                r.sort = match r.sort {
+                    SortKey::P => SortKey::Beta,
+                    SortKey::Beta => SortKey::Phenotype,
+                    SortKey::Phenotype => SortKey::P,
+                };
+                r.recompute();
+                self.status = format!("sorted by {}", r.sort.label());
+            }
+            KeyCode::Char('/') => r.editing_filter = true,
+            KeyCode::Char('m') => r.manhattan = !r.manhattan,
+            KeyCode::Char('x') => self.dialog = Some(Dialog::Export),
+            KeyCode::Char('l') => return vec![Effect::LoadPanel(r.dir.clone())],
+            _ => {}
+        }
+        vec![]
+    }
+}
