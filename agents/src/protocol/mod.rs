@@ -31,132 +31,6 @@ pub struct Variable {
     pub category: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum DecisionRule {
-    /// Confidence-weighted majority of the votes.
-    #[default]
-    Vote,
-    /// Adjust only for what every voter accepts.
-    Consensus,
-}
-
-/// The `[panel]` protocol settings of a study.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ProtocolConfig {
-    /// Rounds at most per stage, the silent first round included.
-    pub max_rounds: u32,
-    /// Rounds at least per stage (2 forces one discussion round).
-    pub min_rounds: u32,
-    /// Stop once Fleiss' kappa of the round reaches this.
-    pub agreement_threshold: f64,
-    /// Share of voters whose answers are needed for a decision.
-    pub quorum: f64,
-    pub decision_rule: DecisionRule,
-    /// Model turns with tools per agent per round before a final answer is required.
-    pub max_tool_turns: u32,
-    /// Phenotypes each agent proposes per disease at most.
-    pub phenotypes_per_disease: usize,
-    /// Share of voters that must pick a phenotype for a disease for it to be chosen.
-    pub phenotype_min_share: f64,
-    pub temperature: f64,
-    pub seed: u64,
-    /// Stage A opens with proposals from the whole catalogue (any non-imaging column that is
-    /// not the id or a disease label), and agents may propose more in every discussion round.
-    /// `false` keeps the closed list of seed candidates.
-    pub propose: bool,
-    /// Candidates voted on at most (seeds included).
-    pub max_candidates: usize,
-    /// Model turns with tools per agent in the proposal part of stage A: searching a
-    /// catalogue takes more looks than voting on a list.
-    pub proposal_tool_turns: u32,
-    /// The model's context window in tokens. Every prompt is fitted into it with room for the
-    /// answer (old tool results condensed, then dropped), or the call is not made and the
-    /// error names this key. The default fits an 8k local model; hosted models take far more
-    /// (gpt-4o-mini: 128000).
-    pub context_tokens: usize,
-    /// Completion tokens at most per reply, by stage; 0 sizes it to the schema of the answer
-    /// (about 120 tokens per vote, selection or proposal).
-    pub max_tokens: StageTokens,
-    /// Prompt and completion tokens at most for the whole study, replayed calls included; 0
-    /// is no limit. When spent, the study stops before the next model call and resumes once
-    /// the limit is raised.
-    pub max_total_tokens: u64,
-    /// Offer agents the statistical tools. `false` is for servers or models that cannot call
-    /// tools: the evidence an agent needs is then put in its prompt.
-    pub tools: bool,
-    /// Whether the backend writes the answer's schema into the prompt (every mode but
-    /// `json_schema`), so that the context budget counts it. Set by the workflow.
-    #[serde(skip)]
-    pub schema_in_prompt: bool,
-}
-
-impl ProtocolConfig {
-    /// The settings that shape the meeting's results, for the journal's step requests and the
-    /// study's identity: the token budget only limits how far a run gets (raising it resumes
-    /// the same study), so it is left out.
-    pub fn identity(&self) -> ProtocolConfig {
-        ProtocolConfig {
-            max_total_tokens: 0,
-            ..self.clone()
-        }
-    }
-}
-
-/// `[panel.protocol.max_tokens]`: completion tokens at most per reply in each part of the
-/// meeting; 0 sizes the limit to the answer's schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-pub struct StageTokens {
-    pub proposals: u32,
-    pub confounders: u32,
-    pub phenotypes: u32,
-    pub chair: u32,
-}
-
-impl StageTokens {
-    /// The limit for `part`: the configured one, or `sized` when none is set.
-    fn or(self, part: &str, sized: u32) -> u32 {
-        let set = match part {
-            "proposals" => self.proposals,
-            "confounders" => self.confounders,
-            "phenotypes" => self.phenotypes,
-            _ => self.chair,
-        };
-        if set == 0 {
-            sized
-        } else {
-            set
-        }
-    }
-}
-
-impl Default for ProtocolConfig {
-    fn default() -> Self {
-        ProtocolConfig {
-            max_rounds: 3,
-            min_rounds: 1,
-            agreement_threshold: 0.8,
-            quorum: 0.75,
-            decision_rule: DecisionRule::Vote,
-            max_tool_turns: 3,
-            phenotypes_per_disease: 6,
-            phenotype_min_share: 0.5,
-            temperature: 0.2,
-            seed: 42,
-            propose: true,
-            max_candidates: 20,
-            proposal_tool_turns: 8,
-            context_tokens: 8192,
-            max_tokens: StageTokens::default(),
-            max_total_tokens: 0,
-            tools: true,
-            schema_in_prompt: false,
-        }
-    }
-}
-
 /// One line of the meeting's record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TranscriptEntry {
@@ -275,11 +149,15 @@ pub struct PhenotypeDecision {
 pub const OVERALL: &str = "overall";
 
 pub mod budget;
+mod config;
 mod confounders;
 mod phenotypes;
 pub mod schemas;
+mod tally;
 pub use budget::CallSize;
+pub use config::{DecisionRule, ProtocolConfig, StageTokens};
 pub use confounders::{Catalogue, Proposal};
+use tally::{collect_votes, round3, tally};
 
 /// Dataset text as quoted data: JSON-escaped inside a <data> block the system prompt tells
 /// the model never to obey.
@@ -884,82 +762,4 @@ fn summarise(result: &Value) -> String {
     } else {
         text
     }
-}
-
-fn collect_votes(answers: &[Answer]) -> Vec<Vote> {
-    answers
-        .iter()
-        .flat_map(|a| {
-            a.value["votes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|v| Vote {
-                    agent: a.agent.clone(),
-                    variable: v["variable"].as_str().unwrap_or_default().to_string(),
-                    include: v["include"].as_bool().unwrap_or(false),
-                    confidence: v["confidence"].as_f64().unwrap_or(0.5),
-                    rationale: v["rationale"].as_str().unwrap_or_default().to_string(),
-                })
-        })
-        .collect()
-}
-
-fn round3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
-}
-
-/// The decision on each candidate from the votes, by the configured rule.
-fn tally(names: &BTreeSet<String>, votes: &[Vote], rule: DecisionRule) -> Vec<ConfounderItem> {
-    names
-        .iter()
-        .map(|name| {
-            let on: Vec<&Vote> = votes.iter().filter(|v| &v.variable == name).collect();
-            let votes_for: Vec<String> = on
-                .iter()
-                .filter(|v| v.include)
-                .map(|v| v.agent.clone())
-                .collect();
-            let votes_against: Vec<String> = on
-                .iter()
-                .filter(|v| !v.include)
-                .map(|v| v.agent.clone())
-                .collect();
-            let score = round3(
-                on.iter()
-                    .map(|v| {
-                        if v.include {
-                            v.confidence
-                        } else {
-                            -v.confidence
-                        }
-                    })
-                    .sum(),
-            );
-            let include = match rule {
-                DecisionRule::Vote => score > 0.0,
-                DecisionRule::Consensus => !on.is_empty() && votes_against.is_empty(),
-            };
-            let reason = format!(
-                "{}: {} for, {} against, confidence-weighted score {:+.2} ({})",
-                if include { "adjust" } else { "do not adjust" },
-                votes_for.len(),
-                votes_against.len(),
-                score,
-                match rule {
-                    DecisionRule::Vote => "weighted majority; a tie does not adjust",
-                    DecisionRule::Consensus => "consensus: adjust only when no one objects",
-                }
-            );
-            ConfounderItem {
-                variable: name.clone(),
-                include,
-                votes_for,
-                votes_against,
-                weighted_score: score,
-                evidence: vec![],
-                reason,
-            }
-        })
-        .collect()
 }
