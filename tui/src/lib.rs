@@ -13,7 +13,8 @@
 //!
 //! Must not depend on: `meshagents-agents` directly (it sees the panel only through
 //! `meshagents-workflows` and the events file), nor on the binary. It uses
-//! `meshagents-engine` to read events files and `meshagents-stats` for a file format.
+//! `meshagents-engine` to read events files and `meshagents-stats` for a file format; the
+//! edges allowed are listed in ARCHITECTURE.md and checked by `tests/architecture.rs`.
 #![forbid(unsafe_code)]
 
 pub mod app;
