@@ -7,6 +7,8 @@ mod commands;
 mod reporter;
 
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Once;
 
 use anyhow::Result;
 use clap::Parser;
@@ -118,31 +120,33 @@ fn exit_code_of(error: &WorkflowError) -> u8 {
 /// survives. SIGTERM is what Slurm sends at a job's time limit and on `scancel`, before
 /// SIGKILL after its KillWait (30 s by default).
 fn install_pause_handler() {
-    extern "C" fn on_interrupt(_: libc::c_int) {
-        if meshagents_workflows::interrupt::requested() {
-            // SAFETY: _exit is async-signal-safe.
-            unsafe { libc::_exit(i32::from(EXIT_PAUSED)) };
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    // Once: installing the actions twice would make the first signal stop at once.
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        let flag = meshagents_workflows::interrupt::flag();
+        for signal in [SIGINT, SIGTERM] {
+            // The order matters: a second signal finds the flag set by the first and exits at
+            // once (`_exit`, async-signal-safe); the first one only sets it.
+            signal_hook::flag::register_conditional_shutdown(signal, i32::from(EXIT_PAUSED), flag)
+                .expect("cannot install the SIGINT/SIGTERM handler");
+            signal_hook::flag::register(signal, flag)
+                .expect("cannot install the SIGINT/SIGTERM handler");
         }
-        meshagents_workflows::interrupt::request();
-    }
-    // SAFETY: the handler only does an atomic store or calls _exit, both async-signal-safe.
-    unsafe {
-        for signal in [libc::SIGINT, libc::SIGTERM] {
-            libc::signal(
-                signal,
-                on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t,
-            );
-        }
-    }
+    });
+}
+
+/// Like other command-line tools, stop quietly when the reader of our output goes away
+/// (`meshagents study list | head`) instead of failing on a broken pipe: the Rust runtime
+/// ignores SIGPIPE, and this handler runs its default action (terminate by SIGPIPE) instead.
+fn restore_default_sigpipe() {
+    static ALWAYS: AtomicBool = AtomicBool::new(true);
+    signal_hook::flag::register_conditional_default(signal_hook::consts::SIGPIPE, &ALWAYS)
+        .expect("cannot install the SIGPIPE handler");
 }
 
 fn main() -> ExitCode {
-    // Like other command-line tools, stop quietly when the reader of our output goes away
-    // (`meshagents study list | head`) instead of failing on a broken pipe.
-    // SAFETY: restoring the default disposition of a signal before any thread is started.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    restore_default_sigpipe();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     match run(cli) {

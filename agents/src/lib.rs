@@ -12,6 +12,7 @@
 //! Must not depend on: `meshagents-stats` (agents see evidence as JSON the workflow's tool
 //! host returns), `meshagents-engine` (durability comes through the [`protocol::Effects`]
 //! trait the workflow implements over the journal), `meshagents-workflows`, `meshagents-tui`.
+#![forbid(unsafe_code)]
 
 pub mod agreement;
 pub mod backend;

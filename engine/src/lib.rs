@@ -13,6 +13,7 @@
 //! The engine knows nothing about medicine, statistics or agents: requests and results are
 //! opaque JSON values. Must not depend on: `meshagents-stats`, `meshagents-agents`,
 //! `meshagents-workflows`, `meshagents-tui`.
+#![forbid(unsafe_code)]
 
 pub mod activity;
 mod journal;

@@ -11,8 +11,11 @@
 //! [`view`] renders a state onto a frame, [`model`] reads and writes study files, and
 //! [`runtime`] owns the terminal, the clock and the child processes.
 //!
-//! Must not depend on: `meshagents-stats` or `meshagents-agents` directly (it sees them only
-//! through `meshagents-workflows` and the journal), nor on the binary.
+//! Must not depend on: `meshagents-agents` directly (it sees the panel only through
+//! `meshagents-workflows` and the events file), nor on the binary. It uses
+//! `meshagents-engine` to read events files and `meshagents-stats` for a file format; the
+//! edges allowed are listed in ARCHITECTURE.md and checked by `tests/architecture.rs`.
+#![forbid(unsafe_code)]
 
 pub mod app;
 pub mod model;

@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use meshagents_workflows::StudyConfig;
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::unistd::Pid;
 use ratatui::crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind,
 };
@@ -194,10 +196,10 @@ impl Runtime {
             Effect::Pause(dir) => Some(match self.children.get(&dir) {
                 Some(child) => {
                     // SIGINT: the study stops at its next step boundary and exits 130.
-                    let pid = child.id() as libc::pid_t;
-                    // SAFETY: kill(2) with a PID of a child we spawned and have not reaped.
-                    let rc = unsafe { libc::kill(pid, libc::SIGINT) };
-                    if rc == 0 {
+                    let pid = child.id();
+                    // A PID of a child we spawned and have not reaped.
+                    let sent = kill(Pid::from_raw(pid as i32), Signal::SIGINT);
+                    if sent.is_ok() {
                         Msg::Info("pausing at the next step boundary…".into())
                     } else {
                         Msg::Info(format!("cannot signal process {pid}"))
@@ -209,10 +211,9 @@ impl Runtime {
                 Some(child) => {
                     // The child leads its own process group: kill the group, so nothing the
                     // study started outlives it. The journal keeps every finished step.
-                    let pid = child.id() as libc::pid_t;
-                    // SAFETY: kill(2) on the process group of a child we spawned.
-                    let rc = unsafe { libc::kill(-pid, libc::SIGKILL) };
-                    if rc == 0 {
+                    let pid = child.id();
+                    let sent = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
+                    if sent.is_ok() {
                         Msg::Info(
                             "cancelled: stopped now; finished steps are kept (r resumes)".into(),
                         )

@@ -1,5 +1,5 @@
-//! Pausing a study on request. The binary installs a SIGINT and SIGTERM handler that calls
-//! [`request`]; the step runner checks [`requested`] before each step, so a study stops between
+//! Pausing a study on request. The binary installs SIGINT and SIGTERM handlers (signal-hook)
+//! that set [`flag`], the same flag as [`request`]; the step runner checks [`requested`] before each step, so a study stops between
 //! steps with everything done so far journaled, and resumes from there when run again. The
 //! panel's model calls also watch it (`engine::run_activities_until`), so a pause does not wait
 //! for calls in flight, nor for a managed model server to load.
@@ -16,4 +16,9 @@ pub fn request() {
 /// Whether a pause has been asked for.
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
+}
+
+/// The flag [`request`] sets, for a signal handler to set directly (`signal_hook::flag`).
+pub fn flag() -> &'static AtomicBool {
+    &REQUESTED
 }

@@ -3,6 +3,9 @@
 //! Wires the statistics of `meshagents-stats` and the panel of `meshagents-agents` into steps
 //! journaled by `meshagents-engine`, and writes the files a user reads. This is the only crate
 //! that knows both medicine and durability. Must not depend on: `meshagents-tui` or the binary.
+// Not `forbid`: `model_server` keeps the one `unsafe` std requires (`CommandExt::pre_exec`),
+// allowed there alone.
+#![deny(unsafe_code)]
 
 pub mod cluster;
 pub mod demo;

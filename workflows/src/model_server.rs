@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use meshagents_engine::Journal;
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -166,14 +168,12 @@ impl Running {
 
     /// SIGTERM to the whole group, SIGKILL to whatever is left after the grace period.
     fn stop(mut self) -> Option<ExitStatus> {
-        let group = -(self.pid as libc::pid_t);
-        let alive = || {
-            // SAFETY: kill(2) with signal 0 only checks for the group's existence.
-            unsafe { libc::kill(group, 0) == 0 }
-        };
+        let group = Pid::from_raw(self.pid as i32);
+        // Signal "none" only checks for the group's existence.
+        let alive = || killpg(group, None).is_ok();
         if alive() {
-            // SAFETY: kill(2) on the process group this study created (the server leads it).
-            unsafe { libc::kill(group, libc::SIGTERM) };
+            // The process group this study created (the server leads it).
+            let _ = killpg(group, Signal::SIGTERM);
             let deadline = Instant::now() + GRACE;
             while alive() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20));
@@ -184,8 +184,7 @@ impl Running {
                     "the model server did not stop within {} s of SIGTERM; sending SIGKILL",
                     GRACE.as_secs()
                 );
-                // SAFETY: as above.
-                unsafe { libc::kill(group, libc::SIGKILL) };
+                let _ = killpg(group, Signal::SIGKILL);
             }
         }
         if let Some(watcher) = self.watcher.take() {
@@ -427,21 +426,21 @@ fn spawn(
         .process_group(0);
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: getpid is always safe.
-        let study = unsafe { libc::getpid() };
-        // SAFETY: the hook runs between fork and exec and only calls prctl and getppid, both
-        // async-signal-safe.
+        let study = nix::unistd::getpid();
+        let hook = move || -> std::io::Result<()> {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+            // The study may have died before the signal was asked for.
+            if nix::unistd::getppid() != study {
+                return Err(std::io::Error::other("the study exited"));
+            }
+            Ok(())
+        };
+        // The one `unsafe` of this crate: `pre_exec` is unsafe in std.
+        // SAFETY: the hook runs between fork and exec and only calls prctl and getppid (through
+        // nix, no allocation on the success path), both async-signal-safe.
+        #[allow(unsafe_code)]
         unsafe {
-            child.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // The study may have died before the signal was asked for.
-                if libc::getppid() != study {
-                    return Err(std::io::Error::other("the study exited"));
-                }
-                Ok(())
-            });
+            child.pre_exec(hook);
         }
     }
     let exit = Arc::new(Mutex::new(None));

@@ -237,6 +237,7 @@ fn dispatch_pass(
         // SAFETY: `level` checked that the CPU has the features these were compiled for.
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => unsafe { pass_avx512(columns, y, beta, need, rows) },
+        // SAFETY: as for the arm above.
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => unsafe { pass_avx2(columns, y, beta, need, rows) },
         Level::Portable => pass_body::<Portable>(columns, y, beta, need, rows),
@@ -253,6 +254,7 @@ fn dispatch_added_row(
         // SAFETY: as in `dispatch_pass`.
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => unsafe { added_row_avx512(weight, resid, added, covariates) },
+        // SAFETY: as for the arm above.
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => unsafe { added_row_avx2(weight, resid, added, covariates) },
         Level::Portable => added_row_body::<Portable>(weight, resid, added, covariates),

@@ -239,6 +239,7 @@ fn cross_products(
         // SAFETY: `level` checked that the CPU has the features these were compiled for.
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => unsafe { cross_products_avx512(centred, k, rows, ys, means_y) },
+        // SAFETY: as for the arm above.
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => unsafe { cross_products_avx2(centred, k, rows, ys, means_y) },
         Level::Portable => cross_products_body(centred, k, rows, ys, means_y),
