@@ -151,8 +151,9 @@ pub(crate) fn tag(name: &str, arguments: &Value) -> String {
 
 /// The opening of the final answer, written for the model as the start of its own reply (an
 /// assistant message the server continues): `{"votes":[` for a schema whose first property is
-/// a required array, `{"summary":"` for a required string. A model of a few hundred million parameters asked for JSON often answers
-/// with a sentence about JSON instead; one that finds its reply already open continues it.
+/// a required array, `{"summary":"` for a required string. A model of a few hundred million
+/// parameters asked for JSON often answers with a sentence about JSON instead; one that finds
+/// its reply already open continues it.
 pub(crate) fn prefill(schema: &Value) -> String {
     let first = schema["properties"]
         .as_object()

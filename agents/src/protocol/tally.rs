@@ -1,7 +1,9 @@
 //! From votes to a decision: the votes of the last round, and the tally under the
 //! configured rule.
 
-use super::*;
+use std::collections::BTreeSet;
+
+use super::{Answer, ConfounderItem, DecisionRule, Vote};
 
 pub(super) fn collect_votes(answers: &[Answer]) -> Vec<Vote> {
     answers

@@ -1,7 +1,14 @@
 //! The disease labels the simulator plants (prevalence, the phenotypes and exposures that
 //! drive each) and the truth file written beside the cohort, built from them and the catalogue.
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::fields::{FieldSpec, Latent, TruthKind};
+use super::{imaging, scenario};
+use super::{
+    GeneratorInfo, MediatedAssociation, PlantedAssociation, SimulationConfig, Truth,
+    GENERATOR_VERSION, MEDIATOR_EFFECTS,
+};
 
 pub(super) struct DiseaseSpec {
     pub(super) name: &'static str,
