@@ -152,7 +152,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!(
+                "error: {}",
+                meshagents_workflows::error_text(error.as_ref())
+            );
             match error.downcast_ref::<WorkflowError>() {
                 Some(e) => ExitCode::from(exit_code_of(e)),
                 None => ExitCode::FAILURE,

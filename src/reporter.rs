@@ -42,7 +42,7 @@ impl StepReporter {
 
     /// The `study_stopped` event of a study that ended with an error (or a pause).
     pub fn stopped(&self, out: &std::path::Path, error: &meshagents_workflows::WorkflowError) {
-        self.json(serde_json::json!({ "event": "study_stopped", "dir": out, "error": error.to_string(), "exit_code": crate::exit_code_of(error) }));
+        self.json(serde_json::json!({ "event": "study_stopped", "dir": out, "error": meshagents_workflows::error_text(error), "exit_code": crate::exit_code_of(error) }));
     }
 }
 

@@ -179,14 +179,18 @@ pub struct ShardedTimes {
 pub fn task_program() -> Result<PathBuf, WorkflowError> {
     let program = match std::env::var_os("MESHAGENTS_EXE") {
         Some(p) => PathBuf::from(p),
-        None => std::env::current_exe().map_err(|e| WorkflowError::File {
-            path: "meshagents".into(),
-            message: format!("cannot find this program's path for the Slurm tasks: {e}"),
+        None => std::env::current_exe().map_err(|e| {
+            WorkflowError::io(
+                "meshagents: cannot find this program's path for the Slurm tasks",
+                e,
+            )
         })?,
     };
-    std::fs::canonicalize(&program).map_err(|e| WorkflowError::File {
-        path: program.display().to_string(),
-        message: format!("the program the Slurm tasks run: {e}"),
+    std::fs::canonicalize(&program).map_err(|e| {
+        WorkflowError::io(
+            format!("{}: the program the Slurm tasks run", program.display()),
+            e,
+        )
     })
 }
 
@@ -208,14 +212,10 @@ pub fn run_sharded(
     observe: &dyn Fn(&ArrayEvent),
 ) -> Result<(PhewasResult, ShardedTimes), WorkflowError> {
     let started = std::time::Instant::now();
-    std::fs::create_dir_all(work_dir.join("parts")).map_err(|e| WorkflowError::File {
-        path: work_dir.join("parts").display().to_string(),
-        message: e.to_string(),
-    })?;
-    let work_dir = std::fs::canonicalize(work_dir).map_err(|e| WorkflowError::File {
-        path: work_dir.display().to_string(),
-        message: e.to_string(),
-    })?;
+    std::fs::create_dir_all(work_dir.join("parts"))
+        .map_err(|e| WorkflowError::io(work_dir.join("parts").display().to_string(), e))?;
+    let work_dir = std::fs::canonicalize(work_dir)
+        .map_err(|e| WorkflowError::io(work_dir.display().to_string(), e))?;
     let program = task_program()?;
     let request = &spec.request;
     // The lists go to the tasks as files of column names, checked to resolve back to exactly
@@ -228,10 +228,8 @@ pub fn run_sharded(
             return Ok("none".into());
         }
         let path = work_dir.join(format!("{name}.txt"));
-        std::fs::write(&path, columns.join("\n") + "\n").map_err(|e| WorkflowError::File {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        std::fs::write(&path, columns.join("\n") + "\n")
+            .map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
         let spec = format!("@{}", path.display());
         let back = resolve_list(catalog, &spec, exclude)?;
         if back != columns {

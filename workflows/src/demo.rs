@@ -88,9 +88,11 @@ pub fn run_demo(
     }
     meshagents_stats::cohort::split::check_holdout(config.holdout)?;
     let out = config.out.clone();
-    std::fs::create_dir_all(&out).map_err(|e| WorkflowError::File {
-        path: out.display().to_string(),
-        message: format!("cannot create the study directory: {e}"),
+    std::fs::create_dir_all(&out).map_err(|e| {
+        WorkflowError::io(
+            format!("{}: cannot create the study directory", out.display()),
+            e,
+        )
     })?;
     write_study_config(&out, "demo", config)?;
     let journal = Journal::open(&out.join("journal"))?;
@@ -296,14 +298,10 @@ fn header(config: &DemoConfig, simulated: &SimulateResult) -> SummaryHeader {
 }
 
 fn read_truth(path: &Path) -> Result<Truth, WorkflowError> {
-    let text = std::fs::read_to_string(path).map_err(|e| WorkflowError::File {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    serde_json::from_str(&text).map_err(|e| WorkflowError::File {
-        path: path.display().to_string(),
-        message: format!("not a truth file: {e}"),
-    })
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| WorkflowError::json(format!("{}: not a truth file", path.display()), e))
 }
 
 /// The configuration this study runs with, so the directory says how it was made. A study
@@ -311,10 +309,8 @@ fn read_truth(path: &Path) -> Result<Truth, WorkflowError> {
 /// `DIR/STUDY.toml`: the analysis part of the demo as a study configuration on the simulated
 /// cohort, so `meshagents study run DIR/STUDY.toml` repeats it (and is a template for one's own).
 fn write_study_toml(out: &Path, config: &DemoConfig) -> Result<(), WorkflowError> {
-    let cohort = std::fs::canonicalize(out.join("cohort")).map_err(|e| WorkflowError::File {
-        path: out.join("cohort").display().to_string(),
-        message: e.to_string(),
-    })?;
+    let cohort = std::fs::canonicalize(out.join("cohort"))
+        .map_err(|e| WorkflowError::io(out.join("cohort").display().to_string(), e))?;
     let config = crate::study_run::StudyConfig {
         name: "demo analysis".into(),
         data: cohort.join("cohort.parquet"),
@@ -337,8 +333,5 @@ fn write_study_toml(out: &Path, config: &DemoConfig) -> Result<(), WorkflowError
     };
     let text = toml::to_string(&config).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
     let path = out.join("STUDY.toml");
-    std::fs::write(&path, text).map_err(|e| WorkflowError::File {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })
+    std::fs::write(&path, text).map_err(|e| WorkflowError::io(path.display().to_string(), e))
 }

@@ -17,10 +17,8 @@ pub struct WrittenFile {
 }
 
 pub fn hash_file(path: &Path) -> Result<(String, u64), WorkflowError> {
-    let bytes = std::fs::read(path).map_err(|e| WorkflowError::File {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let bytes =
+        std::fs::read(path).map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
     let digest = Sha256::digest(&bytes);
     Ok((
         digest.iter().map(|b| format!("{b:02x}")).collect(),
@@ -77,8 +75,5 @@ pub(crate) fn write_study_config(
         }
         return Ok(());
     }
-    std::fs::write(&path, body).map_err(|e| WorkflowError::File {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })
+    std::fs::write(&path, body).map_err(|e| WorkflowError::io(path.display().to_string(), e))
 }

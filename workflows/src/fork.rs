@@ -22,18 +22,13 @@ pub fn fork_study(
         path: source.display().to_string(),
         message: "not a study directory (no study.json)".into(),
     })?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| WorkflowError::File {
-        path: study_json.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| WorkflowError::json(study_json.display().to_string(), e))?;
     if json.get("study").and_then(|s| s.as_str()) != Some("study") {
         return Err(WorkflowError::Invalid(format!("{} is not a `study run` study; fork works on those (the demo writes a STUDY.toml you can run first)", source.display())));
     }
-    let config: StudyConfig =
-        serde_json::from_value(json["config"].clone()).map_err(|e| WorkflowError::File {
-            path: study_json.display().to_string(),
-            message: e.to_string(),
-        })?;
+    let config: StudyConfig = serde_json::from_value(json["config"].clone())
+        .map_err(|e| WorkflowError::json(study_json.display().to_string(), e))?;
 
     // Apply KEY=VALUE through TOML, so the same validation as STUDY.toml applies.
     let mut table =
@@ -85,10 +80,7 @@ pub fn fork_study(
             message: "already holds a study: choose a new --out for the fork".into(),
         });
     }
-    std::fs::create_dir_all(out).map_err(|e| WorkflowError::File {
-        path: out.display().to_string(),
-        message: e.to_string(),
-    })?;
+    std::fs::create_dir_all(out).map_err(|e| WorkflowError::io(out.display().to_string(), e))?;
     let copied = {
         let from_journal = Journal::open(&source.join("journal"))?;
         let to_journal = Journal::open(&out.join("journal"))?;
@@ -98,10 +90,7 @@ pub fn fork_study(
             if copied.contains(&record.step) {
                 for file in written_files(&record.payload) {
                     std::fs::copy(source.join(&file), out.join(&file)).map_err(|e| {
-                        WorkflowError::File {
-                            path: source.join(&file).display().to_string(),
-                            message: e.to_string(),
-                        }
+                        WorkflowError::io(source.join(&file).display().to_string(), e)
                     })?;
                 }
             }
@@ -111,12 +100,8 @@ pub fn fork_study(
     if reuse.contains(&"panel/approval") {
         for file in ["proposed_confounders.json", "approval.json"] {
             if source.join(file).is_file() {
-                std::fs::copy(source.join(file), out.join(file)).map_err(|e| {
-                    WorkflowError::File {
-                        path: out.join(file).display().to_string(),
-                        message: e.to_string(),
-                    }
-                })?;
+                std::fs::copy(source.join(file), out.join(file))
+                    .map_err(|e| WorkflowError::io(out.join(file).display().to_string(), e))?;
             }
         }
     }

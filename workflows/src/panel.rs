@@ -655,10 +655,8 @@ pub fn confounder_panel(
     journal_dir: &Path,
     threads: usize,
 ) -> Result<ConfounderDecision, WorkflowError> {
-    let journal = Journal::open(journal_dir).map_err(|e| WorkflowError::File {
-        path: journal_dir.display().to_string(),
-        message: e.to_string(),
-    })?;
+    // The engine's error names the journal's path and keeps the storage error as its source.
+    let journal = Journal::open(journal_dir)?;
     let (scope, catalogue) = discovery(table, pairs.0, pairs.1, config, journal_dir)?;
     let host = crate::tool_host::StatsToolHost::new(table, &[], threads).with_scope(scope);
     let server = ModelServer::new(config.server.clone(), journal_dir);

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use meshagents_stats::classify::{compare_arms, ArmComparison, ClassificationRow};
 use meshagents_stats::export::{associations_markdown, classification_markdown, top_hits};
 use meshagents_stats::phewas::AssociationRow;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::WorkflowError;
 
@@ -214,162 +214,45 @@ pub fn write_report(
     let base = markdown.parent().unwrap_or(Path::new(""));
     let m = render_markdown(input, base);
     for (path, text) in [(html, h), (markdown, m)] {
-        std::fs::write(path, text).map_err(|e| WorkflowError::File {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        std::fs::write(path, text).map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
     }
     Ok(())
 }
 
 /// The HTML report as a string (figures read from disk and embedded).
 pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
-    let mut s = String::new();
-    let e = html_escape;
-    let _ = write!(
-        s,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n<h1>{}</h1>\n",
-        e(input.title),
-        e(input.title)
-    );
-
+    let d = input.decisions;
     // Headline: the paper's summary of the validation.
     let comparisons = compare_arms(input.classification, input.arms.0, input.arms.1);
-    if comparisons.iter().any(|c| c.diseases > 0) || input.protocol.is_some() {
-        s.push_str("<div class=\"summary\"><p><strong>Validation.</strong></p>\n");
-        if let Some(p) = &input.protocol {
-            let _ = writeln!(s, "<p>{}</p>", e(p));
-        }
-        s.push_str("<ul>\n");
-        for c in comparisons.iter().filter(|c| c.diseases > 0) {
-            let _ = writeln!(s, "<li>{}</li>", e(&comparison_sentence(c)));
-        }
-        for (disease, reason) in input.skipped {
-            let _ = writeln!(s, "<li>{}: not evaluated, {}</li>", e(disease), e(reason));
-        }
-        s.push_str("</ul></div>\n");
-    }
-
-    s.push_str("<h2>Study configuration</h2>\n");
-    let _ = writeln!(s, "<pre>{}</pre>", e(input.config_text.trim_end()));
-
-    s.push_str("<h2>Data flow</h2>\n<table>\n");
-    for (what, count) in input.flow_counts {
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
-            e(what),
-            e(count)
-        );
-    }
-    s.push_str("</table>\n");
-    let groups = dropped_by_reason(input.dropped);
-    if !groups.is_empty() {
-        s.push_str("<p>Columns dropped, by reason (every column's fate is in <code>flow.csv</code>):</p>\n<table>\n<tr><th>Reason</th><th>Columns</th><th>Examples</th></tr>\n");
-        for (reason, count, examples) in &groups {
-            let _ = writeln!(
-                s,
-                "<tr><td>{}</td><td class=\"n\">{count}</td><td>{}</td></tr>",
-                e(reason),
-                e(&examples.join(", "))
-            );
-        }
-        s.push_str("</table>\n");
-    }
-
-    s.push_str("<h2>Panel decisions</h2>\n");
-    let d = input.decisions;
-    if let Some(backend) = d.get("backend").and_then(Value::as_str) {
-        let _ = writeln!(s, "<p>Backend: <code>{}</code></p>", e(backend));
-    }
-    let confounders = strings(&d["confounders"]);
-    let _ = writeln!(
-        s,
-        "<p><strong>Confounders</strong> ({}): {}</p>",
-        confounders.len(),
-        if confounders.is_empty() {
-            "none".to_string()
-        } else {
-            e(&confounders.join(", "))
-        }
-    );
-    let proposals = proposals_of(d);
-    if !proposals.is_empty() {
-        let _ = writeln!(
-            s,
-            "<p><strong>Proposals</strong>: the agents searched the whole catalogue beyond the seed list ({}).</p>",
-            e(&strings(&d["proposals"]["seeds"]).join(", "))
-        );
-        s.push_str("<table>\n<tr><th>Round</th><th>Agent</th><th>Variable</th><th>Status</th><th>Adopted</th><th>Reason</th></tr>\n");
-        for p in &proposals {
-            let _ = writeln!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                if p.round == 0 { "proposals".to_string() } else { p.round.to_string() },
-                e(&p.agent),
-                e(&p.variable),
-                e(&p.status),
-                if p.adopted { "yes" } else { "no" },
-                e(&p.reason.chars().take(240).collect::<String>())
-            );
-        }
-        s.push_str("</table>\n");
-    }
-    let phenotypes = strings(&d["phenotypes"]);
-    if !phenotypes.is_empty() {
-        let _ = writeln!(
-            s,
-            "<p><strong>Phenotypes</strong> ({}): {}</p>",
-            phenotypes.len(),
-            e(&phenotypes.join(", "))
-        );
-    }
-    if let Some(map) = d["disease_phenotypes"]
-        .as_object()
-        .filter(|m| !m.is_empty())
-    {
-        s.push_str("<table>\n<tr><th>Disease</th><th>Phenotypes chosen</th></tr>\n");
-        for (disease, list) in map {
-            let _ = writeln!(
-                s,
-                "<tr><td>{}</td><td>{}</td></tr>",
-                e(disease),
-                e(&strings(list).join(", "))
-            );
-        }
-        s.push_str("</table>\n");
-    } else {
-        s.push_str("<p>The panel chose no phenotypes per disease; the validation has the expert arm only.</p>\n");
-    }
-    for line in truth_lines(d) {
-        let _ = writeln!(s, "<p>{}</p>", e(&line));
-    }
-    if let Some(agreement) = d.get("agreement").filter(|v| !v.is_null()) {
-        if let Some(v) = agreement.as_f64() {
-            let _ = writeln!(
-                s,
-                "<p>Agreement: {:.0} % of votes agree with the decision.</p>",
-                100.0 * v
-            );
-        } else {
-            let text = serde_json::to_string_pretty(agreement).unwrap_or_default();
-            let _ = writeln!(
-                s,
-                "<details><summary>Agreement figures</summary><pre>{}</pre></details>",
-                e(&text)
-            );
-        }
-    }
-    if let Some(provenance) = d.get("provenance").filter(|v| !v.is_null()) {
-        let text = serde_json::to_string_pretty(provenance).unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "<details><summary>Provenance (who proposed what, and the chair's summary)</summary><pre>{}</pre></details>",
-            e(&text)
-        );
-    }
-
-    s.push_str("<h2>Associations</h2>\n");
+    let validation =
+        (comparisons.iter().any(|c| c.diseases > 0) || input.protocol.is_some()).then(|| {
+            json!({
+                "protocol": input.protocol,
+                "comparisons": comparisons
+                    .iter()
+                    .filter(|c| c.diseases > 0)
+                    .map(comparison_sentence)
+                    .collect::<Vec<_>>(),
+                "skipped": input.skipped.iter()
+                    .map(|(disease, reason)| json!({"disease": disease, "reason": reason}))
+                    .collect::<Vec<_>>(),
+            })
+        });
+    let proposals: Vec<Value> = proposals_of(d)
+        .iter()
+        .map(|p| {
+            json!({
+                "round": if p.round == 0 { "proposals".to_string() } else { p.round.to_string() },
+                "agent": p.agent,
+                "variable": p.variable,
+                "status": p.status,
+                "adopted": if p.adopted { "yes" } else { "no" },
+                "reason": p.reason.chars().take(240).collect::<String>(),
+            })
+        })
+        .collect();
+    let agreement = d.get("agreement").filter(|v| !v.is_null());
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
     let tested = input
         .associations
         .iter()
@@ -380,81 +263,116 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
         .iter()
         .filter(|r| r.status == "ok" && r.bonferroni < 0.05)
         .count();
-    let _ = writeln!(
-        s,
-        "<p>{} pairs, {tested} tested, {bonferroni} significant after Bonferroni (5 %). Top {} per phenotype among phenotypes with a Bonferroni hit:</p>",
-        input.associations.len(),
-        input.top_n
-    );
-    s.push_str("<table>\n<tr><th>Phenotype</th><th>Factor</th><th>Category</th><th>n</th><th>β (95% CI)</th><th>p</th><th>q</th></tr>\n");
-    for r in significant_top_hits(input.associations, input.top_n) {
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} ({}, {})</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            e(&r.phenotype),
-            match input.factor_labels.get(&r.factor) {
-                Some(label) => format!("{} <span class=\"id\">({})</span>", e(label), e(&r.factor)),
-                None => e(&r.factor),
-            },
-            e(&r.category),
-            r.n,
-            num3(r.beta),
-            num3(r.ci_low),
-            num3(r.ci_high),
-            sci(r.p),
-            sci(r.q_bh)
-        );
-    }
-    s.push_str("</table>\n");
-
-    if !input.classification.is_empty() {
-        s.push_str("<h2>Disease classification</h2>\n<p>Out-of-fold results of stratified cross-validation; imputation, scaling and the decision threshold are learnt on training folds only. DeLong p compares the two arms on the same folds.</p>\n");
-        s.push_str("<table>\n<tr><th>Disease</th><th>Arm</th><th>Classifier</th><th>Cases/n</th><th>AUC (95% CI)</th><th>DeLong p</th><th>Recall</th><th>Precision</th><th>F1</th><th>Bal. acc.</th></tr>\n");
-        for r in input.classification {
-            let p = if r.delong_p.is_finite() {
-                format!("{:.3}", r.delong_p)
-            } else {
-                "–".into()
-            };
-            let _ = writeln!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}/{}</td><td class=\"n\">{:.3} ({:.3}, {:.3})</td><td class=\"n\">{p}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td></tr>",
-                e(&r.disease),
-                e(&r.arm),
-                e(&r.classifier),
-                r.n_cases,
-                r.n,
-                r.auc,
-                r.auc_ci_low,
-                r.auc_ci_high,
-                r.recall,
-                r.precision,
-                r.f1,
-                r.balanced_accuracy
-            );
-        }
-        s.push_str("</table>\n");
-    }
-
-    if !input.figures.is_empty() {
-        s.push_str("<h2>Figures</h2>\n");
-    }
+    let rows: Vec<Value> = significant_top_hits(input.associations, input.top_n)
+        .into_iter()
+        .map(|r| {
+            json!({
+                "phenotype": r.phenotype,
+                "label": input.factor_labels.get(&r.factor),
+                "factor": r.factor,
+                "category": r.category,
+                "n": r.n,
+                "beta": num3(r.beta),
+                "ci_low": num3(r.ci_low),
+                "ci_high": num3(r.ci_high),
+                "p": sci(r.p),
+                "q": sci(r.q_bh),
+            })
+        })
+        .collect();
+    let f3 = |v: f64| format!("{v:.3}");
+    let classification: Vec<Value> = input
+        .classification
+        .iter()
+        .map(|r| {
+            json!({
+                "disease": r.disease,
+                "arm": r.arm,
+                "classifier": r.classifier,
+                "n_cases": r.n_cases,
+                "n": r.n,
+                "auc": f3(r.auc),
+                "auc_ci_low": f3(r.auc_ci_low),
+                "auc_ci_high": f3(r.auc_ci_high),
+                "delong_p": if r.delong_p.is_finite() { f3(r.delong_p) } else { "–".into() },
+                "recall": f3(r.recall),
+                "precision": f3(r.precision),
+                "f1": f3(r.f1),
+                "balanced_accuracy": f3(r.balanced_accuracy),
+            })
+        })
+        .collect();
+    let mut figures = Vec::with_capacity(input.figures.len());
     for f in input.figures {
-        let bytes = std::fs::read(&f.png).map_err(|err| WorkflowError::File {
-            path: f.png.display().to_string(),
-            message: format!("a figure of the report: {err}"),
+        let bytes = std::fs::read(&f.png).map_err(|err| {
+            WorkflowError::io(format!("{}: a figure of the report", f.png.display()), err)
         })?;
-        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-        let _ = writeln!(
-            s,
-            "<figure><img alt=\"{}\" src=\"data:image/png;base64,{data}\"><figcaption><strong>{}.</strong> {}</figcaption></figure>",
-            e(&f.title),
-            e(&f.title),
-            e(&f.caption)
-        );
+        figures.push(json!({
+            "title": f.title,
+            "caption": f.caption,
+            "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+        }));
     }
-    s.push_str("</body>\n</html>\n");
-    Ok(s)
+    let context = json!({
+        "title": input.title,
+        "css": CSS,
+        "validation": validation,
+        "config_text": input.config_text.trim_end(),
+        "flow": input.flow_counts.iter()
+            .map(|(what, count)| json!({"what": what, "count": count}))
+            .collect::<Vec<_>>(),
+        "dropped": dropped_by_reason(input.dropped).into_iter()
+            .map(|(reason, count, examples)| json!({"reason": reason, "count": count, "examples": examples}))
+            .collect::<Vec<_>>(),
+        "backend": d.get("backend").and_then(Value::as_str),
+        "confounders": strings(&d["confounders"]),
+        "seeds": strings(&d["proposals"]["seeds"]),
+        "proposals": proposals,
+        "phenotypes": strings(&d["phenotypes"]),
+        "disease_phenotypes": d["disease_phenotypes"].as_object().into_iter().flatten()
+            .map(|(disease, list)| json!({"disease": disease, "phenotypes": strings(list)}))
+            .collect::<Vec<_>>(),
+        "truth": truth_lines(d),
+        "agreement_percent": agreement.and_then(Value::as_f64).map(|v| format!("{:.0}", 100.0 * v)),
+        "agreement": agreement.filter(|v| v.as_f64().is_none()).map(pretty),
+        "provenance": d.get("provenance").filter(|v| !v.is_null()).map(pretty),
+        "associations": {
+            "pairs": input.associations.len(),
+            "tested": tested,
+            "bonferroni": bonferroni,
+            "top_n": input.top_n,
+            "rows": rows,
+        },
+        "classification": classification,
+        "figures": figures,
+    });
+    template_environment()
+        .and_then(|env| env.get_template("report.html")?.render(context))
+        .map_err(|e| WorkflowError::Invalid(format!("the report template: {e:#}")))
+}
+
+/// The report's template environment. Values are escaped by `html_escape` (the escaping the
+/// report has always used: `'` as `&#39;`, `/` left alone), not minijinja's own, so that a
+/// report is byte-identical to the one the same study wrote before the template existed.
+fn template_environment() -> Result<minijinja::Environment<'static>, minijinja::Error> {
+    let mut env = minijinja::Environment::new();
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.set_formatter(|out, state, value| {
+        if state.auto_escape() == minijinja::AutoEscape::Html && !value.is_safe() {
+            let text = match value.as_str() {
+                Some(s) => html_escape(s),
+                None => html_escape(&value.to_string()),
+            };
+            out.write_str(&text).map_err(minijinja::Error::from)
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
+    env.add_template("report.html", include_str!("../templates/report.html"))?;
+    Ok(env)
 }
 
 /// The top hits of the phenotypes that have at least one Bonferroni-significant factor (all
@@ -639,5 +557,41 @@ mod tests {
     #[test]
     fn html_is_escaped() {
         assert_eq!(html_escape("<b>&'\""), "&lt;b&gt;&amp;&#39;&quot;");
+    }
+
+    #[test]
+    fn the_template_escapes_every_value_it_is_given() {
+        let decisions = json!({
+            "backend": "<script>",
+            "confounders": ["a&b"],
+            "disease_phenotypes": {"<d>": ["x'y"]},
+        });
+        let input = ReportInput {
+            title: "Study <1> & 'two'",
+            config_text: "name = \"<x>\"\n\n",
+            flow_counts: &[("rows <read>".into(), "3".into())],
+            dropped: &[],
+            decisions: &decisions,
+            associations: &[],
+            classification: &[],
+            arms: ("panel", "expert"),
+            figures: &[],
+            factor_labels: &Default::default(),
+            top_n: 3,
+            protocol: Some("held out <30%>".into()),
+            skipped: &[],
+        };
+        let html = render_html(&input).unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">\n"));
+        assert!(html.ends_with("</body>\n</html>\n"));
+        assert!(html.contains("<title>Study &lt;1&gt; &amp; &#39;two&#39;</title>"));
+        assert!(html.contains("<p>held out &lt;30%&gt;</p>\n<ul>\n</ul></div>\n"));
+        assert!(html.contains("<pre>name = &quot;&lt;x&gt;&quot;</pre>\n"));
+        assert!(html.contains("<p>Backend: <code>&lt;script&gt;</code></p>"));
+        assert!(html.contains("<strong>Confounders</strong> (1): a&amp;b</p>"));
+        assert!(html.contains("<tr><td>&lt;d&gt;</td><td>x&#39;y</td></tr>"));
+        assert!(!html.contains("<script>") && !html.contains("{{") && !html.contains("{%"));
+        // The CSS is ours and goes in unescaped.
+        assert!(html.contains("font-family:-apple-system,'Segoe UI'"));
     }
 }

@@ -118,7 +118,7 @@ impl<'a> Runner<'a> {
         let mut failure: Option<WorkflowError> = None;
         let outcome = journal.step(step.key(), request, || {
             effect(journal).map_err(|e| {
-                let message = e.to_string();
+                let message = crate::error_text(&e);
                 failure = Some(e);
                 message
             })

@@ -70,11 +70,9 @@ pub fn study_status(dir: &Path) -> Result<StudyStatus, WorkflowError> {
         path: dir.display().to_string(),
         message: "not a study directory (no study.json)".into(),
     })?;
-    let config: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| WorkflowError::File {
-            path: config_path.display().to_string(),
-            message: format!("not valid JSON: {e}"),
-        })?;
+    let config: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        WorkflowError::json(format!("{}: not valid JSON", config_path.display()), e)
+    })?;
     let journal = dir.join("journal");
     let events = read_events(&journal);
     let plan: Vec<String> = events
@@ -129,10 +127,8 @@ pub fn study_status(dir: &Path) -> Result<StudyStatus, WorkflowError> {
 
 /// Every study directly under `root` (directories holding a `study.json`), by name.
 pub fn list_studies(root: &Path) -> Result<Vec<StudyStatus>, WorkflowError> {
-    let entries = std::fs::read_dir(root).map_err(|e| WorkflowError::File {
-        path: root.display().to_string(),
-        message: format!("cannot list studies: {e}"),
-    })?;
+    let entries = std::fs::read_dir(root)
+        .map_err(|e| WorkflowError::io(format!("{}: cannot list studies", root.display()), e))?;
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
@@ -143,57 +139,28 @@ pub fn list_studies(root: &Path) -> Result<Vec<StudyStatus>, WorkflowError> {
 }
 
 /// A journal time (milliseconds since the Unix epoch) as a UTC calendar date and time: the
-/// one place dates are computed, for `study status`, `study list` and the TUI.
+/// one place dates are written, for `study status`, `study list` and the TUI. The calendar
+/// is jiff's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UtcTime {
-    pub year: i64,
-    pub month: i64,
-    pub day: i64,
-    pub hour: u64,
-    pub minute: u64,
-    pub second: u64,
-}
+pub struct UtcTime(jiff::Timestamp);
 
 impl UtcTime {
-    /// Civil from days (Howard Hinnant's algorithm), exact for every date after the epoch.
+    /// A time past jiff's range (the year 9999) is shown as its last instant.
     pub fn from_ms(ms: u64) -> Self {
-        let secs = ms / 1000;
-        let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        UtcTime {
-            year: yoe + era * 400 + i64::from(month <= 2),
-            month,
-            day,
-            hour: rem / 3600,
-            minute: rem % 3600 / 60,
-            second: rem % 60,
-        }
+        let ms = i64::try_from(ms).unwrap_or(i64::MAX);
+        UtcTime(jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::MAX))
     }
 
     /// `YYYY-MM-DD HH:MM`, for narrow columns.
     pub fn to_minutes(&self) -> String {
-        format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}",
-            self.year, self.month, self.day, self.hour, self.minute
-        )
+        self.0.strftime("%Y-%m-%d %H:%M").to_string()
     }
 }
 
 impl std::fmt::Display for UtcTime {
     /// `YYYY-MM-DD HH:MM:SS UTC`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        )
+        write!(f, "{} UTC", self.0.strftime("%Y-%m-%d %H:%M:%S"))
     }
 }
 
@@ -211,5 +178,6 @@ mod time_tests {
             UtcTime::from_ms(951_782_400_000).to_minutes(),
             "2000-02-29 00:00"
         );
+        assert_eq!(UtcTime::from_ms(u64::MAX).to_minutes(), "9999-12-31 23:59");
     }
 }

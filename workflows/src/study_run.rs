@@ -94,13 +94,10 @@ impl StudyConfig {
     /// Reads and checks `STUDY.toml`; errors name the file and the key.
     pub fn read(path: &Path) -> Result<Self, WorkflowError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| WorkflowError::File {
+        let text = std::fs::read_to_string(path).map_err(|e| WorkflowError::io(file.clone(), e))?;
+        let mut config: StudyConfig = toml::from_str(&text).map_err(|e| WorkflowError::Toml {
             path: file.clone(),
-            message: e.to_string(),
-        })?;
-        let mut config: StudyConfig = toml::from_str(&text).map_err(|e| WorkflowError::File {
-            path: file.clone(),
-            message: e.to_string(),
+            source: e,
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         config.data = base.join(&config.data);
@@ -212,9 +209,11 @@ pub fn run_study(
     threads: usize,
     progress: &dyn Progress,
 ) -> Result<StudyOutcome, WorkflowError> {
-    std::fs::create_dir_all(out).map_err(|e| WorkflowError::File {
-        path: out.display().to_string(),
-        message: format!("cannot create the study directory: {e}"),
+    std::fs::create_dir_all(out).map_err(|e| {
+        WorkflowError::io(
+            format!("{}: cannot create the study directory", out.display()),
+            e,
+        )
     })?;
     let mut identity = StudyConfig {
         executor: ExecutorConfig::default(),
@@ -223,10 +222,8 @@ pub fn run_study(
     identity.panel.protocol = config.panel.protocol.identity();
     write_study_config(out, "study", &identity)?;
     let toml_copy = toml::to_string(config).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
-    std::fs::write(out.join("STUDY.toml"), toml_copy).map_err(|e| WorkflowError::File {
-        path: out.join("STUDY.toml").display().to_string(),
-        message: e.to_string(),
-    })?;
+    std::fs::write(out.join("STUDY.toml"), toml_copy)
+        .map_err(|e| WorkflowError::io(out.join("STUDY.toml").display().to_string(), e))?;
 
     let journal = Journal::open(&out.join("journal"))?;
     let panel_meets = config.covariates.is_none();

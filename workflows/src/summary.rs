@@ -369,10 +369,7 @@ fn finish_summary(
             writeln!(w)
         };
     }
-    std::fs::write(path, md).map_err(|e| WorkflowError::File {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })
+    std::fs::write(path, md).map_err(|e| WorkflowError::io(path.display().to_string(), e))
 }
 
 fn list_or_none(items: &[String]) -> String {

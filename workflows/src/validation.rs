@@ -431,9 +431,8 @@ pub fn decisions_or_confounders(
 ) -> Result<Value, WorkflowError> {
     let path = dir.join("decisions.json");
     match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| WorkflowError::File {
-            path: path.display().to_string(),
-            message: format!("not a decisions file: {e}"),
+        Ok(text) => serde_json::from_str(&text).map_err(|e| {
+            WorkflowError::json(format!("{}: not a decisions file", path.display()), e)
         }),
         Err(_) => Ok(serde_json::json!({
             "confounders": confounders,

@@ -39,10 +39,8 @@ pub fn approve(dir: &Path, covariates: Option<Vec<String>>) -> Result<Approval, 
         message: "no confounder set is waiting for approval here (no proposed_confounders.json)"
             .into(),
     })?;
-    let proposal: Proposal = serde_json::from_str(&text).map_err(|e| WorkflowError::File {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let proposal: Proposal = serde_json::from_str(&text)
+        .map_err(|e| WorkflowError::json(path.display().to_string(), e))?;
     let approval = match covariates {
         Some(chosen) => {
             if let Some(unknown) = chosen.iter().find(|c| !proposal.candidates.contains(c)) {
@@ -65,10 +63,7 @@ pub fn approve(dir: &Path, covariates: Option<Vec<String>>) -> Result<Approval, 
     let body = serde_json::to_string_pretty(&approval)
         .map_err(|e| WorkflowError::Invalid(e.to_string()))?
         + "\n";
-    std::fs::write(&out, body).map_err(|e| WorkflowError::File {
-        path: out.display().to_string(),
-        message: e.to_string(),
-    })?;
+    std::fs::write(&out, body).map_err(|e| WorkflowError::io(out.display().to_string(), e))?;
     Ok(approval)
 }
 
@@ -102,10 +97,8 @@ pub(crate) fn run(
         let body = serde_json::to_string_pretty(&proposal)
             .map_err(|e| WorkflowError::Invalid(e.to_string()))?
             + "\n";
-        std::fs::write(&path, body).map_err(|e| WorkflowError::File {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        std::fs::write(&path, body)
+            .map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
         return Err(WorkflowError::AwaitingApproval {
             dir: out.to_path_buf(),
             proposed: decision.confounders.clone(),
@@ -127,14 +120,10 @@ pub(crate) fn run(
         },
         |_| -> Result<_, WorkflowError> {
             let path = out.join("approval.json");
-            let text = std::fs::read_to_string(&path).map_err(|e| WorkflowError::File {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })?;
-            serde_json::from_str(&text).map_err(|e| WorkflowError::File {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
+            serde_json::from_str(&text)
+                .map_err(|e| WorkflowError::json(path.display().to_string(), e))
         },
     )
 }

@@ -106,10 +106,7 @@ pub(crate) fn write_flow(path: &Path, table: &AnalysisTable) -> Result<(), Workf
             csv_field(&f.reason)
         ));
     }
-    std::fs::write(path, text).map_err(|e| WorkflowError::File {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })
+    std::fs::write(path, text).map_err(|e| WorkflowError::io(path.display().to_string(), e))
 }
 
 fn csv_field(s: &str) -> String {
