@@ -14,14 +14,12 @@ pub mod tui;
 
 use meshagents_workflows::{StudyState, StudyStatus};
 
-/// A study's state as `study status` and `study list` print it.
+/// A study's state as `study status` and `study list` print it: the label, and the PID of
+/// the process running it.
 fn state_text(s: &StudyStatus) -> String {
     match &s.state {
-        StudyState::Finished => "finished".to_string(),
-        StudyState::Running { pid } => format!("running (PID {pid})"),
-        StudyState::Stopped => "stopped".to_string(),
-        StudyState::AwaitingApproval => "awaiting approval".to_string(),
-        StudyState::New => "new".to_string(),
+        StudyState::Running { pid } => format!("{} (PID {pid})", s.state.label()),
+        other => other.label().to_string(),
     }
 }
 

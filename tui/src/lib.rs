@@ -8,12 +8,13 @@
 //! study keeps running headless when the TUI quits. It holds no analysis logic of its own.
 //!
 //! Split for testing: [`app`] is the state machine (`App::update(msg) -> effects`, no I/O),
-//! [`view`] renders a state onto a frame, [`model`] reads and writes study files, and
+//! [`view`] renders a state onto a frame, [`model`] reads and writes study files through their owners in the library crates, and
 //! [`runtime`] owns the terminal, the clock and the child processes.
 //!
 //! Must not depend on: `meshagents-agents` directly (it sees the panel only through
 //! `meshagents-workflows` and the events file), nor on the binary. It uses
-//! `meshagents-engine` to read events files and `meshagents-stats` for a file format; the
+//! `meshagents-engine` to read events files and `meshagents-stats` for the result tables, the
+//! dictionary and the exports (their owners: it parses no study file itself); the
 //! edges allowed are listed in ARCHITECTURE.md and checked by `tests/architecture.rs`.
 #![forbid(unsafe_code)]
 
@@ -39,6 +40,15 @@ pub enum TuiError {
     /// size.
     #[error(transparent)]
     Workflow(Box<meshagents_workflows::WorkflowError>),
+    /// A study file read or written by its owner in `stats` (boxed as above).
+    #[error(transparent)]
+    Stats(Box<meshagents_stats::StatsError>),
+}
+
+impl From<meshagents_stats::StatsError> for TuiError {
+    fn from(e: meshagents_stats::StatsError) -> Self {
+        TuiError::Stats(Box::new(e))
+    }
 }
 
 impl From<meshagents_workflows::WorkflowError> for TuiError {

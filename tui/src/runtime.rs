@@ -278,9 +278,11 @@ impl Runtime {
             }
             Effect::Export { dir, format, rows } => {
                 let result = self.app.results.as_ref().map(|r| {
-                    let picked: Vec<&model::Association> =
-                        rows.iter().filter_map(|&i| r.table.rows.get(i)).collect();
-                    model::export_table(&dir, &r.table.header, &picked, format)
+                    let picked: Vec<_> = rows
+                        .iter()
+                        .filter_map(|&i| r.table.rows.get(i).cloned())
+                        .collect();
+                    model::export_table(&dir, &picked, format)
                 });
                 Some(match result {
                     Some(Ok(path)) => {

@@ -9,7 +9,7 @@ use ratatui::Terminal;
 use serde_json::json;
 
 use crate::app::{App, Assign, Dialog, Effect, Msg, Screen, SortKey, WizardStep};
-use crate::model::{parse_associations, DictCategory, PanelData, PanelLine, StudyRow};
+use crate::model::{AssociationTable, DictCategory, PanelData, PanelLine, StudyRow};
 
 fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
@@ -50,9 +50,16 @@ LVEDV,smoking,Lifestyle,linear,100,,,0.1,0.1,-0.1,0.3,1,0.3,0.52,0.5,1,ok,\n\
 LVEF,age_first,Early life,linear,100,,,-0.9,0.1,-1.1,-0.7,9,1e-9,9,1e-8,1e-7,ok,\n\
 AAo,smoking,Lifestyle,linear,100,,,0.4,0.1,0.2,0.6,4,0.01,2,0.02,0.5,ok,\n";
 
+/// `TABLE` as the study's owner of `associations.csv` reads it.
+fn table() -> AssociationTable {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    std::fs::write(tmp.path().join("associations.csv"), TABLE).expect("table");
+    crate::model::load_associations(tmp.path()).expect("reads")
+}
+
 fn app_with_results() -> App {
     let mut app = App::new(PathBuf::from("/r"));
-    let table = parse_associations(TABLE).expect("table");
+    let table = table();
     app.update(Msg::Results {
         dir: PathBuf::from("/r/a"),
         table,
@@ -229,7 +236,7 @@ fn results_sort_filter_and_export_the_rows_shown() {
     assert_eq!(r.sort, SortKey::Beta);
     assert_eq!(
         r.current().map(|a| a.beta),
-        Some(Some(-0.9)),
+        Some(-0.9),
         "largest |beta| first"
     );
     key(&mut app, KeyCode::Char('s'));
@@ -726,13 +733,21 @@ fn the_classification_table_opens_from_the_results_when_the_study_has_one() {
         "{}",
         app.status
     );
-    let classification = crate::model::parse_classification(
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let path = tmp.path().join("classification.csv");
+    std::fs::write(
+        &path,
         "disease,arm,classifier,n,n_cases,auc,auc_ci_low,auc_ci_high,delong_p,recall,precision,f1,balanced_accuracy\n\
 hypertension,panel,logistic,3000,763,0.74512,0.7261,0.7652,0.0081,0.661,0.433,0.523,0.683\n\
 hypertension,expert,logistic,3000,763,0.7341,0.714,0.754,0.0081,0.65,0.42,0.51,0.67\n",
     )
-    .expect("parses");
-    assert_eq!(classification[0][5], "0.745");
+    .expect("classification.csv");
+    let classification =
+        meshagents_stats::classify::read_classification(&path).expect("the owner reads it");
+    assert_eq!(
+        crate::model::classification_cells(&classification[0])[5],
+        "0.745"
+    );
     if let Some(r) = app.results.as_mut() {
         r.table.classification = classification;
     }

@@ -2,10 +2,11 @@
 //! meeting with every model call and tool call journaled (so a resumed study replays them and
 //! never pays twice), and writes `decisions.json`, `transcript.json` and `transcript.md`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use meshagents_agents::protocol::TranscriptEntry;
+use meshagents_agents::protocol::{Ledger, TranscriptEntry};
 use meshagents_agents::transcript::to_markdown;
 use meshagents_agents::{
     load_roles, AgentError, Backend, Catalogue, ConfounderDecision, Effects, EmbeddedBackend,
@@ -525,10 +526,6 @@ pub(crate) fn write_decisions(
     stage_b: Option<&PhenotypeDecision>,
     split: Option<&meshagents_stats::cohort::split::SplitSummary>,
 ) -> Result<Vec<WrittenFile>, WorkflowError> {
-    let file_error = |path: &Path, e: &dyn std::fmt::Display| WorkflowError::File {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
     let mut ledger = stage_b.map(|b| b.ledger.clone()).unwrap_or_default();
     if let Some(a) = stage_a {
         ledger.extend(a.ledger.clone());
@@ -554,7 +551,7 @@ pub(crate) fn write_decisions(
     });
     let write = |name: &str, text: String| -> Result<WrittenFile, WorkflowError> {
         let path = out.join(name);
-        std::fs::write(&path, text).map_err(|e| file_error(&path, &e))?;
+        std::fs::write(&path, text).map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
         record(out, name)
     };
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
@@ -574,6 +571,42 @@ pub(crate) fn write_decisions(
             to_markdown(&format!("Panel transcript ({backend})"), &transcript),
         )?,
     ])
+}
+
+/// `DIR/decisions.json` as [`write_decisions`] wrote it, or `None` when the panel has not
+/// written one. Plain JSON: the report and the validation each read the fields they need.
+pub fn read_decisions(dir: &Path) -> Result<Option<Value>, WorkflowError> {
+    let path = dir.join("decisions.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(WorkflowError::io(path.display().to_string(), e)),
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| WorkflowError::json(format!("{}: not a decisions file", path.display()), e))
+}
+
+/// The panel's model usage summed over its stages and agents (`usage` of
+/// `DIR/decisions.json`); zero when the panel has not written its decisions.
+pub fn read_usage(dir: &Path) -> Result<Ledger, WorkflowError> {
+    let Some(decisions) = read_decisions(dir)? else {
+        return Ok(Ledger::default());
+    };
+    let usage: BTreeMap<String, Ledger> = serde_json::from_value(
+        decisions.get("usage").cloned().unwrap_or(Value::Null),
+    )
+    .map_err(|e| WorkflowError::File {
+        path: dir.join("decisions.json").display().to_string(),
+        message: format!("`usage`: {e}"),
+    })?;
+    Ok(usage.values().fold(Ledger::default(), |mut total, l| {
+        total.calls += l.calls;
+        total.prompt_tokens += l.prompt_tokens;
+        total.completion_tokens += l.completion_tokens;
+        total.cost_usd += l.cost_usd;
+        total
+    }))
 }
 
 /// What the panel may propose from and what its screen looks at: every non-imaging column of

@@ -25,6 +25,19 @@ pub enum StudyState {
     New,
 }
 
+impl StudyState {
+    /// The state's short name, as `study list`, `study status` and the TUI print it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            StudyState::Finished => "finished",
+            StudyState::Running { .. } => "running",
+            StudyState::AwaitingApproval => "awaiting approval",
+            StudyState::Stopped => "stopped",
+            StudyState::New => "new",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StudyStatus {
     pub dir: PathBuf,

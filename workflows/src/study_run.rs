@@ -175,22 +175,29 @@ impl StudyConfig {
         (plan.keys(), plan.titles())
     }
 
-    /// A directory name made from the study's name.
+    /// A directory name made from the study's name ([`slug`]).
     pub fn slug(&self) -> String {
-        let slug: String = self
-            .name
-            .trim()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        slug.trim_matches('-').to_string()
+        slug(&self.name)
     }
+}
+
+/// The directory name of a study called `name`: ASCII letters and digits lower-cased, every
+/// other character a dash, dashes trimmed at the ends. The one slug of the workspace: `study
+/// run` without `--out` and the TUI's wizard name folders with it. Runs of dashes are kept
+/// ("My Study #2" is `my-study--2`) because the CLI's study folders have always been named so.
+pub fn slug(name: &str) -> String {
+    let slug: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    slug.trim_matches('-').to_string()
 }
 
 #[derive(Debug, Clone)]

@@ -429,12 +429,9 @@ pub fn decisions_or_confounders(
     confounders: &[String],
     agreement: Option<f64>,
 ) -> Result<Value, WorkflowError> {
-    let path = dir.join("decisions.json");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| {
-            WorkflowError::json(format!("{}: not a decisions file", path.display()), e)
-        }),
-        Err(_) => Ok(serde_json::json!({
+    match crate::panel::read_decisions(dir)? {
+        Some(decisions) => Ok(decisions),
+        None => Ok(serde_json::json!({
             "confounders": confounders,
             "phenotypes": [],
             "disease_phenotypes": {},

@@ -10,6 +10,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use polars::prelude::{DataFrame, DataType, PolarsError};
+
 use crate::classify::{classification_frame, ClassificationRow};
 use crate::data::io::write_table;
 use crate::error::StatsError;
@@ -374,6 +376,55 @@ pub fn export_associations(
         written.push(path);
     }
     Ok(written)
+}
+
+/// A data frame as one Markdown pipe table: every column, every row, each cell the column's
+/// text as polars casts it (the numbers as the CSV writer prints them; nulls empty).
+pub fn frame_markdown(df: &DataFrame) -> Result<String, StatsError> {
+    let cells: Vec<Vec<String>> = df
+        .columns()
+        .iter()
+        .map(|c| {
+            let text = c.cast(&DataType::String)?;
+            Ok(text
+                .str()?
+                .iter()
+                .map(|v| markdown_escape(v.unwrap_or("")))
+                .collect())
+        })
+        .collect::<Result<_, PolarsError>>()?;
+    let mut s = String::new();
+    let header: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| markdown_escape(n.as_str()))
+        .collect();
+    let _ = writeln!(s, "| {} |", header.join(" | "));
+    let _ = writeln!(s, "|{}|", vec!["---"; header.len()].join("|"));
+    for row in 0..df.height() {
+        let line: Vec<&str> = cells.iter().map(|c| c[row].as_str()).collect();
+        let _ = writeln!(s, "| {} |", line.join(" | "));
+    }
+    Ok(s)
+}
+
+/// Writes the rows given, in that order, with every column of the association table to
+/// `path` in `format`: CSV, TSV and Parquet by the writer of `associations.csv` itself,
+/// Markdown as [`frame_markdown`] of the same frame, LaTeX as the paper table of
+/// [`associations_latex`]. What the TUI exports of the rows it shows.
+pub fn write_association_rows(
+    rows: &[AssociationRow],
+    path: &Path,
+    format: ExportFormat,
+) -> Result<(), StatsError> {
+    let mut frame = rows_to_frame(rows)?;
+    match format {
+        ExportFormat::Csv | ExportFormat::Tsv | ExportFormat::Parquet => {
+            write_table(&mut frame, path)
+        }
+        ExportFormat::Markdown => write_text(path, &frame_markdown(&frame)?),
+        ExportFormat::Latex => write_text(path, &associations_latex(rows, rows.len())),
+    }
 }
 
 /// Writes the classification table as `DIR/STEM.EXT` for each format.

@@ -17,9 +17,8 @@ use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEventKind};
 
-use crate::model::{
-    Association, AssociationTable, DictCategory, ExportFormat, PanelData, StudyRow,
-};
+use crate::model::{AssociationTable, DictCategory, ExportFormat, PanelData, StudyRow};
+use meshagents_stats::phewas::AssociationRow;
 use meshagents_workflows::StudyState;
 
 /// What happened: a key, the mouse, a tick of the clock, or data the runtime read.

@@ -67,11 +67,18 @@ impl ResultsView {
                         .any(|f| f.to_lowercase().contains(&needle))
             })
             .collect();
-        let key_f = |v: Option<f64>| v.unwrap_or(f64::INFINITY);
+        // No value (NaN: a skipped or failed row) sorts last.
+        let key_f = |v: f64| if v.is_nan() { f64::INFINITY } else { v };
         match self.sort {
             SortKey::P => visible.sort_by(|&a, &b| key_f(rows[a].p).total_cmp(&key_f(rows[b].p))),
             SortKey::Beta => visible.sort_by(|&a, &b| {
-                let m = |r: &Association| r.beta.map_or(f64::NEG_INFINITY, f64::abs);
+                let m = |r: &AssociationRow| {
+                    if r.beta.is_nan() {
+                        f64::NEG_INFINITY
+                    } else {
+                        r.beta.abs()
+                    }
+                };
                 m(&rows[b]).total_cmp(&m(&rows[a]))
             }),
             SortKey::Phenotype => visible.sort_by(|&a, &b| {
@@ -82,7 +89,7 @@ impl ResultsView {
         self.selected = self.selected.min(self.visible.len().saturating_sub(1));
     }
 
-    pub fn current(&self) -> Option<&Association> {
+    pub fn current(&self) -> Option<&AssociationRow> {
         self.visible
             .get(self.selected)
             .map(|&i| &self.table.rows[i])

@@ -105,12 +105,10 @@ impl Wizard {
         if self.backend_openai && self.model.trim().is_empty() {
             return Err("model: name the model the OpenAI-compatible server serves".into());
         }
-        let slug = crate::model::slug(&self.name);
-        if slug.is_empty() {
-            return Err("name: letters or digits, please".into());
-        }
+        let dir =
+            crate::model::study_dir(root, &self.name).ok_or("name: letters or digits, please")?;
         Ok(WizardPlan {
-            dir: root.join(&slug),
+            dir,
             name: self.name.trim().to_string(),
             data: PathBuf::from(self.data.trim()),
             dictionary: (!self.dictionary.trim().is_empty())

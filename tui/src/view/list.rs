@@ -24,7 +24,7 @@ pub(super) fn render_list(app: &App, f: &mut Frame, area: Rect) {
         } else {
             "-".into()
         };
-        let mut state = state_label(&s.state).to_string();
+        let mut state = s.state.label().to_string();
         if app.children.contains(&s.dir) {
             state.push('*');
         }

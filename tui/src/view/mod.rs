@@ -25,7 +25,7 @@ use results::render_results;
 use wizard::render_wizard;
 
 use crate::app::{App, Dialog, Screen, WizardStep, FILE_FIELDS, PANEL_FIELDS};
-use crate::model::{state_label, PanelLine};
+use crate::model::PanelLine;
 use meshagents_workflows::StudyState;
 
 /// Okabe–Ito colours.
@@ -232,11 +232,14 @@ fn fmt_time(ms: Option<u64>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn num(v: Option<f64>) -> String {
-    match v {
-        Some(x) if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e4) => format!("{x:.2e}"),
-        Some(x) => format!("{x:.3}"),
-        None => "-".into(),
+/// A number of the association table, NaN (no value: a skipped or failed row) as a dash.
+fn num(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e4) {
+        format!("{x:.2e}")
+    } else {
+        format!("{x:.3}")
     }
 }
 

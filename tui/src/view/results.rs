@@ -35,7 +35,7 @@ pub(super) fn render_results(app: &App, f: &mut Frame, area: Rect) {
     } else {
         let rows = r.visible.iter().map(|&i| {
             let a = &r.table.rows[i];
-            let hit = a.bonferroni.is_some_and(|b| b < 0.05);
+            let hit = a.bonferroni < 0.05;
             Row::new(vec![
                 a.phenotype.clone(),
                 a.factor.clone(),
@@ -117,8 +117,8 @@ pub(super) fn render_classification(
     area: Rect,
     name: &str,
 ) {
-    let rows = r.table.classification.iter().map(|cells| {
-        let mut cells = cells.clone();
+    let rows = r.table.classification.iter().map(|row| {
+        let mut cells = crate::model::classification_cells(row);
         // AUC with its CI in one cell: auc (low-high).
         let ci = format!(
             "{} ({}-{})",
@@ -203,7 +203,7 @@ pub(super) fn render_manhattan(
     for &i in &r.visible {
         let a = &r.table.rows[i];
         let (Some(y), Some(x)) = (
-            a.neg_log10_p,
+            Some(a.neg_log10_p).filter(|v| !v.is_nan()),
             factors
                 .iter()
                 .position(|(c, fa)| *c == a.category && *fa == a.factor),
@@ -218,7 +218,7 @@ pub(super) fn render_manhattan(
         ymax = ymax.max(y);
         points[c].push((x as f64, y));
     }
-    let tests = r.table.rows.iter().filter(|a| a.p.is_some()).count().max(1);
+    let tests = r.table.rows.iter().filter(|a| !a.p.is_nan()).count().max(1);
     let bonf = -(0.05 / tests as f64).log10();
     ymax = ymax.max(bonf) * 1.05;
     let xmax = factors.len().max(1) as f64;
