@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
-use meshagents_workflows::Progress;
+use meshagents_engine::slurm::ArrayEvent;
+use meshagents_engine::{Event, ServerEvent};
+use meshagents_workflows::{Progress, TranscriptEntry};
 
 /// Reports steps: human lines on stderr, and with `--headless` JSON lines on stdout (human lines
 /// then only when stderr is a terminal).
@@ -11,8 +13,8 @@ pub struct StepReporter {
     started: std::sync::Mutex<Option<Instant>>,
     headless: bool,
     human: bool,
-    /// The last Slurm progress reported (counts as JSON).
-    last_progress: std::sync::Mutex<String>,
+    /// The last Slurm progress reported.
+    last_progress: std::sync::Mutex<Option<ArrayEvent>>,
 }
 
 impl StepReporter {
@@ -47,19 +49,23 @@ impl StepReporter {
 }
 
 impl Progress for StepReporter {
-    fn event(&self, body: &serde_json::Value) {
+    fn event(&self, event: &Event) {
         // The queue is looked at every few seconds: report progress only when it changes.
-        if let Some(counts) = body.get("slurm").filter(|e| e["event"] == "progress") {
-            let text = counts.to_string();
+        if let Event::Slurm {
+            slurm: counts @ ArrayEvent::Progress { .. },
+            ..
+        } = event
+        {
             if let Ok(mut last) = self.last_progress.lock() {
-                if std::mem::replace(&mut *last, text.clone()) == text {
+                if last.as_ref() == Some(counts) {
                     return;
                 }
+                *last = Some(counts.clone());
             }
         }
-        self.json(serde_json::json!({ "event": "activity", "body": body }));
+        self.json(serde_json::json!({ "event": "activity", "body": event }));
         if self.human {
-            if let Some(line) = human_event(body) {
+            if let Some(line) = human_event(event) {
                 eprintln!("    {line}");
             }
         }
@@ -92,109 +98,105 @@ impl Progress for StepReporter {
         }
     }
 
-    fn panel_event(&self, entry: &serde_json::Value) {
+    fn panel_event(&self, entry: &TranscriptEntry) {
         self.json(serde_json::json!({ "event": "panel", "entry": entry }));
         // On the terminal, the meeting's milestones only; the rest is in transcript.md.
-        let kind = entry["kind"].as_str().unwrap_or_default();
-        if self.human && (kind == "agreement" || kind == "abstain") {
-            eprintln!(
-                "      panel {}: {}",
-                entry["stage"].as_str().unwrap_or_default(),
-                entry["text"].as_str().unwrap_or_default()
-            );
+        if self.human && (entry.kind == "agreement" || entry.kind == "abstain") {
+            eprintln!("      panel {}: {}", entry.stage, entry.text);
         }
     }
 }
 
 /// A human line for an activity event (see `Progress::event`), if it deserves one.
-fn human_event(body: &serde_json::Value) -> Option<String> {
-    let text = |v: &serde_json::Value| {
-        v.as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| v.to_string())
-    };
-    if body["event"] == "merged" {
-        return Some(format!(
-            "merged {} parts in {:.2} s (array job {:.1} s); family size {}",
-            body["shards"],
-            body["merge_seconds"].as_f64().unwrap_or(0.0),
-            body["array_seconds"].as_f64().unwrap_or(0.0),
-            body["family_size"]
-        ));
-    }
-    if let Some(server) = body.get("model_server") {
-        return model_server_line(server);
-    }
-    let e = body.get("slurm")?;
-    let tasks = |v: &serde_json::Value| {
-        v.as_array()
-            .map(|t| {
-                t.iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default()
-    };
-    match e["event"].as_str()? {
-        "submitted" if e["reattached"] == true => Some(format!(
-            "Slurm job {} (tasks {}) is in the journal: re-attached, not submitted again",
-            text(&e["job_id"]),
-            tasks(&e["tasks"])
+fn human_event(event: &Event) -> Option<String> {
+    match event {
+        Event::Merged {
+            shards,
+            array_seconds,
+            merge_seconds,
+            family_size,
+            ..
+        } => Some(format!(
+            "merged {shards} parts in {merge_seconds:.2} s (array job {array_seconds:.1} s); family size {family_size}"
         )),
-        "submitted" => Some(format!(
-            "submitted Slurm job {} (tasks {})",
-            text(&e["job_id"]),
-            tasks(&e["tasks"])
-        )),
-        "task_failed" => Some(format!(
-            "task {} of Slurm job {}: {} (attempt {}){}; log {}",
-            e["task"],
-            text(&e["job_id"]),
-            text(&e["state"]),
-            e["attempts"],
-            if e["retrying"] == true {
-                ", submitting it again"
-            } else {
-                ""
-            },
-            text(&e["log"])
-        )),
-        "progress" => Some(format!(
-            "tasks: {} done, {} running, {} pending of {}",
-            e["done"], e["running"], e["pending"], e["tasks"]
-        )),
+        Event::ModelServer { model_server } => Some(model_server_line(model_server)),
+        Event::Slurm { slurm, .. } => Some(slurm_line(slurm)),
         _ => None,
     }
 }
 
-/// A human line for an event of the managed model server (`[panel.server]`).
-pub fn model_server_line(e: &serde_json::Value) -> Option<String> {
-    let text = |v: &serde_json::Value| {
-        v.as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| v.to_string())
-    };
-    match e["event"].as_str()? {
-        "started" => Some(format!(
-            "model server started on port {} (pid {}), healthy after {} s; log {}",
-            e["port"],
-            e["pid"],
-            e["healthy_after_s"],
-            text(&e["log"])
-        )),
-        "stopped" => Some(format!(
-            "model server stopped (pid {}, port {})",
-            e["pid"], e["port"]
-        )),
-        "exited" => Some(format!(
-            "model server (pid {}) exited on its own: {}; log {}",
-            e["pid"],
-            text(&e["status"]),
-            text(&e["log"])
-        )),
-        _ => None,
+fn slurm_line(event: &ArrayEvent) -> String {
+    match event {
+        ArrayEvent::Submitted {
+            job_id,
+            tasks,
+            reattached,
+            ..
+        } => {
+            let tasks = tasks
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            if *reattached {
+                format!("Slurm job {job_id} (tasks {tasks}) is in the journal: re-attached, not submitted again")
+            } else {
+                format!("submitted Slurm job {job_id} (tasks {tasks})")
+            }
+        }
+        ArrayEvent::TaskFailed {
+            task,
+            job_id,
+            state,
+            attempts,
+            log,
+            retrying,
+        } => format!(
+            "task {task} of Slurm job {job_id}: {state} (attempt {attempts}){}; log {}",
+            if *retrying {
+                ", submitting it again"
+            } else {
+                ""
+            },
+            log.display()
+        ),
+        ArrayEvent::Progress {
+            done,
+            running,
+            pending,
+            tasks,
+        } => format!("tasks: {done} done, {running} running, {pending} pending of {tasks}"),
     }
+}
+
+/// A human line for an event of the managed model server (`[panel.server]`).
+pub fn model_server_line(event: &ServerEvent) -> String {
+    match event {
+        ServerEvent::Started {
+            port,
+            pid,
+            healthy_after_s,
+            log,
+            ..
+        } => format!(
+            "model server started on port {port} (pid {pid}), healthy after {} s; log {}",
+            json_number(*healthy_after_s),
+            log.display()
+        ),
+        ServerEvent::Stopped { pid, port, .. } => {
+            format!("model server stopped (pid {pid}, port {port})")
+        }
+        ServerEvent::Exited { pid, status, log } => format!(
+            "model server (pid {}) exited on its own: {status}; log {}",
+            pid.map_or_else(|| "null".to_string(), |p| p.to_string()),
+            log.display()
+        ),
+    }
+}
+
+/// A float as JSON writes it (`2.0`, not Rust's `2`): these lines once printed the JSON value.
+fn json_number(x: f64) -> String {
+    serde_json::Number::from_f64(x).map_or_else(|| "null".to_string(), |n| n.to_string())
 }
 
 /// Says how a study run went: already finished, or finished with so many steps run.

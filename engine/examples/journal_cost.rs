@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use meshagents_engine::Journal;
+use meshagents_engine::{Event, Journal};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let steps: usize = std::env::args()
@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let started = Instant::now();
     for i in 0..steps {
-        journal.event("bench/event", serde_json::json!({ "i": i }))?;
+        journal.event("bench/event", &Event::retry(1, "bench", &i.to_string(), 0))?;
     }
     let event_seconds = started.elapsed().as_secs_f64();
 

@@ -14,6 +14,7 @@ use futures::stream::{self, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::event::Event;
 use crate::journal::{Journal, StepOutcome};
 use crate::EngineError;
 
@@ -329,13 +330,12 @@ where
         }
         let _ = journal.event(
             key,
-            serde_json::json!({
-                "kind": "retry",
-                "attempt": number,
-                "class": error.class,
-                "message": error.message,
-                "wait_ms": wait.as_millis() as u64,
-            }),
+            &Event::retry(
+                number,
+                &error.class,
+                &error.message,
+                wait.as_millis() as u64,
+            ),
         );
         tracing::warn!(step = key, attempt = number, class = %error.class, wait_ms = wait.as_millis() as u64, "{}; retrying", error.message);
         tokio::time::sleep(wait).await;

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::event::Event;
 use crate::record::{sha256_hex, Record, RecordKind, RECORD_FORMAT_VERSION};
 use crate::EngineError;
 
@@ -140,6 +141,7 @@ impl Journal {
         step: &str,
         request_hash: &str,
         payload: serde_json::Value,
+        event: Option<&Event>,
     ) -> Result<u64, EngineError> {
         let seq = self.db.generate_id()?;
         let record = Record {
@@ -156,20 +158,20 @@ impl Journal {
             message: e.to_string(),
         })?;
         self.log.insert(seq.to_be_bytes(), bytes)?;
-        self.mirror(&record);
+        self.mirror(&record, event);
         Ok(seq)
     }
 
     /// Appends a line to the events file that readers follow while the journal is locked.
     /// Step payloads (results, requests) stay in the journal; only event bodies are copied.
     /// The mirror is informational: failing to write it is logged, never fatal.
-    fn mirror(&self, record: &Record) {
+    fn mirror(&self, record: &Record, event: Option<&Event>) {
         let line = EventLine {
             seq: record.seq,
             kind: record.kind,
             step: record.step.clone(),
             at_ms: record.at_ms,
-            body: (record.kind == RecordKind::Event).then(|| record.payload.clone()),
+            body: event.cloned(),
         };
         let path = events_path(&self.path);
         let written = serde_json::to_string(&line)
@@ -188,8 +190,9 @@ impl Journal {
     }
 
     /// Records an informational event (progress, a message for the user). Not replayed.
-    pub fn event(&self, step: &str, body: serde_json::Value) -> Result<(), EngineError> {
-        self.append(RecordKind::Event, step, "", body)?;
+    pub fn event(&self, step: &str, event: &Event) -> Result<(), EngineError> {
+        let body = serde_json::to_value(event).map_err(|e| codec_error(step, e))?;
+        self.append(RecordKind::Event, step, "", body, Some(event))?;
         self.db.flush()?;
         Ok(())
     }
@@ -259,7 +262,13 @@ impl Journal {
     /// effect may run. Split from [`Journal::complete`] so async activities can run between.
     pub fn begin<Req: Serialize>(&self, key: &str, request: &Req) -> Result<Intent, EngineError> {
         let (request_json, request_hash) = request_hash(key, request)?;
-        self.append(RecordKind::StepStarted, key, &request_hash, request_json)?;
+        self.append(
+            RecordKind::StepStarted,
+            key,
+            &request_hash,
+            request_json,
+            None,
+        )?;
         self.db.flush()?;
         Ok(Intent {
             key: key.to_string(),
@@ -275,6 +284,7 @@ impl Journal {
             &intent.key,
             &intent.request_hash,
             payload,
+            None,
         )?;
         self.completed
             .insert(intent.key.as_bytes(), &seq.to_be_bytes())?;
@@ -289,6 +299,7 @@ impl Journal {
             &intent.key,
             &intent.request_hash,
             serde_json::Value::String(message.to_string()),
+            None,
         )?;
         self.db.flush()?;
         Ok(EngineError::StepFailed {
@@ -330,12 +341,14 @@ impl Journal {
                 &record.step,
                 &record.request_hash,
                 serde_json::json!({ "forked_from": source.path().display().to_string() }),
+                None,
             )?;
             let seq = self.append(
                 RecordKind::StepCompleted,
                 &record.step,
                 &record.request_hash,
                 record.payload.clone(),
+                None,
             )?;
             self.completed
                 .insert(record.step.as_bytes(), &seq.to_be_bytes())?;
@@ -412,7 +425,7 @@ pub struct EventLine {
     pub step: String,
     pub at_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<serde_json::Value>,
+    pub body: Option<Event>,
 }
 
 /// Where the events of the journal at `path` are mirrored.

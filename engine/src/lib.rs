@@ -10,17 +10,22 @@
 //! Long activities can run on a cluster: [`slurm::run_array`] runs an array job on Slurm as
 //! journaled submission steps, re-attaching to its job after a restart.
 //!
+//! What a study reports besides steps is an [`Event`] (the study's plan, retries, Slurm
+//! jobs, merges, model servers, transcript lines), typed, with the JSON its readers know.
+//!
 //! The engine knows nothing about medicine, statistics or agents: requests and results are
 //! opaque JSON values. Must not depend on: `meshagents-stats`, `meshagents-agents`,
 //! `meshagents-workflows`, `meshagents-tui`.
 #![forbid(unsafe_code)]
 
 pub mod activity;
+mod event;
 mod journal;
 mod record;
 pub mod slurm;
 
 pub use activity::{run_activities, run_activities_until, run_activity, AttemptError, RetryPolicy};
+pub use event::{Event, MergedTag, RetryTag, ServerEvent};
 pub use journal::{events_path, live_holder, read_events, EventLine, Intent, Journal, StepOutcome};
 pub use record::{Record, RecordKind, RECORD_FORMAT_VERSION};
 

@@ -86,7 +86,7 @@ pub struct Submission {
 }
 
 /// What the watcher tells its caller, for progress lines and events.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum ArrayEvent {
     /// A submission was made (or replayed from the journal: `reattached`).

@@ -93,8 +93,8 @@ impl Progress for Reporter {
         self.steps
             .step_finished(index, total, title, replayed, detail);
     }
-    fn event(&self, body: &serde_json::Value) {
-        self.steps.event(body);
+    fn event(&self, event: &meshagents_engine::Event) {
+        self.steps.event(event);
     }
 }
 

@@ -22,7 +22,7 @@ pub fn run(dir: &Path, json: bool) -> Result<()> {
     );
     println!("backend:    {}", status.backend);
     println!("started:    {}", when(status.started_ms));
-    if let Some(line) = status.model_server.as_ref().and_then(model_server_line) {
+    if let Some(line) = status.model_server.as_ref().map(model_server_line) {
         println!("model:      {line}");
     }
     if let Some(e) = &status.last_event {

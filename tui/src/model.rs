@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use meshagents_engine::read_events;
+use meshagents_engine::{read_events, Event};
 use meshagents_stats::classify::{read_classification, ClassificationRow};
 use meshagents_stats::data::dictionary::{Dictionary, Role};
 use meshagents_stats::export::write_association_rows;
 pub use meshagents_stats::export::ExportFormat;
 use meshagents_stats::phewas::{read_associations, AssociationRow};
-use meshagents_workflows::{StudyState, StudyStatus};
+use meshagents_workflows::{transcript_entry, StudyState, StudyStatus};
 use serde_json::Value;
 
 use crate::TuiError;
@@ -48,11 +48,11 @@ impl StudyRow {
             .last_event
             .as_ref()
             .map(|e| {
-                let kind = e
-                    .body
-                    .as_ref()
-                    .and_then(|b| b.get("kind"))
-                    .and_then(Value::as_str);
+                let kind = match &e.body {
+                    Some(Event::Retry { .. }) => Some("retry".to_string()),
+                    Some(event) => transcript_entry(event).map(|t| t.kind),
+                    None => None,
+                };
                 match kind {
                     Some(k) => format!("{} ({k})", e.step),
                     None => e.step.clone(),
@@ -241,19 +241,17 @@ pub fn load_panel(dir: &Path) -> PanelData {
         events: events.len(),
         ..PanelData::default()
     };
-    for e in &events {
-        if e.step != "panel/transcript" {
-            continue;
-        }
-        let Some(b) = e.body.as_ref() else { continue };
-        let s = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    for entry in events
+        .iter()
+        .filter_map(|e| e.body.as_ref().and_then(transcript_entry))
+    {
         data.lines.push(PanelLine {
-            stage: s("stage"),
-            round: b.get("round").and_then(Value::as_u64).unwrap_or(0) as u32,
-            agent: s("agent"),
-            kind: s("kind"),
-            text: s("text"),
-            data: b.get("data").cloned().unwrap_or(Value::Null),
+            stage: entry.stage,
+            round: entry.round,
+            agent: entry.agent,
+            kind: entry.kind,
+            text: entry.text,
+            data: entry.data,
         });
     }
     if let Ok(status) = meshagents_workflows::study_status(dir) {

@@ -16,11 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use meshagents_engine::Journal;
+use meshagents_engine::{Journal, ServerEvent};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::progress::Progress;
 
@@ -318,15 +317,14 @@ impl ModelServer {
             }
             tokio::time::sleep(HEALTH_POLL).await;
         }
-        let body = json!({"model_server": {
-            "event": "started",
-            "command": command,
-            "port": port,
-            "pid": running.pid,
-            "healthy_after_s": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
-            "log": log,
-        }});
-        record(journal, progress, body);
+        let event = ServerEvent::Started {
+            command,
+            port,
+            pid: running.pid,
+            healthy_after_s: (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+            log,
+        };
+        record(journal, progress, event);
         Ok(running)
     }
 
@@ -355,11 +353,7 @@ impl ModelServer {
             .lock()
             .ok()
             .and_then(|r| r.as_ref().map(|r| r.pid));
-        record(
-            journal,
-            progress,
-            json!({"model_server": {"event": "exited", "pid": pid, "status": status, "log": log}}),
-        );
+        record(journal, progress, ServerEvent::Exited { pid, status, log });
     }
 
     /// Stops the server if one runs, and records it in the journal when one is given.
@@ -370,10 +364,10 @@ impl ModelServer {
         let (pid, port) = (running.pid, running.port);
         let status = running.stop().map(|s| s.to_string());
         tracing::info!(pid, port, "model server stopped");
-        let body = json!({"model_server": {"event": "stopped", "pid": pid, "port": port, "status": status}});
+        let event = ServerEvent::Stopped { pid, port, status };
         match journal {
-            Some(journal) => record(journal, progress, body),
-            None => progress.event(&body),
+            Some(journal) => record(journal, progress, event),
+            None => progress.event(&event.into()),
         }
     }
 }
@@ -386,9 +380,10 @@ impl Drop for ModelServer {
     }
 }
 
-fn record(journal: &Journal, progress: &dyn Progress, body: serde_json::Value) {
-    progress.event(&body);
-    let _ = journal.event(SERVER_EVENT_KEY, body);
+fn record(journal: &Journal, progress: &dyn Progress, event: ServerEvent) {
+    let event = event.into();
+    progress.event(&event);
+    let _ = journal.event(SERVER_EVENT_KEY, &event);
 }
 
 /// A port free on loopback now. Another process could take it before the server binds it;

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use crate::files::{record, WrittenFile};
 pub use crate::model_server::ServerConfig;
 use crate::model_server::{ModelServer, ServerError};
-use crate::progress::Progress;
+use crate::progress::{transcript_event, Progress};
 use crate::tool_host::Scope;
 use crate::WorkflowError;
 use meshagents_agents::order::CausalOrder;
@@ -386,9 +386,10 @@ impl Effects for JournalEffects<'_> {
     }
 
     fn record(&self, entry: &TranscriptEntry) {
-        let body = serde_json::to_value(entry).unwrap_or(Value::Null);
-        self.progress.panel_event(&body);
-        let _ = self.journal.event("panel/transcript", body);
+        self.progress.panel_event(entry);
+        let _ = self
+            .journal
+            .event("panel/transcript", &transcript_event(entry));
     }
 
     fn prices(&self) -> (f64, f64) {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use meshagents_engine::slurm::ArrayEvent;
-use meshagents_engine::Journal;
+use meshagents_engine::{Event, Journal};
 use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
 use meshagents_stats::data::io::{write_table, TableFormat};
 use meshagents_stats::data::transform::Transform;
@@ -17,7 +17,7 @@ use meshagents_stats::phewas::{
 use meshagents_stats::phewas::{rows_to_frame, AssociationRow};
 use meshagents_stats::StatsError;
 
-use crate::cluster::{run_sharded, ExecutorConfig, ExecutorKind, ShardSpec, ShardedTimes};
+use crate::cluster::{run_sharded, ExecutorConfig, ExecutorKind, ShardSpec};
 use crate::progress::Progress;
 use crate::WorkflowError;
 
@@ -293,7 +293,12 @@ fn controller(
         catalog,
         &spec,
         &job.executor,
-        &|event| progress.event(&serde_json::json!({ "slurm": event })),
+        &|event| {
+            progress.event(&Event::Slurm {
+                step: None,
+                slurm: event.clone(),
+            })
+        },
     )
     .map_err(|source| WorkflowError::SlurmRun {
         work_dir: work_dir.clone(),
@@ -301,10 +306,11 @@ fn controller(
     })?;
     let mut frame = rows_to_frame(&result.rows)?;
     write_table(&mut frame, &job.out)?;
-    progress.event(&merged(
+    progress.event(&Event::merged(
         None,
         job.executor.shards,
-        &times,
+        times.array_seconds,
+        times.merge_seconds,
         result.family_size,
     ));
     Ok(PhewasOutcome::Whole {
@@ -313,25 +319,6 @@ fn controller(
         family_size: result.family_size,
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-/// The event of a Slurm job's parts merged (under a study's step, when there is one).
-fn merged(
-    step: Option<&str>,
-    shards: usize,
-    times: &ShardedTimes,
-    family_size: usize,
-) -> serde_json::Value {
-    let mut body = serde_json::json!({ "event": "merged", "shards": shards, "array_seconds": times.array_seconds, "merge_seconds": times.merge_seconds, "family_size": family_size });
-    if let Some(step) = step {
-        // The step first, as readers have always seen it.
-        let mut with_step = serde_json::json!({ "step": step });
-        if let (Some(w), Some(b)) = (with_step.as_object_mut(), body.as_object()) {
-            w.extend(b.clone());
-        }
-        body = with_step;
-    }
-    body
 }
 
 /// The PheWAS of a study's `step` as a Slurm array job: submitted (or re-attached to), waited
@@ -348,21 +335,23 @@ pub(crate) fn study_rows_on_slurm(
 ) -> Result<Vec<AssociationRow>, WorkflowError> {
     let key = format!("{step}/slurm");
     let observe = |event: &ArrayEvent| {
-        progress.event(&serde_json::json!({ "step": step, "slurm": event }));
+        progress.event(&Event::Slurm {
+            step: Some(step.to_string()),
+            slurm: event.clone(),
+        });
         // Submissions and failures go to the journal's events too, for `study status`.
         if !matches!(event, ArrayEvent::Progress { .. }) {
-            if let Ok(body) = serde_json::to_value(event) {
-                if let Err(e) = journal.event(&key, body) {
-                    tracing::warn!(error = %e, "cannot record a Slurm event in the journal");
-                }
+            if let Err(e) = journal.event(&key, &Event::Array(event.clone())) {
+                tracing::warn!(error = %e, "cannot record a Slurm event in the journal");
             }
         }
     };
     let (result, times) = run_sharded(journal, &key, work_dir, catalog, spec, executor, &observe)?;
-    progress.event(&merged(
+    progress.event(&Event::merged(
         Some(step),
         executor.shards,
-        &times,
+        times.array_seconds,
+        times.merge_seconds,
         result.family_size,
     ));
     Ok(result.rows)

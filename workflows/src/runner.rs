@@ -2,7 +2,7 @@
 //! runs each through the journal (a completed step is replayed, never performed again),
 //! honours a pause between steps, and reports to the front end.
 
-use meshagents_engine::Journal;
+use meshagents_engine::{Event, Journal};
 use serde::Serialize;
 
 use crate::model_server::ModelServer;
@@ -41,7 +41,10 @@ impl<'a> Runner<'a> {
     ) -> Result<Self, WorkflowError> {
         journal.event(
             "study/plan",
-            serde_json::json!({ "study": kind, "steps": plan.keys() }),
+            &Event::Plan {
+                study: kind.to_string(),
+                steps: plan.keys().iter().map(|k| k.to_string()).collect(),
+            },
         )?;
         Ok(Runner {
             journal,

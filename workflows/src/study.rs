@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use meshagents_engine::{live_holder, read_events, EventLine, RecordKind};
+use meshagents_engine::{live_holder, read_events, Event, EventLine, RecordKind, ServerEvent};
 use serde::Serialize;
 
 use crate::WorkflowError;
@@ -55,7 +55,7 @@ pub struct StudyStatus {
     /// The last event of the model server the study manages (`[panel.server]`): started
     /// (port, pid, seconds to healthy), stopped or exited; absent when it has none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub model_server: Option<serde_json::Value>,
+    pub model_server: Option<ServerEvent>,
     pub config: serde_json::Value,
 }
 
@@ -91,10 +91,10 @@ pub fn study_status(dir: &Path) -> Result<StudyStatus, WorkflowError> {
     let plan: Vec<String> = events
         .iter()
         .rev()
-        .find(|e| e.step == "study/plan")
-        .and_then(|e| e.body.as_ref())
-        .and_then(|b| b.get("steps"))
-        .and_then(|s| serde_json::from_value(s.clone()).ok())
+        .find_map(|e| match &e.body {
+            Some(Event::Plan { steps, .. }) => Some(steps.clone()),
+            _ => None,
+        })
         .unwrap_or_default();
     let completed: BTreeSet<&str> = events
         .iter()
@@ -129,11 +129,10 @@ pub fn study_status(dir: &Path) -> Result<StudyStatus, WorkflowError> {
         started_ms: events.first().map(|e| e.at_ms),
         last_event: events.last().cloned(),
         backend: backend_of(&config),
-        model_server: events
-            .iter()
-            .rev()
-            .filter(|e| e.step == crate::model_server::SERVER_EVENT_KEY)
-            .find_map(|e| e.body.as_ref()?.get("model_server").cloned()),
+        model_server: events.iter().rev().find_map(|e| match &e.body {
+            Some(Event::ModelServer { model_server }) => Some(model_server.clone()),
+            _ => None,
+        }),
         config,
     })
 }
