@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod headless;
 mod reporter;
 
 use std::process::ExitCode;

@@ -7,6 +7,8 @@ use meshagents_engine::slurm::ArrayEvent;
 use meshagents_engine::{Event, ServerEvent};
 use meshagents_workflows::{Progress, TranscriptEntry};
 
+use crate::headless::Line;
+
 /// Reports steps: human lines on stderr, and with `--headless` JSON lines on stdout (human lines
 /// then only when stderr is a terminal).
 pub struct StepReporter {
@@ -36,15 +38,20 @@ impl StepReporter {
         }
     }
 
-    pub fn json(&self, value: serde_json::Value) {
+    /// A `--headless` line on stdout (nothing without `--headless`).
+    pub fn line(&self, line: &crate::headless::Line) {
         if self.headless {
-            println!("{value}");
+            line.print();
         }
     }
 
     /// The `study_stopped` event of a study that ended with an error (or a pause).
     pub fn stopped(&self, out: &std::path::Path, error: &meshagents_workflows::WorkflowError) {
-        self.json(serde_json::json!({ "event": "study_stopped", "dir": out, "error": meshagents_workflows::error_text(error), "exit_code": crate::exit_code_of(error) }));
+        self.line(&Line::StudyStopped {
+            dir: out,
+            error: meshagents_workflows::error_text(error),
+            exit_code: crate::exit_code_of(error),
+        });
     }
 }
 
@@ -63,7 +70,7 @@ impl Progress for StepReporter {
                 *last = Some(counts.clone());
             }
         }
-        self.json(serde_json::json!({ "event": "activity", "body": event }));
+        self.line(&Line::Activity { body: event });
         if self.human {
             if let Some(line) = human_event(event) {
                 eprintln!("    {line}");
@@ -76,7 +83,11 @@ impl Progress for StepReporter {
             *started = Some(Instant::now());
         }
         tracing::info!(index, total, title, "step started");
-        self.json(serde_json::json!({ "event": "step_started", "index": index, "total": total, "step": title }));
+        self.line(&Line::StepStarted {
+            index,
+            total,
+            step: title,
+        });
     }
 
     fn step_finished(&self, index: usize, total: usize, title: &str, replayed: bool, detail: &str) {
@@ -87,7 +98,14 @@ impl Progress for StepReporter {
             .and_then(|t| *t)
             .map(|t| t.elapsed().as_secs_f64())
             .unwrap_or(0.0);
-        self.json(serde_json::json!({ "event": "step_finished", "index": index, "total": total, "step": title, "replayed": replayed, "detail": detail, "seconds": elapsed }));
+        self.line(&Line::StepFinished {
+            index,
+            total,
+            step: title,
+            replayed,
+            detail,
+            seconds: elapsed,
+        });
         if !self.human {
             return;
         }
@@ -99,7 +117,7 @@ impl Progress for StepReporter {
     }
 
     fn panel_event(&self, entry: &TranscriptEntry) {
-        self.json(serde_json::json!({ "event": "panel", "entry": entry }));
+        self.line(&Line::Panel { entry });
         // On the terminal, the meeting's milestones only; the rest is in transcript.md.
         if self.human && (entry.kind == "agreement" || entry.kind == "abstain") {
             eprintln!("      panel {}: {}", entry.stage, entry.text);

@@ -5,6 +5,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use meshagents_workflows::{run_demo, DemoConfig};
 
+use crate::headless::Line;
 use crate::reporter::{report_run, StepReporter};
 
 pub fn run(config: DemoConfig, headless: bool) -> Result<()> {
@@ -15,7 +16,15 @@ pub fn run(config: DemoConfig, headless: bool) -> Result<()> {
     let outcome = run_demo(&config, &progress)
         .inspect_err(|e| progress.stopped(&out, e))
         .with_context(|| format!("the demo study in {} stopped", out.display()))?;
-    progress.json(serde_json::json!({ "event": "study_finished", "dir": out, "steps_run": outcome.steps_run, "steps_replayed": outcome.steps_replayed, "confounders": outcome.confounders, "bonferroni_hits": outcome.phewas.bonferroni_hits, "associations": outcome.association_table, "summary": outcome.summary }));
+    progress.line(&Line::DemoFinished {
+        dir: &out,
+        steps_run: outcome.steps_run,
+        steps_replayed: outcome.steps_replayed,
+        confounders: &outcome.confounders,
+        bonferroni_hits: outcome.phewas.bonferroni_hits,
+        associations: &outcome.association_table,
+        summary: &outcome.summary,
+    });
     if headless {
         return Ok(());
     }

@@ -7,6 +7,7 @@ use meshagents_workflows::{
 };
 
 use crate::cli::PhewasArgs;
+use crate::headless::Line;
 use crate::reporter::{phewas_report, StepReporter};
 
 pub fn run(args: PhewasArgs) -> Result<()> {
@@ -56,7 +57,11 @@ pub fn run(args: PhewasArgs) -> Result<()> {
             reporter
                 .steps
                 .human_line(|| phewas_report(&request, &rows, family_size, seconds, &job.out));
-            reporter.steps.json(serde_json::json!({ "event": "phewas_finished", "out": job.out, "rows": rows.len(), "family_size": family_size }));
+            reporter.steps.line(&Line::PhewasFinished {
+                out: &job.out,
+                rows: rows.len(),
+                family_size,
+            });
         }
         PhewasOutcome::Shard {
             shard,
@@ -70,7 +75,11 @@ pub fn run(args: PhewasArgs) -> Result<()> {
                     "shard {shard}: {fitted} of {factors} factors, {rows} rows in {seconds:.1} s (raw p; corrected when the parts are merged)"
                 )
             });
-            reporter.steps.json(serde_json::json!({ "event": "shard_finished", "shard": shard.to_string(), "out": job.out, "rows": rows }));
+            reporter.steps.line(&Line::ShardFinished {
+                shard: shard.to_string(),
+                out: &job.out,
+                rows,
+            });
         }
     }
     if !args.headless {

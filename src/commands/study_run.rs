@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use meshagents_workflows::StudyConfig;
 
 use crate::cli::ExecutorArgs;
+use crate::headless::Line;
 use crate::reporter::{report_run, StepReporter};
 
 pub fn run(
@@ -38,7 +39,15 @@ pub fn run_configured(
     let outcome = meshagents_workflows::run_study(study, out, threads, &progress)
         .inspect_err(|e| progress.stopped(out, e))
         .with_context(|| format!("the study in {} stopped", out.display()))?;
-    progress.json(serde_json::json!({ "event": "study_finished", "dir": out, "steps_run": outcome.steps_run, "steps_replayed": outcome.steps_replayed, "covariates": outcome.covariates, "bonferroni_hits": outcome.phewas.bonferroni_hits, "associations": out.join("associations.csv"), "summary": out.join("summary.md") }));
+    progress.line(&Line::StudyFinished {
+        dir: out,
+        steps_run: outcome.steps_run,
+        steps_replayed: outcome.steps_replayed,
+        covariates: &outcome.covariates,
+        bonferroni_hits: outcome.phewas.bonferroni_hits,
+        associations: &out.join("associations.csv"),
+        summary: &out.join("summary.md"),
+    });
     if headless {
         return Ok(());
     }
