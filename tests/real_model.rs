@@ -16,30 +16,25 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
+mod common;
+use common::{bin, simulate_csv, text};
+
 const DEFAULT_URL: &str = "http://127.0.0.1:18181/v1";
 
 fn meshagents(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshagents"))
+    bin()
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .output()
         .expect("the meshagents binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// `host:port` of an `http://host:port/...` address.
@@ -139,13 +134,7 @@ fn forward(client: TcpStream, upstream: &str, count: &AtomicUsize) {
 
 /// A small cohort: 1,500 participants, two disease labels (the others become factors).
 fn cohort(dir: &Path) {
-    let sim = meshagents(
-        dir,
-        &[
-            "simulate", "--n", "1500", "--seed", "3", "--format", "csv", "--out", "cohort",
-        ],
-    );
-    assert!(sim.status.success(), "{}", text(&sim));
+    simulate_csv(dir, "cohort", "1500", "3", &[]);
     let path = dir.join("cohort/dictionary.csv");
     let dictionary = std::fs::read_to_string(&path).unwrap();
     let kept: Vec<String> = dictionary
