@@ -398,6 +398,27 @@ fn solve_factor(
         (s_c, s_yy)
     };
     let (s_xc, s_xy) = s_x.split_at(k);
+    fit_from_sums(
+        present,
+        (s_xx, s_xc, s_xy),
+        &s_yy,
+        |a, b| s_c[a * w + b],
+        |a, j| s_c[a * w + k + j],
+    )
+}
+
+/// One factor's fits, a phenotype each, from the sums over its present rows: of the factor
+/// `(s_xx, s_xc, s_xy)` (times itself, each covariate, each phenotype), of each phenotype
+/// squared, of covariate pairs `s_cc(a, b)` and of covariate times phenotype `s_cy(a, j)`.
+fn fit_from_sums(
+    present: usize,
+    (s_xx, s_xc, s_xy): (f64, &[f64], &[f64]),
+    s_yy: &[f64],
+    s_cc: impl Fn(usize, usize) -> f64,
+    s_cy: impl Fn(usize, usize) -> f64,
+) -> Vec<Result<Coefficient, FitError>> {
+    let (k, pg) = (s_xc.len(), s_yy.len());
+    let parameters = k + 1;
     // Normal equations in the order [x, intercept, covariates...].
     let dim = k + 1;
     let mut gram = vec![0.0; dim * dim];
@@ -406,7 +427,7 @@ fn solve_factor(
         gram[(a + 1) * dim] = s_xc[a];
         gram[a + 1] = s_xc[a];
         for b in 0..k {
-            gram[(a + 1) * dim + b + 1] = s_c[a * w + b];
+            gram[(a + 1) * dim + b + 1] = s_cc(a, b);
         }
     }
     let chol = match cholesky(&gram, dim) {
@@ -434,7 +455,7 @@ fn solve_factor(
             let mut rhs = vec![0.0; dim];
             rhs[0] = s_xy[j];
             for a in 0..k {
-                rhs[a + 1] = s_c[a * w + k + j];
+                rhs[a + 1] = s_cy(a, j);
             }
             let beta = cholesky_solve(&chol, dim, &rhs);
             let rss = (s_yy[j] - beta.iter().zip(&rhs).map(|(b, r)| b * r).sum::<f64>()).max(0.0);
