@@ -9,8 +9,15 @@ use crate::data::dictionary::{Dictionary, Role};
 
 /// Pearson r over rows where both are present.
 pub fn pairwise_r(a: &[f64], b: &[f64]) -> Option<(f64, usize)> {
+    r_of_pairs(|| a.iter().zip(b).map(|(&x, &y)| (x, y)))
+}
+
+/// Pearson r of the pairs `pairs()` yields (twice: for the means, then for the deviations)
+/// where both values are present.
+#[inline(always)]
+fn r_of_pairs<I: Iterator<Item = (f64, f64)>>(pairs: impl Fn() -> I) -> Option<(f64, usize)> {
     let (mut n, mut sa, mut sb) = (0usize, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
+    for (x, y) in pairs() {
         if !x.is_nan() && !y.is_nan() {
             n += 1;
             sa += x;
@@ -22,7 +29,7 @@ pub fn pairwise_r(a: &[f64], b: &[f64]) -> Option<(f64, usize)> {
     }
     let (ma, mb) = (sa / n as f64, sb / n as f64);
     let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
+    for (x, y) in pairs() {
         if !x.is_nan() && !y.is_nan() {
             let (dx, dy) = (x - ma, y - mb);
             sab += dx * dy;
@@ -170,33 +177,7 @@ fn pairwise_r_lanes<const L: usize>(
 /// columns is present (a superset of those where both are), so the same sums in the same
 /// order.
 pub fn pairwise_r_at(a: &[f64], b: &[f64], rows: &[u32]) -> Option<(f64, usize)> {
-    let (mut n, mut sa, mut sb) = (0usize, 0.0, 0.0);
-    for &i in rows {
-        let (x, y) = (a[i as usize], b[i as usize]);
-        if !x.is_nan() && !y.is_nan() {
-            n += 1;
-            sa += x;
-            sb += y;
-        }
-    }
-    if n < 3 {
-        return None;
-    }
-    let (ma, mb) = (sa / n as f64, sb / n as f64);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for &i in rows {
-        let (x, y) = (a[i as usize], b[i as usize]);
-        if !x.is_nan() && !y.is_nan() {
-            let (dx, dy) = (x - ma, y - mb);
-            sab += dx * dy;
-            saa += dx * dx;
-            sbb += dy * dy;
-        }
-    }
-    if saa <= 0.0 || sbb <= 0.0 {
-        return None;
-    }
-    Some((sab / (saa * sbb).sqrt(), n))
+    r_of_pairs(|| rows.iter().map(|&i| (a[i as usize], b[i as usize])))
 }
 
 /// Drops the later of any two factor columns with |r| above the threshold. A cheap check on

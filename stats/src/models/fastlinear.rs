@@ -46,19 +46,7 @@ impl PhenotypeGroup {
 /// Groups the phenotypes by missingness and precomputes their sums over each base.
 pub fn prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<PhenotypeGroup> {
     let n = phenotypes.first().map(|p| p.len()).unwrap_or(0);
-    let covariates_present: Vec<bool> = (0..n)
-        .map(|i| covariates.iter().all(|c| !c[i].is_nan()))
-        .collect();
-    let mut groups: Vec<(Vec<bool>, Vec<usize>)> = Vec::new();
-    for (index, p) in phenotypes.iter().enumerate() {
-        let mask: Vec<bool> = (0..n)
-            .map(|i| !p[i].is_nan() && covariates_present[i])
-            .collect();
-        match groups.iter_mut().find(|(m, _)| *m == mask) {
-            Some((_, members)) => members.push(index),
-            None => groups.push((mask, vec![index])),
-        }
-    }
+    let groups = missingness_groups(phenotypes, covariates);
     let k = covariates.len() + 1;
     let build = |(in_base, members): (Vec<bool>, Vec<usize>)| {
         let base: Vec<usize> = (0..n).filter(|&i| in_base[i]).collect();
@@ -478,6 +466,29 @@ fn fit_from_sums(
             })
         })
         .collect()
+}
+
+/// The phenotypes (their indices) that share the rows where they and every covariate are
+/// present, with those rows as a mask, in order of first appearance.
+fn missingness_groups(
+    phenotypes: &[&[f64]],
+    covariates: &[&[f64]],
+) -> Vec<(Vec<bool>, Vec<usize>)> {
+    let n = phenotypes.first().map(|p| p.len()).unwrap_or(0);
+    let covariates_present: Vec<bool> = (0..n)
+        .map(|i| covariates.iter().all(|c| !c[i].is_nan()))
+        .collect();
+    let mut groups: Vec<(Vec<bool>, Vec<usize>)> = Vec::new();
+    for (index, p) in phenotypes.iter().enumerate() {
+        let mask: Vec<bool> = (0..n)
+            .map(|i| !p[i].is_nan() && covariates_present[i])
+            .collect();
+        match groups.iter_mut().find(|(m, _)| *m == mask) {
+            Some((_, members)) => members.push(index),
+            None => groups.push((mask, vec![index])),
+        }
+    }
+    groups
 }
 
 impl PhenotypeGroup {

@@ -105,7 +105,7 @@ mod edge_tests {
 /// The implementation before the rewrite (main at 10aaecb), kept to check that the output is
 /// bit for bit the same.
 mod reference {
-    use crate::models::fastlinear::fit_from_sums;
+    use crate::models::fastlinear::{fit_from_sums, missingness_groups};
     use crate::models::linalg::gemm_at_b;
     use crate::models::ols::{Coefficient, FitError};
 
@@ -129,19 +129,7 @@ mod reference {
     /// Groups the phenotypes by missingness and precomputes their sums over each base.
     pub fn old_prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<OldGroup> {
         let n = phenotypes.first().map(|p| p.len()).unwrap_or(0);
-        let covariates_present: Vec<bool> = (0..n)
-            .map(|i| covariates.iter().all(|c| !c[i].is_nan()))
-            .collect();
-        let mut groups: Vec<(Vec<bool>, Vec<usize>)> = Vec::new();
-        for (index, p) in phenotypes.iter().enumerate() {
-            let mask: Vec<bool> = (0..n)
-                .map(|i| !p[i].is_nan() && covariates_present[i])
-                .collect();
-            match groups.iter_mut().find(|(m, _)| *m == mask) {
-                Some((_, members)) => members.push(index),
-                None => groups.push((mask, vec![index])),
-            }
-        }
+        let groups = missingness_groups(phenotypes, covariates);
         let k = covariates.len() + 1;
         groups
             .into_iter()
