@@ -6,7 +6,7 @@
 //! nothing again, a server that stays down stops the study with a resumable error, and the
 //! API key appears nowhere in the study directory or the output.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 mod common;
+use common::http::read_request;
 use common::scripted::{agent_of, respond, script, step_of};
 use common::{bin, kill_after, simulate_csv, text};
 
@@ -58,28 +59,13 @@ fn handle(
     delay_ms: &AtomicUsize,
 ) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut length = 0;
-    let mut authorised = false;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-        if lower.starts_with("authorization:")
+    let Some((head, body)) = read_request(&mut reader) else {
+        return;
+    };
+    let authorised = head.iter().any(|line| {
+        line.to_ascii_lowercase().starts_with("authorization:")
             && line.trim_end().ends_with(&format!("Bearer {KEY}"))
-        {
-            authorised = true;
-        }
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
+    });
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let n = count.fetch_add(1, Ordering::SeqCst) + 1;
     let agent = agent_of(&body);

@@ -82,6 +82,17 @@ fn on_slurm(shards: &str) -> [&str; 6] {
     ]
 }
 
+/// The directory of the shard hook (`MESHAGENTS_TEST_SHARD_HOOK`) under `dir`, holding the
+/// empty files that tell tasks what to do (`fail-T`: fail once, `hold-T`: wait until removed).
+fn hooks(dir: &Path, files: &[&str]) -> PathBuf {
+    let hooks = dir.join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    for file in files {
+        std::fs::write(hooks.join(file), "").unwrap();
+    }
+    hooks
+}
+
 /// The job id a task held by the shard hook wrote into `hooks/holding-T`.
 fn held_job(holding: &Path) -> String {
     std::fs::read_to_string(holding).unwrap().trim().to_string()
@@ -202,10 +213,7 @@ fn failed_and_cancelled_tasks_are_retried_and_the_table_is_unchanged() {
     let (cohort, local) = cohort_and_local_table(dir.path());
 
     // Task 0 fails on its first attempt; task 2 waits until the test cancels it.
-    let hooks = dir.path().join("hooks");
-    std::fs::create_dir_all(&hooks).unwrap();
-    std::fs::write(hooks.join("fail-0"), "").unwrap();
-    std::fs::write(hooks.join("hold-2"), "").unwrap();
+    let hooks = hooks(dir.path(), &["fail-0", "hold-2"]);
     let out = dir.path().join("retried.csv");
     let mut child = bin()
         .args(phewas_args(&cohort, &out))
@@ -290,11 +298,7 @@ fn a_study_killed_while_its_array_job_runs_reattaches_on_resume() {
     assert!(o.status.success(), "{}", stderr(&o));
 
     // Both tasks hold until released: the study is surely waiting on its job when killed.
-    let hooks = dir.path().join("hooks");
-    std::fs::create_dir_all(&hooks).unwrap();
-    for t in 0..2 {
-        std::fs::write(hooks.join(format!("hold-{t}")), "").unwrap();
-    }
+    let hooks = hooks(dir.path(), &["hold-0", "hold-1"]);
     let study = dir.path().join("cluster");
     let run = || {
         let mut c = bin();
@@ -548,9 +552,7 @@ fn ctrl_c_while_the_job_runs_pauses_and_the_same_command_reattaches() {
     let dir = tempfile::tempdir().unwrap();
     let (cohort, local) = cohort_and_local_table(dir.path());
 
-    let hooks = dir.path().join("hooks");
-    std::fs::create_dir_all(&hooks).unwrap();
-    std::fs::write(hooks.join("hold-0"), "").unwrap();
+    let hooks = hooks(dir.path(), &["hold-0"]);
     let out = dir.path().join("paused.csv");
     let run = || {
         let mut c = bin();

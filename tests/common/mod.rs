@@ -2,6 +2,7 @@
 //! Each test file uses part of them.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod scripted;
 
 use std::path::Path;
