@@ -173,55 +173,45 @@ fn a_server_that_cannot_start_or_dies_loading_is_a_clear_error() {
     let d = dir.path();
     cohort(d);
 
-    let (config, out) = setup(d, "no-port", "openai", "llama-server -m model.gguf");
-    let failed = run(d, &config, &out);
-    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
-    assert!(
-        text(&failed).contains("key `panel.server.command`") && text(&failed).contains("{port}"),
-        "{}",
-        text(&failed)
+    // Each fails before the panel meets (exit code 1), saying why.
+    let fails_saying = |name: &str, backend: &str, command: &str, needles: &[&str]| {
+        let (config, out) = setup(d, name, backend, command);
+        let failed = run(d, &config, &out);
+        let message = text(&failed);
+        assert_eq!(failed.status.code(), Some(1), "{message}");
+        for needle in needles {
+            assert!(message.contains(needle), "no {needle:?} in: {message}");
+        }
+    };
+    fails_saying(
+        "no-port",
+        "openai",
+        "llama-server -m model.gguf",
+        &["key `panel.server.command`", "{port}"],
     );
-
-    let (config, out) = setup(d, "embedded", "embedded", "llama-server --port {port}");
-    let failed = run(d, &config, &out);
-    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
-    assert!(
-        text(&failed).contains("key `panel.server`"),
-        "{}",
-        text(&failed)
+    fails_saying(
+        "embedded",
+        "embedded",
+        "llama-server --port {port}",
+        &["key `panel.server`"],
     );
-
-    let (config, out) = setup(
-        d,
+    fails_saying(
         "missing",
         "openai",
         "no-such-model-server-4242 --port {port}",
+        &["cannot start `no-such-model-server-4242 --port "],
     );
-    let failed = run(d, &config, &out);
-    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
-    assert!(
-        text(&failed).contains("cannot start `no-such-model-server-4242 --port "),
-        "{}",
-        text(&failed)
-    );
-
-    let (config, out) = setup(
-        d,
+    fails_saying(
         "dies",
         "openai",
         r#"sh -c "echo loading weights >&2; echo 'CUDA error: out of memory' >&2; exit 7" {port}"#,
+        &[
+            "the model server `sh -c",
+            "exited with exit status: 7 before it became healthy",
+            "CUDA error: out of memory",
+            "logs/model-server.log",
+        ],
     );
-    let failed = run(d, &config, &out);
-    let message = text(&failed);
-    assert_eq!(failed.status.code(), Some(1), "{message}");
-    for needle in [
-        "the model server `sh -c",
-        "exited with exit status: 7 before it became healthy",
-        "CUDA error: out of memory",
-        "logs/model-server.log",
-    ] {
-        assert!(message.contains(needle), "no {needle:?} in: {message}");
-    }
 }
 
 #[test]

@@ -572,15 +572,18 @@ fn a_prompt_over_the_context_and_a_spent_token_budget_stop_with_the_key_named() 
 
     // A token budget spent part-way: the study stops saying so, and resumes once raised,
     // without asking again for what it already has.
-    let tight = base.replace(
-        "[panel.protocol]\n",
-        "[panel.protocol]\nmax_total_tokens = 500\n",
-    );
-    std::fs::write(dir.path().join("STUDY.toml"), &tight).unwrap();
-    let stopped = meshagents(
-        dir.path(),
-        &["study", "run", "STUDY.toml", "--out", "budget"],
-    );
+    let run_with_budget = |tokens: &str| {
+        let study = base.replace(
+            "[panel.protocol]\n",
+            &format!("[panel.protocol]\nmax_total_tokens = {tokens}\n"),
+        );
+        std::fs::write(dir.path().join("STUDY.toml"), study).unwrap();
+        meshagents(
+            dir.path(),
+            &["study", "run", "STUDY.toml", "--out", "budget"],
+        )
+    };
+    let stopped = run_with_budget("500");
     assert_eq!(stopped.status.code(), Some(1), "{}", text(&stopped));
     let message = text(&stopped);
     assert!(
@@ -589,15 +592,7 @@ fn a_prompt_over_the_context_and_a_spent_token_budget_stop_with_the_key_named() 
     );
     let sent = server.count.load(Ordering::SeqCst) - before;
     assert!(sent > 0, "the budget was spent on real calls");
-    let raised = base.replace(
-        "[panel.protocol]\n",
-        "[panel.protocol]\nmax_total_tokens = 1000000\n",
-    );
-    std::fs::write(dir.path().join("STUDY.toml"), &raised).unwrap();
-    let resumed = meshagents(
-        dir.path(),
-        &["study", "run", "STUDY.toml", "--out", "budget"],
-    );
+    let resumed = run_with_budget("1000000");
     assert!(resumed.status.success(), "{}", text(&resumed));
     let decisions: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("budget/decisions.json")).unwrap(),
