@@ -156,14 +156,8 @@ Every step is journaled: running the same command again resumes, and a finished 
         /// Study directory (default: meshagents-out/<name>).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Worker threads for the association step (results do not depend on it).
-        #[arg(long, default_value_t = default_threads())]
-        threads: usize,
-        /// Events as JSON lines on stdout (see `demo --help`).
-        #[arg(long)]
-        headless: bool,
         #[command(flatten)]
-        executor: ExecutorArgs,
+        run: StudyRunArgs,
     },
     /// Paper exports of a finished study: the association and classification tables in CSV,
     /// TSV, Parquet, Markdown and LaTeX (booktabs; top hits per phenotype), and the figures
@@ -198,7 +192,9 @@ Every step is journaled: running the same command again resumes, and a finished 
     /// Time travel: a new study that reuses DIR's steps before STEP, with changed settings,
     /// and runs on from STEP.
     #[command(
-        after_help = "Example:\n  meshagents study fork meshagents-out/my-study --from phewas/adjusted --set model=linear --out meshagents-out/my-study-linear\n\nSteps: data/clean, screen/candidates, panel/confounders, [panel/approval,] phewas/adjusted, report/summary."
+        after_help = "Example:\n  meshagents study fork meshagents-out/my-study --from phewas/adjusted --set model=linear --out meshagents-out/my-study-linear\n\nSteps: data/clean, screen/candidates, panel/confounders, [panel/approval,] phewas/adjusted, report/summary.",
+        mut_arg("threads", |a| a.help("Worker threads for the association step")),
+        mut_arg("headless", |a| a.help("Events as JSON lines on stdout"))
     )]
     Fork {
         /// The study to fork (a `study run` directory).
@@ -213,14 +209,8 @@ Every step is journaled: running the same command again resumes, and a finished 
         /// The new study directory.
         #[arg(long)]
         out: PathBuf,
-        /// Worker threads for the association step.
-        #[arg(long, default_value_t = default_threads())]
-        threads: usize,
-        /// Events as JSON lines on stdout.
-        #[arg(long)]
-        headless: bool,
         #[command(flatten)]
-        executor: ExecutorArgs,
+        run: StudyRunArgs,
     },
     /// Approve (or edit) the confounder set a paused study's panel proposed, then run the
     /// study again to continue.
@@ -247,6 +237,19 @@ pub fn default_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
+}
+
+/// How `study run` and `study fork` run the study (fork words two of the helps its own way).
+#[derive(clap::Args)]
+pub struct StudyRunArgs {
+    /// Worker threads for the association step (results do not depend on it).
+    #[arg(long, default_value_t = default_threads())]
+    pub threads: usize,
+    /// Events as JSON lines on stdout (see `demo --help`).
+    #[arg(long)]
+    pub headless: bool,
+    #[command(flatten)]
+    pub executor: ExecutorArgs,
 }
 
 /// Where the PheWAS runs; the Slurm options override a STUDY.toml's `[executor]` table.

@@ -49,24 +49,14 @@ fn run(cli: Cli) -> Result<()> {
             commands::demo::run(config, headless)
         }
         Command::Study { command } => match command {
-            StudyCommand::Run {
-                config,
-                out,
-                threads,
-                headless,
-                executor,
-            } => commands::study_run::run(&config, out, threads, headless, &executor),
+            StudyCommand::Run { config, out, run } => commands::study_run::run(&config, out, &run),
             StudyCommand::Fork {
                 dir,
                 from,
                 set,
                 out,
-                threads,
-                headless,
-                executor,
-            } => {
-                commands::study_fork::run(&dir, (&from, &set), &out, (threads, headless), &executor)
-            }
+                run,
+            } => commands::study_fork::run(&dir, (&from, &set), &out, &run),
             StudyCommand::Approve { dir, covariates } => {
                 commands::study_approve::run(&dir, covariates)
             }

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use meshagents_engine::{Journal, RecordKind};
 
+mod common;
+use common::{bin, kill_after};
+
 const ARGS: [&str; 5] = ["demo", "--n", "3000", "--seed", "11"];
 const OUTPUTS: [&str; 15] = [
     "associations.csv",
@@ -29,7 +32,7 @@ const OUTPUTS: [&str; 15] = [
 ];
 
 fn demo(out: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshagents"));
+    let mut cmd = bin();
     cmd.args(ARGS).arg("--out").arg(out);
     cmd
 }
@@ -65,18 +68,8 @@ fn killed_at_random_moments_the_study_resumes_to_the_same_bytes() {
         state ^= state >> 7;
         state ^= state << 17;
         let delay = Duration::from_millis(5 + state % 700);
-        let mut child = demo(&crashed)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay);
-        match child.try_wait().unwrap() {
-            None => {
-                child.kill().unwrap(); // SIGKILL
-                child.wait().unwrap();
-                kills += 1;
-            }
+        match kill_after(&mut demo(&crashed), delay) {
+            None => kills += 1,
             Some(exit) => {
                 assert!(exit.success(), "a resumed run failed");
                 check(&crashed, &expected);

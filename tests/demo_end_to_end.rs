@@ -1,14 +1,9 @@
 //! End to end through the real binary: `simulate` and `demo`, including resume and errors.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn meshagents(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshagents"))
-        .args(args)
-        .output()
-        .expect("the meshagents binary runs")
-}
+mod common;
+use common::{meshagents, simulate_csv};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -279,18 +274,7 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
 fn simulate_writes_the_three_files_in_csv_too() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cohort");
-    let run = meshagents(&[
-        "simulate",
-        "--n",
-        "300",
-        "--seed",
-        "9",
-        "--format",
-        "csv",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
+    let run = simulate_csv(dir.path(), out.to_str().unwrap(), "300", "9", &[]);
     let header = csv_header(&out.join("cohort.csv"));
     assert_eq!(header[0], "eid");
     assert!(

@@ -1,14 +1,14 @@
 //! `--headless` JSON events and Ctrl-C pausing, through the real binary.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{big_demo, events, meshagents, stderr};
+
 fn steps_done(dir: &Path) -> u64 {
-    let out = Command::new(env!("CARGO_BIN_EXE_meshagents"))
-        .args(["study", "status", dir.to_str().unwrap(), "--json"])
-        .output()
-        .unwrap();
+    let out = meshagents(&["study", "status", dir.to_str().unwrap(), "--json"]);
     serde_json::from_slice::<serde_json::Value>(&out.stdout)
         .ok()
         .and_then(|v| v["steps_done"].as_u64())
@@ -19,26 +19,16 @@ fn steps_done(dir: &Path) -> u64 {
 fn headless_prints_one_json_event_per_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s");
-    let run = Command::new(env!("CARGO_BIN_EXE_meshagents"))
-        .args([
-            "demo",
-            "--n",
-            "400",
-            "--headless",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&run.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect();
+    let run = meshagents(&[
+        "demo",
+        "--n",
+        "400",
+        "--headless",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let events = events(&run.stdout);
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| e["event"].as_str().unwrap())
@@ -57,8 +47,7 @@ fn headless_prints_one_json_event_per_line() {
 fn ctrl_c_pauses_between_steps_and_the_study_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("big");
-    let child = Command::new(env!("CARGO_BIN_EXE_meshagents"))
-        .args(["demo", "--n", "40000", "--out", out.to_str().unwrap()])
+    let child = big_demo(&out)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -82,15 +71,8 @@ fn ctrl_c_pauses_between_steps_and_the_study_resumes() {
     let done = steps_done(&out);
     assert!((1..10).contains(&done), "paused after {done} steps");
 
-    let resumed = Command::new(env!("CARGO_BIN_EXE_meshagents"))
-        .args(["demo", "--n", "40000", "--out", out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        resumed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&resumed.stderr)
-    );
+    let resumed = big_demo(&out).output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
     assert!(String::from_utf8_lossy(&resumed.stderr).contains("from the journal"));
     assert_eq!(steps_done(&out), 10);
 }

@@ -9,47 +9,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use meshagents_engine::{Journal, RecordKind};
 use serde_json::Value;
 
+mod common;
+use common::{bin, meshagents_in, p, simulate_csv, text};
+
 const FAKE: &str = env!("CARGO_BIN_EXE_fake-model-server");
 
-fn meshagents(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshagents"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn cohort(dir: &Path) {
-    let sim = meshagents(
-        dir,
-        &[
-            "simulate",
-            "--n",
-            "600",
-            "--seed",
-            "9",
-            "--factors",
-            "40",
-            "--format",
-            "csv",
-            "--out",
-            "cohort",
-        ],
-    );
-    assert!(sim.status.success(), "{}", text(&sim));
+    simulate_csv(dir, "cohort", "600", "9", &["--factors", "40"]);
 }
 
 /// A study whose panel talks to the server `command` starts (`backend` as given).
@@ -101,17 +72,12 @@ fn setup(dir: &Path, name: &str, backend: &str, command: &str) -> (PathBuf, Path
     (config, dir.join(name))
 }
 
+fn run_args<'a>(config: &'a Path, out: &'a Path) -> [&'a str; 5] {
+    ["study", "run", p(config), "--out", p(out)]
+}
+
 fn run(dir: &Path, config: &Path, out: &Path) -> Output {
-    meshagents(
-        dir,
-        &[
-            "study",
-            "run",
-            config.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    )
+    meshagents_in(dir, &run_args(config, out))
 }
 
 /// The fake server's log: one JSON object per line (a line being written while a running
@@ -207,55 +173,45 @@ fn a_server_that_cannot_start_or_dies_loading_is_a_clear_error() {
     let d = dir.path();
     cohort(d);
 
-    let (config, out) = setup(d, "no-port", "openai", "llama-server -m model.gguf");
-    let failed = run(d, &config, &out);
-    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
-    assert!(
-        text(&failed).contains("key `panel.server.command`") && text(&failed).contains("{port}"),
-        "{}",
-        text(&failed)
+    // Each fails before the panel meets (exit code 1), saying why.
+    let fails_saying = |name: &str, backend: &str, command: &str, needles: &[&str]| {
+        let (config, out) = setup(d, name, backend, command);
+        let failed = run(d, &config, &out);
+        let message = text(&failed);
+        assert_eq!(failed.status.code(), Some(1), "{message}");
+        for needle in needles {
+            assert!(message.contains(needle), "no {needle:?} in: {message}");
+        }
+    };
+    fails_saying(
+        "no-port",
+        "openai",
+        "llama-server -m model.gguf",
+        &["key `panel.server.command`", "{port}"],
     );
-
-    let (config, out) = setup(d, "embedded", "embedded", "llama-server --port {port}");
-    let failed = run(d, &config, &out);
-    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
-    assert!(
-        text(&failed).contains("key `panel.server`"),
-        "{}",
-        text(&failed)
+    fails_saying(
+        "embedded",
+        "embedded",
+        "llama-server --port {port}",
+        &["key `panel.server`"],
     );
-
-    let (config, out) = setup(
-        d,
+    fails_saying(
         "missing",
         "openai",
         "no-such-model-server-4242 --port {port}",
+        &["cannot start `no-such-model-server-4242 --port "],
     );
-    let failed = run(d, &config, &out);
-    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
-    assert!(
-        text(&failed).contains("cannot start `no-such-model-server-4242 --port "),
-        "{}",
-        text(&failed)
-    );
-
-    let (config, out) = setup(
-        d,
+    fails_saying(
         "dies",
         "openai",
         r#"sh -c "echo loading weights >&2; echo 'CUDA error: out of memory' >&2; exit 7" {port}"#,
+        &[
+            "the model server `sh -c",
+            "exited with exit status: 7 before it became healthy",
+            "CUDA error: out of memory",
+            "logs/model-server.log",
+        ],
     );
-    let failed = run(d, &config, &out);
-    let message = text(&failed);
-    assert_eq!(failed.status.code(), Some(1), "{message}");
-    for needle in [
-        "the model server `sh -c",
-        "exited with exit status: 7 before it became healthy",
-        "CUDA error: out of memory",
-        "logs/model-server.log",
-    ] {
-        assert!(message.contains(needle), "no {needle:?} in: {message}");
-    }
 }
 
 #[test]
@@ -286,7 +242,7 @@ fn a_managed_server_serves_the_panel_and_is_stopped_with_it() {
     assert_each_call_answered_once(&log, &out);
     assert!(out.join("logs/model-server.log").is_file());
 
-    let status = meshagents(d, &["study", "status", out.to_str().unwrap()]);
+    let status = meshagents_in(d, &["study", "status", out.to_str().unwrap()]);
     assert!(
         text(&status).contains("model server stopped"),
         "{}",
@@ -344,15 +300,9 @@ fn start_held(d: &Path, hold_after: usize) -> (std::process::Child, PathBuf, Pat
     let extra = format!("--hold {} --hold-after {hold_after}", hold.display());
     let (config, out) = setup(d, "study", "openai", &fake(&log, &extra));
     let stderr = std::fs::File::create(d.join("stderr.txt")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meshagents"))
+    let mut child = bin()
         .current_dir(d)
-        .args([
-            "study",
-            "run",
-            config.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
+        .args(run_args(&config, &out))
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()

@@ -2,39 +2,15 @@
 //! counts, UK Biobank column styles, and clear errors for bad input.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn meshagents(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshagents"))
-        .args(args)
-        .output()
-        .expect("the meshagents binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+mod common;
+use common::{meshagents, p, simulate_csv, stderr};
 
 #[test]
 fn phewas_on_a_simulated_cohort_is_identical_whatever_the_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     let cohort = dir.path().join("cohort");
-    let sim = meshagents(&[
-        "simulate",
-        "--n",
-        "1500",
-        "--seed",
-        "3",
-        "--format",
-        "csv",
-        "--out",
-        p(&cohort),
-    ]);
-    assert!(sim.status.success(), "{}", stderr(&sim));
+    simulate_csv(dir.path(), p(&cohort), "1500", "3", &[]);
     let data = cohort.join("cohort.csv");
     let dict = cohort.join("dictionary.csv");
     let run = |threads: &str, out: &Path| {
@@ -79,9 +55,8 @@ fn phewas_on_a_simulated_cohort_is_identical_whatever_the_thread_count() {
     assert!(fields[15].parse::<f64>().unwrap() < 0.05, "{activity}");
 
     // Other output formats follow the extension.
-    for ext in ["tsv", "parquet"] {
-        let out = dir.path().join(format!("t.{ext}"));
-        let o = meshagents(&[
+    let lvm_on_alcohol = |out: &Path| {
+        meshagents(&[
             "phewas",
             "--data",
             p(&data),
@@ -92,24 +67,16 @@ fn phewas_on_a_simulated_cohort_is_identical_whatever_the_thread_count() {
             "--factors",
             "Alcohol",
             "--out",
-            p(&out),
-        ]);
+            p(out),
+        ])
+    };
+    for ext in ["tsv", "parquet"] {
+        let out = dir.path().join(format!("t.{ext}"));
+        let o = lvm_on_alcohol(&out);
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(out.metadata().unwrap().len() > 0);
     }
-    let bad = meshagents(&[
-        "phewas",
-        "--data",
-        p(&data),
-        "--dictionary",
-        p(&dict),
-        "--phenotypes",
-        "LVM",
-        "--factors",
-        "Alcohol",
-        "--out",
-        p(&dir.path().join("t.xlsx")),
-    ]);
+    let bad = lvm_on_alcohol(&dir.path().join("t.xlsx"));
     assert!(!bad.status.success());
     assert!(
         stderr(&bad).contains("unknown table format"),

@@ -16,30 +16,26 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
+mod common;
+use common::http::read_request;
+use common::{bin, simulate_csv, text};
+
 const DEFAULT_URL: &str = "http://127.0.0.1:18181/v1";
 
 fn meshagents(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshagents"))
+    bin()
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .output()
         .expect("the meshagents binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// `host:port` of an `http://host:port/...` address.
@@ -101,30 +97,16 @@ fn counter(upstream: &str) -> Counter {
 
 fn forward(client: TcpStream, upstream: &str, count: &AtomicUsize) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
-    let mut head = Vec::new();
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-        if lower.starts_with("connection:") {
-            continue;
-        }
-        if line == "\r\n" {
-            head.extend_from_slice(b"Connection: close\r\n\r\n");
-            break;
-        }
-        head.extend_from_slice(line.as_bytes());
-    }
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
+    let Some((lines, body)) = read_request(&mut reader) else {
         return;
-    }
+    };
+    // One request per connection: the server closes it after the answer.
+    let mut head: Vec<u8> = lines
+        .iter()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .flat_map(|l| l.bytes())
+        .collect();
+    head.extend_from_slice(b"Connection: close\r\n\r\n");
     count.fetch_add(1, Ordering::SeqCst);
     let Ok(mut server) = TcpStream::connect(upstream) else {
         return;
@@ -139,13 +121,7 @@ fn forward(client: TcpStream, upstream: &str, count: &AtomicUsize) {
 
 /// A small cohort: 1,500 participants, two disease labels (the others become factors).
 fn cohort(dir: &Path) {
-    let sim = meshagents(
-        dir,
-        &[
-            "simulate", "--n", "1500", "--seed", "3", "--format", "csv", "--out", "cohort",
-        ],
-    );
-    assert!(sim.status.success(), "{}", text(&sim));
+    simulate_csv(dir, "cohort", "1500", "3", &[]);
     let path = dir.join("cohort/dictionary.csv");
     let dictionary = std::fs::read_to_string(&path).unwrap();
     let kept: Vec<String> = dictionary

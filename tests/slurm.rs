@@ -8,21 +8,12 @@
 //! without Slurm can still run the rest of the suite.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use meshagents_engine::Journal;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_meshagents"))
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+mod common;
+use common::{bin, events, p, stderr};
 
 /// True when Slurm answers here; in CI its absence is a failure.
 fn slurm_ready(test: &str) -> bool {
@@ -68,6 +59,43 @@ fn simulate(dir: &Path) -> PathBuf {
         .unwrap();
     assert!(sim.status.success(), "{}", stderr(&sim));
     cohort
+}
+
+/// The cohort of `simulate` and the table of a local run on it, which a Slurm run must equal.
+fn cohort_and_local_table(dir: &Path) -> (PathBuf, PathBuf) {
+    let cohort = simulate(dir);
+    let local = dir.join("local.csv");
+    let o = bin().args(phewas_args(&cohort, &local)).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    (cohort, local)
+}
+
+/// The flags that send `phewas` to Slurm in `shards` tasks, polling often.
+fn on_slurm(shards: &str) -> [&str; 6] {
+    [
+        "--executor",
+        "slurm",
+        "--shards",
+        shards,
+        "--poll-seconds",
+        "0.3",
+    ]
+}
+
+/// The directory of the shard hook (`MESHAGENTS_TEST_SHARD_HOOK`) under `dir`, holding the
+/// empty files that tell tasks what to do (`fail-T`: fail once, `hold-T`: wait until removed).
+fn hooks(dir: &Path, files: &[&str]) -> PathBuf {
+    let hooks = dir.join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    for file in files {
+        std::fs::write(hooks.join(file), "").unwrap();
+    }
+    hooks
+}
+
+/// The job id a task held by the shard hook wrote into `hooks/holding-T`.
+fn held_job(holding: &Path) -> String {
+    std::fs::read_to_string(holding).unwrap().trim().to_string()
 }
 
 fn phewas_args(cohort: &Path, out: &Path) -> Vec<String> {
@@ -144,25 +172,15 @@ fn sharded_phewas_on_slurm_equals_the_local_run_byte_for_byte() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let cohort = simulate(dir.path());
-    let local = dir.path().join("local.csv");
-    let o = bin().args(phewas_args(&cohort, &local)).output().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    let (cohort, local) = cohort_and_local_table(dir.path());
     let expected = std::fs::read(&local).unwrap();
 
     for shards in ["1", "3"] {
         let out = dir.path().join(format!("slurm-{shards}.csv"));
         let o = bin()
             .args(phewas_args(&cohort, &out))
-            .args([
-                "--executor",
-                "slurm",
-                "--shards",
-                shards,
-                "--poll-seconds",
-                "0.3",
-                "--headless",
-            ])
+            .args(on_slurm(shards))
+            .arg("--headless")
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
@@ -179,10 +197,7 @@ fn sharded_phewas_on_slurm_equals_the_local_run_byte_for_byte() {
             subs[0]["tasks"].as_array().unwrap().len(),
             shards.parse::<usize>().unwrap()
         );
-        let events: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-            .collect();
+        let events = events(&o.stdout);
         assert_eq!(events.last().unwrap()["event"], "phewas_finished");
         // The parts hold raw p only (the correction is done after the merge).
         assert!(work.join("parts/part-0.parquet").is_file());
@@ -195,37 +210,21 @@ fn failed_and_cancelled_tasks_are_retried_and_the_table_is_unchanged() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let cohort = simulate(dir.path());
-    let local = dir.path().join("local.csv");
-    let o = bin().args(phewas_args(&cohort, &local)).output().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    let (cohort, local) = cohort_and_local_table(dir.path());
 
     // Task 0 fails on its first attempt; task 2 waits until the test cancels it.
-    let hooks = dir.path().join("hooks");
-    std::fs::create_dir_all(&hooks).unwrap();
-    std::fs::write(hooks.join("fail-0"), "").unwrap();
-    std::fs::write(hooks.join("hold-2"), "").unwrap();
+    let hooks = hooks(dir.path(), &["fail-0", "hold-2"]);
     let out = dir.path().join("retried.csv");
     let mut child = bin()
         .args(phewas_args(&cohort, &out))
-        .args([
-            "--executor",
-            "slurm",
-            "--shards",
-            "3",
-            "--poll-seconds",
-            "0.3",
-        ])
+        .args(on_slurm("3"))
         .env("MESHAGENTS_TEST_SHARD_HOOK", &hooks)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     wait_for_file(&mut child, &hooks.join("holding-2"));
-    let job = std::fs::read_to_string(hooks.join("holding-2"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let job = held_job(&hooks.join("holding-2"));
     assert!(!job.is_empty(), "the held task knows its job id");
     let _cleanup = CancelOnDrop(vec![job.clone()]);
     // Cancel the running task, then let its retry run through.
@@ -299,11 +298,7 @@ fn a_study_killed_while_its_array_job_runs_reattaches_on_resume() {
     assert!(o.status.success(), "{}", stderr(&o));
 
     // Both tasks hold until released: the study is surely waiting on its job when killed.
-    let hooks = dir.path().join("hooks");
-    std::fs::create_dir_all(&hooks).unwrap();
-    for t in 0..2 {
-        std::fs::write(hooks.join(format!("hold-{t}")), "").unwrap();
-    }
+    let hooks = hooks(dir.path(), &["hold-0", "hold-1"]);
     let study = dir.path().join("cluster");
     let run = || {
         let mut c = bin();
@@ -339,10 +334,7 @@ fn a_study_killed_while_its_array_job_runs_reattaches_on_resume() {
     {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let job = std::fs::read_to_string(&holding)
-        .unwrap()
-        .trim()
-        .to_string();
+    let job = held_job(&holding);
     let _cleanup = CancelOnDrop(vec![job.clone()]);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -558,26 +550,14 @@ fn ctrl_c_while_the_job_runs_pauses_and_the_same_command_reattaches() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let cohort = simulate(dir.path());
-    let local = dir.path().join("local.csv");
-    let o = bin().args(phewas_args(&cohort, &local)).output().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    let (cohort, local) = cohort_and_local_table(dir.path());
 
-    let hooks = dir.path().join("hooks");
-    std::fs::create_dir_all(&hooks).unwrap();
-    std::fs::write(hooks.join("hold-0"), "").unwrap();
+    let hooks = hooks(dir.path(), &["hold-0"]);
     let out = dir.path().join("paused.csv");
     let run = || {
         let mut c = bin();
         c.args(phewas_args(&cohort, &out))
-            .args([
-                "--executor",
-                "slurm",
-                "--shards",
-                "2",
-                "--poll-seconds",
-                "0.3",
-            ])
+            .args(on_slurm("2"))
             .env("MESHAGENTS_TEST_SHARD_HOOK", &hooks);
         c
     };
@@ -587,10 +567,7 @@ fn ctrl_c_while_the_job_runs_pauses_and_the_same_command_reattaches() {
         .spawn()
         .unwrap();
     wait_for_file(&mut child, &hooks.join("holding-0"));
-    let job = std::fs::read_to_string(hooks.join("holding-0"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let job = held_job(&hooks.join("holding-0"));
     let _cleanup = CancelOnDrop(vec![job.clone()]);
     // SAFETY: sending SIGINT to our own child process.
     unsafe {

@@ -3,31 +3,36 @@
 //! name the key.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn meshagents(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshagents"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
+mod common;
+use common::{meshagents_in as meshagents, simulate_csv, stderr};
+
+/// A cohort of `n` simulated from `seed` in `dir/cohort`, and `study` as `dir/STUDY.toml`.
+fn cohort_and_study(dir: &Path, n: &str, seed: &str, study: &str) {
+    simulate_csv(dir, "cohort", n, seed, &[]);
+    std::fs::write(dir.join("STUDY.toml"), study).unwrap();
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// `meshagents study fork BASE --from STEP --set CHANGE --out OUT` inside `dir`.
+fn study_fork(dir: &Path, base: &str, from: &str, change: &str, out: &str) -> Output {
+    meshagents(
+        dir,
+        &[
+            "study", "fork", base, "--from", from, "--set", change, "--out", out,
+        ],
+    )
 }
 
 #[test]
 fn a_configured_study_runs_resumes_and_can_fix_its_covariates() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = meshagents(
+    cohort_and_study(
         dir.path(),
-        &[
-            "simulate", "--n", "800", "--seed", "4", "--format", "csv", "--out", "cohort",
-        ],
+        "800",
+        "4",
+        "name = \"Panel study\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Physical activity,Alcohol\"\n",
     );
-    assert!(sim.status.success(), "{}", stderr(&sim));
-    std::fs::write(dir.path().join("STUDY.toml"), "name = \"Panel study\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Physical activity,Alcohol\"\n").unwrap();
     let first = meshagents(dir.path(), &["study", "run", "STUDY.toml"]);
     assert!(first.status.success(), "{}", stderr(&first));
     let out = dir.path().join("meshagents-out/panel-study");
@@ -156,18 +161,12 @@ fn configuration_errors_name_the_file_and_key() {
 #[test]
 fn the_approval_gate_pauses_after_the_panel_until_a_person_approves() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = meshagents(
+    cohort_and_study(
         dir.path(),
-        &[
-            "simulate", "--n", "600", "--seed", "8", "--format", "csv", "--out", "cohort",
-        ],
-    );
-    assert!(sim.status.success(), "{}", stderr(&sim));
-    std::fs::write(
-        dir.path().join("STUDY.toml"),
+        "600",
+        "8",
         "name = \"gated\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Alcohol\"\n[panel]\napprove = true\n",
-    )
-    .unwrap();
+    );
     let first = meshagents(
         dir.path(),
         &["study", "run", "STUDY.toml", "--out", "gated"],
@@ -219,14 +218,12 @@ fn the_approval_gate_pauses_after_the_panel_until_a_person_approves() {
 #[test]
 fn fork_reuses_the_steps_before_the_chosen_one_and_runs_on_with_the_change() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = meshagents(
+    cohort_and_study(
         dir.path(),
-        &[
-            "simulate", "--n", "600", "--seed", "12", "--format", "csv", "--out", "cohort",
-        ],
+        "600",
+        "12",
+        "name = \"base\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Self-reported medical conditions\"\n",
     );
-    assert!(sim.status.success(), "{}", stderr(&sim));
-    std::fs::write(dir.path().join("STUDY.toml"), "name = \"base\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Self-reported medical conditions\"\n").unwrap();
     let base = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "base"]);
     assert!(base.status.success(), "{}", stderr(&base));
     let base_table = std::fs::read_to_string(dir.path().join("base/associations.csv")).unwrap();
@@ -235,19 +232,12 @@ fn fork_reuses_the_steps_before_the_chosen_one_and_runs_on_with_the_change() {
         "binary factors are logistic by default"
     );
 
-    let fork = meshagents(
+    let fork = study_fork(
         dir.path(),
-        &[
-            "study",
-            "fork",
-            "base",
-            "--from",
-            "phewas/adjusted",
-            "--set",
-            "model=linear",
-            "--out",
-            "linear",
-        ],
+        "base",
+        "phewas/adjusted",
+        "model=linear",
+        "linear",
     );
     assert!(fork.status.success(), "{}", stderr(&fork));
     let log = stderr(&fork);
@@ -279,20 +269,7 @@ fn fork_reuses_the_steps_before_the_chosen_one_and_runs_on_with_the_change() {
         base_table
     );
 
-    let bad = meshagents(
-        dir.path(),
-        &[
-            "study",
-            "fork",
-            "base",
-            "--from",
-            "phewas/adjusted",
-            "--set",
-            "modl=linear",
-            "--out",
-            "bad",
-        ],
-    );
+    let bad = study_fork(dir.path(), "base", "phewas/adjusted", "modl=linear", "bad");
     assert!(!bad.status.success());
     assert!(
         stderr(&bad).contains("unknown field `modl`"),
@@ -304,14 +281,12 @@ fn fork_reuses_the_steps_before_the_chosen_one_and_runs_on_with_the_change() {
 #[test]
 fn the_validation_is_held_out_by_default_and_a_changed_split_forks_from_the_first_step() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = meshagents(
+    cohort_and_study(
         dir.path(),
-        &[
-            "simulate", "--n", "600", "--seed", "12", "--format", "csv", "--out", "cohort",
-        ],
+        "600",
+        "12",
+        "name = \"base\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Alcohol\"\n",
     );
-    assert!(sim.status.success(), "{}", stderr(&sim));
-    std::fs::write(dir.path().join("STUDY.toml"), "name = \"base\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Alcohol\"\n").unwrap();
     let base = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "base"]);
     assert!(base.status.success(), "{}", stderr(&base));
     let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
@@ -345,19 +320,12 @@ fn the_validation_is_held_out_by_default_and_a_changed_split_forks_from_the_firs
     );
 
     // The split is the study's identity: a fork that changes it after the first step is refused.
-    let late = meshagents(
+    let late = study_fork(
         dir.path(),
-        &[
-            "study",
-            "fork",
-            "base",
-            "--from",
-            "panel/confounders",
-            "--set",
-            "validation.holdout=0",
-            "--out",
-            "late",
-        ],
+        "base",
+        "panel/confounders",
+        "validation.holdout=0",
+        "late",
     );
     assert!(!late.status.success());
     assert!(
@@ -365,19 +333,12 @@ fn the_validation_is_held_out_by_default_and_a_changed_split_forks_from_the_firs
         "{}",
         stderr(&late)
     );
-    let all = meshagents(
+    let all = study_fork(
         dir.path(),
-        &[
-            "study",
-            "fork",
-            "base",
-            "--from",
-            "data/clean",
-            "--set",
-            "validation.holdout=0",
-            "--out",
-            "all",
-        ],
+        "base",
+        "data/clean",
+        "validation.holdout=0",
+        "all",
     );
     assert!(all.status.success(), "{}", stderr(&all));
     let table = read("all/classification.csv");

@@ -2,17 +2,13 @@
 //! (another process holds the journal), stopped by a kill and then resumed.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use meshagents_engine::Journal;
 
-fn meshagents(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshagents"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+use common::{big_demo, meshagents};
 
 fn status(dir: &Path) -> serde_json::Value {
     let out = meshagents(&["study", "status", dir.to_str().unwrap(), "--json"]);
@@ -54,8 +50,7 @@ fn finished_running_and_stopped_studies_are_told_apart() {
 
     // Killed after its first step: stopped, part done; run again: finished.
     let big = root.path().join("big");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meshagents"))
-        .args(["demo", "--n", "40000", "--out", big.to_str().unwrap()])
+    let mut child = big_demo(&big)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -93,7 +88,7 @@ fn finished_running_and_stopped_studies_are_told_apart() {
         "{listing}"
     );
 
-    let resumed = meshagents(&["demo", "--n", "40000", "--out", big.to_str().unwrap()]);
+    let resumed = big_demo(&big).output().unwrap();
     assert!(
         resumed.status.success(),
         "{}",

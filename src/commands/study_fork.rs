@@ -4,14 +4,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::cli::ExecutorArgs;
+use crate::cli::StudyRunArgs;
 
 pub fn run(
     dir: &Path,
     (from, set): (&str, &[String]),
     out: &Path,
-    (threads, headless): (usize, bool),
-    executor: &ExecutorArgs,
+    args: &StudyRunArgs,
 ) -> Result<()> {
     let sets = set
         .iter()
@@ -23,7 +22,7 @@ pub fn run(
         .collect::<Result<Vec<_>>>()?;
     let (mut study, reused) = meshagents_workflows::fork_study(dir, from, &sets, out)
         .with_context(|| format!("cannot fork {}", dir.display()))?;
-    study.executor = executor.apply(&study.executor)?;
+    study.executor = args.executor.apply(&study.executor)?;
     eprintln!(
         "forked {} into {}: reusing {}",
         dir.display(),
@@ -34,5 +33,5 @@ pub fn run(
             reused.join(", ")
         }
     );
-    super::study_run::run_configured(&study, out, threads, headless)
+    super::study_run::run_configured(&study, out, args.threads, args.headless)
 }

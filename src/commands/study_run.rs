@@ -7,23 +7,18 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use meshagents_workflows::StudyConfig;
 
-use crate::cli::ExecutorArgs;
+use crate::cli::StudyRunArgs;
 use crate::headless::Line;
 use crate::reporter::{report_run, StepReporter};
 
-pub fn run(
-    config: &Path,
-    out: Option<PathBuf>,
-    threads: usize,
-    headless: bool,
-    executor: &ExecutorArgs,
-) -> Result<()> {
+pub fn run(config: &Path, out: Option<PathBuf>, args: &StudyRunArgs) -> Result<()> {
     let mut study = StudyConfig::read(config)?;
-    study.executor = executor
+    study.executor = args
+        .executor
         .apply(&study.executor)
         .with_context(|| format!("{}: [executor]", config.display()))?;
     let out = out.unwrap_or_else(|| PathBuf::from("meshagents-out").join(study.slug()));
-    run_configured(&study, &out, threads, headless)
+    run_configured(&study, &out, args.threads, args.headless)
 }
 
 /// Runs (or resumes) a configured study and reports it, as text or JSON lines.

@@ -31,5 +31,7 @@ pub mod figures;
 pub mod models;
 pub mod phewas;
 pub mod simulate;
+#[cfg(test)]
+mod testing;
 
 pub use error::StatsError;

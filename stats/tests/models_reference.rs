@@ -231,31 +231,19 @@ fn categorical_levels_and_overall_test_match_statsmodels() {
             .get(reference["term"].as_str())
             .unwrap_or_else(|| panic!("no row for {}", reference["term"]));
         assert_eq!(row.status, "ok");
-        close(
-            &format!("{} stat", reference["term"]),
-            row.stat,
-            num(&reference["stat"]),
-            1e-8,
-        );
-        close(
-            &format!("{} p", reference["term"]),
-            row.p,
-            num(&reference["p"]),
-            1e-8,
-        );
+        let check = |column: &str, ours: f64| {
+            close(
+                &format!("{} {column}", reference["term"]),
+                ours,
+                num(&reference[column]),
+                1e-8,
+            )
+        };
+        check("stat", row.stat);
+        check("p", row.p);
         if !reference["beta"].is_empty() {
-            close(
-                &format!("{} beta", reference["term"]),
-                row.beta,
-                num(&reference["beta"]),
-                1e-8,
-            );
-            close(
-                &format!("{} se", reference["term"]),
-                row.se,
-                num(&reference["se"]),
-                1e-8,
-            );
+            check("beta", row.beta);
+            check("se", row.se);
         }
     }
     assert_eq!(result.rows.len(), 4, "three levels and the overall test");

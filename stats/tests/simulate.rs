@@ -501,6 +501,43 @@ fn cleaned(c: &Cohort) -> AnalysisTable {
     .unwrap()
 }
 
+/// A column the cleaning kept.
+fn column_of<'a>(table: &'a AnalysisTable, name: &str) -> &'a [f64] {
+    table
+        .column(name)
+        .unwrap_or_else(|| panic!("{name} dropped"))
+}
+
+/// The adjustment every association of these tests starts from.
+fn usual_adjustment(table: &AnalysisTable) -> Vec<&[f64]> {
+    ["age", "sex", "height", "weight"]
+        .iter()
+        .map(|n| column_of(table, n))
+        .collect()
+}
+
+/// Each `(phenotype, field, p before)` is no longer associated once `adjusted` for `given`:
+/// Bonferroni at 1 % over the pairs, so with no association left a false alarm is unlikely.
+fn assert_no_longer_associated(
+    table: &AnalysisTable,
+    pairs: &[(&str, &str, f64)],
+    adjusted: &[&[f64]],
+    given: &str,
+) {
+    let threshold = 0.01 / pairs.len() as f64;
+    for (phenotype, field, before) in pairs {
+        let after = p_of(
+            column_of(table, phenotype),
+            column_of(table, field),
+            adjusted,
+        );
+        assert!(
+            after > threshold,
+            "{phenotype} ~ {field}: p = {before:e}, still {after:e} given {given}"
+        );
+    }
+}
+
 #[test]
 fn factor_confounder_is_one_factor_field_that_confounds_a_third_of_lifestyle() {
     let c = scenario_cohort(20_000, 31, Scenario::FactorConfounder);
@@ -548,15 +585,8 @@ fn factor_confounder_is_one_factor_field_that_confounds_a_third_of_lifestyle() {
     );
 
     let table = cleaned(&c);
-    let col = |name: &str| {
-        table
-            .column(name)
-            .unwrap_or_else(|| panic!("{name} dropped"))
-    };
-    let base: Vec<&[f64]> = ["age", "sex", "height", "weight"]
-        .iter()
-        .map(|n| col(n))
-        .collect();
+    let col = |name: &str| column_of(&table, name);
+    let base = usual_adjustment(&table);
     let mut with_ses = base.clone();
     with_ses.push(col(&ses));
     // Its phenotypes: strongly associated with the field after the usual adjustment, and
@@ -576,20 +606,12 @@ fn factor_confounder_is_one_factor_field_that_confounds_a_third_of_lifestyle() {
         for (phenotype, _) in SES_EFFECTS {
             let before = p_of(col(phenotype), col(field), &base);
             if before < 1e-8 {
-                pairs.push((phenotype, field, before));
+                pairs.push((*phenotype, field.as_str(), before));
             }
         }
     }
     assert!(pairs.len() >= 20, "only {} confounded pairs", pairs.len());
-    // Bonferroni at 1 % over the pairs: with no association left, a false alarm is unlikely.
-    let threshold = 0.01 / pairs.len() as f64;
-    for (phenotype, field, before) in &pairs {
-        let after = p_of(col(phenotype), col(field), &with_ses);
-        assert!(
-            after > threshold,
-            "{phenotype} ~ {field}: p = {before:e}, still {after:e} given ses"
-        );
-    }
+    assert_no_longer_associated(&table, &pairs, &with_ses, "ses");
     // It confounds a planted effect too: activity's slope on LVEDV moves by far more than 10 %.
     let slope = |adjust: &[&[f64]]| {
         let mut predictors = vec![col("22040-2.0")];
@@ -637,15 +659,8 @@ fn mediator_is_a_later_factor_caused_by_lifestyle_and_causing_phenotypes() {
     }
 
     let table = cleaned(&c);
-    let col = |name: &str| {
-        table
-            .column(name)
-            .unwrap_or_else(|| panic!("{name} dropped"))
-    };
-    let base: Vec<&[f64]> = ["age", "sex", "height", "weight"]
-        .iter()
-        .map(|n| col(n))
-        .collect();
+    let col = |name: &str| column_of(&table, name);
+    let base = usual_adjustment(&table);
     let log_crp: Vec<f64> = col(&crp).iter().map(|v| v.ln()).collect();
     for (phenotype, _) in MEDIATOR_EFFECTS {
         let p = p_of(col(phenotype), &log_crp, &base);
@@ -677,17 +692,10 @@ fn mediator_is_a_later_factor_caused_by_lifestyle_and_causing_phenotypes() {
         for (phenotype, _) in MEDIATOR_EFFECTS {
             let before = p_of(col(phenotype), col(field), &base);
             if before < 1e-6 {
-                pairs.push((phenotype, field, before));
+                pairs.push((*phenotype, *field, before));
             }
         }
     }
     assert!(pairs.len() >= 10, "only {} mediated pairs", pairs.len());
-    let threshold = 0.01 / pairs.len() as f64;
-    for (phenotype, field, before) in &pairs {
-        let after = p_of(col(phenotype), col(field), &with_crp);
-        assert!(
-            after > threshold,
-            "{phenotype} ~ {field}: p = {before:e}, still {after:e} given log CRP"
-        );
-    }
+    assert_no_longer_associated(&table, &pairs, &with_crp, "log CRP");
 }

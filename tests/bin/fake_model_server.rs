@@ -14,7 +14,7 @@
 //!                  is in flight without guessing at timing); bounded to 600 s
 //! --hold-after     only requests that arrive after this many answers (over the log) wait
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,8 +23,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+#[path = "../common/http.rs"]
+mod http;
 #[path = "../common/scripted.rs"]
 mod scripted;
+use http::read_request;
 
 struct Options {
     port: u16,
@@ -94,28 +97,13 @@ impl Server {
             return;
         };
         let mut reader = BufReader::new(clone);
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        let Some((head, body)) = read_request(&mut reader) else {
             return;
-        }
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let path = request_line.split_whitespace().nth(1).unwrap_or_default();
+        };
+        let path = head
+            .first()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or_default();
         if path == "/health" {
             let (status, text) = if self.started.elapsed() < self.options.startup {
                 (503, json!({"status": "loading model"}))

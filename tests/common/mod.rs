@@ -1,3 +1,94 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the end-to-end tests: running the real binary and reading what it says.
+//! Each test file uses part of them.
+#![allow(dead_code)]
 
+pub mod http;
 pub mod scripted;
+
+use std::path::Path;
+use std::process::{Command, ExitStatus, Output, Stdio};
+use std::time::Duration;
+
+/// The `meshagents` binary cargo built for these tests.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_meshagents"))
+}
+
+/// Runs the binary to its end.
+pub fn meshagents(args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .output()
+        .expect("the meshagents binary runs")
+}
+
+/// Runs the binary to its end inside `dir`, where the relative paths of `args` point.
+pub fn meshagents_in(dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("the meshagents binary runs")
+}
+
+/// Both streams, for an assertion message that shows whatever the binary said.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// `meshagents simulate` of `n` participants from `seed` (then `extra` flags) as CSV into
+/// `out`, run inside `dir`; it must succeed.
+pub fn simulate_csv(dir: &Path, out: &str, n: &str, seed: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["simulate", "--n", n, "--seed", seed];
+    args.extend(extra);
+    args.extend(["--format", "csv", "--out", out]);
+    let sim = meshagents_in(dir, &args);
+    assert!(sim.status.success(), "{}", text(&sim));
+    sim
+}
+
+/// The `--headless` events a run printed, one JSON value a line.
+pub fn events(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+/// Starts `cmd` with its output discarded and SIGKILLs it after `delay`: `None` when it was
+/// killed, its exit status when it ended first.
+pub fn kill_after(cmd: &mut Command, delay: Duration) -> Option<ExitStatus> {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    match child.try_wait().unwrap() {
+        None => {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            None
+        }
+        Some(exit) => Some(exit),
+    }
+}
+
+/// A demo study large enough (40,000 participants) that a test can act on it while it runs.
+pub fn big_demo(out: &Path) -> Command {
+    let mut cmd = bin();
+    cmd.args(["demo", "--n", "40000", "--out", p(out)]);
+    cmd
+}

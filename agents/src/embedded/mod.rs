@@ -62,6 +62,16 @@ fn named(list: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The strings of a JSON list, comma-separated (`None` when it is not a list).
+fn joined(list: &Value) -> Option<String> {
+    list.as_array().map(|a| {
+        a.iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
@@ -381,21 +391,8 @@ impl EmbeddedBackend {
                     .unwrap_or_default(),
                 _ => interest.focus.clone(),
             };
-            let favoured = |phenotype: &str| {
-                interest.prefer_columns.iter().any(|c| c == phenotype)
-                    || self
-                        .knowledge
-                        .phenotype_concept(
-                            phenotype,
-                            descriptions
-                                .get(phenotype)
-                                .map(String::as_str)
-                                .unwrap_or(""),
-                        )
-                        .map(|c| prior.contains(&c.id))
-                        .unwrap_or(false)
-            };
-            let segmental = |phenotype: &str| {
+            // The id of the knowledge base's concept for a phenotype, if it knows one.
+            let concept = |phenotype: &str| {
                 self.knowledge
                     .phenotype_concept(
                         phenotype,
@@ -404,7 +401,17 @@ impl EmbeddedBackend {
                             .map(String::as_str)
                             .unwrap_or(""),
                     )
-                    .map(|c| c.id == "segmental")
+                    .map(|c| c.id.as_str())
+            };
+            let favoured = |phenotype: &str| {
+                interest.prefer_columns.iter().any(|c| c == phenotype)
+                    || concept(phenotype)
+                        .map(|id| prior.iter().any(|p| p == id))
+                        .unwrap_or(false)
+            };
+            let segmental = |phenotype: &str| {
+                concept(phenotype)
+                    .map(|id| id == "segmental")
                     .unwrap_or(false)
             };
             // Global summaries before segments, each by strength of evidence.
@@ -503,13 +510,7 @@ impl EmbeddedBackend {
             Some("confounders") => {
                 let mut text = format!(
                     "The panel adjusts for {}.",
-                    decision["adjust_for"]
-                        .as_array()
-                        .map(|a| a
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", "))
+                    joined(&decision["adjust_for"])
                         .filter(|s| !s.is_empty())
                         .unwrap_or_else(|| "nothing".into())
                 );
@@ -525,14 +526,7 @@ impl EmbeddedBackend {
                             item["variable"].as_str().unwrap_or_default(),
                             for_,
                             against,
-                            item["votes_for"]
-                                .as_array()
-                                .map(|a| a
-                                    .iter()
-                                    .filter_map(Value::as_str)
-                                    .collect::<Vec<_>>()
-                                    .join(", "))
-                                .unwrap_or_default(),
+                            joined(&item["votes_for"]).unwrap_or_default(),
                             item["reason"].as_str().unwrap_or_default()
                         ));
                     }
@@ -557,12 +551,7 @@ impl EmbeddedBackend {
                     .map(|(d, ps)| {
                         format!(
                             "{d}: {}",
-                            ps.as_array()
-                                .map(|a| a
-                                    .iter()
-                                    .filter_map(Value::as_str)
-                                    .collect::<Vec<_>>()
-                                    .join(", "))
+                            joined(ps)
                                 .filter(|s| !s.is_empty())
                                 .unwrap_or_else(|| "none".into())
                         )

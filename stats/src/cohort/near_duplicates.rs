@@ -9,8 +9,15 @@ use crate::data::dictionary::{Dictionary, Role};
 
 /// Pearson r over rows where both are present.
 pub fn pairwise_r(a: &[f64], b: &[f64]) -> Option<(f64, usize)> {
+    r_of_pairs(|| a.iter().zip(b).map(|(&x, &y)| (x, y)))
+}
+
+/// Pearson r of the pairs `pairs()` yields (twice: for the means, then for the deviations)
+/// where both values are present.
+#[inline(always)]
+fn r_of_pairs<I: Iterator<Item = (f64, f64)>>(pairs: impl Fn() -> I) -> Option<(f64, usize)> {
     let (mut n, mut sa, mut sb) = (0usize, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
+    for (x, y) in pairs() {
         if !x.is_nan() && !y.is_nan() {
             n += 1;
             sa += x;
@@ -22,7 +29,7 @@ pub fn pairwise_r(a: &[f64], b: &[f64]) -> Option<(f64, usize)> {
     }
     let (ma, mb) = (sa / n as f64, sb / n as f64);
     let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
+    for (x, y) in pairs() {
         if !x.is_nan() && !y.is_nan() {
             let (dx, dy) = (x - ma, y - mb);
             sab += dx * dy;
@@ -170,33 +177,7 @@ fn pairwise_r_lanes<const L: usize>(
 /// columns is present (a superset of those where both are), so the same sums in the same
 /// order.
 pub fn pairwise_r_at(a: &[f64], b: &[f64], rows: &[u32]) -> Option<(f64, usize)> {
-    let (mut n, mut sa, mut sb) = (0usize, 0.0, 0.0);
-    for &i in rows {
-        let (x, y) = (a[i as usize], b[i as usize]);
-        if !x.is_nan() && !y.is_nan() {
-            n += 1;
-            sa += x;
-            sb += y;
-        }
-    }
-    if n < 3 {
-        return None;
-    }
-    let (ma, mb) = (sa / n as f64, sb / n as f64);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for &i in rows {
-        let (x, y) = (a[i as usize], b[i as usize]);
-        if !x.is_nan() && !y.is_nan() {
-            let (dx, dy) = (x - ma, y - mb);
-            sab += dx * dy;
-            saa += dx * dx;
-            sbb += dy * dy;
-        }
-    }
-    if saa <= 0.0 || sbb <= 0.0 {
-        return None;
-    }
-    Some((sab / (saa * sbb).sqrt(), n))
+    r_of_pairs(|| rows.iter().map(|&i| (a[i as usize], b[i as usize])))
 }
 
 /// Drops the later of any two factor columns with |r| above the threshold. A cheap check on
@@ -207,6 +188,95 @@ pub(super) fn drop_near_duplicates(
     dictionary: &Dictionary,
     threshold: f64,
 ) {
+    let (factor_idx, probe) = factors_and_probe(columns, dictionary);
+    // The probe rows of every factor, row-major (probe x factors), so that the probe check of
+    // one column against several later ones reads them side by side.
+    let nf = factor_idx.len();
+    let mut probe_rows = vec![0.0; probe * nf];
+    for (j, &c) in factor_idx.iter().enumerate() {
+        for (t, &v) in columns[c].values[..probe].iter().enumerate() {
+            probe_rows[t * nf + j] = v;
+        }
+    }
+    let columns_ref: &[NumericColumn] = columns;
+    let pairs = pairs_in_parallel(|t, threads| {
+        let mut found = Vec::new();
+        // Pairs the probe cannot rule out get the full check.
+        let mut candidates: Vec<usize> = Vec::new();
+        let mut dense: Vec<(usize, usize)> = Vec::new();
+        let (mut sums, mut quick) = (ProbeSums::default(), Vec::new());
+        let check = |found: &mut Vec<(usize, usize, f64)>, a, b, full: Option<(f64, usize)>| {
+            if let Some((r, _)) = full {
+                if r.abs() > threshold {
+                    found.push((a, b, r));
+                }
+            }
+        };
+        // The present rows of the columns checked so far that are mostly missing.
+        let mut sparse_rows: HashMap<usize, Option<Vec<u32>>> = HashMap::new();
+        let sparse_of = |c: usize| -> Option<Vec<u32>> {
+            let values = &columns_ref[c].values;
+            let present = values.iter().filter(|v| !v.is_nan()).count();
+            (present * 4 <= values.len()).then(|| {
+                (0..values.len() as u32)
+                    .filter(|&i| !values[i as usize].is_nan())
+                    .collect()
+            })
+        };
+        // Too little overlap in the probe rows to judge: do the full check.
+        let ruled_out =
+            |quick: Option<(f64, usize)>| matches!(quick, Some((r, _)) if r.abs() <= 0.99);
+        for a_pos in (t..nf).step_by(threads) {
+            let a = factor_idx[a_pos];
+            let a_probe = &columns_ref[a].values[..probe];
+            probe_r_all(a_probe, &probe_rows, nf, a_pos + 1, &mut sums, &mut quick);
+            for (&q, &b) in quick.iter().zip(&factor_idx[a_pos + 1..]) {
+                if !ruled_out(q) {
+                    candidates.push(b);
+                }
+            }
+            for &b in &candidates {
+                // A pair with a sparse column is checked on that column's present
+                // rows only (the same rows, in the same order); the others
+                // several pairs at a time.
+                for c in [a, b] {
+                    sparse_rows.entry(c).or_insert_with(|| sparse_of(c));
+                }
+                let rows = match (sparse_rows[&a].as_deref(), sparse_rows[&b].as_deref()) {
+                    (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
+                    (x, y) => x.or(y),
+                };
+                match rows {
+                    Some(rows) => check(
+                        &mut found,
+                        a,
+                        b,
+                        pairwise_r_at(&columns_ref[a].values, &columns_ref[b].values, rows),
+                    ),
+                    None => dense.push((a, b)),
+                }
+            }
+            candidates.clear();
+        }
+        for chunk in dense.chunks(FULL_LANES) {
+            // The last chunk is padded with its first pair (computed twice, kept once).
+            let pair = |l: usize| chunk[if l < chunk.len() { l } else { 0 }];
+            let a_cols: [&[f64]; FULL_LANES] =
+                std::array::from_fn(|l| columns_ref[pair(l).0].values.as_slice());
+            let b_cols: [&[f64]; FULL_LANES] =
+                std::array::from_fn(|l| columns_ref[pair(l).1].values.as_slice());
+            let full = pairwise_r_lanes(a_cols, b_cols);
+            for (&(a, b), r) in chunk.iter().zip(full) {
+                check(&mut found, a, b, r);
+            }
+        }
+        found
+    });
+    drop_in_order(columns, flow, pairs);
+}
+
+/// The factor columns (their indices) and how many first rows the probe check reads.
+fn factors_and_probe(columns: &[NumericColumn], dictionary: &Dictionary) -> (Vec<usize>, usize) {
     let is_factor = |name: &str| {
         dictionary
             .get(name)
@@ -220,115 +290,37 @@ pub(super) fn drop_near_duplicates(
         .first()
         .map(|c| c.values.len().min(128))
         .unwrap_or(0);
-    // The probe rows of every factor, row-major (probe x factors), so that the probe check of
-    // one column against several later ones reads them side by side.
-    let nf = factor_idx.len();
-    let mut probe_rows = vec![0.0; probe * nf];
-    for (j, &c) in factor_idx.iter().enumerate() {
-        for (t, &v) in columns[c].values[..probe].iter().enumerate() {
-            probe_rows[t * nf + j] = v;
-        }
-    }
-    // All duplicate pairs, found in parallel (the pair scan is quadratic in the number of
-    // factors), then dropped greedily in column order, exactly as a sequential scan would.
+    (factor_idx, probe)
+}
+
+/// All duplicate pairs `(a, b, r)`, found in parallel (the pair scan is quadratic in the
+/// number of factors): `scan(t, threads)` is the share of thread `t`.
+fn pairs_in_parallel(
+    scan: impl Fn(usize, usize) -> Vec<(usize, usize, f64)> + Sync,
+) -> Vec<(usize, usize, f64)> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8);
-    let columns_ref: &[NumericColumn] = columns;
-    let mut pairs: Vec<(usize, usize, f64)> = std::thread::scope(|scope| {
+    let scan = &scan;
+    std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let factor_idx = &factor_idx;
-                let probe_rows = &probe_rows;
-                scope.spawn(move || {
-                    let mut found = Vec::new();
-                    // Pairs the probe cannot rule out get the full check.
-                    let mut candidates: Vec<usize> = Vec::new();
-                    let mut dense: Vec<(usize, usize)> = Vec::new();
-                    let (mut sums, mut quick) = (ProbeSums::default(), Vec::new());
-                    let check =
-                        |found: &mut Vec<(usize, usize, f64)>, a, b, full: Option<(f64, usize)>| {
-                            if let Some((r, _)) = full {
-                                if r.abs() > threshold {
-                                    found.push((a, b, r));
-                                }
-                            }
-                        };
-                    // The present rows of the columns checked so far that are mostly missing.
-                    let mut sparse_rows: HashMap<usize, Option<Vec<u32>>> = HashMap::new();
-                    let sparse_of = |c: usize| -> Option<Vec<u32>> {
-                        let values = &columns_ref[c].values;
-                        let present = values.iter().filter(|v| !v.is_nan()).count();
-                        (present * 4 <= values.len()).then(|| {
-                            (0..values.len() as u32)
-                                .filter(|&i| !values[i as usize].is_nan())
-                                .collect()
-                        })
-                    };
-                    // Too little overlap in the probe rows to judge: do the full check.
-                    let ruled_out =
-                        |quick: Option<(f64, usize)>| matches!(quick, Some((r, _)) if r.abs() <= 0.99);
-                    for a_pos in (t..nf).step_by(threads) {
-                        let a = factor_idx[a_pos];
-                        let a_probe = &columns_ref[a].values[..probe];
-                        probe_r_all(a_probe, probe_rows, nf, a_pos + 1, &mut sums, &mut quick);
-                        for (&q, &b) in quick.iter().zip(&factor_idx[a_pos + 1..]) {
-                            if !ruled_out(q) {
-                                candidates.push(b);
-                            }
-                        }
-                        for &b in &candidates {
-                            // A pair with a sparse column is checked on that column's present
-                            // rows only (the same rows, in the same order); the others
-                            // several pairs at a time.
-                            for c in [a, b] {
-                                sparse_rows.entry(c).or_insert_with(|| sparse_of(c));
-                            }
-                            let rows = match (
-                                sparse_rows[&a].as_deref(),
-                                sparse_rows[&b].as_deref(),
-                            ) {
-                                (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
-                                (x, y) => x.or(y),
-                            };
-                            match rows {
-                                Some(rows) => check(
-                                    &mut found,
-                                    a,
-                                    b,
-                                    pairwise_r_at(
-                                        &columns_ref[a].values,
-                                        &columns_ref[b].values,
-                                        rows,
-                                    ),
-                                ),
-                                None => dense.push((a, b)),
-                            }
-                        }
-                        candidates.clear();
-                    }
-                    for chunk in dense.chunks(FULL_LANES) {
-                        // The last chunk is padded with its first pair (computed twice, kept once).
-                        let pair = |l: usize| chunk[if l < chunk.len() { l } else { 0 }];
-                        let a_cols: [&[f64]; FULL_LANES] =
-                            std::array::from_fn(|l| columns_ref[pair(l).0].values.as_slice());
-                        let b_cols: [&[f64]; FULL_LANES] =
-                            std::array::from_fn(|l| columns_ref[pair(l).1].values.as_slice());
-                        let full = pairwise_r_lanes(a_cols, b_cols);
-                        for (&(a, b), r) in chunk.iter().zip(full) {
-                            check(&mut found, a, b, r);
-                        }
-                    }
-                    found
-                })
-            })
+            .map(|t| scope.spawn(move || scan(t, threads)))
             .collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
-    });
+    })
+}
+
+/// Drops the pairs' second columns greedily in column order, exactly as a sequential scan
+/// would, and says why in the flow log.
+fn drop_in_order(
+    columns: &mut Vec<NumericColumn>,
+    flow: &mut [FlowEntry],
+    mut pairs: Vec<(usize, usize, f64)>,
+) {
     pairs.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));
     let mut dropped: Vec<(usize, String)> = Vec::new();
     for (a, b, r) in pairs {
@@ -360,16 +352,11 @@ pub(super) fn drop_near_duplicates(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::uniform;
 
     #[test]
     fn lanes_compute_pairwise_r_bit_for_bit() {
-        let mut state = 42u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64) / ((1u64 << 53) as f64)
-        };
+        let mut next = uniform(42);
         let n = 300;
         // Columns with every kind of missingness, including nearly empty and constant ones.
         let columns: Vec<Vec<f64>> = (0..12)
@@ -428,7 +415,10 @@ mod tests {
 
 #[cfg(test)]
 mod reference {
-    use super::{pairwise_r, Dictionary, FlowEntry, NumericColumn, Role};
+    use super::{
+        drop_in_order, factors_and_probe, pairs_in_parallel, pairwise_r, Dictionary, FlowEntry,
+        NumericColumn,
+    };
 
     /// Drops the later of any two factor columns with |r| above the threshold. A cheap check on
     /// the first rows screens candidate pairs so the full check runs only on likely duplicates.
@@ -438,85 +428,32 @@ mod reference {
         dictionary: &Dictionary,
         threshold: f64,
     ) {
-        let is_factor = |name: &str| {
-            dictionary
-                .get(name)
-                .map(|e| e.role == Role::Factor)
-                .unwrap_or(false)
-        };
-        let factor_idx: Vec<usize> = (0..columns.len())
-            .filter(|i| is_factor(&columns[*i].name))
-            .collect();
-        let probe = columns
-            .first()
-            .map(|c| c.values.len().min(128))
-            .unwrap_or(0);
-        // All duplicate pairs, found in parallel (the pair scan is quadratic in the number of
-        // factors), then dropped greedily in column order, exactly as a sequential scan would.
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(8);
+        let (factor_idx, probe) = factors_and_probe(columns, dictionary);
         let columns_ref: &[NumericColumn] = columns;
-        let mut pairs: Vec<(usize, usize, f64)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let factor_idx = &factor_idx;
-                    scope.spawn(move || {
-                        let mut found = Vec::new();
-                        for a_pos in (t..factor_idx.len()).step_by(threads) {
-                            let a = factor_idx[a_pos];
-                            for &b in &factor_idx[a_pos + 1..] {
-                                let quick = pairwise_r(
-                                    &columns_ref[a].values[..probe],
-                                    &columns_ref[b].values[..probe],
-                                );
-                                // Too little overlap in the probe rows to judge: do the full check.
-                                if matches!(quick, Some((r, _)) if r.abs() <= 0.99) {
-                                    continue;
-                                }
-                                if let Some((r, _)) =
-                                    pairwise_r(&columns_ref[a].values, &columns_ref[b].values)
-                                {
-                                    if r.abs() > threshold {
-                                        found.push((a, b, r));
-                                    }
-                                }
-                            }
+        let pairs = pairs_in_parallel(|t, threads| {
+            let mut found = Vec::new();
+            for a_pos in (t..factor_idx.len()).step_by(threads) {
+                let a = factor_idx[a_pos];
+                for &b in &factor_idx[a_pos + 1..] {
+                    let quick = pairwise_r(
+                        &columns_ref[a].values[..probe],
+                        &columns_ref[b].values[..probe],
+                    );
+                    // Too little overlap in the probe rows to judge: do the full check.
+                    if matches!(quick, Some((r, _)) if r.abs() <= 0.99) {
+                        continue;
+                    }
+                    if let Some((r, _)) = pairwise_r(&columns_ref[a].values, &columns_ref[b].values)
+                    {
+                        if r.abs() > threshold {
+                            found.push((a, b, r));
                         }
-                        found
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        pairs.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));
-        let mut dropped: Vec<(usize, String)> = Vec::new();
-        for (a, b, r) in pairs {
-            if dropped.iter().any(|(d, _)| *d == a || *d == b) {
-                continue;
+                    }
+                }
             }
-            dropped.push((
-                b,
-                format!("near-duplicate of '{}' (r = {:.6})", columns[a].name, r),
-            ));
-        }
-        for (index, reason) in &dropped {
-            if let Some(f) = flow.iter_mut().find(|f| f.column == columns[*index].name) {
-                f.kept = false;
-                f.reason = reason.clone();
-            }
-        }
-        let drop: std::collections::HashSet<usize> = dropped.into_iter().map(|(i, _)| i).collect();
-        let mut k = 0;
-        columns.retain(|_| {
-            let keep = !drop.contains(&k);
-            k += 1;
-            keep
+            found
         });
+        drop_in_order(columns, flow, pairs);
     }
 }
 
@@ -524,17 +461,12 @@ mod reference {
 mod near_duplicates_as_before {
     use super::*;
     use crate::data::dictionary::{DictionaryEntry, ValueType};
+    use crate::testing::uniform;
 
     #[test]
     fn same_pairs_dropped_with_the_same_reasons() {
         let n = 3000;
-        let mut state = 5u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64) / ((1u64 << 53) as f64)
-        };
+        let mut next = uniform(5);
         let mut values: Vec<Vec<f64>> = Vec::new();
         for j in 0..40 {
             let missing = [0.0, 0.05, 0.5, 0.8, 0.97][j % 5];

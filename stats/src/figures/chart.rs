@@ -107,6 +107,25 @@ pub(super) fn house_mesh<DB: DrawingBackend>(
         .y_label_formatter(&tick);
 }
 
+/// The legend box every chart with a legend shares, at `position`, its labels in a font of
+/// `label` layout pixels over white of `opacity`.
+pub(super) fn house_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    position: SeriesLabelPosition,
+    (label, opacity): (f64, f64),
+    s: f64,
+) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .legend_area_size(px(26.0, s))
+        .position(position)
+        .label_font(font(label, s))
+        .background_style(WHITE.mix(opacity))
+        .border_style(GREY)
+        .draw()
+        .map_err(err)
+}
+
 /// A font of `size` layout pixels at scale `s`.
 pub(super) fn font(size: f64, s: f64) -> TextStyle<'static> {
     (FONT, size * s).into_font().color(&BLACK)

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::chart::{
-    err, font, house_mesh, px, render_both, DrawResult, PlotFiles, GREY, OKABE_ITO,
+    err, font, house_legend, house_mesh, px, render_both, DrawResult, PlotFiles, GREY, OKABE_ITO,
 };
 use super::significance::{neg_log10_capped, tested, thresholds, y_cap};
 use crate::error::StatsError;
@@ -245,15 +245,7 @@ pub(super) fn draw_manhattan<DB: DrawingBackend>(
                 )
             });
     }
-    chart
-        .configure_series_labels()
-        .legend_area_size(px(26.0, s))
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(font(13.0, s))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()
-        .map_err(err)?;
+    house_legend(&mut chart, SeriesLabelPosition::UpperRight, (13.0, 0.85), s)?;
     // Category names under their blocks, staggered over three rows so long names fit.
     let axis_y = chart.backend_coord(&(0.0, 0.0)).1;
     for (g, (name, first, last)) in d.groups.iter().enumerate() {

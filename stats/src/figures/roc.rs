@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::chart::{
-    err, font, house_mesh, px, render_both, DrawResult, PlotFiles, GREY, OKABE_ITO,
+    err, font, house_legend, house_mesh, px, render_both, DrawResult, PlotFiles, GREY, OKABE_ITO,
 };
 use crate::classify::metrics::auc;
 use crate::classify::PredictionRow;
@@ -170,15 +170,7 @@ pub(super) fn draw_roc<DB: DrawingBackend>(
                     });
             }
         }
-        chart
-            .configure_series_labels()
-            .legend_area_size(px(26.0, s))
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(font(12.5, s))
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .draw()
-            .map_err(err)?;
+        house_legend(&mut chart, SeriesLabelPosition::LowerRight, (12.5, 0.9), s)?;
     }
     Ok(())
 }

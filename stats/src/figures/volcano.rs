@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::chart::{
-    err, font, house_mesh, px, render_both, DrawResult, PlotFiles, GREY, OKABE_ITO,
+    err, font, house_legend, house_mesh, px, render_both, DrawResult, PlotFiles, GREY, OKABE_ITO,
 };
 use super::manhattan::{draw_labels, shorten};
 use super::significance::{neg_log10_capped, tested, thresholds, y_cap};
@@ -148,15 +148,7 @@ pub(super) fn draw_volcano<DB: DrawingBackend>(
             ShapeStyle::from(&BLACK).stroke_width(1),
         ))
         .map_err(err)?;
-    chart
-        .configure_series_labels()
-        .legend_area_size(px(26.0, s))
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(font(13.0, s))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()
-        .map_err(err)?;
+    house_legend(&mut chart, SeriesLabelPosition::UpperLeft, (13.0, 0.85), s)?;
     draw_labels(
         root,
         s,

@@ -46,19 +46,7 @@ impl PhenotypeGroup {
 /// Groups the phenotypes by missingness and precomputes their sums over each base.
 pub fn prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<PhenotypeGroup> {
     let n = phenotypes.first().map(|p| p.len()).unwrap_or(0);
-    let covariates_present: Vec<bool> = (0..n)
-        .map(|i| covariates.iter().all(|c| !c[i].is_nan()))
-        .collect();
-    let mut groups: Vec<(Vec<bool>, Vec<usize>)> = Vec::new();
-    for (index, p) in phenotypes.iter().enumerate() {
-        let mask: Vec<bool> = (0..n)
-            .map(|i| !p[i].is_nan() && covariates_present[i])
-            .collect();
-        match groups.iter_mut().find(|(m, _)| *m == mask) {
-            Some((_, members)) => members.push(index),
-            None => groups.push((mask, vec![index])),
-        }
-    }
+    let groups = missingness_groups(phenotypes, covariates);
     let k = covariates.len() + 1;
     let build = |(in_base, members): (Vec<bool>, Vec<usize>)| {
         let base: Vec<usize> = (0..n).filter(|&i| in_base[i]).collect();
@@ -398,6 +386,27 @@ fn solve_factor(
         (s_c, s_yy)
     };
     let (s_xc, s_xy) = s_x.split_at(k);
+    fit_from_sums(
+        present,
+        (s_xx, s_xc, s_xy),
+        &s_yy,
+        |a, b| s_c[a * w + b],
+        |a, j| s_c[a * w + k + j],
+    )
+}
+
+/// One factor's fits, a phenotype each, from the sums over its present rows: of the factor
+/// `(s_xx, s_xc, s_xy)` (times itself, each covariate, each phenotype), of each phenotype
+/// squared, of covariate pairs `s_cc(a, b)` and of covariate times phenotype `s_cy(a, j)`.
+fn fit_from_sums(
+    present: usize,
+    (s_xx, s_xc, s_xy): (f64, &[f64], &[f64]),
+    s_yy: &[f64],
+    s_cc: impl Fn(usize, usize) -> f64,
+    s_cy: impl Fn(usize, usize) -> f64,
+) -> Vec<Result<Coefficient, FitError>> {
+    let (k, pg) = (s_xc.len(), s_yy.len());
+    let parameters = k + 1;
     // Normal equations in the order [x, intercept, covariates...].
     let dim = k + 1;
     let mut gram = vec![0.0; dim * dim];
@@ -406,7 +415,7 @@ fn solve_factor(
         gram[(a + 1) * dim] = s_xc[a];
         gram[a + 1] = s_xc[a];
         for b in 0..k {
-            gram[(a + 1) * dim + b + 1] = s_c[a * w + b];
+            gram[(a + 1) * dim + b + 1] = s_cc(a, b);
         }
     }
     let chol = match cholesky(&gram, dim) {
@@ -434,7 +443,7 @@ fn solve_factor(
             let mut rhs = vec![0.0; dim];
             rhs[0] = s_xy[j];
             for a in 0..k {
-                rhs[a + 1] = s_c[a * w + k + j];
+                rhs[a + 1] = s_cy(a, j);
             }
             let beta = cholesky_solve(&chol, dim, &rhs);
             let rss = (s_yy[j] - beta.iter().zip(&rhs).map(|(b, r)| b * r).sum::<f64>()).max(0.0);
@@ -457,6 +466,29 @@ fn solve_factor(
             })
         })
         .collect()
+}
+
+/// The phenotypes (their indices) that share the rows where they and every covariate are
+/// present, with those rows as a mask, in order of first appearance.
+fn missingness_groups(
+    phenotypes: &[&[f64]],
+    covariates: &[&[f64]],
+) -> Vec<(Vec<bool>, Vec<usize>)> {
+    let n = phenotypes.first().map(|p| p.len()).unwrap_or(0);
+    let covariates_present: Vec<bool> = (0..n)
+        .map(|i| covariates.iter().all(|c| !c[i].is_nan()))
+        .collect();
+    let mut groups: Vec<(Vec<bool>, Vec<usize>)> = Vec::new();
+    for (index, p) in phenotypes.iter().enumerate() {
+        let mask: Vec<bool> = (0..n)
+            .map(|i| !p[i].is_nan() && covariates_present[i])
+            .collect();
+        match groups.iter_mut().find(|(m, _)| *m == mask) {
+            Some((_, members)) => members.push(index),
+            None => groups.push((mask, vec![index])),
+        }
+    }
+    groups
 }
 
 impl PhenotypeGroup {

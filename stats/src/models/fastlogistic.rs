@@ -662,20 +662,14 @@ pub fn exp(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lcg(state: &mut u64) -> f64 {
-        *state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((*state >> 11) as f64) / ((1u64 << 53) as f64)
-    }
+    use crate::testing::uniform;
 
     #[test]
     fn exp_matches_libm_to_a_few_ulp() {
-        let mut state = 1u64;
+        let mut lcg = uniform(1);
         let mut worst = 0.0f64;
         for _ in 0..200_000 {
-            let x = (lcg(&mut state) - 0.5) * 1400.0;
+            let x = (lcg() - 0.5) * 1400.0;
             let (ours, libm) = (exp(x), x.exp());
             worst = worst.max(((ours - libm) / libm).abs());
         }
@@ -700,14 +694,14 @@ mod tests {
     #[test]
     fn agrees_with_the_general_fitter_and_every_instruction_set_gives_the_same_bits() {
         let n = 3001;
-        let mut state = 7u64;
-        let x1: Vec<f64> = (0..n).map(|_| lcg(&mut state) * 4.0 - 2.0).collect();
-        let x2: Vec<f64> = (0..n).map(|_| 150.0 + 40.0 * lcg(&mut state)).collect();
+        let mut lcg = uniform(7);
+        let x1: Vec<f64> = (0..n).map(|_| lcg() * 4.0 - 2.0).collect();
+        let x2: Vec<f64> = (0..n).map(|_| 150.0 + 40.0 * lcg()).collect();
         let y: Vec<f64> = (0..n)
             .map(|i| {
                 let eta = -0.5 + 0.8 * x1[i] + 0.01 * (x2[i] - 170.0);
                 let p = 1.0 / (1.0 + (-eta).exp());
-                if lcg(&mut state) < p {
+                if lcg() < p {
                     1.0
                 } else {
                     0.0

@@ -129,21 +129,28 @@ pub fn fit_rows(y: &[f64], predictors: &[&[f64]], rows: &[usize]) -> Result<OlsF
     let xty: Vec<f64> = (0..k).map(|a| gram[k * dim + a]).collect();
     let yty = gram[k * dim + k];
     let chol = cholesky(&xtx, k).map_err(FitError::Collinear)?;
-    let beta = cholesky_solve(&chol, k, &xty);
-    let rss = (yty - beta.iter().zip(&xty).map(|(b, v)| b * v).sum::<f64>()).max(0.0);
+    let inverse = cholesky_inverse(&chol, k);
+    Ok(solve(n, (&chol, &inverse), &xty, yty))
+}
+
+/// The fit of one outcome from `n` rows: the factorised Gram matrix of the `k` centred
+/// predictors and its inverse, their cross-products with the outcome, and its sum of squares.
+fn solve(n: usize, (chol, inverse): (&[f64], &[f64]), xty: &[f64], yty: f64) -> OlsFit {
+    let k = xty.len();
+    let beta = cholesky_solve(chol, k, xty);
+    let rss = (yty - beta.iter().zip(xty).map(|(b, v)| b * v).sum::<f64>()).max(0.0);
     let df = n - k - 1;
     let sigma2 = rss / df as f64;
-    let inverse = cholesky_inverse(&chol, k);
     let se = (0..k)
         .map(|j| (sigma2 * inverse[j * k + j]).sqrt())
         .collect();
-    Ok(OlsFit {
+    OlsFit {
         n,
         df,
         beta,
         se,
         rss,
-    })
+    }
 }
 
 /// [`fit_rows`] for several outcomes on the same rows and predictors, bit for bit the same
@@ -197,7 +204,6 @@ pub fn fit_rows_many(
         Err(j) => return vec![Err(FitError::Collinear(j)); ys.len()],
     };
     let inverse = cholesky_inverse(&chol, k);
-    let df = n - k - 1;
     let means_y: Vec<f64> = ys
         .iter()
         .map(|y| rows.iter().fold(0.0, |s, &i| s + y[i]) / n as f64)
@@ -207,19 +213,7 @@ pub fn fit_rows_many(
     (0..pg)
         .map(|j| {
             let xty: Vec<f64> = (0..k).map(|a| xty[a * pg + j]).collect();
-            let beta = cholesky_solve(&chol, k, &xty);
-            let rss = (yty[j] - beta.iter().zip(&xty).map(|(b, v)| b * v).sum::<f64>()).max(0.0);
-            let sigma2 = rss / df as f64;
-            let se = (0..k)
-                .map(|j| (sigma2 * inverse[j * k + j]).sqrt())
-                .collect();
-            Ok(OlsFit {
-                n,
-                df,
-                beta,
-                se,
-                rss,
-            })
+            Ok(solve(n, (&chol, &inverse), &xty, yty[j]))
         })
         .collect()
 }
@@ -328,6 +322,7 @@ pub fn first_coefficient(y: &[f64], predictors: &[&[f64]]) -> Result<Coefficient
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::uniform;
 
     #[test]
     fn exact_line_has_zero_residual_and_known_slope() {
@@ -348,13 +343,7 @@ mod tests {
     #[test]
     fn many_outcomes_at_once_give_the_bits_of_one_at_a_time() {
         let n = 997;
-        let mut state = 3u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64) / ((1u64 << 53) as f64)
-        };
+        let mut next = uniform(3);
         let x1: Vec<f64> = (0..n).map(|_| 170.0 + 10.0 * next()).collect();
         let x2: Vec<f64> = (0..n).map(|_| (next() < 0.3) as u8 as f64).collect();
         let ys: Vec<Vec<f64>> = (0..11)

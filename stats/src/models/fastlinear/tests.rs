@@ -2,6 +2,7 @@
 //! against the implementation it replaced (kept here as `reference`).
 
 use super::*;
+use crate::testing::uniform;
 
 mod against_the_direct_fit {
     use super::*;
@@ -11,13 +12,7 @@ mod against_the_direct_fit {
     fn agrees_with_the_direct_fit_under_every_missingness_pattern() {
         // Deterministic pseudo-random data with missing values in everything.
         let n = 700;
-        let mut state = 12345u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64) / ((1u64 << 53) as f64)
-        };
+        let mut next = uniform(12345);
         let mut column = |missing: f64, scale: f64, shift: f64| -> Vec<f64> {
             (0..n)
                 .map(|_| {
@@ -110,9 +105,9 @@ mod edge_tests {
 /// The implementation before the rewrite (main at 10aaecb), kept to check that the output is
 /// bit for bit the same.
 mod reference {
-    use crate::models::linalg::{cholesky, cholesky_inverse, cholesky_solve, gemm_at_b};
+    use crate::models::fastlinear::{fit_from_sums, missingness_groups};
+    use crate::models::linalg::gemm_at_b;
     use crate::models::ols::{Coefficient, FitError};
-    use statrs::distribution::{ContinuousCDF, StudentsT};
 
     /// Phenotypes that share a missingness pattern, with their precomputed sums.
     pub struct OldGroup {
@@ -134,19 +129,7 @@ mod reference {
     /// Groups the phenotypes by missingness and precomputes their sums over each base.
     pub fn old_prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<OldGroup> {
         let n = phenotypes.first().map(|p| p.len()).unwrap_or(0);
-        let covariates_present: Vec<bool> = (0..n)
-            .map(|i| covariates.iter().all(|c| !c[i].is_nan()))
-            .collect();
-        let mut groups: Vec<(Vec<bool>, Vec<usize>)> = Vec::new();
-        for (index, p) in phenotypes.iter().enumerate() {
-            let mask: Vec<bool> = (0..n)
-                .map(|i| !p[i].is_nan() && covariates_present[i])
-                .collect();
-            match groups.iter_mut().find(|(m, _)| *m == mask) {
-                Some((_, members)) => members.push(index),
-                None => groups.push((mask, vec![index])),
-            }
-        }
+        let groups = missingness_groups(phenotypes, covariates);
         let k = covariates.len() + 1;
         groups
             .into_iter()
@@ -328,66 +311,13 @@ mod reference {
                 &rows, &group.c, &group.y, k, pg, 1.0, &mut s_cc, &mut s_cy, &mut s_yy,
             );
         }
-        // Normal equations in the order [x, intercept, covariates...].
-        let dim = k + 1;
-        let mut gram = vec![0.0; dim * dim];
-        gram[0] = s_xx;
-        for a in 0..k {
-            gram[(a + 1) * dim] = s_xc[a];
-            gram[a + 1] = s_xc[a];
-            for b in 0..k {
-                gram[(a + 1) * dim + b + 1] = s_cc[a * k + b];
-            }
-        }
-        let chol = match cholesky(&gram, dim) {
-            Ok(c) => c,
-            Err(0) => return vec![Err(FitError::ConstantFactor); pg],
-            Err(j) => return vec![Err(FitError::Collinear(j)); pg],
-        };
-        let inverse_xx = cholesky_inverse(&chol, dim)[0];
-        let df = present - dim;
-        let dist = match StudentsT::new(0.0, 1.0, df as f64) {
-            Ok(d) => d,
-            Err(_) => {
-                return vec![
-                    Err(FitError::TooFewRows {
-                        n: present,
-                        parameters
-                    });
-                    pg
-                ]
-            }
-        };
-        let q = dist.inverse_cdf(0.975);
-        (0..pg)
-            .map(|j| {
-                let mut rhs = vec![0.0; dim];
-                rhs[0] = s_xy[j];
-                for a in 0..k {
-                    rhs[a + 1] = s_cy[a * pg + j];
-                }
-                let beta = cholesky_solve(&chol, dim, &rhs);
-                let rss =
-                    (s_yy[j] - beta.iter().zip(&rhs).map(|(b, r)| b * r).sum::<f64>()).max(0.0);
-                let se = (rss / df as f64 * inverse_xx).sqrt();
-                let t = beta[0] / se;
-                let p = if t.is_finite() {
-                    2.0 * dist.sf(t.abs())
-                } else {
-                    f64::NAN
-                };
-                Ok(Coefficient {
-                    n: present,
-                    df,
-                    beta: beta[0],
-                    se,
-                    t,
-                    p,
-                    ci_low: beta[0] - q * se,
-                    ci_high: beta[0] + q * se,
-                })
-            })
-            .collect()
+        fit_from_sums(
+            present,
+            (s_xx, s_xc, s_xy),
+            &s_yy,
+            |a, b| s_cc[a * k + b],
+            |a, j| s_cy[a * pg + j],
+        )
     }
 
     impl OldGroup {
@@ -432,13 +362,7 @@ mod same_as_before {
     #[test]
     fn bit_for_bit_the_results_of_the_previous_implementation() {
         let n = 1500;
-        let mut state = 99u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64) / ((1u64 << 53) as f64)
-        };
+        let mut next = uniform(99);
         let mut column = |missing: f64, scale: f64, shift: f64| -> Vec<f64> {
             (0..n)
                 .map(|_| {
