@@ -157,7 +157,7 @@ pub fn list_studies(root: &Path) -> Result<Vec<StudyStatus>, WorkflowError> {
 pub struct UtcTime(jiff::Timestamp);
 
 impl UtcTime {
-    /// A time past jiff's range (the year 9999) is shown as its last instant.
+    /// A time past jiff's range (the end of the year 9999) is shown as jiff's last instant.
     pub fn from_ms(ms: u64) -> Self {
         let ms = i64::try_from(ms).unwrap_or(i64::MAX);
         UtcTime(jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::MAX))
@@ -190,6 +190,6 @@ mod time_tests {
             UtcTime::from_ms(951_782_400_000).to_minutes(),
             "2000-02-29 00:00"
         );
-        assert_eq!(UtcTime::from_ms(u64::MAX).to_minutes(), "9999-12-31 23:59");
+        assert_eq!(UtcTime::from_ms(u64::MAX).to_minutes(), "9999-12-30 22:00");
     }
 }

@@ -174,27 +174,45 @@ pub fn top_hits(rows: &[AssociationRow], top_n: usize) -> Vec<&AssociationRow> {
 
 /// The top hits per phenotype as a Markdown table.
 pub fn associations_markdown(rows: &[AssociationRow], top_n: usize) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| Phenotype | Factor | Category | Model | n | beta (95% CI) | p | q (BH) |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---:|---|---:|---:|");
-    for r in top_hits(rows, top_n) {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} ({}, {}) | {} | {} |",
-            markdown_escape(&r.phenotype),
-            markdown_escape(&r.factor),
-            markdown_escape(&r.category),
-            markdown_escape(&r.model),
-            r.n,
-            fixed(r.beta, 3),
-            fixed(r.ci_low, 3),
-            fixed(r.ci_high, 3),
-            p_markdown(r.p),
-            p_markdown(r.q_bh),
-        );
+    markdown_table(
+        &[
+            ("Phenotype", "---"),
+            ("Factor", "---"),
+            ("Category", "---"),
+            ("Model", "---"),
+            ("n", "---:"),
+            ("beta (95% CI)", "---"),
+            ("p", "---:"),
+            ("q (BH)", "---:"),
+        ],
+        top_hits(rows, top_n).into_iter().map(|r| {
+            vec![
+                markdown_escape(&r.phenotype),
+                markdown_escape(&r.factor),
+                markdown_escape(&r.category),
+                markdown_escape(&r.model),
+                r.n.to_string(),
+                format!(
+                    "{} ({}, {})",
+                    fixed(r.beta, 3),
+                    fixed(r.ci_low, 3),
+                    fixed(r.ci_high, 3)
+                ),
+                p_markdown(r.p),
+                p_markdown(r.q_bh),
+            ]
+        }),
+    )
+}
+
+/// A Markdown table: the header of (title, alignment) columns, then the rows, whose cells
+/// are already escaped.
+fn markdown_table(columns: &[(&str, &str)], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let titles: Vec<&str> = columns.iter().map(|c| c.0).collect();
+    let aligns: Vec<&str> = columns.iter().map(|c| c.1).collect();
+    let mut s = format!("| {} |\n|{}|\n", titles.join(" | "), aligns.join("|"));
+    for cells in rows {
+        let _ = writeln!(s, "| {} |", cells.join(" | "));
     }
     s
 }
@@ -202,45 +220,65 @@ pub fn associations_markdown(rows: &[AssociationRow], top_n: usize) -> String {
 /// The top hits per phenotype as a LaTeX booktabs table (needs `\usepackage{booktabs}`),
 /// phenotypes separated by `\midrule` and named once, as in Bai 2020's tables.
 pub fn associations_latex(rows: &[AssociationRow], top_n: usize) -> String {
+    let mut s = latex_grouped(
+        &format!(
+            "% Top {top_n} associations per imaging phenotype; needs \\usepackage{{booktabs}}"
+        ),
+        "lllrrrr",
+        "Phenotype & Factor & Category & $n$ & $\\beta$ (95\\% CI) & $p$ & $q$",
+        top_hits(rows, top_n).into_iter().map(|r| {
+            (
+                r.phenotype.as_str(),
+                vec![
+                    latex_escape(&r.factor),
+                    latex_escape(&r.category),
+                    r.n.to_string(),
+                    format!(
+                        "{} ({}, {})",
+                        fixed(r.beta, 3),
+                        fixed(r.ci_low, 3),
+                        fixed(r.ci_high, 3)
+                    ),
+                    p_latex(r.p),
+                    p_latex(r.q_bh),
+                ],
+            )
+        }),
+    );
+    let _ = writeln!(s, "\\end{{tabular}}");
+    s
+}
+
+/// A booktabs tabular up to its `\bottomrule`: a comment line, the column spec, the header,
+/// then rows grouped by their first column, each group after a `\midrule` and named on its
+/// first row only (as in Bai 2020's tables). `rest` is each row's other cells, already
+/// written as LaTeX.
+fn latex_grouped<'a>(
+    comment: &str,
+    spec: &str,
+    header: &str,
+    rows: impl Iterator<Item = (&'a str, Vec<String>)>,
+) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "% Top {top_n} associations per imaging phenotype; needs \\usepackage{{booktabs}}"
-    );
-    let _ = writeln!(s, "\\begin{{tabular}}{{lllrrrr}}");
+    let _ = writeln!(s, "{comment}");
+    let _ = writeln!(s, "\\begin{{tabular}}{{{spec}}}");
     let _ = writeln!(s, "\\toprule");
-    let _ = writeln!(
-        s,
-        "Phenotype & Factor & Category & $n$ & $\\beta$ (95\\% CI) & $p$ & $q$ \\\\"
-    );
-    let hits = top_hits(rows, top_n);
+    let _ = writeln!(s, "{header} \\\\");
     let mut last: Option<&str> = None;
-    for r in hits {
-        let first = last != Some(r.phenotype.as_str());
+    for (group, rest) in rows {
+        let first = last != Some(group);
         if first {
             let _ = writeln!(s, "\\midrule");
         }
-        last = Some(&r.phenotype);
-        let _ = writeln!(
-            s,
-            "{} & {} & {} & {} & {} ({}, {}) & {} & {} \\\\",
-            if first {
-                latex_escape(&r.phenotype)
-            } else {
-                String::new()
-            },
-            latex_escape(&r.factor),
-            latex_escape(&r.category),
-            r.n,
-            fixed(r.beta, 3),
-            fixed(r.ci_low, 3),
-            fixed(r.ci_high, 3),
-            p_latex(r.p),
-            p_latex(r.q_bh),
-        );
+        last = Some(group);
+        let name = if first {
+            latex_escape(group)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(s, "{name} & {} \\\\", rest.join(" & "));
     }
     let _ = writeln!(s, "\\bottomrule");
-    let _ = writeln!(s, "\\end{{tabular}}");
     s
 }
 
@@ -264,31 +302,41 @@ fn split_note(rows: &[ClassificationRow]) -> Option<String> {
 
 /// The whole classification table in Markdown.
 pub fn classification_markdown(rows: &[ClassificationRow]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| Disease | Arm | Classifier | n | Cases | AUC (95% CI) | DeLong p | Recall | Precision | F1 | Balanced accuracy |"
+    let mut s = markdown_table(
+        &[
+            ("Disease", "---"),
+            ("Arm", "---"),
+            ("Classifier", "---"),
+            ("n", "---:"),
+            ("Cases", "---:"),
+            ("AUC (95% CI)", "---"),
+            ("DeLong p", "---:"),
+            ("Recall", "---:"),
+            ("Precision", "---:"),
+            ("F1", "---:"),
+            ("Balanced accuracy", "---:"),
+        ],
+        rows.iter().map(|r| {
+            vec![
+                markdown_escape(&r.disease),
+                markdown_escape(&r.arm),
+                markdown_escape(&r.classifier),
+                r.n.to_string(),
+                r.n_cases.to_string(),
+                format!(
+                    "{} ({}, {})",
+                    fixed(r.auc, 3),
+                    fixed(r.auc_ci_low, 3),
+                    fixed(r.auc_ci_high, 3)
+                ),
+                p_markdown(r.delong_p),
+                fixed(r.recall, 3),
+                fixed(r.precision, 3),
+                fixed(r.f1, 3),
+                fixed(r.balanced_accuracy, 3),
+            ]
+        }),
     );
-    let _ = writeln!(s, "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|");
-    for r in rows {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} ({}, {}) | {} | {} | {} | {} | {} |",
-            markdown_escape(&r.disease),
-            markdown_escape(&r.arm),
-            markdown_escape(&r.classifier),
-            r.n,
-            r.n_cases,
-            fixed(r.auc, 3),
-            fixed(r.auc_ci_low, 3),
-            fixed(r.auc_ci_high, 3),
-            p_markdown(r.delong_p),
-            fixed(r.recall, 3),
-            fixed(r.precision, 3),
-            fixed(r.f1, 3),
-            fixed(r.balanced_accuracy, 3),
-        );
-    }
     if let Some(note) = split_note(rows) {
         let _ = writeln!(s, "\n{note}");
     }
@@ -297,45 +345,30 @@ pub fn classification_markdown(rows: &[ClassificationRow]) -> String {
 
 /// The whole classification table as a LaTeX booktabs table, diseases separated by rules.
 pub fn classification_latex(rows: &[ClassificationRow]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "% Disease classification, out-of-fold; needs \\usepackage{{booktabs}}"
+    let mut s = latex_grouped(
+        "% Disease classification, out-of-fold; needs \\usepackage{booktabs}",
+        "lllrrrrr",
+        "Disease & Arm & Classifier & Cases/$n$ & AUC (95\\% CI) & DeLong $p$ & Recall & Bal.\\ acc.",
+        rows.iter().map(|r| {
+            (
+                r.disease.as_str(),
+                vec![
+                    latex_escape(&r.arm),
+                    latex_escape(&r.classifier),
+                    format!("{}/{}", r.n_cases, r.n),
+                    format!(
+                        "{} ({}, {})",
+                        fixed(r.auc, 3),
+                        fixed(r.auc_ci_low, 3),
+                        fixed(r.auc_ci_high, 3)
+                    ),
+                    p_latex(r.delong_p),
+                    fixed(r.recall, 3),
+                    fixed(r.balanced_accuracy, 3),
+                ],
+            )
+        }),
     );
-    let _ = writeln!(s, "\\begin{{tabular}}{{lllrrrrr}}");
-    let _ = writeln!(s, "\\toprule");
-    let _ = writeln!(
-        s,
-        "Disease & Arm & Classifier & Cases/$n$ & AUC (95\\% CI) & DeLong $p$ & Recall & Bal.\\ acc. \\\\"
-    );
-    let mut last: Option<&str> = None;
-    for r in rows {
-        let first = last != Some(r.disease.as_str());
-        if first {
-            let _ = writeln!(s, "\\midrule");
-        }
-        last = Some(&r.disease);
-        let _ = writeln!(
-            s,
-            "{} & {} & {} & {}/{} & {} ({}, {}) & {} & {} & {} \\\\",
-            if first {
-                latex_escape(&r.disease)
-            } else {
-                String::new()
-            },
-            latex_escape(&r.arm),
-            latex_escape(&r.classifier),
-            r.n_cases,
-            r.n,
-            fixed(r.auc, 3),
-            fixed(r.auc_ci_low, 3),
-            fixed(r.auc_ci_high, 3),
-            p_latex(r.delong_p),
-            fixed(r.recall, 3),
-            fixed(r.balanced_accuracy, 3),
-        );
-    }
-    let _ = writeln!(s, "\\bottomrule");
     if let Some(note) = split_note(rows) {
         let _ = writeln!(
             s,
