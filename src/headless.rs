@@ -92,7 +92,11 @@ mod tests {
     fn lines_keep_their_wire_format() {
         let text = |l: &Line| serde_json::to_string(l).unwrap();
         assert_eq!(
-            text(&Line::StepStarted { index: 2, total: 9, step: "clean" }),
+            text(&Line::StepStarted {
+                index: 2,
+                total: 9,
+                step: "clean"
+            }),
             r#"{"event":"step_started","index":2,"total":9,"step":"clean"}"#
         );
         assert_eq!(
@@ -132,11 +136,19 @@ mod tests {
             r#"{"event":"study_finished","dir":"d","steps_run":3,"steps_replayed":0,"confounders":["age"],"bonferroni_hits":4,"associations":"a","summary":"s"}"#
         );
         assert_eq!(
-            text(&Line::ShardFinished { shard: "1/3".into(), out: Path::new("o"), rows: 7 }),
+            text(&Line::ShardFinished {
+                shard: "1/3".into(),
+                out: Path::new("o"),
+                rows: 7
+            }),
             r#"{"event":"shard_finished","shard":"1/3","out":"o","rows":7}"#
         );
         assert_eq!(
-            text(&Line::PhewasFinished { out: Path::new("o"), rows: 7, family_size: 5 }),
+            text(&Line::PhewasFinished {
+                out: Path::new("o"),
+                rows: 7,
+                family_size: 5
+            }),
             r#"{"event":"phewas_finished","out":"o","rows":7,"family_size":5}"#
         );
     }

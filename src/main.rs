@@ -147,9 +147,13 @@ fn main() -> ExitCode {
                 "error: {}",
                 meshagents_workflows::error_text(error.as_ref())
             );
-            match error.downcast_ref::<WorkflowError>() {
-                Some(e) => ExitCode::from(exit_code_of(e)),
-                None => ExitCode::FAILURE,
+            if let Some(e) = error.downcast_ref::<WorkflowError>() {
+                return ExitCode::from(exit_code_of(e));
+            }
+            match error.downcast_ref::<meshagents_tui::TuiError>() {
+                // A usage error, like a bad flag: the command cannot run where it was started.
+                Some(meshagents_tui::TuiError::NoTerminal(_)) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
             }
         }
     }

@@ -176,3 +176,49 @@ fn bad_input_is_a_clear_error_naming_file_row_and_column() {
         &["'x' is not a column"],
     );
 }
+
+/// Hardening (issue 15, item 4): `--out` naming an input (the cohort or the dictionary, by
+/// any path to the same file) or a directory is refused before any work, with exit 1 and a
+/// message naming the flag; the inputs are left byte for byte as they were.
+#[test]
+fn phewas_refuses_to_write_over_its_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = dir.path().join("cohort");
+    simulate_csv(dir.path(), p(&cohort), "200", "5", &[]);
+    let data = cohort.join("cohort.csv");
+    let dict = cohort.join("dictionary.csv");
+    let before = (std::fs::read(&data).unwrap(), std::fs::read(&dict).unwrap());
+    // The same cohort by another path: through `..` and through a symlink.
+    let roundabout = cohort.join("..").join("cohort").join("cohort.csv");
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&data, &link).unwrap();
+    let cases = [
+        (data.clone(), "is the --data file"),
+        (roundabout, "is the --data file"),
+        (link, "is the --data file"),
+        (dict.clone(), "is the --dictionary file"),
+        (cohort.clone(), "is a directory"),
+    ];
+    for (out, expected) in cases {
+        let o = meshagents(&[
+            "phewas",
+            "--data",
+            p(&data),
+            "--dictionary",
+            p(&dict),
+            "--phenotypes",
+            "LVEDV",
+            "--factors",
+            "factor",
+            "--out",
+            p(&out),
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{}: {err}", out.display());
+        assert!(err.contains(expected), "{}: {err}", out.display());
+        assert!(err.contains("--out"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert_eq!(std::fs::read(&data).unwrap(), before.0);
+    assert_eq!(std::fs::read(&dict).unwrap(), before.1);
+}

@@ -359,3 +359,44 @@ fn the_validation_is_held_out_by_default_and_a_changed_split_forks_from_the_firs
         .unwrap();
     assert!(largest_n > discovery, "{largest_n} vs {discovery}");
 }
+
+/// Hardening (issue 15, item 5): a study name with no ASCII letter or digit ("...", another
+/// script) gets a folder of its own under `meshagents-out/`, not the root itself, and
+/// `study list` sees it.
+#[test]
+fn a_name_without_latin_letters_still_gets_its_own_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate_csv(dir.path(), "cohort", "300", "4", &[]);
+    let mut folders = Vec::new();
+    for name in ["...", "Исследование"] {
+        let toml = format!("name = \"{name}\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\ncovariates = \"age,sex\"\nfactors = \"Alcohol\"\n");
+        std::fs::write(dir.path().join("S.toml"), toml).unwrap();
+        let run = meshagents(dir.path(), &["study", "run", "S.toml"]);
+        assert!(run.status.success(), "{name}: {}", stderr(&run));
+        let root = dir.path().join("meshagents-out");
+        assert!(
+            !root.join("study.json").exists(),
+            "{name} was written into the root"
+        );
+        let mut now: Vec<String> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        now.sort();
+        folders = now;
+    }
+    assert_eq!(folders.len(), 2, "{folders:?}");
+    assert!(
+        folders.iter().all(|f| f.starts_with("study-")),
+        "{folders:?}"
+    );
+    let list = meshagents(dir.path(), &["study", "list", "meshagents-out"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    let listed = String::from_utf8_lossy(&list.stdout);
+    for folder in &folders {
+        assert!(
+            listed.contains(folder.as_str()),
+            "{folder} not in:\n{listed}"
+        );
+    }
+}

@@ -171,3 +171,54 @@ fn wizard_to_finished_study_to_exported_table_in_tmux() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// Hardening (issue 15, item 8): without a terminal (cron, CI, `ssh` without `-t`, a pipe)
+/// the TUI says it needs one and exits 2, instead of panicking in the terminal set-up (101).
+#[test]
+fn without_a_terminal_the_tui_says_so_and_exits_2() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().to_str().unwrap();
+    let check = |out: std::process::Output, what: &str| {
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("tui needs a terminal") && stderr.contains(what),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    };
+    // No terminal at all (cron, CI).
+    let out = Command::new(BIN)
+        .args(["tui", dir])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("meshagents runs");
+    check(out, "standard input");
+    // A terminal to type in, but the screen piped away (`meshagents tui | less`): `script`
+    // (util-linux) gives the command a pseudo-terminal; its stdout goes to a file.
+    let piped = root.path().join("screen.txt");
+    let line = format!(
+        "{BIN} tui {dir} > {} 2>&1; echo exit=$? >> {}",
+        piped.display(),
+        piped.display()
+    );
+    let ran = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output();
+    match ran {
+        Ok(_) => {
+            let text = std::fs::read_to_string(&piped).unwrap_or_default();
+            assert!(text.contains("exit=2"), "{text}");
+            assert!(
+                text.contains("tui needs a terminal") && text.contains("standard output"),
+                "{text}"
+            );
+            std::fs::remove_file(&piped).unwrap();
+        }
+        Err(e) if std::env::var_os("CI").is_none() => eprintln!("skipped the piped case: {e}"),
+        Err(e) => panic!("`script` (util-linux) is needed under CI: {e}"),
+    }
+    // The root it was pointed at is left as it was.
+    assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
+}

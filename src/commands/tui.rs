@@ -7,5 +7,5 @@ use anyhow::{Context, Result};
 
 pub fn run(root: PathBuf) -> Result<()> {
     let exe = std::env::current_exe().context("cannot find the meshagents binary")?;
-    meshagents_tui::run(root, exe).context("terminal UI")
+    Ok(meshagents_tui::run(root, exe)?)
 }

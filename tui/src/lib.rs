@@ -34,6 +34,9 @@ pub enum TuiError {
     },
     #[error("terminal: {0}")]
     Terminal(std::io::Error),
+    /// Started without a terminal (cron, CI, `ssh` without `-t`, a pipe): drawing would fail.
+    #[error("tui needs a terminal, and its {0} is not one; to run a study without one, use `meshagents study run --headless` and `meshagents study status --json`")]
+    NoTerminal(&'static str),
     #[error("{0}")]
     Format(String),
     /// Boxed: a workflow error carries paths and sources, and every TUI result would pay its

@@ -26,9 +26,25 @@ const TICK: Duration = Duration::from_millis(500);
 /// Runs the TUI on the terminal until the user quits. `exe` is the `meshagents` binary that
 /// runs studies.
 pub fn run(root: PathBuf, exe: PathBuf) -> Result<(), TuiError> {
-    // ratatui::init enters the alternate screen and raw mode and installs a panic hook that
+    // Raw mode and the alternate screen need a terminal on both ends; without one ratatui's
+    // init panics, so say so first.
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(TuiError::NoTerminal("standard input"));
+    }
+    if !std::io::stdout().is_terminal() {
+        return Err(TuiError::NoTerminal("standard output"));
+    }
+    // ratatui's init enters the alternate screen and raw mode and installs a panic hook that
     // restores the terminal before the panic message prints; ours also releases the mouse.
-    let mut terminal = ratatui::init();
+    let mut terminal = match ratatui::try_init() {
+        Ok(terminal) => terminal,
+        Err(e) => {
+            // It may have entered raw mode before failing.
+            ratatui::restore();
+            return Err(TuiError::Terminal(e));
+        }
+    };
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let _ = execute!(stdout(), DisableMouseCapture);

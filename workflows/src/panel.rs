@@ -552,7 +552,8 @@ pub(crate) fn write_decisions(
     });
     let write = |name: &str, text: String| -> Result<WrittenFile, WorkflowError> {
         let path = out.join(name);
-        std::fs::write(&path, text).map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
+        std::fs::write(&path, text)
+            .map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
         record(out, name)
     };
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";

@@ -153,7 +153,8 @@ pub fn run_phewas(
             )));
         }
     }
-    // Refuse an unknown output format before the work, not after.
+    // Refuse an output over an input, or of an unknown format, before the work, not after.
+    refuse_to_overwrite_an_input(job)?;
     TableFormat::from_path(&job.out)?;
     // Resolve the column lists from the header and the dictionary, then read only those
     // columns: a wide extract costs only what the study uses.
@@ -355,4 +356,41 @@ pub(crate) fn study_rows_on_slurm(
         result.family_size,
     ));
     Ok(result.rows)
+}
+
+/// `--out` must not name an input (issue 15, item 4: `--out` equal to `--data` used to write
+/// the results over the cohort) nor a directory. Paths are compared after resolving them, so
+/// `./cohort.csv`, a symlink or a hard link to the cohort are caught too.
+fn refuse_to_overwrite_an_input(job: &PhewasJob) -> Result<(), WorkflowError> {
+    if job.out.is_dir() {
+        return Err(WorkflowError::Invalid(format!(
+            "--out {}: is a directory; name the file to write (e.g. {}/associations.csv)",
+            job.out.display(),
+            job.out.display()
+        )));
+    }
+    let inputs = [
+        ("--data", Some(&job.data)),
+        ("--dictionary", job.dictionary.as_ref()),
+    ];
+    for (flag, input) in inputs {
+        let Some(input) = input else { continue };
+        if same_file(&job.out, input) {
+            return Err(WorkflowError::Invalid(format!(
+                "--out {} is the {flag} file {}: meshagents never writes over its inputs; choose another --out",
+                job.out.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether two paths name one existing file (same device and inode after resolving).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }

@@ -185,6 +185,10 @@ impl StudyConfig {
 /// other character a dash, dashes trimmed at the ends. The one slug of the workspace: `study
 /// run` without `--out` and the TUI's wizard name folders with it. Runs of dashes are kept
 /// ("My Study #2" is `my-study--2`) because the CLI's study folders have always been named so.
+/// A name with no ASCII letter or digit ("...", a name in another script) would give an empty
+/// name, and the study would be written into the root itself (issue 15, item 5): it becomes
+/// `study-` and the first 8 hex digits of the name's SHA-256, the same for the same name and
+/// different for another.
 pub fn slug(name: &str) -> String {
     let slug: String = name
         .trim()
@@ -197,7 +201,33 @@ pub fn slug(name: &str) -> String {
             }
         })
         .collect();
-    slug.trim_matches('-').to_string()
+    let slug = slug.trim_matches('-');
+    if !slug.is_empty() {
+        return slug.to_string();
+    }
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("study-{hex}")
+}
+
+#[cfg(test)]
+mod slug_tests {
+    use super::slug;
+
+    #[test]
+    fn a_slug_is_never_empty_and_keeps_the_old_names() {
+        assert_eq!(slug("My Study #2"), "my-study--2");
+        assert_eq!(slug("  LV remodelling  "), "lv-remodelling");
+        for name in ["...", "Исследование", "研究", "   ", "", "#!"] {
+            let s = slug(name);
+            assert!(s.starts_with("study-") && s.len() == 14, "{name:?} -> {s}");
+            assert!(s[6..].chars().all(|c| c.is_ascii_hexdigit()), "{s}");
+            assert_eq!(slug(name), s, "the same name, the same folder");
+        }
+        assert_ne!(slug("Исследование"), slug("研究"));
+        assert_ne!(slug("..."), slug("...."));
+    }
 }
 
 #[derive(Debug, Clone)]
