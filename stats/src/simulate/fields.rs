@@ -1,8 +1,11 @@
 //! The catalogue of non-imaging fields: what each one is, how it is coded, and how its value
 //! arises from the latent world (planted exposure, confounder-driven, or pure noise).
 
+use std::sync::OnceLock;
+
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
 
 use crate::data::dictionary::ValueType;
 
@@ -20,8 +23,10 @@ pub const CATEGORIES: [&str; 11] = [
     "Cognitive function",
 ];
 
-/// How a latent standard-normal value becomes the recorded value.
-#[derive(Debug, Clone)]
+/// How a latent standard-normal value becomes the recorded value. `fields.toml` writes one as
+/// a table whose `kind` is the variant in snake case.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Encoding {
     Continuous {
         mean: f64,
@@ -226,20 +231,6 @@ const FREQUENCY: [&str; 6] = [
     "5-6 times a week",
     "Once or more daily",
 ];
-const FOUR_WEEKS: [&str; 4] = [
-    "Not at all",
-    "Several days",
-    "More than half the days",
-    "Nearly every day",
-];
-const SATISFACTION: [&str; 6] = [
-    "Extremely happy",
-    "Very happy",
-    "Moderately happy",
-    "Moderately unhappy",
-    "Very unhappy",
-    "Extremely unhappy",
-];
 
 /// Builds the catalogue. `target` is the total number of non-imaging fields wanted (at least
 /// the named ones); extra fields are supplementary questionnaire items, null or
@@ -395,1412 +386,156 @@ impl Catalogue<'_> {
         self.push(id, category, description, encoding, latent)
     }
 
-    fn set_missing(&mut self, index: usize, missing: f64) {
-        self.fields[index].missing = missing;
+    /// Adds the named fields of `fields.toml`, in the file's order, which is the order of the
+    /// random draws.
+    fn named(&mut self) {
+        for category in &data().category {
+            let category_name = CATEGORIES
+                .into_iter()
+                .find(|c| *c == category.name)
+                .unwrap_or_else(|| panic!("fields.toml: unknown category {:?}", category.name));
+            for field in &category.field {
+                let latent = match &field.latent {
+                    LatentEntry::Null => Latent::null(),
+                    LatentEntry::Mix {
+                        age,
+                        sex,
+                        height,
+                        weight,
+                    } => Latent::conf(*age, *sex, *height, *weight),
+                    LatentEntry::World { name, sign } => Latent::World { name, sign: *sign },
+                    LatentEntry::Filler { theme } => self.filler_latent(*theme),
+                    LatentEntry::NearDuplicate {
+                        of,
+                        scale,
+                        offset,
+                        noise,
+                    } => Latent::NearDuplicate {
+                        of: self
+                            .fields
+                            .iter()
+                            .position(|f| f.field_id == *of)
+                            .unwrap_or_else(|| panic!("fields.toml: {of} is not an earlier field")),
+                        scale: *scale,
+                        offset: *offset,
+                        noise: *noise,
+                    },
+                };
+                let description = field.description.clone();
+                let encoding = field.encoding.clone();
+                let i = match field.id {
+                    Some(id) => self.push(id, category_name, description, encoding, latent),
+                    None => self.synthetic(category_name, description, encoding, latent),
+                };
+                if let Some(missing) = field.missing {
+                    self.fields[i].missing = missing;
+                }
+            }
+        }
+    }
+}
+
+/// `fields.toml`, parsed once; world names borrow from it for `'static`.
+fn data() -> &'static CatalogueFile {
+    static DATA: OnceLock<CatalogueFile> = OnceLock::new();
+    DATA.get_or_init(|| {
+        toml::from_str(include_str!("fields.toml"))
+            .unwrap_or_else(|e| panic!("fields.toml is not a valid catalogue: {e}"))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogueFile {
+    category: Vec<CategoryEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryEntry {
+    name: String,
+    field: Vec<FieldEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldEntry {
+    /// None for a synthetic field (next id from 900_001).
+    id: Option<u32>,
+    description: String,
+    latent: LatentEntry,
+    /// Replaces the drawn missing rate.
+    missing: Option<f64>,
+    encoding: Encoding,
+}
+
+/// A field's latent as `fields.toml` writes it; see the file's header.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum LatentEntry {
+    Null,
+    Mix {
+        #[serde(default)]
+        age: f64,
+        #[serde(default)]
+        sex: f64,
+        #[serde(default)]
+        height: f64,
+        #[serde(default)]
+        weight: f64,
+    },
+    World {
+        name: String,
+        #[serde(default = "plus_one")]
+        sign: f64,
+    },
+    /// Drawn by `filler_latent` when the field is added.
+    Filler {
+        theme: Option<usize>,
+    },
+    /// `of` is the field id of an earlier named field.
+    NearDuplicate {
+        of: u32,
+        scale: f64,
+        offset: f64,
+        noise: f64,
+    },
+}
+
+fn plus_one() -> f64 {
+    1.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn named_fields_have_unique_ids_and_catalogue_order() {
+        let fields = catalogue(0, &mut ChaCha8Rng::seed_from_u64(1));
+        let named: usize = data().category.iter().map(|c| c.field.len()).sum();
+        assert_eq!(fields.len(), named);
+        let mut ids: Vec<u32> = fields.iter().map(|f| f.field_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), fields.len(), "a field id appears twice");
+        let order: Vec<&str> = data().category.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(order, CATEGORIES);
     }
 
-    fn named(&mut self) {
-        use Encoding::*;
-        let cont = |mean: f64, sd: f64, min: f64, max: f64, decimals: i32| Continuous {
-            mean,
-            sd,
-            min,
-            max,
-            decimals,
-        };
-        let int = |mean: f64, sd: f64, min: f64, max: f64| Integer { mean, sd, min, max };
-        let ord = |l: &[&str], s: &[f64]| Ordinal {
-            labels: labels(l),
-            shares: s.to_vec(),
-        };
-        let cat = |l: &[&str], s: &[f64]| Categorical {
-            labels: labels(l),
-            shares: s.to_vec(),
-        };
-        let bin = |p: f64| Binary { prevalence: p };
-        let world = |name: &'static str| Latent::World { name, sign: 1.0 };
-
-        // --- Primary demographics
-        let pd = CATEGORIES[0];
-        let i = self.push(
-            189,
-            pd,
-            "Townsend deprivation index at recruitment".into(),
-            cont(-1.5, 2.9, -6.5, 11.0, 2),
-            world("deprivation"),
-        );
-        self.set_missing(i, 0.002);
-        self.push(
-            21000,
-            pd,
-            "Ethnic background".into(),
-            cat(
-                &[
-                    "White",
-                    "Mixed",
-                    "Asian or Asian British",
-                    "Black or Black British",
-                    "Chinese",
-                    "Other ethnic group",
-                ],
-                &[0.94, 0.01, 0.02, 0.015, 0.005, 0.01],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            738,
-            pd,
-            "Average total household income before tax".into(),
-            ord(
-                &[
-                    "Less than 18,000",
-                    "18,000 to 30,999",
-                    "31,000 to 51,999",
-                    "52,000 to 100,000",
-                    "Greater than 100,000",
-                ],
-                &[0.18, 0.25, 0.28, 0.22, 0.07],
-            ),
-            Latent::conf(-0.35, 0.1, 0.0, 0.0),
-        );
-        self.push(
-            709,
-            pd,
-            "Number in household".into(),
-            int(2.3, 1.1, 1.0, 9.0),
-            Latent::conf(-0.2, 0.0, 0.0, 0.0),
-        );
-        self.push(
-            680,
-            pd,
-            "Own or rent accommodation lived in".into(),
-            cat(
-                &[
-                    "Own outright",
-                    "Own with mortgage",
-                    "Rent from local authority",
-                    "Rent from private landlord",
-                    "Other",
-                ],
-                &[0.5, 0.35, 0.05, 0.07, 0.03],
-            ),
-            Latent::conf(-0.4, 0.0, 0.0, 0.0),
-        );
-        self.push(
-            728,
-            pd,
-            "Number of vehicles in household".into(),
-            ord(
-                &["None", "One", "Two", "Three", "Four or more"],
-                &[0.08, 0.42, 0.38, 0.09, 0.03],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            699,
-            pd,
-            "Length of time at current address".into(),
-            int(20.0, 12.0, 0.0, 70.0),
-            Latent::conf(0.4, 0.0, 0.0, 0.0),
-        );
-        self.push(
-            670,
-            pd,
-            "Type of accommodation lived in".into(),
-            cat(
-                &[
-                    "House or bungalow",
-                    "Flat, maisonette or apartment",
-                    "Mobile or temporary structure",
-                    "Sheltered accommodation",
-                    "Care home",
-                ],
-                &[0.88, 0.1, 0.005, 0.01, 0.005],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            1031,
-            pd,
-            "Frequency of friend/family visits".into(),
-            ord(
-                &[
-                    "Almost daily",
-                    "2-4 times a week",
-                    "About once a week",
-                    "About once a month",
-                    "Once every few months",
-                    "Never or almost never",
-                ],
-                &[0.12, 0.3, 0.3, 0.16, 0.09, 0.03],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            6160,
-            pd,
-            "Leisure/social activities".into(),
-            cat(
-                &[
-                    "Sports club or gym",
-                    "Pub or social club",
-                    "Religious group",
-                    "Adult education class",
-                    "Other group activity",
-                ],
-                &[0.35, 0.25, 0.15, 0.1, 0.15],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            2110,
-            pd,
-            "Able to confide".into(),
-            ord(
-                &[
-                    "Never or almost never",
-                    "Once every few months",
-                    "About once a month",
-                    "About once a week",
-                    "2-4 times a week",
-                    "Almost daily",
-                ],
-                &[0.07, 0.08, 0.1, 0.15, 0.2, 0.4],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            6141,
-            pd,
-            "How are people in household related to participant".into(),
-            cat(
-                &[
-                    "Husband, wife or partner",
-                    "Son and/or daughter",
-                    "Brother and/or sister",
-                    "Mother and/or father",
-                    "Other related",
-                    "Other unrelated",
-                ],
-                &[0.75, 0.15, 0.02, 0.02, 0.03, 0.03],
-            ),
-            Latent::null(),
-        );
-
-        // --- Early life factors
-        let el = CATEGORIES[1];
-        let i = self.push(
-            20022,
-            el,
-            "Birth weight (kg)".into(),
-            cont(3.3, 0.6, 0.8, 6.0, 2),
-            Latent::conf(0.0, 0.2, 0.25, 0.0),
-        );
-        self.set_missing(i, 0.4);
-        self.push(
-            1687,
-            el,
-            "Comparative body size at age 10".into(),
-            ord(&["Thinner", "About average", "Plumper"], &[0.33, 0.5, 0.17]),
-            Latent::conf(0.0, 0.0, 0.0, 0.3),
-        );
-        self.push(
-            1697,
-            el,
-            "Comparative height size at age 10".into(),
-            ord(&["Shorter", "About average", "Taller"], &[0.2, 0.55, 0.25]),
-            Latent::conf(0.0, 0.0, 0.45, 0.0),
-        );
-        self.push(
-            1677,
-            el,
-            "Breastfed as a baby".into(),
-            bin(0.72),
-            Latent::null(),
-        );
-        self.push(
-            1787,
-            el,
-            "Maternal smoking around birth".into(),
-            bin(0.27),
-            Latent::conf(-0.2, 0.0, 0.0, 0.0),
-        );
-        self.push(
-            1767,
-            el,
-            "Adopted as a child".into(),
-            bin(0.015),
-            Latent::null(),
-        );
-        self.push(
-            1777,
-            el,
-            "Part of a multiple birth".into(),
-            bin(0.024),
-            Latent::null(),
-        );
-        self.push(
-            1647,
-            el,
-            "Country of birth (UK/elsewhere)".into(),
-            cat(
-                &[
-                    "England",
-                    "Wales",
-                    "Scotland",
-                    "Northern Ireland",
-                    "Republic of Ireland",
-                    "Elsewhere",
-                ],
-                &[0.82, 0.04, 0.07, 0.01, 0.01, 0.05],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            1717,
-            el,
-            "Skin colour".into(),
-            ord(
-                &[
-                    "Very fair",
-                    "Fair",
-                    "Light olive",
-                    "Dark olive",
-                    "Brown",
-                    "Black",
-                ],
-                &[0.1, 0.65, 0.18, 0.03, 0.02, 0.02],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            1727,
-            el,
-            "Ease of skin tanning".into(),
-            ord(
-                &[
-                    "Very tanned",
-                    "Moderately tanned",
-                    "Mildly or occasionally tanned",
-                    "Never tan, only burn",
-                ],
-                &[0.2, 0.45, 0.25, 0.1],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            1737,
-            el,
-            "Childhood sunburn occasions".into(),
-            int(1.5, 2.0, 0.0, 30.0),
-            Latent::null(),
-        );
-        self.push(
-            1707,
-            el,
-            "Handedness (chirality/laterality)".into(),
-            cat(
-                &[
-                    "Right-handed",
-                    "Left-handed",
-                    "Use both right and left hands equally",
-                ],
-                &[0.89, 0.1, 0.01],
-            ),
-            Latent::null(),
-        );
-
-        // --- Education and employment
-        let ee = CATEGORIES[2];
-        self.push(
-            6138,
-            ee,
-            "Qualifications".into(),
-            cat(
-                &[
-                    "College or University degree",
-                    "A levels/AS levels or equivalent",
-                    "O levels/GCSEs or equivalent",
-                    "CSEs or equivalent",
-                    "NVQ or HND or HNC or equivalent",
-                    "Other professional qualifications",
-                ],
-                &[0.42, 0.12, 0.2, 0.05, 0.07, 0.14],
-            ),
-            Latent::conf(-0.2, 0.0, 0.0, 0.0),
-        );
-        let i = self.push(
-            845,
-            ee,
-            "Age completed full time education".into(),
-            int(17.0, 2.5, 12.0, 26.0),
-            Latent::conf(-0.3, 0.0, 0.0, 0.0),
-        );
-        self.set_missing(i, 0.35);
-        self.push(
-            6142,
-            ee,
-            "Current employment status".into(),
-            cat(
-                &[
-                    "In paid employment or self-employed",
-                    "Retired",
-                    "Looking after home and/or family",
-                    "Unable to work because of sickness or disability",
-                    "Unemployed",
-                    "Doing unpaid or voluntary work",
-                    "Full or part-time student",
-                ],
-                &[0.5, 0.42, 0.03, 0.02, 0.01, 0.01, 0.01],
-            ),
-            Latent::conf(0.7, 0.0, 0.0, 0.0),
-        );
-        for (id, what) in [
-            (826, "Job involves shift work"),
-            (3426, "Job involves night shift work"),
-            (806, "Job involves mainly walking or standing"),
-            (816, "Job involves heavy manual or physical work"),
-        ] {
-            self.push(
-                id,
-                ee,
-                what.into(),
-                ord(
-                    &["Never/rarely", "Sometimes", "Usually", "Always"],
-                    &[0.7, 0.15, 0.08, 0.07],
-                ),
-                Latent::null(),
-            );
-        }
-        self.push(
-            767,
-            ee,
-            "Length of working week for main job (hours)".into(),
-            int(36.0, 11.0, 1.0, 90.0),
-            Latent::conf(-0.2, 0.3, 0.0, 0.0),
-        );
-        self.push(
-            777,
-            ee,
-            "Frequency of travelling from home to job workplace (per week)".into(),
-            int(4.5, 1.3, 0.0, 7.0),
-            Latent::null(),
-        );
-        self.push(
-            757,
-            ee,
-            "Time employed in main current job (years)".into(),
-            int(12.0, 9.0, 0.0, 50.0),
-            Latent::conf(0.3, 0.0, 0.0, 0.0),
-        );
-        self.push(
-            4674,
-            ee,
-            "Private healthcare".into(),
-            ord(
-                &[
-                    "No, never",
-                    "Yes, sometimes",
-                    "Yes, most of the time",
-                    "Yes, all of the time",
-                ],
-                &[0.6, 0.25, 0.08, 0.07],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            6162,
-            ee,
-            "Types of transport used (excluding work)".into(),
-            cat(
-                &["Car/motor vehicle", "Walk", "Public transport", "Cycle"],
-                &[0.7, 0.15, 0.1, 0.05],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            6143,
-            ee,
-            "Transport type for commuting to job workplace".into(),
-            cat(
-                &["Car/motor vehicle", "Walk", "Public transport", "Cycle"],
-                &[0.65, 0.12, 0.15, 0.08],
-            ),
-            Latent::null(),
-        );
-
-        // --- Diet
-        let diet = CATEGORIES[3];
-        let foods = [
-            "Cooked vegetable",
-            "Salad / raw vegetable",
-            "Fresh fruit",
-            "Dried fruit",
-            "Oily fish",
-            "Non-oily fish",
-            "Processed meat",
-            "Poultry",
-            "Beef",
-            "Lamb/mutton",
-            "Pork",
-            "Cheese",
-            "Bread",
-            "Breakfast cereal",
-            "Tea",
-            "Coffee",
-            "Water",
-            "Low-fat milk",
-            "Butter",
-            "Eggs",
-            "Legumes",
-            "Nuts",
-            "Chocolate",
-            "Crisps",
-            "Fried potatoes",
-            "Rice",
-            "Pasta",
-            "Yoghurt",
-            "Fruit juice",
-            "Fizzy drinks",
-        ];
-        for (k, food) in foods.iter().enumerate() {
-            let theme = Some(k % 3); // three dietary patterns
-            let latent = self.filler_latent(theme);
-            self.synthetic(
-                diet,
-                format!("{food} intake"),
-                ord(&FREQUENCY, &[0.1, 0.2, 0.2, 0.25, 0.15, 0.1]),
-                latent,
-            );
-            let latent = self.filler_latent(theme);
-            self.synthetic(
-                diet,
-                format!("{food}: portions per day"),
-                int(1.5, 1.2, 0.0, 12.0),
-                latent,
-            );
-            let latent = self.filler_latent(theme);
-            let i = self.synthetic(
-                diet,
-                format!("{food}: portions yesterday (24-hour recall)"),
-                int(1.2, 1.2, 0.0, 15.0),
-                latent,
-            );
-            self.set_missing(i, 0.75);
-        }
-        self.push(
-            1478,
-            diet,
-            "Salt added to food".into(),
-            ord(
-                &["Never/rarely", "Sometimes", "Usually", "Always"],
-                &[0.55, 0.28, 0.12, 0.05],
-            ),
-            world("salt"),
-        );
-        self.push(
-            1548,
-            diet,
-            "Variation in diet".into(),
-            ord(&["Never/rarely", "Sometimes", "Often"], &[0.2, 0.6, 0.2]),
-            Latent::null(),
-        );
-        self.push(
-            1538,
-            diet,
-            "Major dietary changes in the last 5 years".into(),
-            cat(
-                &[
-                    "No",
-                    "Yes, because of illness",
-                    "Yes, because of other reasons",
-                ],
-                &[0.7, 0.08, 0.22],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            6144,
-            diet,
-            "Never eat eggs, dairy, wheat, sugar".into(),
-            cat(
-                &[
-                    "Eggs or foods containing eggs",
-                    "Dairy products",
-                    "Wheat products",
-                    "Sugar or foods/drinks containing sugar",
-                    "I eat all of the above",
-                ],
-                &[0.03, 0.03, 0.04, 0.1, 0.8],
-            ),
-            Latent::null(),
-        );
-
-        // --- Alcohol
-        let alc = CATEGORIES[4];
-        self.push(
-            1558,
-            alc,
-            "Alcohol intake frequency".into(),
-            ord(
-                &[
-                    "Daily or almost daily",
-                    "Three or four times a week",
-                    "Once or twice a week",
-                    "One to three times a month",
-                    "Special occasions only",
-                    "Never",
-                ],
-                &[0.2, 0.24, 0.26, 0.11, 0.11, 0.08],
-            ),
-            Latent::World {
-                name: "alcohol",
-                sign: -1.0,
-            },
-        );
-        for (bev, base) in [
-            ("Red wine", 900_100),
-            ("White wine and champagne", 900_102),
-            ("Beer and cider", 900_104),
-            ("Spirits", 900_106),
-            ("Fortified wine", 900_108),
-            ("Other alcoholic drinks", 900_110),
-        ] {
-            let _ = base;
-            let latent = self.filler_latent(Some(3));
-            self.synthetic(
-                alc,
-                format!("Average weekly {} intake (glasses)", bev.to_lowercase()),
-                int(3.0, 3.0, 0.0, 60.0),
-                latent,
-            );
-            let latent = self.filler_latent(Some(3));
-            let i = self.synthetic(
-                alc,
-                format!("Average monthly {} intake (glasses)", bev.to_lowercase()),
-                int(2.0, 2.5, 0.0, 60.0),
-                latent,
-            );
-            self.set_missing(i, 0.7);
-        }
-        self.push(
-            1618,
-            alc,
-            "Alcohol usually taken with meals".into(),
-            cat(&["Yes", "No", "It varies"], &[0.3, 0.25, 0.45]),
-            Latent::null(),
-        );
-        self.push(
-            3731,
-            alc,
-            "Former alcohol drinker".into(),
-            bin(0.06),
-            Latent::null(),
-        );
-        self.push(
-            1628,
-            alc,
-            "Alcohol intake versus 10 years previously".into(),
-            cat(
-                &["More nowadays", "About the same", "Less nowadays"],
-                &[0.1, 0.5, 0.4],
-            ),
-            Latent::conf(0.2, 0.0, 0.0, 0.0),
-        );
-        self.push(
-            20117,
-            alc,
-            "Alcohol drinker status".into(),
-            Code {
-                labels: vec![
-                    (0, "Never".into()),
-                    (1, "Previous".into()),
-                    (2, "Current".into()),
-                ],
-            },
-            Latent::null(),
-        );
-
-        // --- Smoking
-        let smk = CATEGORIES[5];
-        self.push(
-            20116,
-            smk,
-            "Smoking status".into(),
-            Code {
-                labels: vec![
-                    (0, "Never".into()),
-                    (1, "Previous".into()),
-                    (2, "Current".into()),
-                ],
-            },
-            world("smoking"),
-        );
-        self.push(
-            1239,
-            smk,
-            "Current tobacco smoking".into(),
-            cat(
-                &["No", "Yes, on most or all days", "Only occasionally"],
-                &[0.92, 0.05, 0.03],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            1249,
-            smk,
-            "Past tobacco smoking".into(),
-            ord(
-                &[
-                    "Smoked on most or all days",
-                    "Smoked occasionally",
-                    "Just tried once or twice",
-                    "I have never smoked",
-                ],
-                &[0.3, 0.1, 0.15, 0.45],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            1269,
-            smk,
-            "Exposure to tobacco smoke at home (hours per week)".into(),
-            int(0.5, 1.5, 0.0, 40.0),
-            Latent::null(),
-        );
-        self.push(
-            1279,
-            smk,
-            "Exposure to tobacco smoke outside home (hours per week)".into(),
-            int(0.8, 2.0, 0.0, 40.0),
-            Latent::conf(-0.2, 0.1, 0.0, 0.0),
-        );
-        let i = self.push(
-            2867,
-            smk,
-            "Age started smoking in former smokers".into(),
-            int(17.0, 3.5, 8.0, 60.0),
-            Latent::null(),
-        );
-        self.set_missing(i, 0.65);
-        let i = self.push(
-            2887,
-            smk,
-            "Number of cigarettes previously smoked daily".into(),
-            int(15.0, 9.0, 1.0, 80.0),
-            Latent::null(),
-        );
-        self.set_missing(i, 0.7);
-        self.push(
-            2644,
-            smk,
-            "Light smokers, at least 100 smokes in lifetime".into(),
-            bin(0.3),
-            Latent::null(),
-        );
-        self.push(
-            1259,
-            smk,
-            "Smoking/smokers in household".into(),
-            cat(
-                &[
-                    "No",
-                    "Yes, one household member smokes",
-                    "Yes, more than one household member smokes",
-                ],
-                &[0.9, 0.08, 0.02],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            2907,
-            smk,
-            "Ever stopped smoking for 6+ months".into(),
-            bin(0.5),
-            Latent::null(),
-        );
-        let i = self.push(
-            2897,
-            smk,
-            "Age stopped smoking".into(),
-            int(40.0, 11.0, 12.0, 80.0),
-            Latent::conf(0.5, 0.0, 0.0, 0.0),
-        );
-        self.set_missing(i, 0.65);
-        let i = self.push(
-            20161,
-            smk,
-            "Pack years of smoking".into(),
-            cont(20.0, 14.0, 0.1, 150.0, 1),
-            Latent::null(),
-        );
-        self.set_missing(i, 0.6);
-
-        // --- Physical activity
-        let pa = CATEGORIES[6];
-        let i = self.push(
-            22040,
-            pa,
-            "Summed MET minutes per week for all activity".into(),
-            LogNormal {
-                log_mean: 7.3,
-                log_sd: 0.9,
-                max: 20_000.0,
-                decimals: 0,
-            },
-            world("activity"),
-        );
-        self.set_missing(i, 0.12);
-        for (id, what) in [
-            (864, "walked"),
-            (884, "moderate physical activity"),
-            (904, "vigorous physical activity"),
-        ] {
-            let latent = self.filler_latent(Some(4));
-            self.push(
-                id,
-                pa,
-                format!("Number of days/week {what} 10+ minutes"),
-                int(3.5, 2.2, 0.0, 7.0),
-                latent,
-            );
-            let latent = self.filler_latent(Some(4));
-            self.push(
-                id + 10,
-                pa,
-                format!(
-                    "Duration of {} (minutes per day)",
-                    if what == "walked" { "walks" } else { what }
-                ),
-                int(45.0, 35.0, 0.0, 600.0),
-                latent,
-            );
-        }
-        self.push(
-            924,
-            pa,
-            "Usual walking pace".into(),
-            ord(
-                &["Slow pace", "Steady average pace", "Brisk pace"],
-                &[0.1, 0.5, 0.4],
-            ),
-            Latent::conf(-0.3, 0.0, 0.0, -0.25),
-        );
-        for (id, what) in [
-            (943, "Frequency of stair climbing in last 4 weeks"),
-            (971, "Frequency of walking for pleasure in last 4 weeks"),
-            (991, "Frequency of strenuous sports in last 4 weeks"),
-            (3637, "Frequency of other exercises in last 4 weeks"),
-            (1011, "Frequency of light DIY in last 4 weeks"),
-            (2624, "Frequency of heavy DIY in last 4 weeks"),
-        ] {
-            let latent = self.filler_latent(Some(4));
-            self.push(
-                id,
-                pa,
-                what.into(),
-                ord(
-                    &[
-                        "None",
-                        "1-5 times",
-                        "6-10 times",
-                        "11-15 times",
-                        "16-20 times",
-                        "More than 20 times",
-                    ],
-                    &[0.15, 0.3, 0.2, 0.15, 0.1, 0.1],
-                ),
-                latent,
-            );
-        }
-        self.push(
-            1070,
-            pa,
-            "Time spent watching television (hours per day)".into(),
-            int(2.8, 1.6, 0.0, 20.0),
-            Latent::conf(0.25, 0.0, 0.0, 0.0),
-        );
-        self.push(
-            1080,
-            pa,
-            "Time spent using computer (hours per day)".into(),
-            int(1.2, 1.3, 0.0, 20.0),
-            Latent::conf(-0.2, 0.1, 0.0, 0.0),
-        );
-        self.push(
-            1090,
-            pa,
-            "Time spent driving (hours per day)".into(),
-            int(1.0, 1.0, 0.0, 20.0),
-            Latent::conf(0.0, 0.25, 0.0, 0.0),
-        );
-        self.push(
-            1050,
-            pa,
-            "Time spent outdoors in summer (hours per day)".into(),
-            int(3.5, 2.2, 0.0, 20.0),
-            Latent::conf(0.0, 0.2, 0.0, 0.0),
-        );
-        let i = self.push(
-            90012,
-            pa,
-            "Overall acceleration average (wrist accelerometer, milli-g)".into(),
-            cont(28.0, 8.0, 5.0, 120.0, 2),
-            Latent::conf(-0.2, 0.0, 0.0, 0.0),
-        );
-        self.set_missing(i, 0.8);
-        let i = self.push(
-            90051,
-            pa,
-            "Fraction of the day spent sedentary (accelerometer)".into(),
-            cont(0.55, 0.1, 0.1, 0.95, 3),
-            Latent::null(),
-        );
-        self.set_missing(i, 0.8);
-        self.push(
-            22032,
-            pa,
-            "IPAQ activity group".into(),
-            ord(&["Low", "Moderate", "High"], &[0.18, 0.4, 0.42]),
-            Latent::null(),
-        );
-        self.push(
-            22035,
-            pa,
-            "Above moderate/vigorous recommendation".into(),
-            bin(0.7),
-            Latent::null(),
-        );
-
-        // --- Physical measures
-        let pm = CATEGORIES[7];
-        let i = self.push(
-            30750,
-            pm,
-            "Glycated haemoglobin (HbA1c), mmol/mol".into(),
-            cont(36.0, 6.0, 15.0, 130.0, 1),
-            world("hba1c"),
-        );
-        self.set_missing(i, 0.08);
-        let i = self.push(
-            30780,
-            pm,
-            "LDL direct (cholesterol), mmol/L".into(),
-            cont(3.5, 0.85, 0.3, 9.0, 3),
-            world("ldl"),
-        );
-        self.set_missing(i, 0.07);
-        self.push(
-            46,
-            pm,
-            "Hand grip strength (left), kg".into(),
-            cont(30.0, 11.0, 0.0, 90.0, 0),
-            Latent::conf(-0.3, 0.75, 0.3, 0.1),
-        );
-        self.push(
-            47,
-            pm,
-            "Hand grip strength (right), kg".into(),
-            cont(32.0, 11.0, 0.0, 90.0, 0),
-            Latent::conf(-0.3, 0.75, 0.3, 0.1),
-        );
-        self.push(
-            48,
-            pm,
-            "Waist circumference, cm".into(),
-            cont(90.0, 13.0, 50.0, 160.0, 0),
-            Latent::conf(0.1, 0.3, 0.0, 0.8),
-        );
-        self.push(
-            49,
-            pm,
-            "Hip circumference, cm".into(),
-            cont(102.0, 9.0, 70.0, 170.0, 0),
-            Latent::conf(0.0, -0.1, 0.0, 0.85),
-        );
-        self.push(
-            23099,
-            pm,
-            "Body fat percentage".into(),
-            cont(31.0, 8.0, 5.0, 60.0, 1),
-            Latent::conf(0.0, -0.7, -0.2, 0.6),
-        );
-        let ffm = self.push(
-            23101,
-            pm,
-            "Whole body fat-free mass, kg".into(),
-            cont(53.0, 11.0, 25.0, 110.0, 1),
-            Latent::conf(0.0, 0.6, 0.3, 0.55),
-        );
-        self.push(
-            23102,
-            pm,
-            "Whole body water mass, kg".into(),
-            cont(0.0, 1.0, 0.0, 1000.0, 2),
-            Latent::NearDuplicate {
-                of: ffm,
-                scale: 0.733,
-                offset: 0.0,
-                noise: 0.004,
-            },
-        );
-        self.push(
-            23105,
-            pm,
-            "Basal metabolic rate, kJ".into(),
-            cont(0.0, 1.0, 0.0, 100000.0, 1),
-            Latent::NearDuplicate {
-                of: ffm,
-                scale: 90.4,
-                offset: 1548.0,
-                noise: 0.45,
-            },
-        );
-        let imp = self.push(
-            23106,
-            pm,
-            "Impedance of whole body, ohm".into(),
-            cont(560.0, 75.0, 300.0, 1000.0, 1),
-            Latent::conf(0.0, -0.5, 0.3, -0.4),
-        );
-        self.push(
-            23107,
-            pm,
-            "Impedance of whole body (repeat reading), ohm".into(),
-            cont(0.0, 1.0, 0.0, 2000.0, 1),
-            Latent::NearDuplicate {
-                of: imp,
-                scale: 1.0,
-                offset: 0.0,
-                noise: 0.05,
-            },
-        );
-        self.push(
-            20015,
-            pm,
-            "Sitting height, cm".into(),
-            cont(91.0, 5.0, 65.0, 115.0, 0),
-            Latent::conf(0.0, 0.1, 0.85, 0.0),
-        );
-        self.push(
-            3062,
-            pm,
-            "Forced vital capacity (FVC), L".into(),
-            cont(3.8, 1.0, 0.5, 8.0, 2),
-            Latent::conf(-0.3, 0.4, 0.5, 0.0),
-        );
-        self.push(
-            3063,
-            pm,
-            "Forced expiratory volume in 1-second (FEV1), L".into(),
-            cont(2.9, 0.8, 0.3, 6.5, 2),
-            Latent::conf(-0.35, 0.4, 0.45, 0.0),
-        );
-        self.push(
-            3064,
-            pm,
-            "Peak expiratory flow (PEF), L/min".into(),
-            cont(420.0, 120.0, 50.0, 900.0, 0),
-            Latent::conf(-0.2, 0.5, 0.3, 0.0),
-        );
-        for (what, mean, sd) in [
-            ("Heel bone mineral density (BMD), g/cm2", 0.55, 0.13),
-            ("Heel broadband ultrasound attenuation, dB/MHz", 80.0, 18.0),
-            ("Speed of sound through heel, m/s", 1550.0, 35.0),
-            (
-                "Intra-ocular pressure, corneal-compensated (left), mmHg",
-                15.9,
-                3.4,
-            ),
-            (
-                "Intra-ocular pressure, corneal-compensated (right), mmHg",
-                16.0,
-                3.4,
-            ),
-            ("Corneal hysteresis (left), mmHg", 10.5, 1.7),
-            ("Corneal hysteresis (right), mmHg", 10.6, 1.7),
-            ("logMAR visual acuity (left)", 0.05, 0.2),
-            ("logMAR visual acuity (right)", 0.05, 0.2),
-            ("Spherical power (left), dioptres", 0.0, 2.5),
-            ("Spherical power (right), dioptres", 0.0, 2.5),
-            ("Trunk fat percentage", 30.0, 8.0),
-            ("Leg fat percentage (right)", 31.0, 9.0),
-        ] {
-            let latent = self.filler_latent(None);
-            self.synthetic(
-                pm,
-                what.into(),
-                cont(mean, sd, mean - 6.0 * sd, mean + 6.0 * sd, 3),
-                latent,
-            );
-        }
-
-        // --- Self-reported medical conditions
-        let med = CATEGORIES[8];
-        let i = self.synthetic(
-            med,
-            "Atrial fibrillation (self-reported, doctor diagnosed)".into(),
-            Code {
-                labels: vec![(0, "No".into()), (1, "Yes".into())],
-            },
-            world("afib"),
-        );
-        self.set_missing(i, 0.01);
-        for (what, prevalence, age) in [
-            ("Hay fever, allergic rhinitis", 0.2, -0.1),
-            ("Migraine", 0.1, -0.1),
-            ("Osteoarthritis", 0.14, 0.3),
-            ("Gout", 0.03, 0.1),
-            ("Hypothyroidism", 0.06, 0.0),
-            ("Hyperthyroidism", 0.015, 0.0),
-            ("Glaucoma", 0.025, 0.3),
-            ("Cataract", 0.07, 0.5),
-            ("Psoriasis", 0.03, 0.0),
-            ("Eczema/dermatitis", 0.06, 0.0),
-            ("Irritable bowel syndrome", 0.06, 0.0),
-            ("Gastro-oesophageal reflux", 0.08, 0.1),
-            ("Kidney stones", 0.025, 0.0),
-            ("Gallstones", 0.03, 0.1),
-            ("Sleep apnoea", 0.015, 0.0),
-            ("Osteoporosis", 0.04, 0.35),
-            ("Back pain", 0.12, 0.0),
-            ("Sciatica", 0.04, 0.0),
-            ("Carpal tunnel syndrome", 0.03, 0.0),
-            ("Anaemia", 0.02, 0.0),
-            ("Varicose veins", 0.05, 0.1),
-            ("Haemorrhoids", 0.03, 0.0),
-            ("Tinnitus", 0.1, 0.2),
-            ("Macular degeneration", 0.01, 0.4),
-            ("Diverticular disease", 0.04, 0.3),
-            ("Hernia", 0.06, 0.1),
-            ("Rheumatoid arthritis", 0.015, 0.1),
-            ("Chronic sinusitis", 0.02, 0.0),
-            ("Fracture in last 5 years", 0.08, 0.1),
-            ("Cancer diagnosed by doctor", 0.08, 0.25),
-            ("Long-standing illness, disability or infirmity", 0.28, 0.2),
-            ("Chest pain or discomfort", 0.15, 0.0),
-            ("Wheeze or whistling in the chest in last year", 0.12, 0.0),
-            ("Hearing difficulty/problems", 0.25, 0.4),
-            ("Wears glasses or contact lenses", 0.96, 0.3),
-        ] {
-            let latent = if age == 0.0 {
-                Latent::null()
-            } else {
-                Latent::conf(age, 0.0, 0.0, 0.0)
-            };
-            self.synthetic(med, what.into(), bin(prevalence), latent);
-        }
-        self.push(
-            135,
-            med,
-            "Number of self-reported non-cancer illnesses".into(),
-            int(1.5, 1.5, 0.0, 20.0),
-            Latent::conf(0.3, 0.0, 0.0, 0.0),
-        );
-        self.push(
-            136,
-            med,
-            "Number of operations, self-reported".into(),
-            int(1.2, 1.3, 0.0, 20.0),
-            Latent::conf(0.3, -0.1, 0.0, 0.0),
-        );
-        self.push(
-            137,
-            med,
-            "Number of treatments/medications taken".into(),
-            int(2.0, 2.2, 0.0, 30.0),
-            Latent::conf(0.35, 0.0, 0.0, 0.0),
-        );
-        self.push(
-            2178,
-            med,
-            "Overall health rating".into(),
-            ord(
-                &["Excellent", "Good", "Fair", "Poor"],
-                &[0.2, 0.6, 0.17, 0.03],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            2296,
-            med,
-            "Falls in the last year".into(),
-            cat(
-                &["No falls", "Only one fall", "More than one fall"],
-                &[0.82, 0.12, 0.06],
-            ),
-            Latent::conf(0.2, 0.0, 0.0, 0.0),
-        );
-
-        // --- Mental health
-        let mh = CATEGORIES[9];
-        for (k, what) in [
-            "Mood swings",
-            "Miserableness",
-            "Irritability",
-            "Sensitivity / hurt feelings",
-            "Fed-up feelings",
-            "Nervous feelings",
-            "Worrier / anxious feelings",
-            "Tense / 'highly strung'",
-            "Worry too long after embarrassment",
-            "Suffer from 'nerves'",
-            "Loneliness, isolation",
-            "Guilty feelings",
-            "Risk taking",
-        ]
-        .iter()
-        .enumerate()
-        {
-            let latent = self.filler_latent(Some(5 + k % 2));
-            self.synthetic(
-                mh,
-                (*what).into(),
-                bin(0.15 + 0.03 * (k % 8) as f64),
-                latent,
-            );
-        }
-        for what in [
-            "Frequency of depressed mood in last 2 weeks",
-            "Frequency of unenthusiasm / disinterest in last 2 weeks",
-            "Frequency of tenseness / restlessness in last 2 weeks",
-            "Frequency of tiredness / lethargy in last 2 weeks",
-        ] {
-            let latent = self.filler_latent(Some(5));
-            self.synthetic(
-                mh,
-                what.into(),
-                ord(&FOUR_WEEKS, &[0.7, 0.2, 0.06, 0.04]),
-                latent,
-            );
-        }
-        for what in [
-            "Seen doctor (GP) for nerves, anxiety, tension or depression",
-            "Seen a psychiatrist for nerves, anxiety, tension or depression",
-        ] {
-            let latent = self.filler_latent(Some(5));
-            self.synthetic(
-                mh,
-                what.into(),
-                bin(if what.contains("GP") { 0.33 } else { 0.11 }),
-                latent,
-            );
-        }
-        for what in [
-            "Happiness",
-            "Work/job satisfaction",
-            "Health satisfaction",
-            "Family relationship satisfaction",
-            "Friendships satisfaction",
-            "Financial situation satisfaction",
-        ] {
-            let latent = self.filler_latent(Some(6));
-            self.synthetic(
-                mh,
-                what.into(),
-                ord(&SATISFACTION, &[0.1, 0.45, 0.35, 0.06, 0.03, 0.01]),
-                latent,
-            );
-        }
-        self.push(
-            20127,
-            mh,
-            "Neuroticism score".into(),
-            int(4.0, 3.2, 0.0, 12.0),
-            Latent::conf(-0.15, -0.25, 0.0, 0.0),
-        );
-        self.push(
-            1160,
-            mh,
-            "Sleep duration (hours per day)".into(),
-            int(7.1, 1.0, 1.0, 16.0),
-            Latent::null(),
-        );
-        self.push(
-            1170,
-            mh,
-            "Getting up in morning".into(),
-            ord(
-                &[
-                    "Not at all easy",
-                    "Not very easy",
-                    "Fairly easy",
-                    "Very easy",
-                ],
-                &[0.05, 0.15, 0.45, 0.35],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            1180,
-            mh,
-            "Morning/evening person (chronotype)".into(),
-            ord(
-                &[
-                    "Definitely a 'morning' person",
-                    "More a 'morning' than 'evening' person",
-                    "More an 'evening' than a 'morning' person",
-                    "Definitely an 'evening' person",
-                ],
-                &[0.25, 0.35, 0.28, 0.12],
-            ),
-            Latent::conf(-0.15, 0.0, 0.0, 0.0),
-        );
-        self.push(
-            1190,
-            mh,
-            "Nap during day".into(),
-            ord(
-                &["Never/rarely", "Sometimes", "Usually"],
-                &[0.6, 0.33, 0.07],
-            ),
-            Latent::conf(0.25, 0.2, 0.0, 0.0),
-        );
-        self.push(
-            1200,
-            mh,
-            "Sleeplessness / insomnia".into(),
-            ord(
-                &["Never/rarely", "Sometimes", "Usually"],
-                &[0.25, 0.48, 0.27],
-            ),
-            Latent::null(),
-        );
-        self.push(
-            1220,
-            mh,
-            "Daytime dozing / sleeping".into(),
-            ord(
-                &["Never/rarely", "Sometimes", "Often", "All of the time"],
-                &[0.75, 0.22, 0.025, 0.005],
-            ),
-            Latent::null(),
-        );
-
-        // --- Cognitive function
-        let cog = CATEGORIES[10];
-        self.push(
-            20023,
-            cog,
-            "Mean time to correctly identify matches (ms)".into(),
-            cont(560.0, 110.0, 200.0, 1500.0, 0),
-            world("reaction"),
-        );
-        let i = self.push(
-            20016,
-            cog,
-            "Fluid intelligence score".into(),
-            int(6.5, 2.1, 0.0, 13.0),
-            Latent::conf(-0.2, 0.0, 0.0, 0.0),
-        );
-        self.set_missing(i, 0.55);
-        self.push(
-            4282,
-            cog,
-            "Maximum digits remembered correctly".into(),
-            int(6.7, 1.3, 2.0, 12.0),
-            Latent::conf(-0.15, 0.0, 0.0, 0.0),
-        );
-        for round in 1..=3 {
-            let latent = self.filler_latent(Some(7));
-            self.synthetic(
-                cog,
-                format!("Number of incorrect matches in round {round}"),
-                int(0.5 * round as f64, 0.9, 0.0, 12.0),
-                latent,
-            );
-            let latent = self.filler_latent(Some(7));
-            self.synthetic(
-                cog,
-                format!("Time to complete round {round} (seconds)"),
-                cont(20.0 + 15.0 * round as f64, 8.0, 3.0, 200.0, 1),
-                latent,
-            );
-        }
-        self.push(
-            20018,
-            cog,
-            "Prospective memory result".into(),
-            cat(
-                &[
-                    "Correct recall on first attempt",
-                    "Correct recall on second attempt",
-                    "Instruction not recalled",
-                ],
-                &[0.78, 0.1, 0.12],
-            ),
-            Latent::conf(0.2, 0.0, 0.0, 0.0),
-        );
-        for (what, mean, sd, missing) in [
-            (
-                "Duration to complete numeric path (trail #1), deciseconds",
-                250.0,
-                80.0,
-                0.7,
-            ),
-            (
-                "Duration to complete alphanumeric path (trail #2), deciseconds",
-                600.0,
-                200.0,
-                0.7,
-            ),
-            (
-                "Picture vocabulary: specific cognitive ability",
-                0.0,
-                1.0,
-                0.75,
-            ),
-        ] {
-            let latent = self.filler_latent(Some(7));
-            let i = self.synthetic(
-                cog,
-                what.into(),
-                cont(mean, sd, mean - 5.0 * sd, mean + 6.0 * sd, 2),
-                latent,
-            );
-            self.set_missing(i, missing);
-        }
-        for (what, mean, sd, missing) in [
-            (
-                "Total errors traced in alphanumeric path (trail #2)",
-                1.5,
-                1.8,
-                0.7,
-            ),
-            (
-                "Number of symbol digit matches made correctly",
-                18.0,
-                5.0,
-                0.7,
-            ),
-            (
-                "Number of puzzles correctly solved (matrix pattern)",
-                8.0,
-                2.0,
-                0.72,
-            ),
-            (
-                "Number of words beginning with S (verbal fluency)",
-                20.0,
-                6.0,
-                0.94,
-            ),
-            (
-                "Tower rearranging: number of puzzles correct",
-                10.0,
-                3.0,
-                0.72,
-            ),
-            ("Pairs matching: number of correct pairs", 5.0, 1.5, 0.1),
-        ] {
-            let latent = self.filler_latent(Some(7));
-            let i = self.synthetic(
-                cog,
-                what.into(),
-                int(mean, sd, 0.0, mean + 6.0 * sd),
-                latent,
-            );
-            self.set_missing(i, missing);
-        }
+    #[test]
+    fn a_misspelt_entry_is_refused() {
+        let bad = r#"
+            [[category]]
+            name = "Diet"
+            [[category.field]]
+            description = "x"
+            latent = { kind = "mix", agee = 0.1 }
+            encoding = { kind = "binary", prevalence = 0.1 }
+        "#;
+        assert!(toml::from_str::<CatalogueFile>(bad).is_err());
+        let good = bad.replace("agee", "age");
+        assert!(toml::from_str::<CatalogueFile>(&good).is_ok());
     }
 }
