@@ -13,8 +13,6 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::slurm::ArrayEvent;
-
 /// One event. Variants are tried in order when reading; the transcript, which the engine
 /// cannot name, is last and takes any other object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,3 +135,32 @@ impl From<ServerEvent> for Event {
 #[cfg(test)]
 #[path = "event_tests.rs"]
 mod tests;
+
+/// What the watcher tells its caller, for progress lines and events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ArrayEvent {
+    /// A submission was made (or replayed from the journal: `reattached`).
+    Submitted {
+        job_id: String,
+        tasks: Vec<usize>,
+        number: usize,
+        reattached: bool,
+    },
+    /// A task failed and will be submitted again (or not, when `retrying` is false).
+    TaskFailed {
+        task: usize,
+        job_id: String,
+        state: String,
+        attempts: u32,
+        log: PathBuf,
+        retrying: bool,
+    },
+    /// Counts after a look at the queue.
+    Progress {
+        done: usize,
+        running: usize,
+        pending: usize,
+        tasks: usize,
+    },
+}

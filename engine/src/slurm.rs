@@ -85,34 +85,9 @@ pub struct Submission {
     pub submitted: bool,
 }
 
-/// What the watcher tells its caller, for progress lines and events.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum ArrayEvent {
-    /// A submission was made (or replayed from the journal: `reattached`).
-    Submitted {
-        job_id: String,
-        tasks: Vec<usize>,
-        number: usize,
-        reattached: bool,
-    },
-    /// A task failed and will be submitted again (or not, when `retrying` is false).
-    TaskFailed {
-        task: usize,
-        job_id: String,
-        state: String,
-        attempts: u32,
-        log: PathBuf,
-        retrying: bool,
-    },
-    /// Counts after a look at the queue.
-    Progress {
-        done: usize,
-        running: usize,
-        pending: usize,
-        tasks: usize,
-    },
-}
+// The event type lives with the other events (a file cycle otherwise: journal -> event ->
+// slurm -> journal); its old path stays.
+pub use crate::event::ArrayEvent;
 
 /// The outcome of a finished array job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
