@@ -408,7 +408,14 @@ LVEF,smoking,Life,logistic,90,10,80,,,,,,,,,,failed,separation\n";
             Some(root.join("my-study--2"))
         );
         assert_eq!(study_dir(root, "My study"), Some(root.join("my-study")));
-        assert_eq!(study_dir(root, " #! "), None);
+        // A name without letters or digits still gets a folder of its own (issue 15, item 5).
+        let odd = study_dir(root, " #! ").expect("a folder");
+        assert!(odd.starts_with(root) && odd != root, "{}", odd.display());
+        assert!(odd
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("study-"));
         std::fs::create_dir(root.join("my-study-2")).expect("older folder");
         assert_eq!(
             study_dir(root, "  My Study #2 "),
