@@ -192,16 +192,21 @@ pub fn associations_markdown(rows: &[AssociationRow], top_n: usize) -> String {
                 markdown_escape(&r.category),
                 markdown_escape(&r.model),
                 r.n.to_string(),
-                format!(
-                    "{} ({}, {})",
-                    fixed(r.beta, 3),
-                    fixed(r.ci_low, 3),
-                    fixed(r.ci_high, 3)
-                ),
+                estimate_ci(r.beta, r.ci_low, r.ci_high),
                 p_markdown(r.p),
                 p_markdown(r.q_bh),
             ]
         }),
+    )
+}
+
+/// An estimate and its 95% interval, each to 3 decimals: `1.234 (0.500, 1.968)`.
+fn estimate_ci(estimate: f64, low: f64, high: f64) -> String {
+    format!(
+        "{} ({}, {})",
+        fixed(estimate, 3),
+        fixed(low, 3),
+        fixed(high, 3)
     )
 }
 
@@ -233,12 +238,7 @@ pub fn associations_latex(rows: &[AssociationRow], top_n: usize) -> String {
                     latex_escape(&r.factor),
                     latex_escape(&r.category),
                     r.n.to_string(),
-                    format!(
-                        "{} ({}, {})",
-                        fixed(r.beta, 3),
-                        fixed(r.ci_low, 3),
-                        fixed(r.ci_high, 3)
-                    ),
+                    estimate_ci(r.beta, r.ci_low, r.ci_high),
                     p_latex(r.p),
                     p_latex(r.q_bh),
                 ],
@@ -323,12 +323,7 @@ pub fn classification_markdown(rows: &[ClassificationRow]) -> String {
                 markdown_escape(&r.classifier),
                 r.n.to_string(),
                 r.n_cases.to_string(),
-                format!(
-                    "{} ({}, {})",
-                    fixed(r.auc, 3),
-                    fixed(r.auc_ci_low, 3),
-                    fixed(r.auc_ci_high, 3)
-                ),
+                estimate_ci(r.auc, r.auc_ci_low, r.auc_ci_high),
                 p_markdown(r.delong_p),
                 fixed(r.recall, 3),
                 fixed(r.precision, 3),
@@ -356,12 +351,7 @@ pub fn classification_latex(rows: &[ClassificationRow]) -> String {
                     latex_escape(&r.arm),
                     latex_escape(&r.classifier),
                     format!("{}/{}", r.n_cases, r.n),
-                    format!(
-                        "{} ({}, {})",
-                        fixed(r.auc, 3),
-                        fixed(r.auc_ci_low, 3),
-                        fixed(r.auc_ci_high, 3)
-                    ),
+                    estimate_ci(r.auc, r.auc_ci_low, r.auc_ci_high),
                     p_latex(r.delong_p),
                     fixed(r.recall, 3),
                     fixed(r.balanced_accuracy, 3),
