@@ -74,7 +74,6 @@ fn actual_edges() -> BTreeMap<String, BTreeSet<(String, String)>> {
         let mut deps = BTreeSet::new();
         for dep in package["dependencies"].as_array().expect("dependencies") {
             let dep_name = dep["name"].as_str().expect("dependency name");
-            // A package's dev-dependency on itself (the root's `test-hooks`) is no edge.
             if dep_name == name || !names.contains(dep_name) {
                 continue;
             }

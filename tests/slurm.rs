@@ -82,15 +82,55 @@ fn on_slurm(shards: &str) -> [&str; 6] {
     ]
 }
 
-/// The directory of the shard hook (`MESHAGENTS_TEST_SHARD_HOOK`) under `dir`, holding the
-/// empty files that tell tasks what to do (`fail-T`: fail once, `hold-T`: wait until removed).
-fn hooks(dir: &Path, files: &[&str]) -> PathBuf {
+/// The shard hook under `dir`: a folder of empty files that tell tasks what to do (`fail-T`:
+/// fail once, `hold-T`: write the array job's id to `holding-T` and wait until `hold-T` is
+/// removed), and the program that obeys them. The hook is a wrapper script the tasks run in
+/// place of the binary (through `MESHAGENTS_EXE`, which names the program Slurm tasks run), so
+/// the binary itself carries no test code: the wrapper acts on its task
+/// (`SLURM_ARRAY_TASK_ID`), then execs the real binary with the task's arguments.
+struct Hooks {
+    dir: PathBuf,
+    program: PathBuf,
+}
+
+fn hooks(dir: &Path, files: &[&str]) -> Hooks {
     let hooks = dir.join("hooks");
     std::fs::create_dir_all(&hooks).unwrap();
     for file in files {
         std::fs::write(hooks.join(file), "").unwrap();
     }
-    hooks
+    let program = dir.join("hooked-meshagents");
+    // The wait is bounded, so a test that dies cannot leave a task holding the node for ever;
+    // `holding-T` appears whole (written aside, then renamed), so a reader never sees it empty.
+    let script = format!(
+        r#"#!/bin/bash
+hooks='{hooks}'
+task="${{SLURM_ARRAY_TASK_ID:-}}"
+if [ -n "$task" ] && [ -f "$hooks/fail-$task" ]; then
+    rm -f "$hooks/fail-$task"
+    echo "test hook: task $task fails once" >&2
+    exit 1
+fi
+if [ -n "$task" ] && [ -f "$hooks/hold-$task" ]; then
+    echo "${{SLURM_ARRAY_JOB_ID:-}}" > "$hooks/.holding-$task"
+    mv "$hooks/.holding-$task" "$hooks/holding-$task"
+    for _ in $(seq 1 6000); do
+        [ -f "$hooks/hold-$task" ] || break
+        sleep 0.1
+    done
+fi
+exec '{bin}' "$@"
+"#,
+        hooks = hooks.display(),
+        bin = env!("CARGO_BIN_EXE_meshagents"),
+    );
+    std::fs::write(&program, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    Hooks {
+        dir: hooks,
+        program,
+    }
 }
 
 /// The job id a task held by the shard hook wrote into `hooks/holding-T`.
@@ -218,13 +258,13 @@ fn failed_and_cancelled_tasks_are_retried_and_the_table_is_unchanged() {
     let mut child = bin()
         .args(phewas_args(&cohort, &out))
         .args(on_slurm("3"))
-        .env("MESHAGENTS_TEST_SHARD_HOOK", &hooks)
+        .env("MESHAGENTS_EXE", &hooks.program)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_file(&mut child, &hooks.join("holding-2"));
-    let job = held_job(&hooks.join("holding-2"));
+    wait_for_file(&mut child, &hooks.dir.join("holding-2"));
+    let job = held_job(&hooks.dir.join("holding-2"));
     assert!(!job.is_empty(), "the held task knows its job id");
     let _cleanup = CancelOnDrop(vec![job.clone()]);
     // Cancel the running task, then let its retry run through.
@@ -233,7 +273,7 @@ fn failed_and_cancelled_tasks_are_retried_and_the_table_is_unchanged() {
         .output()
         .unwrap();
     assert!(cancel.status.success(), "{}", stderr(&cancel));
-    std::fs::remove_file(hooks.join("hold-2")).unwrap();
+    std::fs::remove_file(hooks.dir.join("hold-2")).unwrap();
     let result = child.wait_with_output().unwrap();
     let text = stderr(&result);
     assert!(result.status.success(), "{text}");
@@ -303,7 +343,7 @@ fn a_study_killed_while_its_array_job_runs_reattaches_on_resume() {
     let run = || {
         let mut c = bin();
         c.args(["study", "run", p(&slurm_toml), "--out", p(&study)])
-            .env("MESHAGENTS_TEST_SHARD_HOOK", &hooks);
+            .env("MESHAGENTS_EXE", &hooks.program);
         c
     };
     let mut child = run()
@@ -316,7 +356,7 @@ fn a_study_killed_while_its_array_job_runs_reattaches_on_resume() {
     // be, which the events file shows).
     let holding = loop {
         if let Some(h) = (0..2)
-            .map(|t| hooks.join(format!("holding-{t}")))
+            .map(|t| hooks.dir.join(format!("holding-{t}")))
             .find(|h| h.exists())
         {
             break h;
@@ -349,7 +389,7 @@ fn a_study_killed_while_its_array_job_runs_reattaches_on_resume() {
         "job {job} should still be in the queue"
     );
     for t in 0..2 {
-        let _ = std::fs::remove_file(hooks.join(format!("hold-{t}")));
+        let _ = std::fs::remove_file(hooks.dir.join(format!("hold-{t}")));
     }
 
     let resumed = run().output().unwrap();
@@ -558,7 +598,7 @@ fn ctrl_c_while_the_job_runs_pauses_and_the_same_command_reattaches() {
         let mut c = bin();
         c.args(phewas_args(&cohort, &out))
             .args(on_slurm("2"))
-            .env("MESHAGENTS_TEST_SHARD_HOOK", &hooks);
+            .env("MESHAGENTS_EXE", &hooks.program);
         c
     };
     let mut child = run()
@@ -566,8 +606,8 @@ fn ctrl_c_while_the_job_runs_pauses_and_the_same_command_reattaches() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_file(&mut child, &hooks.join("holding-0"));
-    let job = held_job(&hooks.join("holding-0"));
+    wait_for_file(&mut child, &hooks.dir.join("holding-0"));
+    let job = held_job(&hooks.dir.join("holding-0"));
     let _cleanup = CancelOnDrop(vec![job.clone()]);
     // SAFETY: sending SIGINT to our own child process.
     unsafe {
@@ -582,7 +622,7 @@ fn ctrl_c_while_the_job_runs_pauses_and_the_same_command_reattaches() {
     );
     assert!(!out.exists(), "no table before the job is done");
 
-    std::fs::remove_file(hooks.join("hold-0")).unwrap();
+    std::fs::remove_file(hooks.dir.join("hold-0")).unwrap();
     let resumed = run().output().unwrap();
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     assert!(

@@ -137,44 +137,4 @@ impl PhewasProgress for Reporter {
     fn fitting_done(&self) {
         self.bar.finish_and_clear();
     }
-
-    fn shard_starting(&self, _shard: meshagents_stats::phewas::Shard) -> Result<(), WorkflowError> {
-        #[cfg(feature = "test-hooks")]
-        test_hook(_shard).map_err(|e| WorkflowError::Invalid(format!("{e:#}")))?;
-        Ok(())
-    }
-}
-
-/// A hook for the Slurm tests, built only with the `test-hooks` feature (which `cargo test`
-/// turns on) and inert unless `MESHAGENTS_TEST_SHARD_HOOK` names a directory: with `hold-I`
-/// there, shard I writes its array job's id to `holding-I` and waits until `hold-I` is removed
-/// (so a test can cancel or kill around a task that is surely running); with `fail-I` there,
-/// shard I removes it and fails (its first attempt fails, its retry succeeds).
-#[cfg(feature = "test-hooks")]
-fn test_hook(shard: meshagents_stats::phewas::Shard) -> Result<()> {
-    use std::path::PathBuf;
-    use std::time::{Duration, Instant};
-
-    let Some(dir) = std::env::var_os("MESHAGENTS_TEST_SHARD_HOOK").map(PathBuf::from) else {
-        return Ok(());
-    };
-    let fail = dir.join(format!("fail-{}", shard.index));
-    if fail.is_file() {
-        std::fs::remove_file(&fail).with_context(|| fail.display().to_string())?;
-        anyhow::bail!("test hook {}: shard {shard} fails once", fail.display());
-    }
-    let hold = dir.join(format!("hold-{}", shard.index));
-    if hold.is_file() {
-        let holding = dir.join(format!("holding-{}", shard.index));
-        // The array job's id, so a test can cancel exactly this task.
-        let job = std::env::var("SLURM_ARRAY_JOB_ID").unwrap_or_default();
-        std::fs::write(&holding, format!("{job}\n"))
-            .with_context(|| holding.display().to_string())?;
-        // Bounded, so a test that dies cannot leave a task holding a node for ever.
-        let until = Instant::now() + Duration::from_secs(600);
-        while hold.is_file() && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-    Ok(())
 }

@@ -104,10 +104,6 @@ pub trait PhewasProgress: Progress {
     fn fitted(&self, _done: usize) {}
     /// Fitting is over.
     fn fitting_done(&self) {}
-    /// Right before a shard's work: a front end's tests may hold or fail it here.
-    fn shard_starting(&self, _shard: Shard) -> Result<(), WorkflowError> {
-        Ok(())
-    }
 }
 
 /// How a PheWAS run ended.
@@ -221,7 +217,6 @@ pub fn run_phewas(
     progress.fitting(request.factors.len());
     let fitted = Instant::now();
     if let Some(shard) = shard {
-        progress.shard_starting(shard)?;
         let part = run_shard(&table, &request, shard, &|done| progress.fitted(done))?;
         progress.fitting_done();
         meshagents_stats::phewas::parts::write_shard(&job.out, &part)?;
