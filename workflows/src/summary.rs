@@ -57,18 +57,15 @@ impl PhewasSummary {
     pub fn score(rows: &[AssociationRow], truth: Option<&Truth>, dictionary: &Dictionary) -> Self {
         let none = Truth::default();
         let truth = truth.unwrap_or(&none);
-        let planted: HashSet<(&str, &str)> = truth
-            .direct_associations
-            .iter()
-            .filter(|a| a.kind == "planted")
-            .map(|a| (a.phenotype.as_str(), a.factor.as_str()))
-            .collect();
-        let derived: HashSet<(&str, &str)> = truth
-            .direct_associations
-            .iter()
-            .filter(|a| a.kind == "derived")
-            .map(|a| (a.phenotype.as_str(), a.factor.as_str()))
-            .collect();
+        let direct = |kind: &str| -> HashSet<(&str, &str)> {
+            truth
+                .direct_associations
+                .iter()
+                .filter(|a| a.kind == kind)
+                .map(|a| (a.phenotype.as_str(), a.factor.as_str()))
+                .collect()
+        };
+        let (planted, derived) = (direct("planted"), direct("derived"));
         let mediated: HashSet<(&str, &str)> = truth
             .mediated_associations
             .iter()
@@ -206,11 +203,7 @@ pub fn write_summary(
         let _ = writeln!(
             w,
             "The study configuration fixed the covariates: {}. The panel did not meet.\n",
-            if covariates.is_empty() {
-                "none".to_string()
-            } else {
-                covariates.join(", ")
-            }
+            list_or_none(covariates)
         );
         return finish_summary(path, md, covariates, phewas, truth);
     };
@@ -251,7 +244,7 @@ pub fn write_summary(
             "\nProposals: the agents searched the whole catalogue and made {} proposals; new candidates beyond the seed list ({}): {}.\n",
             decision.proposals.len(),
             decision.seeds.join(", "),
-            if added.is_empty() { "none".to_string() } else { added.join(", ") }
+            list_or_none(&added)
         );
         w.push_str(&meshagents_agents::transcript::proposals_markdown(
             &decision.proposals,
@@ -292,15 +285,7 @@ pub fn write_summary(
         let _ = writeln!(w, "| disease | phenotypes chosen |");
         let _ = writeln!(w, "|---|---|");
         for (disease, chosen) in &b.disease_phenotypes {
-            let _ = writeln!(
-                w,
-                "| `{disease}` | {} |",
-                if chosen.is_empty() {
-                    "none".to_string()
-                } else {
-                    chosen.join(", ")
-                }
-            );
+            let _ = writeln!(w, "| `{disease}` | {} |", list_or_none(chosen));
         }
         if let Some(truth) = truth {
             let scores = PanelScores::phenotypes(&b.disease_phenotypes, truth);
@@ -372,7 +357,7 @@ fn finish_summary(
     std::fs::write(path, md).map_err(|e| WorkflowError::io(path.display().to_string(), e))
 }
 
-fn list_or_none(items: &[String]) -> String {
+fn list_or_none<S: std::borrow::Borrow<str>>(items: &[S]) -> String {
     if items.is_empty() {
         "none".into()
     } else {

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
+use super::tally::{answered, text};
 use super::{
     answer_tokens, quoted, round3, schemas, Answer, Assessment, Panel, PhenotypeDecision,
     PhenotypeItem, Pick, StageSpec, Variable, OVERALL,
@@ -206,32 +207,25 @@ impl Panel<'_> {
 }
 
 fn collect_picks(answers: &[Answer]) -> Vec<Pick> {
-    answers
-        .iter()
-        .flat_map(|a| {
-            a.value["selections"]
+    answered(answers, "selections")
+        .map(|(agent, s)| Pick {
+            agent: agent.to_string(),
+            target: text(s, "target"),
+            // A name picked twice counts once (the schema bounds the list, and a small model
+            // repeats itself).
+            phenotypes: s["phenotypes"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|s| Pick {
-                    agent: a.agent.clone(),
-                    target: s["target"].as_str().unwrap_or_default().to_string(),
-                    // A name picked twice counts once (the schema bounds the list, and a
-                    // small model repeats itself).
-                    phenotypes: s["phenotypes"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Value::as_str)
-                        .fold(Vec::new(), |mut kept: Vec<String>, p| {
-                            if !kept.iter().any(|k| k == p) {
-                                kept.push(p.to_string());
-                            }
-                            kept
-                        }),
-                    confidence: s["confidence"].as_f64().unwrap_or(0.5),
-                    rationale: s["rationale"].as_str().unwrap_or_default().to_string(),
-                })
+                .filter_map(Value::as_str)
+                .fold(Vec::new(), |mut kept: Vec<String>, p| {
+                    if !kept.iter().any(|k| k == p) {
+                        kept.push(p.to_string());
+                    }
+                    kept
+                }),
+            confidence: s["confidence"].as_f64().unwrap_or(0.5),
+            rationale: text(s, "rationale"),
         })
         .collect()
 }

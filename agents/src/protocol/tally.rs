@@ -3,23 +3,38 @@
 
 use std::collections::BTreeSet;
 
+use serde_json::Value;
+
 use super::{Answer, ConfounderItem, DecisionRule, Vote};
 
+/// Each entry of the list `key` in every answer, with the agent who gave it (answers passed
+/// the schema; a missing field reads as its default).
+pub(super) fn answered<'a>(
+    answers: &'a [Answer],
+    key: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
+    answers.iter().flat_map(move |a| {
+        a.value[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|entry| (a.agent.as_str(), entry))
+    })
+}
+
+/// A text field of an answer's entry, empty when missing.
+pub(super) fn text(entry: &Value, field: &str) -> String {
+    entry[field].as_str().unwrap_or_default().to_string()
+}
+
 pub(super) fn collect_votes(answers: &[Answer]) -> Vec<Vote> {
-    answers
-        .iter()
-        .flat_map(|a| {
-            a.value["votes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|v| Vote {
-                    agent: a.agent.clone(),
-                    variable: v["variable"].as_str().unwrap_or_default().to_string(),
-                    include: v["include"].as_bool().unwrap_or(false),
-                    confidence: v["confidence"].as_f64().unwrap_or(0.5),
-                    rationale: v["rationale"].as_str().unwrap_or_default().to_string(),
-                })
+    answered(answers, "votes")
+        .map(|(agent, v)| Vote {
+            agent: agent.to_string(),
+            variable: text(v, "variable"),
+            include: v["include"].as_bool().unwrap_or(false),
+            confidence: v["confidence"].as_f64().unwrap_or(0.5),
+            rationale: text(v, "rationale"),
         })
         .collect()
 }

@@ -1,11 +1,13 @@
 //! The scaffold every chart stands on: the palette, the embedded font, sizes in layout pixels
 //! scaled for the PNG, tick labels, and `render_both!`, which draws one figure as SVG and PNG
 //! from one drawing function.
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Once;
 
 use plotters::chart::MeshStyle;
 use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// Okabe & Ito (2008) colour-blind-safe palette, without yellow (too light on white).
@@ -105,6 +107,52 @@ pub(super) fn house_mesh<DB: DrawingBackend>(
         .light_line_style(WHITE)
         .x_label_formatter(&tick)
         .y_label_formatter(&tick);
+}
+
+/// Where a chart sits in its area, in layout pixels: the caption's font size, the margins
+/// (the right one apart, for the last tick label) and the areas of the axis labels.
+pub(super) struct Frame {
+    pub caption: f64,
+    pub margin: f64,
+    pub margin_right: f64,
+    pub x_labels: f64,
+    pub y_labels: f64,
+}
+
+impl Frame {
+    /// A frame from the caption's size, the (left/top/bottom, right) margins and the (x, y)
+    /// label areas.
+    pub(super) const fn new(
+        caption: f64,
+        (margin, margin_right): (f64, f64),
+        (x_labels, y_labels): (f64, f64),
+    ) -> Frame {
+        Frame {
+            caption,
+            margin,
+            margin_right,
+            x_labels,
+            y_labels,
+        }
+    }
+}
+
+/// A cartesian chart over `x` by `y` on `area`, captioned `title`, placed by `frame`.
+pub(super) fn framed<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    frame: Frame,
+    (x, y): (Range<f64>, Range<f64>),
+    s: f64,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    ChartBuilder::on(area)
+        .caption(title, font(frame.caption, s))
+        .margin(px(frame.margin, s))
+        .margin_right(px(frame.margin_right, s))
+        .x_label_area_size(px(frame.x_labels, s))
+        .y_label_area_size(px(frame.y_labels, s))
+        .build_cartesian_2d(x, y)
+        .map_err(err)
 }
 
 /// The legend box every chart with a legend shares, at `position`, its labels in a font of

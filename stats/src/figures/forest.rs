@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::chart::{
-    err, font, house_mesh, px, render_both, DrawResult, PlotFiles, GREY, OKABE_ITO,
+    err, font, framed, house_mesh, px, render_both, DrawResult, Frame, PlotFiles, GREY, OKABE_ITO,
 };
 use super::manhattan::shorten;
 use super::significance::tested;
@@ -77,12 +77,13 @@ pub(super) fn draw_forest<DB: DrawingBackend>(
     let (left, right) = root.split_horizontally(px(250.0, s).min(w as i32 / 2));
     let (plot, pcol) =
         right.split_horizontally((right.dim_in_pixel().0 as i32 - px(64.0, s)).max(1));
-    let mut chart = ChartBuilder::on(&plot)
-        .caption("Top associations: β and 95 % CI", font(16.0, s))
-        .margin(px(8.0, s))
-        .x_label_area_size(px(40.0, s))
-        .build_cartesian_2d(lo - pad..hi + pad, -0.5..n - 0.5)
-        .map_err(err)?;
+    let mut chart = framed(
+        &plot,
+        "Top associations: β and 95 % CI",
+        Frame::new(16.0, (8.0, 8.0), (40.0, 0.0)),
+        (lo - pad..hi + pad, -0.5..n - 0.5),
+        s,
+    )?;
     let mut mesh = chart.configure_mesh();
     house_mesh(&mut mesh, 13.0, 14.0, s);
     mesh.disable_y_mesh()

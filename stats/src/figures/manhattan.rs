@@ -7,7 +7,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::chart::{
-    err, font, house_legend, house_mesh, px, render_both, DrawResult, PlotFiles, GREY, OKABE_ITO,
+    err, font, framed, house_legend, house_mesh, px, render_both, DrawResult, Frame, PlotFiles,
+    GREY, OKABE_ITO,
 };
 use super::significance::{neg_log10_capped, tested, thresholds, y_cap};
 use crate::error::StatsError;
@@ -188,14 +189,13 @@ pub(super) fn draw_manhattan<DB: DrawingBackend>(
     d: &ManhattanData,
 ) -> DrawResult {
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(root)
-        .caption(&d.title, font(18.0, s))
-        .margin(px(10.0, s))
-        .margin_right(px(16.0, s))
-        .x_label_area_size(px(70.0, s))
-        .y_label_area_size(px(52.0, s))
-        .build_cartesian_2d(-1.0..d.x_max + 1.0, 0.0..d.y_max * 1.08)
-        .map_err(err)?;
+    let mut chart = framed(
+        root,
+        &d.title,
+        Frame::new(18.0, (10.0, 16.0), (70.0, 52.0)),
+        (-1.0..d.x_max + 1.0, 0.0..d.y_max * 1.08),
+        s,
+    )?;
     let mut mesh = chart.configure_mesh();
     house_mesh(&mut mesh, 14.0, 15.0, s);
     mesh.disable_x_mesh()

@@ -6,7 +6,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::chart::{err, font, house_mesh, px, render_both, DrawResult, PlotFiles, OKABE_ITO};
+use super::chart::{
+    err, font, framed, house_mesh, px, render_both, DrawResult, Frame, PlotFiles, OKABE_ITO,
+};
 use super::significance::{neg_log10_capped, tested, y_cap};
 use crate::error::StatsError;
 use crate::phewas::AssociationRow;
@@ -107,14 +109,13 @@ pub(super) fn draw_qq<DB: DrawingBackend>(
 ) -> DrawResult {
     root.fill(&WHITE).map_err(err)?;
     let x_max = d.points.iter().map(|p| p.0).fold(1.0f64, f64::max) * 1.05;
-    let mut chart = ChartBuilder::on(root)
-        .caption(&d.title, font(17.0, s))
-        .margin(px(10.0, s))
-        .margin_right(px(18.0, s))
-        .x_label_area_size(px(44.0, s))
-        .y_label_area_size(px(50.0, s))
-        .build_cartesian_2d(0.0..x_max, 0.0..d.max)
-        .map_err(err)?;
+    let mut chart = framed(
+        root,
+        &d.title,
+        Frame::new(17.0, (10.0, 18.0), (44.0, 50.0)),
+        (0.0..x_max, 0.0..d.max),
+        s,
+    )?;
     let mut mesh = chart.configure_mesh();
     house_mesh(&mut mesh, 14.0, 15.0, s);
     mesh.x_desc("Expected −log₁₀ p")

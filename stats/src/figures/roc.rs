@@ -5,7 +5,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::chart::{
-    err, font, house_legend, house_mesh, px, render_both, DrawResult, PlotFiles, GREY, OKABE_ITO,
+    err, font, framed, house_legend, house_mesh, px, render_both, DrawResult, Frame, PlotFiles,
+    GREY, OKABE_ITO,
 };
 use crate::classify::metrics::auc;
 use crate::classify::PredictionRow;
@@ -114,14 +115,13 @@ pub(super) fn draw_roc<DB: DrawingBackend>(
     let rows = panels.len().div_ceil(cols);
     let areas = root.split_evenly((rows, cols));
     for (panel, area) in panels.iter().zip(areas.iter()) {
-        let mut chart = ChartBuilder::on(area)
-            .caption(&panel.disease, font(15.0, s))
-            .margin(px(8.0, s))
-            .margin_right(px(20.0, s))
-            .x_label_area_size(px(36.0, s))
-            .y_label_area_size(px(40.0, s))
-            .build_cartesian_2d(0.0..1.0, 0.0..1.0)
-            .map_err(err)?;
+        let mut chart = framed(
+            area,
+            &panel.disease,
+            Frame::new(15.0, (8.0, 20.0), (36.0, 40.0)),
+            (0.0..1.0, 0.0..1.0),
+            s,
+        )?;
         let mut mesh = chart.configure_mesh();
         house_mesh(&mut mesh, 13.0, 13.0, s);
         mesh.x_desc("1 − specificity")

@@ -6,7 +6,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::chart::{
-    err, font, house_legend, house_mesh, px, render_both, DrawResult, PlotFiles, GREY, OKABE_ITO,
+    err, framed, house_legend, house_mesh, px, render_both, DrawResult, Frame, PlotFiles, GREY,
+    OKABE_ITO,
 };
 use super::manhattan::{draw_labels, shorten};
 use super::significance::{neg_log10_capped, tested, thresholds, y_cap};
@@ -99,13 +100,13 @@ pub(super) fn draw_volcano<DB: DrawingBackend>(
     d: &VolcanoData,
 ) -> DrawResult {
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(root)
-        .caption(&d.title, font(17.0, s))
-        .margin(px(10.0, s))
-        .x_label_area_size(px(44.0, s))
-        .y_label_area_size(px(50.0, s))
-        .build_cartesian_2d(-d.x_max..d.x_max, 0.0..d.y_max * 1.08)
-        .map_err(err)?;
+    let mut chart = framed(
+        root,
+        &d.title,
+        Frame::new(17.0, (10.0, 10.0), (44.0, 50.0)),
+        (-d.x_max..d.x_max, 0.0..d.y_max * 1.08),
+        s,
+    )?;
     let mut mesh = chart.configure_mesh();
     house_mesh(&mut mesh, 14.0, 15.0, s);
     mesh.x_desc("β (per unit of the factor)")

@@ -20,7 +20,7 @@
 //! which also decides about Firth's correction.
 
 use crate::models::linalg::{cholesky, cholesky_inverse, cholesky_solve};
-use crate::models::vector_level::{level, Level};
+use crate::models::vector_level::vector_kernel;
 
 /// Rows per chunk: the chunk's linear predictor, weights and residuals stay in L1.
 const CHUNK: usize = 256;
@@ -226,51 +226,25 @@ struct PassState {
 /// Per-row weights and residuals a pass may keep.
 type RowsOut<'a> = Option<(&'a mut [f64], &'a mut [f64])>;
 
-fn dispatch_pass(
-    columns: &[&[f64]],
-    y: &[f64],
-    beta: &[f64],
-    need: Need,
-    rows: RowsOut,
-) -> PassState {
-    match level() {
-        // SAFETY: `level` checked that the CPU has the features these were compiled for.
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => unsafe { pass_avx512(columns, y, beta, need, rows) },
-        // SAFETY: as for the arm above.
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => unsafe { pass_avx2(columns, y, beta, need, rows) },
-        Level::Portable => pass_body::<Portable>(columns, y, beta, need, rows),
-    }
+vector_kernel! {
+    fn dispatch_pass(
+        columns: &[&[f64]],
+        y: &[f64],
+        beta: &[f64],
+        need: Need,
+        rows: RowsOut,
+    ) -> PassState;
+    L in (simd::Avx512, simd::Avx2, Portable) => pass_body::<L>(columns, y, beta, need, rows)
 }
 
-fn dispatch_added_row(
-    weight: &[f64],
-    resid: &[f64],
-    added: &[f64],
-    covariates: &[&[f64]],
-) -> (f64, Vec<f64>) {
-    match level() {
-        // SAFETY: as in `dispatch_pass`.
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => unsafe { added_row_avx512(weight, resid, added, covariates) },
-        // SAFETY: as for the arm above.
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => unsafe { added_row_avx2(weight, resid, added, covariates) },
-        Level::Portable => added_row_body::<Portable>(weight, resid, added, covariates),
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn added_row_avx512(w: &[f64], r: &[f64], x: &[f64], c: &[&[f64]]) -> (f64, Vec<f64>) {
-    added_row_body::<simd::Avx512>(w, r, x, c)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn added_row_avx2(w: &[f64], r: &[f64], x: &[f64], c: &[&[f64]]) -> (f64, Vec<f64>) {
-    added_row_body::<simd::Avx2>(w, r, x, c)
+vector_kernel! {
+    fn dispatch_added_row(
+        weight: &[f64],
+        resid: &[f64],
+        added: &[f64],
+        covariates: &[&[f64]],
+    ) -> (f64, Vec<f64>);
+    L in (simd::Avx512, simd::Avx2, Portable) => added_row_body::<L>(weight, resid, added, covariates)
 }
 
 /// `(sum r x, [sum w x, sum w x x, sum w x c...])` chunk by chunk in the order of a pass.
@@ -304,30 +278,6 @@ fn added_row_body<L: Lanes>(
         start += len;
     }
     (score, row)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn pass_avx512(
-    columns: &[&[f64]],
-    y: &[f64],
-    beta: &[f64],
-    need: Need,
-    rows: RowsOut,
-) -> PassState {
-    pass_body::<simd::Avx512>(columns, y, beta, need, rows)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn pass_avx2(
-    columns: &[&[f64]],
-    y: &[f64],
-    beta: &[f64],
-    need: Need,
-    rows: RowsOut,
-) -> PassState {
-    pass_body::<simd::Avx2>(columns, y, beta, need, rows)
 }
 
 #[inline(always)]
@@ -527,14 +477,21 @@ mod simd {
     pub struct Avx512;
     pub struct Avx2;
 
+    /// `a`'s length and where its whole chunks of lanes end, once every `b` is known to be as
+    /// long: the vector loads read without bounds checks.
+    #[inline(always)]
+    fn lengths<const M: usize>(bs: &[&[f64]; M], a: &[f64]) -> (usize, usize) {
+        let n = a.len();
+        for b in bs {
+            assert!(b.len() >= n);
+        }
+        (n, n - n % LANES)
+    }
+
     impl Lanes for Avx512 {
         #[inline(always)]
         fn dots<const M: usize>(bs: [&[f64]; M], a: &[f64]) -> [f64; M] {
-            let n = a.len();
-            let whole = n - n % LANES;
-            for b in &bs {
-                assert!(b.len() >= n);
-            }
+            let (n, whole) = lengths(&bs, a);
             // SAFETY: every load reads LANES elements at i < whole <= len of each slice; the
             // caller runs on a CPU with AVX-512F (see `pass`).
             unsafe {
@@ -562,11 +519,7 @@ mod simd {
     impl Lanes for Avx2 {
         #[inline(always)]
         fn dots<const M: usize>(bs: [&[f64]; M], a: &[f64]) -> [f64; M] {
-            let n = a.len();
-            let whole = n - n % LANES;
-            for b in &bs {
-                assert!(b.len() >= n);
-            }
+            let (n, whole) = lengths(&bs, a);
             // SAFETY: as for AVX-512, with two 4-lane registers per sum (lanes 0-3, 4-7).
             unsafe {
                 let mut low = [_mm256_setzero_pd(); M];
@@ -734,12 +687,15 @@ mod tests {
         {
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2.
-                others.push(unsafe { pass_avx2(&columns, &y, &beta, Need::WithLikelihood, None) });
+                others.push(unsafe {
+                    dispatch_pass::avx2(&columns, &y, &beta, Need::WithLikelihood, None)
+                });
             }
             if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU has AVX-512F.
-                others
-                    .push(unsafe { pass_avx512(&columns, &y, &beta, Need::WithLikelihood, None) });
+                others.push(unsafe {
+                    dispatch_pass::avx512(&columns, &y, &beta, Need::WithLikelihood, None)
+                });
             }
         }
         let weight: Vec<f64> = (0..n).map(|i| 0.1 + 0.001 * (i % 97) as f64).collect();

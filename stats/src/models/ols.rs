@@ -7,6 +7,7 @@
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::models::linalg::{cholesky, cholesky_inverse, cholesky_solve};
+use crate::models::vector_level::vector_kernel;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FitError {
@@ -218,50 +219,18 @@ pub fn fit_rows_many(
         .collect()
 }
 
-/// `sum x_a (y_j - mean_j)` (as `[a][j]`) and `sum (y_j - mean_j)^2` over `rows`, every
-/// outcome at once: each sum still row by row, as [`fit_rows`] takes it, so the answers are
-/// the same bits; the outcomes are the vector lanes (AVX-512 or AVX2 when the CPU has them).
-fn cross_products(
-    centred: &[f64],
-    k: usize,
-    rows: &[usize],
-    ys: &[&[f64]],
-    means_y: &[f64],
-) -> (Vec<f64>, Vec<f64>) {
-    use crate::models::vector_level::{level, Level};
-    match level() {
-        // SAFETY: `level` checked that the CPU has the features these were compiled for.
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => unsafe { cross_products_avx512(centred, k, rows, ys, means_y) },
-        // SAFETY: as for the arm above.
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => unsafe { cross_products_avx2(centred, k, rows, ys, means_y) },
-        Level::Portable => cross_products_body(centred, k, rows, ys, means_y),
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn cross_products_avx512(
-    centred: &[f64],
-    k: usize,
-    rows: &[usize],
-    ys: &[&[f64]],
-    means_y: &[f64],
-) -> (Vec<f64>, Vec<f64>) {
-    cross_products_body(centred, k, rows, ys, means_y)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn cross_products_avx2(
-    centred: &[f64],
-    k: usize,
-    rows: &[usize],
-    ys: &[&[f64]],
-    means_y: &[f64],
-) -> (Vec<f64>, Vec<f64>) {
-    cross_products_body(centred, k, rows, ys, means_y)
+vector_kernel! {
+    /// `sum x_a (y_j - mean_j)` (as `[a][j]`) and `sum (y_j - mean_j)^2` over `rows`, every
+    /// outcome at once: each sum still row by row, as [`fit_rows`] takes it, so the answers are
+    /// the same bits; the outcomes are the vector lanes (AVX-512 or AVX2 when the CPU has them).
+    fn cross_products(
+        centred: &[f64],
+        k: usize,
+        rows: &[usize],
+        ys: &[&[f64]],
+        means_y: &[f64],
+    ) -> (Vec<f64>, Vec<f64>);
+    NoLanes in ((), (), ()) => cross_products_body(centred, k, rows, ys, means_y)
 }
 
 #[inline(always)]

@@ -2,7 +2,7 @@
 //! with the transformed factor.
 
 use super::context::Context;
-use super::fitted::{status_of, unfitted};
+use super::fitted::{not_fitted, unfitted};
 use super::rows::{neg_log10, AssociationRow};
 use crate::models::ols::complete_rows;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
@@ -24,16 +24,7 @@ pub(super) fn bai2020(
         let rows = complete_rows(y, &covs);
         match crate::models::ols::residuals(y, &covs, &rows) {
             Ok(r) => r,
-            Err(e) => {
-                return unfitted(
-                    phenotype,
-                    factor,
-                    category,
-                    model,
-                    status_of(&e),
-                    e.to_string(),
-                )
-            }
+            Err(e) => return not_fitted(phenotype, factor, category, model, &e),
         }
     };
     match crate::cohort::pairwise_r(&residual, x) {

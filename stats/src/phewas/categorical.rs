@@ -2,7 +2,7 @@
 //! overall likelihood-ratio row.
 
 use super::context::{coding_label, level_dummies, levels_by_frequency, Context};
-use super::fitted::{coefficient_row, status_of, unfitted};
+use super::fitted::{coefficient_row, not_fitted, unfitted};
 use super::rows::{neg_log10, AssociationRow};
 use crate::models::logistic::lr_p;
 use crate::models::ols::{complete_rows, fit_rows_many, FitError};
@@ -148,16 +148,7 @@ pub(super) fn categorical_rows(
     let reference_count = group.counts[0];
     let full = match &group.full[member] {
         Ok(f) => f,
-        Err(e) => {
-            return vec![unfitted(
-                phenotype,
-                factor,
-                category,
-                "categorical",
-                status_of(e),
-                e.to_string(),
-            )]
-        }
+        Err(e) => return vec![not_fitted(phenotype, factor, category, "categorical", e)],
     };
     let mut out = Vec::new();
     for (j, label) in shared.labels[1..].iter().enumerate() {
@@ -173,14 +164,7 @@ pub(super) fn categorical_rows(
                 "categorical",
                 format!("level vs reference '{reference}'"),
             )),
-            Err(e) => out.push(unfitted(
-                phenotype,
-                &name,
-                category,
-                "categorical",
-                status_of(&e),
-                e.to_string(),
-            )),
+            Err(e) => out.push(not_fitted(phenotype, &name, category, "categorical", &e)),
         }
     }
     // Overall likelihood-ratio test: the same rows without the level dummies.
@@ -189,13 +173,12 @@ pub(super) fn categorical_rows(
             let (lr, p) = lr_p(full.log_likelihood(), *restricted, levels.len() - 1);
             out.push(AssociationRow { n: full.n, stat: lr, p, neg_log10_p: neg_log10(p), ..unfitted(phenotype, &format!("{factor}=overall"), category, "categorical", "ok", format!("likelihood-ratio test of {} levels vs reference '{reference}' (chi2, {} df)", levels.len(), levels.len() - 1)) });
         }
-        Err(e) => out.push(unfitted(
+        Err(e) => out.push(not_fitted(
             phenotype,
             &format!("{factor}=overall"),
             category,
             "categorical",
-            status_of(e),
-            e.to_string(),
+            e,
         )),
     }
     out

@@ -41,6 +41,25 @@ pub(super) fn status_of(error: &FitError) -> &'static str {
     }
 }
 
+/// The row of a pair whose model could not be fitted: skipped or failed as `error` says, and
+/// why.
+pub(super) fn not_fitted(
+    phenotype: &str,
+    factor: &str,
+    category: &str,
+    model: &str,
+    error: &FitError,
+) -> AssociationRow {
+    unfitted(
+        phenotype,
+        factor,
+        category,
+        model,
+        status_of(error),
+        error.to_string(),
+    )
+}
+
 /// A fitted row from an OLS coefficient.
 pub(super) fn coefficient_row(
     c: &crate::models::ols::Coefficient,

@@ -2,7 +2,7 @@
 //! estimates, and the guarded fitter (with Firth) when it does not settle.
 
 use super::context::{predictors, row_major_design, Context};
-use super::fitted::{status_of, unfitted};
+use super::fitted::{not_fitted, unfitted};
 use super::request::FIRTH_MIN_EVENTS;
 use super::rows::{neg_log10, AssociationRow};
 use crate::models::logistic::{self, lr_p, wald_p, z975};
@@ -204,14 +204,7 @@ pub(super) fn logistic_row(
             n,
             n_cases: Some(cases),
             n_controls: Some(controls),
-            ..unfitted(
-                phenotype,
-                factor,
-                category,
-                model,
-                status_of(&e),
-                e.to_string(),
-            )
+            ..not_fitted(phenotype, factor, category, model, &e)
         },
     }
 }

@@ -134,6 +134,39 @@ impl Builder {
     }
 }
 
+/// A structure's phenotypes, as (name suffix, unit, measure, values).
+type Measures = Vec<(&'static str, &'static str, &'static str, Vec<f64>)>;
+
+/// A chamber's phenotypes from [volume, volume, stroke volume, ejection fraction], the two
+/// volumes named by (suffix, measure): end-diastolic and end-systolic for a ventricle, maximum
+/// and minimum for an atrium.
+fn chamber(
+    [(suffix_a, measure_a), (suffix_b, measure_b)]: [(&'static str, &'static str); 2],
+    [a, b, sv, ef]: [Vec<f64>; 4],
+) -> Measures {
+    vec![
+        (suffix_a, "mL", measure_a, a),
+        (suffix_b, "mL", measure_b, b),
+        ("SV", "mL", "stroke volume", sv),
+        ("EF", "%", "ejection fraction", ef),
+    ]
+}
+
+const VENTRICLE: [(&str, &str); 2] = [
+    ("EDV", "end-diastolic volume"),
+    ("ESV", "end-systolic volume"),
+];
+const ATRIUM: [(&str, &str); 2] = [("V max", "maximum volume"), ("V min", "minimum volume")];
+
+/// An aortic segment's phenotypes from [max area, min area, distensibility].
+fn aortic_segment([max_area, min_area, dist]: [Vec<f64>; 3]) -> Measures {
+    vec![
+        (" max area", "mm^2", "maximum area", max_area),
+        (" min area", "mm^2", "minimum area", min_area),
+        (" distensibility", "10^-3 mmHg^-1", "distensibility", dist),
+    ]
+}
+
 fn by_sex(male: f64, men: f64, women: f64) -> f64 {
     if male > 0.5 {
         men
@@ -340,102 +373,45 @@ pub fn generate(world: &World, shifts: &Shifts, rng: &mut ChaCha8Rng) -> Vec<Phe
     let mut b = Builder {
         out: Vec::with_capacity(82),
     };
-    let lv = "Left ventricle";
-    let rv = "Right ventricle";
-    b.push(
-        "LVEDV",
-        lv,
-        "mL",
-        "Left ventricular end-diastolic volume",
-        lvedv,
-    );
-    b.push(
-        "LVESV",
-        lv,
-        "mL",
-        "Left ventricular end-systolic volume",
-        lvesv,
-    );
-    b.push("LVSV", lv, "mL", "Left ventricular stroke volume", lvsv);
-    b.push("LVEF", lv, "%", "Left ventricular ejection fraction", lvef);
-    b.push("LVCO", lv, "L/min", "Left ventricular cardiac output", lvco);
-    b.push("LVM", lv, "g", "Left ventricular myocardial mass", lvm);
-    b.push(
-        "RVEDV",
-        rv,
-        "mL",
-        "Right ventricular end-diastolic volume",
-        rvedv,
-    );
-    b.push(
-        "RVESV",
-        rv,
-        "mL",
-        "Right ventricular end-systolic volume",
-        rvesv,
-    );
-    b.push("RVSV", rv, "mL", "Right ventricular stroke volume", rvsv);
-    b.push("RVEF", rv, "%", "Right ventricular ejection fraction", rvef);
     let [la, ra] = atria;
-    for (prefix, long, category, [vmax, vmin, sv, ef]) in [
-        ("LA", "Left atrial", "Left atrium", la),
-        ("RA", "Right atrial", "Right atrium", ra),
-    ] {
-        b.push(
-            &format!("{prefix}V max"),
-            category,
-            "mL",
-            &format!("{long} maximum volume"),
-            vmax,
-        );
-        b.push(
-            &format!("{prefix}V min"),
-            category,
-            "mL",
-            &format!("{long} minimum volume"),
-            vmin,
-        );
-        b.push(
-            &format!("{prefix}SV"),
-            category,
-            "mL",
-            &format!("{long} stroke volume"),
-            sv,
-        );
-        b.push(
-            &format!("{prefix}EF"),
-            category,
-            "%",
-            &format!("{long} ejection fraction"),
-            ef,
-        );
-    }
     let [aao, dao] = aorta;
-    for (prefix, long, [max_area, min_area, dist]) in [
-        ("AAo", "Ascending aorta", aao),
-        ("DAo", "Descending aorta", dao),
-    ] {
-        b.push(
-            &format!("{prefix} max area"),
-            "Aorta",
-            "mm^2",
-            &format!("{long} maximum area"),
-            max_area,
-        );
-        b.push(
-            &format!("{prefix} min area"),
-            "Aorta",
-            "mm^2",
-            &format!("{long} minimum area"),
-            min_area,
-        );
-        b.push(
-            &format!("{prefix} distensibility"),
-            "Aorta",
-            "10^-3 mmHg^-1",
-            &format!("{long} distensibility"),
-            dist,
-        );
+    // Per structure, in the cohort's column order: the prefix of its names, the adjective of
+    // its descriptions and its category, then (suffix, unit, measure, values) per phenotype.
+    let structures = [
+        (
+            "LV",
+            "Left ventricular",
+            "Left ventricle",
+            [
+                chamber(VENTRICLE, [lvedv, lvesv, lvsv, lvef]),
+                vec![
+                    ("CO", "L/min", "cardiac output", lvco),
+                    ("M", "g", "myocardial mass", lvm),
+                ],
+            ]
+            .concat(),
+        ),
+        (
+            "RV",
+            "Right ventricular",
+            "Right ventricle",
+            chamber(VENTRICLE, [rvedv, rvesv, rvsv, rvef]),
+        ),
+        ("LA", "Left atrial", "Left atrium", chamber(ATRIUM, la)),
+        ("RA", "Right atrial", "Right atrium", chamber(ATRIUM, ra)),
+        ("AAo", "Ascending aorta", "Aorta", aortic_segment(aao)),
+        ("DAo", "Descending aorta", "Aorta", aortic_segment(dao)),
+    ];
+    for (prefix, long, category, measures) in structures {
+        for (suffix, unit, measure, values) in measures {
+            b.push(
+                &format!("{prefix}{suffix}"),
+                category,
+                unit,
+                &format!("{long} {measure}"),
+                values,
+            );
+        }
     }
     for (prefix, count, category, unit, what, series) in [
         (

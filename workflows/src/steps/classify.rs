@@ -41,30 +41,14 @@ pub(crate) fn run(
         Step::Classify,
         &request,
         |r: &ValidationResult| {
-            let missing = if r.missing_features.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; not in the table, left out: {}",
-                    r.missing_features
-                        .iter()
-                        .map(|(arm, c)| format!("{c} ({arm})"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            let skipped = if r.skipped.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " ({})",
-                    r.skipped
-                        .iter()
-                        .map(|(d, why)| format!("{d}: {why}"))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )
-            };
+            let missing = listed(
+                &r.missing_features,
+                ("; not in the table, left out: ", ", ", ""),
+                |(arm, c)| format!("{c} ({arm})"),
+            );
+            let skipped = listed(&r.skipped, (" (", "; ", ")"), |(d, why)| {
+                format!("{d}: {why}")
+            });
             format!(
                 "{} diseases evaluated, {} skipped{skipped}{missing}",
                 r.evaluated.len(),
@@ -80,4 +64,18 @@ pub(crate) fn run(
     )?;
     verify(out, &validation.files)?;
     Ok(validation)
+}
+
+/// `items` written by `each`, joined by `sep` between `open` and `close`; nothing at all when
+/// there are none.
+fn listed<T>(
+    items: &[T],
+    (open, sep, close): (&str, &str, &str),
+    each: impl Fn(&T) -> String,
+) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let text: Vec<String> = items.iter().map(each).collect();
+    format!("{open}{}{close}", text.join(sep))
 }
