@@ -14,6 +14,7 @@ use crate::backend::{Backend, BackendError};
 use crate::message::{Message, Reply, Request, Speaker, ToolCall, ToolSpec, Usage};
 
 mod prompt_mode;
+mod redact;
 mod text_calls;
 
 pub use text_calls::tool_calls_in_text;
@@ -560,6 +561,8 @@ impl Backend for OpenAiBackend {
         let body = response.text().await.map_err(|e| {
             BackendError::retryable("connection", format!("reading the reply from {url}: {e}"))
         })?;
+        // Before anything reads it: a server may echo the key (see `redact`).
+        let body = redact::redact(&body, self.api_key.as_deref());
         if status.is_success() {
             let mut reply = calls_for(parse_reply(&body)?, &request.tools);
             if let Some(opening) = self.opening(request) {

@@ -218,14 +218,37 @@ where
         })
         .collect();
     let mut running = stream::iter(work).buffer_unordered(limit.max(1));
-    let mut results: Vec<(usize, Result<T, String>)> = Vec::with_capacity(pending.len());
+    // Each answer is journaled the moment it arrives, not when the whole batch is done: a
+    // study killed while one call is slow (or waits out a Retry-After) keeps the answers it
+    // already has, and its resume does not pay for them again. Replay is by key, so the
+    // order of the records does not matter; the error reported is still the first in the
+    // order given.
+    let mut finished: Vec<usize> = Vec::with_capacity(pending.len());
+    let mut errors: Vec<(usize, EngineError)> = Vec::new();
+    let mut record = |index: usize, result: Result<T, String>| -> Result<(), EngineError> {
+        finished.push(index);
+        let Some((_, intent)) = pending.iter().find(|(i, _)| *i == index) else {
+            return Ok(());
+        };
+        match result {
+            Ok(value) => {
+                journal.complete(intent, &value)?;
+                done[index] = Some(StepOutcome {
+                    value,
+                    replayed: false,
+                });
+            }
+            Err(message) => errors.push((index, journal.fail(intent, &message)?)),
+        }
+        Ok(())
+    };
     let mut ticker = tokio::time::interval(STOP_POLL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stopped = false;
     loop {
         tokio::select! {
             next = running.next() => match next {
-                Some(result) => results.push(result),
+                Some((index, result)) => record(index, result)?,
                 None => break,
             },
             _ = ticker.tick() => {
@@ -238,27 +261,10 @@ where
     }
     // Dropping the stream cancels the attempts still in flight (their HTTP requests too).
     drop(running);
-    results.sort_by_key(|(index, _)| *index);
-    let finished: Vec<usize> = results.iter().map(|(index, _)| *index).collect();
-    let mut first_error = None;
-    for (index, result) in results {
-        let Some((_, intent)) = pending.iter().find(|(i, _)| *i == index) else {
-            continue;
-        };
-        match result {
-            Ok(value) => {
-                journal.complete(intent, &value)?;
-                done[index] = Some(StepOutcome {
-                    value,
-                    replayed: false,
-                });
-            }
-            Err(message) => {
-                let error = journal.fail(intent, &message)?;
-                first_error.get_or_insert(error);
-            }
-        }
-    }
+    let first_error = errors
+        .into_iter()
+        .min_by_key(|(index, _)| *index)
+        .map(|(_, e)| e);
     if stopped {
         let abandoned: Vec<String> = pending
             .iter()

@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::WorkflowError;
 
@@ -17,13 +16,7 @@ pub struct WrittenFile {
 }
 
 pub fn hash_file(path: &Path) -> Result<(String, u64), WorkflowError> {
-    let bytes =
-        std::fs::read(path).map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
-    let digest = Sha256::digest(&bytes);
-    Ok((
-        digest.iter().map(|b| format!("{b:02x}")).collect(),
-        bytes.len() as u64,
-    ))
+    crate::inputs::sha256_file(path)
 }
 
 pub fn record(dir: &Path, relative: &str) -> Result<WrittenFile, WorkflowError> {

@@ -84,7 +84,12 @@ pub fn fork_study(
     let copied = {
         let from_journal = Journal::open(&source.join("journal"))?;
         let to_journal = Journal::open(&out.join("journal"))?;
-        let copied = to_journal.import_completed(&from_journal, |step| reuse.contains(&step))?;
+        // The inputs' fingerprints go with any reused step: those steps were computed from
+        // those inputs, so a fork that reuses them must stop on changed data too. A fork from
+        // the first step reuses nothing and fingerprints the data afresh.
+        let copied = to_journal.import_completed(&from_journal, |step| {
+            reuse.contains(&step) || (!reuse.is_empty() && step == crate::inputs::KEY)
+        })?;
         // The files the reused steps wrote come along (their results name them).
         for record in from_journal.records()? {
             if copied.contains(&record.step) {
@@ -96,6 +101,9 @@ pub fn fork_study(
             }
         }
         copied
+            .into_iter()
+            .filter(|step| step.as_str() != crate::inputs::KEY)
+            .collect()
     };
     if reuse.contains(&"panel/approval") {
         for file in ["proposed_confounders.json", "approval.json"] {

@@ -13,6 +13,7 @@ mod error;
 mod files;
 pub mod fork;
 pub mod holdout;
+pub mod inputs;
 pub mod interrupt;
 mod model_server;
 pub mod panel;

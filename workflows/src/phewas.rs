@@ -12,7 +12,7 @@ use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
 use meshagents_stats::data::io::{write_table, TableFormat};
 use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{
-    resolve_list, run_shard, Method, ModelChoice, PhewasRequest, Shard,
+    resolve_list, resolve_named, run_shard, Method, ModelChoice, PhewasRequest, Shard,
 };
 use meshagents_stats::phewas::{rows_to_frame, AssociationRow};
 use meshagents_stats::StatsError;
@@ -33,22 +33,36 @@ pub struct Columns {
 impl Columns {
     /// Resolves the lists in the order that decides what `all` means: the phenotypes first,
     /// then `adjust` without them, then the factors without either. `name` wraps a list's
-    /// error (`phewas` names the flag; a study leaves it as it is).
+    /// error (`phewas` names the flag; a study leaves it as it is); `labels` name the three
+    /// lists in messages (flags or STUDY.toml keys).
+    ///
+    /// A column plays one part: fitted against itself it is a perfect "hit", and adjusted for
+    /// itself it makes every design collinear. One named in two lists is an error; one that a
+    /// group (`all`, a role, a category) brought into a list where another list names it, or
+    /// that two groups share, stays where it was named or first brought in, with a warning.
     pub(crate) fn resolve(
         catalog: &Catalog,
         (phenotypes, adjust, factors): (&str, Option<&str>, &str),
+        labels: [&'static str; 3],
         name: impl Fn(&'static str, StatsError) -> WorkflowError,
     ) -> Result<Columns, WorkflowError> {
+        let names = |list: &[(String, bool)]| -> Vec<String> {
+            list.iter().map(|(n, _)| n.clone()).collect()
+        };
         let phenotypes =
-            resolve_list(catalog, phenotypes, &[]).map_err(|e| name("--phenotypes", e))?;
+            resolve_named(catalog, phenotypes, &[]).map_err(|e| name("--phenotypes", e))?;
         let adjust = match adjust {
-            Some(list) => {
-                resolve_list(catalog, list, &phenotypes).map_err(|e| name("--covariates", e))?
-            }
+            Some(list) => resolve_named(catalog, list, &names(&phenotypes))
+                .map_err(|e| name("--covariates", e))?,
             None => Vec::new(),
         };
-        let factors = resolve_list(catalog, factors, &Columns::used_of(&phenotypes, &adjust))
-            .map_err(|e| name("--factors", e))?;
+        let factors = resolve_named(
+            catalog,
+            factors,
+            &Columns::used_of(&names(&phenotypes), &names(&adjust)),
+        )
+        .map_err(|e| name("--factors", e))?;
+        let [phenotypes, adjust, factors] = one_part([phenotypes, adjust, factors], labels)?;
         Ok(Columns {
             phenotypes,
             adjust,
@@ -64,6 +78,54 @@ impl Columns {
     pub fn used(&self) -> Vec<String> {
         Columns::used_of(&self.phenotypes, &self.adjust)
     }
+}
+
+/// The three lists with no column in two of them (see [`Columns::resolve`]).
+fn one_part(
+    mut lists: [Vec<(String, bool)>; 3],
+    labels: [&'static str; 3],
+) -> Result<[Vec<String>; 3], WorkflowError> {
+    for first in 0..3 {
+        for second in first + 1..3 {
+            let shared: Vec<(String, bool, bool)> = lists[first]
+                .iter()
+                .filter_map(|(name, named_first)| {
+                    lists[second]
+                        .iter()
+                        .find(|(other, _)| other == name)
+                        .map(|(_, named_second)| (name.clone(), *named_first, *named_second))
+                })
+                .collect();
+            // Warned once per list that keeps columns, not once per column: without a
+            // dictionary a role can bring in every phenotype.
+            let mut moved: [Vec<String>; 3] = Default::default();
+            for (column, named_first, named_second) in shared {
+                let (keep, drop) = match (named_first, named_second) {
+                    (true, true) => {
+                        return Err(WorkflowError::Invalid(format!(
+                            "column '{column}' is named in both {} and {}: a column plays one part in a PheWAS (as a phenotype and a factor it is fitted against itself; as a covariate it is adjusted for itself); remove it from one",
+                            labels[first], labels[second]
+                        )))
+                    }
+                    (false, true) => (second, first),
+                    _ => (first, second),
+                };
+                lists[drop].retain(|(name, _)| *name != column);
+                moved[keep].push(column);
+            }
+            for (keep, columns) in moved.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
+                tracing::warn!(
+                    "{} column(s) in both {} and {} stay in {} only (a column plays one part): {}",
+                    columns.len(),
+                    labels[first],
+                    labels[second],
+                    labels[keep],
+                    columns.join(", ")
+                );
+            }
+        }
+    }
+    Ok(lists.map(|list| list.into_iter().map(|(name, _)| name).collect()))
 }
 
 /// One `meshagents phewas` run, as the command line describes it.
@@ -163,6 +225,7 @@ pub fn run_phewas(
     let columns = Columns::resolve(
         &catalog,
         (&job.phenotypes, Some(&job.covariates), &job.factors),
+        ["--phenotypes", "--covariates", "--factors"],
         name,
     )?;
     let load_also =

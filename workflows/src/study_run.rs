@@ -263,6 +263,10 @@ pub fn run_study(
         .map_err(|e| WorkflowError::io(out.join("STUDY.toml").display().to_string(), e))?;
 
     let journal = Journal::open(&out.join("journal"))?;
+    let inputs: Vec<&Path> = std::iter::once(config.data.as_path())
+        .chain(config.dictionary.as_deref())
+        .collect();
+    crate::inputs::check(&journal, out, &inputs)?;
     let panel_meets = config.covariates.is_none();
     let approval_gate = panel_meets && config.panel.approve;
     let server = ModelServer::new(config.panel.server.clone(), out);
@@ -279,6 +283,15 @@ pub fn run_study(
     let columns = Columns::resolve(
         &catalog,
         (&config.phenotypes, Some(adjust), &config.factors),
+        [
+            "phenotypes",
+            if config.covariates.is_some() {
+                "covariates"
+            } else {
+                "candidates"
+            },
+            "factors",
+        ],
         |_, e| e.into(),
     )?;
     let used = columns.used();

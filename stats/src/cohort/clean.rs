@@ -10,6 +10,11 @@ use super::table::{FlowEntry, LoadOptions, NumericColumn};
 use crate::data::dictionary::{DictionaryEntry, Role, ValueType};
 use crate::error::StatsError;
 
+/// The largest magnitude a value may have: its square, summed over a hundred million rows,
+/// stays finite (1e150 squared is 1e300, and a double holds 1.8e308). No measurement comes
+/// near it; a value beyond it is a unit error or a sentinel, and `inf` is beyond it too.
+pub const MAX_USABLE: f64 = 1e150;
+
 /// One column, converted, typed and judged by the cleaning rules.
 pub(super) struct Converted {
     /// A dictionary entry for a column the dictionary did not describe.
@@ -42,6 +47,21 @@ pub(super) fn convert_column(
             recoded += negative as usize;
             *v = if negative { f64::NAN } else { *v };
         }
+    }
+    // A value no model can use, infinite or so large that a sum of squares overflows, is
+    // missing: a fit that meets one gives no estimate at all, which would otherwise pass as an
+    // `ok` row with empty numbers. Counted in the flow log, and said once per column.
+    let mut unusable = 0usize;
+    for v in values.iter_mut() {
+        if v.abs() > MAX_USABLE {
+            *v = f64::NAN;
+            unusable += 1;
+        }
+    }
+    if unusable > 0 {
+        tracing::warn!(
+            "{file}: column '{column}': {unusable} value(s) infinite or beyond ±{MAX_USABLE:e} read as missing"
+        );
     }
     let value_type = match (declared, &levels) {
         (Some(t), _) => t,
@@ -90,6 +110,7 @@ pub(super) fn convert_column(
         role,
         kept,
         recoded_to_missing: recoded,
+        unusable_to_missing: unusable,
         missing_share,
         reason,
     };

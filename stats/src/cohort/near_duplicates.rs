@@ -531,6 +531,7 @@ mod near_duplicates_as_before {
                 role: Role::Factor,
                 kept: true,
                 recoded_to_missing: 0,
+                unusable_to_missing: 0,
                 missing_share: 0.0,
                 reason: "kept".into(),
             })

@@ -37,6 +37,10 @@ pub struct FlowEntry {
     pub kept: bool,
     /// Values turned into missing because they were negative UK Biobank codes.
     pub recoded_to_missing: usize,
+    /// Values turned into missing because no model can use them (infinite, or beyond
+    /// [`super::clean::MAX_USABLE`]).
+    #[serde(default)]
+    pub unusable_to_missing: usize,
     pub missing_share: f64,
     pub reason: String,
 }

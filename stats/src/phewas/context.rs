@@ -8,23 +8,27 @@ use crate::cohort::AnalysisTable;
 use crate::data::dictionary::ValueType;
 use crate::error::StatsError;
 
-/// A covariate expanded into model columns (categorical covariates become dummies).
-pub(super) fn covariate_columns(
+/// The covariates expanded into model columns (categorical covariates become dummies), each
+/// with its name for notes: the covariate's, or `name=level` for a level's dummy.
+pub(super) fn named_covariate_columns(
     table: &AnalysisTable,
     covariates: &[String],
-) -> Result<Vec<Vec<f64>>, StatsError> {
+) -> Result<Vec<(String, Vec<f64>)>, StatsError> {
     let mut out = Vec::new();
     for name in covariates {
         let column = table.numeric_column(name).ok_or_else(|| unknown(name))?;
         if column.value_type == ValueType::Categorical {
             let levels = levels_by_frequency(&column.values);
             // The most common level is the reference; no levels at all gives no columns.
-            out.extend(level_dummies(
-                &column.values,
-                levels.get(1..).unwrap_or(&[]),
-            ));
+            let levels = levels.get(1..).unwrap_or(&[]);
+            out.extend(
+                levels
+                    .iter()
+                    .map(|level| format!("{name}={level}"))
+                    .zip(level_dummies(&column.values, levels)),
+            );
         } else {
-            out.push(column.values.clone());
+            out.push((name.clone(), column.values.clone()));
         }
     }
     Ok(out)
@@ -53,6 +57,8 @@ pub(super) struct Context<'a> {
     pub(super) table: &'a AnalysisTable,
     pub(super) request: &'a PhewasRequest,
     pub(super) covariates: Vec<Vec<f64>>,
+    /// The name of each covariate column, for notes.
+    pub(super) covariate_names: Vec<String>,
     pub(super) phenotypes: Vec<Vec<f64>>,
     /// Phenotypes grouped by missingness, for the linear kernel.
     pub(super) groups: Vec<crate::models::fastlinear::PhenotypeGroup>,
@@ -80,7 +86,10 @@ pub(super) fn prepare<'a>(
         .iter()
         .map(|p| phenotype_transform.apply(table.column(p).unwrap_or(&[])))
         .collect();
-    let covariates = covariate_columns(table, &request.covariates)?;
+    let (covariate_names, covariates): (Vec<String>, Vec<Vec<f64>>) =
+        named_covariate_columns(table, &request.covariates)?
+            .into_iter()
+            .unzip();
     let groups = {
         let p_refs: Vec<&[f64]> = phenotypes.iter().map(Vec::as_slice).collect();
         let c_refs: Vec<&[f64]> = covariates.iter().map(Vec::as_slice).collect();
@@ -94,6 +103,7 @@ pub(super) fn prepare<'a>(
         table,
         request,
         covariates,
+        covariate_names,
         phenotypes,
         groups,
         group_of,

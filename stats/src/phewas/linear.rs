@@ -1,11 +1,53 @@
 //! Linear pairs, a block of factors at a time, through the shared-sums kernel
 //! (`models::fastlinear`).
 
-use super::context::{binary_coding, Context};
-use super::fitted::{coefficient_row, status_of, unfitted};
+use super::context::{binary_coding, predictors, Context};
+use super::fitted::{coefficient_row, not_fitted};
 use super::rows::AssociationRow;
 use crate::data::dictionary::ValueType;
 use crate::data::transform::Transform;
+use crate::models::ols::{complete_rows, fit_rows, Coefficient, FitError};
+
+/// A pair whose design is collinear because covariates do not vary in its complete rows (a
+/// factor recorded for women only, adjusted for sex): fitted again on the same rows without
+/// them, as R's `lm` and statsmodels estimate it (the constant column adds nothing the
+/// intercept does not hold). The fit and the covariates left out; `None` when the error is
+/// another one, or every covariate varies (then the collinearity is real).
+fn without_constant_covariates(
+    ctx: &Context,
+    p: usize,
+    x: &[f64],
+    error: &FitError,
+) -> Option<(Result<Coefficient, FitError>, Vec<String>)> {
+    if !matches!(error, FitError::Collinear(_)) {
+        return None;
+    }
+    let y = &ctx.phenotypes[p];
+    let rows = complete_rows(y, &predictors(x, &ctx.covariates));
+    let varies = |c: &[f64]| rows.iter().any(|&i| c[i] != c[rows[0]]);
+    if rows.is_empty() || ctx.covariates.iter().all(|c| varies(c)) {
+        return None;
+    }
+    let mut kept: Vec<&[f64]> = vec![x];
+    let mut dropped = Vec::new();
+    for (c, name) in ctx.covariates.iter().zip(&ctx.covariate_names) {
+        if varies(c) {
+            kept.push(c);
+        } else {
+            dropped.push(name.clone());
+        }
+    }
+    let fit = fit_rows(y, &kept, &rows).and_then(|f| f.coefficient(0));
+    Some((fit, dropped))
+}
+
+/// The note of a pair fitted without the covariates constant in its rows.
+pub(super) fn dropped_note(dropped: &[String]) -> String {
+    format!(
+        "adjusted without {}: constant in this pair's complete rows",
+        dropped.join(", ")
+    )
+}
 
 /// Every phenotype against a block of linear factors, through the shared-sums kernel.
 pub(super) fn linear_block(
@@ -65,6 +107,15 @@ pub(super) fn linear_block(
                 .map(|high| group.count_in_base(&prep.x, high));
             for (result, &p) in factor_results.into_iter().zip(&group.members) {
                 let phenotype = &ctx.request.phenotypes[p];
+                // A collinear design may be a covariate constant in the pair's rows: then
+                // the pair is fitted again without it, and the note says so.
+                let (result, note) = match result {
+                    Err(e) => match without_constant_covariates(ctx, p, &prep.x, &e) {
+                        Some((again, dropped)) => (again, dropped_note(&dropped)),
+                        None => (Err(e), String::new()),
+                    },
+                    fitted => (fitted, String::new()),
+                };
                 out[b][p] = vec![match result {
                     Ok(c) => coefficient_row(
                         &c,
@@ -73,16 +124,9 @@ pub(super) fn linear_block(
                         &prep.name,
                         &prep.category,
                         "linear",
-                        String::new(),
+                        note,
                     ),
-                    Err(e) => unfitted(
-                        phenotype,
-                        &prep.name,
-                        &prep.category,
-                        "linear",
-                        status_of(&e),
-                        e.to_string(),
-                    ),
+                    Err(e) => not_fitted(phenotype, &prep.name, &prep.category, "linear", &e),
                 }];
             }
         }

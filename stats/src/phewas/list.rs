@@ -13,11 +13,25 @@ pub fn resolve_list(
     spec: &str,
     exclude: &[String],
 ) -> Result<Vec<String>, StatsError> {
+    Ok(resolve_named(catalog, spec, exclude)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect())
+}
+
+/// [`resolve_list`], each column with whether the LIST named it itself (by name or in an
+/// @file) rather than through `all`, a role or a category: a column named in two lists is a
+/// mistake to report, one a group brought in is only left out.
+pub fn resolve_named(
+    catalog: &crate::cohort::Catalog,
+    spec: &str,
+    exclude: &[String],
+) -> Result<Vec<(String, bool)>, StatsError> {
     use crate::data::dictionary::Role;
-    let mut out: Vec<String> = Vec::new();
-    let push = |name: String, out: &mut Vec<String>| {
-        if !out.contains(&name) {
-            out.push(name);
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let push = |name: String, out: &mut Vec<(String, bool)>| {
+        if !out.iter().any(|(n, _)| *n == name) {
+            out.push((name, false));
         }
     };
     let mut items: Vec<String> = Vec::new();
@@ -58,7 +72,10 @@ pub fn resolve_list(
         }
         let canonical = crate::cohort::canonical_column_name(&item);
         if catalog.columns.contains(&canonical) {
-            push(canonical, &mut out);
+            match out.iter_mut().find(|(n, _)| *n == canonical) {
+                Some(found) => found.1 = true,
+                None => out.push((canonical, true)),
+            }
             continue;
         }
         let in_category: Vec<&String> = catalog

@@ -35,7 +35,7 @@ mod request;
 pub(crate) mod rows;
 mod run;
 
-pub use list::resolve_list;
+pub use list::{resolve_list, resolve_named};
 pub use plan::Shard;
 pub use request::{Method, ModelChoice, PhewasRequest, PhewasResult, FIRTH_MIN_EVENTS};
 pub use rows::{

@@ -28,7 +28,7 @@ pub fn run(
     let items = work_items(&context);
     let per_factor = run_items(&context, &items, &|_| true, progress);
     let fitted = started.elapsed().as_secs_f64();
-    let mut rows = phenotype_major(request.phenotypes.len(), per_factor)
+    let mut rows = phenotype_major(&context, per_factor)
         .into_iter()
         .map(|(_, _, row)| row)
         .collect::<Vec<_>>();
@@ -72,7 +72,7 @@ pub fn run_shard(
         .filter(|(_, r)| r.is_some())
         .map(|(f, _)| f)
         .collect();
-    let rows = phenotype_major(request.phenotypes.len(), per_factor);
+    let rows = phenotype_major(&context, per_factor);
     Ok(ShardRows {
         shard,
         factors,
@@ -217,25 +217,91 @@ pub(super) fn run_items(
     per_factor
 }
 
-/// `(phenotype, factor, row)` in phenotype-major order, whatever the thread count.
+/// `(phenotype, factor, row)` in phenotype-major order, whatever the thread count, each row
+/// [`checked`].
 pub(super) fn phenotype_major(
-    phenotypes: usize,
+    context: &Context,
     per_factor: PerFactor,
 ) -> Vec<(usize, usize, AssociationRow)> {
+    let constant: Vec<Option<f64>> = context
+        .request
+        .phenotypes
+        .iter()
+        .map(|name| {
+            context
+                .table
+                .numeric_column(name)
+                .and_then(|c| single_value(&c.values))
+        })
+        .collect();
     let mut per_factor: Vec<(usize, Vec<Vec<AssociationRow>>)> = per_factor
         .into_iter()
         .enumerate()
         .filter_map(|(f, r)| r.map(|r| (f, r)))
         .collect();
     let mut rows = Vec::new();
-    for p in 0..phenotypes {
+    for (p, constant) in constant.iter().enumerate() {
         for (f, factor_rows) in per_factor.iter_mut() {
             if let Some(r) = factor_rows.get_mut(p) {
-                rows.extend(r.drain(..).map(|row| (p, *f, row)));
+                rows.extend(r.drain(..).map(|row| (p, *f, checked(row, *constant))));
             }
         }
     }
     rows
+}
+
+/// The one value every present entry of `values` has, if they are all the same.
+fn single_value(values: &[f64]) -> Option<f64> {
+    let mut present = values.iter().filter(|v| !v.is_nan());
+    let first = *present.next()?;
+    present.all(|v| *v == first).then_some(first)
+}
+
+/// A row as the table may show it. A phenotype that does not vary (`constant` holds its one
+/// value) has nothing to associate: its pairs are skipped and say so, whatever a fit made of
+/// them. And an `ok` row always has its estimate: a fit that ended with no finite p, a beta
+/// without a finite standard error, or a standard error of 0 (a perfect fit: the factor is an
+/// exact function of the phenotype in these rows) is a failure that says why, and stays out
+/// of the multiple-testing family.
+fn checked(row: AssociationRow, constant: Option<f64>) -> AssociationRow {
+    let unfitted_as = |status: &str, note: String| AssociationRow {
+        n: row.n,
+        n_cases: row.n_cases,
+        n_controls: row.n_controls,
+        ..unfitted(
+            &row.phenotype,
+            &row.factor,
+            &row.category,
+            &row.model,
+            status,
+            note,
+        )
+    };
+    if let Some(value) = constant {
+        if row.status != "skipped" {
+            return unfitted_as(
+                "skipped",
+                format!("the phenotype does not vary (every present value is {value})"),
+            );
+        }
+    }
+    if row.status != "ok" {
+        return row;
+    }
+    let estimated = row.beta.is_finite() || row.se.is_finite();
+    let why = if !row.p.is_finite() {
+        Some("the fit gave no finite p-value")
+    } else if estimated && !(row.beta.is_finite() && row.se.is_finite()) {
+        Some("the fit gave no finite estimate and standard error")
+    } else if estimated && row.se <= 0.0 {
+        Some("a perfect fit (standard error 0): the factor is an exact function of the phenotype in these rows")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => unfitted_as("failed", why.to_string()),
+        None => row,
+    }
 }
 
 /// Rows for one factor, indexed by phenotype (a categorical factor gives several per

@@ -94,14 +94,17 @@ pub(crate) fn run(
 
 /// `flow.csv`: one line per column of the cohort, kept or dropped, and why.
 pub(crate) fn write_flow(path: &Path, table: &AnalysisTable) -> Result<(), WorkflowError> {
-    let mut text = String::from("column,role,kept,recoded_to_missing,missing_share,reason\n");
+    let mut text = String::from(
+        "column,role,kept,recoded_to_missing,unusable_to_missing,missing_share,reason\n",
+    );
     for f in &table.flow {
         text.push_str(&format!(
-            "{},{},{},{},{:.4},{}\n",
+            "{},{},{},{},{},{:.4},{}\n",
             csv_field(&f.column),
             f.role,
             f.kept,
             f.recoded_to_missing,
+            f.unusable_to_missing,
             f.missing_share,
             csv_field(&f.reason)
         ));
