@@ -270,6 +270,15 @@ pub fn run_phewas(
         ..LoadOptions::default()
     };
     let table = AnalysisTable::load_catalog(&job.data, &catalog, &options)?;
+    // Fewer rows than an intercept, a factor and an error term need: no pair can be fitted,
+    // and a table of nothing but `skipped` rows would look like an answer.
+    if table.n_rows() < MIN_ROWS {
+        return Err(WorkflowError::Invalid(format!(
+            "{}: {} participant row(s); a PheWAS needs at least {MIN_ROWS} (one more than an intercept and a factor), and many more to mean anything",
+            job.data.display(),
+            table.n_rows()
+        )));
+    }
     let dropped = table.flow.iter().filter(|f| !f.kept).count();
     progress.loaded(
         table.n_rows(),
@@ -416,8 +425,12 @@ pub(crate) fn study_rows_on_slurm(
     Ok(result.rows)
 }
 
+/// The fewest participants `phewas` runs on.
+const MIN_ROWS: usize = 3;
+
 /// `--out` must not name an input (issue 15, item 4: `--out` equal to `--data` used to write
-/// the results over the cohort) nor a directory. Paths are compared after resolving them, so
+/// the results over the cohort) nor a directory, nor lie under a file; the inputs must not be
+/// directories. All said before anything is loaded. Paths are compared after resolving them, so
 /// `./cohort.csv`, a symlink or a hard link to the cohort are caught too.
 fn refuse_to_overwrite_an_input(job: &PhewasJob) -> Result<(), WorkflowError> {
     if job.out.is_dir() {
@@ -427,12 +440,36 @@ fn refuse_to_overwrite_an_input(job: &PhewasJob) -> Result<(), WorkflowError> {
             job.out.display()
         )));
     }
+    // A parent that is a file would only fail at the end, after the whole run.
+    if let Some(file) = job
+        .out
+        .ancestors()
+        .skip(1)
+        .find(|a| !a.as_os_str().is_empty() && a.is_file())
+    {
+        return Err(WorkflowError::Invalid(format!(
+            "--out {}: {} is a file, not a folder to write into",
+            job.out.display(),
+            file.display()
+        )));
+    }
     let inputs = [
         ("--data", Some(&job.data)),
         ("--dictionary", job.dictionary.as_ref()),
     ];
     for (flag, input) in inputs {
         let Some(input) = input else { continue };
+        if input.is_dir() {
+            return Err(WorkflowError::Invalid(format!(
+                "{flag} {}: is a directory; name the file (a .csv, .tsv or .parquet table{})",
+                input.display(),
+                if flag == "--data" {
+                    ", e.g. the cohort.csv of `meshagents simulate`"
+                } else {
+                    ", e.g. its dictionary.csv"
+                }
+            )));
+        }
         if same_file(&job.out, input) {
             return Err(WorkflowError::Invalid(format!(
                 "--out {} is the {flag} file {}: meshagents never writes over its inputs; choose another --out",

@@ -100,20 +100,38 @@ impl StudyConfig {
             source: e,
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        config.data = base.join(&config.data);
-        config.dictionary = config.dictionary.as_deref().map(|d| base.join(d));
-        if !config.data.is_file() {
-            return Err(WorkflowError::File {
-                path: file,
-                message: format!("key `data`: {} does not exist", config.data.display()),
-            });
-        }
-        if let Some(d) = config.dictionary.as_ref().filter(|d| !d.is_file()) {
-            return Err(WorkflowError::File {
-                path: file,
-                message: format!("key `dictionary`: {} does not exist", d.display()),
-            });
-        }
+        // Each input named by a key must be a file: said for the key, before any work.
+        let input = |key: &str, given: &Path| -> Result<PathBuf, WorkflowError> {
+            let fail = |message: String| WorkflowError::File {
+                path: file.clone(),
+                message,
+            };
+            if given.as_os_str().is_empty() {
+                return Err(fail(format!(
+                    "key `{key}` is empty: name the file (a path relative to this STUDY.toml, or absolute)"
+                )));
+            }
+            let resolved = base.join(given);
+            if resolved.is_dir() {
+                return Err(fail(format!(
+                    "key `{key}`: {} is a directory, not a file",
+                    resolved.display()
+                )));
+            }
+            if !resolved.is_file() {
+                return Err(fail(format!(
+                    "key `{key}`: {} does not exist",
+                    resolved.display()
+                )));
+            }
+            Ok(resolved)
+        };
+        config.data = input("data", &config.data)?;
+        config.dictionary = config
+            .dictionary
+            .as_deref()
+            .map(|d| input("dictionary", d))
+            .transpose()?;
         // Absolute paths, so the copy of the configuration kept in the study directory works
         // from anywhere.
         config.data = std::fs::canonicalize(&config.data).unwrap_or(config.data);

@@ -95,6 +95,23 @@ impl Catalog {
         file: &str,
     ) -> Result<Self, StatsError> {
         let columns: Vec<String> = raw_names.iter().map(|n| canonical_column_name(n)).collect();
+        // Two header cells for one field: a reader would rename or drop one of them, and a
+        // list naming the field would silently get whichever it kept.
+        let mut first_of: std::collections::HashMap<&str, usize> = Default::default();
+        for (k, name) in columns.iter().enumerate() {
+            if let Some(first) = first_of.insert(name, k) {
+                return Err(StatsError::Input {
+                    file: file.to_string(),
+                    message: format!(
+                        "header columns {} ('{}') and {} ('{}') both name '{name}'; rename or remove one",
+                        first + 1,
+                        raw_names[first],
+                        k + 1,
+                        raw_names[k]
+                    ),
+                });
+            }
+        }
         let id = id_column_of(id_column, dictionary.as_ref(), |c| {
             columns.iter().any(|x| x == c)
         })

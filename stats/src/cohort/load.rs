@@ -255,6 +255,25 @@ impl AnalysisTable {
             .get(&id_column)
             .ok_or_else(|| input_error(format!("id column '{id_column}' is not in the data")))?;
         let id_series = source.get(id_index)?;
+        // A float column casts to whole numbers by truncation: 12.5 would silently become
+        // participant 12. Ids are whole numbers or an error naming the row.
+        if id_series.dtype().is_float() {
+            let cast = id_series
+                .cast(&DataType::Float64)
+                .map_err(|e| input_error(e.to_string()))?;
+            let floats = cast.f64().map_err(|e| input_error(e.to_string()))?;
+            let fractional = floats.iter().enumerate().find_map(|(row, v)| {
+                v.filter(|v| v.fract() != 0.0 || !v.is_finite())
+                    .map(|v| (row, v))
+            });
+            if let Some((row, value)) = fractional {
+                return Err(at(
+                    row,
+                    &id_column,
+                    format!("participant id '{value}' is not a whole number"),
+                ));
+            }
+        }
         let ids_series = id_series.cast(&DataType::Int64).map_err(|e| {
             input_error(format!(
                 "column '{id_column}': participant ids must be whole numbers ({e})"
