@@ -57,6 +57,23 @@ fn table() -> AssociationTable {
     crate::model::load_associations(tmp.path()).expect("reads")
 }
 
+/// An app on the study list of `/r` that shows `studies`.
+fn app_with_studies(studies: Vec<StudyRow>) -> App {
+    let mut app = App::new(PathBuf::from("/r"));
+    app.update(Msg::Studies(studies));
+    app
+}
+
+/// An app showing the live panel of `/r/a` with `data`.
+fn app_with_panel(data: PanelData) -> App {
+    let mut app = App::new(PathBuf::from("/r"));
+    app.update(Msg::Panel {
+        dir: "/r/a".into(),
+        data,
+    });
+    app
+}
+
 fn app_with_results() -> App {
     let mut app = App::new(PathBuf::from("/r"));
     let table = table();
@@ -96,13 +113,12 @@ fn q_quits_and_question_mark_opens_help_that_any_key_closes() {
 
 #[test]
 fn list_moves_opens_by_state_and_guards_actions() {
-    let mut app = App::new(PathBuf::from("/r"));
-    app.update(Msg::Studies(vec![
+    let mut app = app_with_studies(vec![
         study("done", StudyState::Finished, true),
         study("waits", StudyState::AwaitingApproval, false),
         study("busy", StudyState::Running { pid: 1 }, false),
         study("halted", StudyState::Stopped, false),
-    ]));
+    ]);
     assert_eq!(
         key(&mut app, KeyCode::Enter),
         vec![Effect::LoadResults("/r/done".into())]
@@ -162,12 +178,7 @@ fn list_moves_opens_by_state_and_guards_actions() {
 
 #[test]
 fn fork_chooses_its_step_and_takes_changed_settings() {
-    let mut app = App::new(PathBuf::from("/r"));
-    app.update(Msg::Studies(vec![study(
-        "done",
-        StudyState::Finished,
-        true,
-    )]));
+    let mut app = app_with_studies(vec![study("done", StudyState::Finished, true)]);
     assert!(key(&mut app, KeyCode::Char('f')).is_empty());
     // Up twice: from phewas/adjusted to screen/candidates; Up at the top stays there.
     for _ in 0..2 {
@@ -205,8 +216,7 @@ fn fork_chooses_its_step_and_takes_changed_settings() {
 
 #[test]
 fn delete_asks_first() {
-    let mut app = App::new(PathBuf::from("/r"));
-    app.update(Msg::Studies(vec![study("old", StudyState::Stopped, false)]));
+    let mut app = app_with_studies(vec![study("old", StudyState::Stopped, false)]);
     assert!(key(&mut app, KeyCode::Char('d')).is_empty());
     assert_eq!(app.dialog, Some(Dialog::ConfirmDelete("/r/old".into())));
     // q inside the dialog neither quits nor deletes.
@@ -329,11 +339,7 @@ fn panel_data() -> PanelData {
 
 #[test]
 fn panel_tabs_cycle_over_agents_and_the_chair_and_ticks_reload() {
-    let mut app = App::new(PathBuf::from("/r"));
-    app.update(Msg::Panel {
-        dir: "/r/a".into(),
-        data: panel_data(),
-    });
+    let mut app = app_with_panel(panel_data());
     assert_eq!(app.screen, Screen::Panel);
     let agents = app
         .panel
@@ -480,12 +486,11 @@ fn wizard_walks_files_categories_and_panel_to_a_plan() {
 
 #[test]
 fn mouse_wheel_moves_and_click_selects() {
-    let mut app = App::new(PathBuf::from("/r"));
-    app.update(Msg::Studies(vec![
+    let mut app = app_with_studies(vec![
         study("a", StudyState::Finished, true),
         study("b", StudyState::Stopped, false),
         study("c", StudyState::Stopped, false),
-    ]));
+    ]);
     app.update(Msg::Mouse {
         kind: MouseEventKind::ScrollDown,
         row: 0,
@@ -539,11 +544,7 @@ fn render_results_table_detail_manhattan_and_help() {
 
 #[test]
 fn render_panel_and_wizard() {
-    let mut app = App::new(PathBuf::from("/r"));
-    app.update(Msg::Panel {
-        dir: "/r/a".into(),
-        data: panel_data(),
-    });
+    let mut app = app_with_panel(panel_data());
     let screen = draw(&app, 100, 30);
     assert!(screen.contains("cardiologist"), "{screen}");
     assert!(screen.contains("DECISION adjust for age, sex"));
@@ -566,15 +567,11 @@ fn render_panel_and_wizard() {
 
 #[test]
 fn transcript_wraps_long_messages_under_the_speaker() {
-    let mut app = App::new(PathBuf::from("/r"));
     let mut data = panel_data();
     let long = "Adjust for age because it precedes every exposure and drives chamber volumes and aortic stiffening across the whole cohort";
     data.lines
         .push(panel_line("statistician", "message", long, json!({})));
-    app.update(Msg::Panel {
-        dir: "/r/a".into(),
-        data,
-    });
+    let app = app_with_panel(data);
     let screen = draw(&app, 80, 24);
     assert!(screen.contains("statistician  Adjust for age"), "{screen}");
     assert!(
@@ -770,7 +767,6 @@ hypertension,expert,logistic,3000,763,0.7341,0.714,0.754,0.0081,0.65,0.42,0.51,0
 
 #[test]
 fn live_panel_shows_proposals_as_they_arrive() {
-    let mut app = App::new(PathBuf::from("/r"));
     let mut data = panel_data();
     let mut proposal = panel_line(
         "statistician",
@@ -789,10 +785,7 @@ fn live_panel_shows_proposals_as_they_arrive() {
             json!({"added": ["6138-2.0"]}),
         ),
     );
-    app.update(Msg::Panel {
-        dir: "/r/a".into(),
-        data,
-    });
+    let app = app_with_panel(data);
     let screen = draw(&app, 120, 30);
     assert!(
         screen.contains("PROPOSES 6138-2.0 [added]: moves 31% of the informative pairs"),
