@@ -50,10 +50,18 @@ LVEDV,smoking,Lifestyle,linear,100,,,0.1,0.1,-0.1,0.3,1,0.3,0.52,0.5,1,ok,\n\
 LVEF,age_first,Early life,linear,100,,,-0.9,0.1,-1.1,-0.7,9,1e-9,9,1e-8,1e-7,ok,\n\
 AAo,smoking,Lifestyle,linear,100,,,0.4,0.1,0.2,0.6,4,0.01,2,0.02,0.5,ok,\n";
 
+/// A file `name` holding `body` in a new temporary directory (which lives as long as the
+/// returned handle).
+fn temp_file(name: &str, body: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let path = tmp.path().join(name);
+    std::fs::write(&path, body).expect(name);
+    (tmp, path)
+}
+
 /// `TABLE` as the study's owner of `associations.csv` reads it.
 fn table() -> AssociationTable {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    std::fs::write(tmp.path().join("associations.csv"), TABLE).expect("table");
+    let (tmp, _) = temp_file("associations.csv", TABLE);
     crate::model::load_associations(tmp.path()).expect("reads")
 }
 
@@ -644,18 +652,15 @@ fn wizard_writes_a_study_toml_the_cli_reads_back() {
 
 #[test]
 fn dictionary_lists_roles_first_then_categories_by_majority_role() {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let path = tmp.path().join("dictionary.csv");
-    std::fs::write(
-        &path,
+    let (_tmp, path) = temp_file(
+        "dictionary.csv",
         "column,field_id,description,category,value_type,coding,role\n\
 eid,,id,Identifier,integer,\"\",id\n\
 age,1,\"Age, years\",Primary demographics,continuous,\"\",covariate\n\
 sex,2,Sex,Primary demographics,binary,\"\",covariate\n\
 town,3,Town,Primary demographics,continuous,\"\",factor\n\
 LVEF,4,LVEF,Left ventricle,continuous,\"\",imaging\n",
-    )
-    .expect("dictionary");
+    );
     let cats = crate::model::load_dictionary(&path).expect("reads");
     let names: Vec<(&str, &str, usize, bool)> = cats
         .iter()
@@ -676,15 +681,12 @@ LVEF,4,LVEF,Left ventricle,continuous,\"\",imaging\n",
 #[test]
 fn runtime_resumes_as_a_child_and_pause_sends_sigint() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().expect("temp dir");
     // A stand-in for `meshagents study run`: it records its arguments and, like the real one,
     // exits 130 on SIGINT.
-    let exe = tmp.path().join("fake-meshagents");
-    std::fs::write(
-        &exe,
+    let (tmp, exe) = temp_file(
+        "fake-meshagents",
         "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/args\"\ntrap 'exit 130' INT\nwhile :; do sleep 0.05; done\n",
-    )
-    .expect("script");
+    );
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let dir = tmp.path().join("root/s");
     std::fs::create_dir_all(&dir).expect("study dir");
@@ -730,15 +732,12 @@ fn the_classification_table_opens_from_the_results_when_the_study_has_one() {
         "{}",
         app.status
     );
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let path = tmp.path().join("classification.csv");
-    std::fs::write(
-        &path,
+    let (_tmp, path) = temp_file(
+        "classification.csv",
         "disease,arm,classifier,n,n_cases,auc,auc_ci_low,auc_ci_high,delong_p,recall,precision,f1,balanced_accuracy\n\
 hypertension,panel,logistic,3000,763,0.74512,0.7261,0.7652,0.0081,0.661,0.433,0.523,0.683\n\
 hypertension,expert,logistic,3000,763,0.7341,0.714,0.754,0.0081,0.65,0.42,0.51,0.67\n",
-    )
-    .expect("classification.csv");
+    );
     let classification =
         meshagents_stats::classify::read_classification(&path).expect("the owner reads it");
     assert_eq!(
