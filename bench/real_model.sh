@@ -3,10 +3,12 @@
 # SmolLM2-135M-Instruct as ci/llm-up.sh starts it, on this machine's CPU.
 #   bash bench/real_model.sh [json_schema|prompt] [URL]
 # The same study as tests/real_model.rs (1,500 participants, 3 seed candidates, 4 phenotypes,
-# 2 diseases, one round). Reports, per stage, the model requests, the prompt and completion
-# tokens the server counted, the largest prompt, and the seconds the stage took.
+# 2 diseases, one round): both fill in tests/real_model_study.toml. Reports, per stage, the
+# model requests, the prompt and completion tokens the server counted, the largest prompt,
+# and the seconds the stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$PWD"
 MODE="${1:-json_schema}"
 URL="${2:-http://127.0.0.1:18181/v1}"
 TOOLS=true
@@ -23,33 +25,8 @@ keep = {"hypertension", "diabetes"}
 out = [l[: -len(",disease")] + ",factor" if l.endswith(",disease") and l.split(",")[0] not in keep else l for l in lines]
 open("cohort/dictionary.csv", "w").write("\n".join(out) + "\n")
 PY
-cat > STUDY.toml <<TOML
-name = "real model"
-data = "cohort/cohort.csv"
-dictionary = "cohort/dictionary.csv"
-phenotypes = "LVEDV,LVM,LVEF,AAo distensibility"
-factors = "Physical activity"
-candidates = "age,sex,sbp"
-[panel]
-backend = "openai"
-[panel.protocol]
-max_rounds = 1
-max_tool_turns = 1
-proposal_tool_turns = 1
-tools = $TOOLS
-[panel.openai]
-base_url = "$URL"
-model = "smollm2-135m"
-api_key_env = ""
-structured_output = "$MODE"
-timeout_s = 600
-concurrency = 1
-requests_per_minute = 0
-temperature = 0.0
-[panel.retry]
-start_to_close = 700000
-schedule_to_close = 3600000
-TOML
+sed -e "s|@URL@|$URL|" -e "s|@MODE@|$MODE|" -e "s|@TOOLS@|$TOOLS|" \
+  "$ROOT/tests/real_model_study.toml" > STUDY.toml
 status=0
 "$BIN" study run STUDY.toml --out out --headless >/dev/null 2>&1 || status=$?
 python3 - "$MODE" "$status" <<'PY'

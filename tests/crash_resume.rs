@@ -7,10 +7,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use meshagents_engine::{Journal, RecordKind};
+use meshagents_engine::Journal;
 
 mod common;
-use common::{bin, kill_after};
+use common::{bin, completed_steps, kill_after};
 
 const ARGS: [&str; 5] = ["demo", "--n", "3000", "--seed", "11"];
 const OUTPUTS: [&str; 15] = [
@@ -98,12 +98,9 @@ fn check(dir: &Path, expected: &[Vec<u8>]) {
         expected,
         "resumed study differs from an uninterrupted one"
     );
-    let journal = Journal::open(&dir.join("journal")).unwrap();
     let mut completed: HashMap<String, usize> = HashMap::new();
-    for record in journal.records().unwrap() {
-        if record.kind == RecordKind::StepCompleted {
-            *completed.entry(record.step).or_default() += 1;
-        }
+    for (step, _) in completed_steps(dir) {
+        *completed.entry(step).or_default() += 1;
     }
     // The study's ten steps, and the panel's journaled model and tool calls inside them.
     let steps = completed

@@ -1,9 +1,10 @@
 //! End to end through the real binary: `simulate` and `demo`, including resume and errors.
 
 use std::path::Path;
+use std::process::Output;
 
 mod common;
-use common::{meshagents, simulate_csv};
+use common::{assert_failed_saying, meshagents, p, simulate_csv};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -19,17 +20,22 @@ fn csv_header(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `meshagents demo` of `n` participants from `seed` into `out` (then `extra` flags), which
+/// must succeed.
+fn demo(out: &Path, n: &str, seed: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["demo", "--n", n, "--seed", seed, "--out", p(out)];
+    args.extend(extra);
+    let run = meshagents(&args);
+    assert!(run.status.success(), "demo failed: {}", text(&run.stderr));
+    run
+}
+
 #[test]
 fn demo_runs_end_to_end_then_resumes_without_recomputing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("study");
     let out_arg = out.to_str().unwrap();
-    let first = meshagents(&["demo", "--n", "800", "--seed", "5", "--out", out_arg]);
-    assert!(
-        first.status.success(),
-        "demo failed: {}",
-        text(&first.stderr)
-    );
+    let first = demo(&out, "800", "5", &[]);
     let stderr = text(&first.stderr);
     assert!(stderr.contains("[10/10]"), "progress is reported: {stderr}");
 
@@ -206,10 +212,7 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
         "only the formats asked for"
     );
     let bad = meshagents(&["study", "export", out_arg, "--format", "xlsx"]);
-    assert!(
-        !bad.status.success()
-            && text(&bad.stderr).contains("use csv, tsv, parquet, md, tex or all")
-    );
+    assert_failed_saying(&bad, "use csv, tsv, parquet, md, tex or all");
 
     // Running again: nothing is recomputed and every file is byte-identical.
     const FILES: [&str; 6] = [
@@ -224,8 +227,7 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
         .iter()
         .map(|f| std::fs::read(out.join(f)).unwrap())
         .collect();
-    let second = meshagents(&["demo", "--n", "800", "--seed", "5", "--out", out_arg]);
-    assert!(second.status.success(), "{}", text(&second.stderr));
+    let second = demo(&out, "800", "5", &[]);
     assert!(
         text(&second.stderr).contains("already finished"),
         "{}",
@@ -239,18 +241,7 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
 
     // A fresh run in another directory gives the same bytes (a pure function of config).
     let again = dir.path().join("again");
-    let third = meshagents(&[
-        "demo",
-        "--n",
-        "800",
-        "--seed",
-        "5",
-        "--out",
-        again.to_str().unwrap(),
-        "--threads",
-        "1",
-    ]);
-    assert!(third.status.success(), "{}", text(&third.stderr));
+    demo(&again, "800", "5", &["--threads", "1"]);
     assert_eq!(
         std::fs::read(again.join("associations.csv")).unwrap(),
         before[0],
@@ -262,12 +253,7 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
 
     // The same directory with another configuration is refused, not mixed.
     let clash = meshagents(&["demo", "--n", "900", "--seed", "5", "--out", out_arg]);
-    assert!(!clash.status.success());
-    assert!(
-        text(&clash.stderr).contains("another configuration"),
-        "{}",
-        text(&clash.stderr)
-    );
+    assert_failed_saying(&clash, "another configuration");
 }
 
 #[test]
@@ -321,12 +307,7 @@ fn bad_arguments_fail_with_a_clear_message() {
         "--out",
         dir.path().join("s").to_str().unwrap(),
     ]);
-    assert!(!small.status.success());
-    assert!(
-        text(&small.stderr).contains("--n must be at least 200"),
-        "{}",
-        text(&small.stderr)
-    );
+    assert_failed_saying(&small, "--n must be at least 200");
 
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, "not a directory").unwrap();
@@ -339,8 +320,7 @@ fn bad_arguments_fail_with_a_clear_message() {
     );
 
     let unknown = meshagents(&["simulate", "--n", "many", "--out", "x"]);
-    assert!(!unknown.status.success());
-    assert!(text(&unknown.stderr).contains("invalid value 'many'"));
+    assert_failed_saying(&unknown, "invalid value 'many'");
 }
 
 /// The embedded panel against the planted truth of a 20,000-person cohort: at least 90% of
@@ -350,9 +330,7 @@ fn bad_arguments_fail_with_a_clear_message() {
 fn the_embedded_panel_recovers_the_planted_confounders_and_disease_phenotypes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("study");
-    let out_arg = out.to_str().unwrap();
-    let run = meshagents(&["demo", "--n", "20000", "--seed", "42", "--out", out_arg]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
+    demo(&out, "20000", "42", &[]);
     let read = |name: &str| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(out.join(name)).unwrap()).unwrap()
     };
@@ -390,21 +368,17 @@ fn the_embedded_panel_recovers_the_planted_confounders_and_disease_phenotypes() 
     );
     // Agreement is measured every round.
     assert!(decisions["agreement"]["confounders"][0]["kappa"].is_number());
+    // The summary and the report print the same recall, each in its own typography.
+    let recall = 100.0 * hits as f64 / pairs as f64;
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(
-        summary.contains(&format!(
-            "recall {:.0}% ({hits} of {pairs}",
-            100.0 * hits as f64 / pairs as f64
-        )),
+        summary.contains(&format!("recall {recall:.0}% ({hits} of {pairs}")),
         "{summary}"
     );
     assert!(summary.contains("Against the planted truth (confounders"));
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(
-        report.contains(&format!(
-            "recall {:.0} % ({hits} of {pairs})",
-            100.0 * hits as f64 / pairs as f64
-        )),
+        report.contains(&format!("recall {recall:.0} % ({hits} of {pairs})")),
         "the study report shows the panel's recall"
     );
 }

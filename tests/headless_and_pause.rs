@@ -5,10 +5,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{big_demo, events, meshagents, stderr};
+use common::{big_demo, events, meshagents, p, stderr};
 
 fn steps_done(dir: &Path) -> u64 {
-    let out = meshagents(&["study", "status", dir.to_str().unwrap(), "--json"]);
+    let out = meshagents(&["study", "status", p(dir), "--json"]);
     serde_json::from_slice::<serde_json::Value>(&out.stdout)
         .ok()
         .and_then(|v| v["steps_done"].as_u64())
@@ -19,14 +19,7 @@ fn steps_done(dir: &Path) -> u64 {
 fn headless_prints_one_json_event_per_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s");
-    let run = meshagents(&[
-        "demo",
-        "--n",
-        "400",
-        "--headless",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = meshagents(&["demo", "--n", "400", "--headless", "--out", p(&out)]);
     assert!(run.status.success(), "{}", stderr(&run));
     let events = events(&run.stdout);
     let kinds: Vec<&str> = events

@@ -11,38 +11,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
-use meshagents_engine::{Journal, RecordKind};
 use serde_json::Value;
 
 mod common;
-use common::{bin, meshagents_in, p, simulate_csv, text};
+use common::{bin, completed_steps, meshagents_in, p, panel_cohort, panel_study, text};
 
 const FAKE: &str = env!("CARGO_BIN_EXE_fake-model-server");
-
-fn cohort(dir: &Path) {
-    simulate_csv(dir, "cohort", "600", "9", &["--factors", "40"]);
-}
 
 /// A study whose panel talks to the server `command` starts (`backend` as given).
 fn study_toml(backend: &str, command: &str) -> String {
     // A JSON string is a valid TOML basic string: quotes and backslashes stay intact.
     let command = serde_json::to_string(command).unwrap();
     format!(
-        r#"name = "managed server"
-data = "cohort/cohort.csv"
-dictionary = "cohort/dictionary.csv"
-phenotypes = "LVEDV,LVM,AAo distensibility"
-factors = "Physical activity"
-candidates = "age,sex,sbp"
-
-[panel]
-backend = "{backend}"
-
-[panel.protocol]
-min_rounds = 2
-max_rounds = 2
-max_tool_turns = 2
-
+        r#"{}
 [panel.openai]
 base_url = "http://192.0.2.1:9/v1"
 model = "scripted-model"
@@ -61,7 +42,8 @@ maximum_interval = 200
 maximum_attempts = 6
 start_to_close = 30000
 schedule_to_close = 120000
-"#
+"#,
+        panel_study("managed server", backend)
     )
 }
 
@@ -107,17 +89,10 @@ fn server_events(out: &Path) -> Vec<Value> {
 
 /// Model-call steps with a result in the journal.
 fn journaled_calls(out: &Path) -> BTreeSet<String> {
-    let journal = Journal::open(&out.join("journal")).unwrap();
-    journal
-        .records()
-        .unwrap()
+    completed_steps(out)
         .into_iter()
-        .filter(|r| {
-            r.kind == RecordKind::StepCompleted
-                && r.step.contains("/call")
-                && !r.step.contains("/tool")
-        })
-        .map(|r| r.step)
+        .map(|(step, _)| step)
+        .filter(|step| step.contains("/call") && !step.contains("/tool"))
         .collect()
 }
 
@@ -167,21 +142,34 @@ fn fake(log: &Path, extra: &str) -> String {
     format!("{FAKE} --port {{port}} --log {} {extra}", log.display())
 }
 
+/// The cohort and a study `dir/study` whose server is the fake one with `extra` flags: the
+/// study's configuration, its directory, and the server's log.
+fn fake_study(d: &Path, extra: &str) -> (PathBuf, PathBuf, PathBuf) {
+    panel_cohort(d);
+    let log = d.join("served.jsonl");
+    let (config, out) = setup(d, "study", "openai", &fake(&log, extra));
+    (config, out, log)
+}
+
+/// A run that failed before its end (exit code 1), saying each of `needles`.
+fn assert_exit_1_saying(failed: &Output, needles: &[&str]) {
+    let message = text(failed);
+    assert_eq!(failed.status.code(), Some(1), "{message}");
+    for needle in needles {
+        assert!(message.contains(needle), "no {needle:?} in: {message}");
+    }
+}
+
 #[test]
 fn a_server_that_cannot_start_or_dies_loading_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    cohort(d);
+    panel_cohort(d);
 
-    // Each fails before the panel meets (exit code 1), saying why.
+    // Each fails before the panel meets, saying why.
     let fails_saying = |name: &str, backend: &str, command: &str, needles: &[&str]| {
         let (config, out) = setup(d, name, backend, command);
-        let failed = run(d, &config, &out);
-        let message = text(&failed);
-        assert_eq!(failed.status.code(), Some(1), "{message}");
-        for needle in needles {
-            assert!(message.contains(needle), "no {needle:?} in: {message}");
-        }
+        assert_exit_1_saying(&run(d, &config, &out), needles);
     };
     fails_saying(
         "no-port",
@@ -218,10 +206,8 @@ fn a_server_that_cannot_start_or_dies_loading_is_a_clear_error() {
 fn a_managed_server_serves_the_panel_and_is_stopped_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    cohort(d);
-    let log = d.join("served.jsonl");
     // /health answers 503 at first, as while a model loads.
-    let (config, out) = setup(d, "study", "openai", &fake(&log, "--startup-ms 300"));
+    let (config, out, log) = fake_study(d, "--startup-ms 300");
 
     let first = run(d, &config, &out);
     let output = text(&first);
@@ -261,20 +247,16 @@ fn a_managed_server_serves_the_panel_and_is_stopped_with_it() {
 fn a_server_that_dies_mid_study_stops_it_resumably_and_the_next_run_restarts_it() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    cohort(d);
-    let log = d.join("served.jsonl");
-    let (config, out) = setup(d, "study", "openai", &fake(&log, "--exit-at-total 6"));
+    let (config, out, log) = fake_study(d, "--exit-at-total 6");
 
-    let failed = run(d, &config, &out);
-    let message = text(&failed);
-    assert_eq!(failed.status.code(), Some(1), "{message}");
-    for needle in [
-        "exited with exit status: 3 while the panel ran",
-        "run the same command again",
-        "model-server.log",
-    ] {
-        assert!(message.contains(needle), "no {needle:?} in: {message}");
-    }
+    assert_exit_1_saying(
+        &run(d, &config, &out),
+        &[
+            "exited with exit status: 3 while the panel ran",
+            "run the same command again",
+            "model-server.log",
+        ],
+    );
     let events = server_events(&out);
     assert!(events.iter().any(|e| e["event"] == "exited"), "{events:?}");
     let first_pid = events[0]["pid"].as_u64().unwrap();
@@ -293,12 +275,10 @@ fn a_server_that_dies_mid_study_stops_it_resumably_and_the_next_run_restarts_it(
 /// Starts the study in the background with its server holding answers after `hold_after`,
 /// and waits until a call is held (in flight) at the server.
 fn start_held(d: &Path, hold_after: usize) -> (std::process::Child, PathBuf, PathBuf, PathBuf) {
-    cohort(d);
-    let log = d.join("served.jsonl");
     let hold = d.join("hold");
     std::fs::write(&hold, "").unwrap();
     let extra = format!("--hold {} --hold-after {hold_after}", hold.display());
-    let (config, out) = setup(d, "study", "openai", &fake(&log, &extra));
+    let (config, out, log) = fake_study(d, &extra);
     let stderr = std::fs::File::create(d.join("stderr.txt")).unwrap();
     let mut child = bin()
         .current_dir(d)

@@ -1,36 +1,63 @@
 //! `meshagents phewas` through the real binary: output contract, determinism across thread
 //! counts, UK Biobank column styles, and clear errors for bad input.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 mod common;
-use common::{meshagents, p, simulate_csv, stderr};
+use common::{assert_failed_saying, meshagents, p, simulate_csv, stderr};
+
+/// A cohort of `n` simulated from `seed` as CSV in `dir/cohort`: its table and dictionary.
+fn cohort(dir: &Path, n: &str, seed: &str) -> (PathBuf, PathBuf) {
+    let cohort = dir.join("cohort");
+    simulate_csv(dir, p(&cohort), n, seed, &[]);
+    (cohort.join("cohort.csv"), cohort.join("dictionary.csv"))
+}
+
+/// `meshagents phewas` of `phenotypes` on `factors` in `data` (described by `dictionary`,
+/// when given) into `out`, with `extra` flags after.
+fn phewas(
+    data: &Path,
+    dictionary: Option<&Path>,
+    phenotypes: &str,
+    factors: &str,
+    out: &Path,
+    extra: &[&str],
+) -> Output {
+    let mut args = vec!["phewas", "--data", p(data)];
+    if let Some(dictionary) = dictionary {
+        args.extend(["--dictionary", p(dictionary)]);
+    }
+    args.extend([
+        "--phenotypes",
+        phenotypes,
+        "--factors",
+        factors,
+        "--out",
+        p(out),
+    ]);
+    args.extend(extra);
+    meshagents(&args)
+}
 
 #[test]
 fn phewas_on_a_simulated_cohort_is_identical_whatever_the_thread_count() {
     let dir = tempfile::tempdir().unwrap();
-    let cohort = dir.path().join("cohort");
-    simulate_csv(dir.path(), p(&cohort), "1500", "3", &[]);
-    let data = cohort.join("cohort.csv");
-    let dict = cohort.join("dictionary.csv");
+    let (data, dict) = cohort(dir.path(), "1500", "3");
     let run = |threads: &str, out: &Path| {
-        let o = meshagents(&[
-            "phewas",
-            "--data",
-            p(&data),
-            "--dictionary",
-            p(&dict),
-            "--phenotypes",
+        let o = phewas(
+            &data,
+            Some(&dict),
             "LVEDV,LVM,AAo distensibility",
-            "--factors",
             "factor",
-            "--covariates",
-            "age,sex,height,weight",
-            "--out",
-            p(out),
-            "--threads",
-            threads,
-        ]);
+            out,
+            &[
+                "--covariates",
+                "age,sex,height,weight",
+                "--threads",
+                threads,
+            ],
+        );
         assert!(o.status.success(), "{}", stderr(&o));
         o
     };
@@ -55,33 +82,16 @@ fn phewas_on_a_simulated_cohort_is_identical_whatever_the_thread_count() {
     assert!(fields[15].parse::<f64>().unwrap() < 0.05, "{activity}");
 
     // Other output formats follow the extension.
-    let lvm_on_alcohol = |out: &Path| {
-        meshagents(&[
-            "phewas",
-            "--data",
-            p(&data),
-            "--dictionary",
-            p(&dict),
-            "--phenotypes",
-            "LVM",
-            "--factors",
-            "Alcohol",
-            "--out",
-            p(out),
-        ])
-    };
+    let lvm_on_alcohol = |out: &Path| phewas(&data, Some(&dict), "LVM", "Alcohol", out, &[]);
     for ext in ["tsv", "parquet"] {
         let out = dir.path().join(format!("t.{ext}"));
         let o = lvm_on_alcohol(&out);
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(out.metadata().unwrap().len() > 0);
     }
-    let bad = lvm_on_alcohol(&dir.path().join("t.xlsx"));
-    assert!(!bad.status.success());
-    assert!(
-        stderr(&bad).contains("unknown table format"),
-        "{}",
-        stderr(&bad)
+    assert_failed_saying(
+        &lvm_on_alcohol(&dir.path().join("t.xlsx")),
+        "unknown table format",
     );
 }
 
@@ -107,17 +117,7 @@ fn uk_biobank_column_styles_name_the_same_field() {
         std::fs::write(&data, text).unwrap();
         let out = dir.path().join(format!("{style}-out.csv"));
         // Each style of the name is accepted on the command line too.
-        let o = meshagents(&[
-            "phewas",
-            "--data",
-            p(&data),
-            "--phenotypes",
-            "lvm",
-            "--factors",
-            column,
-            "--out",
-            p(&out),
-        ]);
+        let o = phewas(&data, None, "lvm", column, &out, &[]);
         assert!(o.status.success(), "{style}: {}", stderr(&o));
         outputs.push(std::fs::read_to_string(&out).unwrap());
     }
@@ -130,17 +130,7 @@ fn expect_error(file_name: &str, body: &str, needles: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join(file_name);
     std::fs::write(&data, body).unwrap();
-    let o = meshagents(&[
-        "phewas",
-        "--data",
-        p(&data),
-        "--phenotypes",
-        "y",
-        "--factors",
-        "x",
-        "--out",
-        p(&dir.path().join("out.csv")),
-    ]);
+    let o = phewas(&data, None, "y", "x", &dir.path().join("out.csv"), &[]);
     assert!(!o.status.success(), "should fail: {body}");
     let e = stderr(&o);
     assert!(e.contains(file_name), "error must name the file: {e}");
@@ -183,10 +173,8 @@ fn bad_input_is_a_clear_error_naming_file_row_and_column() {
 #[test]
 fn phewas_refuses_to_write_over_its_inputs() {
     let dir = tempfile::tempdir().unwrap();
+    let (data, dict) = cohort(dir.path(), "200", "5");
     let cohort = dir.path().join("cohort");
-    simulate_csv(dir.path(), p(&cohort), "200", "5", &[]);
-    let data = cohort.join("cohort.csv");
-    let dict = cohort.join("dictionary.csv");
     let before = (std::fs::read(&data).unwrap(), std::fs::read(&dict).unwrap());
     // The same cohort by another path: through `..` and through a symlink.
     let roundabout = cohort.join("..").join("cohort").join("cohort.csv");
@@ -200,19 +188,7 @@ fn phewas_refuses_to_write_over_its_inputs() {
         (cohort.clone(), "is a directory"),
     ];
     for (out, expected) in cases {
-        let o = meshagents(&[
-            "phewas",
-            "--data",
-            p(&data),
-            "--dictionary",
-            p(&dict),
-            "--phenotypes",
-            "LVEDV",
-            "--factors",
-            "factor",
-            "--out",
-            p(&out),
-        ]);
+        let o = phewas(&data, Some(&dict), "LVEDV", "factor", &out, &[]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(1), "{}: {err}", out.display());
         assert!(err.contains(expected), "{}: {err}", out.display());

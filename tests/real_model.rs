@@ -144,42 +144,12 @@ fn cohort(dir: &Path) {
     std::fs::write(&path, kept.join("\n") + "\n").unwrap();
 }
 
+/// The study of `tests/real_model_study.toml`, which `bench/real_model.sh` runs too.
 fn study(url: &str, mode: &str, tools: bool) -> String {
-    format!(
-        r#"name = "real model"
-data = "cohort/cohort.csv"
-dictionary = "cohort/dictionary.csv"
-phenotypes = "LVEDV,LVM,LVEF,AAo distensibility"
-factors = "Physical activity"
-candidates = "age,sex,sbp"
-
-[validation]
-holdout = 0.3
-
-[panel]
-backend = "openai"
-
-[panel.protocol]
-max_rounds = 1
-max_tool_turns = 1
-proposal_tool_turns = 1
-tools = {tools}
-
-[panel.openai]
-base_url = "{url}"
-model = "smollm2-135m"
-api_key_env = ""
-structured_output = "{mode}"
-timeout_s = 600
-concurrency = 1
-requests_per_minute = 0
-temperature = 0.0
-
-[panel.retry]
-start_to_close = 700000
-schedule_to_close = 3600000
-"#
-    )
+    include_str!("real_model_study.toml")
+        .replace("@URL@", url)
+        .replace("@MODE@", mode)
+        .replace("@TOOLS@", &tools.to_string())
 }
 
 fn run_against_the_real_model(mode: &str, tools: bool) {

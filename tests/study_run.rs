@@ -6,12 +6,29 @@ use std::path::Path;
 use std::process::Output;
 
 mod common;
-use common::{meshagents_in as meshagents, simulate_csv, stderr};
+use common::{assert_failed_saying, meshagents_in as meshagents, simulate_csv, stderr};
 
 /// A cohort of `n` simulated from `seed` in `dir/cohort`, and `study` as `dir/STUDY.toml`.
 fn cohort_and_study(dir: &Path, n: &str, seed: &str, study: &str) {
     simulate_csv(dir, "cohort", n, seed, &[]);
     std::fs::write(dir.join("STUDY.toml"), study).unwrap();
+}
+
+/// A finished study `base` on `factors` (600 participants from seed 12), the base of the
+/// fork tests, in a new temporary directory.
+fn base_study(factors: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    cohort_and_study(
+        dir.path(),
+        "600",
+        "12",
+        &format!(
+            "name = \"base\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"{factors}\"\n"
+        ),
+    );
+    let base = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "base"]);
+    assert!(base.status.success(), "{}", stderr(&base));
+    dir
 }
 
 /// `meshagents study fork BASE --from STEP --set CHANGE --out OUT` inside `dir`.
@@ -189,8 +206,7 @@ fn the_approval_gate_pauses_after_the_panel_until_a_person_approves() {
         dir.path(),
         &["study", "approve", "gated", "--covariates", "age,shoe_size"],
     );
-    assert!(!bad.status.success());
-    assert!(stderr(&bad).contains("shoe_size"));
+    assert_failed_saying(&bad, "shoe_size");
     let approve = meshagents(
         dir.path(),
         &["study", "approve", "gated", "--covariates", "age,sex"],
@@ -217,15 +233,7 @@ fn the_approval_gate_pauses_after_the_panel_until_a_person_approves() {
 
 #[test]
 fn fork_reuses_the_steps_before_the_chosen_one_and_runs_on_with_the_change() {
-    let dir = tempfile::tempdir().unwrap();
-    cohort_and_study(
-        dir.path(),
-        "600",
-        "12",
-        "name = \"base\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Self-reported medical conditions\"\n",
-    );
-    let base = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "base"]);
-    assert!(base.status.success(), "{}", stderr(&base));
+    let dir = base_study("Self-reported medical conditions");
     let base_table = std::fs::read_to_string(dir.path().join("base/associations.csv")).unwrap();
     assert!(
         base_table.contains(",logistic,"),
@@ -270,25 +278,12 @@ fn fork_reuses_the_steps_before_the_chosen_one_and_runs_on_with_the_change() {
     );
 
     let bad = study_fork(dir.path(), "base", "phewas/adjusted", "modl=linear", "bad");
-    assert!(!bad.status.success());
-    assert!(
-        stderr(&bad).contains("unknown field `modl`"),
-        "{}",
-        stderr(&bad)
-    );
+    assert_failed_saying(&bad, "unknown field `modl`");
 }
 
 #[test]
 fn the_validation_is_held_out_by_default_and_a_changed_split_forks_from_the_first_step() {
-    let dir = tempfile::tempdir().unwrap();
-    cohort_and_study(
-        dir.path(),
-        "600",
-        "12",
-        "name = \"base\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"Alcohol\"\n",
-    );
-    let base = meshagents(dir.path(), &["study", "run", "STUDY.toml", "--out", "base"]);
-    assert!(base.status.success(), "{}", stderr(&base));
+    let dir = base_study("Alcohol");
     let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
     let decisions: serde_json::Value = serde_json::from_str(&read("base/decisions.json")).unwrap();
     let split = &decisions["split"];
@@ -327,12 +322,7 @@ fn the_validation_is_held_out_by_default_and_a_changed_split_forks_from_the_firs
         "validation.holdout=0",
         "late",
     );
-    assert!(!late.status.success());
-    assert!(
-        stderr(&late).contains("--from data/clean"),
-        "{}",
-        stderr(&late)
-    );
+    assert_failed_saying(&late, "--from data/clean");
     let all = study_fork(
         dir.path(),
         "base",

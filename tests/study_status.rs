@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use meshagents_engine::Journal;
 
 mod common;
-use common::{big_demo, meshagents};
+use common::{assert_failed_saying, big_demo, meshagents};
 
 fn status(dir: &Path) -> serde_json::Value {
     let out = meshagents(&["study", "status", dir.to_str().unwrap(), "--json"]);
@@ -102,6 +102,5 @@ fn finished_running_and_stopped_studies_are_told_apart() {
 fn a_directory_without_a_study_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = meshagents(&["study", "status", dir.path().to_str().unwrap()]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a study directory"));
+    assert_failed_saying(&out, "not a study directory");
 }

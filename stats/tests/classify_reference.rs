@@ -45,18 +45,14 @@ fn auc_matches_scikit_learn_roc_auc_score() {
     assert_eq!(reference.len(), 4);
     for r in reference {
         let (labels, a, b) = &cases[&r["case"]];
-        abs_close(
-            &format!("{} auc_a", r["case"]),
-            auc(a, labels).unwrap(),
-            num(&r["auc_a"]),
-            1e-9,
-        );
-        abs_close(
-            &format!("{} auc_b", r["case"]),
-            auc(b, labels).unwrap(),
-            num(&r["auc_b"]),
-            1e-9,
-        );
+        for (column, scores) in [("auc_a", a), ("auc_b", b)] {
+            abs_close(
+                &format!("{} {column}", r["case"]),
+                auc(scores, labels).unwrap(),
+                num(&r[column]),
+                1e-9,
+            );
+        }
     }
 }
 
@@ -75,38 +71,17 @@ fn delong_variance_interval_and_paired_test_match_reference() {
         let name = &r["case"];
         let (labels, a, b) = &cases[name];
         let est = auc_delong(a, labels).unwrap();
-        abs_close(
-            &format!("{name} var_a"),
-            est.variance,
-            num(&r["var_a"]),
-            1e-12,
-        );
-        abs_close(
-            &format!("{name} ci_low"),
-            est.ci_low,
-            num(&r["ci_low_a"]),
-            1e-9,
-        );
-        abs_close(
-            &format!("{name} ci_high"),
-            est.ci_high,
-            num(&r["ci_high_a"]),
-            1e-9,
-        );
         let test = paired_delong(a, b, labels).unwrap();
-        abs_close(
-            &format!("{name} var_b"),
-            test.var_b,
-            num(&r["var_b"]),
-            1e-12,
-        );
-        abs_close(
-            &format!("{name} cov"),
-            test.covariance,
-            num(&r["cov_ab"]),
-            1e-12,
-        );
-        abs_close(&format!("{name} z"), test.z, num(&r["z"]), 1e-8);
+        // Absolute tolerances: variances and covariances are small numbers near zero.
+        let check = |column: &str, actual: f64, tol: f64| {
+            abs_close(&format!("{name} {column}"), actual, num(&r[column]), tol)
+        };
+        check("var_a", est.variance, 1e-12);
+        check("ci_low_a", est.ci_low, 1e-9);
+        check("ci_high_a", est.ci_high, 1e-9);
+        check("var_b", test.var_b, 1e-12);
+        check("cov_ab", test.covariance, 1e-12);
+        check("z", test.z, 1e-8);
         common::close(&format!("{name} p"), test.p, num(&r["p"]), 1e-7);
     }
 }

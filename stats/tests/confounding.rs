@@ -74,20 +74,24 @@ fn data(n: usize, seed: u64) -> Data {
             ValueType::Categorical,
         ),
     ];
-    let mut factors = Vec::new();
-    let mut x0 = Vec::new();
-    for j in 0..10 {
-        let name = format!("x{j}");
-        let x: Vec<f64> = (0..n)
+    // Noise, plus `signal` where `on`; every value draws its noise either way.
+    let mut noisy = |on: bool, signal: &dyn Fn(usize) -> f64| -> Vec<f64> {
+        (0..n)
             .map(|i| {
                 let e = draw();
-                if j < 6 {
-                    0.5 * z[i] + 0.3 * a[i] + e
+                if on {
+                    signal(i) + e
                 } else {
                     e
                 }
             })
-            .collect();
+            .collect()
+    };
+    let mut factors = Vec::new();
+    let mut x0 = Vec::new();
+    for j in 0..10 {
+        let name = format!("x{j}");
+        let x = noisy(j < 6, &|i| 0.5 * z[i] + 0.3 * a[i]);
         if j == 0 {
             x0 = x.clone();
         }
@@ -98,16 +102,7 @@ fn data(n: usize, seed: u64) -> Data {
     let mut phenotypes = Vec::new();
     for k in 0..4 {
         let name = format!("y{k}");
-        let y: Vec<f64> = (0..n)
-            .map(|i| {
-                let e = draw();
-                if k < 3 {
-                    0.4 * z[i] + 0.4 * a[i] + 0.2 * x0[i] + e
-                } else {
-                    e
-                }
-            })
-            .collect();
+        let y = noisy(k < 3, &|i| 0.4 * z[i] + 0.4 * a[i] + 0.2 * x0[i]);
         columns.push(Column::new(name.as_str().into(), y));
         entries.push(entry(
             &name,

@@ -6,9 +6,12 @@
 //! discovery part is the evaluated part and the mean AUC over 20 seeds is above 0.5; with the
 //! default hold-out it is 0.5 within noise.
 
+mod common;
+
+use common::cleaned;
 use meshagents_stats::classify::{evaluate, Arm, Classifier, ClassifyConfig, FeatureMatrix};
 use meshagents_stats::cohort::split::{split_rows, DEFAULT_HOLDOUT};
-use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
+use meshagents_stats::cohort::AnalysisTable;
 use meshagents_stats::data::dictionary::{DictionaryEntry, Role, ValueType};
 use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
@@ -59,13 +62,7 @@ fn cohort() -> AnalysisTable {
             role: Role::Disease,
         });
     }
-    AnalysisTable::from_frame(
-        &cohort.data,
-        cohort.dictionary.clone(),
-        &CleaningRules::default(),
-        "simulated",
-    )
-    .unwrap()
+    cleaned(&cohort)
 }
 
 /// AUC of the panel arm for the null disease of seed `s` under hold-out `share`.

@@ -5,11 +5,11 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{close, fixture_path as path, num, rows};
+use common::{close, fixture_path as path, matches_by_row, num, rows};
 use meshagents_stats::cohort::{AnalysisTable, LoadOptions};
 use meshagents_stats::data::transform::{rank_inverse_normal, Transform};
 use meshagents_stats::models::logistic;
-use meshagents_stats::phewas::{run, Method, ModelChoice, PhewasRequest};
+use meshagents_stats::phewas::{run, Method, ModelChoice, PhewasRequest, PhewasResult};
 
 fn request(phenotype: &str, factor: &str, covariates: &[&str], method: Method) -> PhewasRequest {
     PhewasRequest {
@@ -41,15 +41,21 @@ fn load(name: &str) -> AnalysisTable {
     AnalysisTable::load_with(&path(name), None, &LoadOptions::default()).unwrap()
 }
 
+/// The PheWAS of `phenotype` on `factor` given `covariates`, on the fixture table `name`.
+fn fit(
+    name: &str,
+    phenotype: &str,
+    factor: &str,
+    covariates: &[&str],
+    method: Method,
+) -> PhewasResult {
+    let request = request(phenotype, factor, covariates, method);
+    run(&load(name), &request, &|_| {}).unwrap()
+}
+
 #[test]
 fn logistic_matches_statsmodels_logit() {
-    let table = load("logit_data.csv");
-    let result = run(
-        &table,
-        &request("ph", "b", &["c1", "c2"], Method::Exact),
-        &|_| {},
-    )
-    .unwrap();
+    let result = fit("logit_data.csv", "ph", "b", &["c1", "c2"], Method::Exact);
     assert_eq!(result.rows.len(), 1);
     let row = &result.rows[0];
     let reference = &rows("logit_reference.csv")[0];
@@ -218,13 +224,13 @@ fn separated_data_switch_to_firth_and_say_so() {
 
 #[test]
 fn categorical_levels_and_overall_test_match_statsmodels() {
-    let table = load("categorical_data.csv");
-    let result = run(
-        &table,
-        &request("yc", "colour", &["cov"], Method::Exact),
-        &|_| {},
-    )
-    .unwrap();
+    let result = fit(
+        "categorical_data.csv",
+        "yc",
+        "colour",
+        &["cov"],
+        Method::Exact,
+    );
     let by_term: HashMap<&str, _> = result.rows.iter().map(|r| (r.factor.as_str(), r)).collect();
     for reference in rows("categorical_reference.csv") {
         let row = by_term
@@ -252,28 +258,23 @@ fn categorical_levels_and_overall_test_match_statsmodels() {
 
 #[test]
 fn rint_matches_scipy() {
-    let reference = rows("rint_reference.csv");
-    let values: Vec<f64> = reference.iter().map(|r| num(&r["value"])).collect();
-    let rint = rank_inverse_normal(&values);
-    for (k, r) in reference.iter().enumerate() {
-        let expected = num(&r["rint"]);
-        if expected.is_nan() {
-            assert!(rint[k].is_nan());
-        } else {
-            close(&format!("rint[{k}]"), rint[k], expected, 1e-12);
-        }
-    }
+    matches_by_row(
+        "rint_reference.csv",
+        ("value", "rint"),
+        1e-12,
+        rank_inverse_normal,
+    );
 }
 
 #[test]
 fn bai2020_matches_residualised_pearson() {
-    let table = load("ols_data_with_id.csv");
-    let result = run(
-        &table,
-        &request("y", "x", &["c1", "c2"], Method::Bai2020),
-        &|_| {},
-    )
-    .unwrap();
+    let result = fit(
+        "ols_data_with_id.csv",
+        "y",
+        "x",
+        &["c1", "c2"],
+        Method::Bai2020,
+    );
     let row = &result.rows[0];
     let reference = &rows("bai2020_reference.csv")[0];
     assert_eq!(row.model, "bai2020");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{close as assert_close, num as number, rows};
+use common::{close as assert_close, matches_by_row, num as number, rows};
 use meshagents_stats::models::ols::first_coefficient;
 use meshagents_stats::phewas::benjamini_hochberg;
 
@@ -40,10 +40,5 @@ fn ols_matches_statsmodels() {
 
 #[test]
 fn benjamini_hochberg_matches_statsmodels() {
-    let reference = rows("bh_reference.csv");
-    let p: Vec<f64> = reference.iter().map(|r| number(&r["p"])).collect();
-    let q = benjamini_hochberg(&p);
-    for (k, r) in reference.iter().enumerate() {
-        assert_close(&format!("q[{k}]"), q[k], number(&r["q_bh"]), 1e-12);
-    }
+    matches_by_row("bh_reference.csv", ("p", "q_bh"), 1e-12, benjamini_hochberg);
 }

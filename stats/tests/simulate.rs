@@ -2,10 +2,13 @@
 //! with the data, the physical identities, realistic ranges, and that the planted structure
 //! is recoverable.
 
+mod common;
+
 use std::collections::{BTreeSet, HashSet};
 
-use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
-use meshagents_stats::data::dictionary::{Role, ValueType};
+use common::cleaned;
+use meshagents_stats::cohort::AnalysisTable;
+use meshagents_stats::data::dictionary::{DictionaryEntry, Role, ValueType};
 use meshagents_stats::models::ols::first_coefficient;
 use meshagents_stats::simulate::{
     simulate, write_cohort, Cohort, OutputFormat, Scenario, SimulationConfig, CATEGORIES,
@@ -332,13 +335,7 @@ fn imaging_identities_and_ranges_hold() {
 #[test]
 fn planted_direct_associations_are_detectable_at_20000_and_nulls_are_quiet() {
     let c = cohort(20_000, 2026);
-    let table = AnalysisTable::from_frame(
-        &c.data,
-        c.dictionary.clone(),
-        &CleaningRules::default(),
-        "simulated",
-    )
-    .unwrap();
+    let table = cleaned(&c);
     let confounders: Vec<&[f64]> = c
         .truth
         .confounders
@@ -491,16 +488,6 @@ fn p_of(y: &[f64], x: &[f64], adjust: &[&[f64]]) -> f64 {
     first_coefficient(y, &predictors).unwrap().p
 }
 
-fn cleaned(c: &Cohort) -> AnalysisTable {
-    AnalysisTable::from_frame(
-        &c.data,
-        c.dictionary.clone(),
-        &CleaningRules::default(),
-        "simulated",
-    )
-    .unwrap()
-}
-
 /// A column the cleaning kept.
 fn column_of<'a>(table: &'a AnalysisTable, name: &str) -> &'a [f64] {
     table
@@ -538,13 +525,27 @@ fn assert_no_longer_associated(
     }
 }
 
+/// The column of the field `field_id` a scenario plants, and its entry: a factor of
+/// `category`.
+fn planted_factor<'a>(
+    c: &'a Cohort,
+    field_id: u32,
+    category: &str,
+) -> (String, &'a DictionaryEntry) {
+    let column = format!("{field_id}-2.0");
+    let entry = c
+        .dictionary
+        .get(&column)
+        .unwrap_or_else(|| panic!("the field {column}"));
+    assert_eq!(entry.role, Role::Factor, "{column}");
+    assert_eq!(entry.category, category, "{column}");
+    (column, entry)
+}
+
 #[test]
 fn factor_confounder_is_one_factor_field_that_confounds_a_third_of_lifestyle() {
     let c = scenario_cohort(20_000, 31, Scenario::FactorConfounder);
-    let ses = format!("{SES_FIELD_ID}-2.0");
-    let entry = c.dictionary.get(&ses).expect("the ses field");
-    assert_eq!(entry.role, Role::Factor);
-    assert_eq!(entry.category, "Education and employment");
+    let (ses, entry) = planted_factor(&c, SES_FIELD_ID, "Education and employment");
     assert_eq!(entry.value_type, ValueType::Continuous);
     let t = &c.truth;
     assert_eq!(t.confounders, vec!["age", "sex", "height", "weight", &ses]);
@@ -628,10 +629,7 @@ fn factor_confounder_is_one_factor_field_that_confounds_a_third_of_lifestyle() {
 #[test]
 fn mediator_is_a_later_factor_caused_by_lifestyle_and_causing_phenotypes() {
     let c = scenario_cohort(20_000, 37, Scenario::Mediator);
-    let crp = format!("{MEDIATOR_FIELD_ID}-2.0");
-    let entry = c.dictionary.get(&crp).expect("the mediator field");
-    assert_eq!(entry.role, Role::Factor);
-    assert_eq!(entry.category, MEDIATOR_CATEGORY);
+    let (crp, _) = planted_factor(&c, MEDIATOR_FIELD_ID, MEDIATOR_CATEGORY);
     assert!(!CATEGORIES.contains(&MEDIATOR_CATEGORY));
     let t = &c.truth;
     assert_eq!(t.confounders, vec!["age", "sex", "height", "weight"]);

@@ -9,6 +9,8 @@ use std::path::Path;
 use std::process::{Command, ExitStatus, Output, Stdio};
 use std::time::Duration;
 
+use meshagents_engine::{Journal, RecordKind};
+
 /// The `meshagents` binary cargo built for these tests.
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_meshagents"))
@@ -57,6 +59,54 @@ pub fn simulate_csv(dir: &Path, out: &str, n: &str, seed: &str, extra: &[&str]) 
     let sim = meshagents_in(dir, &args);
     assert!(sim.status.success(), "{}", text(&sim));
     sim
+}
+
+/// `o` failed, and its stderr says `needle`.
+pub fn assert_failed_saying(o: &Output, needle: &str) {
+    assert!(!o.status.success(), "should fail: {}", text(o));
+    assert!(stderr(o).contains(needle), "{}", stderr(o));
+}
+
+/// The cohort of the tests whose panel talks to a scripted server: 600 participants from
+/// seed 9 with 40 factors, as CSV in `dir/cohort`.
+pub fn panel_cohort(dir: &Path) {
+    simulate_csv(dir, "cohort", "600", "9", &["--factors", "40"]);
+}
+
+/// The opening of a STUDY.toml on [`panel_cohort`], up to and with `[panel.protocol]`: three
+/// phenotypes, physical activity, three seed candidates, and a panel of `backend` that meets
+/// for exactly two rounds of at most two tool turns. The caller adds its model's tables.
+pub fn panel_study(name: &str, backend: &str) -> String {
+    format!(
+        r#"name = "{name}"
+data = "cohort/cohort.csv"
+dictionary = "cohort/dictionary.csv"
+phenotypes = "LVEDV,LVM,AAo distensibility"
+factors = "Physical activity"
+candidates = "age,sex,sbp"
+
+[panel]
+backend = "{backend}"
+
+[panel.protocol]
+min_rounds = 2
+max_rounds = 2
+max_tool_turns = 2
+"#
+    )
+}
+
+/// The steps the journal of the study in `dir` has completed, with the time of each
+/// completion, in the journal's order (a step completed twice is there twice).
+pub fn completed_steps(dir: &Path) -> Vec<(String, u64)> {
+    let journal = Journal::open(&dir.join("journal")).unwrap();
+    journal
+        .records()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == RecordKind::StepCompleted)
+        .map(|r| (r.step, r.at_ms))
+        .collect()
 }
 
 /// The `--headless` events a run printed, one JSON value a line.

@@ -50,11 +50,36 @@ LVEDV,smoking,Lifestyle,linear,100,,,0.1,0.1,-0.1,0.3,1,0.3,0.52,0.5,1,ok,\n\
 LVEF,age_first,Early life,linear,100,,,-0.9,0.1,-1.1,-0.7,9,1e-9,9,1e-8,1e-7,ok,\n\
 AAo,smoking,Lifestyle,linear,100,,,0.4,0.1,0.2,0.6,4,0.01,2,0.02,0.5,ok,\n";
 
+/// A file `name` holding `body` in a new temporary directory (which lives as long as the
+/// returned handle).
+fn temp_file(name: &str, body: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let path = tmp.path().join(name);
+    std::fs::write(&path, body).expect(name);
+    (tmp, path)
+}
+
 /// `TABLE` as the study's owner of `associations.csv` reads it.
 fn table() -> AssociationTable {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    std::fs::write(tmp.path().join("associations.csv"), TABLE).expect("table");
+    let (tmp, _) = temp_file("associations.csv", TABLE);
     crate::model::load_associations(tmp.path()).expect("reads")
+}
+
+/// An app on the study list of `/r` that shows `studies`.
+fn app_with_studies(studies: Vec<StudyRow>) -> App {
+    let mut app = App::new(PathBuf::from("/r"));
+    app.update(Msg::Studies(studies));
+    app
+}
+
+/// An app showing the live panel of `/r/a` with `data`.
+fn app_with_panel(data: PanelData) -> App {
+    let mut app = App::new(PathBuf::from("/r"));
+    app.update(Msg::Panel {
+        dir: "/r/a".into(),
+        data,
+    });
+    app
 }
 
 fn app_with_results() -> App {
@@ -96,13 +121,12 @@ fn q_quits_and_question_mark_opens_help_that_any_key_closes() {
 
 #[test]
 fn list_moves_opens_by_state_and_guards_actions() {
-    let mut app = App::new(PathBuf::from("/r"));
-    app.update(Msg::Studies(vec![
+    let mut app = app_with_studies(vec![
         study("done", StudyState::Finished, true),
         study("waits", StudyState::AwaitingApproval, false),
         study("busy", StudyState::Running { pid: 1 }, false),
         study("halted", StudyState::Stopped, false),
-    ]));
+    ]);
     assert_eq!(
         key(&mut app, KeyCode::Enter),
         vec![Effect::LoadResults("/r/done".into())]
@@ -162,12 +186,7 @@ fn list_moves_opens_by_state_and_guards_actions() {
 
 #[test]
 fn fork_chooses_its_step_and_takes_changed_settings() {
-    let mut app = App::new(PathBuf::from("/r"));
-    app.update(Msg::Studies(vec![study(
-        "done",
-        StudyState::Finished,
-        true,
-    )]));
+    let mut app = app_with_studies(vec![study("done", StudyState::Finished, true)]);
     assert!(key(&mut app, KeyCode::Char('f')).is_empty());
     // Up twice: from phewas/adjusted to screen/candidates; Up at the top stays there.
     for _ in 0..2 {
@@ -205,8 +224,7 @@ fn fork_chooses_its_step_and_takes_changed_settings() {
 
 #[test]
 fn delete_asks_first() {
-    let mut app = App::new(PathBuf::from("/r"));
-    app.update(Msg::Studies(vec![study("old", StudyState::Stopped, false)]));
+    let mut app = app_with_studies(vec![study("old", StudyState::Stopped, false)]);
     assert!(key(&mut app, KeyCode::Char('d')).is_empty());
     assert_eq!(app.dialog, Some(Dialog::ConfirmDelete("/r/old".into())));
     // q inside the dialog neither quits nor deletes.
@@ -329,11 +347,7 @@ fn panel_data() -> PanelData {
 
 #[test]
 fn panel_tabs_cycle_over_agents_and_the_chair_and_ticks_reload() {
-    let mut app = App::new(PathBuf::from("/r"));
-    app.update(Msg::Panel {
-        dir: "/r/a".into(),
-        data: panel_data(),
-    });
+    let mut app = app_with_panel(panel_data());
     assert_eq!(app.screen, Screen::Panel);
     let agents = app
         .panel
@@ -480,12 +494,11 @@ fn wizard_walks_files_categories_and_panel_to_a_plan() {
 
 #[test]
 fn mouse_wheel_moves_and_click_selects() {
-    let mut app = App::new(PathBuf::from("/r"));
-    app.update(Msg::Studies(vec![
+    let mut app = app_with_studies(vec![
         study("a", StudyState::Finished, true),
         study("b", StudyState::Stopped, false),
         study("c", StudyState::Stopped, false),
-    ]));
+    ]);
     app.update(Msg::Mouse {
         kind: MouseEventKind::ScrollDown,
         row: 0,
@@ -539,11 +552,7 @@ fn render_results_table_detail_manhattan_and_help() {
 
 #[test]
 fn render_panel_and_wizard() {
-    let mut app = App::new(PathBuf::from("/r"));
-    app.update(Msg::Panel {
-        dir: "/r/a".into(),
-        data: panel_data(),
-    });
+    let mut app = app_with_panel(panel_data());
     let screen = draw(&app, 100, 30);
     assert!(screen.contains("cardiologist"), "{screen}");
     assert!(screen.contains("DECISION adjust for age, sex"));
@@ -566,15 +575,11 @@ fn render_panel_and_wizard() {
 
 #[test]
 fn transcript_wraps_long_messages_under_the_speaker() {
-    let mut app = App::new(PathBuf::from("/r"));
     let mut data = panel_data();
     let long = "Adjust for age because it precedes every exposure and drives chamber volumes and aortic stiffening across the whole cohort";
     data.lines
         .push(panel_line("statistician", "message", long, json!({})));
-    app.update(Msg::Panel {
-        dir: "/r/a".into(),
-        data,
-    });
+    let app = app_with_panel(data);
     let screen = draw(&app, 80, 24);
     assert!(screen.contains("statistician  Adjust for age"), "{screen}");
     assert!(
@@ -647,18 +652,15 @@ fn wizard_writes_a_study_toml_the_cli_reads_back() {
 
 #[test]
 fn dictionary_lists_roles_first_then_categories_by_majority_role() {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let path = tmp.path().join("dictionary.csv");
-    std::fs::write(
-        &path,
+    let (_tmp, path) = temp_file(
+        "dictionary.csv",
         "column,field_id,description,category,value_type,coding,role\n\
 eid,,id,Identifier,integer,\"\",id\n\
 age,1,\"Age, years\",Primary demographics,continuous,\"\",covariate\n\
 sex,2,Sex,Primary demographics,binary,\"\",covariate\n\
 town,3,Town,Primary demographics,continuous,\"\",factor\n\
 LVEF,4,LVEF,Left ventricle,continuous,\"\",imaging\n",
-    )
-    .expect("dictionary");
+    );
     let cats = crate::model::load_dictionary(&path).expect("reads");
     let names: Vec<(&str, &str, usize, bool)> = cats
         .iter()
@@ -679,15 +681,12 @@ LVEF,4,LVEF,Left ventricle,continuous,\"\",imaging\n",
 #[test]
 fn runtime_resumes_as_a_child_and_pause_sends_sigint() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().expect("temp dir");
     // A stand-in for `meshagents study run`: it records its arguments and, like the real one,
     // exits 130 on SIGINT.
-    let exe = tmp.path().join("fake-meshagents");
-    std::fs::write(
-        &exe,
+    let (tmp, exe) = temp_file(
+        "fake-meshagents",
         "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/args\"\ntrap 'exit 130' INT\nwhile :; do sleep 0.05; done\n",
-    )
-    .expect("script");
+    );
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let dir = tmp.path().join("root/s");
     std::fs::create_dir_all(&dir).expect("study dir");
@@ -733,15 +732,12 @@ fn the_classification_table_opens_from_the_results_when_the_study_has_one() {
         "{}",
         app.status
     );
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let path = tmp.path().join("classification.csv");
-    std::fs::write(
-        &path,
+    let (_tmp, path) = temp_file(
+        "classification.csv",
         "disease,arm,classifier,n,n_cases,auc,auc_ci_low,auc_ci_high,delong_p,recall,precision,f1,balanced_accuracy\n\
 hypertension,panel,logistic,3000,763,0.74512,0.7261,0.7652,0.0081,0.661,0.433,0.523,0.683\n\
 hypertension,expert,logistic,3000,763,0.7341,0.714,0.754,0.0081,0.65,0.42,0.51,0.67\n",
-    )
-    .expect("classification.csv");
+    );
     let classification =
         meshagents_stats::classify::read_classification(&path).expect("the owner reads it");
     assert_eq!(
@@ -770,7 +766,6 @@ hypertension,expert,logistic,3000,763,0.7341,0.714,0.754,0.0081,0.65,0.42,0.51,0
 
 #[test]
 fn live_panel_shows_proposals_as_they_arrive() {
-    let mut app = App::new(PathBuf::from("/r"));
     let mut data = panel_data();
     let mut proposal = panel_line(
         "statistician",
@@ -789,10 +784,7 @@ fn live_panel_shows_proposals_as_they_arrive() {
             json!({"added": ["6138-2.0"]}),
         ),
     );
-    app.update(Msg::Panel {
-        dir: "/r/a".into(),
-        data,
-    });
+    let app = app_with_panel(data);
     let screen = draw(&app, 120, 30);
     assert!(
         screen.contains("PROPOSES 6138-2.0 [added]: moves 31% of the informative pairs"),

@@ -172,49 +172,25 @@ fn sampling_settings_are_sent_only_when_set() {
 fn out_of_range_settings_name_their_key() {
     let check = |config: OpenAiConfig| config.validate().map_err(|e| (e.key, e.to_string()));
     assert_eq!(check(OpenAiConfig::default()), Ok(()));
+    // The default configuration with one setting out of its range.
+    let with = |set: fn(&mut OpenAiConfig)| {
+        let mut config = OpenAiConfig::default();
+        set(&mut config);
+        config
+    };
     let cases = [
+        (with(|c| c.top_p = Some(0.0)), "panel.openai.top_p"),
+        (with(|c| c.top_p = Some(1.5)), "panel.openai.top_p"),
+        (with(|c| c.top_p = Some(f64::NAN)), "panel.openai.top_p"),
         (
-            OpenAiConfig {
-                top_p: Some(0.0),
-                ..OpenAiConfig::default()
-            },
-            "panel.openai.top_p",
-        ),
-        (
-            OpenAiConfig {
-                top_p: Some(1.5),
-                ..OpenAiConfig::default()
-            },
-            "panel.openai.top_p",
-        ),
-        (
-            OpenAiConfig {
-                top_p: Some(f64::NAN),
-                ..OpenAiConfig::default()
-            },
-            "panel.openai.top_p",
-        ),
-        (
-            OpenAiConfig {
-                frequency_penalty: Some(2.5),
-                ..OpenAiConfig::default()
-            },
+            with(|c| c.frequency_penalty = Some(2.5)),
             "panel.openai.frequency_penalty",
         ),
         (
-            OpenAiConfig {
-                presence_penalty: Some(-3.0),
-                ..OpenAiConfig::default()
-            },
+            with(|c| c.presence_penalty = Some(-3.0)),
             "panel.openai.presence_penalty",
         ),
-        (
-            OpenAiConfig {
-                temperature: -0.1,
-                ..OpenAiConfig::default()
-            },
-            "panel.openai.temperature",
-        ),
+        (with(|c| c.temperature = -0.1), "panel.openai.temperature"),
     ];
     for (config, key) in cases {
         let (named, text) = check(config).unwrap_err();

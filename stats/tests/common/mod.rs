@@ -1,8 +1,13 @@
-//! Helpers shared by the fixture tests: reading the small reference CSV files and comparing
-//! numbers with a relative tolerance.
+//! Helpers shared by the tests of `stats`: reading the small reference CSV files, comparing
+//! numbers with a relative tolerance, and cleaning a simulated cohort. Each test file uses
+//! part of them.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+
+use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
+use meshagents_stats::simulate::Cohort;
 
 pub fn fixture_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -47,4 +52,37 @@ pub fn close(what: &str, actual: f64, expected: f64, rel: f64) {
         err <= rel,
         "{what}: got {actual:e}, reference {expected:e} (relative error {err:e})"
     );
+}
+
+/// The column `input` of the fixture `name` through `f`, each value against the column
+/// `expected` of its row within relative `rel` (an empty reference cell: NaN expected).
+pub fn matches_by_row(
+    name: &str,
+    (input, expected): (&str, &str),
+    rel: f64,
+    f: impl Fn(&[f64]) -> Vec<f64>,
+) {
+    let reference = rows(name);
+    let values: Vec<f64> = reference.iter().map(|r| num(&r[input])).collect();
+    let actual = f(&values);
+    assert_eq!(actual.len(), reference.len(), "{name}: one value a row");
+    for (k, (got, r)) in actual.iter().zip(&reference).enumerate() {
+        let want = num(&r[expected]);
+        if want.is_nan() {
+            assert!(got.is_nan(), "{expected}[{k}]: got {got:e}, reference NaN");
+        } else {
+            close(&format!("{expected}[{k}]"), *got, want, rel);
+        }
+    }
+}
+
+/// A simulated cohort as the default cleaning leaves it.
+pub fn cleaned(c: &Cohort) -> AnalysisTable {
+    AnalysisTable::from_frame(
+        &c.data,
+        c.dictionary.clone(),
+        &CleaningRules::default(),
+        "simulated",
+    )
+    .unwrap()
 }

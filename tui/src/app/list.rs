@@ -67,33 +67,14 @@ impl App {
                     vec![Effect::Resume(dir)]
                 }
             }
-            KeyCode::Char('s') => {
-                if self.children.contains(&dir) {
-                    vec![Effect::Pause(dir)]
-                } else if running {
-                    self.status = format!(
-                        "{} runs in another process: pause it there (Ctrl-C); this view is read-only",
-                        study.name
-                    );
-                    vec![]
-                } else {
-                    self.status = format!("{} is not running", study.name);
-                    vec![]
-                }
-            }
+            KeyCode::Char('s') => self.signal_child(
+                study,
+                running,
+                Effect::Pause(dir),
+                "pause it there (Ctrl-C)",
+            ),
             KeyCode::Char('x') => {
-                if self.children.contains(&dir) {
-                    vec![Effect::Cancel(dir)]
-                } else if running {
-                    self.status = format!(
-                        "{} runs in another process: stop it there; this view is read-only",
-                        study.name
-                    );
-                    vec![]
-                } else {
-                    self.status = format!("{} is not running", study.name);
-                    vec![]
-                }
+                self.signal_child(study, running, Effect::Cancel(dir), "stop it there")
             }
             KeyCode::Char('f') => {
                 if running {
@@ -130,6 +111,30 @@ impl App {
                 vec![]
             }
             _ => vec![],
+        }
+    }
+
+    /// Pausing and cancelling signal a child of this TUI; a study another process runs is
+    /// only followed (read-only), so the status line says where to act instead.
+    fn signal_child(
+        &mut self,
+        study: &StudyRow,
+        running: bool,
+        effect: Effect,
+        elsewhere: &str,
+    ) -> Vec<Effect> {
+        if self.children.contains(&study.dir) {
+            vec![effect]
+        } else {
+            self.status = if running {
+                format!(
+                    "{} runs in another process: {elsewhere}; this view is read-only",
+                    study.name
+                )
+            } else {
+                format!("{} is not running", study.name)
+            };
+            vec![]
         }
     }
 

@@ -136,6 +136,25 @@ pub struct App {
     pub quit: bool,
 }
 
+/// A key for a one-line text field being typed (the results filter, the wizard's search):
+/// Enter keeps the text, Esc clears it, both end the typing. False for a key the field does
+/// not take, which leaves everything as it was.
+fn edit_line(text: &mut String, editing: &mut bool, code: KeyCode) -> bool {
+    match code {
+        KeyCode::Enter => *editing = false,
+        KeyCode::Esc => {
+            *editing = false;
+            text.clear();
+        }
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char(c) => text.push(c),
+        _ => return false,
+    }
+    true
+}
+
 /// Rows of the study list and results table start this many lines below the top of the
 /// terminal (title bar, border, header): mouse clicks map to rows with it.
 pub const TABLE_TOP: u16 = 3;

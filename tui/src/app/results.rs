@@ -102,17 +102,8 @@ impl App {
             return self.back_to_list();
         };
         if r.editing_filter {
-            match code {
-                KeyCode::Enter => r.editing_filter = false,
-                KeyCode::Esc => {
-                    r.editing_filter = false;
-                    r.filter.clear();
-                }
-                KeyCode::Backspace => {
-                    r.filter.pop();
-                }
-                KeyCode::Char(c) => r.filter.push(c),
-                _ => return vec![],
+            if !edit_line(&mut r.filter, &mut r.editing_filter, code) {
+                return vec![];
             }
             r.selected = 0;
             r.recompute();

@@ -74,13 +74,17 @@ impl Wizard {
             .collect()
     }
 
-    fn list(&self, a: Assign) -> String {
+    /// The names of the categories assigned `a`, in the dictionary's order.
+    pub fn assigned(&self, a: Assign) -> Vec<&str> {
         self.categories
             .iter()
             .filter(|(_, x)| *x == a)
-            .map(|(c, _)| c.name.clone())
-            .collect::<Vec<_>>()
-            .join(",")
+            .map(|(c, _)| c.name.as_str())
+            .collect()
+    }
+
+    fn list(&self, a: Assign) -> String {
+        self.assigned(a).join(",")
     }
 
     /// The plan, or what is wrong with it.
@@ -190,18 +194,7 @@ impl App {
             }
             WizardStep::Variables => {
                 if w.editing_search {
-                    match code {
-                        KeyCode::Enter => w.editing_search = false,
-                        KeyCode::Esc => {
-                            w.editing_search = false;
-                            w.search.clear();
-                        }
-                        KeyCode::Backspace => {
-                            w.search.pop();
-                        }
-                        KeyCode::Char(c) => w.search.push(c),
-                        _ => {}
-                    }
+                    edit_line(&mut w.search, &mut w.editing_search, code);
                     w.selected = 0;
                     return vec![];
                 }

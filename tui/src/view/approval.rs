@@ -2,6 +2,12 @@
 
 use super::*;
 
+const CANDIDATE_COLUMNS: [(&str, Constraint); 3] = [
+    ("adj", Constraint::Length(4)),
+    ("candidate", Constraint::Length(24)),
+    ("", Constraint::Min(10)),
+];
+
 pub(super) fn render_approval(app: &App, f: &mut Frame, area: Rect) {
     let Some(a) = app.approval.as_ref() else {
         return;
@@ -21,24 +27,17 @@ pub(super) fn render_approval(app: &App, f: &mut Frame, area: Rect) {
             },
         ])
     });
-    let table = Table::new(
+    selectable_table(
+        f,
+        area,
         rows,
-        [
-            Constraint::Length(4),
-            Constraint::Length(24),
-            Constraint::Min(10),
-        ],
-    )
-    .header(Row::new(["adj", "candidate", ""]).style(Style::default().add_modifier(Modifier::BOLD)))
-    .row_highlight_style(selected_style())
-    .block(
+        &CANDIDATE_COLUMNS,
         Block::bordered()
             .title(format!(
                 " approve the confounder set (panel agreement {:.2}) ",
                 a.agreement
             ))
             .title_bottom(" Space toggle  p panel's set  Enter approve and resume  Esc back "),
+        a.selected,
     );
-    let mut state = TableState::default().with_selected(Some(a.selected));
-    f.render_stateful_widget(table, area, &mut state);
 }

@@ -2,6 +2,15 @@
 
 use super::*;
 
+const STUDY_COLUMNS: [(&str, Constraint); 6] = [
+    ("study", Constraint::Length(16)),
+    ("status", Constraint::Length(18)),
+    ("steps", Constraint::Length(5)),
+    ("backend", Constraint::Length(8)),
+    ("started (UTC)", Constraint::Length(16)),
+    ("last event", Constraint::Min(8)),
+];
+
 pub(super) fn render_list(app: &App, f: &mut Frame, area: Rect) {
     let block = Block::bordered().title(format!(" studies under {} ", app.root.display()));
     if app.studies.is_empty() {
@@ -37,32 +46,14 @@ pub(super) fn render_list(app: &App, f: &mut Frame, area: Rect) {
             Cell::from(s.last_event.clone()),
         ])
     });
-    let table = Table::new(
+    selectable_table(
+        f,
+        area,
         rows,
-        [
-            Constraint::Length(16),
-            Constraint::Length(18),
-            Constraint::Length(5),
-            Constraint::Length(8),
-            Constraint::Length(16),
-            Constraint::Min(8),
-        ],
-    )
-    .header(
-        Row::new([
-            "study",
-            "status",
-            "steps",
-            "backend",
-            "started (UTC)",
-            "last event",
-        ])
-        .style(Style::default().add_modifier(Modifier::BOLD)),
-    )
-    .row_highlight_style(selected_style())
-    .block(block.title_bottom(
-        " n new  Enter open  r resume  s pause  x cancel  f fork  d delete  ? help  q quit (*: started here) ",
-    ));
-    let mut state = TableState::default().with_selected(Some(app.selected));
-    f.render_stateful_widget(table, area, &mut state);
+        &STUDY_COLUMNS,
+        block.title_bottom(
+            " n new  Enter open  r resume  s pause  x cancel  f fork  d delete  ? help  q quit (*: started here) ",
+        ),
+        app.selected,
+    );
 }

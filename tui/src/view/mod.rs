@@ -46,6 +46,44 @@ fn selected_style() -> Style {
     Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
 }
 
+/// A table the user moves through: bold column names and the selected row reversed, the
+/// same on every screen so that a selection always looks the same. Each column is its name
+/// with its width.
+fn selectable_table<'a>(
+    f: &mut Frame,
+    area: Rect,
+    rows: impl IntoIterator<Item = Row<'a>>,
+    columns: &[(&'static str, Constraint)],
+    block: Block<'a>,
+    selected: usize,
+) {
+    let table = Table::new(rows, columns.iter().map(|&(_, width)| width))
+        .header(
+            Row::new(columns.iter().map(|&(name, _)| name))
+                .style(Style::default().add_modifier(Modifier::BOLD)),
+        )
+        .row_highlight_style(selected_style())
+        .block(block);
+    let mut state = TableState::default().with_selected(Some(selected));
+    f.render_stateful_widget(table, area, &mut state);
+}
+
+/// A row's style: orange where it stands out (a Bonferroni hit, the panel's arm).
+fn marked(on: bool) -> Style {
+    if on {
+        Style::default().fg(ORANGE)
+    } else {
+        Style::default()
+    }
+}
+
+/// A study's name as its directory's last component.
+fn dir_name(dir: &std::path::Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 fn state_color(state: &StudyState) -> Color {
     match state {
         StudyState::Finished => GREEN,

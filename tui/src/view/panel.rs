@@ -166,11 +166,7 @@ pub(super) fn render_panel(app: &App, f: &mut Frame, area: Rect) {
             .map(|a| a.chars().take(12).collect::<String>()),
     );
     let [tabs, body] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
-    let name = p
-        .dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = dir_name(&p.dir);
     f.render_widget(
         Tabs::new(titles)
             .select(p.tab)

@@ -2,16 +2,33 @@
 
 use super::*;
 
+const ASSOCIATION_COLUMNS: [(&str, Constraint); 6] = [
+    ("phenotype", Constraint::Length(14)),
+    ("factor", Constraint::Min(20)),
+    ("beta", Constraint::Length(10)),
+    ("p", Constraint::Length(10)),
+    ("q (BH)", Constraint::Length(10)),
+    ("Bonf", Constraint::Length(5)),
+];
+
+const CLASSIFICATION_COLUMNS: [(&str, Constraint); 9] = [
+    ("disease", Constraint::Min(12)),
+    ("arm", Constraint::Length(6)),
+    ("classifier", Constraint::Length(13)),
+    ("n", Constraint::Length(5)),
+    ("cases", Constraint::Length(5)),
+    ("AUC (95% CI)", Constraint::Length(19)),
+    ("DeLong", Constraint::Length(7)),
+    ("recall", Constraint::Length(6)),
+    ("F1", Constraint::Length(6)),
+];
+
 pub(super) fn render_results(app: &App, f: &mut Frame, area: Rect) {
     let Some(r) = app.results.as_ref() else {
         return;
     };
     let [top, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(6)]).areas(area);
-    let name = r
-        .dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = dir_name(&r.dir);
     let filter = if r.editing_filter {
         format!(" filter: {}_ ", r.filter)
     } else if r.filter.is_empty() {
@@ -44,31 +61,16 @@ pub(super) fn render_results(app: &App, f: &mut Frame, area: Rect) {
                 num(a.q_bh),
                 if hit { "yes".into() } else { String::new() },
             ])
-            .style(if hit {
-                Style::default().fg(ORANGE)
-            } else {
-                Style::default()
-            })
+            .style(marked(hit))
         });
-        let table = Table::new(
+        selectable_table(
+            f,
+            top,
             rows,
-            [
-                Constraint::Length(14),
-                Constraint::Min(20),
-                Constraint::Length(10),
-                Constraint::Length(10),
-                Constraint::Length(10),
-                Constraint::Length(5),
-            ],
-        )
-        .header(
-            Row::new(["phenotype", "factor", "beta", "p", "q (BH)", "Bonf"])
-                .style(Style::default().add_modifier(Modifier::BOLD)),
-        )
-        .row_highlight_style(selected_style())
-        .block(Block::bordered().title(title).title_bottom(bottom));
-        let mut state = TableState::default().with_selected(Some(r.selected));
-        f.render_stateful_widget(table, top, &mut state);
+            &ASSOCIATION_COLUMNS,
+            Block::bordered().title(title).title_bottom(bottom),
+            r.selected,
+        );
     }
     let text = match r.current() {
         Some(a) => vec![
@@ -128,51 +130,21 @@ pub(super) fn render_classification(
         );
         cells.splice(5..8.min(cells.len()), [ci]);
         let panel_arm = cells.get(1).is_some_and(|a| a == "panel");
-        Row::new(cells).style(if panel_arm {
-            Style::default().fg(ORANGE)
-        } else {
-            Style::default()
-        })
+        Row::new(cells).style(marked(panel_arm))
     });
-    let table = Table::new(
+    selectable_table(
+        f,
+        area,
         rows,
-        [
-            Constraint::Min(12),
-            Constraint::Length(6),
-            Constraint::Length(13),
-            Constraint::Length(5),
-            Constraint::Length(5),
-            Constraint::Length(19),
-            Constraint::Length(7),
-            Constraint::Length(6),
-            Constraint::Length(6),
-        ],
-    )
-    .header(
-        Row::new([
-            "disease",
-            "arm",
-            "classifier",
-            "n",
-            "cases",
-            "AUC (95% CI)",
-            "DeLong",
-            "recall",
-            "F1",
-        ])
-        .style(Style::default().add_modifier(Modifier::BOLD)),
-    )
-    .row_highlight_style(selected_style())
-    .block(
+        &CLASSIFICATION_COLUMNS,
         Block::bordered()
             .title(format!(
                 " {name}: classification, {} rows (out-of-fold, 5-fold CV) ",
                 r.table.classification.len()
             ))
             .title_bottom(" Up/Down move  c or Esc back to the associations "),
+        r.class_selected,
     );
-    let mut state = TableState::default().with_selected(Some(r.class_selected));
-    f.render_stateful_widget(table, area, &mut state);
 }
 
 pub(super) fn render_manhattan(

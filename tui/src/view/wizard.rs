@@ -2,6 +2,13 @@
 
 use super::*;
 
+const CATEGORY_COLUMNS: [(&str, Constraint); 4] = [
+    ("use as", Constraint::Length(10)),
+    ("category", Constraint::Min(24)),
+    ("role", Constraint::Length(10)),
+    ("columns", Constraint::Length(8)),
+];
+
 /// A wizard field; `text` fields show a cursor when active, choice fields do not.
 pub(super) fn field_line(
     label: &str,
@@ -91,23 +98,14 @@ pub(super) fn render_wizard(app: &App, f: &mut Frame, area: Rect) {
             } else {
                 String::new()
             };
-            let table = Table::new(
+            selectable_table(
+                f,
+                main,
                 rows,
-                [
-                    Constraint::Length(10),
-                    Constraint::Min(24),
-                    Constraint::Length(10),
-                    Constraint::Length(8),
-                ],
-            )
-            .header(
-                Row::new(["use as", "category", "role", "columns"])
-                    .style(Style::default().add_modifier(Modifier::BOLD)),
-            )
-            .row_highlight_style(selected_style())
-            .block(block.title(format!(" Space cycles  p/f/c/- set  / search{search}")));
-            let mut state = TableState::default().with_selected(Some(w.selected));
-            f.render_stateful_widget(table, main, &mut state);
+                &CATEGORY_COLUMNS,
+                block.title(format!(" Space cycles  p/f/c/- set  / search{search}")),
+                w.selected,
+            );
         }
         WizardStep::Panel => {
             let rounds = w.rounds.clone();
@@ -153,14 +151,7 @@ pub(super) fn render_wizard(app: &App, f: &mut Frame, area: Rect) {
                     hints[i],
                 ));
             }
-            let summary = |a| {
-                w.categories
-                    .iter()
-                    .filter(|(_, x)| *x == a)
-                    .map(|(c, _)| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            let summary = |a| w.assigned(a).join(", ");
             lines.extend([
                 Line::from(""),
                 Line::from(format!(

@@ -4,6 +4,26 @@
 use super::*;
 use crate::testing::uniform;
 
+/// Deterministic pseudo-random columns of `n` values from `seed`: each call gives one, with
+/// values uniform on `shift ± scale / 2` and a share `missing` of them NaN. Every value takes
+/// two draws, missing or not, so the columns drawn later do not depend on the missingness of
+/// earlier ones.
+fn columns(n: usize, seed: u64) -> impl FnMut(f64, f64, f64) -> Vec<f64> {
+    let mut next = uniform(seed);
+    move |missing, scale, shift| {
+        (0..n)
+            .map(|_| {
+                let (u, v) = (next(), next());
+                if u < missing {
+                    f64::NAN
+                } else {
+                    shift + scale * (v - 0.5)
+                }
+            })
+            .collect()
+    }
+}
+
 mod against_the_direct_fit {
     use super::*;
     use crate::models::ols::first_coefficient;
@@ -12,20 +32,7 @@ mod against_the_direct_fit {
     fn agrees_with_the_direct_fit_under_every_missingness_pattern() {
         // Deterministic pseudo-random data with missing values in everything.
         let n = 700;
-        let mut next = uniform(12345);
-        let mut column = |missing: f64, scale: f64, shift: f64| -> Vec<f64> {
-            (0..n)
-                .map(|_| {
-                    let u = next();
-                    let v = next();
-                    if u < missing {
-                        f64::NAN
-                    } else {
-                        shift + scale * (v - 0.5)
-                    }
-                })
-                .collect()
-        };
+        let mut column = columns(n, 12345);
         let c1 = column(0.02, 10.0, 60.0);
         let c2 = column(0.0, 1.0, 0.0);
         let group_mask = column(0.1, 1.0, 0.0);
@@ -362,19 +369,7 @@ mod same_as_before {
     #[test]
     fn bit_for_bit_the_results_of_the_previous_implementation() {
         let n = 1500;
-        let mut next = uniform(99);
-        let mut column = |missing: f64, scale: f64, shift: f64| -> Vec<f64> {
-            (0..n)
-                .map(|_| {
-                    let (u, v) = (next(), next());
-                    if u < missing {
-                        f64::NAN
-                    } else {
-                        shift + scale * (v - 0.5)
-                    }
-                })
-                .collect()
-        };
+        let mut column = columns(n, 99);
         let covariates: Vec<Vec<f64>> = vec![
             column(0.01, 10.0, 60.0),
             column(0.0, 1.0, 0.5),
