@@ -18,7 +18,7 @@ use serde_json::Value;
 mod common;
 use common::http::read_request;
 use common::scripted::{agent_of, respond, script, step_of};
-use common::{bin, simulate_csv, text};
+use common::{bin, openai_table, panel_cohort, panel_study, text};
 
 /// Answers every request from the script; while `hold` is set, the Statistician's calls wait
 /// (until released or two minutes pass). Counts the answers given per journal step.
@@ -64,30 +64,8 @@ fn start() -> Server {
 }
 
 fn study(dir: &Path, url: &str) {
-    simulate_csv(dir, "cohort", "600", "9", &["--factors", "40"]);
-    std::fs::write(
-        dir.join("STUDY.toml"),
-        format!(
-            r#"name = "kill"
-data = "cohort/cohort.csv"
-dictionary = "cohort/dictionary.csv"
-phenotypes = "LVEDV,LVM,AAo distensibility"
-factors = "Physical activity"
-candidates = "age,sex,sbp"
-
-[panel]
-backend = "openai"
-
-[panel.protocol]
-min_rounds = 2
-max_rounds = 2
-max_tool_turns = 2
-
-[panel.openai]
-base_url = "{url}"
-model = "scripted-model"
-api_key_env = ""
-structured_output = "json_schema"
+    panel_cohort(dir);
+    let openai = r#"structured_output = "json_schema"
 timeout_s = 300
 requests_per_minute = 0
 concurrency = 4
@@ -95,10 +73,9 @@ concurrency = 4
 [panel.retry]
 start_to_close = 300000
 schedule_to_close = 600000
-"#
-        ),
-    )
-    .unwrap();
+"#;
+    let toml = panel_study("kill", "openai") + &openai_table(url, "scripted-model", "") + openai;
+    std::fs::write(dir.join("STUDY.toml"), toml).unwrap();
 }
 
 #[test]

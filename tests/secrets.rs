@@ -11,7 +11,7 @@ use std::process::Output;
 mod common;
 use common::http::read_request;
 use common::scripted::respond;
-use common::{bin, simulate_csv, text};
+use common::{bin, files_containing, openai_table, panel_cohort, panel_study, text};
 
 const KEY: &str = "sk-proj-SECRET-9f31c7-never-shown";
 
@@ -78,49 +78,19 @@ fn server(echo: Echo) -> String {
 }
 
 fn study(dir: &Path, url: &str) {
-    simulate_csv(dir, "cohort", "500", "12", &["--factors", "40"]);
-    std::fs::write(
-        dir.join("STUDY.toml"),
-        format!(
-            r#"name = "secret"
-data = "cohort/cohort.csv"
-dictionary = "cohort/dictionary.csv"
-phenotypes = "LVEDV,LVM"
-factors = "Physical activity"
-candidates = "age,sex"
-
-[panel]
-backend = "openai"
-
-[panel.openai]
-base_url = "{url}"
-model = "echo"
-api_key_env = "MESHAGENTS_TEST_SECRET_KEY"
-timeout_s = 5
+    panel_cohort(dir);
+    let openai = r#"timeout_s = 5
 requests_per_minute = 0
 
 [panel.retry]
 initial_interval = 20
 maximum_interval = 50
 maximum_attempts = 2
-"#
-        ),
-    )
-    .unwrap();
-}
-
-/// Every file under `dir` whose bytes hold `needle`.
-fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(files_containing(&path, needle));
-        } else if std::fs::read(&path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle)) {
-            found.push(path.display().to_string());
-        }
-    }
-    found
+"#;
+    let toml = panel_study("secret", "openai")
+        + &openai_table(url, "echo", "MESHAGENTS_TEST_SECRET_KEY")
+        + openai;
+    std::fs::write(dir.join("STUDY.toml"), toml).unwrap();
 }
 
 fn run(echo: Echo, args: &[&str]) -> (tempfile::TempDir, Output) {

@@ -96,6 +96,26 @@ max_tool_turns = 2
     )
 }
 
+/// The start of a `[panel.openai]` table for a server at `url`: its model and the variable
+/// holding the key (empty for none); the caller adds the table's other keys after it.
+pub fn openai_table(url: &str, model: &str, key_env: &str) -> String {
+    format!("\n[panel.openai]\nbase_url = \"{url}\"\nmodel = \"{model}\"\napi_key_env = \"{key_env}\"\n")
+}
+
+/// Every file under `dir` whose bytes hold `needle` (to prove a secret reached no file).
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle)) {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
 /// The steps the journal of the study in `dir` has completed, with the time of each
 /// completion, in the journal's order (a step completed twice is there twice).
 pub fn completed_steps(dir: &Path) -> Vec<(String, u64)> {
