@@ -133,6 +133,30 @@ exec '{bin}' "$@"
     }
 }
 
+impl Hooks {
+    /// The binary with `args`, its Slurm tasks running through the hook.
+    fn command<S: AsRef<std::ffi::OsStr>>(&self, args: impl IntoIterator<Item = S>) -> Command {
+        let mut c = bin();
+        c.args(args).env("MESHAGENTS_EXE", &self.program);
+        c
+    }
+}
+
+/// Starts `c` with stdout discarded and stderr kept for the assertions.
+fn spawn_quiet(mut c: Command) -> Child {
+    c.stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The arguments of a `phewas` run on Slurm in `shards` tasks.
+fn phewas_on_slurm(cohort: &Path, out: &Path, shards: &str) -> Vec<String> {
+    let mut args = phewas_args(cohort, out);
+    args.extend(on_slurm(shards).map(String::from));
+    args
+}
+
 /// The job id a task held by the shard hook wrote into `hooks/holding-T`.
 fn held_job(holding: &Path) -> String {
     std::fs::read_to_string(holding).unwrap().trim().to_string()
@@ -255,14 +279,7 @@ fn failed_and_cancelled_tasks_are_retried_and_the_table_is_unchanged() {
     // Task 0 fails on its first attempt; task 2 waits until the test cancels it.
     let hooks = hooks(dir.path(), &["fail-0", "hold-2"]);
     let out = dir.path().join("retried.csv");
-    let mut child = bin()
-        .args(phewas_args(&cohort, &out))
-        .args(on_slurm("3"))
-        .env("MESHAGENTS_EXE", &hooks.program)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(hooks.command(phewas_on_slurm(&cohort, &out, "3")));
     wait_for_file(&mut child, &hooks.dir.join("holding-2"));
     let job = held_job(&hooks.dir.join("holding-2"));
     assert!(!job.is_empty(), "the held task knows its job id");
@@ -340,17 +357,8 @@ fn a_study_killed_while_its_array_job_runs_reattaches_on_resume() {
     // Both tasks hold until released: the study is surely waiting on its job when killed.
     let hooks = hooks(dir.path(), &["hold-0", "hold-1"]);
     let study = dir.path().join("cluster");
-    let run = || {
-        let mut c = bin();
-        c.args(["study", "run", p(&slurm_toml), "--out", p(&study)])
-            .env("MESHAGENTS_EXE", &hooks.program);
-        c
-    };
-    let mut child = run()
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let run = || hooks.command(["study", "run", p(&slurm_toml), "--out", p(&study)]);
+    let mut child = spawn_quiet(run());
     // A task runs only after its job was submitted, and the submission is journaled before
     // the study waits: by the time a task holds, the job id is in the journal (or about to
     // be, which the events file shows).
@@ -594,18 +602,8 @@ fn ctrl_c_while_the_job_runs_pauses_and_the_same_command_reattaches() {
 
     let hooks = hooks(dir.path(), &["hold-0"]);
     let out = dir.path().join("paused.csv");
-    let run = || {
-        let mut c = bin();
-        c.args(phewas_args(&cohort, &out))
-            .args(on_slurm("2"))
-            .env("MESHAGENTS_EXE", &hooks.program);
-        c
-    };
-    let mut child = run()
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let run = || hooks.command(phewas_on_slurm(&cohort, &out, "2"));
+    let mut child = spawn_quiet(run());
     wait_for_file(&mut child, &hooks.dir.join("holding-0"));
     let job = held_job(&hooks.dir.join("holding-0"));
     let _cleanup = CancelOnDrop(vec![job.clone()]);
