@@ -431,36 +431,52 @@ mod tests {
         assert_eq!(retries, 2);
     }
 
+    /// The error `run_activity` ends with for an activity that fails as `attempt` says,
+    /// counting the attempts in `calls`.
+    async fn error_of<Fut>(
+        journal: &Journal,
+        key: &str,
+        policy: &RetryPolicy,
+        calls: &AtomicU32,
+        attempt: impl Fn() -> Fut,
+    ) -> EngineError
+    where
+        Fut: Future<Output = Result<u32, AttemptError>>,
+    {
+        calls.store(0, Ordering::SeqCst);
+        run_activity::<_, u32, _, _>(journal, key, &1, policy, |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            attempt()
+        })
+        .await
+        .unwrap_err()
+    }
+
     #[tokio::test]
     async fn gives_up_on_fatal_errors_and_at_the_attempt_limit() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(&dir.path().join("j")).unwrap();
         let calls = AtomicU32::new(0);
-        let err = run_activity::<_, u32, _, _>(&journal, "a", &1, &quick(), |_| {
-            calls.fetch_add(1, Ordering::SeqCst);
-            async { Err(AttemptError::fatal("unauthorized", "HTTP 401")) }
+        let err = error_of(&journal, "a", &quick(), &calls, || async {
+            Err(AttemptError::fatal("unauthorized", "HTTP 401"))
         })
-        .await
-        .unwrap_err();
+        .await;
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert!(err.to_string().contains("not retryable"), "{err}");
 
         let mut policy = quick();
         policy.non_retryable = vec!["invalid_reply".into()];
-        let err = run_activity::<_, u32, _, _>(&journal, "b", &1, &policy, |_| async {
+        let err = error_of(&journal, "b", &policy, &calls, || async {
             Err(AttemptError::retryable("invalid_reply", "not JSON"))
         })
-        .await
-        .unwrap_err();
+        .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert!(err.to_string().contains("not retryable"), "{err}");
 
-        calls.store(0, Ordering::SeqCst);
-        let err = run_activity::<_, u32, _, _>(&journal, "c", &1, &quick(), |_| {
-            calls.fetch_add(1, Ordering::SeqCst);
-            async { Err(AttemptError::retryable("server", "HTTP 503")) }
+        let err = error_of(&journal, "c", &quick(), &calls, || async {
+            Err(AttemptError::retryable("server", "HTTP 503"))
         })
-        .await
-        .unwrap_err();
+        .await;
         assert_eq!(calls.load(Ordering::SeqCst), 3);
         assert!(err.to_string().contains("retry limit"), "{err}");
     }

@@ -250,10 +250,10 @@ mod tests {
         split(content, &tools())
     }
 
-    fn pairs(found: &[ToolCall]) -> Vec<(String, String, Value)> {
+    fn pairs(found: &[ToolCall]) -> Vec<(&str, &str, Value)> {
         found
             .iter()
-            .map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone()))
+            .map(|c| (c.id.as_str(), c.name.as_str(), c.arguments.clone()))
             .collect()
     }
 
@@ -263,16 +263,8 @@ mod tests {
         assert_eq!(
             pairs(&found),
             vec![
-                (
-                    "call_1".into(),
-                    "describe_variable".into(),
-                    json!({"name": "age"})
-                ),
-                (
-                    "call_2".into(),
-                    "list_variables".into(),
-                    json!({"search": "blood"})
-                ),
+                ("call_1", "describe_variable", json!({"name": "age"})),
+                ("call_2", "list_variables", json!({"search": "blood"})),
             ]
         );
         assert_eq!(rest, "Let me look.");
@@ -296,11 +288,7 @@ mod tests {
 
     #[test]
     fn bare_objects_fenced_blocks_and_llama_cpp_generic_calls() {
-        let expect = vec![(
-            "call_1".to_string(),
-            "describe_variable".to_string(),
-            json!({"name": "age"}),
-        )];
+        let expect = vec![("call_1", "describe_variable", json!({"name": "age"}))];
         for text in [
             r#"{"name": "describe_variable", "arguments": {"name": "age"}}"#,
             "```json\n{\"name\": \"describe_variable\", \"arguments\": {\"name\": \"age\"}}\n```",
@@ -348,10 +336,7 @@ mod tests {
     #[test]
     fn a_tag_of_an_unknown_tool_stays_in_the_text_beside_a_real_call() {
         let (found, rest) = calls(r#"<tool_call>{"name": "drop_table", "arguments": {}}</tool_call> <tool_call>{"name": "list_variables"}</tool_call>"#).unwrap();
-        assert_eq!(
-            pairs(&found),
-            vec![("call_1".into(), "list_variables".into(), json!({}))]
-        );
+        assert_eq!(pairs(&found), vec![("call_1", "list_variables", json!({}))]);
         assert_eq!(
             rest,
             r#"<tool_call>{"name": "drop_table", "arguments": {}}</tool_call>"#
@@ -368,17 +353,9 @@ mod tests {
         assert_eq!(
             pairs(&found),
             vec![
-                (
-                    "call_1".into(),
-                    "describe_variable".into(),
-                    json!({"name": "age"})
-                ),
-                ("call_2".into(), "list_variables".into(), json!({})),
-                (
-                    "call_3".into(),
-                    "describe_variable".into(),
-                    json!({"name": "sex"})
-                ),
+                ("call_1", "describe_variable", json!({"name": "age"})),
+                ("call_2", "list_variables", json!({})),
+                ("call_3", "describe_variable", json!({"name": "sex"})),
             ]
         );
     }
