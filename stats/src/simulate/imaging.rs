@@ -167,6 +167,20 @@ fn aortic_segment([max_area, min_area, dist]: [Vec<f64>; 3]) -> Measures {
     ]
 }
 
+/// A chamber's [largest volume, smallest volume, stroke volume, ejection fraction] on one row,
+/// from its largest volume and the ejection fraction it was drawn with: the smallest volume
+/// follows, and the stroke volume and ejection fraction are computed back from the two
+/// volumes, so the identities between them hold as in a measurement.
+fn volumes(largest: f64, ef: f64) -> [f64; 4] {
+    let smallest = largest * (1.0 - ef / 100.0);
+    [
+        largest,
+        smallest,
+        largest - smallest,
+        100.0 * (largest - smallest) / largest,
+    ]
+}
+
 fn by_sex(male: f64, men: f64, women: f64) -> f64 {
     if male > 0.5 {
         men
@@ -187,19 +201,14 @@ fn segment_multiplier(segment: usize, spread: f64) -> f64 {
 pub fn generate(world: &World, shifts: &Shifts, rng: &mut ChaCha8Rng) -> Vec<Phenotype> {
     debug_assert!(shifts.0.iter().all(|(p, _)| SHIFTABLE.contains(p)));
     let n = world.n;
-    let mut lvedv = vec![0.0; n];
-    let mut lvesv = vec![0.0; n];
-    let mut lvsv = vec![0.0; n];
-    let mut lvef = vec![0.0; n];
     let mut lvco = vec![0.0; n];
     let mut lvm = vec![0.0; n];
-    let mut rvedv = vec![0.0; n];
-    let mut rvesv = vec![0.0; n];
-    let mut rvsv = vec![0.0; n];
-    let mut rvef = vec![0.0; n];
+    // [largest volume, smallest volume, stroke volume, ejection fraction] of each chamber:
+    // the left and right ventricle, the left and right atrium.
+    let mut ventricles: [[Vec<f64>; 4]; 2] = Default::default();
     let mut atria: [[Vec<f64>; 4]; 2] = Default::default();
     let mut aorta: [[Vec<f64>; 3]; 2] = Default::default();
-    for side in atria.iter_mut() {
+    for side in ventricles.iter_mut().chain(atria.iter_mut()) {
         for v in side.iter_mut() {
             *v = vec![0.0; n];
         }
@@ -234,12 +243,11 @@ pub fn generate(world: &World, shifts: &Shifts, rng: &mut ChaCha8Rng) -> Vec<Phe
         let edv = (by_sex(m, 166.0, 124.0) + by_sex(m, 32.0, 21.0) * edv_z).max(50.0);
         let ef_z = shifts.apply("LVEF", i, -0.08 * age - 0.30 * smk + 0.95 * normal(rng));
         let ef = (by_sex(m, 58.0, 61.0) + 5.0 * ef_z).clamp(25.0, 80.0);
-        let esv = edv * (1.0 - ef / 100.0);
-        lvedv[i] = edv;
-        lvesv[i] = esv;
-        lvsv[i] = edv - esv;
-        lvef[i] = 100.0 * (edv - esv) / edv;
-        lvco[i] = lvsv[i] * world.heart_rate[i] / 1000.0;
+        let lv = volumes(edv, ef);
+        for (series, value) in ventricles[0].iter_mut().zip(lv) {
+            series[i] = value;
+        }
+        lvco[i] = lv[2] * world.heart_rate[i] / 1000.0;
         let mass_z = shifts.apply(
             "LVM",
             i,
@@ -258,11 +266,9 @@ pub fn generate(world: &World, shifts: &Shifts, rng: &mut ChaCha8Rng) -> Vec<Phe
         let rv_edv = (by_sex(m, 182.0, 130.0) + by_sex(m, 36.0, 24.0) * rv_edv_z).max(55.0);
         let rv_ef_z = 0.5 * ef_z + 0.85 * normal(rng);
         let rv_ef = (by_sex(m, 56.0, 60.0) + 6.0 * rv_ef_z).clamp(25.0, 80.0);
-        let rv_esv = rv_edv * (1.0 - rv_ef / 100.0);
-        rvedv[i] = rv_edv;
-        rvesv[i] = rv_esv;
-        rvsv[i] = rv_edv - rv_esv;
-        rvef[i] = 100.0 * (rv_edv - rv_esv) / rv_edv;
+        for (series, value) in ventricles[1].iter_mut().zip(volumes(rv_edv, rv_ef)) {
+            series[i] = value;
+        }
 
         // Atria: volumes rise with age, blood pressure and atrial fibrillation.
         let la_max_z = shifts.apply(
@@ -290,11 +296,9 @@ pub fn generate(world: &World, shifts: &Shifts, rng: &mut ChaCha8Rng) -> Vec<Phe
         for (side, (vmax, ef)) in chambers.into_iter().enumerate() {
             let vmax = vmax.max(15.0);
             let ef = ef.clamp(10.0, 85.0);
-            let vmin = vmax * (1.0 - ef / 100.0);
-            atria[side][0][i] = vmax;
-            atria[side][1][i] = vmin;
-            atria[side][2][i] = vmax - vmin;
-            atria[side][3][i] = 100.0 * (vmax - vmin) / vmax;
+            for (series, value) in atria[side].iter_mut().zip(volumes(vmax, ef)) {
+                series[i] = value;
+            }
         }
 
         // Aorta: distensibility falls steeply with age and with stiffening exposures; the
@@ -373,6 +377,7 @@ pub fn generate(world: &World, shifts: &Shifts, rng: &mut ChaCha8Rng) -> Vec<Phe
     let mut b = Builder {
         out: Vec::with_capacity(82),
     };
+    let [lv, rv] = ventricles;
     let [la, ra] = atria;
     let [aao, dao] = aorta;
     // Per structure, in the cohort's column order: the prefix of its names, the adjective of
@@ -383,7 +388,7 @@ pub fn generate(world: &World, shifts: &Shifts, rng: &mut ChaCha8Rng) -> Vec<Phe
             "Left ventricular",
             "Left ventricle",
             [
-                chamber(VENTRICLE, [lvedv, lvesv, lvsv, lvef]),
+                chamber(VENTRICLE, lv),
                 vec![
                     ("CO", "L/min", "cardiac output", lvco),
                     ("M", "g", "myocardial mass", lvm),
@@ -395,7 +400,7 @@ pub fn generate(world: &World, shifts: &Shifts, rng: &mut ChaCha8Rng) -> Vec<Phe
             "RV",
             "Right ventricular",
             "Right ventricle",
-            chamber(VENTRICLE, [rvedv, rvesv, rvsv, rvef]),
+            chamber(VENTRICLE, rv),
         ),
         ("LA", "Left atrial", "Left atrium", chamber(ATRIUM, la)),
         ("RA", "Right atrial", "Right atrium", chamber(ATRIUM, ra)),
