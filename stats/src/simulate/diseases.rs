@@ -2,6 +2,9 @@
 //! drive each) and the truth file written beside the cohort, built from them and the catalogue.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use serde::Deserialize;
 
 use super::fields::{FieldSpec, Latent, TruthKind};
 use super::{imaging, scenario};
@@ -10,126 +13,35 @@ use super::{
     GENERATOR_VERSION, MEDIATOR_EFFECTS,
 };
 
+/// One planted disease: its label column, prevalence, and the coefficients of its logistic
+/// model on standardised phenotypes, exposures and age.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct DiseaseSpec {
-    pub(super) name: &'static str,
-    pub(super) description: &'static str,
+    pub(super) name: String,
+    pub(super) description: String,
     pub(super) prevalence: f64,
-    pub(super) phenotypes: &'static [(&'static str, f64)],
-    pub(super) exposures: &'static [(&'static str, f64)],
+    pub(super) phenotypes: Vec<(String, f64)>,
+    pub(super) exposures: Vec<(String, f64)>,
     pub(super) age: f64,
 }
 
-pub(super) const DISEASES: &[DiseaseSpec] = &[
-    DiseaseSpec {
-        name: "hypertension",
-        description: "Hypertension (doctor diagnosed)",
-        prevalence: 0.25,
-        phenotypes: &[
-            ("LVM", 0.5),
-            ("AAo distensibility", -0.4),
-            ("WT_Global", 0.3),
-        ],
-        exposures: &[("salt", 0.2)],
-        age: 0.3,
-    },
-    DiseaseSpec {
-        name: "high_cholesterol",
-        description: "High cholesterol (doctor diagnosed)",
-        prevalence: 0.15,
-        phenotypes: &[("DAo distensibility", -0.3), ("AAo distensibility", -0.2)],
-        exposures: &[("ldl", 0.8)],
-        age: 0.2,
-    },
-    DiseaseSpec {
-        name: "cardiac_disease",
-        description: "Cardiac disease (heart attack, angina or heart failure)",
-        prevalence: 0.06,
-        phenotypes: &[
-            ("LVEF", -0.7),
-            ("LVEDV", 0.4),
-            ("LAV max", 0.3),
-            ("Ecc_Global", 0.3),
-        ],
-        exposures: &[("smoking", 0.3)],
-        age: 0.3,
-    },
-    DiseaseSpec {
-        name: "peripheral_vascular_disease",
-        description: "Peripheral vascular disease",
-        prevalence: 0.02,
-        phenotypes: &[("DAo distensibility", -0.6), ("DAo max area", 0.4)],
-        exposures: &[("smoking", 0.6)],
-        age: 0.3,
-    },
-    DiseaseSpec {
-        name: "diabetes",
-        description: "Diabetes (doctor diagnosed)",
-        prevalence: 0.06,
-        phenotypes: &[("WT_Global", 0.4), ("LVEDV", -0.3), ("LVM", 0.2)],
-        exposures: &[("hba1c", 1.0)],
-        age: 0.2,
-    },
-    DiseaseSpec {
-        name: "stroke",
-        description: "Stroke",
-        prevalence: 0.025,
-        phenotypes: &[
-            ("LAV max", 0.5),
-            ("LAEF", -0.4),
-            ("AAo distensibility", -0.4),
-        ],
-        exposures: &[("afib", 0.6)],
-        age: 0.4,
-    },
-    DiseaseSpec {
-        name: "asthma",
-        description: "Asthma",
-        prevalence: 0.12,
-        phenotypes: &[("RVEF", -0.25), ("RVEDV", 0.15)],
-        exposures: &[],
-        age: 0.0,
-    },
-    DiseaseSpec {
-        name: "copd",
-        description: "Chronic obstructive pulmonary disease (COPD)",
-        prevalence: 0.025,
-        phenotypes: &[("RVEDV", 0.4), ("RVEF", -0.4), ("RAV max", 0.3)],
-        exposures: &[("smoking", 0.8)],
-        age: 0.3,
-    },
-    DiseaseSpec {
-        name: "bronchitis",
-        description: "Chronic bronchitis",
-        prevalence: 0.03,
-        phenotypes: &[("RVEF", -0.3), ("RAV max", 0.2)],
-        exposures: &[("smoking", 0.4)],
-        age: 0.1,
-    },
-    DiseaseSpec {
-        name: "parkinsons",
-        description: "Parkinson's disease",
-        prevalence: 0.006,
-        phenotypes: &[("Ell_Global", 0.35), ("LVEF", -0.2)],
-        exposures: &[],
-        age: 0.6,
-    },
-    DiseaseSpec {
-        name: "dementia",
-        description: "Dementia or Alzheimer's disease",
-        prevalence: 0.008,
-        phenotypes: &[("AAo distensibility", -0.5), ("LAEF", -0.3)],
-        exposures: &[],
-        age: 0.8,
-    },
-    DiseaseSpec {
-        name: "depression",
-        description: "Depression (doctor diagnosed)",
-        prevalence: 0.08,
-        phenotypes: &[("LVCO", 0.15), ("LVEF", -0.1)],
-        exposures: &[],
-        age: -0.1,
-    },
-];
+/// `diseases.toml`, parsed once, in its order (the order of the random draws).
+pub(super) fn diseases() -> &'static [DiseaseSpec] {
+    static DATA: OnceLock<DiseaseFile> = OnceLock::new();
+    &DATA
+        .get_or_init(|| {
+            toml::from_str(include_str!("diseases.toml"))
+                .unwrap_or_else(|e| panic!("diseases.toml is not a valid disease list: {e}"))
+        })
+        .disease
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiseaseFile {
+    disease: Vec<DiseaseSpec>,
+}
 
 pub(super) fn build_truth(
     config: &SimulationConfig,

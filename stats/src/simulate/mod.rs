@@ -75,7 +75,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::data::dictionary::{Dictionary, DictionaryEntry, Role, ValueType};
 use crate::error::StatsError;
-use diseases::{build_truth, DISEASES};
+use diseases::{build_truth, diseases};
 use fields::{Encoding, FieldSpec, Latent};
 pub use fields::{TruthKind, CATEGORIES};
 pub use scenario::{
@@ -463,13 +463,13 @@ pub fn simulate(config: &SimulationConfig) -> Result<Cohort, StatsError> {
     let mut disease_rng = stream(config.seed, STREAM_DISEASE);
     let mut disease_phenotypes = BTreeMap::new();
     let mut disease_factors = BTreeMap::new();
-    for disease in DISEASES {
+    for disease in diseases() {
         let mut linear = vec![0.0; n];
-        for (phenotype, coef) in disease.phenotypes {
-            let z = &phenotype_z[*phenotype];
+        for (phenotype, coef) in &disease.phenotypes {
+            let z = &phenotype_z[phenotype.as_str()];
             linear.iter_mut().zip(z).for_each(|(l, v)| *l += coef * v);
         }
-        for (exposure, coef) in disease.exposures {
+        for (exposure, coef) in &disease.exposures {
             let values = world_latent(&world, exposure);
             linear
                 .iter_mut()
@@ -486,11 +486,11 @@ pub fn simulate(config: &SimulationConfig) -> Result<Cohort, StatsError> {
             .iter()
             .map(|l| i64::from(disease_rng.gen::<f64>() < logistic(intercept + l)))
             .collect();
-        columns.push(Column::new(disease.name.into(), labels));
+        columns.push(Column::new(disease.name.as_str().into(), labels));
         entries.push(entry(
-            disease.name,
+            &disease.name,
             None,
-            disease.description,
+            &disease.description,
             "Disease outcomes",
             ValueType::Binary,
             "0=No;1=Yes",
