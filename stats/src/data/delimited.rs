@@ -16,7 +16,6 @@
 //!   given (its own quoting writes an empty field as nothing).
 
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -59,6 +58,7 @@ impl Cell<'_> {
     }
 }
 
+/// Polars' rule for text (`QuoteStyle::Necessary`): the csv crate's, but for the empty text.
 fn quoted(text: &str, separator: u8) -> String {
     let special = |b: &u8| *b == separator || matches!(b, b'"' | b'\n' | b'\r');
     if !text.is_empty() && !text.as_bytes().iter().any(special) {
@@ -67,8 +67,8 @@ fn quoted(text: &str, separator: u8) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
-/// The separator of a CSV or TSV table; a Parquet path is an error (its owner writes Parquet
-/// through polars before it gets here).
+/// The separator of a CSV or TSV table; a Parquet path is an error (`write_rows` and the
+/// readers send Parquet to polars before they get here).
 fn separator(path: &Path) -> Result<u8, StatsError> {
     match TableFormat::from_path(path)? {
         TableFormat::Csv => Ok(b','),
@@ -84,7 +84,7 @@ fn separator(path: &Path) -> Result<u8, StatsError> {
 pub(crate) struct TableWriter {
     path: PathBuf,
     separator: u8,
-    csv: csv::Writer<BufWriter<File>>,
+    csv: csv::Writer<File>,
     fields: Vec<String>,
 }
 
@@ -99,7 +99,7 @@ impl TableWriter {
         let csv = csv::WriterBuilder::new()
             .delimiter(separator)
             .quote_style(csv::QuoteStyle::Never)
-            .from_writer(BufWriter::new(file));
+            .from_writer(file);
         let mut writer = TableWriter {
             path: path.to_path_buf(),
             separator,
@@ -120,7 +120,7 @@ impl TableWriter {
             .map_err(|e| csv_error(&self.path, None, e))
     }
 
-    /// Flushes the file; an error here is an error of the write.
+    /// Flushes the csv writer's buffer to the file: an error here is an error of the write.
     pub(crate) fn finish(mut self) -> Result<(), StatsError> {
         self.csv.flush().map_err(|e| StatsError::io(&self.path, e))
     }
@@ -155,7 +155,7 @@ pub(crate) fn read_rows<R: DeserializeOwned>(
     let file = File::open(path).map_err(|e| StatsError::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(separator(path)?)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(file);
     let header = reader
         .headers()
         .map_err(|e| csv_error(path, None, e))?

@@ -204,3 +204,65 @@ struct DictionaryRecord {
     coding: String,
     role: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_dictionaries_read_back_and_bad_cells_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dictionary.csv");
+        let entry = |column: &str, field_id, coding: &str, role| DictionaryEntry {
+            column: column.into(),
+            field_id,
+            description: "Age, at \"imaging\"".into(),
+            category: String::new(),
+            value_type: ValueType::Integer,
+            coding: coding.into(),
+            role,
+        };
+        let dictionary = Dictionary {
+            entries: vec![
+                entry("eid", None, "", Role::Id),
+                entry("age", Some(21003), "1=a;2=b", Role::Covariate),
+            ],
+        };
+        dictionary.write_csv(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "column,field_id,description,category,value_type,coding,role\n\
+             eid,,\"Age, at \"\"imaging\"\"\",\"\",integer,\"\",id\n\
+             age,21003,\"Age, at \"\"imaging\"\"\",\"\",integer,1=a;2=b,covariate\n"
+        );
+        assert_eq!(Dictionary::read_csv(&path).unwrap(), dictionary);
+
+        // Columns by name, in any order, others ignored; values trimmed and case-blind.
+        std::fs::write(
+            &path,
+            "role,column,extra,value_type,field_id,description,category,coding\n\
+             Covariate ,age,x,CONTINUOUS, 21003 ,,,\n\
+             factor,smoking,x,categorical,,,,\n\
+             imaging,lvm,x,continuous,abc,,,\n",
+        )
+        .unwrap();
+        let error = Dictionary::read_csv(&path).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "{}: row 4, column 'field_id': 'abc' is not a whole non-negative number",
+                path.display()
+            )
+        );
+        std::fs::write(
+            &path,
+            "column,field_id,description,category,value_type,role\n",
+        )
+        .unwrap();
+        let error = Dictionary::read_csv(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("missing dictionary column 'coding'"),
+            "{error}"
+        );
+    }
+}
