@@ -26,6 +26,13 @@ pub enum StatsError {
         #[source]
         source: polars::error::PolarsError,
     },
+    /// Reading or writing one of our own tables failed outside a cell (I/O, a broken quote).
+    #[error("{file}: {source}")]
+    Csv {
+        file: String,
+        #[source]
+        source: csv::Error,
+    },
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]

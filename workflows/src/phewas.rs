@@ -9,12 +9,12 @@ use std::time::Instant;
 use meshagents_engine::slurm::ArrayEvent;
 use meshagents_engine::{Event, Journal};
 use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
-use meshagents_stats::data::io::{write_table, TableFormat};
+use meshagents_stats::data::io::TableFormat;
 use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{
     resolve_list, resolve_named, run_shard, Method, ModelChoice, PhewasRequest, Shard,
 };
-use meshagents_stats::phewas::{rows_to_frame, AssociationRow};
+use meshagents_stats::phewas::{write_associations, AssociationRow};
 use meshagents_stats::StatsError;
 
 use crate::cluster::{run_sharded, ExecutorConfig, ExecutorKind, ShardSpec};
@@ -308,8 +308,7 @@ pub fn run_phewas(
         "fitted and corrected"
     );
     let writing = Instant::now();
-    let mut frame = rows_to_frame(&result.rows)?;
-    write_table(&mut frame, &job.out)?;
+    write_associations(&result.rows, &job.out)?;
     tracing::info!(seconds = writing.elapsed().as_secs_f64(), "wrote the table");
     Ok(PhewasOutcome::Whole {
         request,
@@ -372,8 +371,7 @@ fn controller(
         work_dir: work_dir.clone(),
         source: Box::new(source),
     })?;
-    let mut frame = rows_to_frame(&result.rows)?;
-    write_table(&mut frame, &job.out)?;
+    write_associations(&result.rows, &job.out)?;
     progress.event(&Event::merged(
         None,
         job.executor.shards,

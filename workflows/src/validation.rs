@@ -8,13 +8,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use meshagents_stats::classify::{
-    classification_frame, evaluate, predictions_frame, read_classification, read_predictions, Arm,
+    evaluate, read_classification, read_predictions, write_classification, write_predictions, Arm,
     ClassificationRow, ClassifyConfig, ClassifyError, FeatureMatrix, PredictionRow,
 };
 use meshagents_stats::cohort::split::{SPLIT_ALL, SPLIT_HOLDOUT};
 use meshagents_stats::cohort::AnalysisTable;
 use meshagents_stats::data::dictionary::{Dictionary, Role};
-use meshagents_stats::data::io::write_table;
 use meshagents_stats::export::{export_associations, export_classification, ExportFormat};
 use meshagents_stats::figures as plots;
 use meshagents_stats::phewas::read_associations;
@@ -190,14 +189,8 @@ pub fn classify_diseases(
             Err(e) => return Err(WorkflowError::Stats(e.into())),
         }
     }
-    write_table(
-        &mut classification_frame(&rows)?,
-        &out.join("classification.csv"),
-    )?;
-    write_table(
-        &mut predictions_frame(&predictions)?,
-        &out.join("predictions.csv"),
-    )?;
+    write_classification(&rows, &out.join("classification.csv"))?;
+    write_predictions(&predictions, &out.join("predictions.csv"))?;
     Ok(ValidationResult {
         evaluated,
         skipped,

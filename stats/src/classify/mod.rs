@@ -17,12 +17,15 @@
 //!
 //! Output rows are the contracts of `classification.csv` ([`CLASSIFICATION_COLUMNS`]) and
 //! `predictions.csv` ([`PREDICTION_COLUMNS`]); they are a pure function of the inputs and the
-//! seed, whatever the thread count.
+//! seed, whatever the thread count. This module owns both files: [`write_classification`],
+//! [`write_predictions`] and their readers.
 
 pub mod cv;
 pub(crate) mod error;
 pub mod metrics;
 pub mod models;
+
+use std::path::Path;
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -30,6 +33,8 @@ use serde::{Deserialize, Serialize};
 pub use error::ClassifyError;
 pub use models::Classifier;
 
+use crate::data::delimited::{self, Cell};
+use crate::data::io::{read_table_with_columns, TableFormat};
 use crate::error::StatsError;
 
 /// The features of one arm: `n_rows x names.len()` values, row-major, NaN for missing.
@@ -483,7 +488,65 @@ fn nan_to_null(v: f64) -> Option<f64> {
     }
 }
 
-/// The classification table as a data frame with exactly [`CLASSIFICATION_COLUMNS`].
+/// The cells of a row in the order of [`CLASSIFICATION_COLUMNS`].
+fn classification_cells(r: &ClassificationRow) -> [Cell<'_>; 14] {
+    [
+        Cell::Text(&r.disease),
+        Cell::Text(&r.arm),
+        Cell::Text(&r.classifier),
+        Cell::Count(Some(r.n as u64)),
+        Cell::Count(Some(r.n_cases as u64)),
+        Cell::value(r.auc),
+        Cell::value(r.auc_ci_low),
+        Cell::value(r.auc_ci_high),
+        Cell::value(r.delong_p),
+        Cell::value(r.recall),
+        Cell::value(r.precision),
+        Cell::value(r.f1),
+        Cell::value(r.balanced_accuracy),
+        Cell::Text(&r.split),
+    ]
+}
+
+/// The cells of a row in the order of [`PREDICTION_COLUMNS`] (`label` 0/1). A score is
+/// always a number (a NaN would be printed `NaN`): scores are checked finite when fitted.
+fn prediction_cells(r: &PredictionRow) -> [Cell<'_>; 7] {
+    [
+        Cell::Text(&r.disease),
+        Cell::Text(&r.arm),
+        Cell::Text(&r.classifier),
+        Cell::Count(Some(r.fold as u64)),
+        Cell::Text(&r.id),
+        Cell::Count(Some(u64::from(r.label))),
+        Cell::Number(Some(r.score)),
+    ]
+}
+
+/// Writes the classification table to `path`: CSV or TSV through [`delimited`], Parquet (by
+/// extension) through polars; NaN (no DeLong test with one arm) as an empty cell.
+pub fn write_classification(rows: &[ClassificationRow], path: &Path) -> Result<(), StatsError> {
+    delimited::write_rows(
+        path,
+        &CLASSIFICATION_COLUMNS,
+        rows,
+        classification_cells,
+        classification_frame,
+    )
+}
+
+/// Writes the out-of-fold scores to `path` (`predictions.csv`; TSV or Parquet by extension).
+pub fn write_predictions(rows: &[PredictionRow], path: &Path) -> Result<(), StatsError> {
+    delimited::write_rows(
+        path,
+        &PREDICTION_COLUMNS,
+        rows,
+        prediction_cells,
+        predictions_frame,
+    )
+}
+
+/// The classification table as a data frame with exactly [`CLASSIFICATION_COLUMNS`] (for
+/// Parquet).
 pub fn classification_frame(rows: &[ClassificationRow]) -> Result<DataFrame, StatsError> {
     let text = |f: fn(&ClassificationRow) -> &str| {
         rows.iter().map(|r| f(r).to_string()).collect::<Vec<_>>()
@@ -516,7 +579,8 @@ pub fn classification_frame(rows: &[ClassificationRow]) -> Result<DataFrame, Sta
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
-/// The out-of-fold scores as a data frame with exactly [`PREDICTION_COLUMNS`] (`label` 0/1).
+/// The out-of-fold scores as a data frame with exactly [`PREDICTION_COLUMNS`] (`label` 0/1;
+/// for Parquet).
 pub fn predictions_frame(rows: &[PredictionRow]) -> Result<DataFrame, StatsError> {
     let text =
         |f: fn(&PredictionRow) -> &str| rows.iter().map(|r| f(r).to_string()).collect::<Vec<_>>();
@@ -544,14 +608,22 @@ pub fn predictions_frame(rows: &[PredictionRow]) -> Result<DataFrame, StatsError
 }
 
 /// Reads a classification table (CSV, TSV or Parquet) back into rows.
-pub fn read_classification(path: &std::path::Path) -> Result<Vec<ClassificationRow>, StatsError> {
+pub fn read_classification(path: &Path) -> Result<Vec<ClassificationRow>, StatsError> {
     // Tables written before the discovery/validation split have no `split` column: their
     // selection saw every evaluated participant, which is what `all` says.
-    let df =
-        crate::data::io::read_table_with_columns(path, &CLASSIFICATION_COLUMNS).or_else(|e| {
-            crate::data::io::read_table_with_columns(path, &CLASSIFICATION_COLUMNS[..13])
-                .map_err(|_| e)
-        })?;
+    let columns = |names: &[&str]| {
+        let legacy = &CLASSIFICATION_COLUMNS[..13];
+        if names == legacy {
+            return Ok(());
+        }
+        delimited::exactly(&CLASSIFICATION_COLUMNS)(names)
+    };
+    if TableFormat::from_path(path)? != TableFormat::Parquet {
+        let records: Vec<ClassificationRecord> = delimited::read_rows(path, columns)?;
+        return Ok(records.into_iter().map(ClassificationRow::from).collect());
+    }
+    let df = read_table_with_columns(path, &CLASSIFICATION_COLUMNS)
+        .or_else(|e| read_table_with_columns(path, &CLASSIFICATION_COLUMNS[..13]).map_err(|_| e))?;
     let text = |name: &str| crate::data::io::text_column(&df, name);
     let num = |name: &str| crate::data::io::number_column(&df, name);
     let (disease, arm, classifier) = (text("disease")?, text("arm")?, text("classifier")?);
@@ -585,9 +657,60 @@ pub fn read_classification(path: &std::path::Path) -> Result<Vec<ClassificationR
         .collect())
 }
 
+/// A row of `classification.csv` as it is read: empty numbers are `None`.
+#[derive(Deserialize)]
+struct ClassificationRecord {
+    disease: String,
+    arm: String,
+    classifier: String,
+    n: usize,
+    n_cases: usize,
+    auc: Option<f64>,
+    auc_ci_low: Option<f64>,
+    auc_ci_high: Option<f64>,
+    delong_p: Option<f64>,
+    recall: Option<f64>,
+    precision: Option<f64>,
+    f1: Option<f64>,
+    balanced_accuracy: Option<f64>,
+    #[serde(default = "split_all")]
+    split: String,
+}
+
+fn split_all() -> String {
+    crate::cohort::split::SPLIT_ALL.to_string()
+}
+
+impl From<ClassificationRecord> for ClassificationRow {
+    fn from(r: ClassificationRecord) -> Self {
+        let value = |v: Option<f64>| v.unwrap_or(f64::NAN);
+        ClassificationRow {
+            disease: r.disease,
+            arm: r.arm,
+            classifier: r.classifier,
+            n: r.n,
+            n_cases: r.n_cases,
+            auc: value(r.auc),
+            auc_ci_low: value(r.auc_ci_low),
+            auc_ci_high: value(r.auc_ci_high),
+            delong_p: value(r.delong_p),
+            recall: value(r.recall),
+            precision: value(r.precision),
+            f1: value(r.f1),
+            balanced_accuracy: value(r.balanced_accuracy),
+            split: r.split,
+        }
+    }
+}
+
 /// Reads a predictions table (CSV, TSV or Parquet, [`PREDICTION_COLUMNS`]) back into rows.
-pub fn read_predictions(path: &std::path::Path) -> Result<Vec<PredictionRow>, StatsError> {
-    let df = crate::data::io::read_table_with_columns(path, &PREDICTION_COLUMNS)?;
+pub fn read_predictions(path: &Path) -> Result<Vec<PredictionRow>, StatsError> {
+    if TableFormat::from_path(path)? != TableFormat::Parquet {
+        let records: Vec<PredictionRecord> =
+            delimited::read_rows(path, delimited::exactly(&PREDICTION_COLUMNS))?;
+        return Ok(records.into_iter().map(PredictionRow::from).collect());
+    }
+    let df = read_table_with_columns(path, &PREDICTION_COLUMNS)?;
     let text = |name: &str| crate::data::io::text_column(&df, name);
     let num = |name: &str| crate::data::io::number_column(&df, name);
     let (disease, arm, classifier, id) = (
@@ -608,4 +731,30 @@ pub fn read_predictions(path: &std::path::Path) -> Result<Vec<PredictionRow>, St
             score: score[i],
         })
         .collect())
+}
+
+/// A row of `predictions.csv` as it is read (`label` 0/1).
+#[derive(Deserialize)]
+struct PredictionRecord {
+    disease: String,
+    arm: String,
+    classifier: String,
+    fold: usize,
+    id: String,
+    label: u8,
+    score: f64,
+}
+
+impl From<PredictionRecord> for PredictionRow {
+    fn from(r: PredictionRecord) -> Self {
+        PredictionRow {
+            disease: r.disease,
+            arm: r.arm,
+            classifier: r.classifier,
+            fold: r.fold,
+            id: r.id,
+            label: r.label != 0,
+            score: r.score,
+        }
+    }
 }

@@ -8,9 +8,9 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::delimited::{read_rows, Cell, TableWriter};
 use crate::error::StatsError;
 
 /// How the values of a column are to be read (the PHESANT-like type).
@@ -116,115 +116,153 @@ impl Dictionary {
             .collect()
     }
 
-    pub fn to_dataframe(&self) -> Result<DataFrame, StatsError> {
-        let text = |f: &dyn Fn(&DictionaryEntry) -> String| -> Vec<String> {
-            self.entries.iter().map(f).collect()
-        };
-        let field_ids: Vec<Option<u32>> = self.entries.iter().map(|e| e.field_id).collect();
-        let columns = vec![
-            Column::new("column".into(), text(&|e| e.column.clone())),
-            Column::new("field_id".into(), field_ids),
-            Column::new("description".into(), text(&|e| e.description.clone())),
-            Column::new("category".into(), text(&|e| e.category.clone())),
-            Column::new("value_type".into(), text(&|e| e.value_type.to_string())),
-            Column::new("coding".into(), text(&|e| e.coding.clone())),
-            Column::new("role".into(), text(&|e| e.role.to_string())),
-        ];
-        Ok(DataFrame::new_infer_height(columns)?)
-    }
-
+    /// Writes `dictionary.csv` (by [`super::delimited`], as polars wrote it before).
     pub fn write_csv(&self, path: &Path) -> Result<(), StatsError> {
-        let mut df = self.to_dataframe()?;
-        let file = std::fs::File::create(path).map_err(|e| StatsError::io(path, e))?;
-        CsvWriter::new(file)
-            .finish(&mut df)
-            .map_err(|e| StatsError::polars_in(path, e))?;
-        Ok(())
+        let mut out = TableWriter::create(path, &DICTIONARY_COLUMNS)?;
+        for e in &self.entries {
+            out.row(&[
+                Cell::Text(&e.column),
+                Cell::Count(e.field_id.map(u64::from)),
+                Cell::Text(&e.description),
+                Cell::Text(&e.category),
+                Cell::Text(e.value_type.as_str()),
+                Cell::Text(&e.coding),
+                Cell::Text(e.role.as_str()),
+            ])?;
+        }
+        out.finish()
     }
 
-    /// Reads a `dictionary.csv`. Every problem names the file, the row (1-based, header is
-    /// row 1) and the column of the dictionary that is wrong.
+    /// Reads a `dictionary.csv`: its columns by name, in any order, others ignored. Every
+    /// problem names the file, the row (1-based, header is row 1) and the column of the
+    /// dictionary that is wrong.
     pub fn read_csv(path: &Path) -> Result<Self, StatsError> {
-        let df = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .and_then(|r| r.finish())
-            .map_err(|e| StatsError::polars_in(path, e))?;
-        for required in DICTIONARY_COLUMNS {
-            if df.column(required).is_err() {
-                return Err(StatsError::Input {
-                    file: path.display().to_string(),
-                    message: format!(
-                        "missing dictionary column '{required}' (expected columns: {})",
-                        DICTIONARY_COLUMNS.join(", ")
-                    ),
-                });
+        let records: Vec<DictionaryRecord> = read_rows(path, |names| {
+            match DICTIONARY_COLUMNS.iter().find(|c| !names.contains(c)) {
+                Some(required) => Err(format!(
+                    "missing dictionary column '{required}' (expected columns: {})",
+                    DICTIONARY_COLUMNS.join(", ")
+                )),
+                None => Ok(()),
             }
-        }
-        let get = |name: &str| -> Result<Vec<Option<String>>, StatsError> {
-            let col = df
-                .column(name)
-                .and_then(|c| c.cast(&DataType::String))
-                .map_err(|e| StatsError::polars_in(path, e))?;
-            let ca = col.str().map_err(|e| StatsError::polars_in(path, e))?;
-            Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
-        };
-        let columns = get("column")?;
-        let field_ids = get("field_id")?;
-        let descriptions = get("description")?;
-        let categories = get("category")?;
-        let value_types = get("value_type")?;
-        let codings = get("coding")?;
-        let roles = get("role")?;
-        let mut entries = Vec::with_capacity(columns.len());
+        })?;
+        let mut entries = Vec::with_capacity(records.len());
         let mut seen = std::collections::HashSet::new();
-        for row in 0..columns.len() {
+        for (row, record) in records.into_iter().enumerate() {
             let at = |field: &str, message: String| StatsError::InputAt {
                 file: path.display().to_string(),
                 row: row + 2,
                 column: field.to_string(),
                 message,
             };
-            let column = columns[row]
-                .clone()
-                .filter(|c| !c.trim().is_empty())
-                .ok_or_else(|| at("column", "empty column name".into()))?;
-            if !seen.insert(column.clone()) {
+            if record.column.trim().is_empty() {
+                return Err(at("column", "empty column name".into()));
+            }
+            if !seen.insert(record.column.clone()) {
                 return Err(at(
                     "column",
-                    format!("column '{column}' is described twice"),
+                    format!("column '{}' is described twice", record.column),
                 ));
             }
-            let field_id = match field_ids[row].as_deref().map(str::trim) {
-                None | Some("") => None,
-                Some(text) => Some(text.parse::<u32>().map_err(|_| {
+            let field_id = match record.field_id.trim() {
+                "" => None,
+                text => Some(text.parse::<u32>().map_err(|_| {
                     at(
                         "field_id",
                         format!("'{text}' is not a whole non-negative number"),
                     )
                 })?),
             };
-            let value_type = value_types[row]
-                .as_deref()
-                .unwrap_or("")
+            let value_type = record
+                .value_type
                 .parse::<ValueType>()
                 .map_err(|m| at("value_type", m))?;
-            let role = roles[row]
-                .as_deref()
-                .unwrap_or("")
-                .parse::<Role>()
-                .map_err(|m| at("role", m))?;
+            let role = record.role.parse::<Role>().map_err(|m| at("role", m))?;
             entries.push(DictionaryEntry {
-                column,
+                column: record.column,
                 field_id,
-                description: descriptions[row].clone().unwrap_or_default(),
-                category: categories[row].clone().unwrap_or_default(),
+                description: record.description,
+                category: record.category,
                 value_type,
-                coding: codings[row].clone().unwrap_or_default(),
+                coding: record.coding,
                 role,
             });
         }
         Ok(Dictionary { entries })
+    }
+}
+
+/// A row of `dictionary.csv` as it is read: text, checked and typed by [`Dictionary::read_csv`]
+/// with messages of its own.
+#[derive(Deserialize)]
+struct DictionaryRecord {
+    column: String,
+    field_id: String,
+    description: String,
+    category: String,
+    value_type: String,
+    coding: String,
+    role: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_dictionaries_read_back_and_bad_cells_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dictionary.csv");
+        let entry = |column: &str, field_id, coding: &str, role| DictionaryEntry {
+            column: column.into(),
+            field_id,
+            description: "Age, at \"imaging\"".into(),
+            category: String::new(),
+            value_type: ValueType::Integer,
+            coding: coding.into(),
+            role,
+        };
+        let dictionary = Dictionary {
+            entries: vec![
+                entry("eid", None, "", Role::Id),
+                entry("age", Some(21003), "1=a;2=b", Role::Covariate),
+            ],
+        };
+        dictionary.write_csv(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "column,field_id,description,category,value_type,coding,role\n\
+             eid,,\"Age, at \"\"imaging\"\"\",\"\",integer,\"\",id\n\
+             age,21003,\"Age, at \"\"imaging\"\"\",\"\",integer,1=a;2=b,covariate\n"
+        );
+        assert_eq!(Dictionary::read_csv(&path).unwrap(), dictionary);
+
+        // Columns by name, in any order, others ignored; values trimmed and case-blind.
+        std::fs::write(
+            &path,
+            "role,column,extra,value_type,field_id,description,category,coding\n\
+             Covariate ,age,x,CONTINUOUS, 21003 ,,,\n\
+             factor,smoking,x,categorical,,,,\n\
+             imaging,lvm,x,continuous,abc,,,\n",
+        )
+        .unwrap();
+        let error = Dictionary::read_csv(&path).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "{}: row 4, column 'field_id': 'abc' is not a whole non-negative number",
+                path.display()
+            )
+        );
+        std::fs::write(
+            &path,
+            "column,field_id,description,category,value_type,role\n",
+        )
+        .unwrap();
+        let error = Dictionary::read_csv(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("missing dictionary column 'coding'"),
+            "{error}"
+        );
     }
 }

@@ -10,12 +10,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{DataFrame, DataType, PolarsError};
-
-use crate::classify::{classification_frame, ClassificationRow};
-use crate::data::io::write_table;
+use crate::classify::{write_classification, ClassificationRow};
 use crate::error::StatsError;
-use crate::phewas::rows::{rows_to_frame, AssociationRow};
+use crate::phewas::rows::{
+    association_cells, write_associations, AssociationRow, ASSOCIATION_COLUMNS,
+};
 
 /// A file format an export can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -391,7 +390,7 @@ pub fn export_associations(
         let path = dir.join(format!("{stem}.{}", f.extension()));
         match f {
             ExportFormat::Csv | ExportFormat::Tsv | ExportFormat::Parquet => {
-                write_table(&mut rows_to_frame(rows)?, &path)?
+                write_associations(rows, &path)?
             }
             ExportFormat::Markdown => write_text(&path, &associations_markdown(rows, top_n))?,
             ExportFormat::Latex => write_text(&path, &associations_latex(rows, top_n))?,
@@ -401,51 +400,35 @@ pub fn export_associations(
     Ok(written)
 }
 
-/// A data frame as one Markdown pipe table: every column, every row, each cell the column's
-/// text as polars casts it (the numbers as the CSV writer prints them; nulls empty).
-pub fn frame_markdown(df: &DataFrame) -> Result<String, StatsError> {
-    let cells: Vec<Vec<String>> = df
-        .columns()
-        .iter()
-        .map(|c| {
-            let text = c.cast(&DataType::String)?;
-            Ok(text
-                .str()?
+/// Every column of the association table as one Markdown pipe table, the rows given in that
+/// order, each cell as the CSV file prints it (unquoted; empty for a missing value).
+pub fn association_rows_markdown(rows: &[AssociationRow]) -> String {
+    let columns: Vec<(&str, &str)> = ASSOCIATION_COLUMNS.iter().map(|c| (*c, "---")).collect();
+    markdown_table(
+        &columns,
+        rows.iter().map(|r| {
+            association_cells(r)
                 .iter()
-                .map(|v| markdown_escape(v.unwrap_or("")))
-                .collect())
-        })
-        .collect::<Result<_, PolarsError>>()?;
-    let mut s = String::new();
-    let header: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|n| markdown_escape(n.as_str()))
-        .collect();
-    let _ = writeln!(s, "| {} |", header.join(" | "));
-    let _ = writeln!(s, "|{}|", vec!["---"; header.len()].join("|"));
-    for row in 0..df.height() {
-        let line: Vec<&str> = cells.iter().map(|c| c[row].as_str()).collect();
-        let _ = writeln!(s, "| {} |", line.join(" | "));
-    }
-    Ok(s)
+                .map(|c| markdown_escape(&c.plain()))
+                .collect()
+        }),
+    )
 }
 
 /// Writes the rows given, in that order, with every column of the association table to
 /// `path` in `format`: CSV, TSV and Parquet by the writer of `associations.csv` itself,
-/// Markdown as [`frame_markdown`] of the same frame, LaTeX as the paper table of
+/// Markdown as [`association_rows_markdown`], LaTeX as the paper table of
 /// [`associations_latex`]. What the TUI exports of the rows it shows.
 pub fn write_association_rows(
     rows: &[AssociationRow],
     path: &Path,
     format: ExportFormat,
 ) -> Result<(), StatsError> {
-    let mut frame = rows_to_frame(rows)?;
     match format {
         ExportFormat::Csv | ExportFormat::Tsv | ExportFormat::Parquet => {
-            write_table(&mut frame, path)
+            write_associations(rows, path)
         }
-        ExportFormat::Markdown => write_text(path, &frame_markdown(&frame)?),
+        ExportFormat::Markdown => write_text(path, &association_rows_markdown(rows)),
         ExportFormat::Latex => write_text(path, &associations_latex(rows, rows.len())),
     }
 }
@@ -462,7 +445,7 @@ pub fn export_classification(
         let path = dir.join(format!("{stem}.{}", f.extension()));
         match f {
             ExportFormat::Csv | ExportFormat::Tsv | ExportFormat::Parquet => {
-                write_table(&mut classification_frame(rows)?, &path)?
+                write_classification(rows, &path)?
             }
             ExportFormat::Markdown => write_text(&path, &classification_markdown(rows))?,
             ExportFormat::Latex => write_text(&path, &classification_latex(rows))?,

@@ -40,6 +40,6 @@ pub use plan::Shard;
 pub use request::{Method, ModelChoice, PhewasRequest, PhewasResult, FIRTH_MIN_EVENTS};
 pub use rows::{
     apply_multiple_testing, benjamini_hochberg, neg_log10, read_associations, rows_to_frame,
-    AssociationRow, ASSOCIATION_COLUMNS,
+    write_associations, AssociationRow, ASSOCIATION_COLUMNS,
 };
 pub use run::{merge_shards, run, run_shard, ShardRows};

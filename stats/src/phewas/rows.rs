@@ -1,8 +1,13 @@
-//! The rows of the association table (the output contract of `phewas`), as frames and files,
-//! and the multiple-testing correction over them.
+//! The rows of the association table (the output contract of `phewas`) and the files that
+//! hold them (`associations.csv`, its TSV and Parquet exports, and shard parts through
+//! frames), and the multiple-testing correction over them.
+
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::delimited::{self, Cell};
+use crate::data::io::TableFormat;
 use crate::error::StatsError;
 use polars::prelude::*;
 
@@ -93,7 +98,46 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
     q
 }
 
-/// The association table as a data frame with exactly [`ASSOCIATION_COLUMNS`].
+/// The cells of a row in the order of [`ASSOCIATION_COLUMNS`], as the CSV and TSV files and
+/// the Markdown export print them.
+pub(crate) fn association_cells(r: &AssociationRow) -> [Cell<'_>; 18] {
+    let count = |v: Option<usize>| Cell::Count(v.map(|v| v as u64));
+    [
+        Cell::Text(&r.phenotype),
+        Cell::Text(&r.factor),
+        Cell::Text(&r.category),
+        Cell::Text(&r.model),
+        count(Some(r.n)),
+        count(r.n_cases),
+        count(r.n_controls),
+        Cell::value(r.beta),
+        Cell::value(r.se),
+        Cell::value(r.ci_low),
+        Cell::value(r.ci_high),
+        Cell::value(r.stat),
+        Cell::value(r.p),
+        Cell::value(r.neg_log10_p),
+        Cell::value(r.q_bh),
+        Cell::value(r.bonferroni),
+        Cell::Text(&r.status),
+        Cell::Text(&r.note),
+    ]
+}
+
+/// Writes the association table to `path`: CSV or TSV through [`delimited`], Parquet (by
+/// extension) through polars; empty cells for NaN and `None`.
+pub fn write_associations(rows: &[AssociationRow], path: &Path) -> Result<(), StatsError> {
+    delimited::write_rows(
+        path,
+        &ASSOCIATION_COLUMNS,
+        rows,
+        association_cells,
+        rows_to_frame,
+    )
+}
+
+/// The association table as a data frame with exactly [`ASSOCIATION_COLUMNS`] (for Parquet:
+/// the exports and the shard parts).
 pub fn rows_to_frame(rows: &[AssociationRow]) -> Result<DataFrame, StatsError> {
     let text = |f: &dyn Fn(&AssociationRow) -> &str| {
         rows.iter().map(|r| f(r).to_string()).collect::<Vec<_>>()
@@ -143,13 +187,67 @@ pub fn rows_to_frame(rows: &[AssociationRow]) -> Result<DataFrame, StatsError> {
 
 /// Reads an association table (CSV, TSV or Parquet, exactly [`ASSOCIATION_COLUMNS`]) back
 /// into rows; empty cells become NaN or `None`.
-pub fn read_associations(path: &std::path::Path) -> Result<Vec<AssociationRow>, StatsError> {
-    let df = crate::data::io::read_table_with_columns(path, &ASSOCIATION_COLUMNS)?;
-    rows_from_frame(&df)
+pub fn read_associations(path: &Path) -> Result<Vec<AssociationRow>, StatsError> {
+    if TableFormat::from_path(path)? == TableFormat::Parquet {
+        let df = crate::data::io::read_table_with_columns(path, &ASSOCIATION_COLUMNS)?;
+        return rows_from_frame(&df);
+    }
+    let records: Vec<AssociationRecord> =
+        delimited::read_rows(path, delimited::exactly(&ASSOCIATION_COLUMNS))?;
+    Ok(records.into_iter().map(AssociationRow::from).collect())
 }
 
-/// The rows of a frame holding (at least) [`ASSOCIATION_COLUMNS`]; empty cells become NaN or
-/// `None`.
+/// A row of the CSV or TSV file as it is read: empty numbers are `None`.
+#[derive(Deserialize)]
+struct AssociationRecord {
+    phenotype: String,
+    factor: String,
+    category: String,
+    model: String,
+    n: usize,
+    n_cases: Option<usize>,
+    n_controls: Option<usize>,
+    beta: Option<f64>,
+    se: Option<f64>,
+    ci_low: Option<f64>,
+    ci_high: Option<f64>,
+    stat: Option<f64>,
+    p: Option<f64>,
+    neg_log10_p: Option<f64>,
+    q_bh: Option<f64>,
+    bonferroni: Option<f64>,
+    status: String,
+    note: String,
+}
+
+impl From<AssociationRecord> for AssociationRow {
+    fn from(r: AssociationRecord) -> Self {
+        let value = |v: Option<f64>| v.unwrap_or(f64::NAN);
+        AssociationRow {
+            phenotype: r.phenotype,
+            factor: r.factor,
+            category: r.category,
+            model: r.model,
+            n: r.n,
+            n_cases: r.n_cases,
+            n_controls: r.n_controls,
+            beta: value(r.beta),
+            se: value(r.se),
+            ci_low: value(r.ci_low),
+            ci_high: value(r.ci_high),
+            stat: value(r.stat),
+            p: value(r.p),
+            neg_log10_p: value(r.neg_log10_p),
+            q_bh: value(r.q_bh),
+            bonferroni: value(r.bonferroni),
+            status: r.status,
+            note: r.note,
+        }
+    }
+}
+
+/// The rows of a frame holding (at least) [`ASSOCIATION_COLUMNS`] (a Parquet table or a
+/// shard part); empty cells become NaN or `None`.
 pub(crate) fn rows_from_frame(df: &DataFrame) -> Result<Vec<AssociationRow>, StatsError> {
     let text = |name: &str| crate::data::io::text_column(df, name);
     let num = |name: &str| crate::data::io::number_column(df, name);

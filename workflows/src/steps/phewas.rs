@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use meshagents_stats::data::dictionary::Dictionary;
-use meshagents_stats::data::io::write_table;
-use meshagents_stats::phewas::{rows_to_frame, AssociationRow};
+use meshagents_stats::phewas::{write_associations, AssociationRow};
 use meshagents_stats::simulate::Truth;
 use serde::{Deserialize, Serialize};
 
@@ -43,8 +42,7 @@ pub(crate) fn write(
     truth: Option<&Truth>,
     dictionary: &Dictionary,
 ) -> Result<PhewasResult, WorkflowError> {
-    let mut frame = rows_to_frame(rows)?;
-    write_table(&mut frame, &out.join("associations.csv"))?;
+    write_associations(rows, &out.join("associations.csv"))?;
     Ok(PhewasResult {
         summary: PhewasSummary::score(rows, truth, dictionary),
         files: vec![record(out, "associations.csv")?],
