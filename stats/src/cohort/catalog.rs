@@ -72,6 +72,29 @@ pub struct Catalog {
     pub id: String,
 }
 
+/// The canonical name of each header cell, refusing two cells for one field: a reader would
+/// rename or drop one of them, and a list naming the field would silently get whichever it
+/// kept.
+pub(super) fn canonical_names(raw_names: &[String], file: &str) -> Result<Vec<String>, StatsError> {
+    let columns: Vec<String> = raw_names.iter().map(|n| canonical_column_name(n)).collect();
+    let mut first_of: std::collections::HashMap<&str, usize> = Default::default();
+    for (k, name) in columns.iter().enumerate() {
+        if let Some(first) = first_of.insert(name, k) {
+            return Err(StatsError::Input {
+                file: file.to_string(),
+                message: format!(
+                    "header columns {} ('{}') and {} ('{}') both name '{name}'; rename or remove one",
+                    first + 1,
+                    raw_names[first],
+                    k + 1,
+                    raw_names[k]
+                ),
+            });
+        }
+    }
+    Ok(columns)
+}
+
 impl Catalog {
     /// Reads the header (or Parquet schema) and the dictionary.
     pub fn open(
@@ -94,24 +117,7 @@ impl Catalog {
         id_column: Option<&str>,
         file: &str,
     ) -> Result<Self, StatsError> {
-        let columns: Vec<String> = raw_names.iter().map(|n| canonical_column_name(n)).collect();
-        // Two header cells for one field: a reader would rename or drop one of them, and a
-        // list naming the field would silently get whichever it kept.
-        let mut first_of: std::collections::HashMap<&str, usize> = Default::default();
-        for (k, name) in columns.iter().enumerate() {
-            if let Some(first) = first_of.insert(name, k) {
-                return Err(StatsError::Input {
-                    file: file.to_string(),
-                    message: format!(
-                        "header columns {} ('{}') and {} ('{}') both name '{name}'; rename or remove one",
-                        first + 1,
-                        raw_names[first],
-                        k + 1,
-                        raw_names[k]
-                    ),
-                });
-            }
-        }
+        let columns = canonical_names(&raw_names, file)?;
         let id = id_column_of(id_column, dictionary.as_ref(), |c| {
             columns.iter().any(|x| x == c)
         })

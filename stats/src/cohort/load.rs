@@ -7,7 +7,9 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::catalog::{canonical_column_name, id_column_of, no_id_message, Catalog};
+use super::catalog::{
+    canonical_column_name, canonical_names, id_column_of, no_id_message, Catalog,
+};
 use super::clean::{convert_column, Converted};
 use super::near_duplicates::drop_near_duplicates;
 use super::table::{AnalysisTable, CleaningRules, LoadOptions};
@@ -229,18 +231,12 @@ impl AnalysisTable {
 
         // Canonical column names, refusing two columns that mean the same field.
         let raw_names = source.names.clone();
-        let mut names: Vec<String> = Vec::with_capacity(raw_names.len());
-        let mut by_name: HashMap<String, usize> = HashMap::new();
-        for (i, raw) in raw_names.iter().enumerate() {
-            let name = canonical_column_name(raw);
-            if let Some(first) = by_name.insert(name.clone(), i) {
-                return Err(input_error(format!(
-                    "columns '{}' and '{}' both name '{name}'",
-                    raw_names[first], raw
-                )));
-            }
-            names.push(name);
-        }
+        let names = canonical_names(&raw_names, file)?;
+        let by_name: HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
         let given_dictionary = dictionary.is_some();
         let mut dictionary = dictionary.unwrap_or_default();
         for entry in &mut dictionary.entries {
