@@ -59,6 +59,10 @@ structure; the baseline's files are the same as before scenarios existed."
         /// Causal structure to plant (a scenario adds one factor field of its own).
         #[arg(long, value_enum, default_value_t = Scenario::Baseline)]
         scenario: Scenario,
+        /// Write into --out even when it is a non-empty folder that is not a simulated cohort
+        /// (files there with the names meshagents writes are replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Run the whole study on a simulated cohort: clean, choose confounders, associate, summarise.
     #[command(
@@ -92,6 +96,10 @@ and a finished study is reported without recomputing."
         /// only when it is a terminal.
         #[arg(long)]
         headless: bool,
+        /// Write into --out even when it is a non-empty folder that is not a study
+        /// (files there with the names meshagents writes are replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Look at studies: their state, progress and last event.
     Study {
@@ -248,6 +256,10 @@ pub struct StudyRunArgs {
     /// Events as JSON lines on stdout (see `demo --help`).
     #[arg(long)]
     pub headless: bool,
+    /// Write into the study folder even when it is a non-empty folder that is not a study
+    /// (files there with the names meshagents writes are replaced).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub executor: ExecutorArgs,
 }

@@ -26,7 +26,8 @@ fn run(cli: Cli) -> Result<()> {
             format,
             factors,
             scenario,
-        } => commands::simulate::run((n, seed, factors), &out, format, scenario),
+            force,
+        } => commands::simulate::run((n, seed, factors), &out, format, scenario, force),
         Command::Phewas(args) => commands::phewas::run(args),
         Command::Tui { root } => commands::tui::run(root),
         Command::Demo {
@@ -37,6 +38,7 @@ fn run(cli: Cli) -> Result<()> {
             threads,
             holdout,
             headless,
+            force,
         } => {
             let config = DemoConfig {
                 n,
@@ -46,7 +48,7 @@ fn run(cli: Cli) -> Result<()> {
                 out,
                 threads,
             };
-            commands::demo::run(config, headless)
+            commands::demo::run(config, headless, force)
         }
         Command::Study { command } => match command {
             StudyCommand::Run { config, out, run } => commands::study_run::run(&config, out, &run),

@@ -1,7 +1,7 @@
 //! A study whose data changed under it stops instead of mixing old and new: through the real
 //! binary, a finished study run again on a replaced cohort is refused naming the file and the
 //! way out (`study fork --from data/clean`), a copy of the same bytes is no change, and a fork
-//! that reuses steps of the old data is refused too.
+//! that reuses steps of the old data is refused too, before it makes its folder.
 
 use std::path::Path;
 
@@ -69,6 +69,10 @@ fn a_study_refuses_data_that_changed_under_it() {
         stderr(&reusing).contains("changed since"),
         "{}",
         text(&reusing)
+    );
+    assert!(
+        !dir.path().join("reusing").exists(),
+        "a fork that cannot run is not left behind"
     );
     let afresh = run(
         dir.path(),

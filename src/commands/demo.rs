@@ -3,13 +3,14 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use meshagents_workflows::{run_demo, DemoConfig};
+use meshagents_workflows::{check_output_folder, run_demo, DemoConfig, OutputFolder};
 
 use crate::headless::Line;
 use crate::reporter::{report_run, StepReporter};
 
-pub fn run(config: DemoConfig, headless: bool) -> Result<()> {
+pub fn run(config: DemoConfig, headless: bool, force: bool) -> Result<()> {
     let out = config.out.clone();
+    check_output_folder(&out, OutputFolder::Study, force)?;
     let progress = StepReporter::new(headless);
     crate::install_pause_handler();
     let started = Instant::now();

@@ -7,13 +7,16 @@ use anyhow::{Context, Result};
 use meshagents_stats::simulate::{
     simulate, write_cohort, OutputFormat, Scenario, SimulationConfig,
 };
+use meshagents_workflows::{check_output_folder, OutputFolder};
 
 pub fn run(
     (n, seed, factors): (usize, u64, usize),
     out: &Path,
     format: OutputFormat,
     scenario: Scenario,
+    force: bool,
 ) -> Result<()> {
+    check_output_folder(out, OutputFolder::Cohort, force)?;
     let started = Instant::now();
     let config = SimulationConfig {
         n,

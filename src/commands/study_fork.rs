@@ -20,7 +20,7 @@ pub fn run(
                 .ok_or_else(|| anyhow::anyhow!("--set {kv}: expected KEY=VALUE"))
         })
         .collect::<Result<Vec<_>>>()?;
-    let (mut study, reused) = meshagents_workflows::fork_study(dir, from, &sets, out)
+    let (mut study, reused) = meshagents_workflows::fork_study(dir, from, &sets, out, args.force)
         .with_context(|| format!("cannot fork {}", dir.display()))?;
     study.executor = args.executor.apply(&study.executor)?;
     eprintln!(

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use meshagents_workflows::StudyConfig;
+use meshagents_workflows::{check_output_folder, OutputFolder, StudyConfig};
 
 use crate::cli::StudyRunArgs;
 use crate::headless::Line;
@@ -18,6 +18,7 @@ pub fn run(config: &Path, out: Option<PathBuf>, args: &StudyRunArgs) -> Result<(
         .apply(&study.executor)
         .with_context(|| format!("{}: [executor]", config.display()))?;
     let out = out.unwrap_or_else(|| PathBuf::from("meshagents-out").join(study.slug()));
+    check_output_folder(&out, OutputFolder::Study, args.force)?;
     run_configured(&study, &out, args.threads, args.headless)
 }
 

@@ -70,3 +70,65 @@ pub(crate) fn write_study_config(
     }
     std::fs::write(&path, body).map_err(|e| WorkflowError::io(path.display().to_string(), e))
 }
+
+/// What a command writes into its output folder, which says whether a folder already there
+/// is one of ours (written before by the same kind of command) or somebody else's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFolder {
+    /// A study (`demo`, `study run`, `study fork`): ours when it holds `study.json` or a
+    /// journal, even a study stopped before its first step.
+    Study,
+    /// A simulated cohort (`simulate`): ours when it holds only the files `simulate` writes.
+    Cohort,
+}
+
+/// Refuses to write into a folder that holds files meshagents did not write there, unless
+/// `force`: a study writes a dozen files and a journal, and a mistyped `--out` naming a
+/// folder of papers or of another tool's results would have files replaced or mixed in
+/// without a word. A missing or empty folder, or one of ours, is fine.
+pub fn check_output_folder(
+    dir: &Path,
+    kind: OutputFolder,
+    force: bool,
+) -> Result<(), WorkflowError> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if !dir.is_dir() {
+        return Err(WorkflowError::File {
+            path: dir.display().to_string(),
+            message: "is a file, not a folder: choose a folder for --out".into(),
+        });
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| WorkflowError::io(dir.display().to_string(), e))?
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let ours = match kind {
+        OutputFolder::Study => names.iter().any(|n| n == "study.json" || n == "journal"),
+        OutputFolder::Cohort => names
+            .iter()
+            .all(|n| meshagents_stats::simulate::is_cohort_file(n)),
+    };
+    if names.is_empty() || ours || force {
+        return Ok(());
+    }
+    let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    let more = if names.len() > 5 {
+        format!(" and {} more", names.len() - 5)
+    } else {
+        String::new()
+    };
+    let what = match kind {
+        OutputFolder::Study => "a meshagents study",
+        OutputFolder::Cohort => "a simulated cohort",
+    };
+    Err(WorkflowError::File {
+        path: dir.display().to_string(),
+        message: format!(
+            "is not empty and is not {what} (it holds {shown}{more}): choose a new or empty folder for --out, or pass --force to write into it anyway"
+        ),
+    })
+}

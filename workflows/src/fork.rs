@@ -10,12 +10,14 @@ use crate::study_run::StudyConfig;
 use crate::WorkflowError;
 
 /// Prepares `out` as a fork of the study in `source`: returns the changed configuration and
-/// the steps reused. The caller then runs the study in `out`.
+/// the steps reused. The caller then runs the study in `out`. `out` must be new or empty (or,
+/// with `force`, a folder that is not a study); a fork that fails leaves nothing behind.
 pub fn fork_study(
     source: &Path,
     from: &str,
     sets: &[(String, String)],
     out: &Path,
+    force: bool,
 ) -> Result<(StudyConfig, Vec<String>), WorkflowError> {
     let study_json = source.join("study.json");
     let text = std::fs::read_to_string(&study_json).map_err(|_| WorkflowError::File {
@@ -74,20 +76,60 @@ pub fn fork_study(
     }
     let reuse: Vec<&str> = plan[..position].to_vec();
 
-    if out.join("study.json").exists() {
+    if out.join("study.json").exists() || out.join("journal").exists() {
         return Err(WorkflowError::File {
             path: out.display().to_string(),
             message: "already holds a study: choose a new --out for the fork".into(),
         });
     }
+    crate::files::check_output_folder(out, crate::files::OutputFolder::Study, force)?;
+    let from_journal = Journal::open(&source.join("journal"))?;
+    // A fork that reuses steps would stop at once on data changed under them; say so now,
+    // before anything is made, rather than leave behind a fork that can never run.
+    if !reuse.is_empty() {
+        crate::inputs::check_unchanged(&from_journal, source)?;
+    }
+    let before: Vec<std::ffi::OsString> = match std::fs::read_dir(out) {
+        Ok(entries) => entries.flatten().map(|e| e.file_name()).collect(),
+        Err(_) => Vec::new(),
+    };
+    let created = !out.exists();
+    let copied = copy_reused(source, out, &from_journal, &reuse).inspect_err(|_| {
+        // Half a fork (a journal without the files its steps wrote, or the reverse) is a
+        // study that fails in a confusing way later: take back what this call made.
+        if created {
+            let _ = std::fs::remove_dir_all(out);
+        } else if let Ok(entries) = std::fs::read_dir(out) {
+            for entry in entries.flatten() {
+                if !before.contains(&entry.file_name()) {
+                    let path = entry.path();
+                    let _ = if path.is_dir() {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
+                }
+            }
+        }
+    })?;
+    Ok((changed, copied))
+}
+
+/// Copies into `out` the journal records of the `reuse` steps (with the inputs' fingerprints)
+/// and the files those steps wrote; returns the steps copied.
+fn copy_reused(
+    source: &Path,
+    out: &Path,
+    from_journal: &Journal,
+    reuse: &[&str],
+) -> Result<Vec<String>, WorkflowError> {
     std::fs::create_dir_all(out).map_err(|e| WorkflowError::io(out.display().to_string(), e))?;
     let copied = {
-        let from_journal = Journal::open(&source.join("journal"))?;
         let to_journal = Journal::open(&out.join("journal"))?;
         // The inputs' fingerprints go with any reused step: those steps were computed from
         // those inputs, so a fork that reuses them must stop on changed data too. A fork from
         // the first step reuses nothing and fingerprints the data afresh.
-        let copied = to_journal.import_completed(&from_journal, |step| {
+        let copied = to_journal.import_completed(from_journal, |step| {
             reuse.contains(&step) || (!reuse.is_empty() && step == crate::inputs::KEY)
         })?;
         // The files the reused steps wrote come along (their results name them).
@@ -113,7 +155,7 @@ pub fn fork_study(
             }
         }
     }
-    Ok((changed, copied))
+    Ok(copied)
 }
 
 /// Paths of files recorded in a step result (`{"path": ..., "sha256": ...}` objects).

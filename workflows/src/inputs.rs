@@ -64,13 +64,17 @@ fn fingerprint(path: &Path) -> Result<Fingerprint, WorkflowError> {
     })
 }
 
+/// The request is constant: which files a study reads is part of its configuration, which
+/// `study.json` already guards; the fingerprints are the result.
+fn request() -> serde_json::Value {
+    serde_json::json!({ "version": 1 })
+}
+
 /// Journals the fingerprints of `inputs` on a study's first run; on every later run, an
 /// error naming the first input whose content changed since (`out` is the study, for the
 /// message's advice).
 pub fn check(journal: &Journal, out: &Path, inputs: &[&Path]) -> Result<(), WorkflowError> {
-    // The request is constant: which files a study reads is part of its configuration, which
-    // `study.json` already guards; the fingerprints are the result.
-    let request = serde_json::json!({ "version": 1 });
+    let request = request();
     let journaled: Option<Vec<Fingerprint>> = journal.replay(KEY, &request)?;
     let Some(journaled) = journaled else {
         journal.step(KEY, &request, || {
@@ -81,7 +85,22 @@ pub fn check(journal: &Journal, out: &Path, inputs: &[&Path]) -> Result<(), Work
         })?;
         return Ok(());
     };
-    for before in &journaled {
+    compare(&journaled, out)
+}
+
+/// An error naming the first input whose content changed since a study journaled its
+/// fingerprints; nothing when it has none yet. `study fork` asks this of the study it forks
+/// before it copies anything, so that a fork that could not run is never made.
+pub fn check_unchanged(journal: &Journal, study: &Path) -> Result<(), WorkflowError> {
+    let journaled: Option<Vec<Fingerprint>> = journal.replay(KEY, &request())?;
+    match journaled {
+        Some(journaled) => compare(&journaled, study),
+        None => Ok(()),
+    }
+}
+
+fn compare(journaled: &[Fingerprint], out: &Path) -> Result<(), WorkflowError> {
+    for before in journaled {
         let (bytes, modified_ns) = stat(&before.input)?;
         if (bytes, modified_ns) == (before.bytes, before.modified_ns) {
             continue;

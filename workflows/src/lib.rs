@@ -32,6 +32,7 @@ pub mod validation;
 pub use cluster::{ExecutorConfig, ExecutorKind};
 pub use demo::{run_demo, DemoConfig, DemoOutcome};
 pub use error::{error_text, WorkflowError};
+pub use files::{check_output_folder, OutputFolder};
 pub use fork::fork_study;
 pub use meshagents_agents::protocol::TranscriptEntry;
 pub use model_server::{ServerConfig, ServerError, SERVER_EVENT_KEY};

@@ -32,6 +32,10 @@ use crate::WorkflowError;
 #[serde(deny_unknown_fields)]
 pub struct StudyConfig {
     /// A name for the study (also the default output directory under `meshagents-out/`).
+    /// Control characters and ANSI escape sequences are dropped on reading: the name is
+    /// printed to terminals (`study list`, the TUI) and written into every report, where an
+    /// escape sequence would recolour or rewrite the screen of whoever reads them.
+    #[serde(deserialize_with = "printable_name")]
     pub name: String,
     /// The cohort table (.csv, .tsv or .parquet); relative paths are relative to STUDY.toml.
     pub data: PathBuf,
@@ -199,17 +203,56 @@ impl StudyConfig {
     }
 }
 
-/// The directory name of a study called `name`: ASCII letters and digits lower-cased, every
-/// other character a dash, dashes trimmed at the ends. The one slug of the workspace: `study
-/// run` without `--out` and the TUI's wizard name folders with it. Runs of dashes are kept
-/// ("My Study #2" is `my-study--2`) because the CLI's study folders have always been named so.
-/// A name with no ASCII letter or digit ("...", a name in another script) would give an empty
-/// name, and the study would be written into the root itself (issue 15, item 5): it becomes
-/// `study-` and the first 8 hex digits of the name's SHA-256, the same for the same name and
-/// different for another.
+fn printable_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let raw = String::deserialize(d)?;
+    Ok(without_control_characters(&raw))
+}
+
+/// `text` without ANSI escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL/ESC \`, and
+/// two-character `ESC x`) and without any other control character; tabs and newlines become
+/// spaces, so words stay apart.
+pub fn without_control_characters(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                // CSI: parameters and intermediates up to a final byte in @..~.
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                // OSC (a window title, a hyperlink): up to BEL or the string terminator.
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\t' | '\n' | '\r' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The directory name of a study called `name`: transliterated to ASCII ("Étude" is `etude`,
+/// "Исследование" is `issledovanie`), letters and digits lower-cased, every other character a
+/// dash, dashes trimmed at the ends. The one slug of the workspace: `study run` without `--out`
+/// and the TUI's wizard name folders with it. Runs of dashes are kept ("My Study #2" is
+/// `my-study--2`) because the CLI's study folders have always been named so. A name that still
+/// gives nothing ("...", emoji) would have the study written into the root itself (issue 15,
+/// item 5): it becomes `study-` and the first 8 hex digits of the name's SHA-256, the same for
+/// the same name and different for another.
 pub fn slug(name: &str) -> String {
-    let slug: String = name
-        .trim()
+    let slug: String = deunicode::deunicode(name.trim())
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -234,16 +277,28 @@ mod slug_tests {
     use super::slug;
 
     #[test]
+    fn control_characters_and_escape_sequences_are_dropped() {
+        use super::without_control_characters as clean;
+        assert_eq!(clean("LV \u{1b}[31mred\u{1b}[0m study"), "LV red study");
+        assert_eq!(clean("a\u{1b}]0;title\u{7}b"), "ab");
+        assert_eq!(clean("a\u{1b}]8;;http://x\u{1b}\\b"), "ab");
+        assert_eq!(clean("tab\there\nnew\u{0}\u{7f}"), "tab here new");
+        assert_eq!(clean("Étude #2"), "Étude #2");
+    }
+
+    #[test]
     fn a_slug_is_never_empty_and_keeps_the_old_names() {
         assert_eq!(slug("My Study #2"), "my-study--2");
         assert_eq!(slug("  LV remodelling  "), "lv-remodelling");
-        for name in ["...", "Исследование", "研究", "   ", "", "#!"] {
+        assert_eq!(slug("Étude cardiaque"), "etude-cardiaque");
+        assert_eq!(slug("Исследование 2"), "issledovanie-2");
+        assert_ne!(slug("Исследование 2"), slug("研究 2"));
+        for name in ["...", "   ", "", "#!", "—"] {
             let s = slug(name);
             assert!(s.starts_with("study-") && s.len() == 14, "{name:?} -> {s}");
             assert!(s[6..].chars().all(|c| c.is_ascii_hexdigit()), "{s}");
             assert_eq!(slug(name), s, "the same name, the same folder");
         }
-        assert_ne!(slug("Исследование"), slug("研究"));
         assert_ne!(slug("..."), slug("...."));
     }
 }

@@ -102,6 +102,25 @@ impl OutputFormat {
             OutputFormat::Csv => "csv",
         }
     }
+
+    /// The cohort table's file name in the folder `write_cohort` writes.
+    pub fn data_file_name(self) -> String {
+        format!("cohort.{}", self.extension())
+    }
+}
+
+/// The dictionary and planted-truth files `write_cohort` writes beside the table.
+const DICTIONARY_FILE: &str = "dictionary.csv";
+const TRUTH_FILE: &str = "truth.json";
+
+/// Whether `name` is a file `write_cohort` writes (in any format), so that a folder holding
+/// only such files can be recognised as a simulated cohort.
+pub fn is_cohort_file(name: &str) -> bool {
+    name == DICTIONARY_FILE
+        || name == TRUTH_FILE
+        || [OutputFormat::Parquet, OutputFormat::Csv]
+            .iter()
+            .any(|f| f.data_file_name() == name)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -530,9 +549,9 @@ pub fn write_cohort(
 ) -> Result<CohortFiles, StatsError> {
     std::fs::create_dir_all(dir).map_err(|e| StatsError::io(dir, e))?;
     let files = CohortFiles {
-        data: dir.join(format!("cohort.{}", format.extension())),
-        dictionary: dir.join("dictionary.csv"),
-        truth: dir.join("truth.json"),
+        data: dir.join(format.data_file_name()),
+        dictionary: dir.join(DICTIONARY_FILE),
+        truth: dir.join(TRUTH_FILE),
     };
     crate::data::io::write_table(&mut cohort.data, &files.data)?;
     cohort.dictionary.write_csv(&files.dictionary)?;

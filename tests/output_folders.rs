@@ -1,0 +1,140 @@
+//! Where meshagents writes, through the real binary: a folder that holds files meshagents did
+//! not write is refused (naming it and what it holds) unless `--force`, for `simulate`, `demo`,
+//! `study run` and `study fork`, and nothing in it changes; folders of its own are written
+//! again as before. Study names become readable folder names in any script, and control
+//! characters in a name reach no file and no terminal.
+
+use std::path::Path;
+
+mod common;
+use common::{assert_failed_saying, meshagents_in, simulate_csv, text};
+
+const STUDY: &str = "data = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nphenotypes = \"LVEDV,LVM\"\nfactors = \"factor\"\ncovariates = \"age,sex\"\n";
+
+/// A folder `name` in `dir` holding somebody's notes; returns the notes' path and bytes.
+fn foreign_folder(dir: &Path, name: &str) -> (std::path::PathBuf, Vec<u8>) {
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    let notes = folder.join("notes.txt");
+    std::fs::write(&notes, b"my notes\n").unwrap();
+    (notes, b"my notes\n".to_vec())
+}
+
+fn study_toml(dir: &Path, name: &str) {
+    std::fs::write(
+        dir.join("STUDY.toml"),
+        format!("name = \"{name}\"\n{STUDY}"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_folder_of_somebody_else_is_refused_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    simulate_csv(d, "cohort", "400", "3", &[]);
+    study_toml(d, "folders");
+
+    let cases: [(&str, Vec<&str>); 3] = [
+        (
+            "sim",
+            vec!["simulate", "--n", "200", "--format", "csv", "--out", "sim"],
+        ),
+        ("demo", vec!["demo", "--n", "400", "--out", "demo"]),
+        ("run", vec!["study", "run", "STUDY.toml", "--out", "run"]),
+    ];
+    for (folder, args) in &cases {
+        let (notes, bytes) = foreign_folder(d, folder);
+        let refused = meshagents_in(d, args);
+        assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+        assert_failed_saying(&refused, &format!("{folder}: is not empty"));
+        assert_failed_saying(&refused, "notes.txt");
+        assert_failed_saying(&refused, "--force");
+        let left: Vec<_> = std::fs::read_dir(d.join(folder)).unwrap().collect();
+        assert_eq!(left.len(), 1, "{folder}: nothing written beside the notes");
+
+        let mut forced = args.clone();
+        forced.push("--force");
+        let o = meshagents_in(d, &forced);
+        assert!(o.status.success(), "{}", text(&o));
+        assert_eq!(std::fs::read(&notes).unwrap(), bytes, "the notes stay");
+        // A study folder is ours once it holds a study: the same command again needs no
+        // --force. A cohort folder is ours only while it holds nothing but a cohort, since
+        // what `simulate` writes (cohort.csv) is what a user's own data is called.
+        let again = meshagents_in(d, args);
+        if *folder == "sim" {
+            assert_failed_saying(&again, "--force");
+        } else {
+            assert!(again.status.success(), "{folder}: {}", text(&again));
+        }
+    }
+
+    // A simulated cohort written again in place, and an empty folder, need no --force.
+    simulate_csv(d, "again", "200", "5", &[]);
+    simulate_csv(d, "again", "200", "6", &[]);
+    std::fs::create_dir(d.join("empty")).unwrap();
+    let o = meshagents_in(d, &["study", "run", "STUDY.toml", "--out", "empty"]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // A fork into somebody's folder: refused, and nothing made; forced, it runs.
+    let (notes, bytes) = foreign_folder(d, "fork");
+    let fork = [
+        "study",
+        "fork",
+        "run",
+        "--from",
+        "phewas/adjusted",
+        "--out",
+        "fork",
+    ];
+    let refused = meshagents_in(d, &fork);
+    assert_failed_saying(&refused, "fork: is not empty");
+    assert_eq!(std::fs::read_dir(d.join("fork")).unwrap().count(), 1);
+    let mut forced = fork.to_vec();
+    forced.push("--force");
+    let o = meshagents_in(d, &forced);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read(&notes).unwrap(), bytes);
+}
+
+#[test]
+fn study_names_in_any_script_give_readable_folders_and_no_escape_sequences() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    simulate_csv(d, "cohort", "400", "3", &[]);
+
+    study_toml(d, "Исследование 2");
+    let o = meshagents_in(d, &["study", "run", "STUDY.toml"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(d.join("meshagents-out/issledovanie-2/summary.md").is_file());
+
+    // A name carrying a colour, a window title and a bell, as TOML escapes.
+    study_toml(
+        d,
+        "LV \\u001b[31mred\\u001b[0m \\u001b]0;owned\\u0007study\\u0007",
+    );
+    let o = meshagents_in(d, &["study", "run", "STUDY.toml"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let study = d.join("meshagents-out/lv-red-study");
+    assert!(study.is_dir(), "{}", text(&o));
+    assert!(!text(&o).contains('\u{1b}'), "{}", text(&o));
+    // Text files only: the journal and Parquet files are binary, where any byte may stand.
+    let text_file = |f: &String| {
+        [
+            ".md", ".csv", ".tsv", ".json", ".jsonl", ".toml", ".html", ".tex", ".svg",
+        ]
+        .iter()
+        .any(|e| f.ends_with(e))
+    };
+    for needle in [b"\x1b", b"\x07"] {
+        let found: Vec<String> = common::files_containing(&study, needle)
+            .into_iter()
+            .filter(text_file)
+            .collect();
+        assert!(found.is_empty(), "{needle:?} in {found:?}");
+    }
+    let summary = std::fs::read_to_string(study.join("summary.md")).unwrap();
+    assert!(summary.contains("LV red study"), "{summary}");
+    let list = meshagents_in(d, &["study", "list"]);
+    assert!(!text(&list).contains('\u{1b}'), "{}", text(&list));
+}
