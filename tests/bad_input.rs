@@ -622,6 +622,44 @@ fn cases() -> Vec<Case> {
             code: 1,
             says: &["c", "no confounder set is waiting for approval"],
         },
+        // Adjusted for itself, a binary factor is separated by its own column, and Firth's
+        // fit, which takes over from a separated one, would give it an estimate anyway.
+        Case {
+            name: "Firth: a binary factor that is also a covariate",
+            prepare: nothing,
+            args: phewas!(
+                "--phenotypes",
+                "LVM",
+                "--factors",
+                "sex",
+                "--covariates",
+                "age,sex",
+                "--model",
+                "logistic",
+                "--out",
+                "o.csv"
+            ),
+            code: 1,
+            says: &["column 'sex' is named in both --covariates and --factors"],
+        },
+        Case {
+            name: "Firth: STUDY.toml with a binary factor that is also a covariate",
+            prepare: |d| {
+                study(d, "name = \"x\"\ndata = \"c/cohort.csv\"\ndictionary = \"c/dictionary.csv\"\nphenotypes = \"LVM\"\nfactors = \"sex\"\ncovariates = \"age,sex\"\nmodel = \"logistic\"\n")
+            },
+            args: &["study", "run", "STUDY.toml"],
+            code: 1,
+            says: &["'sex' is named in both covariates and factors"],
+        },
+        Case {
+            name: "Firth: STUDY.toml with a binary factor that is also a candidate",
+            prepare: |d| {
+                study(d, "name = \"x\"\ndata = \"c/cohort.csv\"\ndictionary = \"c/dictionary.csv\"\nphenotypes = \"LVM\"\nfactors = \"sex\"\ncandidates = \"age,sex\"\nmodel = \"logistic\"\n")
+            },
+            args: &["study", "run", "STUDY.toml"],
+            code: 1,
+            says: &["'sex' is named in both candidates and factors"],
+        },
     ]
 }
 

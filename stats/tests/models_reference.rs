@@ -304,3 +304,180 @@ fn categorical_covariates_are_dummy_coded_as_statsmodels_does() {
         close(what, actual, num(&reference[what]), 1e-8);
     }
 }
+
+/// The sex-specific fixture (`make_sex_specific_logit_fixtures.py`): opaque names, `q1` the
+/// sex-like covariate, `g1` and `g2` recorded in one of its groups each, `g3` in both.
+fn sex_specific_logit_table() -> AnalysisTable {
+    AnalysisTable::load_with(
+        &path("sex_specific_logit_data.csv"),
+        Some(&path("sex_specific_logit_dictionary.csv")),
+        &LoadOptions::default(),
+    )
+    .unwrap()
+}
+
+/// A binary factor recorded in one sex, adjusted for sex: sex is constant in its pairs' rows,
+/// and statsmodels' Logit without that column gives the reference. The tolerance is that of
+/// the other Logit fixtures (1e-8 relative: statsmodels stops at its own tolerance of 1e-12 on
+/// the log-likelihood's change, not at the last bit of the estimates); n and cases exactly.
+#[test]
+fn sex_specific_logistic_pairs_match_statsmodels_logit_without_the_constant_covariate() {
+    let table = sex_specific_logit_table();
+    let reference = rows("sex_specific_logit_reference.csv");
+    let mut tables = Vec::new();
+    for threads in [1, 2] {
+        let request = PhewasRequest {
+            phenotypes: ["m1", "m2", "m3"].map(String::from).to_vec(),
+            factors: ["g1", "g2", "g3"].map(String::from).to_vec(),
+            covariates: ["q2", "q1"].map(String::from).to_vec(),
+            threads,
+            ..request("m1", "g1", &[], Method::Exact)
+        };
+        let result = run(&table, &request, &|_| {}).unwrap();
+        assert_eq!(result.rows.len(), reference.len());
+        for expected in &reference {
+            let row = result
+                .rows
+                .iter()
+                .find(|r| r.phenotype == expected["phenotype"] && r.factor == expected["factor"])
+                .unwrap();
+            let what = |name: &str| format!("{} ~ {}: {name}", row.factor, row.phenotype);
+            assert_eq!(
+                (row.status.as_str(), row.model.as_str()),
+                ("ok", "logistic"),
+                "{row:?}"
+            );
+            assert_eq!(row.n, num(&expected["n"]) as usize, "{}", what("n"));
+            assert_eq!(row.n_cases, Some(num(&expected["cases"]) as usize));
+            for (name, ours) in [
+                ("beta", row.beta),
+                ("se", row.se),
+                ("z", row.stat),
+                ("p", row.p),
+                ("ci_low", row.ci_low),
+                ("ci_high", row.ci_high),
+            ] {
+                close(&what(name), ours, num(&expected[name]), 1e-8);
+            }
+            let (lr, lr_p) = likelihood_ratio(&row.note);
+            close(&what("LR chi2"), lr, num(&expected["lr"]), 1e-8);
+            close(&what("LR p"), lr_p, num(&expected["lr_p"]), 1e-8);
+            let note = "adjusted without q1: constant in this pair's complete rows";
+            match expected["dropped"].as_str() {
+                "" => assert!(!row.note.contains("adjusted without"), "{row:?}"),
+                dropped => {
+                    assert_eq!(dropped, "q1");
+                    assert!(row.note.contains(note), "{row:?}");
+                }
+            }
+        }
+        tables.push(result.rows);
+    }
+    assert_eq!(
+        tables[0], tables[1],
+        "the same numbers with 1 and 2 threads"
+    );
+}
+
+/// With few events the pair goes to Firth's fit, which leaves the constant covariate out too:
+/// its estimate is Firth's on the design without it.
+#[test]
+fn sex_specific_pair_with_few_events_is_fitted_by_firth_without_the_constant_covariate() {
+    let table = sex_specific_logit_table();
+    let g1 = table.column("g1").unwrap();
+    let (m1, q1, q2) = (
+        table.column("m1").unwrap(),
+        table.column("q1").unwrap(),
+        table.column("q2").unwrap(),
+    );
+    // Keep the first 12 cases of g1, fewer events than Firth's threshold, and 150 controls
+    // (with more, cleaning would drop g1 as 95 % identical).
+    let mut kept = [0usize; 2];
+    let few: Vec<f64> = g1
+        .iter()
+        .map(|&v| {
+            if v.is_nan() {
+                return v;
+            }
+            let class = usize::from(v == 1.0);
+            kept[class] += 1;
+            if kept[class] > [150, 12][class] {
+                f64::NAN
+            } else {
+                v
+            }
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("few.csv");
+    let mut text = String::from("eid,q1,q2,m1,g1\n");
+    let cell = |v: f64| {
+        if v.is_nan() {
+            String::new()
+        } else {
+            format!("{v:?}")
+        }
+    };
+    for i in 0..few.len() {
+        let cells = [q1[i], q2[i], m1[i], few[i]].map(cell).join(",");
+        text.push_str(&format!("{},{cells}\n", i + 1));
+    }
+    std::fs::write(&file, text).unwrap();
+    let table = AnalysisTable::load_with(&file, None, &LoadOptions::default()).unwrap();
+    let result = run(
+        &table,
+        &request("m1", "g1", &["q2", "q1"], Method::Exact),
+        &|_| {},
+    )
+    .unwrap();
+    let row = &result.rows[0];
+    assert_eq!(
+        (row.status.as_str(), row.model.as_str()),
+        ("ok", "firth"),
+        "{row:?}"
+    );
+    assert!(row.note.contains("adjusted without q1"), "{row:?}");
+    assert!(row.note.contains("events, fewer than 20)"), "{row:?}");
+    // Firth's fit of g1 ~ 1 + m1 + q2 on the same rows.
+    let rows: Vec<usize> = (0..few.len())
+        .filter(|&i| !few[i].is_nan() && !m1[i].is_nan() && !q2[i].is_nan())
+        .collect();
+    let design: Vec<f64> = rows.iter().flat_map(|&i| [1.0, m1[i], q2[i]]).collect();
+    let y: Vec<f64> = rows.iter().map(|&i| few[i]).collect();
+    let firth = logistic::fit(&design, 3, &y, true).unwrap();
+    assert_eq!(row.n, rows.len());
+    assert_eq!(row.n_cases, Some(y.iter().filter(|v| **v == 1.0).count()));
+    close("beta", row.beta, firth.beta[1], 1e-12);
+    close("se", row.se, firth.se[1], 1e-12);
+}
+
+/// A panel may adopt a factor as a confounder (the lists a user names are refused when they
+/// share a column). Adjusted for itself, a binary factor is separated by its own column and
+/// Firth's fit would "estimate" it anyway: its pairs are skipped and say why, whatever its
+/// model, and the other factors are fitted as usual.
+#[test]
+fn a_factor_that_is_also_a_covariate_is_skipped_not_fitted_by_firth_against_itself() {
+    let table = sex_specific_logit_table();
+    let request = PhewasRequest {
+        phenotypes: ["m1", "m2"].map(String::from).to_vec(),
+        factors: ["g3", "q2", "g1"].map(String::from).to_vec(),
+        covariates: ["q2", "g3"].map(String::from).to_vec(),
+        ..request("m1", "g3", &[], Method::Exact)
+    };
+    let result = run(&table, &request, &|_| {}).unwrap();
+    for row in &result.rows {
+        match row.factor.as_str() {
+            factor @ ("g3" | "q2") => {
+                assert_eq!(row.status, "skipped", "{row:?}");
+                assert!(
+                    row.note
+                        .contains(&format!("'{factor}' is also a covariate")),
+                    "{row:?}"
+                );
+                assert!(!row.note.contains("Firth"), "{row:?}");
+            }
+            _ => assert_eq!(row.status, "ok", "{row:?}"),
+        }
+    }
+    assert_eq!(result.family_size, 2, "only g1's pairs are tested");
+}

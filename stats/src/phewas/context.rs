@@ -110,6 +110,32 @@ pub(super) fn prepare<'a>(
     })
 }
 
+/// The covariates (indices into `covariates`) that hold one value in every one of `rows`: a
+/// factor recorded in one sex, adjusted for sex, has sex constant in its pairs' rows. Such a
+/// column adds nothing the intercept does not hold, so R and statsmodels estimate the factor
+/// without it, and the linear and logistic pairs leave it out the same way. Empty when `rows`
+/// is.
+pub(super) fn constant_covariates(covariates: &[Vec<f64>], rows: &[usize]) -> Vec<usize> {
+    let Some(&first) = rows.first() else {
+        return Vec::new();
+    };
+    covariates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| rows.iter().all(|&i| c[i] == c[first]))
+        .map(|(j, _)| j)
+        .collect()
+}
+
+/// The note of a pair fitted without the covariates constant in its rows.
+pub(super) fn dropped_note(names: &[String], dropped: &[usize]) -> String {
+    let dropped: Vec<&str> = dropped.iter().map(|&j| names[j].as_str()).collect();
+    format!(
+        "adjusted without {}: constant in this pair's complete rows",
+        dropped.join(", ")
+    )
+}
+
 /// (low, high) values of a two-valued column, or None.
 pub(super) fn binary_coding(values: &[f64]) -> Option<(f64, f64)> {
     let mut distinct: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();

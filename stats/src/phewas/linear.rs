@@ -1,7 +1,7 @@
 //! Linear pairs, a block of factors at a time, through the shared-sums kernel
 //! (`models::fastlinear`).
 
-use super::context::{binary_coding, predictors, Context};
+use super::context::{binary_coding, constant_covariates, dropped_note, predictors, Context};
 use super::fitted::{coefficient_row, not_fitted};
 use super::rows::AssociationRow;
 use crate::data::dictionary::ValueType;
@@ -10,43 +10,35 @@ use crate::models::ols::{complete_rows, fit_rows, Coefficient, FitError};
 
 /// A pair whose design is collinear because covariates do not vary in its complete rows (a
 /// factor recorded for women only, adjusted for sex): fitted again on the same rows without
-/// them, as R's `lm` and statsmodels estimate it (the constant column adds nothing the
-/// intercept does not hold). The fit and the covariates left out; `None` when the error is
-/// another one, or every covariate varies (then the collinearity is real).
+/// them, as R's `lm` and statsmodels estimate it (see [`constant_covariates`]). The fit and
+/// its note; `None` when the error is another one, or every covariate varies (then the
+/// collinearity is real).
 fn without_constant_covariates(
     ctx: &Context,
     p: usize,
     x: &[f64],
     error: &FitError,
-) -> Option<(Result<Coefficient, FitError>, Vec<String>)> {
+) -> Option<(Result<Coefficient, FitError>, String)> {
     if !matches!(error, FitError::Collinear(_)) {
         return None;
     }
     let y = &ctx.phenotypes[p];
     let rows = complete_rows(y, &predictors(x, &ctx.covariates));
-    let varies = |c: &[f64]| rows.iter().any(|&i| c[i] != c[rows[0]]);
-    if rows.is_empty() || ctx.covariates.iter().all(|c| varies(c)) {
+    let constant = constant_covariates(&ctx.covariates, &rows);
+    if constant.is_empty() {
         return None;
     }
-    let mut kept: Vec<&[f64]> = vec![x];
-    let mut dropped = Vec::new();
-    for (c, name) in ctx.covariates.iter().zip(&ctx.covariate_names) {
-        if varies(c) {
-            kept.push(c);
-        } else {
-            dropped.push(name.clone());
-        }
-    }
+    let kept: Vec<&[f64]> = std::iter::once(x)
+        .chain(
+            ctx.covariates
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| !constant.contains(j))
+                .map(|(_, c)| c.as_slice()),
+        )
+        .collect();
     let fit = fit_rows(y, &kept, &rows).and_then(|f| f.coefficient(0));
-    Some((fit, dropped))
-}
-
-/// The note of a pair fitted without the covariates constant in its rows.
-pub(super) fn dropped_note(dropped: &[String]) -> String {
-    format!(
-        "adjusted without {}: constant in this pair's complete rows",
-        dropped.join(", ")
-    )
+    Some((fit, dropped_note(&ctx.covariate_names, &constant)))
 }
 
 /// Every phenotype against a block of linear factors, through the shared-sums kernel.
@@ -111,7 +103,7 @@ pub(super) fn linear_block(
                 // the pair is fitted again without it, and the note says so.
                 let (result, note) = match result {
                     Err(e) => match without_constant_covariates(ctx, p, &prep.x, &e) {
-                        Some((again, dropped)) => (again, dropped_note(&dropped)),
+                        Some(again) => again,
                         None => (Err(e), String::new()),
                     },
                     fitted => (fitted, String::new()),

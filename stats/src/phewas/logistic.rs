@@ -1,7 +1,7 @@
 //! Logistic pairs (`factor ~ phenotype + covariates`): the fast kernel from the null model's
 //! estimates, and the guarded fitter (with Firth) when it does not settle.
 
-use super::context::{predictors, row_major_design, Context};
+use super::context::{constant_covariates, dropped_note, predictors, row_major_design, Context};
 use super::fitted::{not_fitted, unfitted};
 use super::request::FIRTH_MIN_EVENTS;
 use super::rows::{neg_log10, AssociationRow};
@@ -16,6 +16,9 @@ pub(super) struct LogisticGroup {
     pub(super) covariates: Vec<Vec<f64>>,
     pub(super) outcome: Vec<f64>,
     pub(super) cases: usize,
+    /// The covariates left out (indices into the run's), constant in these rows: see
+    /// [`constant_covariates`].
+    pub(super) constant: Vec<usize>,
     pub(super) null: Option<NullFit>,
     /// The null model as the fast kernel left it, when that kernel could fit it.
     pub(super) fast_null: Option<crate::models::fastlogistic::NullModel>,
@@ -29,10 +32,17 @@ impl LogisticGroup {
             .iter()
             .map(|&i| if factor_values[i] == high { 1.0 } else { 0.0 })
             .collect();
+        // A covariate constant in these rows always makes the design collinear with the
+        // intercept (the fitters' Cholesky refuses it), so it is left out here, before any
+        // fit, rather than after a failed one as in the linear kernel: the group's phenotypes
+        // share the null model fitted without it.
+        let constant = constant_covariates(&ctx.covariates, &rows);
         let covariates = ctx
             .covariates
             .iter()
-            .map(|c| rows.iter().map(|&i| c[i]).collect())
+            .enumerate()
+            .filter(|(j, _)| !constant.contains(j))
+            .map(|(_, c)| rows.iter().map(|&i| c[i]).collect())
             .collect();
         let cases = outcome.iter().filter(|v| **v == 1.0).count();
         LogisticGroup {
@@ -40,6 +50,7 @@ impl LogisticGroup {
             covariates,
             outcome,
             cases,
+            constant,
             null: None,
             fast_null: None,
         }
@@ -87,7 +98,7 @@ pub(super) fn logistic_row(
     let shared = groups
         .entry(group)
         .or_insert_with(|| LogisticGroup::new(ctx, y, factor_values, high));
-    let k = ctx.covariates.len() + 2;
+    let k = shared.covariates.len() + 2;
     let n = shared.rows.len();
     let cases = shared.cases;
     let controls = n - cases;
@@ -95,6 +106,9 @@ pub(super) fn logistic_row(
     let mut note = Vec::new();
     if low != 0.0 || high != 1.0 {
         note.push(format!("coded {high} as case, {low} as control"));
+    }
+    if !shared.constant.is_empty() {
+        note.push(dropped_note(&ctx.covariate_names, &shared.constant));
     }
     if cases == 0 || controls == 0 {
         return AssociationRow {

@@ -14,7 +14,10 @@
 //! - **bai2020**: the phenotype residualised on the covariates, then Pearson r with the
 //!   transformed factor (replicates Bai et al. 2020's tables).
 //!
-//! Categorical covariates are dummy-coded automatically (reference: most common level).
+//! Categorical covariates are dummy-coded automatically (reference: most common level). A
+//! covariate constant in a linear or logistic pair's complete rows (sex, for a factor recorded
+//! in one sex) leaves that pair's model, as in R and statsmodels, and the note says so. A
+//! factor that is also a covariate (a panel's confounder) is not fitted: its pairs are skipped.
 //!
 //! The room: `request` (what is asked), `list` (the LIST grammar), `context` (columns
 //! transformed once, designs), `plan` (work items and shards), `run` (threads, order,

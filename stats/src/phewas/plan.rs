@@ -47,7 +47,8 @@ impl std::fmt::Display for Shard {
 pub(super) enum WorkItem {
     /// Linear factors, fitted together by the shared-sums kernel.
     LinearBlock(Vec<usize>),
-    /// One logistic, categorical, Bai 2020, dropped or unsupported factor.
+    /// One logistic, categorical, Bai 2020, dropped or unsupported factor, or one that is also
+    /// a covariate.
     Single(usize),
 }
 
@@ -59,7 +60,13 @@ pub(super) fn work_items(ctx: &Context) -> Vec<WorkItem> {
     let mut linear: Vec<usize> = Vec::new();
     for f in 0..request.factors.len() {
         match table.numeric_column(&request.factors[f]) {
-            Some(c) if model_of(request, c.value_type) == "linear" => linear.push(f),
+            // A factor that is also a covariate is not fitted (`run::factor_rows` says why).
+            Some(c)
+                if model_of(request, c.value_type) == "linear"
+                    && !request.covariates.contains(&request.factors[f]) =>
+            {
+                linear.push(f)
+            }
             _ => items.push(WorkItem::Single(f)),
         }
     }

@@ -304,6 +304,11 @@ fn checked(row: AssociationRow, constant: Option<f64>) -> AssociationRow {
     }
 }
 
+/// Why the pairs of a factor that is also a covariate are not fitted.
+fn adjusted_for_itself(factor: &str) -> String {
+    format!("'{factor}' is also a covariate of this run: a factor is not adjusted for itself (a column plays one part)")
+}
+
 /// Rows for one factor, indexed by phenotype (a categorical factor gives several per
 /// phenotype).
 pub(super) fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
@@ -339,6 +344,27 @@ pub(super) fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
         .unwrap_or_default();
     let value_type = column.value_type;
     let model = model_of(ctx.request, value_type);
+    // The lists a user names are refused when they share a column (`Columns::resolve` in
+    // workflows), but a panel may adopt a factor as a confounder. Adjusted for itself a factor
+    // has nothing left to estimate: a linear design is collinear, and a binary factor is
+    // separated by its own column, which Firth's fit would "estimate" anyway.
+    if ctx.request.covariates.contains(name) {
+        return ctx
+            .request
+            .phenotypes
+            .iter()
+            .map(|p| {
+                vec![unfitted(
+                    p,
+                    name,
+                    &category,
+                    model,
+                    "skipped",
+                    adjusted_for_itself(name),
+                )]
+            })
+            .collect();
+    }
     let factor_values: Vec<f64> = match model {
         "linear" | "bai2020"
             if !matches!(value_type, ValueType::Binary | ValueType::Categorical) =>
