@@ -152,6 +152,18 @@ pub(crate) fn read_rows<R: DeserializeOwned>(
     path: &Path,
     check_header: impl FnOnce(&[&str]) -> Result<(), String>,
 ) -> Result<Vec<R>, StatsError> {
+    Ok(read_rows_at(path, check_header)?
+        .into_iter()
+        .map(|(_, row)| row)
+        .collect())
+}
+
+/// [`read_rows`], each row with the line of the file it starts on (blank lines, which the
+/// csv crate skips, still count, so the number is the one an editor or a spreadsheet shows).
+pub(crate) fn read_rows_at<R: DeserializeOwned>(
+    path: &Path,
+    check_header: impl FnOnce(&[&str]) -> Result<(), String>,
+) -> Result<Vec<(usize, R)>, StatsError> {
     let file = File::open(path).map_err(|e| StatsError::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(separator(path)?)
@@ -175,7 +187,8 @@ pub(crate) fn read_rows<R: DeserializeOwned>(
             let at = record.position().map(|p| p.record() as usize + 1);
             cell_error(path, at, &header, &record, e)
         })?;
-        rows.push(row);
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        rows.push((line, row));
     }
     Ok(rows)
 }
