@@ -79,6 +79,47 @@ macro_rules! phewas_on {
     };
 }
 
+/// `phewas` on the base cohort with `dictionary` (a file the case prepares).
+macro_rules! phewas_with_dictionary {
+    ($dictionary:expr) => {
+        &[
+            "phewas",
+            "--data",
+            "c/cohort.csv",
+            "--dictionary",
+            $dictionary,
+            "--phenotypes",
+            "LVM",
+            "--factors",
+            "sex",
+            "--out",
+            "o.csv",
+        ]
+    };
+}
+
+/// `cohort.csv` of the base folder as `x.csv`, with the cell `column` (0-based) of `line` (0
+/// is the header) replaced by a Latin-1 `Zürich`.
+fn latin1(dir: &Path, line: usize, column: usize) {
+    let text = std::fs::read_to_string(dir.join("c/cohort.csv")).unwrap();
+    let mut out = Vec::new();
+    for (k, l) in text.lines().enumerate() {
+        let mut cells: Vec<Vec<u8>> = l.split(',').map(|c| c.as_bytes().to_vec()).collect();
+        if k == line {
+            cells[column] = b"Z\xfcrich".to_vec();
+        }
+        out.extend(cells.join(&b','));
+        out.push(b'\n');
+    }
+    std::fs::write(dir.join("x.csv"), out).unwrap();
+}
+
+/// `dictionary.csv` of the base folder with `rows` appended, as `dict.csv`.
+fn dictionary_plus(dir: &Path, rows: &str) {
+    let text = std::fs::read_to_string(dir.join("c/dictionary.csv")).unwrap();
+    std::fs::write(dir.join("dict.csv"), format!("{text}{rows}")).unwrap();
+}
+
 fn cases() -> Vec<Case> {
     vec![
         Case {
@@ -621,6 +662,120 @@ fn cases() -> Vec<Case> {
             args: &["study", "approve", "c"],
             code: 1,
             says: &["c", "no confounder set is waiting for approval"],
+        },
+        Case {
+            name: "a Latin-1 byte in a cell",
+            prepare: |d| latin1(d, 2, 2),
+            args: phewas_on!("x.csv"),
+            code: 1,
+            says: &[
+                "x.csv",
+                "row 2, column 'sex'",
+                "not valid UTF-8 (byte 0xFC on line 3 of the file",
+                "save the file as UTF-8",
+            ],
+        },
+        Case {
+            name: "a Latin-1 byte in the header",
+            prepare: |d| latin1(d, 0, 1),
+            args: phewas_on!("x.csv"),
+            code: 1,
+            says: &["x.csv", "line 1 (the header), column 2", "not valid UTF-8"],
+        },
+        Case {
+            name: "a participant id beyond 64 bits",
+            prepare: |d| {
+                edited(d, "x.csv", |k, l| {
+                    Some(if k == 3 {
+                        with_id(l, "99999999999999999999")
+                    } else {
+                        l.into()
+                    })
+                })
+            },
+            args: phewas_on!("x.csv"),
+            code: 1,
+            says: &[
+                "x.csv",
+                "row 3, column 'eid'",
+                "participant id '99999999999999999999' is too large",
+            ],
+        },
+        Case {
+            name: "a blank line inside the table",
+            prepare: |d| {
+                edited(d, "x.csv", |k, l| {
+                    Some(if k == 10 { format!("\n{l}") } else { l.into() })
+                })
+            },
+            args: phewas_on!("x.csv"),
+            code: 1,
+            says: &["x.csv", "line 11 is blank but rows follow it"],
+        },
+        Case {
+            name: "decimal commas mixed with decimal points",
+            prepare: |d| {
+                edited(d, "x.csv", |k, l| {
+                    let l = l.replace(',', ";");
+                    Some(if k == 2 { l.replacen('.', ",", 1) } else { l })
+                })
+            },
+            args: phewas_on!("x.csv"),
+            code: 1,
+            says: &[
+                "x.csv",
+                "mixes decimal commas (row 2, column 'age': '59,2')",
+                "decimal points (row 1, column 'age': '64.1')",
+            ],
+        },
+        Case {
+            name: "a dictionary with two id rows",
+            prepare: |d| {
+                dictionary_with(
+                    d,
+                    "dict.csv",
+                    ",0=Female;1=Male,covariate\n",
+                    ",0=Female;1=Male,id\n",
+                )
+            },
+            args: phewas_with_dictionary!("dict.csv"),
+            code: 1,
+            says: &[
+                "dict.csv",
+                "row 4, column 'role'",
+                "rows 2 ('eid') and 4 ('sex') both have the role 'id'",
+            ],
+        },
+        Case {
+            name: "a dictionary describing a column twice",
+            prepare: |d| {
+                dictionary_plus(
+                    d,
+                    "sex,31,Sex,Primary demographics,binary,0=Female;1=Male,covariate\n",
+                )
+            },
+            args: phewas_with_dictionary!("dict.csv"),
+            code: 1,
+            says: &[
+                "dict.csv",
+                "row 426, column 'column'",
+                "column 'sex' is described twice (rows 4 and 426)",
+            ],
+        },
+        Case {
+            name: "a dictionary describing a field under two styles",
+            prepare: |d| {
+                dictionary_plus(
+                    d,
+                    "50-2.0,50,Height,,continuous,,factor\nf.50.2.0,50,Height,,continuous,,factor\n",
+                )
+            },
+            args: phewas_with_dictionary!("dict.csv"),
+            code: 1,
+            says: &[
+                "dict.csv",
+                "rows 426 ('50-2.0') and 427 ('f.50.2.0') both describe the column '50-2.0'",
+            ],
         },
     ]
 }
