@@ -331,12 +331,12 @@ impl AnalysisTable {
 
         // Every dictionary column must exist; data columns without an entry are described by
         // the typing tree.
-        for (k, entry) in dictionary.entries.iter().enumerate() {
+        // (No dictionary row in the message: the entries here may be a selection of them.)
+        for entry in &dictionary.entries {
             if entry.role != Role::Id && !by_name.contains_key(&entry.column) {
                 return Err(input_error(format!(
-                    "column '{}' (dictionary row {}) is not in the data",
-                    entry.column,
-                    k + 2
+                    "the dictionary describes column '{}', which is not in the data",
+                    entry.column
                 )));
             }
         }

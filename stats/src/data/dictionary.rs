@@ -323,4 +323,59 @@ mod tests {
             "{error}"
         );
     }
+
+    #[test]
+    fn blank_lines_and_a_bom_are_ignored_and_rows_are_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dictionary.csv");
+        let header = DICTIONARY_COLUMNS.join(",");
+        let read = |text: String| {
+            std::fs::write(&path, text).unwrap();
+            Dictionary::read_csv(&path).map_err(|e| e.to_string())
+        };
+        let plain = read(format!(
+            "{header}\neid,,,,integer,,id\nage,,,,continuous,,covariate\n"
+        ))
+        .unwrap();
+        let spaced = read(format!(
+            "\u{feff}{header}\r\n\r\neid,,,,integer,,id\n\nage,,,,continuous,,covariate\n\n\n"
+        ))
+        .unwrap();
+        assert_eq!(plain, spaced);
+        // A bad cell after a blank line is named by its line, as an editor shows it.
+        let e = read(format!(
+            "{header}\neid,,,,integer,,id\n\nage,,,,continuos,,covariate\n"
+        ))
+        .unwrap_err();
+        assert!(e.contains("row 4, column 'value_type'"), "{e}");
+    }
+
+    #[test]
+    fn one_id_row_and_one_row_per_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dictionary.csv");
+        let header = DICTIONARY_COLUMNS.join(",");
+        let read = |rows: &str| {
+            std::fs::write(&path, format!("{header}\n{rows}")).unwrap();
+            Dictionary::read_csv(&path).unwrap_err().to_string()
+        };
+        let e = read("eid,,,,integer,,id\nage,,,,continuous,,covariate\nIID,,,,integer,,id\n");
+        assert!(
+            e.contains("row 4, column 'role'")
+                && e.contains("rows 2 ('eid') and 4 ('IID') both have the role 'id'"),
+            "{e}"
+        );
+        let e = read("eid,,,,integer,,id\nage,,,,continuous,,covariate\nage,,,,integer,,factor\n");
+        assert!(
+            e.contains("column 'age' is described twice (rows 3 and 4)"),
+            "{e}"
+        );
+        let e = read("eid,,,,integer,,id\nx21001_2_0,,,,continuous,,factor\nf.21001.2.0,,,,continuous,,factor\n");
+        assert!(
+            e.contains(
+                "rows 3 ('x21001_2_0') and 4 ('f.21001.2.0') both describe the column '21001-2.0'"
+            ),
+            "{e}"
+        );
+    }
 }

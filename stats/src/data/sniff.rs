@@ -194,6 +194,7 @@ pub fn read_header(path: &Path, preferred: u8) -> Result<(Vec<String>, u8), Stat
             break;
         }
     }
+    refuse_utf16(&bytes, &file)?;
     let body = bytes.strip_prefix(BOM).unwrap_or(&bytes);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(StatsError::Input {
@@ -203,6 +204,19 @@ pub fn read_header(path: &Path, preferred: u8) -> Result<(Vec<String>, u8), Stat
     }
     let separator = detect_separator(body, preferred);
     Ok((header_names(body, separator, &file)?, separator))
+}
+
+/// Excel's "Unicode text" is UTF-16, with its own byte-order mark: every other byte is zero,
+/// which would otherwise be reported as one baffling bad byte.
+fn refuse_utf16(bytes: &[u8], file: &str) -> Result<(), StatsError> {
+    if bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff") {
+        return Err(StatsError::Input {
+            file: file.to_string(),
+            message: "the file is UTF-16 text (Excel's \"Unicode Text\"): save it as \"CSV UTF-8\""
+                .into(),
+        });
+    }
+    Ok(())
 }
 
 /// The names of the first record, each checked to be UTF-8.
@@ -313,6 +327,7 @@ pub fn inspect(bytes: &[u8], preferred: u8, file: &str) -> Result<Layout, StatsE
         file: file.to_string(),
         message,
     };
+    refuse_utf16(bytes, file)?;
     let bom = bytes.starts_with(BOM);
     let body = if bom { &bytes[BOM.len()..] } else { bytes };
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -460,5 +475,7 @@ mod tests {
         );
         let e = layout(b"id,caf\xe9\n1,2\n").unwrap_err();
         assert!(e.contains("line 1 (the header), column 2"), "{e}");
+        let e = layout(b"\xff\xfei\x00d\x00").unwrap_err();
+        assert!(e.contains("UTF-16"), "{e}");
     }
 }
