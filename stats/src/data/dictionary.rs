@@ -72,9 +72,10 @@ text_enum!(Role, "role",
     Id => "id", Imaging => "imaging", Covariate => "covariate",
     Factor => "factor", Disease => "disease");
 
-/// UK Biobank column styles to one canonical form (here, not in `cohort`, because a
-/// dictionary must not describe one field twice under two styles): `f.21001.2.0` (R exports) and
+/// UK Biobank column styles to one canonical form: `f.21001.2.0` (R exports) and
 /// `x21001_2_0` (PHESANT) become the Showcase form `21001-2.0`; other names are unchanged.
+/// Here, not in `cohort`, because a dictionary must not describe one field twice under two
+/// styles.
 pub fn canonical_column_name(name: &str) -> String {
     let parse = |body: &str, sep: char| -> Option<String> {
         let parts: Vec<&str> = body.split(sep).collect();
