@@ -79,6 +79,51 @@ macro_rules! phewas_on {
     };
 }
 
+/// `phewas` on the base cohort with `dictionary` (a file the case prepares).
+macro_rules! phewas_with_dictionary {
+    ($dictionary:expr) => {
+        &[
+            "phewas",
+            "--data",
+            "c/cohort.csv",
+            "--dictionary",
+            $dictionary,
+            "--phenotypes",
+            "LVM",
+            "--factors",
+            "sex",
+            "--out",
+            "o.csv",
+        ]
+    };
+}
+
+#[path = "bad_input/commands.rs"]
+mod commands;
+
+/// `cohort.csv` of the base folder as `x.csv`, with the cell `column` (0-based) of `line` (0
+/// is the header) replaced by a Latin-1 `Zürich`.
+fn latin1(dir: &Path, line: usize, column: usize) {
+    let text = std::fs::read_to_string(dir.join("c/cohort.csv")).unwrap();
+    let mut out = Vec::new();
+    for (k, l) in text.lines().enumerate() {
+        let mut cells: Vec<Vec<u8>> = l.split(',').map(|c| c.as_bytes().to_vec()).collect();
+        if k == line {
+            cells[column] = b"Z\xfcrich".to_vec();
+        }
+        out.extend(cells.join(&b','));
+        out.push(b'\n');
+    }
+    std::fs::write(dir.join("x.csv"), out).unwrap();
+}
+
+/// `dictionary.csv` of the base folder with `rows` appended, as `dict.csv`.
+fn dictionary_plus(dir: &Path, rows: &str) {
+    let text = std::fs::read_to_string(dir.join("c/dictionary.csv")).unwrap();
+    std::fs::write(dir.join("dict.csv"), format!("{text}{rows}")).unwrap();
+}
+
+/// The cases of data and dictionary files (those of commands and study files: [`commands`]).
 fn cases() -> Vec<Case> {
     vec![
         Case {
@@ -452,213 +497,118 @@ fn cases() -> Vec<Case> {
             ],
         },
         Case {
-            name: "a shard out of range",
-            prepare: nothing,
-            args: phewas!(
-                "--phenotypes",
-                "LVM",
-                "--factors",
-                "sex",
-                "--out",
-                "o.parquet",
-                "--shard",
-                "5/3"
-            ),
+            name: "a Latin-1 byte in a cell",
+            prepare: |d| latin1(d, 2, 2),
+            args: phewas_on!("x.csv"),
             code: 1,
-            says: &["--shard 5/3", "expected I/N"],
-        },
-        Case {
-            name: "an unknown flag",
-            prepare: nothing,
-            args: &["phewas", "--bogus"],
-            code: 2,
-            says: &["'--bogus'"],
-        },
-        Case {
-            name: "an unknown model",
-            prepare: nothing,
-            args: phewas!(
-                "--phenotypes",
-                "LVM",
-                "--factors",
-                "sex",
-                "--out",
-                "o.csv",
-                "--model",
-                "bogus"
-            ),
-            code: 2,
-            says: &["'bogus'", "--model"],
-        },
-        Case {
-            name: "a missing required flag",
-            prepare: nothing,
-            args: &[
-                "phewas",
-                "--data",
-                "c/cohort.csv",
-                "--factors",
-                "sex",
-                "--out",
-                "o.csv",
+            says: &[
+                "x.csv",
+                "row 2, column 'sex'",
+                "not valid UTF-8 (byte 0xFC on line 3 of the file",
+                "save the file as UTF-8",
             ],
-            code: 2,
-            says: &["--phenotypes"],
         },
         Case {
-            name: "simulate of no one",
-            prepare: nothing,
-            args: &["simulate", "--n", "0", "--out", "s"],
+            name: "a Latin-1 byte in the header",
+            prepare: |d| latin1(d, 0, 1),
+            args: phewas_on!("x.csv"),
             code: 1,
-            says: &["--n must be at least 10"],
+            says: &["x.csv", "line 1 (the header), column 2", "not valid UTF-8"],
         },
         Case {
-            name: "simulate to an unknown format",
-            prepare: nothing,
-            args: &["simulate", "--out", "s", "--format", "xlsx"],
-            code: 2,
-            says: &["'xlsx'", "--format"],
-        },
-        Case {
-            name: "a demo too small to mean anything",
-            prepare: nothing,
-            args: &["demo", "--n", "10", "--out", "d"],
-            code: 1,
-            says: &["--n must be at least 200"],
-        },
-        Case {
-            name: "STUDY.toml missing",
-            prepare: nothing,
-            args: &["study", "run", "nope.toml"],
-            code: 1,
-            says: &["nope.toml"],
-        },
-        Case {
-            name: "STUDY.toml that is not TOML",
-            prepare: |d| study(d, "name = \"x\"\ndata = \n"),
-            args: &["study", "run", "STUDY.toml"],
-            code: 1,
-            says: &["STUDY.toml", "line 2"],
-        },
-        Case {
-            name: "STUDY.toml with an unknown key",
-            prepare: |d| study(d, "name = \"x\"\ndata = \"c/cohort.csv\"\nbogus = 1\n"),
-            args: &["study", "run", "STUDY.toml"],
-            code: 1,
-            says: &["STUDY.toml", "line 3", "bogus"],
-        },
-        Case {
-            name: "STUDY.toml without a name",
-            prepare: |d| study(d, "data = \"c/cohort.csv\"\n"),
-            args: &["study", "run", "STUDY.toml"],
-            code: 1,
-            says: &["STUDY.toml", "name"],
-        },
-        Case {
-            name: "STUDY.toml naming missing data",
-            prepare: |d| study(d, "name = \"x\"\ndata = \"c/nope.csv\"\n"),
-            args: &["study", "run", "STUDY.toml"],
-            code: 1,
-            says: &["STUDY.toml", "key `data`", "does not exist"],
-        },
-        Case {
-            name: "STUDY.toml with an empty dictionary",
+            name: "a participant id beyond 64 bits",
             prepare: |d| {
-                study(
+                edited(d, "x.csv", |k, l| {
+                    Some(if k == 3 {
+                        with_id(l, "99999999999999999999")
+                    } else {
+                        l.into()
+                    })
+                })
+            },
+            args: phewas_on!("x.csv"),
+            code: 1,
+            says: &[
+                "x.csv",
+                "row 3, column 'eid'",
+                "participant id '99999999999999999999' is too large",
+            ],
+        },
+        Case {
+            name: "a blank line inside the table",
+            prepare: |d| {
+                edited(d, "x.csv", |k, l| {
+                    Some(if k == 10 { format!("\n{l}") } else { l.into() })
+                })
+            },
+            args: phewas_on!("x.csv"),
+            code: 1,
+            says: &["x.csv", "line 11 is blank but rows follow it"],
+        },
+        Case {
+            name: "decimal commas mixed with decimal points",
+            prepare: |d| {
+                edited(d, "x.csv", |k, l| {
+                    let l = l.replace(',', ";");
+                    Some(if k == 2 { l.replacen('.', ",", 1) } else { l })
+                })
+            },
+            args: phewas_on!("x.csv"),
+            code: 1,
+            says: &[
+                "x.csv",
+                "mixes decimal commas (row 2, column 'age': '59,2')",
+                "decimal points (row 1, column 'age': '64.1')",
+            ],
+        },
+        Case {
+            name: "a dictionary with two id rows",
+            prepare: |d| {
+                dictionary_with(
                     d,
-                    "name = \"x\"\ndata = \"c/cohort.csv\"\ndictionary = \"\"\n",
+                    "dict.csv",
+                    ",0=Female;1=Male,covariate\n",
+                    ",0=Female;1=Male,id\n",
                 )
             },
-            args: &["study", "run", "STUDY.toml"],
+            args: phewas_with_dictionary!("dict.csv"),
             code: 1,
-            says: &["STUDY.toml", "key `dictionary` is empty"],
+            says: &[
+                "dict.csv",
+                "row 4, column 'role'",
+                "rows 2 ('eid') and 4 ('sex') both have the role 'id'",
+            ],
         },
         Case {
-            name: "STUDY.toml whose data is a directory",
-            prepare: |d| study(d, "name = \"x\"\ndata = \"c\"\n"),
-            args: &["study", "run", "STUDY.toml"],
-            code: 1,
-            says: &["STUDY.toml", "key `data`", "is a directory"],
-        },
-        Case {
-            name: "STUDY.toml with an unknown model",
+            name: "a dictionary describing a column twice",
             prepare: |d| {
-                study(
+                dictionary_plus(
                     d,
-                    "name = \"x\"\ndata = \"c/cohort.csv\"\nmodel = \"bogus\"\n",
+                    "sex,31,Sex,Primary demographics,binary,0=Female;1=Male,covariate\n",
                 )
             },
-            args: &["study", "run", "STUDY.toml"],
+            args: phewas_with_dictionary!("dict.csv"),
             code: 1,
-            says: &["STUDY.toml", "line 3", "bogus"],
+            says: &[
+                "dict.csv",
+                "row 426, column 'column'",
+                "column 'sex' is described twice (rows 4 and 426)",
+            ],
         },
         Case {
-            name: "STUDY.toml with a column in two lists",
+            name: "a dictionary describing a field under two styles",
             prepare: |d| {
-                study(d, "name = \"x\"\ndata = \"c/cohort.csv\"\ndictionary = \"c/dictionary.csv\"\nphenotypes = \"LVM\"\nfactors = \"LVM,sex\"\ncovariates = \"age\"\n")
+                dictionary_plus(
+                    d,
+                    "50-2.0,50,Height,,continuous,,factor\nf.50.2.0,50,Height,,continuous,,factor\n",
+                )
             },
-            args: &["study", "run", "STUDY.toml"],
+            args: phewas_with_dictionary!("dict.csv"),
             code: 1,
-            says: &["'LVM' is named in both phenotypes and factors"],
-        },
-        Case {
-            name: "status of a folder that is not a study",
-            prepare: nothing,
-            args: &["study", "status", "c"],
-            code: 1,
-            says: &["c", "not a study directory"],
-        },
-        Case {
-            name: "fork of a folder that is not a study",
-            prepare: nothing,
-            args: &["study", "fork", "c", "--from", "data/clean", "--out", "f"],
-            code: 1,
-            says: &["c", "not a study directory"],
-        },
-        Case {
-            name: "approval where nothing waits",
-            prepare: nothing,
-            args: &["study", "approve", "c"],
-            code: 1,
-            says: &["c", "no confounder set is waiting for approval"],
-        },
-        // Adjusted for itself, a binary factor is separated by its own column, and Firth's
-        // fit, which takes over from a separated one, would give it an estimate anyway.
-        Case {
-            name: "Firth: a binary factor that is also a covariate",
-            prepare: nothing,
-            args: phewas!(
-                "--phenotypes",
-                "LVM",
-                "--factors",
-                "sex",
-                "--covariates",
-                "age,sex",
-                "--model",
-                "logistic",
-                "--out",
-                "o.csv"
-            ),
-            code: 1,
-            says: &["column 'sex' is named in both --covariates and --factors"],
-        },
-        Case {
-            name: "Firth: STUDY.toml with a binary factor that is also a covariate",
-            prepare: |d| {
-                study(d, "name = \"x\"\ndata = \"c/cohort.csv\"\ndictionary = \"c/dictionary.csv\"\nphenotypes = \"LVM\"\nfactors = \"sex\"\ncovariates = \"age,sex\"\nmodel = \"logistic\"\n")
-            },
-            args: &["study", "run", "STUDY.toml"],
-            code: 1,
-            says: &["'sex' is named in both covariates and factors"],
-        },
-        Case {
-            name: "Firth: STUDY.toml with a binary factor that is also a candidate",
-            prepare: |d| {
-                study(d, "name = \"x\"\ndata = \"c/cohort.csv\"\ndictionary = \"c/dictionary.csv\"\nphenotypes = \"LVM\"\nfactors = \"sex\"\ncandidates = \"age,sex\"\nmodel = \"logistic\"\n")
-            },
-            args: &["study", "run", "STUDY.toml"],
-            code: 1,
-            says: &["'sex' is named in both candidates and factors"],
+            says: &[
+                "dict.csv",
+                "rows 426 ('50-2.0') and 427 ('f.50.2.0') both describe the column '50-2.0'",
+            ],
         },
     ]
 }
@@ -696,7 +646,8 @@ fn copy_dir(from: &Path, to: &Path) {
 fn every_bad_input_is_refused_clearly_and_changes_nothing() {
     let base = tempfile::tempdir().unwrap();
     simulate_csv(base.path(), "c", "300", "1", &[]);
-    let cases = cases();
+    let mut cases = cases();
+    cases.extend(commands::cases());
     assert!(cases.len() >= 40, "{} cases", cases.len());
     let mut failures = Vec::new();
     for case in &cases {

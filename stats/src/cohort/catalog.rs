@@ -3,38 +3,11 @@
 
 use std::path::Path;
 
+pub use crate::data::dictionary::canonical_column_name;
 use crate::data::dictionary::{Dictionary, DictionaryEntry, Role};
 use crate::error::StatsError;
 
 pub(super) const ID_CANDIDATES: [&str; 5] = ["eid", "f.eid", "id", "participant_id", "IID"];
-
-/// UK Biobank column styles to one canonical form: `f.21001.2.0` (R exports) and
-/// `x21001_2_0` (PHESANT) become the Showcase form `21001-2.0`; other names are unchanged.
-pub fn canonical_column_name(name: &str) -> String {
-    let parse = |body: &str, sep: char| -> Option<String> {
-        let parts: Vec<&str> = body.split(sep).collect();
-        if parts.len() == 3
-            && parts
-                .iter()
-                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-        {
-            Some(format!("{}-{}.{}", parts[0], parts[1], parts[2]))
-        } else {
-            None
-        }
-    };
-    if let Some(body) = name.strip_prefix("f.") {
-        if let Some(c) = parse(body, '.') {
-            return c;
-        }
-    }
-    if let Some(body) = name.strip_prefix('x') {
-        if let Some(c) = parse(body, '_') {
-            return c;
-        }
-    }
-    name.to_string()
-}
 
 /// The participant id column: the one named by the user, else the dictionary's `id` role,
 /// else the first of the usual names that `exists`.

@@ -100,6 +100,25 @@ impl ColumnSource {
     }
 }
 
+/// 2^63: the first whole number an `i64` cannot hold.
+const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
+
+/// Digits, maybe signed: a whole number however large (a CSV reader gives an id beyond 64
+/// bits as this text).
+fn is_whole(text: &str) -> bool {
+    let t = text.trim();
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn too_large(id: &str) -> String {
+    format!(
+        "participant id '{id}' is too large: ids must be whole numbers from {} to {}",
+        i64::MIN,
+        i64::MAX
+    )
+}
+
 impl AnalysisTable {
     /// Loads `data` with `dictionary`, recodes negative codes in coded fields to missing and
     /// applies the cleaning rules to factor fields.
@@ -135,13 +154,9 @@ impl AnalysisTable {
         catalog: &Catalog,
         options: &LoadOptions,
     ) -> Result<Self, StatsError> {
+        // A CSV or TSV file's text is checked as it is read (`data::sniff`), before polars
+        // parses it, so that its errors name the line, row and column.
         let format = crate::data::io::TableFormat::from_path(data)?;
-        if matches!(
-            format,
-            crate::data::io::TableFormat::Csv | crate::data::io::TableFormat::Tsv
-        ) {
-            crate::data::io::check_delimited(data)?;
-        }
         let started = std::time::Instant::now();
         let mut dictionary = catalog.dictionary.clone();
         let raw: Vec<String> = match &options.columns {
@@ -259,14 +274,18 @@ impl AnalysisTable {
                 .map_err(|e| input_error(e.to_string()))?;
             let floats = cast.f64().map_err(|e| input_error(e.to_string()))?;
             let fractional = floats.iter().enumerate().find_map(|(row, v)| {
-                v.filter(|v| v.fract() != 0.0 || !v.is_finite())
+                v.filter(|v| v.fract() != 0.0 || !v.is_finite() || v.abs() >= I64_BOUND)
                     .map(|v| (row, v))
             });
             if let Some((row, value)) = fractional {
                 return Err(at(
                     row,
                     &id_column,
-                    format!("participant id '{value}' is not a whole number"),
+                    if value.is_finite() && value.fract() == 0.0 {
+                        too_large(&value.to_string())
+                    } else {
+                        format!("participant id '{value}' is not a whole number")
+                    },
                 ));
             }
         }
@@ -290,6 +309,7 @@ impl AnalysisTable {
                         row,
                         &id_column,
                         match text {
+                            Some(t) if is_whole(&t) => too_large(t.trim()),
                             Some(t) => format!("participant id '{t}' is not a whole number"),
                             None => "missing participant id".into(),
                         },
@@ -311,12 +331,12 @@ impl AnalysisTable {
 
         // Every dictionary column must exist; data columns without an entry are described by
         // the typing tree.
-        for (k, entry) in dictionary.entries.iter().enumerate() {
+        // (No dictionary row in the message: the entries here may be a selection of them.)
+        for entry in &dictionary.entries {
             if entry.role != Role::Id && !by_name.contains_key(&entry.column) {
                 return Err(input_error(format!(
-                    "column '{}' (dictionary row {}) is not in the data",
-                    entry.column,
-                    k + 2
+                    "the dictionary describes column '{}', which is not in the data",
+                    entry.column
                 )));
             }
         }

@@ -153,9 +153,35 @@ pub(crate) fn read_rows<R: DeserializeOwned>(
     check_header: impl FnOnce(&[&str]) -> Result<(), String>,
 ) -> Result<Vec<R>, StatsError> {
     let file = File::open(path).map_err(|e| StatsError::io(path, e))?;
+    Ok(read_records(path, file, None, check_header)?
+        .into_iter()
+        .map(|(_, row)| row)
+        .collect())
+}
+
+/// [`read_rows`], each row with the line of the file it starts on (blank lines, which the
+/// csv crate skips, still count, so the number is the one an editor or a spreadsheet shows).
+pub(crate) fn read_rows_at<R: DeserializeOwned>(
+    path: &Path,
+    check_header: impl FnOnce(&[&str]) -> Result<(), String>,
+) -> Result<Vec<(usize, R)>, StatsError> {
+    // In memory, to count the lines before each row: the csv crate's own line count leaves
+    // out the blank lines it skips.
+    let bytes = std::fs::read(path).map_err(|e| StatsError::io(path, e))?;
+    read_records(path, bytes.as_slice(), Some(&bytes), check_header)
+}
+
+/// The rows of `source` (the text of `path`); with `text` (the same bytes), each with its
+/// line, else with 0.
+fn read_records<R: DeserializeOwned>(
+    path: &Path,
+    source: impl std::io::Read,
+    text: Option<&[u8]>,
+    check_header: impl FnOnce(&[&str]) -> Result<(), String>,
+) -> Result<Vec<(usize, R)>, StatsError> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(separator(path)?)
-        .from_reader(file);
+        .from_reader(source);
     let header = reader
         .headers()
         .map_err(|e| csv_error(path, None, e))?
@@ -165,6 +191,7 @@ pub(crate) fn read_rows<R: DeserializeOwned>(
         file: path.display().to_string(),
         message,
     })?;
+    let (mut counted_to, mut line) = (0usize, 1usize);
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     while reader
@@ -175,7 +202,22 @@ pub(crate) fn read_rows<R: DeserializeOwned>(
             let at = record.position().map(|p| p.record() as usize + 1);
             cell_error(path, at, &header, &record, e)
         })?;
-        rows.push(row);
+        let Some(bytes) = text else {
+            rows.push((0, row));
+            continue;
+        };
+        // The position is where the reader started: before the blank lines it skipped.
+        let mut at = record.position().map_or(counted_to, |p| p.byte() as usize);
+        while matches!(bytes.get(at), Some(b'\n' | b'\r')) {
+            at += 1;
+        }
+        let at = at.clamp(counted_to, bytes.len());
+        line += bytes[counted_to..at]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        counted_to = at;
+        rows.push((line, row));
     }
     Ok(rows)
 }

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::delimited::{read_rows, Cell, TableWriter};
+use super::delimited::{read_rows_at, Cell, TableWriter};
 use crate::error::StatsError;
 
 /// How the values of a column are to be read (the PHESANT-like type).
@@ -71,6 +71,36 @@ text_enum!(ValueType, "value_type",
 text_enum!(Role, "role",
     Id => "id", Imaging => "imaging", Covariate => "covariate",
     Factor => "factor", Disease => "disease");
+
+/// UK Biobank column styles to one canonical form: `f.21001.2.0` (R exports) and
+/// `x21001_2_0` (PHESANT) become the Showcase form `21001-2.0`; other names are unchanged.
+/// Here, not in `cohort`, because a dictionary must not describe one field twice under two
+/// styles.
+pub fn canonical_column_name(name: &str) -> String {
+    let parse = |body: &str, sep: char| -> Option<String> {
+        let parts: Vec<&str> = body.split(sep).collect();
+        if parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        {
+            Some(format!("{}-{}.{}", parts[0], parts[1], parts[2]))
+        } else {
+            None
+        }
+    };
+    if let Some(body) = name.strip_prefix("f.") {
+        if let Some(c) = parse(body, '.') {
+            return c;
+        }
+    }
+    if let Some(body) = name.strip_prefix('x') {
+        if let Some(c) = parse(body, '_') {
+            return c;
+        }
+    }
+    name.to_string()
+}
 
 /// One row of `dictionary.csv`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,11 +163,11 @@ impl Dictionary {
         out.finish()
     }
 
-    /// Reads a `dictionary.csv`: its columns by name, in any order, others ignored. Every
-    /// problem names the file, the row (1-based, header is row 1) and the column of the
-    /// dictionary that is wrong.
+    /// Reads a `dictionary.csv`: its columns by name, in any order, others ignored; blank
+    /// lines ignored. Every problem names the file, the row (the line of the file: the header
+    /// is row 1) and the column of the dictionary that is wrong.
     pub fn read_csv(path: &Path) -> Result<Self, StatsError> {
-        let records: Vec<DictionaryRecord> = read_rows(path, |names| {
+        let records: Vec<(usize, DictionaryRecord)> = read_rows_at(path, |names| {
             match DICTIONARY_COLUMNS.iter().find(|c| !names.contains(c)) {
                 Some(required) => Err(format!(
                     "missing dictionary column '{required}' (expected columns: {})",
@@ -146,22 +176,35 @@ impl Dictionary {
                 None => Ok(()),
             }
         })?;
+        let file = path.display().to_string();
         let mut entries = Vec::with_capacity(records.len());
-        let mut seen = std::collections::HashSet::new();
-        for (row, record) in records.into_iter().enumerate() {
+        let mut lines = Vec::with_capacity(records.len());
+        let mut seen = std::collections::HashMap::new();
+        for (line, record) in records {
             let at = |field: &str, message: String| StatsError::InputAt {
-                file: path.display().to_string(),
-                row: row + 2,
+                file: file.clone(),
+                row: line,
                 column: field.to_string(),
                 message,
             };
             if record.column.trim().is_empty() {
                 return Err(at("column", "empty column name".into()));
             }
-            if !seen.insert(record.column.clone()) {
+            let canonical = canonical_column_name(&record.column);
+            if let Some((first, name)) =
+                seen.insert(canonical.clone(), (line, record.column.clone()))
+            {
                 return Err(at(
                     "column",
-                    format!("column '{}' is described twice", record.column),
+                    if name == record.column {
+                        format!("column '{name}' is described twice (rows {first} and {line})")
+                    } else {
+                        format!(
+                            "rows {first} ('{name}') and {line} ('{}') both describe the column \
+                             '{canonical}'",
+                            record.column
+                        )
+                    },
                 ));
             }
             let field_id = match record.field_id.trim() {
@@ -186,6 +229,22 @@ impl Dictionary {
                 value_type,
                 coding: record.coding,
                 role,
+            });
+            lines.push(line);
+        }
+        let ids: Vec<usize> = (0..entries.len())
+            .filter(|k| entries[*k].role == Role::Id)
+            .collect();
+        if let [first, second, ..] = ids[..] {
+            return Err(StatsError::InputAt {
+                file,
+                row: lines[second],
+                column: "role".into(),
+                message: format!(
+                    "rows {} ('{}') and {} ('{}') both have the role 'id', but a table has one \
+                     participant id column: give one of them another role",
+                    lines[first], entries[first].column, lines[second], entries[second].column
+                ),
             });
         }
         Ok(Dictionary { entries })
@@ -263,6 +322,61 @@ mod tests {
         assert!(
             error.contains("missing dictionary column 'coding'"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn blank_lines_and_a_bom_are_ignored_and_rows_are_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dictionary.csv");
+        let header = DICTIONARY_COLUMNS.join(",");
+        let read = |text: String| {
+            std::fs::write(&path, text).unwrap();
+            Dictionary::read_csv(&path).map_err(|e| e.to_string())
+        };
+        let plain = read(format!(
+            "{header}\neid,,,,integer,,id\nage,,,,continuous,,covariate\n"
+        ))
+        .unwrap();
+        let spaced = read(format!(
+            "\u{feff}{header}\r\n\r\neid,,,,integer,,id\n\nage,,,,continuous,,covariate\n\n\n"
+        ))
+        .unwrap();
+        assert_eq!(plain, spaced);
+        // A bad cell after a blank line is named by its line, as an editor shows it.
+        let e = read(format!(
+            "{header}\neid,,,,integer,,id\n\nage,,,,continuos,,covariate\n"
+        ))
+        .unwrap_err();
+        assert!(e.contains("row 4, column 'value_type'"), "{e}");
+    }
+
+    #[test]
+    fn one_id_row_and_one_row_per_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dictionary.csv");
+        let header = DICTIONARY_COLUMNS.join(",");
+        let read = |rows: &str| {
+            std::fs::write(&path, format!("{header}\n{rows}")).unwrap();
+            Dictionary::read_csv(&path).unwrap_err().to_string()
+        };
+        let e = read("eid,,,,integer,,id\nage,,,,continuous,,covariate\nIID,,,,integer,,id\n");
+        assert!(
+            e.contains("row 4, column 'role'")
+                && e.contains("rows 2 ('eid') and 4 ('IID') both have the role 'id'"),
+            "{e}"
+        );
+        let e = read("eid,,,,integer,,id\nage,,,,continuous,,covariate\nage,,,,integer,,factor\n");
+        assert!(
+            e.contains("column 'age' is described twice (rows 3 and 4)"),
+            "{e}"
+        );
+        let e = read("eid,,,,integer,,id\nx21001_2_0,,,,continuous,,factor\nf.21001.2.0,,,,continuous,,factor\n");
+        assert!(
+            e.contains(
+                "rows 3 ('x21001_2_0') and 4 ('f.21001.2.0') both describe the column '21001-2.0'"
+            ),
+            "{e}"
         );
     }
 }

@@ -32,6 +32,14 @@ impl TableFormat {
             }),
         }
     }
+
+    /// The separator a delimited format's extension promises (a file may use another).
+    pub fn separator(self) -> u8 {
+        match self {
+            TableFormat::Tsv => b'\t',
+            _ => b',',
+        }
+    }
 }
 
 pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<(), StatsError> {
@@ -110,49 +118,9 @@ pub fn read_column_names(path: &Path) -> Result<Vec<String>, StatsError> {
             Ok(schema.iter_names().map(|n| n.to_string()).collect())
         }
         TableFormat::Csv | TableFormat::Tsv => {
-            use std::io::BufRead;
-            let file = File::open(path).map_err(|e| StatsError::io(path, e))?;
-            let mut header = String::new();
-            std::io::BufReader::new(file)
-                .read_line(&mut header)
-                .map_err(|e| StatsError::io(path, e))?;
-            let separator = if format == TableFormat::Tsv {
-                '\t'
-            } else {
-                ','
-            };
-            let header = header.trim_end_matches(['\n', '\r']);
-            if header.trim().is_empty() {
-                return Err(StatsError::Input {
-                    file: path.display().to_string(),
-                    message: "the file is empty (no header, no rows)".into(),
-                });
-            }
-            Ok(split_line(header, separator))
+            Ok(super::sniff::read_header(path, format.separator())?.0)
         }
     }
-}
-
-/// Splits one line of a delimited table on `separator`, honouring double quotes (`""` inside
-/// quotes is one quote), as this program's writers quote fields.
-pub fn split_line(line: &str, separator: char) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            c if c == separator && !quoted => out.push(std::mem::take(&mut field)),
-            c => field.push(c),
-        }
-    }
-    out.push(field);
-    out
 }
 
 /// Reads a table, only the named columns (as spelled in the file) when `columns` is given.
@@ -173,22 +141,10 @@ pub fn read_table_columns(
             ParquetReader::new(file)
                 .with_columns(columns.map(|c| c.to_vec()))
                 .finish()
+                .map_err(|e| StatsError::polars_in(path, e))?
         }
-        TableFormat::Csv | TableFormat::Tsv => CsvReadOptions::default()
-            .with_has_header(true)
-            .with_columns(columns.map(|c| c.iter().map(|n| PlSmallStr::from(n.as_str())).collect()))
-            .with_infer_schema_length(None)
-            .map_parse_options(|o| {
-                o.with_separator(if format == TableFormat::Tsv {
-                    b'\t'
-                } else {
-                    b','
-                })
-            })
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .and_then(|r| r.finish()),
-    }
-    .map_err(|e| StatsError::polars_in(path, e))?;
+        TableFormat::Csv | TableFormat::Tsv => read_delimited(path, format, columns)?,
+    };
     if df.height() == 0 {
         return Err(StatsError::Input {
             file: path.display().to_string(),
@@ -198,74 +154,41 @@ pub fn read_table_columns(
     Ok(df)
 }
 
-/// Checks a delimited file's shape before parsing, so errors can name the line: an empty
-/// file, a header without rows, or a row with more or fewer fields than the header.
-pub fn check_delimited(path: &Path) -> Result<(), StatsError> {
-    let format = TableFormat::from_path(path)?;
-    let separator = if format == TableFormat::Tsv {
-        b'\t'
+/// Reads a CSV or TSV file as its text says ([`super::sniff::inspect`]): its own separator,
+/// decimal commas, no byte-order mark, no blank tail, wide whole numbers as text.
+fn read_delimited(
+    path: &Path,
+    format: TableFormat,
+    columns: Option<&[String]>,
+) -> Result<DataFrame, StatsError> {
+    let mut bytes = std::fs::read(path).map_err(|e| StatsError::io(path, e))?;
+    let layout = super::sniff::inspect(&bytes, format.separator(), &path.display().to_string())?;
+    let wide: Option<SchemaRef> = (!layout.wide_integers.is_empty()).then(|| {
+        Arc::new(Schema::from_iter(layout.wide_integers.iter().map(|k| {
+            Field::new(layout.names[*k].as_str().into(), DataType::String)
+        })))
+    });
+    let options = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_columns(columns.map(|c| c.iter().map(|n| PlSmallStr::from(n.as_str())).collect()))
+        .with_infer_schema_length(None)
+        .with_n_rows(Some(layout.rows))
+        .with_schema_overwrite(wide)
+        .map_parse_options(|o| {
+            o.with_separator(layout.separator)
+                .with_decimal_comma(layout.decimal_comma)
+        });
+    if layout.bom {
+        // The byte-order mark is left out in memory: the user's file is never rewritten.
+        bytes.drain(..3);
+        options
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+            .finish()
     } else {
-        b','
-    };
-    let bytes = std::fs::read(path).map_err(|e| StatsError::io(path, e))?;
-    let file = path.display().to_string();
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(StatsError::Input {
-            file,
-            message: "the file is empty (no header, no rows)".into(),
-        });
+        drop(bytes);
+        options
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish())
     }
-    let mut expected: Option<usize> = None;
-    let mut line = 1usize;
-    let mut fields = 1usize;
-    let mut in_quotes = false;
-    let mut line_has_content = false;
-    let mut rows = 0usize;
-    let mut finish_line = |line: usize,
-                           fields: usize,
-                           has_content: bool|
-     -> Result<(), StatsError> {
-        if !has_content {
-            return Ok(());
-        }
-        match expected {
-            None => expected = Some(fields),
-            Some(e) if e != fields => {
-                return Err(StatsError::Input {
-                    file: file.clone(),
-                    message: format!("line {line} has {fields} fields but the header has {e} (a ragged row: check for a missing or extra separator)"),
-                })
-            }
-            Some(_) => rows += 1,
-        }
-        Ok(())
-    };
-    for &b in &bytes {
-        match b {
-            b'"' => {
-                in_quotes = !in_quotes;
-                line_has_content = true;
-            }
-            b'\n' if !in_quotes => {
-                finish_line(line, fields, line_has_content)?;
-                line += 1;
-                fields = 1;
-                line_has_content = false;
-            }
-            b'\r' if !in_quotes => {}
-            s if s == separator && !in_quotes => {
-                fields += 1;
-                line_has_content = true;
-            }
-            _ => line_has_content = true,
-        }
-    }
-    finish_line(line, fields, line_has_content)?;
-    if rows == 0 {
-        return Err(StatsError::Input {
-            file: path.display().to_string(),
-            message: "the table has a header but no rows".into(),
-        });
-    }
-    Ok(())
+    .map_err(|e| StatsError::polars_in(path, e))
 }

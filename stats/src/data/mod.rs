@@ -10,5 +10,6 @@ pub(crate) mod delimited;
 pub(crate) mod describe;
 pub mod dictionary;
 pub mod io;
+pub mod sniff;
 pub mod transform;
 pub mod typing;
