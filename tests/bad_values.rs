@@ -147,6 +147,98 @@ fn infinite_or_overflowing_cells_are_missing_values_not_empty_ok_rows() {
 }
 
 #[test]
+fn an_extreme_value_is_kept_and_named_in_the_log_and_the_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, dictionary) = cohort(dir.path(), "6");
+    // An opaque name: the rule is about the values, not about which column holds them.
+    let extreme = dir.path().join("extreme.csv");
+    edited(&data, &extreme, "weight", Some(&[41]), "1e10");
+    let o = phewas(
+        &extreme,
+        Some(&dictionary),
+        ["LVM", "factor", "age,sex,weight"],
+        &dir.path().join("x.csv"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "extreme.csv: column 'weight': 1 value(s) over 1000 times the 99th percentile"
+        ) && err.contains("largest 10000000000 in row 42"),
+        "{err}"
+    );
+    // The clean cohort says nothing of the kind.
+    let clean = phewas(
+        &data,
+        Some(&dictionary),
+        ["LVM", "factor", "age,sex,weight"],
+        &dir.path().join("y.csv"),
+    );
+    assert!(
+        !stderr(&clean).contains("99th percentile"),
+        "{}",
+        stderr(&clean)
+    );
+
+    std::fs::write(
+        dir.path().join("STUDY.toml"),
+        "name = \"extreme\"\ndata = \"extreme.csv\"\ndictionary = \"cohort/dictionary.csv\"\nphenotypes = \"LVM\"\ncovariates = \"age,sex,weight\"\n",
+    )
+    .unwrap();
+    let s = meshagents_in(dir.path(), &["study", "run", "STUDY.toml"]);
+    assert!(s.status.success(), "{}", text(&s));
+    let flow = std::fs::read_to_string(dir.path().join("meshagents-out/extreme/flow.csv")).unwrap();
+    let weight = flow.lines().find(|l| l.starts_with("weight,")).unwrap();
+    assert!(
+        weight.contains("kept; 1 value(s) over 1000 times") && weight.contains("row 42"),
+        "{weight}"
+    );
+}
+
+#[test]
+fn a_covariate_without_values_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, dictionary) = cohort(dir.path(), "7");
+    let empty = dir.path().join("empty.csv");
+    edited(&data, &empty, "age", None, "");
+    let before = std::fs::read(&empty).unwrap();
+    let o = phewas(
+        &empty,
+        Some(&dictionary),
+        ["LVM", "factor", "age,sex"],
+        &dir.path().join("x.csv"),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        stderr(&o).contains(
+            "empty.csv: column 'age' (in --covariates) has no values: all 1500 rows are missing"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("x.csv").exists());
+
+    // A study whose panel would debate it fails at its first step, naming it, and so does one
+    // that fixes it.
+    for (key, name) in [("candidates", "panel"), ("covariates", "fixed")] {
+        std::fs::write(
+            dir.path().join("STUDY.toml"),
+            format!("name = \"{name}\"\ndata = \"empty.csv\"\ndictionary = \"cohort/dictionary.csv\"\nphenotypes = \"LVM\"\n{key} = \"age,sex\"\n"),
+        )
+        .unwrap();
+        let s = meshagents_in(dir.path(), &["study", "run", "STUDY.toml"]);
+        assert_eq!(s.status.code(), Some(1), "{}", text(&s));
+        let err = stderr(&s);
+        assert!(
+            err.contains("step 'data/clean' failed")
+                && err.contains(&format!("column 'age' (in {key}) has no values")),
+            "{err}"
+        );
+    }
+    assert_eq!(std::fs::read(&empty).unwrap(), before, "input unchanged");
+}
+
+#[test]
 fn a_phenotype_that_does_not_vary_is_skipped_and_stays_out_of_the_family() {
     let dir = tempfile::tempdir().unwrap();
     let (data, dictionary) = cohort(dir.path(), "6");

@@ -279,6 +279,7 @@ pub fn run_phewas(
             table.n_rows()
         )));
     }
+    require_values(&table, &job.data, &request.covariates, "--covariates")?;
     let dropped = table.flow.iter().filter(|f| !f.kept).count();
     progress.loaded(
         table.n_rows(),
@@ -425,6 +426,32 @@ pub(crate) fn study_rows_on_slurm(
 
 /// The fewest participants `phewas` runs on.
 const MIN_ROWS: usize = 3;
+
+/// Refuses a covariate with no value at all (`list` names where it was given): every pair
+/// adjusted for it would be skipped, and a table of nothing but `skipped` rows, or a panel that
+/// quietly passes it over, would look like an answer about data that is not there.
+pub(crate) fn require_values(
+    table: &AnalysisTable,
+    data: &Path,
+    covariates: &[String],
+    list: &str,
+) -> Result<(), WorkflowError> {
+    for name in covariates {
+        if table
+            .column(name)
+            .is_some_and(|v| v.iter().all(|v| v.is_nan()))
+        {
+            return Err(WorkflowError::File {
+                path: data.display().to_string(),
+                message: format!(
+                    "column '{name}' (in {list}) has no values: all {} rows are missing, so every pair adjusted for it would be skipped; fix the column or remove it from {list}",
+                    table.n_rows()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
 
 /// `--out` must not name an input (issue 15, item 4: `--out` equal to `--data` used to write
 /// the results over the cohort) nor a directory, nor lie under a file; the inputs must not be

@@ -353,18 +353,15 @@ pub fn run_study(
     )?;
     // The covariates the configuration fixes, or the candidates the panel debates.
     let adjust = config.covariates.as_deref().unwrap_or(&config.candidates);
+    let adjust_list = if config.covariates.is_some() {
+        "covariates"
+    } else {
+        "candidates"
+    };
     let columns = Columns::resolve(
         &catalog,
         (&config.phenotypes, Some(adjust), &config.factors),
-        [
-            "phenotypes",
-            if config.covariates.is_some() {
-                "covariates"
-            } else {
-                "candidates"
-            },
-            "factors",
-        ],
+        ["phenotypes", adjust_list, "factors"],
         |_, e| e.into(),
     )?;
     let used = columns.used();
@@ -429,6 +426,8 @@ pub fn run_study(
         steps::clean::Detail::Factors,
         || {
             let t = load()?;
+            let adjusted = fixed.as_deref().unwrap_or(&candidates);
+            crate::phewas::require_values(t, &config.data, adjusted, adjust_list)?;
             steps::clean::write_flow(&out.join("flow.csv"), t)?;
             let kept = |names: &[String]| names.iter().filter(|n| t.column(n).is_some()).count();
             Ok(CleanResult {

@@ -15,6 +15,63 @@ use crate::error::StatsError;
 /// near it; a value beyond it is a unit error or a sentinel, and `inf` is beyond it too.
 pub const MAX_USABLE: f64 = 1e150;
 
+/// How far beyond the bulk of a column's magnitudes a value must be to be called extreme.
+pub const EXTREME_FACTOR: f64 = 1000.0;
+
+/// Values a thousand times beyond the 99th percentile of a column's magnitudes: a sentinel
+/// (99999, 1e10), a unit slip, a typo. They are kept (a measurement may truly be extreme),
+/// but one such value can carry a whole regression, so the flow log and the log say so.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Extreme {
+    count: usize,
+    largest: f64,
+    /// 1-based row of the largest.
+    row: usize,
+    p99: f64,
+}
+
+impl Extreme {
+    pub(super) fn find(values: &[f64]) -> Option<Extreme> {
+        let mut magnitudes: Vec<f64> = values
+            .iter()
+            .filter(|v| !v.is_nan())
+            .map(|v| v.abs())
+            .collect();
+        // Below a hundred values the 99th percentile is the maximum, and nothing is beyond it.
+        if magnitudes.len() < 100 {
+            return None;
+        }
+        let at = (magnitudes.len() - 1) * 99 / 100;
+        let (_, p99, _) = magnitudes.select_nth_unstable_by(at, f64::total_cmp);
+        let p99 = *p99;
+        if p99 <= 0.0 {
+            return None;
+        }
+        let limit = EXTREME_FACTOR * p99;
+        let mut found: Option<Extreme> = None;
+        for (row, v) in values.iter().enumerate().filter(|(_, v)| v.abs() > limit) {
+            let e = found.get_or_insert(Extreme {
+                count: 0,
+                largest: *v,
+                row: row + 1,
+                p99,
+            });
+            e.count += 1;
+            if v.abs() > e.largest.abs() {
+                (e.largest, e.row) = (*v, row + 1);
+            }
+        }
+        found
+    }
+
+    pub(super) fn describe(&self) -> String {
+        format!(
+            "{} value(s) over {EXTREME_FACTOR} times the 99th percentile of its magnitudes ({}), largest {} in row {}: check for a sentinel or a unit error",
+            self.count, self.p99, self.largest, self.row
+        )
+    }
+}
+
 /// One column, converted, typed and judged by the cleaning rules.
 pub(super) struct Converted {
     /// A dictionary entry for a column the dictionary did not describe.
@@ -94,6 +151,12 @@ pub(super) fn convert_column(
                 100.0 * share,
                 100.0 * options.rules.max_identical
             );
+        }
+    }
+    if kept && matches!(value_type, ValueType::Continuous | ValueType::Integer) {
+        if let Some(extreme) = Extreme::find(&values) {
+            tracing::warn!("{file}: column '{column}': {}", extreme.describe());
+            reason = format!("{reason}; {}", extreme.describe());
         }
     }
     let entry = declared.is_none().then(|| DictionaryEntry {
@@ -370,5 +433,29 @@ mod tests {
                 assert_eq!(x.to_bits(), y.to_bits());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod extreme_tests {
+    use super::Extreme;
+
+    #[test]
+    fn only_values_far_beyond_the_bulk_are_extreme() {
+        let mut values: Vec<f64> = (0..500).map(|i| 40.0 + (i % 40) as f64).collect();
+        assert_eq!(Extreme::find(&values), None);
+        // Skewed but real (ten times the bulk) is not extreme; a sentinel is.
+        values[7] = 790.0;
+        assert_eq!(Extreme::find(&values), None);
+        values[9] = -1e10;
+        values[11] = 99_999.0;
+        values[13] = f64::NAN;
+        let e = Extreme::find(&values).unwrap();
+        assert_eq!((e.count, e.largest, e.row), (2, -1e10, 10));
+        // Mostly zeros: the 99th percentile is 0 and nothing is called extreme.
+        let zeros: Vec<f64> = (0..500).map(|i| if i == 3 { 5.0 } else { 0.0 }).collect();
+        assert_eq!(Extreme::find(&zeros), None);
+        // Too few values to have a bulk.
+        assert_eq!(Extreme::find(&[1.0, 2.0, 1e12]), None);
     }
 }
