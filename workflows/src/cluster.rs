@@ -84,18 +84,20 @@ fn default_poll() -> f64 {
 }
 
 impl Default for ExecutorConfig {
+    /// Local, with the Slurm options' own defaults for a later `kind = "slurm"`.
     fn default() -> Self {
+        let slurm = SlurmOptions::default();
         ExecutorConfig {
             kind: ExecutorKind::Local,
             shards: default_shards(),
-            partition: None,
-            account: None,
-            time: None,
-            mem: None,
-            cpus_per_task: None,
-            sbatch_args: Vec::new(),
-            max_retries: default_retries(),
-            poll_seconds: default_poll(),
+            partition: slurm.partition,
+            account: slurm.account,
+            time: slurm.time,
+            mem: slurm.mem,
+            cpus_per_task: slurm.cpus_per_task,
+            sbatch_args: slurm.sbatch_args,
+            max_retries: slurm.max_retries,
+            poll_seconds: slurm.poll_seconds,
         }
     }
 }
