@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use meshagents_engine::slurm::ArrayEvent;
+use meshagents_engine::slurm::{ArrayEvent, TaskFailure};
 use meshagents_engine::{Event, ServerEvent};
 use meshagents_workflows::{Progress, TranscriptEntry};
 
@@ -163,11 +163,14 @@ fn slurm_line(event: &ArrayEvent) -> String {
             }
         }
         ArrayEvent::TaskFailed {
-            task,
-            job_id,
-            state,
-            attempts,
-            log,
+            failure:
+                TaskFailure {
+                    task,
+                    job_id,
+                    state,
+                    attempts,
+                    log,
+                },
             retrying,
         } => format!(
             "task {task} of Slurm job {job_id}: {state} (attempt {attempts}){}; log {}",

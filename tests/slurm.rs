@@ -541,7 +541,9 @@ fn a_submission_made_before_a_crash_is_adopted_by_name() {
 /// fails with an error naming the task and its log.
 #[test]
 fn a_task_that_keeps_failing_stops_the_job_after_the_retries() {
-    use meshagents_engine::slurm::{run_array, ArrayEvent, ArrayJob, SlurmError, SlurmOptions};
+    use meshagents_engine::slurm::{
+        run_array, ArrayEvent, ArrayJob, SlurmError, SlurmOptions, TaskFailure,
+    };
     if !slurm_ready("a_task_that_keeps_failing_stops_the_job_after_the_retries") {
         return;
     }
@@ -568,17 +570,17 @@ fn a_task_that_keeps_failing_stops_the_job_after_the_retries() {
     };
     let failures = std::cell::RefCell::new(Vec::new());
     let observe = |e: &ArrayEvent| {
-        if let ArrayEvent::TaskFailed { state, .. } = e {
-            failures.borrow_mut().push(state.clone());
+        if let ArrayEvent::TaskFailed { failure, .. } = e {
+            failures.borrow_mut().push(failure.state.clone());
         }
     };
     let err = run_array(&journal, &job, &options, &observe, &|| false).unwrap_err();
-    let SlurmError::TaskFailed {
+    let SlurmError::TaskFailed(TaskFailure {
         task,
         attempts,
         log,
         ..
-    } = &err
+    }) = &err
     else {
         panic!("{err}");
     };

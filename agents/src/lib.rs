@@ -34,8 +34,8 @@ pub use openai::{
     tool_calls_in_text, InvalidSetting, OpenAiBackend, OpenAiConfig, StructuredOutput,
 };
 pub use protocol::{
-    Catalogue, ConfounderDecision, DecisionRule, Effects, Panel, PhenotypeDecision, Proposal,
-    ProtocolConfig, TranscriptEntry, Variable,
+    Catalogue, ConfounderDecision, DecisionRule, Effects, Minutes, Panel, PhenotypeDecision,
+    Proposal, ProtocolConfig, TranscriptEntry, Variable,
 };
 pub use roles::{load_roles, RoleKind, RoleSpec};
 pub use tools::{ToolError, ToolHost};

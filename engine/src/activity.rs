@@ -136,34 +136,19 @@ where
     }
 }
 
+/// How often [`run_activities_until`] asks whether to stop: a pause should not wait for a
+/// model call that may take minutes, and an atomic load ten times a second costs nothing.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
 /// Performs independent activities concurrently, at most `limit` at a time.
 ///
 /// The journal stays in a deterministic order whatever order the attempts finish in: all
 /// intents are recorded first in the order given, then all results in the order given. The
 /// results come back in the order given. If any activity fails, the others' results are still
 /// journaled (they are not paid for twice) and the first failure in order is returned.
-pub async fn run_activities<Req, T, F, Fut>(
-    journal: &Journal,
-    items: &[(String, Req)],
-    limit: usize,
-    policy: &RetryPolicy,
-    attempt: F,
-) -> Result<Vec<StepOutcome<T>>, EngineError>
-where
-    Req: Serialize,
-    T: Serialize + DeserializeOwned,
-    F: Fn(usize, u32) -> Fut,
-    Fut: Future<Output = Result<T, AttemptError>>,
-{
-    run_activities_until(journal, items, limit, policy, attempt, &|| false).await
-}
-
-/// How often [`run_activities_until`] asks whether to stop: a pause should not wait for a
-/// model call that may take minutes, and an atomic load ten times a second costs nothing.
-const STOP_POLL: Duration = Duration::from_millis(100);
-
-/// [`run_activities`] that gives up on the activities still in flight once `stop` says so:
-/// those that finished are journaled (in the order given), the abandoned ones keep an intent
+///
+/// It gives up on the activities still in flight once `stop` says so (`&|| false` never
+/// stops): those that finished are journaled (in the order given), the abandoned ones keep an intent
 /// without a result, exactly as after a kill, so a later run performs them again; the error is
 /// [`EngineError::Stopped`]. Nothing is begun when `stop` already holds.
 pub async fn run_activities_until<Req, T, F, Fut>(
@@ -563,13 +548,19 @@ mod tests {
             .any(|r| r.kind == crate::RecordKind::StepFailed));
         // Resumed: only the abandoned calls are performed.
         let performed = AtomicU32::new(0);
-        let out: Vec<StepOutcome<u64>> =
-            run_activities(&journal, &items, 4, &quick(), |index, _| {
+        let out: Vec<StepOutcome<u64>> = run_activities_until(
+            &journal,
+            &items,
+            4,
+            &quick(),
+            |index, _| {
                 performed.fetch_add(1, Ordering::SeqCst);
                 async move { Ok(index as u64) }
-            })
-            .await
-            .unwrap();
+            },
+            &|| false,
+        )
+        .await
+        .unwrap();
         assert_eq!(performed.load(Ordering::SeqCst), 2);
         assert_eq!(out.iter().filter(|o| o.replayed).count(), 2);
         // A stop asked for before anything ran begins nothing.
@@ -594,8 +585,12 @@ mod tests {
         let journal = Journal::open(&dir.path().join("j")).unwrap();
         let items: Vec<(String, u64)> = (0..4).map(|i| (format!("round1/agent{i}"), i)).collect();
         let journal_ref = &journal;
-        let out: Vec<StepOutcome<u64>> =
-            run_activities(&journal, &items, 4, &quick(), |index, _| async move {
+        let out: Vec<StepOutcome<u64>> = run_activities_until(
+            &journal,
+            &items,
+            4,
+            &quick(),
+            |index, _| async move {
                 // The first call answers only once the journal holds every other answer: it
                 // is the slow call of the turn, and a kill now would keep the other three.
                 if index == 0 {
@@ -613,9 +608,11 @@ mod tests {
                     }
                 }
                 Ok(index as u64 * 10)
-            })
-            .await
-            .unwrap();
+            },
+            &|| false,
+        )
+        .await
+        .unwrap();
         // The results still come back in the order given.
         assert_eq!(
             out.iter().map(|o| o.value).collect::<Vec<_>>(),

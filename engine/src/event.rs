@@ -136,6 +136,18 @@ impl From<ServerEvent> for Event {
 #[path = "event_tests.rs"]
 mod tests;
 
+/// A task of an array job that failed: the event while it is retried, the error once the
+/// retries are spent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskFailure {
+    pub task: usize,
+    pub job_id: String,
+    /// Slurm's state of the task (`FAILED`, `TIMEOUT`, ...).
+    pub state: String,
+    pub attempts: u32,
+    pub log: PathBuf,
+}
+
 /// What the watcher tells its caller, for progress lines and events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -149,11 +161,8 @@ pub enum ArrayEvent {
     },
     /// A task failed and will be submitted again (or not, when `retrying` is false).
     TaskFailed {
-        task: usize,
-        job_id: String,
-        state: String,
-        attempts: u32,
-        log: PathBuf,
+        #[serde(flatten)]
+        failure: TaskFailure,
         retrying: bool,
     },
     /// Counts after a look at the queue.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::{ArrayEvent, Event, ServerEvent};
+use super::{ArrayEvent, Event, ServerEvent, TaskFailure};
 
 /// Serialises `event` and checks it against the old text, then reads the old text back.
 fn same_bytes(event: &Event, old: &serde_json::Value, literal: &str) {
@@ -61,11 +61,13 @@ fn submitted() -> ArrayEvent {
 
 fn task_failed() -> ArrayEvent {
     ArrayEvent::TaskFailed {
-        task: 2,
-        job_id: "41".into(),
-        state: "FAILED".into(),
-        attempts: 1,
-        log: PathBuf::from("/w/logs/0-2.log"),
+        failure: TaskFailure {
+            task: 2,
+            job_id: "41".into(),
+            state: "FAILED".into(),
+            attempts: 1,
+            log: PathBuf::from("/w/logs/0-2.log"),
+        },
         retrying: true,
     }
 }

@@ -24,7 +24,7 @@ mod journal;
 mod record;
 pub mod slurm;
 
-pub use activity::{run_activities, run_activities_until, run_activity, AttemptError, RetryPolicy};
+pub use activity::{run_activities_until, run_activity, AttemptError, RetryPolicy};
 pub use event::{Event, MergedTag, RetryTag, ServerEvent};
 pub use journal::{events_path, live_holder, read_events, EventLine, Intent, Journal, StepOutcome};
 pub use record::{Record, RecordKind, RECORD_FORMAT_VERSION};

@@ -87,7 +87,7 @@ pub struct Submission {
 
 // The event type lives with the other events (a file cycle otherwise: journal -> event ->
 // slurm -> journal); its old path stays.
-pub use crate::event::ArrayEvent;
+pub use crate::event::{ArrayEvent, TaskFailure};
 
 /// The outcome of a finished array job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,14 +103,8 @@ pub enum SlurmError {
     Command { program: String, message: String },
     #[error("`{command}` failed: {message}")]
     Rejected { command: String, message: String },
-    #[error("task {task} of the array failed {attempts} time(s) (last: job {job_id}, {state}); see {}", log.display())]
-    TaskFailed {
-        task: usize,
-        job_id: String,
-        state: String,
-        attempts: u32,
-        log: PathBuf,
-    },
+    #[error("task {} of the array failed {} time(s) (last: job {}, {}); see {}", .0.task, .0.attempts, .0.job_id, .0.state, .0.log.display())]
+    TaskFailed(TaskFailure),
     #[error("stopped watching job(s) {}; they keep running, and running the same command again re-attaches to them", job_ids.join(", "))]
     Stopped { job_ids: Vec<String> },
     #[error("{path}: {message}")]
@@ -283,12 +277,15 @@ pub fn run_array(
                     .rposition(|s| s.job_id == job_id)
                     .map(|n| log_path(job.work_dir, n, task))
                     .unwrap_or(log);
-                observe(&ArrayEvent::TaskFailed {
+                let failure = TaskFailure {
                     task,
-                    job_id: job_id.clone(),
-                    state: state.clone(),
+                    job_id,
+                    state,
                     attempts,
-                    log: log.clone(),
+                    log,
+                };
+                observe(&ArrayEvent::TaskFailed {
+                    failure: failure.clone(),
                     retrying,
                 });
                 if !retrying {
@@ -296,13 +293,7 @@ pub fn run_array(
                     for id in active_jobs(&submissions, job, &queue) {
                         let _ = Command::new("scancel").arg(&id).output();
                     }
-                    return Err(SlurmError::TaskFailed {
-                        task,
-                        job_id,
-                        state,
-                        attempts,
-                        log,
-                    });
+                    return Err(SlurmError::TaskFailed(failure));
                 }
                 missing_polls[task] = 0;
                 again.push(task);

@@ -3,7 +3,8 @@
 
 use anyhow::{Context, Result};
 use meshagents_workflows::{
-    run_phewas, ExecutorConfig, PhewasJob, PhewasOutcome, PhewasProgress, Progress, WorkflowError,
+    run_phewas, CohortSource, ExecutorConfig, PhewasJob, PhewasOutcome, PhewasProgress, Progress,
+    WorkflowError,
 };
 
 use crate::cli::PhewasArgs;
@@ -13,9 +14,12 @@ use crate::reporter::{phewas_report, StepReporter};
 pub fn run(args: PhewasArgs) -> Result<()> {
     let executor = args.executor.apply(&ExecutorConfig::default())?;
     let job = PhewasJob {
-        data: args.data,
-        dictionary: args.dictionary,
-        id: args.id,
+        cohort: CohortSource {
+            data: args.data,
+            dictionary: args.dictionary,
+            id: args.id,
+            keep_negative_codes: args.keep_negative_codes,
+        },
         phenotypes: args.phenotypes,
         factors: args.factors,
         covariates: args.covariates,
@@ -24,7 +28,6 @@ pub fn run(args: PhewasArgs) -> Result<()> {
         transform: args.transform,
         method: args.method,
         threads: args.threads,
-        keep_negative_codes: args.keep_negative_codes,
         out: args.out,
         shard: args.shard,
         executor,

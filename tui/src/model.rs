@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use meshagents_engine::{read_events, Event};
-use meshagents_stats::classify::{read_classification, ClassificationRow};
+use meshagents_stats::classify::{read_classification_if_any, ClassificationRow};
 use meshagents_stats::data::dictionary::{Dictionary, Role};
 use meshagents_stats::export::write_association_rows;
 pub use meshagents_stats::export::ExportFormat;
@@ -108,13 +108,7 @@ pub struct AssociationTable {
 /// Reads `DIR/associations.csv` and, when the validation has run, `DIR/classification.csv`.
 pub fn load_associations(dir: &Path) -> Result<AssociationTable, TuiError> {
     let rows = read_associations(&dir.join("associations.csv"))?;
-    // The validation's table is optional: studies without the panel have none.
-    let path = dir.join("classification.csv");
-    let classification = if path.is_file() {
-        read_classification(&path)?
-    } else {
-        Vec::new()
-    };
+    let classification = read_classification_if_any(&dir.join("classification.csv"))?;
     Ok(AssociationTable {
         rows,
         classification,

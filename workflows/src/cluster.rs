@@ -84,18 +84,20 @@ fn default_poll() -> f64 {
 }
 
 impl Default for ExecutorConfig {
+    /// Local, with the Slurm options' own defaults for a later `kind = "slurm"`.
     fn default() -> Self {
+        let slurm = SlurmOptions::default();
         ExecutorConfig {
             kind: ExecutorKind::Local,
             shards: default_shards(),
-            partition: None,
-            account: None,
-            time: None,
-            mem: None,
-            cpus_per_task: None,
-            sbatch_args: Vec::new(),
-            max_retries: default_retries(),
-            poll_seconds: default_poll(),
+            partition: slurm.partition,
+            account: slurm.account,
+            time: slurm.time,
+            mem: slurm.mem,
+            cpus_per_task: slurm.cpus_per_task,
+            sbatch_args: slurm.sbatch_args,
+            max_retries: slurm.max_retries,
+            poll_seconds: slurm.poll_seconds,
         }
     }
 }
@@ -155,14 +157,22 @@ impl ExecutorConfig {
 /// its part of the request.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ShardSpec {
-    pub data: PathBuf,
-    pub dictionary: Option<PathBuf>,
-    pub id: Option<String>,
-    pub keep_negative_codes: bool,
+    #[serde(flatten)]
+    pub cohort: CohortSource,
     pub request: PhewasRequest,
     /// Columns loaded (and cleaned) with the analysed ones without being analysed: a study
     /// loads its candidate confounders too, and cleaning must see the same columns.
     pub load_also: Vec<String>,
+}
+
+/// Where a cohort is read from and how: the same for a PheWAS run and for each of its shards,
+/// which must load the cohort exactly as the run did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CohortSource {
+    pub data: PathBuf,
+    pub dictionary: Option<PathBuf>,
+    pub id: Option<String>,
+    pub keep_negative_codes: bool,
 }
 
 /// Timings of the serial ends of a sharded run, for the user and the benchmarks.
@@ -250,7 +260,7 @@ pub fn run_sharded(
         program.display().to_string(),
         "phewas".into(),
         "--data".into(),
-        spec.data.display().to_string(),
+        spec.cohort.data.display().to_string(),
         "--phenotypes".into(),
         list("phenotypes", &request.phenotypes, &[])?,
         "--covariates".into(),
@@ -266,13 +276,13 @@ pub fn run_sharded(
         "--threads".into(),
         executor.cpus_per_task.unwrap_or(1).to_string(),
     ];
-    if let Some(d) = &spec.dictionary {
+    if let Some(d) = &spec.cohort.dictionary {
         args.extend(["--dictionary".into(), d.display().to_string()]);
     }
-    if let Some(id) = &spec.id {
+    if let Some(id) = &spec.cohort.id {
         args.extend(["--id".into(), id.clone()]);
     }
-    if spec.keep_negative_codes {
+    if spec.cohort.keep_negative_codes {
         args.push("--keep-negative-codes".into());
     }
     if !spec.load_also.is_empty() {
@@ -297,10 +307,10 @@ pub fn run_sharded(
     let mut identity_request = request.clone();
     identity_request.threads = 0;
     let identity = serde_json::json!({
-        "data": spec.data,
-        "dictionary": spec.dictionary,
-        "id": spec.id,
-        "keep_negative_codes": spec.keep_negative_codes,
+        "data": spec.cohort.data,
+        "dictionary": spec.cohort.dictionary,
+        "id": spec.cohort.id,
+        "keep_negative_codes": spec.cohort.keep_negative_codes,
         "request": identity_request,
         "load_also": spec.load_also,
         "shards": shards,

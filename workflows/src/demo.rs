@@ -251,7 +251,7 @@ pub fn run_demo(
     let mut decisions = crate::validation::decisions_or_confounders(
         &out,
         &decision.confounders,
-        decision.rounds.last().and_then(|r| r.kappa),
+        decision.minutes.rounds.last().and_then(|r| r.kappa),
     )?;
     // The report shows how the panel did against the cohort's planted truth.
     decisions["truth_scores"] = serde_json::json!({

@@ -29,7 +29,7 @@ mod summary;
 mod tool_host;
 pub mod validation;
 
-pub use cluster::{ExecutorConfig, ExecutorKind};
+pub use cluster::{CohortSource, ExecutorConfig, ExecutorKind};
 pub use demo::{run_demo, DemoConfig, DemoOutcome};
 pub use error::{error_text, WorkflowError};
 pub use files::{check_output_folder, OutputFolder};

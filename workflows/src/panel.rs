@@ -527,9 +527,11 @@ pub(crate) fn write_decisions(
     stage_b: Option<&PhenotypeDecision>,
     split: Option<&meshagents_stats::cohort::split::SplitSummary>,
 ) -> Result<Vec<WrittenFile>, WorkflowError> {
-    let mut ledger = stage_b.map(|b| b.ledger.clone()).unwrap_or_default();
+    let mut ledger = stage_b
+        .map(|b| b.minutes.ledger.clone())
+        .unwrap_or_default();
     if let Some(a) = stage_a {
-        ledger.extend(a.ledger.clone());
+        ledger.extend(a.minutes.ledger.clone());
     }
     let decisions = json!({
         "backend": backend,
@@ -537,13 +539,13 @@ pub(crate) fn write_decisions(
         "phenotypes": stage_b.map(|b| b.phenotypes.clone()).unwrap_or_default(),
         "disease_phenotypes": stage_b.map(|b| b.disease_phenotypes.clone()).unwrap_or_default(),
         "agreement": {
-            "confounders": stage_a.map(|a| serde_json::to_value(&a.rounds).unwrap_or(Value::Null)),
-            "phenotypes": stage_b.map(|b| serde_json::to_value(&b.rounds).unwrap_or(Value::Null)),
+            "confounders": stage_a.map(|a| serde_json::to_value(&a.minutes.rounds).unwrap_or(Value::Null)),
+            "phenotypes": stage_b.map(|b| serde_json::to_value(&b.minutes.rounds).unwrap_or(Value::Null)),
         },
         "proposals": stage_a.map(|a| json!({"seeds": a.seeds, "items": a.proposals})),
         "provenance": {
-            "confounders": stage_a.map(|a| json!({"items": a.items, "chair": a.chair_summary})),
-            "phenotypes": stage_b.map(|b| json!({"items": b.items, "chair": b.chair_summary})),
+            "confounders": stage_a.map(|a| json!({"items": a.items, "chair": a.minutes.chair_summary})),
+            "phenotypes": stage_b.map(|b| json!({"items": b.items, "chair": b.minutes.chair_summary})),
         },
         "usage": ledger,
         // Which participants the panel's evidence came from, and which the classifiers are
@@ -557,10 +559,11 @@ pub(crate) fn write_decisions(
         record(out, name)
     };
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
-    let mut transcript: Vec<TranscriptEntry> =
-        stage_a.map(|a| a.transcript.clone()).unwrap_or_default();
+    let mut transcript: Vec<TranscriptEntry> = stage_a
+        .map(|a| a.minutes.transcript.clone())
+        .unwrap_or_default();
     if let Some(b) = stage_b {
-        transcript.extend(b.transcript.iter().cloned());
+        transcript.extend(b.minutes.transcript.iter().cloned());
     }
     Ok(vec![
         write("decisions.json", pretty(&decisions))?,

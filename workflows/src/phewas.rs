@@ -17,7 +17,7 @@ use meshagents_stats::phewas::{
 use meshagents_stats::phewas::{write_associations, AssociationRow};
 use meshagents_stats::StatsError;
 
-use crate::cluster::{run_sharded, ExecutorConfig, ExecutorKind, ShardSpec};
+use crate::cluster::{run_sharded, CohortSource, ExecutorConfig, ExecutorKind, ShardSpec};
 use crate::progress::Progress;
 use crate::WorkflowError;
 
@@ -131,9 +131,8 @@ fn one_part(
 /// One `meshagents phewas` run, as the command line describes it.
 #[derive(Debug, Clone)]
 pub struct PhewasJob {
-    pub data: PathBuf,
-    pub dictionary: Option<PathBuf>,
-    pub id: Option<String>,
+    /// The cohort file and how to read it; its shards read it the same way.
+    pub cohort: CohortSource,
     /// LISTs, resolved against the cohort.
     pub phenotypes: String,
     pub factors: String,
@@ -144,7 +143,6 @@ pub struct PhewasJob {
     pub transform: Transform,
     pub method: Method,
     pub threads: usize,
-    pub keep_negative_codes: bool,
     pub out: PathBuf,
     /// `I/N`: compute only shard I of N and write it as a Parquet part.
     pub shard: Option<String>,
@@ -216,10 +214,14 @@ pub fn run_phewas(
     TableFormat::from_path(&job.out)?;
     // Resolve the column lists from the header and the dictionary, then read only those
     // columns: a wide extract costs only what the study uses.
-    let catalog = Catalog::open(&job.data, job.dictionary.as_deref(), job.id.as_deref())?;
+    let catalog = Catalog::open(
+        &job.cohort.data,
+        job.cohort.dictionary.as_deref(),
+        job.cohort.id.as_deref(),
+    )?;
     let name = |flag: &'static str, source: StatsError| WorkflowError::List {
         flag,
-        data: job.data.clone(),
+        data: job.cohort.data.clone(),
         source,
     };
     let columns = Columns::resolve(
@@ -255,8 +257,8 @@ pub fn run_phewas(
     }
 
     let options = LoadOptions {
-        id_column: job.id.clone(),
-        negative_codes_to_missing: !job.keep_negative_codes,
+        id_column: job.cohort.id.clone(),
+        negative_codes_to_missing: !job.cohort.keep_negative_codes,
         columns: Some(
             request
                 .phenotypes
@@ -269,13 +271,13 @@ pub fn run_phewas(
         ),
         ..LoadOptions::default()
     };
-    let table = AnalysisTable::load_catalog(&job.data, &catalog, &options)?;
+    let table = AnalysisTable::load_catalog(&job.cohort.data, &catalog, &options)?;
     // Fewer rows than an intercept, a factor and an error term need: no pair can be fitted,
     // and a table of nothing but `skipped` rows would look like an answer.
     if table.n_rows() < MIN_ROWS {
         return Err(WorkflowError::Invalid(format!(
             "{}: {} participant row(s); a PheWAS needs at least {MIN_ROWS} (one more than an intercept and a factor), and many more to mean anything",
-            job.data.display(),
+            job.cohort.data.display(),
             table.n_rows()
         )));
     }
@@ -341,10 +343,12 @@ fn controller(
         std::fs::canonicalize(p).map_err(|e| WorkflowError::io(p.display().to_string(), e))
     };
     let spec = ShardSpec {
-        data: absolute(&job.data)?,
-        dictionary: job.dictionary.as_deref().map(absolute).transpose()?,
-        id: job.id.clone(),
-        keep_negative_codes: job.keep_negative_codes,
+        cohort: CohortSource {
+            data: absolute(&job.cohort.data)?,
+            dictionary: job.cohort.dictionary.as_deref().map(absolute).transpose()?,
+            id: job.cohort.id.clone(),
+            keep_negative_codes: job.cohort.keep_negative_codes,
+        },
         request,
         load_also,
     };
@@ -479,8 +483,8 @@ fn refuse_to_overwrite_an_input(job: &PhewasJob) -> Result<(), WorkflowError> {
         )));
     }
     let inputs = [
-        ("--data", Some(&job.data)),
-        ("--dictionary", job.dictionary.as_ref()),
+        ("--data", Some(&job.cohort.data)),
+        ("--dictionary", job.cohort.dictionary.as_ref()),
     ];
     for (flag, input) in inputs {
         let Some(input) = input else { continue };

@@ -12,7 +12,7 @@ use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::{ExecutorConfig, ExecutorKind, ShardSpec};
+use crate::cluster::{CohortSource, ExecutorConfig, ExecutorKind, ShardSpec};
 use crate::files::{record, verify, write_study_config};
 use crate::holdout::StudySplit;
 pub use crate::holdout::ValidationConfig;
@@ -526,10 +526,12 @@ pub fn run_study(
                 // their own (`phewas/adjusted/slurm/...`): a restart re-attaches to the job.
                 ExecutorKind::Slurm => {
                     let spec = ShardSpec {
-                        data: config.data.clone(),
-                        dictionary: config.dictionary.clone(),
-                        id: config.id.clone(),
-                        keep_negative_codes: !options.negative_codes_to_missing,
+                        cohort: CohortSource {
+                            data: config.data.clone(),
+                            dictionary: config.dictionary.clone(),
+                            id: config.id.clone(),
+                            keep_negative_codes: !options.negative_codes_to_missing,
+                        },
                         request: request.clone(),
                         // The shards load (and clean) the same columns as the study did.
                         load_also: used.to_vec(),
@@ -590,7 +592,7 @@ pub fn run_study(
         let decisions = crate::validation::decisions_or_confounders(
             out,
             &covariates,
-            stage_a.rounds.last().and_then(|r| r.kappa),
+            stage_a.minutes.rounds.last().and_then(|r| r.kappa),
         )?;
         let validation = steps::classify::run(
             &mut runner,

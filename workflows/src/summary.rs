@@ -207,7 +207,7 @@ pub fn write_summary(
         );
         return finish_summary(path, md, covariates, phewas, truth);
     };
-    let rounds = &decision.rounds;
+    let rounds = &decision.minutes.rounds;
     let _ = writeln!(
         w,
         "The panel met in {} round{} (a silent first round, then discussion); Fleiss' kappa by round: {}. The last round's votes decide (confidence-weighted); transcript in `transcript.md`.\n",
@@ -250,7 +250,11 @@ pub fn write_summary(
             &decision.proposals,
         ));
     }
-    let _ = writeln!(w, "\nChair: {}\n\nRationales:\n", decision.chair_summary);
+    let _ = writeln!(
+        w,
+        "\nChair: {}\n\nRationales:\n",
+        decision.minutes.chair_summary
+    );
     for t in &decision.items {
         let _ = writeln!(w, "- `{}`: {}", t.variable, t.reason);
         for v in decision.votes.iter().filter(|v| v.variable == t.variable) {
@@ -281,7 +285,7 @@ pub fn write_summary(
     }
     if let Some(b) = phenotypes {
         let _ = writeln!(w, "## Phenotypes per disease (panel stage B)\n");
-        let _ = writeln!(w, "{}\n", b.chair_summary);
+        let _ = writeln!(w, "{}\n", b.minutes.chair_summary);
         let _ = writeln!(w, "| disease | phenotypes chosen |");
         let _ = writeln!(w, "|---|---|");
         for (disease, chosen) in &b.disease_phenotypes {

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use meshagents_stats::classify::{
-    evaluate, read_classification, read_predictions, write_classification, write_predictions, Arm,
-    ClassificationRow, ClassifyConfig, ClassifyError, FeatureMatrix, PredictionRow,
+    evaluate, read_classification, read_classification_if_any, read_predictions,
+    write_classification, write_predictions, Arm, ClassificationRow, ClassifyConfig, ClassifyError,
+    FeatureMatrix, PredictionRow,
 };
 use meshagents_stats::cohort::split::{SPLIT_ALL, SPLIT_HOLDOUT};
 use meshagents_stats::cohort::AnalysisTable;
@@ -351,12 +352,7 @@ pub fn study_report(
 ) -> Result<Vec<WrittenFile>, WorkflowError> {
     let factor_labels = factor_labels(dictionary);
     let associations = read_associations(&dir.join("associations.csv"))?;
-    let classification_path = dir.join("classification.csv");
-    let classification = if classification_path.exists() {
-        read_classification(&classification_path)?
-    } else {
-        Vec::new()
-    };
+    let classification = read_classification_if_any(&dir.join("classification.csv"))?;
     let captions = [
         ("manhattan", "Manhattan plot", "Every tested phenotype–factor pair; factors grouped and coloured by category, point size by |β|. Dashed: Bonferroni 5 %; dotted: Benjamini–Hochberg FDR 5 %."),
         ("volcano", "Volcano plot", "β against −log10 p; blue: Bonferroni-significant, orange: FDR only, grey: neither; triangles: β beyond the 99th percentile, drawn at the edge."),

@@ -455,26 +455,25 @@ mod tests {
 
     #[test]
     fn no_data_heavy_missingness_proxies_weak_and_late_variables_are_left_out() {
-        let mut e = evidence("x", "");
-        e["status"] = json!("no data");
-        assert!(!data_verdict(&e).include);
-        let mut e = evidence("x", "");
-        e["missing_share"] = json!(0.5);
-        assert!(!data_verdict(&e).include);
-        let mut e = evidence("x", "");
-        e["r2_with_set"] = json!(0.97);
-        assert_eq!(data_verdict(&e).role, "proxy");
-        let mut e = evidence("x", "");
-        e["share_moved"] = json!(0.01);
-        e["pairs_moved"] = json!(4);
-        assert!(!data_verdict(&e).include);
-        // A twin measurement of one exposure: many pairs, but of one or two factors.
-        let mut e = evidence("x", "");
-        e["factors_moved"] = json!(2);
-        assert!(!data_verdict(&e).include);
-        let mut e = evidence("x", "");
-        e["mediator_risk"] = json!(0.95);
-        let v = data_verdict(&e);
+        // Strong evidence but for the fields changed; each change alone leaves it out.
+        let with = |changes: &[(&str, Value)]| {
+            let mut e = evidence("x", "");
+            for (key, value) in changes {
+                e[*key] = value.clone();
+            }
+            data_verdict(&e)
+        };
+        for changes in [
+            vec![("status", json!("no data"))],
+            vec![("missing_share", json!(0.5))],
+            vec![("share_moved", json!(0.01)), ("pairs_moved", json!(4))],
+            // A twin measurement of one exposure: many pairs, but of one or two factors.
+            vec![("factors_moved", json!(2))],
+        ] {
+            assert!(!with(&changes).include, "{changes:?}");
+        }
+        assert_eq!(with(&[("r2_with_set", json!(0.97))]).role, "proxy");
+        let v = with(&[("mediator_risk", json!(0.95))]);
         assert!(!v.include && v.role == "mediator", "{v:?}");
     }
 

@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{
-    collect_votes, mentions, quoted, schemas, tally, Answer, ConfounderDecision, Panel,
-    RoundAgreement, RoundSpec, TranscriptEntry, Variable,
+    collect_votes, mentions, quoted, schemas, tally, Answer, ConfounderDecision, Minutes, Panel,
+    RoundSpec, TranscriptEntry, Variable,
 };
 use crate::roles::RoleSpec;
 use crate::tools::{screen_summary, suggestions};
@@ -182,8 +182,7 @@ impl Panel<'_> {
         let eligible: Vec<String> = open
             .map(|c| c.eligible.iter().map(|v| v.name.clone()).collect())
             .unwrap_or_default();
-        let mut transcript = Vec::new();
-        let mut ledger = BTreeMap::new();
+        let mut minutes = Minutes::default();
         let mut table = Table {
             candidates: seeds.to_vec(),
             seeds: seeds.iter().map(|s| s.name.clone()).collect(),
@@ -246,8 +245,8 @@ impl Panel<'_> {
                     .max_tokens
                     .or("proposals", super::answer_tokens(per_agent)),
             };
-            let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
-            self.merge(0, &answers, catalogue, &mut table, &mut transcript)?;
+            let answers = self.round(&spec, &mut minutes).await?;
+            self.merge(0, &answers, catalogue, &mut table, &mut minutes.transcript)?;
         }
 
         if !self.config.tools && table.evidence.is_empty() {
@@ -258,7 +257,6 @@ impl Panel<'_> {
             table.evidence = evidence_by_variable(&result);
             table.evidence_keys.push(key);
         }
-        let mut rounds: Vec<RoundAgreement> = Vec::new();
         let mut previous: Vec<Answer> = Vec::new();
         let mut previous_set: Option<BTreeSet<String>> = None;
         let mut voted_on: BTreeSet<String> = BTreeSet::new();
@@ -366,7 +364,7 @@ impl Panel<'_> {
                     super::answer_tokens(names.len() + NEW_PER_ROUND),
                 ),
             };
-            let answers = self.round(&spec, &mut transcript, &mut ledger).await?;
+            let answers = self.round(&spec, &mut minutes).await?;
             let votes = collect_votes(&answers);
             let ratings: Vec<Vec<bool>> = names
                 .iter()
@@ -387,20 +385,21 @@ impl Panel<'_> {
                 .map(|i| i.variable)
                 .collect();
             let converged = self.agree(
-                STAGE,
-                round,
+                &spec,
                 &answers,
-                &ratings,
-                decided,
+                (ratings, decided),
                 &mut previous_set,
-                &mut rounds,
-                &mut transcript,
+                &mut minutes,
             );
             voted_on = names;
             let added = match open {
-                Some(catalogue) if round < self.config.max_rounds => {
-                    self.merge(round, &answers, catalogue, &mut table, &mut transcript)?
-                }
+                Some(catalogue) if round < self.config.max_rounds => self.merge(
+                    round,
+                    &answers,
+                    catalogue,
+                    &mut table,
+                    &mut minutes.transcript,
+                )?,
                 Some(_) => {
                     // Proposals of the last round cannot be voted on any more: recorded only.
                     self.record_late(round, &answers, &mut table);
@@ -449,19 +448,14 @@ impl Panel<'_> {
             .iter()
             .map(|(v, by)| json!({"variable": v, "proposed_by": by, "adopted": confounders.contains(v)}))
             .collect();
-        let chair_input = json!({"adjust_for": confounders, "do_not_adjust_for": excluded, "items": items, "rounds": rounds, "proposals": proposals_view});
-        let chair_summary = self
-            .chair_summary(STAGE, chair_input, &mut transcript, &mut ledger)
-            .await?;
+        let chair_input = json!({"adjust_for": confounders, "do_not_adjust_for": excluded, "items": items, "rounds": minutes.rounds, "proposals": proposals_view});
+        self.chair_summary(STAGE, chair_input, &mut minutes).await?;
         Ok(ConfounderDecision {
             confounders,
             excluded,
             items,
             votes,
-            rounds,
-            chair_summary,
-            transcript,
-            ledger,
+            minutes,
             seeds: seeds.iter().map(|s| s.name.clone()).collect(),
             proposals: table.proposals,
         })

@@ -219,7 +219,7 @@ fn a_discussion_round_can_add_a_candidate_and_the_limit_holds() {
     assert_eq!(status("income"), Some((1, "over the limit".into())));
     assert_eq!(decision.confounders, vec!["age", "diet_score"]);
     // Round 1 agreed, but it added a candidate: round 2 voted on it.
-    assert_eq!(decision.rounds.len(), 2);
+    assert_eq!(decision.minutes.rounds.len(), 2);
     let round2 = script
         .requests
         .lock()
@@ -302,6 +302,7 @@ fn a_reply_cut_at_the_token_limit_is_asked_for_a_shorter_one() {
         .unwrap();
     let text = |kind: &str, agent: &str| -> Vec<String> {
         decision
+            .minutes
             .transcript
             .iter()
             .filter(|e| e.kind == kind && e.agent == agent)

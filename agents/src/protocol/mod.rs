@@ -78,6 +78,17 @@ pub struct RoundAgreement {
     pub stability: Option<f64>,
 }
 
+/// What every stage's meeting records besides its decision: the agreement of each round, the
+/// chair's paragraph, the transcript and the cost per agent. Flattened into each decision, so
+/// its fields stand in the decision's JSON as they always did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Minutes {
+    pub rounds: Vec<RoundAgreement>,
+    pub chair_summary: String,
+    pub transcript: Vec<TranscriptEntry>,
+    pub ledger: BTreeMap<String, Ledger>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vote {
     pub agent: String,
@@ -105,10 +116,8 @@ pub struct ConfounderDecision {
     pub excluded: Vec<String>,
     pub items: Vec<ConfounderItem>,
     pub votes: Vec<Vote>,
-    pub rounds: Vec<RoundAgreement>,
-    pub chair_summary: String,
-    pub transcript: Vec<TranscriptEntry>,
-    pub ledger: BTreeMap<String, Ledger>,
+    #[serde(flatten)]
+    pub minutes: Minutes,
     /// The seed candidates (the study's `candidates` list) before any proposal.
     #[serde(default)]
     pub seeds: Vec<String>,
@@ -140,10 +149,8 @@ pub struct PhenotypeDecision {
     pub disease_phenotypes: BTreeMap<String, Vec<String>>,
     pub items: Vec<PhenotypeItem>,
     pub picks: Vec<Pick>,
-    pub rounds: Vec<RoundAgreement>,
-    pub chair_summary: String,
-    pub transcript: Vec<TranscriptEntry>,
-    pub ledger: BTreeMap<String, Ledger>,
+    #[serde(flatten)]
+    pub minutes: Minutes,
 }
 
 pub const OVERALL: &str = "overall";
@@ -187,6 +194,20 @@ struct RoundSpec<'s> {
     tool_turns: u32,
     /// Completion tokens at most per reply (see [`answer_tokens`]).
     max_tokens: u32,
+}
+
+impl RoundSpec<'_> {
+    /// A line of this round's transcript, said by `agent`.
+    fn entry(&self, agent: &str, kind: &str, text: String, data: Value) -> TranscriptEntry {
+        TranscriptEntry {
+            stage: self.stage.into(),
+            round: self.round,
+            agent: agent.into(),
+            kind: kind.into(),
+            text,
+            data,
+        }
+    }
 }
 
 /// A reply's token budget for an answer of `items` entries (votes, selections, proposals):
@@ -293,9 +314,11 @@ impl Panel<'_> {
     async fn round(
         &self,
         spec: &RoundSpec<'_>,
-        transcript: &mut Vec<TranscriptEntry>,
-        ledger: &mut BTreeMap<String, Ledger>,
+        minutes: &mut Minutes,
     ) -> Result<Vec<Answer>, AgentError> {
+        let Minutes {
+            transcript, ledger, ..
+        } = minutes;
         struct Seat<'r> {
             role: &'r RoleSpec,
             messages: Vec<Message>,
@@ -386,45 +409,28 @@ impl Panel<'_> {
                 seat.messages.push(said);
                 // Words said alongside tool calls; a final answer is recorded as a proposal.
                 if !reply.content.trim().is_empty() && !reply.tool_calls.is_empty() {
-                    let entry = TranscriptEntry {
-                        stage: spec.stage.into(),
-                        round: spec.round,
-                        agent: agent.clone(),
-                        kind: "message".into(),
-                        text: reply.content.clone(),
-                        data: Value::Null,
-                    };
+                    let entry = spec.entry(&agent, "message", reply.content.clone(), Value::Null);
                     self.note(transcript, entry);
                 }
                 if !reply.tool_calls.is_empty() && turn <= spec.tool_turns && self.config.tools {
                     let allowed = tools_for(&seat.role.tools);
                     for (k, call) in reply.tool_calls.iter().enumerate() {
                         let tool_key = format!("{key}/tool{}", k + 1);
-                        self.note(
-                            transcript,
-                            TranscriptEntry {
-                                stage: spec.stage.into(),
-                                round: spec.round,
-                                agent: agent.clone(),
-                                kind: "tool_call".into(),
-                                text: format!("{}({})", call.name, call.arguments),
-                                data: json!({"key": tool_key, "name": call.name, "arguments": call.arguments}),
-                            },
-                        );
+                        let said = format!("{}({})", call.name, call.arguments);
+                        let data = json!({"key": tool_key, "name": call.name, "arguments": call.arguments});
+                        self.note(transcript, spec.entry(&agent, "tool_call", said, data));
                         let result = match check_call(&allowed, &call.name, &call.arguments) {
                             Ok(()) => self.effects.tool(&tool_key, &call.name, &call.arguments)?,
                             Err(e) => json!({"error": e.to_string()}),
                         };
                         self.note(
                             transcript,
-                            TranscriptEntry {
-                                stage: spec.stage.into(),
-                                round: spec.round,
-                                agent: agent.clone(),
-                                kind: "tool_result".into(),
-                                text: summarise(&result),
-                                data: json!({"key": tool_key, "result": result}),
-                            },
+                            spec.entry(
+                                &agent,
+                                "tool_result",
+                                summarise(&result),
+                                json!({"key": tool_key, "result": result}),
+                            ),
                         );
                         seat.tool_keys.push((tool_key, call.arguments.clone()));
                         seat.messages.push(Message::tool(call, &result));
@@ -459,18 +465,16 @@ impl Panel<'_> {
                         if p.is_empty() {
                             self.note(
                                 transcript,
-                                TranscriptEntry {
-                                    stage: spec.stage.into(),
-                                    round: spec.round,
-                                    agent: agent.clone(),
-                                    kind: "proposal".into(),
-                                    text: value
+                                spec.entry(
+                                    &agent,
+                                    "proposal",
+                                    value
                                         .get("summary")
                                         .and_then(Value::as_str)
                                         .unwrap_or_default()
                                         .to_string(),
-                                    data: value.clone(),
-                                },
+                                    value.clone(),
+                                ),
                             );
                             answers.push(Answer {
                                 agent: agent.clone(),
@@ -486,27 +490,20 @@ impl Panel<'_> {
                 };
                 self.note(
                     transcript,
-                    TranscriptEntry {
-                        stage: spec.stage.into(),
-                        round: spec.round,
-                        agent: agent.clone(),
-                        kind: "invalid".into(),
-                        text: problems.join("; "),
-                        data: json!({"reply": reply.content.chars().take(2000).collect::<String>()}),
-                    },
+                    spec.entry(
+                        &agent,
+                        "invalid",
+                        problems.join("; "),
+                        json!({"reply": reply.content.chars().take(2000).collect::<String>()}),
+                    ),
                 );
                 if seat.repaired || last_turn {
                     seat.done = true;
+                    let said =
+                        "no valid answer after one repair round: this agent abstains in this round";
                     self.note(
                         transcript,
-                        TranscriptEntry {
-                            stage: spec.stage.into(),
-                            round: spec.round,
-                            agent: agent.clone(),
-                            kind: "abstain".into(),
-                            text: "no valid answer after one repair round: this agent abstains in this round".into(),
-                            data: Value::Null,
-                        },
+                        spec.entry(&agent, "abstain", said.into(), Value::Null),
                     );
                 } else {
                     seat.repaired = true;
@@ -544,13 +541,13 @@ impl Panel<'_> {
         Ok(())
     }
 
+    /// The chair's paragraph on the tally `decision`, into the minutes.
     async fn chair_summary(
         &self,
         stage: &str,
         decision: Value,
-        transcript: &mut Vec<TranscriptEntry>,
-        ledger: &mut BTreeMap<String, Ledger>,
-    ) -> Result<String, AgentError> {
+        minutes: &mut Minutes,
+    ) -> Result<(), AgentError> {
         let chair = self.chair()?;
         let prompt = format!(
             "Write the panel's decision for stage '{stage}' in a short paragraph for the study report: what was decided, by whom, on which evidence, and any dissent. The tally:\n{}\nReply as JSON: {{\"summary\": \"...\"}}.",
@@ -579,7 +576,7 @@ impl Panel<'_> {
             .await?
             .pop()
             .ok_or_else(|| AgentError::Protocol("the chair's call returned nothing".into()))?;
-        self.charge(ledger, stage, &chair.id, &reply, size);
+        self.charge(&mut minutes.ledger, stage, &chair.id, &reply, size);
         // The decision stands on the votes; a chair that cannot write valid JSON only loses
         // its paragraph, and the transcript says so.
         let summary = match extract_json(&reply.content) {
@@ -592,7 +589,7 @@ impl Panel<'_> {
             ),
         };
         self.note(
-            transcript,
+            &mut minutes.transcript,
             TranscriptEntry {
                 stage: stage.into(),
                 round: 0,
@@ -602,25 +599,23 @@ impl Panel<'_> {
                 data: decision,
             },
         );
-        Ok(summary)
+        minutes.chair_summary = summary;
+        Ok(())
     }
 
     /// Measures one round's agreement, records it, and says whether the stage has converged:
     /// agreement reached, or nobody moved since the last round (the same decided set and the
     /// same agreement), so more rounds would only repeat it.
-    #[allow(clippy::too_many_arguments)]
     fn agree(
         &self,
-        stage: &str,
-        round: u32,
+        spec: &RoundSpec<'_>,
         answers: &[Answer],
-        ratings: &[Vec<bool>],
-        decided: BTreeSet<String>,
+        (ratings, decided): Assessment,
         previous_set: &mut Option<BTreeSet<String>>,
-        rounds: &mut Vec<RoundAgreement>,
-        transcript: &mut Vec<TranscriptEntry>,
+        minutes: &mut Minutes,
     ) -> bool {
-        let kappa = fleiss_kappa(ratings);
+        let round = spec.round;
+        let kappa = fleiss_kappa(&ratings);
         let agreement = RoundAgreement {
             round,
             answered: answers.iter().map(|a| a.agent.clone()).collect(),
@@ -628,13 +623,11 @@ impl Panel<'_> {
             stability: previous_set.as_ref().map(|p| stability(p, &decided)),
         };
         self.note(
-            transcript,
-            TranscriptEntry {
-                stage: stage.into(),
-                round,
-                agent: "panel".into(),
-                kind: "agreement".into(),
-                text: format!(
+            &mut minutes.transcript,
+            spec.entry(
+                "panel",
+                "agreement",
+                format!(
                     "round {round}: {} of {} answered; Fleiss' kappa {}; set stability {}",
                     answers.len(),
                     self.voters().len(),
@@ -646,9 +639,10 @@ impl Panel<'_> {
                         .map(|s| format!("{s:.2}"))
                         .unwrap_or_else(|| "n/a".into())
                 ),
-                data: serde_json::to_value(&agreement).unwrap_or(Value::Null),
-            },
+                serde_json::to_value(&agreement).unwrap_or(Value::Null),
+            ),
         );
+        let rounds = &mut minutes.rounds;
         rounds.push(agreement);
         *previous_set = Some(decided);
         let settled = rounds.len() >= 2
@@ -663,14 +657,12 @@ impl Panel<'_> {
     /// The rounds of one stage: a silent first round, then discussion rounds in which each
     /// agent sees the others' previous answers, until agreement reaches the threshold, a
     /// round changes nothing, or the round limit; then the quorum check. Returns the last
-    /// round's answers (the votes) and the agreement of every round.
+    /// round's answers (the votes); the agreement of every round is in the minutes.
     async fn stage_rounds(
         &self,
         stage: &StageSpec<'_>,
-        transcript: &mut Vec<TranscriptEntry>,
-        ledger: &mut BTreeMap<String, Ledger>,
-    ) -> Result<(Vec<Answer>, Vec<RoundAgreement>), AgentError> {
-        let mut rounds: Vec<RoundAgreement> = Vec::new();
+        minutes: &mut Minutes,
+    ) -> Result<Vec<Answer>, AgentError> {
         let mut previous: Vec<Answer> = Vec::new();
         let mut previous_set: Option<BTreeSet<String>> = None;
         for round in 1..=self.config.max_rounds.max(1) {
@@ -719,17 +711,13 @@ impl Panel<'_> {
                 tool_turns: self.config.max_tool_turns,
                 max_tokens: stage.max_tokens,
             };
-            let answers = self.round(&spec, transcript, ledger).await?;
-            let (ratings, decided) = (stage.assess)(&answers);
+            let answers = self.round(&spec, minutes).await?;
             let converged = self.agree(
-                stage.name,
-                round,
+                &spec,
                 &answers,
-                &ratings,
-                decided,
+                (stage.assess)(&answers),
                 &mut previous_set,
-                &mut rounds,
-                transcript,
+                minutes,
             );
             previous = answers;
             if round >= self.config.min_rounds && converged {
@@ -737,7 +725,7 @@ impl Panel<'_> {
             }
         }
         self.quorum(stage.name, previous.len())?;
-        Ok((previous, rounds))
+        Ok(previous)
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::tally::{answered, text};
 use super::{
-    answer_tokens, quoted, round3, schemas, Answer, Assessment, Panel, PhenotypeDecision,
+    answer_tokens, quoted, round3, schemas, Answer, Assessment, Minutes, Panel, PhenotypeDecision,
     PhenotypeItem, Pick, StageSpec, Variable, OVERALL,
 };
 use crate::roles::RoleSpec;
@@ -40,10 +40,11 @@ impl Panel<'_> {
                 disease_phenotypes: BTreeMap::new(),
                 items: vec![],
                 picks: vec![],
-                rounds: vec![],
-                chair_summary: "The dataset has no disease labels; stage B did not meet.".into(),
-                transcript: vec![],
-                ledger: BTreeMap::new(),
+                minutes: Minutes {
+                    chair_summary: "The dataset has no disease labels; stage B did not meet."
+                        .into(),
+                    ..Minutes::default()
+                },
             });
         }
         let phenotype_names: BTreeSet<String> = phenotypes.iter().map(|p| p.name.clone()).collect();
@@ -156,11 +157,8 @@ impl Panel<'_> {
                 .max_tokens
                 .or("phenotypes", answer_tokens(targets.len())),
         };
-        let mut transcript = Vec::new();
-        let mut ledger = BTreeMap::new();
-        let (last, rounds) = self
-            .stage_rounds(&spec, &mut transcript, &mut ledger)
-            .await?;
+        let mut minutes = Minutes::default();
+        let last = self.stage_rounds(&spec, &mut minutes).await?;
         let picks = collect_picks(&last);
         let items = pick_tally(
             &targets,
@@ -189,19 +187,14 @@ impl Panel<'_> {
             .filter(|p| items.iter().any(|i| i.phenotype == p.name))
             .map(|p| p.name.clone())
             .collect();
-        let chair_input = json!({"overall": overall, "disease_phenotypes": disease_phenotypes, "items": items, "rounds": rounds});
-        let chair_summary = self
-            .chair_summary(STAGE, chair_input, &mut transcript, &mut ledger)
-            .await?;
+        let chair_input = json!({"overall": overall, "disease_phenotypes": disease_phenotypes, "items": items, "rounds": minutes.rounds});
+        self.chair_summary(STAGE, chair_input, &mut minutes).await?;
         Ok(PhenotypeDecision {
             phenotypes: overall,
             disease_phenotypes,
             items,
             picks,
-            rounds,
-            chair_summary,
-            transcript,
-            ledger,
+            minutes,
         })
     }
 }

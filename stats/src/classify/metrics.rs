@@ -197,11 +197,24 @@ fn standard_normal_sf(z: f64) -> f64 {
 /// so the choice is deterministic.
 pub fn youden_threshold(scores: &[f64], labels: &[bool]) -> Result<f64, ClassifyError> {
     let (m, n) = check(scores, labels)?;
+    let mut best = (f64::NEG_INFINITY, f64::INFINITY);
+    for (t, tp, fp) in threshold_sweep(scores, labels) {
+        let j = tp as f64 / m as f64 - fp as f64 / n as f64;
+        if j > best.0 {
+            best = (j, t);
+        }
+    }
+    Ok(best.1)
+}
+
+/// The threshold swept down through the scores, as under a ROC curve: for each distinct
+/// score, highest first, the score and the (true, false) positives of `score >= threshold`.
+pub fn threshold_sweep(scores: &[f64], labels: &[bool]) -> Vec<(f64, usize, usize)> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     // Descending score: sweeping the threshold down admits one tie group at a time.
     order.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]));
     let (mut tp, mut fp) = (0usize, 0usize);
-    let mut best = (f64::NEG_INFINITY, f64::INFINITY);
+    let mut out = Vec::new();
     let mut i = 0;
     while i < order.len() {
         let t = scores[order[i]];
@@ -213,12 +226,9 @@ pub fn youden_threshold(scores: &[f64], labels: &[bool]) -> Result<f64, Classify
             }
             i += 1;
         }
-        let j = tp as f64 / m as f64 - fp as f64 / n as f64;
-        if j > best.0 {
-            best = (j, t);
-        }
+        out.push((t, tp, fp));
     }
-    Ok(best.1)
+    out
 }
 
 /// Recall, precision, F1 and balanced accuracy of hard predictions. A ratio with an empty

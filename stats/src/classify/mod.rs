@@ -607,6 +607,16 @@ pub fn predictions_frame(rows: &[PredictionRow]) -> Result<DataFrame, StatsError
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
+/// [`read_classification`] of a table that only a validation writes: no rows when there is
+/// no file (a study without the panel has none).
+pub fn read_classification_if_any(path: &Path) -> Result<Vec<ClassificationRow>, StatsError> {
+    if path.is_file() {
+        read_classification(path)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
 /// Reads a classification table (CSV, TSV or Parquet) back into rows.
 pub fn read_classification(path: &Path) -> Result<Vec<ClassificationRow>, StatsError> {
     // Tables written before the discovery/validation split have no `split` column: their

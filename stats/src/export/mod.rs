@@ -385,19 +385,31 @@ pub fn export_associations(
     formats: &[ExportFormat],
     top_n: usize,
 ) -> Result<Vec<PathBuf>, StatsError> {
-    let mut written = Vec::new();
-    for &f in formats {
-        let path = dir.join(format!("{stem}.{}", f.extension()));
-        match f {
-            ExportFormat::Csv | ExportFormat::Tsv | ExportFormat::Parquet => {
-                write_associations(rows, &path)?
-            }
-            ExportFormat::Markdown => write_text(&path, &associations_markdown(rows, top_n))?,
-            ExportFormat::Latex => write_text(&path, &associations_latex(rows, top_n))?,
+    export_each(dir, stem, formats, |format, path| match format {
+        ExportFormat::Csv | ExportFormat::Tsv | ExportFormat::Parquet => {
+            write_associations(rows, path)
         }
-        written.push(path);
-    }
-    Ok(written)
+        ExportFormat::Markdown => write_text(path, &associations_markdown(rows, top_n)),
+        ExportFormat::Latex => write_text(path, &associations_latex(rows, top_n)),
+    })
+}
+
+/// Writes `DIR/STEM.EXT` for each format with `write`; returns the paths written, in format
+/// order.
+fn export_each(
+    dir: &Path,
+    stem: &str,
+    formats: &[ExportFormat],
+    write: impl Fn(ExportFormat, &Path) -> Result<(), StatsError>,
+) -> Result<Vec<PathBuf>, StatsError> {
+    formats
+        .iter()
+        .map(|&format| {
+            let path = dir.join(format!("{stem}.{}", format.extension()));
+            write(format, &path)?;
+            Ok(path)
+        })
+        .collect()
 }
 
 /// Every column of the association table as one Markdown pipe table, the rows given in that
@@ -440,19 +452,13 @@ pub fn export_classification(
     stem: &str,
     formats: &[ExportFormat],
 ) -> Result<Vec<PathBuf>, StatsError> {
-    let mut written = Vec::new();
-    for &f in formats {
-        let path = dir.join(format!("{stem}.{}", f.extension()));
-        match f {
-            ExportFormat::Csv | ExportFormat::Tsv | ExportFormat::Parquet => {
-                write_classification(rows, &path)?
-            }
-            ExportFormat::Markdown => write_text(&path, &classification_markdown(rows))?,
-            ExportFormat::Latex => write_text(&path, &classification_latex(rows))?,
+    export_each(dir, stem, formats, |format, path| match format {
+        ExportFormat::Csv | ExportFormat::Tsv | ExportFormat::Parquet => {
+            write_classification(rows, path)
         }
-        written.push(path);
-    }
-    Ok(written)
+        ExportFormat::Markdown => write_text(path, &classification_markdown(rows)),
+        ExportFormat::Latex => write_text(path, &classification_latex(rows)),
+    })
 }
 
 #[cfg(test)]

@@ -57,8 +57,8 @@ pub(super) fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-/// Draws the figure twice, on an SVG at layout size and a PNG at [`PNG_SCALE`], from one
-/// generic drawing function `$draw(&root, scale, args...)`. A macro, not a function, because
+/// Draws the figure twice, on an SVG at layout size and a PNG at [`PNG_SCALE`], each on
+/// white, from one generic drawing function `$draw(&root, scale, args...)`. A macro, not a function, because
 /// the drawing function is generic over the backend and a closure cannot be; its paths are
 /// absolute so that the chart files need not import what it uses.
 macro_rules! render_both {
@@ -79,12 +79,14 @@ macro_rules! render_both {
         };
         {
             let root = plotters::prelude::SVGBackend::new(&files.svg, (w, h)).into_drawing_area();
+            root.fill(&plotters::prelude::WHITE).map_err(|e| fail(&files.svg, e.to_string()))?;
             $draw(&root, 1.0 $(, $arg)*).map_err(|m| fail(&files.svg, m))?;
             root.present().map_err(|e| fail(&files.svg, e.to_string()))?;
         }
         {
             let size = ((w as f64 * $crate::figures::chart::PNG_SCALE) as u32, (h as f64 * $crate::figures::chart::PNG_SCALE) as u32);
             let root = plotters::prelude::BitMapBackend::new(&files.png, size).into_drawing_area();
+            root.fill(&plotters::prelude::WHITE).map_err(|e| fail(&files.png, e.to_string()))?;
             $draw(&root, $crate::figures::chart::PNG_SCALE $(, $arg)*).map_err(|m| fail(&files.png, m))?;
             root.present().map_err(|e| fail(&files.png, e.to_string()))?;
         }
@@ -93,20 +95,25 @@ macro_rules! render_both {
 }
 pub(super) use render_both;
 
-/// The mesh every chart shares: light grid lines, tick labels of `label` layout pixels, axis
-/// titles of `desc`, numbers by [`tick`]. One place, so the charts of a paper look alike.
-pub(super) fn house_mesh<DB: DrawingBackend>(
-    mesh: &mut MeshStyle<'_, '_, RangedCoordf64, RangedCoordf64, DB>,
-    label: f64,
-    desc: f64,
+/// A chart with numbers on both axes, as every figure draws them.
+pub(super) type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The chart's mesh in the style every chart shares: light grid lines, tick labels of `label`
+/// layout pixels, axis titles of `desc`, numbers by [`tick`]. One place, so the charts of a
+/// paper look alike; the caller names its axes and draws it.
+pub(super) fn house_mesh<'a, 'b, DB: DrawingBackend>(
+    chart: &'b mut Chart<'a, DB>,
+    (label, desc): (f64, f64),
     s: f64,
-) {
+) -> MeshStyle<'a, 'b, RangedCoordf64, RangedCoordf64, DB> {
+    let mut mesh = chart.configure_mesh();
     mesh.label_style(font(label, s))
         .axis_desc_style(font(desc, s))
         .bold_line_style(GRID)
         .light_line_style(WHITE)
         .x_label_formatter(&tick)
         .y_label_formatter(&tick);
+    mesh
 }
 
 /// Where a chart sits in its area, in layout pixels: the caption's font size, the margins
@@ -144,7 +151,7 @@ pub(super) fn framed<'a, DB: DrawingBackend>(
     frame: Frame,
     (x, y): (Range<f64>, Range<f64>),
     s: f64,
-) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+) -> Result<Chart<'a, DB>, String> {
     ChartBuilder::on(area)
         .caption(title, font(frame.caption, s))
         .margin(px(frame.margin, s))
@@ -158,7 +165,7 @@ pub(super) fn framed<'a, DB: DrawingBackend>(
 /// The legend box every chart with a legend shares, at `position`, its labels in a font of
 /// `label` layout pixels over white of `opacity`.
 pub(super) fn house_legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    chart: &mut Chart<'a, DB>,
     position: SeriesLabelPosition,
     (label, opacity): (f64, f64),
     s: f64,

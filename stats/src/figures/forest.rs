@@ -68,7 +68,6 @@ pub(super) fn draw_forest<DB: DrawingBackend>(
     s: f64,
     d: &[ForestRow],
 ) -> DrawResult {
-    root.fill(&WHITE).map_err(err)?;
     let lo = d.iter().map(|r| r.low).fold(0.0f64, f64::min);
     let hi = d.iter().map(|r| r.high).fold(0.0f64, f64::max);
     let pad = (hi - lo).max(1e-12) * 0.06;
@@ -84,9 +83,8 @@ pub(super) fn draw_forest<DB: DrawingBackend>(
         (lo - pad..hi + pad, -0.5..n - 0.5),
         s,
     )?;
-    let mut mesh = chart.configure_mesh();
-    house_mesh(&mut mesh, 13.0, 14.0, s);
-    mesh.disable_y_mesh()
+    house_mesh(&mut chart, (13.0, 14.0), s)
+        .disable_y_mesh()
         .y_labels(0)
         .x_labels(5)
         .x_desc("β")

@@ -7,8 +7,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::chart::{
-    err, font, framed, house_legend, house_mesh, px, render_both, DrawResult, Frame, PlotFiles,
-    GREY, OKABE_ITO,
+    err, font, framed, house_legend, house_mesh, px, render_both, Chart, DrawResult, Frame,
+    PlotFiles, GREY, OKABE_ITO,
 };
 use super::significance::{neg_log10_capped, tested, thresholds, y_cap};
 use crate::error::StatsError;
@@ -43,6 +43,10 @@ pub(super) struct ManhattanPoint {
     pub(super) colour: usize,
     pub(super) radius: f64,
 }
+
+/// The Manhattan plot's caption, margins and label areas; the x label area holds the
+/// category names.
+const FRAME: Frame = Frame::new(18.0, (10.0, 16.0), (70.0, 52.0));
 
 pub(super) struct ManhattanData {
     pub(super) points: Vec<ManhattanPoint>,
@@ -188,17 +192,10 @@ pub(super) fn draw_manhattan<DB: DrawingBackend>(
     s: f64,
     d: &ManhattanData,
 ) -> DrawResult {
-    root.fill(&WHITE).map_err(err)?;
-    let mut chart = framed(
-        root,
-        &d.title,
-        Frame::new(18.0, (10.0, 16.0), (70.0, 52.0)),
-        (-1.0..d.x_max + 1.0, 0.0..d.y_max * 1.08),
-        s,
-    )?;
-    let mut mesh = chart.configure_mesh();
-    house_mesh(&mut mesh, 14.0, 15.0, s);
-    mesh.disable_x_mesh()
+    let ranges = (-1.0..d.x_max + 1.0, 0.0..d.y_max * 1.08);
+    let mut chart = framed(root, &d.title, FRAME, ranges, s)?;
+    house_mesh(&mut chart, (14.0, 15.0), s)
+        .disable_x_mesh()
         .x_labels(0)
         .y_desc("−log₁₀ p")
         .draw()
@@ -276,23 +273,21 @@ pub(super) fn draw_manhattan<DB: DrawingBackend>(
         root.draw(&Text::new(name.clone(), (cx, y), style))
             .map_err(err)?;
     }
-    draw_labels(
-        root,
-        s,
-        &d.labels
-            .iter()
-            .map(|(x, y, t)| (chart.backend_coord(&(*x, *y)), t.as_str()))
-            .collect::<Vec<_>>(),
-    )
+    draw_labels(root, s, &chart, &d.labels)
 }
 
-/// Labels next to their points, pushed apart vertically so they do not overlap, with a
-/// leader line from point to label.
+/// Labels next to their points, given as (x, y, text) on `chart`, pushed apart vertically so
+/// they do not overlap, with a leader line from point to label.
 pub(super) fn draw_labels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     s: f64,
-    labels: &[((i32, i32), &str)],
+    chart: &Chart<'_, DB>,
+    labels: &[(f64, f64, String)],
 ) -> DrawResult {
+    let labels: Vec<((i32, i32), &str)> = labels
+        .iter()
+        .map(|(x, y, t)| (chart.backend_coord(&(*x, *y)), t.as_str()))
+        .collect();
     let (width, _) = root.dim_in_pixel();
     let mut placed: Vec<(i32, i32, i32, &str, bool)> = Vec::new(); // point x, y, label y, text, left?
     let mut order: Vec<usize> = (0..labels.len()).collect();

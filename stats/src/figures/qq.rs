@@ -107,7 +107,6 @@ pub(super) fn draw_qq<DB: DrawingBackend>(
     s: f64,
     d: &QqData,
 ) -> DrawResult {
-    root.fill(&WHITE).map_err(err)?;
     let x_max = d.points.iter().map(|p| p.0).fold(1.0f64, f64::max) * 1.05;
     let mut chart = framed(
         root,
@@ -116,9 +115,8 @@ pub(super) fn draw_qq<DB: DrawingBackend>(
         (0.0..x_max, 0.0..d.max),
         s,
     )?;
-    let mut mesh = chart.configure_mesh();
-    house_mesh(&mut mesh, 14.0, 15.0, s);
-    mesh.x_desc("Expected −log₁₀ p")
+    house_mesh(&mut chart, (14.0, 15.0), s)
+        .x_desc("Expected −log₁₀ p")
         .y_desc("Observed −log₁₀ p")
         .draw()
         .map_err(err)?;

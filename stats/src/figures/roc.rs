@@ -8,7 +8,7 @@ use super::chart::{
     err, font, framed, house_legend, house_mesh, px, render_both, DrawResult, Frame, PlotFiles,
     GREY, OKABE_ITO,
 };
-use crate::classify::metrics::auc;
+use crate::classify::metrics::{auc, threshold_sweep};
 use crate::classify::PredictionRow;
 use crate::error::StatsError;
 
@@ -17,23 +17,12 @@ use crate::error::StatsError;
 pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Vec<(f64, f64)> {
     let m = labels.iter().filter(|l| **l).count().max(1) as f64;
     let n = labels.iter().filter(|l| !**l).count().max(1) as f64;
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]));
     let mut out = vec![(0.0, 0.0)];
-    let (mut tp, mut fp) = (0.0, 0.0);
-    let mut i = 0;
-    while i < order.len() {
-        let t = scores[order[i]];
-        while i < order.len() && scores[order[i]] == t {
-            if labels[order[i]] {
-                tp += 1.0;
-            } else {
-                fp += 1.0;
-            }
-            i += 1;
-        }
-        out.push((fp / n, tp / m));
-    }
+    out.extend(
+        threshold_sweep(scores, labels)
+            .into_iter()
+            .map(|(_, tp, fp)| (fp as f64 / n, tp as f64 / m)),
+    );
     out
 }
 
@@ -106,7 +95,6 @@ pub(super) fn draw_roc<DB: DrawingBackend>(
     cols: usize,
     title: &str,
 ) -> DrawResult {
-    root.fill(&WHITE).map_err(err)?;
     // A little air above the title, which `titled` puts flush with the top edge.
     let root = root
         .margin(px(6.0, s), 0, 0, 0)
@@ -122,9 +110,8 @@ pub(super) fn draw_roc<DB: DrawingBackend>(
             (0.0..1.0, 0.0..1.0),
             s,
         )?;
-        let mut mesh = chart.configure_mesh();
-        house_mesh(&mut mesh, 13.0, 13.0, s);
-        mesh.x_desc("1 − specificity")
+        house_mesh(&mut chart, (13.0, 13.0), s)
+            .x_desc("1 − specificity")
             .y_desc("Sensitivity")
             .x_labels(3)
             .y_labels(3)

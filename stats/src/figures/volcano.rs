@@ -14,6 +14,9 @@ use super::significance::{neg_log10_capped, tested, thresholds, y_cap};
 use crate::error::StatsError;
 use crate::phewas::AssociationRow;
 
+/// The volcano plot's caption, margins and label areas.
+const FRAME: Frame = Frame::new(17.0, (10.0, 10.0), (44.0, 50.0));
+
 pub(super) struct VolcanoData {
     /// (beta clamped to the x range, -log10 p, class: 0 ns, 1 FDR, 2 Bonferroni, clamped?)
     pub(super) points: Vec<(f64, f64, usize, bool)>,
@@ -99,17 +102,10 @@ pub(super) fn draw_volcano<DB: DrawingBackend>(
     s: f64,
     d: &VolcanoData,
 ) -> DrawResult {
-    root.fill(&WHITE).map_err(err)?;
-    let mut chart = framed(
-        root,
-        &d.title,
-        Frame::new(17.0, (10.0, 10.0), (44.0, 50.0)),
-        (-d.x_max..d.x_max, 0.0..d.y_max * 1.08),
-        s,
-    )?;
-    let mut mesh = chart.configure_mesh();
-    house_mesh(&mut mesh, 14.0, 15.0, s);
-    mesh.x_desc("β (per unit of the factor)")
+    let ranges = (-d.x_max..d.x_max, 0.0..d.y_max * 1.08);
+    let mut chart = framed(root, &d.title, FRAME, ranges, s)?;
+    house_mesh(&mut chart, (14.0, 15.0), s)
+        .x_desc("β (per unit of the factor)")
         .y_desc("−log₁₀ p")
         .x_labels(6)
         .draw()
@@ -150,12 +146,5 @@ pub(super) fn draw_volcano<DB: DrawingBackend>(
         ))
         .map_err(err)?;
     house_legend(&mut chart, SeriesLabelPosition::UpperLeft, (13.0, 0.85), s)?;
-    draw_labels(
-        root,
-        s,
-        &d.labels
-            .iter()
-            .map(|(x, y, t)| (chart.backend_coord(&(*x, *y)), t.as_str()))
-            .collect::<Vec<_>>(),
-    )
+    draw_labels(root, s, &chart, &d.labels)
 }

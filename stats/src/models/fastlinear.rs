@@ -49,11 +49,7 @@ pub fn prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<PhenotypeGro
     let groups = missingness_groups(phenotypes, covariates);
     let k = covariates.len() + 1;
     let build = |(in_base, members): (Vec<bool>, Vec<usize>)| {
-        let base: Vec<usize> = (0..n).filter(|&i| in_base[i]).collect();
-        let nb = base.len().max(1) as f64;
-        let mean = |v: &[f64]| base.iter().map(|&i| v[i]).sum::<f64>() / nb;
-        let cov_means: Vec<f64> = covariates.iter().map(|c| mean(c)).collect();
-        let y_means: Vec<f64> = members.iter().map(|&m| mean(phenotypes[m])).collect();
+        let (base, cov_means, y_means) = base_means(n, &in_base, &members, phenotypes, covariates);
         let pg = members.len();
         let w = k + pg;
         let mut cy = vec![0.0; base.len() * w];
@@ -103,6 +99,23 @@ pub fn prepare(phenotypes: &[&[f64]], covariates: &[&[f64]]) -> Vec<PhenotypeGro
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
+}
+
+/// A group's base rows (ascending) and the means over them of each covariate and of each
+/// member phenotype, which centre the columns.
+pub(crate) fn base_means(
+    n: usize,
+    in_base: &[bool],
+    members: &[usize],
+    phenotypes: &[&[f64]],
+    covariates: &[&[f64]],
+) -> (Vec<usize>, Vec<f64>, Vec<f64>) {
+    let base: Vec<usize> = (0..n).filter(|&i| in_base[i]).collect();
+    let nb = base.len().max(1) as f64;
+    let mean = |v: &[f64]| base.iter().map(|&i| v[i]).sum::<f64>() / nb;
+    let cov_means: Vec<f64> = covariates.iter().map(|c| mean(c)).collect();
+    let y_means: Vec<f64> = members.iter().map(|&m| mean(phenotypes[m])).collect();
+    (base, cov_means, y_means)
 }
 
 /// Adds `sign` times the squares of the y part of a `[c | y]` row (`k` columns of c) to `s_yy`.
@@ -327,6 +340,24 @@ pub fn fit_block(
     })
 }
 
+/// The error of each of `members` phenotypes when the `present` rows cannot fit `parameters`
+/// with a residual degree of freedom left.
+pub(crate) fn too_few_rows(
+    present: usize,
+    parameters: usize,
+    members: usize,
+) -> Option<Vec<Result<Coefficient, FitError>>> {
+    (present < parameters + 1).then(|| {
+        vec![
+            Err(FitError::TooFewRows {
+                n: present,
+                parameters
+            });
+            members
+        ]
+    })
+}
+
 /// `missing`: base positions where the factor is missing (ascending); `s_x`: the sums of the
 /// centred factor times `[c | y]` over the base; `rows`: a buffer for gathered rows.
 fn solve_factor(
@@ -341,15 +372,8 @@ fn solve_factor(
     let w = group.width();
     let nb = group.base.len();
     let present = nb - missing.len();
-    let parameters = k + 1;
-    if present < parameters + 1 {
-        return vec![
-            Err(FitError::TooFewRows {
-                n: present,
-                parameters
-            });
-            pg
-        ];
+    if let Some(errors) = too_few_rows(present, k + 1, pg) {
+        return errors;
     }
     let (s_c, s_yy) = if missing.len() * 2 <= nb {
         // The base sums minus those over the missing rows.

@@ -91,7 +91,12 @@ pub(crate) fn run(
         let proposal = Proposal {
             proposed: decision.confounders.clone(),
             candidates: decision.items.iter().map(|t| t.variable.clone()).collect(),
-            agreement: decision.rounds.last().and_then(|r| r.kappa).unwrap_or(1.0),
+            agreement: decision
+                .minutes
+                .rounds
+                .last()
+                .and_then(|r| r.kappa)
+                .unwrap_or(1.0),
         };
         let path = out.join("proposed_confounders.json");
         let body = serde_json::to_string_pretty(&proposal)

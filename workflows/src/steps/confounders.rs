@@ -39,7 +39,8 @@ pub(crate) fn run(
                 d.confounders.join(", "),
                 d.proposals.len(),
                 new,
-                d.rounds
+                d.minutes
+                    .rounds
                     .last()
                     .and_then(|r| r.kappa)
                     .map(|k| format!("{k:.2}"))

@@ -61,7 +61,8 @@ pub(crate) fn run(
                 progress,
                 spent_before: stage_a
                     .map(|a| {
-                        a.ledger
+                        a.minutes
+                            .ledger
                             .values()
                             .map(|l| l.prompt_tokens + l.completion_tokens)
                             .sum()

@@ -112,7 +112,7 @@ mod edge_tests {
 /// The implementation before the rewrite (main at 10aaecb), kept to check that the output is
 /// bit for bit the same.
 mod reference {
-    use crate::models::fastlinear::{fit_from_sums, missingness_groups};
+    use crate::models::fastlinear::{base_means, fit_from_sums, missingness_groups, too_few_rows};
     use crate::models::linalg::gemm_at_b;
     use crate::models::ols::{Coefficient, FitError};
 
@@ -141,11 +141,8 @@ mod reference {
         groups
             .into_iter()
             .map(|(in_base, members)| {
-                let base: Vec<usize> = (0..n).filter(|&i| in_base[i]).collect();
-                let nb = base.len().max(1) as f64;
-                let mean = |v: &[f64]| base.iter().map(|&i| v[i]).sum::<f64>() / nb;
-                let cov_means: Vec<f64> = covariates.iter().map(|c| mean(c)).collect();
-                let y_means: Vec<f64> = members.iter().map(|&m| mean(phenotypes[m])).collect();
+                let (base, cov_means, y_means) =
+                    base_means(n, &in_base, &members, phenotypes, covariates);
                 let pg = members.len();
                 let mut y = vec![0.0; base.len() * pg];
                 let mut c = vec![0.0; base.len() * k];
@@ -282,15 +279,8 @@ mod reference {
     ) -> Vec<Result<Coefficient, FitError>> {
         let k = group.k;
         let pg = group.members.len();
-        let parameters = k + 1;
-        if present < parameters + 1 {
-            return vec![
-                Err(FitError::TooFewRows {
-                    n: present,
-                    parameters
-                });
-                pg
-            ];
+        if let Some(errors) = too_few_rows(present, k + 1, pg) {
+            return errors;
         }
         let (mut s_cc, mut s_cy, mut s_yy);
         if missing.len() * 2 <= group.base.len() {
