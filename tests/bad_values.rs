@@ -144,6 +144,23 @@ fn infinite_or_overflowing_cells_are_missing_values_not_empty_ok_rows() {
     let study_rows =
         read_associations(&dir.path().join("meshagents-out/hostile/associations.csv")).unwrap();
     assert_ok_rows_have_estimates(&study_rows);
+
+    // The panel's study on the same cells runs to its end (it used to stop at the classifiers
+    // with "a score is not finite"), and its panel may still choose the column.
+    std::fs::write(
+        dir.path().join("STUDY.toml"),
+        "name = \"hostile panel\"\ndata = \"hostile.csv\"\ndictionary = \"cohort/dictionary.csv\"\nfactors = \"factor\"\n",
+    )
+    .unwrap();
+    let s = meshagents_in(dir.path(), &["study", "run", "STUDY.toml"]);
+    assert!(s.status.success(), "{}", text(&s));
+    assert!(text(&s).contains("9 steps run"), "{}", text(&s));
+    let panel_rows = read_associations(
+        &dir.path()
+            .join("meshagents-out/hostile-panel/associations.csv"),
+    )
+    .unwrap();
+    assert_ok_rows_have_estimates(&panel_rows);
 }
 
 #[test]

@@ -281,7 +281,12 @@ pub fn run_phewas(
             table.n_rows()
         )));
     }
-    require_values(&table, &job.cohort.data, &request.covariates, "--covariates")?;
+    require_values(
+        &table,
+        &job.cohort.data,
+        &request.covariates,
+        "--covariates",
+    )?;
     let dropped = table.flow.iter().filter(|f| !f.kept).count();
     progress.loaded(
         table.n_rows(),
