@@ -9,7 +9,9 @@ use common::{close, fixture_path as path, matches_by_row, num, rows};
 use meshagents_stats::cohort::{AnalysisTable, LoadOptions};
 use meshagents_stats::data::transform::{rank_inverse_normal, Transform};
 use meshagents_stats::models::logistic;
-use meshagents_stats::phewas::{run, Method, ModelChoice, PhewasRequest, PhewasResult};
+use meshagents_stats::phewas::{
+    run, AssociationRow, Method, ModelChoice, PhewasRequest, PhewasResult,
+};
 
 fn request(phenotype: &str, factor: &str, covariates: &[&str], method: Method) -> PhewasRequest {
     PhewasRequest {
@@ -71,24 +73,28 @@ fn logistic_matches_statsmodels_logit() {
     close("LR p", lr_p, num(&reference["lr_p"]), 1e-8);
 }
 
-/// The PheWAS path fits many logistic models at once (a null model shared by the phenotypes
-/// missing together, reused first passes, vectorised passes): every pair of four phenotypes
-/// (two sharing a missingness pattern) and two factors (one coded 1/2), uncentred covariates,
-/// against statsmodels, whatever the thread count.
-#[test]
-fn many_logistic_fits_at_once_match_statsmodels_pair_by_pair() {
-    let table = load("logit_panel_data.csv");
-    let reference = rows("logit_panel_reference.csv");
+/// Every pair of `phenotypes` and `factors` adjusted for `covariates` on `table`, with 1 and 2
+/// threads, against the rows of the fixture `reference`: the model, n, cases, beta, se, z, p
+/// and the likelihood-ratio test, then what `check` adds; the same numbers with either thread
+/// count.
+fn logistic_pairs_match(
+    table: &AnalysisTable,
+    reference: &str,
+    [phenotypes, factors, covariates]: [&[&str]; 3],
+    check: impl Fn(&AssociationRow, &HashMap<String, String>, &dyn Fn(&str) -> String),
+) {
+    let reference = rows(reference);
+    let names = |list: &[&str]| list.iter().map(|c| c.to_string()).collect();
     let mut tables = Vec::new();
     for threads in [1, 2] {
         let request = PhewasRequest {
-            phenotypes: ["p1", "p2", "p3", "p4"].map(String::from).to_vec(),
-            factors: vec!["b1".into(), "b2".into()],
-            covariates: ["c1", "c2", "c3"].map(String::from).to_vec(),
+            phenotypes: names(phenotypes),
+            factors: names(factors),
+            covariates: names(covariates),
             threads,
-            ..request("p1", "b1", &[], Method::Exact)
+            ..request(phenotypes[0], factors[0], &[], Method::Exact)
         };
-        let result = run(&table, &request, &|_| {}).unwrap();
+        let result = run(table, &request, &|_| {}).unwrap();
         assert_eq!(result.rows.len(), reference.len());
         for expected in &reference {
             let row = result
@@ -100,19 +106,42 @@ fn many_logistic_fits_at_once_match_statsmodels_pair_by_pair() {
             assert_eq!(row.model, "logistic", "{}", what("model"));
             assert_eq!(row.n, num(&expected["n"]) as usize, "{}", what("n"));
             assert_eq!(row.n_cases, Some(num(&expected["cases"]) as usize));
-            close(&what("beta"), row.beta, num(&expected["beta"]), 1e-8);
-            close(&what("se"), row.se, num(&expected["se"]), 1e-8);
-            close(&what("z"), row.stat, num(&expected["z"]), 1e-8);
-            close(&what("p"), row.p, num(&expected["p"]), 1e-8);
+            for (name, ours) in [
+                ("beta", row.beta),
+                ("se", row.se),
+                ("z", row.stat),
+                ("p", row.p),
+            ] {
+                close(&what(name), ours, num(&expected[name]), 1e-8);
+            }
             let (lr, lr_p) = likelihood_ratio(&row.note);
             close(&what("LR chi2"), lr, num(&expected["lr"]), 1e-8);
             close(&what("LR p"), lr_p, num(&expected["lr_p"]), 1e-8);
+            check(row, expected, &what);
         }
         tables.push(result.rows);
     }
     assert_eq!(
         tables[0], tables[1],
         "the same numbers with 1 and 2 threads"
+    );
+}
+
+/// The PheWAS path fits many logistic models at once (a null model shared by the phenotypes
+/// missing together, reused first passes, vectorised passes): every pair of four phenotypes
+/// (two sharing a missingness pattern) and two factors (one coded 1/2), uncentred covariates,
+/// against statsmodels, whatever the thread count.
+#[test]
+fn many_logistic_fits_at_once_match_statsmodels_pair_by_pair() {
+    logistic_pairs_match(
+        &load("logit_panel_data.csv"),
+        "logit_panel_reference.csv",
+        [
+            &["p1", "p2", "p3", "p4"],
+            &["b1", "b2"],
+            &["c1", "c2", "c3"],
+        ],
+        |_, _, _| {},
     );
 }
 
@@ -322,46 +351,15 @@ fn sex_specific_logit_table() -> AnalysisTable {
 /// the log-likelihood's change, not at the last bit of the estimates); n and cases exactly.
 #[test]
 fn sex_specific_logistic_pairs_match_statsmodels_logit_without_the_constant_covariate() {
-    let table = sex_specific_logit_table();
-    let reference = rows("sex_specific_logit_reference.csv");
-    let mut tables = Vec::new();
-    for threads in [1, 2] {
-        let request = PhewasRequest {
-            phenotypes: ["m1", "m2", "m3"].map(String::from).to_vec(),
-            factors: ["g1", "g2", "g3"].map(String::from).to_vec(),
-            covariates: ["q2", "q1"].map(String::from).to_vec(),
-            threads,
-            ..request("m1", "g1", &[], Method::Exact)
-        };
-        let result = run(&table, &request, &|_| {}).unwrap();
-        assert_eq!(result.rows.len(), reference.len());
-        for expected in &reference {
-            let row = result
-                .rows
-                .iter()
-                .find(|r| r.phenotype == expected["phenotype"] && r.factor == expected["factor"])
-                .unwrap();
-            let what = |name: &str| format!("{} ~ {}: {name}", row.factor, row.phenotype);
-            assert_eq!(
-                (row.status.as_str(), row.model.as_str()),
-                ("ok", "logistic"),
-                "{row:?}"
-            );
-            assert_eq!(row.n, num(&expected["n"]) as usize, "{}", what("n"));
-            assert_eq!(row.n_cases, Some(num(&expected["cases"]) as usize));
-            for (name, ours) in [
-                ("beta", row.beta),
-                ("se", row.se),
-                ("z", row.stat),
-                ("p", row.p),
-                ("ci_low", row.ci_low),
-                ("ci_high", row.ci_high),
-            ] {
+    logistic_pairs_match(
+        &sex_specific_logit_table(),
+        "sex_specific_logit_reference.csv",
+        [&["m1", "m2", "m3"], &["g1", "g2", "g3"], &["q2", "q1"]],
+        |row, expected, what| {
+            assert_eq!(row.status, "ok", "{row:?}");
+            for (name, ours) in [("ci_low", row.ci_low), ("ci_high", row.ci_high)] {
                 close(&what(name), ours, num(&expected[name]), 1e-8);
             }
-            let (lr, lr_p) = likelihood_ratio(&row.note);
-            close(&what("LR chi2"), lr, num(&expected["lr"]), 1e-8);
-            close(&what("LR p"), lr_p, num(&expected["lr_p"]), 1e-8);
             let note = "adjusted without q1: constant in this pair's complete rows";
             match expected["dropped"].as_str() {
                 "" => assert!(!row.note.contains("adjusted without"), "{row:?}"),
@@ -370,12 +368,7 @@ fn sex_specific_logistic_pairs_match_statsmodels_logit_without_the_constant_cova
                     assert!(row.note.contains(note), "{row:?}");
                 }
             }
-        }
-        tables.push(result.rows);
-    }
-    assert_eq!(
-        tables[0], tables[1],
-        "the same numbers with 1 and 2 threads"
+        },
     );
 }
 
