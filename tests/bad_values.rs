@@ -10,13 +10,13 @@ use meshagents_stats::phewas::{read_associations, AssociationRow};
 mod common;
 use common::{meshagents, meshagents_in, p, simulate_csv, stderr, text};
 
-/// A simulated cohort (CSV) in `dir/cohort`: (data, dictionary).
-fn cohort(dir: &Path, seed: &str) -> (PathBuf, PathBuf) {
-    simulate_csv(dir, "cohort", "1500", seed, &[]);
-    (
-        dir.join("cohort/cohort.csv"),
-        dir.join("cohort/dictionary.csv"),
-    )
+/// A simulated cohort (CSV) in `cohort` of a temporary folder: (folder, data, dictionary).
+fn cohort(seed: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    simulate_csv(dir.path(), "cohort", "1500", seed, &[]);
+    let data = dir.path().join("cohort/cohort.csv");
+    let dictionary = dir.path().join("cohort/dictionary.csv");
+    (dir, data, dictionary)
 }
 
 /// A copy of the CSV `src` at `dst` with the cells of `column` on the given data rows
@@ -88,10 +88,29 @@ fn family_size(o: &Output) -> usize {
         .unwrap()
 }
 
+/// `study run` in `dir` of a study called `name` on `data` with the cohort's dictionary and
+/// the further `keys`.
+fn run_study(dir: &Path, name: &str, data: &str, keys: &str) -> Output {
+    std::fs::write(
+        dir.join("STUDY.toml"),
+        format!(
+            "name = \"{name}\"\ndata = \"{data}\"\ndictionary = \"cohort/dictionary.csv\"\n{keys}"
+        ),
+    )
+    .unwrap();
+    meshagents_in(dir, &["study", "run", "STUDY.toml"])
+}
+
+/// The flow log of a study called `name` on `name.csv`, which must run.
+fn study_flow(dir: &Path, name: &str, keys: &str) -> String {
+    let s = run_study(dir, name, &format!("{name}.csv"), keys);
+    assert!(s.status.success(), "{}", text(&s));
+    std::fs::read_to_string(dir.join(format!("meshagents-out/{name}/flow.csv"))).unwrap()
+}
+
 #[test]
 fn infinite_or_overflowing_cells_are_missing_values_not_empty_ok_rows() {
-    let dir = tempfile::tempdir().unwrap();
-    let (data, dictionary) = cohort(dir.path(), "5");
+    let (dir, data, dictionary) = cohort("5");
     // The same cohort with three unusable covariate cells, and with those cells empty.
     let hostile = dir.path().join("hostile.csv");
     let blank = dir.path().join("blank.csv");
@@ -125,14 +144,7 @@ fn infinite_or_overflowing_cells_are_missing_values_not_empty_ok_rows() {
     assert_eq!(std::fs::read(&hostile).unwrap(), before, "input unchanged");
 
     // A study counts them in its flow log.
-    std::fs::write(
-        dir.path().join("STUDY.toml"),
-        "name = \"hostile\"\ndata = \"hostile.csv\"\ndictionary = \"cohort/dictionary.csv\"\ncovariates = \"age,sex\"\n",
-    )
-    .unwrap();
-    let s = meshagents_in(dir.path(), &["study", "run", "STUDY.toml"]);
-    assert!(s.status.success(), "{}", text(&s));
-    let flow = std::fs::read_to_string(dir.path().join("meshagents-out/hostile/flow.csv")).unwrap();
+    let flow = study_flow(dir.path(), "hostile", "covariates = \"age,sex\"\n");
     assert!(
         flow.starts_with(
             "column,role,kept,recoded_to_missing,unusable_to_missing,missing_share,reason\n"
@@ -165,8 +177,7 @@ fn infinite_or_overflowing_cells_are_missing_values_not_empty_ok_rows() {
 
 #[test]
 fn an_extreme_value_is_kept_and_named_in_the_log_and_the_flow() {
-    let dir = tempfile::tempdir().unwrap();
-    let (data, dictionary) = cohort(dir.path(), "6");
+    let (dir, data, dictionary) = cohort("6");
     // An opaque name: the rule is about the values, not about which column holds them.
     let extreme = dir.path().join("extreme.csv");
     edited(&data, &extreme, "weight", Some(&[41]), "1e10");
@@ -197,14 +208,8 @@ fn an_extreme_value_is_kept_and_named_in_the_log_and_the_flow() {
         stderr(&clean)
     );
 
-    std::fs::write(
-        dir.path().join("STUDY.toml"),
-        "name = \"extreme\"\ndata = \"extreme.csv\"\ndictionary = \"cohort/dictionary.csv\"\nphenotypes = \"LVM\"\ncovariates = \"age,sex,weight\"\n",
-    )
-    .unwrap();
-    let s = meshagents_in(dir.path(), &["study", "run", "STUDY.toml"]);
-    assert!(s.status.success(), "{}", text(&s));
-    let flow = std::fs::read_to_string(dir.path().join("meshagents-out/extreme/flow.csv")).unwrap();
+    let keys = "phenotypes = \"LVM\"\ncovariates = \"age,sex,weight\"\n";
+    let flow = study_flow(dir.path(), "extreme", keys);
     let weight = flow.lines().find(|l| l.starts_with("weight,")).unwrap();
     assert!(
         weight.contains("kept; 1 value(s) over 1000 times") && weight.contains("row 42"),
@@ -214,8 +219,7 @@ fn an_extreme_value_is_kept_and_named_in_the_log_and_the_flow() {
 
 #[test]
 fn a_covariate_without_values_is_refused_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let (data, dictionary) = cohort(dir.path(), "7");
+    let (dir, data, dictionary) = cohort("7");
     let empty = dir.path().join("empty.csv");
     edited(&data, &empty, "age", None, "");
     let before = std::fs::read(&empty).unwrap();
@@ -238,12 +242,8 @@ fn a_covariate_without_values_is_refused_naming_it() {
     // A study whose panel would debate it fails at its first step, naming it, and so does one
     // that fixes it.
     for (key, name) in [("candidates", "panel"), ("covariates", "fixed")] {
-        std::fs::write(
-            dir.path().join("STUDY.toml"),
-            format!("name = \"{name}\"\ndata = \"empty.csv\"\ndictionary = \"cohort/dictionary.csv\"\nphenotypes = \"LVM\"\n{key} = \"age,sex\"\n"),
-        )
-        .unwrap();
-        let s = meshagents_in(dir.path(), &["study", "run", "STUDY.toml"]);
+        let keys = format!("phenotypes = \"LVM\"\n{key} = \"age,sex\"\n");
+        let s = run_study(dir.path(), name, "empty.csv", &keys);
         assert_eq!(s.status.code(), Some(1), "{}", text(&s));
         let err = stderr(&s);
         assert!(
@@ -257,8 +257,7 @@ fn a_covariate_without_values_is_refused_naming_it() {
 
 #[test]
 fn a_phenotype_that_does_not_vary_is_skipped_and_stays_out_of_the_family() {
-    let dir = tempfile::tempdir().unwrap();
-    let (data, dictionary) = cohort(dir.path(), "6");
+    let (dir, data, dictionary) = cohort("6");
     let flat = dir.path().join("flat.csv");
     edited(&data, &flat, "LVM", None, "100");
 
@@ -333,8 +332,7 @@ fn a_phenotype_that_does_not_vary_is_skipped_and_stays_out_of_the_family() {
 
 #[test]
 fn a_column_plays_one_part() {
-    let dir = tempfile::tempdir().unwrap();
-    let (data, dictionary) = cohort(dir.path(), "7");
+    let (dir, data, dictionary) = cohort("7");
     let before = std::fs::read(&data).unwrap();
     let out = dir.path().join("out.csv");
 

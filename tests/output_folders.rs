@@ -11,13 +11,37 @@ use common::{assert_failed_saying, meshagents_in, simulate_csv, text};
 
 const STUDY: &str = "data = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\nphenotypes = \"LVEDV,LVM\"\nfactors = \"factor\"\ncovariates = \"age,sex\"\n";
 
-/// A folder `name` in `dir` holding somebody's notes; returns the notes' path and bytes.
-fn foreign_folder(dir: &Path, name: &str) -> (std::path::PathBuf, Vec<u8>) {
-    let folder = dir.join(name);
-    std::fs::create_dir_all(&folder).unwrap();
-    let notes = folder.join("notes.txt");
+/// `args`, which write into `folder` in `dir`, after somebody put notes there: refused naming
+/// the folder, its notes and `--force`, with nothing written beside the notes; forced, it runs
+/// and the notes stay.
+fn refused_unless_forced(dir: &Path, folder: &str, args: &[&str]) {
+    std::fs::create_dir_all(dir.join(folder)).unwrap();
+    let notes = dir.join(folder).join("notes.txt");
     std::fs::write(&notes, b"my notes\n").unwrap();
-    (notes, b"my notes\n".to_vec())
+    let refused = meshagents_in(dir, args);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert_failed_saying(&refused, &format!("{folder}: is not empty"));
+    assert_failed_saying(&refused, "notes.txt");
+    assert_failed_saying(&refused, "--force");
+    let left = std::fs::read_dir(dir.join(folder)).unwrap().count();
+    assert_eq!(left, 1, "{folder}: nothing written beside the notes");
+
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    let o = meshagents_in(dir, &forced);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        std::fs::read(&notes).unwrap(),
+        b"my notes\n",
+        "the notes stay"
+    );
+}
+
+/// A temporary folder with a simulated cohort in `cohort`.
+fn with_cohort() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    simulate_csv(dir.path(), "cohort", "400", "3", &[]);
+    dir
 }
 
 fn study_toml(dir: &Path, name: &str) {
@@ -30,9 +54,8 @@ fn study_toml(dir: &Path, name: &str) {
 
 #[test]
 fn a_folder_of_somebody_else_is_refused_unless_forced() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = with_cohort();
     let d = dir.path();
-    simulate_csv(d, "cohort", "400", "3", &[]);
     study_toml(d, "folders");
 
     let cases: [(&str, Vec<&str>); 3] = [
@@ -44,20 +67,7 @@ fn a_folder_of_somebody_else_is_refused_unless_forced() {
         ("run", vec!["study", "run", "STUDY.toml", "--out", "run"]),
     ];
     for (folder, args) in &cases {
-        let (notes, bytes) = foreign_folder(d, folder);
-        let refused = meshagents_in(d, args);
-        assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
-        assert_failed_saying(&refused, &format!("{folder}: is not empty"));
-        assert_failed_saying(&refused, "notes.txt");
-        assert_failed_saying(&refused, "--force");
-        let left: Vec<_> = std::fs::read_dir(d.join(folder)).unwrap().collect();
-        assert_eq!(left.len(), 1, "{folder}: nothing written beside the notes");
-
-        let mut forced = args.clone();
-        forced.push("--force");
-        let o = meshagents_in(d, &forced);
-        assert!(o.status.success(), "{}", text(&o));
-        assert_eq!(std::fs::read(&notes).unwrap(), bytes, "the notes stay");
+        refused_unless_forced(d, folder, args);
         // A study folder is ours once it holds a study: the same command again needs no
         // --force. A cohort folder is ours only while it holds nothing but a cohort, since
         // what `simulate` writes (cohort.csv) is what a user's own data is called.
@@ -77,7 +87,6 @@ fn a_folder_of_somebody_else_is_refused_unless_forced() {
     assert!(o.status.success(), "{}", text(&o));
 
     // A fork into somebody's folder: refused, and nothing made; forced, it runs.
-    let (notes, bytes) = foreign_folder(d, "fork");
     let fork = [
         "study",
         "fork",
@@ -87,21 +96,13 @@ fn a_folder_of_somebody_else_is_refused_unless_forced() {
         "--out",
         "fork",
     ];
-    let refused = meshagents_in(d, &fork);
-    assert_failed_saying(&refused, "fork: is not empty");
-    assert_eq!(std::fs::read_dir(d.join("fork")).unwrap().count(), 1);
-    let mut forced = fork.to_vec();
-    forced.push("--force");
-    let o = meshagents_in(d, &forced);
-    assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(std::fs::read(&notes).unwrap(), bytes);
+    refused_unless_forced(d, "fork", &fork);
 }
 
 #[test]
 fn study_names_in_any_script_give_readable_folders_and_no_escape_sequences() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = with_cohort();
     let d = dir.path();
-    simulate_csv(d, "cohort", "400", "3", &[]);
 
     study_toml(d, "Исследование 2");
     let o = meshagents_in(d, &["study", "run", "STUDY.toml"]);

@@ -68,14 +68,22 @@ fn phewas(dir: &Path, data: &str, dictionary: &str, out: &str) -> Vec<u8> {
     std::fs::read(dir.join(out)).unwrap()
 }
 
-#[test]
-fn spreadsheet_files_give_the_plain_files_results_and_stay_unchanged() {
+/// A temporary folder with a simulated cohort in `c`: the folder, the cohort's association
+/// table, and the text of its data and dictionary files, which the tests edit.
+fn plain_cohort() -> (tempfile::TempDir, Vec<u8>, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     simulate_csv(d, "c", "300", "1", &[]);
     let plain = phewas(d, "c/cohort.csv", "c/dictionary.csv", "plain.csv");
     let data = std::fs::read_to_string(d.join("c/cohort.csv")).unwrap();
     let dictionary = std::fs::read_to_string(d.join("c/dictionary.csv")).unwrap();
+    (dir, plain, data, dictionary)
+}
+
+#[test]
+fn spreadsheet_files_give_the_plain_files_results_and_stay_unchanged() {
+    let (dir, plain, data, dictionary) = plain_cohort();
+    let d = dir.path();
     assert!(!data.contains('"'), "the simulated cohort quotes no cell");
     assert!(
         data.contains("64.1,"),
@@ -141,12 +149,8 @@ fn spreadsheet_files_give_the_plain_files_results_and_stay_unchanged() {
 
 #[test]
 fn quoted_header_names_with_a_comma_or_a_newline_are_found_by_their_names() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, plain, data, dictionary) = plain_cohort();
     let d = dir.path();
-    simulate_csv(d, "c", "300", "1", &[]);
-    let plain = phewas(d, "c/cohort.csv", "c/dictionary.csv", "plain.csv");
-    let data = std::fs::read_to_string(d.join("c/cohort.csv")).unwrap();
-    let dictionary = std::fs::read_to_string(d.join("c/dictionary.csv")).unwrap();
     let (header, rows) = data.split_once('\n').unwrap();
     let header =
         header

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::process::Output;
 
 mod common;
-use common::{assert_failed_saying, meshagents_in as meshagents, simulate_csv, stderr};
+use common::{
+    assert_exit_saying, assert_failed_saying, meshagents_in as meshagents, simulate_csv, stderr,
+};
 
 /// A cohort of `n` simulated from `seed` in `dir/cohort`, and `study` as `dir/STUDY.toml`.
 fn cohort_and_study(dir: &Path, n: &str, seed: &str, study: &str) {
@@ -188,12 +190,7 @@ fn the_approval_gate_pauses_after_the_panel_until_a_person_approves() {
         dir.path(),
         &["study", "run", "STUDY.toml", "--out", "gated"],
     );
-    assert_eq!(first.status.code(), Some(3), "{}", stderr(&first));
-    assert!(
-        stderr(&first).contains("study approve"),
-        "{}",
-        stderr(&first)
-    );
+    assert_exit_saying(&first, 3, "study approve");
     assert!(
         !dir.path().join("gated/associations.csv").exists(),
         "nothing is fitted before approval"

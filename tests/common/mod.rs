@@ -67,6 +67,12 @@ pub fn assert_failed_saying(o: &Output, needle: &str) {
     assert!(stderr(o).contains(needle), "{}", stderr(o));
 }
 
+/// `o` exited with `code`, and its stderr says `needle`.
+pub fn assert_exit_saying(o: &Output, code: i32, needle: &str) {
+    assert_eq!(o.status.code(), Some(code), "{}", text(o));
+    assert!(stderr(o).contains(needle), "{}", stderr(o));
+}
+
 /// The cohort of the tests whose panel talks to a scripted server: 600 participants from
 /// seed 9 with 40 factors, as CSV in `dir/cohort`.
 pub fn panel_cohort(dir: &Path) {
