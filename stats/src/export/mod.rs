@@ -185,18 +185,24 @@ pub fn associations_markdown(rows: &[AssociationRow], top_n: usize) -> String {
             ("q (BH)", "---:"),
         ],
         top_hits(rows, top_n).into_iter().map(|r| {
-            vec![
-                markdown_escape(&r.phenotype),
-                markdown_escape(&r.factor),
-                markdown_escape(&r.category),
-                markdown_escape(&r.model),
-                r.n.to_string(),
-                estimate_ci(r.beta, r.ci_low, r.ci_high),
-                p_markdown(r.p),
-                p_markdown(r.q_bh),
-            ]
+            [&r.phenotype, &r.factor, &r.category, &r.model]
+                .map(|s| markdown_escape(s))
+                .into_iter()
+                .chain(hit_numbers(r, p_markdown))
+                .collect()
         }),
     )
+}
+
+/// The numbers of a top hit as both tables show them: n, the estimate with its interval, p
+/// and q, the p-values written by `p`.
+fn hit_numbers(r: &AssociationRow, p: fn(f64) -> String) -> [String; 4] {
+    [
+        r.n.to_string(),
+        estimate_ci(r.beta, r.ci_low, r.ci_high),
+        p(r.p),
+        p(r.q_bh),
+    ]
 }
 
 /// An estimate and its 95% interval, each to 3 decimals: `1.234 (0.500, 1.968)`.
@@ -233,14 +239,11 @@ pub fn associations_latex(rows: &[AssociationRow], top_n: usize) -> String {
         top_hits(rows, top_n).into_iter().map(|r| {
             (
                 r.phenotype.as_str(),
-                vec![
-                    latex_escape(&r.factor),
-                    latex_escape(&r.category),
-                    r.n.to_string(),
-                    estimate_ci(r.beta, r.ci_low, r.ci_high),
-                    p_latex(r.p),
-                    p_latex(r.q_bh),
-                ],
+                [&r.factor, &r.category]
+                    .map(|s| latex_escape(s))
+                    .into_iter()
+                    .chain(hit_numbers(r, p_latex))
+                    .collect(),
             )
         }),
     );

@@ -314,34 +314,20 @@ fn adjusted_for_itself(factor: &str) -> String {
 pub(super) fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
     let table = ctx.table;
     let name = &ctx.request.factors[f];
-    let Some(column) = table.numeric_column(name) else {
-        let reason = dropped_reason(table, name).unwrap_or_default();
-        let category = table
-            .dictionary
-            .get(name)
-            .map(|e| e.category.clone())
-            .unwrap_or_default();
-        return ctx
-            .request
-            .phenotypes
-            .iter()
-            .map(|p| {
-                vec![unfitted(
-                    p,
-                    name,
-                    &category,
-                    "none",
-                    "skipped",
-                    format!("dropped by cleaning: {reason}"),
-                )]
-            })
-            .collect();
-    };
     let category = table
         .dictionary
         .get(name)
         .map(|e| e.category.clone())
         .unwrap_or_default();
+    // One skipped row per phenotype, for a factor with nothing to fit.
+    let skipped = |model: &str, note: String| -> Vec<Vec<AssociationRow>> {
+        let row = |p: &String| vec![unfitted(p, name, &category, model, "skipped", note.clone())];
+        ctx.request.phenotypes.iter().map(row).collect()
+    };
+    let Some(column) = table.numeric_column(name) else {
+        let reason = dropped_reason(table, name).unwrap_or_default();
+        return skipped("none", format!("dropped by cleaning: {reason}"));
+    };
     let value_type = column.value_type;
     let model = model_of(ctx.request, value_type);
     // The lists a user names are refused when they share a column (`Columns::resolve` in
@@ -349,21 +335,7 @@ pub(super) fn factor_rows(ctx: &Context, f: usize) -> Vec<Vec<AssociationRow>> {
     // has nothing left to estimate: a linear design is collinear, and a binary factor is
     // separated by its own column, which Firth's fit would "estimate" anyway.
     if ctx.request.covariates.contains(name) {
-        return ctx
-            .request
-            .phenotypes
-            .iter()
-            .map(|p| {
-                vec![unfitted(
-                    p,
-                    name,
-                    &category,
-                    model,
-                    "skipped",
-                    adjusted_for_itself(name),
-                )]
-            })
-            .collect();
+        return skipped(model, adjusted_for_itself(name));
     }
     let factor_values: Vec<f64> = match model {
         "linear" | "bai2020"
