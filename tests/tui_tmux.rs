@@ -1,6 +1,7 @@
 //! End to end: drives `meshagents tui` in a tmux pseudo-terminal as a user would: creates a
 //! study from the wizard on a small simulated cohort, watches it finish, opens its association
-//! table, exports it, and quits with exit code 0.
+//! table, filters it by a description word and `q<0.05` (issue 17), exports it, and quits
+//! with exit code 0.
 //!
 //! Skips (with a message) when tmux is missing, except under CI (`CI=true`), where it fails.
 //! No wall-clock limit: every wait ends on what the screen shows, or fails as soon as the
@@ -187,8 +188,15 @@ fn filter_by_description_and_q(tmux: &Tmux, dir: &Path, cohort: &Path, exit_file
             .map(|e| (e.description.clone(), e.category.clone()))
             .unwrap_or_default()
     };
-    // The longest word of the first row's factor description (never in its id).
-    let factor = rows[0].factor.clone();
+    // The longest word of the description of the factor with the smallest q (never in its
+    // id), so that the word and q<0.05 together keep a row when any has q < 0.05.
+    let factor = rows
+        .iter()
+        .filter(|r| !r.q_bh.is_nan())
+        .min_by(|a, b| a.q_bh.total_cmp(&b.q_bh))
+        .expect("a row with q")
+        .factor
+        .clone();
     let (description, _) = describe(&factor);
     let word = description
         .split(|c: char| !c.is_alphanumeric())
@@ -219,6 +227,7 @@ fn filter_by_description_and_q(tmux: &Tmux, dir: &Path, cohort: &Path, exit_file
         by_word > 0 && by_word < total,
         "{word}: {by_word} of {total}"
     );
+    eprintln!("filter {word:?}: {by_word}, q<0.05: {by_q}, both: {both} of {total}");
 
     // Each wait names the filter line too, so it cannot be met by a half-typed query.
     let count = |n: usize| format!(" {n} of {total} associations");
