@@ -14,6 +14,8 @@
 
 use std::collections::HashMap;
 
+use memchr::memmem::Finder;
+
 use meshagents_stats::phewas::AssociationRow;
 
 use crate::model::ColumnLabel;
@@ -84,13 +86,67 @@ impl Query {
             .all(|o| self.terms.iter().any(|n| implies(n, o)))
     }
 
-    pub fn matches(&self, row: &AssociationRow, index: &RowIndex) -> bool {
+    /// The query made ready to test rows: each substring's searcher is built once, not once
+    /// per row.
+    pub fn matcher(&self) -> Matcher<'_> {
+        Matcher {
+            terms: self
+                .terms
+                .iter()
+                .map(|t| match t {
+                    Term::Word(w) => Test::Word(Finder::new(w.as_bytes())),
+                    Term::Num(field, cmp, x) => Test::Num(*field, *cmp, *x),
+                    Term::Text(field, s) => Test::Text(*field, Finder::new(s.as_bytes())),
+                })
+                .collect(),
+        }
+    }
+}
+
+enum Test<'q> {
+    Word(Finder<'q>),
+    Num(NumField, Cmp, f64),
+    Text(TextField, Finder<'q>),
+}
+
+/// A [`Query`] ready to test rows of a [`SearchIndex`].
+pub struct Matcher<'q> {
+    terms: Vec<Test<'q>>,
+}
+
+impl Matcher<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// For a pass over every row: the rows whose text holds the query's first word, from one
+    /// scan of the whole index (a vectorised search over one buffer, rather than a search
+    /// started in each row); `None` when the query has no word.
+    pub fn rows_with_first_word(&self, index: &SearchIndex) -> Option<Vec<bool>> {
+        let word = self.terms.iter().find_map(|t| match t {
+            Test::Word(w) => Some(w),
+            _ => None,
+        })?;
+        let ends = &index.text.ends;
+        let mut hit = vec![false; ends.len()];
+        let mut row = 0;
+        for pos in word.find_iter(index.text.buf.as_bytes()) {
+            while ends[row] <= pos {
+                row += 1;
+            }
+            hit[row] = true;
+        }
+        Some(hit)
+    }
+
+    /// Whether row `i` of the indexed table passes every term.
+    pub fn matches(&self, index: &SearchIndex, i: usize) -> bool {
         self.terms.iter().all(|t| match t {
-            Term::Word(w) => index.text.contains(w.as_str()),
-            Term::Num(field, cmp, x) => {
+            Test::Word(w) => w.find(index.text.get(i).as_bytes()).is_some(),
+            Test::Num(field, cmp, x) => {
                 let v = match field {
-                    NumField::P => row.p,
-                    NumField::Q => row.q_bh,
+                    NumField::P => index.p[i],
+                    NumField::Q => index.q[i],
                 };
                 // NaN compares false either way: a row without the value is left out.
                 match cmp {
@@ -100,11 +156,14 @@ impl Query {
                     Cmp::Ge => v >= *x,
                 }
             }
-            Term::Text(field, s) => match field {
-                TextField::Model => index.model.contains(s.as_str()),
-                TextField::Category => index.category.contains(s.as_str()),
-                TextField::Status => index.status.contains(s.as_str()),
-            },
+            Test::Text(field, s) => {
+                let text = match field {
+                    TextField::Model => index.model.get(i),
+                    TextField::Category => index.category.get(i),
+                    TextField::Status => index.status.get(i),
+                };
+                s.find(text.as_bytes()).is_some()
+            }
         })
     }
 }
@@ -171,25 +230,48 @@ fn parse_term(token: &str) -> Result<Term, String> {
     Ok(Term::Word(lower))
 }
 
-/// What the filter searches in one row, lower-cased once when the table loads.
+/// One text per row, stored end to end: a pass over 200,000 rows reads one buffer rather
+/// than 200,000 allocations scattered over the heap.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct RowIndex {
-    /// Phenotype, factor, their descriptions, categories, model and status, one per line (a
-    /// word holds no whitespace, so it never matches across two fields).
-    pub text: String,
-    pub category: String,
-    pub model: String,
-    pub status: String,
+pub struct Texts {
+    buf: String,
+    ends: Vec<usize>,
 }
 
-/// One [`RowIndex`] per row of the table.
-pub fn build_index(
-    rows: &[AssociationRow],
-    labels: &HashMap<String, ColumnLabel>,
-) -> Vec<RowIndex> {
-    let empty = ColumnLabel::default();
-    rows.iter()
-        .map(|r| {
+impl Texts {
+    /// Each text is followed by a line break: a term holds no whitespace, so a match in the
+    /// whole buffer lies within one row's text.
+    fn push(&mut self, s: &str) {
+        self.buf.push_str(s);
+        self.ends.push(self.buf.len());
+        self.buf.push('\n');
+    }
+
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
+        &self.buf[start..self.ends[i]]
+    }
+}
+
+/// What the filter searches, per row, lower-cased once when the table loads.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchIndex {
+    /// Phenotype, factor, their descriptions, categories, model and status, one per line (a
+    /// word holds no whitespace, so it never matches across two fields).
+    pub text: Texts,
+    /// The table's category and the dictionary's.
+    pub category: Texts,
+    pub model: Texts,
+    pub status: Texts,
+    pub p: Vec<f64>,
+    pub q: Vec<f64>,
+}
+
+impl SearchIndex {
+    pub fn new(rows: &[AssociationRow], labels: &HashMap<String, ColumnLabel>) -> SearchIndex {
+        let empty = ColumnLabel::default();
+        let mut index = SearchIndex::default();
+        for r in rows {
             let factor = labels.get(&r.factor).unwrap_or(&empty);
             let phenotype = labels.get(&r.phenotype).unwrap_or(&empty);
             let category = format!("{}\n{}", r.category, factor.category).to_lowercase();
@@ -204,12 +286,13 @@ pub fn build_index(
             ]
             .join("\n")
             .to_lowercase();
-            RowIndex {
-                text,
-                category,
-                model: r.model.to_lowercase(),
-                status: r.status.to_lowercase(),
-            }
-        })
-        .collect()
+            index.text.push(&text);
+            index.category.push(&category);
+            index.model.push(&r.model.to_lowercase());
+            index.status.push(&r.status.to_lowercase());
+            index.p.push(r.p);
+            index.q.push(r.q_bh);
+        }
+        index
+    }
 }

@@ -1,6 +1,6 @@
 //! The results screen's state (sorting, filtering, the selected row) and keys.
 
-use super::filter::{build_index, Query, RowIndex};
+use super::filter::{Query, SearchIndex};
 use super::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,12 +40,12 @@ pub struct ResultsView {
     /// Every row index, sorted: filtering keeps this order, so a keystroke never re-sorts.
     order: Vec<usize>,
     /// What the filter searches, one per row, built when the table loads.
-    index: Vec<RowIndex>,
+    index: SearchIndex,
 }
 
 impl ResultsView {
     pub fn new(dir: PathBuf, table: AssociationTable) -> Self {
-        let index = build_index(&table.rows, &table.labels);
+        let index = SearchIndex::new(&table.rows, &table.labels);
         let mut v = ResultsView {
             dir,
             table,
@@ -113,13 +113,25 @@ impl ResultsView {
 
     /// The rows of `from` (in its order) that the current query keeps.
     fn filtered(&self, from: &[usize]) -> Vec<usize> {
-        if self.query.terms.is_empty() {
+        let matcher = self.query.matcher();
+        if matcher.is_empty() {
             return from.to_vec();
         }
-        from.iter()
-            .copied()
-            .filter(|&i| self.query.matches(&self.table.rows[i], &self.index[i]))
-            .collect()
+        let hit = (from.len() == self.order.len())
+            .then(|| matcher.rows_with_first_word(&self.index))
+            .flatten();
+        match hit {
+            Some(hit) => from
+                .iter()
+                .copied()
+                .filter(|&i| hit[i] && matcher.matches(&self.index, i))
+                .collect(),
+            None => from
+                .iter()
+                .copied()
+                .filter(|&i| matcher.matches(&self.index, i))
+                .collect(),
+        }
     }
 
     /// The rows a full pass over the table keeps for the current filter, in sort order: what
