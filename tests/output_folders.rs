@@ -85,6 +85,20 @@ fn a_folder_of_somebody_else_is_refused_unless_forced() {
     std::fs::create_dir(d.join("empty")).unwrap();
     let o = meshagents_in(d, &["study", "run", "STUDY.toml", "--out", "empty"]);
     assert!(o.status.success(), "{}", text(&o));
+    // A folder holding only its study's STUDY.toml and the TUI's log (as the TUI's wizard
+    // leaves it before the first run) is that study's.
+    std::fs::create_dir(d.join("wizard")).unwrap();
+    std::fs::write(
+        d.join("wizard/STUDY.toml"),
+        format!(
+            "name = \"wizard\"\n{}",
+            STUDY.replace("cohort/", "../cohort/")
+        ),
+    )
+    .unwrap();
+    std::fs::write(d.join("wizard/tui-run.log"), "").unwrap();
+    let o = meshagents_in(d, &["study", "run", "wizard/STUDY.toml", "--out", "wizard"]);
+    assert!(o.status.success(), "{}", text(&o));
 
     // A fork into somebody's folder: refused, and nothing made; forced, it runs.
     let fork = [

@@ -1,6 +1,7 @@
 //! End to end: drives `meshagents tui` in a tmux pseudo-terminal as a user would: creates a
 //! study from the wizard on a small simulated cohort, watches it finish, opens its association
-//! table, exports it, and quits with exit code 0.
+//! table, filters it by a description word and `q<0.05` (issue 17), exports it, and quits
+//! with exit code 0.
 //!
 //! Skips (with a message) when tmux is missing, except under CI (`CI=true`), where it fails.
 //! No wall-clock limit: every wait ends on what the screen shows, or fails as soon as the
@@ -155,6 +156,7 @@ fn wizard_to_finished_study_to_exported_table_in_tmux() {
     tmux.keys(&["Enter"]);
     let table = tmux.wait_for("associations, sorted by p", "", &exit_file);
     assert!(table.contains("95% CI"), "detail pane: {table}");
+    filter_by_description_and_q(&tmux, &dir, &cohort, &exit_file);
     tmux.keys(&["x", "c"]);
     tmux.wait_for("associations.export.csv", "export failed", &exit_file);
     let exported = std::fs::read_to_string(dir.join("associations.export.csv")).expect("export");
@@ -170,6 +172,111 @@ fn wizard_to_finished_study_to_exported_table_in_tmux() {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+}
+
+/// Issue 17: the results filter searches the dictionary's descriptions, combines words and
+/// `q<0.05`, shows a malformed term in its line, and the rows show each factor's description.
+/// The expected counts come from the study's files, read by their owners in `stats`.
+fn filter_by_description_and_q(tmux: &Tmux, dir: &Path, cohort: &Path, exit_file: &Path) {
+    use meshagents_stats::data::dictionary::Dictionary;
+    let rows = meshagents_stats::phewas::read_associations(&dir.join("associations.csv"))
+        .expect("associations.csv");
+    let dictionary = Dictionary::read_csv(&cohort.join("dictionary.csv")).expect("dictionary");
+    let describe = |column: &str| {
+        dictionary
+            .get(column)
+            .map(|e| (e.description.clone(), e.category.clone()))
+            .unwrap_or_default()
+    };
+    // The longest word of the description of the factor with the smallest q (never in its
+    // id), so that the word and q<0.05 together keep a row when any has q < 0.05.
+    let factor = rows
+        .iter()
+        .filter(|r| !r.q_bh.is_nan())
+        .min_by(|a, b| a.q_bh.total_cmp(&b.q_bh))
+        .expect("a row with q")
+        .factor
+        .clone();
+    let (description, _) = describe(&factor);
+    let word = description
+        .split(|c: char| !c.is_alphanumeric())
+        .max_by_key(|w| w.len())
+        .expect("a described factor")
+        .to_string();
+    let searched = |r: &meshagents_stats::phewas::AssociationRow| {
+        let (pd, _) = describe(&r.phenotype);
+        let (fd, fc) = describe(&r.factor);
+        [
+            &r.phenotype,
+            &pd,
+            &r.factor,
+            &fd,
+            &fc,
+            &r.category,
+            &r.model,
+            &r.status,
+        ]
+        .iter()
+        .any(|f| f.to_lowercase().contains(&word.to_lowercase()))
+    };
+    let total = rows.len();
+    let by_word = rows.iter().filter(|r| searched(r)).count();
+    let by_q = rows.iter().filter(|r| r.q_bh < 0.05).count();
+    let both = rows.iter().filter(|r| searched(r) && r.q_bh < 0.05).count();
+    assert!(
+        by_word > 0 && by_word < total,
+        "{word}: {by_word} of {total}"
+    );
+    eprintln!("filter {word:?}: {by_word}, q<0.05: {by_q}, both: {both} of {total}");
+
+    // Each wait names the filter line too, so it cannot be met by a half-typed query.
+    let count = |n: usize| format!(" {n} of {total} associations");
+    let upper = word.to_uppercase();
+    tmux.keys(&["/"]);
+    tmux.text(&upper);
+    let shown = tmux.wait_for_all(
+        &[&count(by_word), &format!("filter: {upper}_")],
+        "",
+        exit_file,
+    );
+    let cell = |f: &str| -> String {
+        let text = format!("{f}  {}", describe(f).0);
+        text.chars().take(30).collect()
+    };
+    assert!(
+        rows.iter()
+            .filter(|r| searched(r))
+            .any(|r| shown.contains(&cell(&r.factor))),
+        "a factor's id and description ({}) in the rows:\n{shown}",
+        cell(&factor)
+    );
+    tmux.text(" q<abc");
+    let shown = tmux.wait_for("'abc' is not a number", "", exit_file);
+    assert!(
+        shown.contains(&count(by_word)),
+        "a malformed term filters nothing out:\n{shown}"
+    );
+    for _ in 0.."abc".len() {
+        tmux.keys(&["BSpace"]);
+    }
+    tmux.text("0.05");
+    tmux.wait_for_all(
+        &[&count(both), &format!("filter: {upper} q<0.05_")],
+        "",
+        exit_file,
+    );
+    // q<0.05 alone. Esc clears the line; the next key waits for the screen, so that the
+    // terminal does not read Esc and it as one Alt key.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for_all(&[&count(total), "/ filter"], "", exit_file);
+    tmux.keys(&["/"]);
+    tmux.text("q<0.05");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_all(&[&count(by_q), "filter: q<0.05 "], "", exit_file);
+    tmux.keys(&["/"]);
+    tmux.wait_for("filter: q<0.05_", "", exit_file);
+    tmux.keys(&["Escape"]);
+    tmux.wait_for_all(&[&count(total), "/ filter"], "", exit_file);
 }
 
 /// Hardening (issue 15, item 8): without a terminal (cron, CI, `ssh` without `-t`, a pipe)

@@ -62,3 +62,6 @@ impl From<meshagents_workflows::WorkflowError> for TuiError {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_filter;

@@ -1,7 +1,7 @@
 //! What the TUI reads from a study directory (all read-only: the events file and the result
 //! files, never the journal itself) and the few files it writes (exports, STUDY.toml).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use meshagents_engine::{read_events, Event};
@@ -103,16 +103,67 @@ pub struct AssociationTable {
     pub rows: Vec<AssociationRow>,
     /// `classification.csv` (`stats::classify::read_classification`), when the study has one.
     pub classification: Vec<ClassificationRow>,
+    /// Column -> its description and category in the study's dictionary (empty without one).
+    pub labels: HashMap<String, ColumnLabel>,
+    /// Why the table has no descriptions although the study names a dictionary.
+    pub dictionary_note: Option<String>,
 }
 
-/// Reads `DIR/associations.csv` and, when the validation has run, `DIR/classification.csv`.
+/// What the dictionary says of a column.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ColumnLabel {
+    pub description: String,
+    pub category: String,
+}
+
+/// Reads `DIR/associations.csv`, when the validation has run `DIR/classification.csv`, and
+/// the descriptions of the dictionary `DIR/STUDY.toml` names. The table does not depend on
+/// the dictionary: one that cannot be read (moved, changed) leaves the descriptions out and
+/// says why in `dictionary_note`.
 pub fn load_associations(dir: &Path) -> Result<AssociationTable, TuiError> {
     let rows = read_associations(&dir.join("associations.csv"))?;
     let classification = read_classification_if_any(&dir.join("classification.csv"))?;
+    let (labels, dictionary_note) = match study_dictionary(dir) {
+        Ok(Some(dictionary)) => (column_labels(&dictionary), None),
+        Ok(None) => (HashMap::new(), None),
+        Err(e) => (HashMap::new(), Some(format!("no descriptions: {e}"))),
+    };
     Ok(AssociationTable {
         rows,
         classification,
+        labels,
+        dictionary_note,
     })
+}
+
+/// The dictionary of the study in `dir`, as its `STUDY.toml` (read by `StudyConfig`) names
+/// it; `None` when the study has no `STUDY.toml` or no dictionary.
+pub fn study_dictionary(dir: &Path) -> Result<Option<Dictionary>, TuiError> {
+    let toml = dir.join("STUDY.toml");
+    if !toml.is_file() {
+        return Ok(None);
+    }
+    let config = meshagents_workflows::study_run::StudyConfig::read(&toml)?;
+    match config.dictionary {
+        Some(path) => Ok(Some(Dictionary::read_csv(&path)?)),
+        None => Ok(None),
+    }
+}
+
+fn column_labels(dictionary: &Dictionary) -> HashMap<String, ColumnLabel> {
+    dictionary
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.column.clone(),
+                ColumnLabel {
+                    description: e.description.clone(),
+                    category: e.category.clone(),
+                },
+            )
+        })
+        .collect()
 }
 
 /// The cells the classification screen shows of a row: disease, arm, classifier, n, cases,

@@ -107,7 +107,14 @@ pub fn check_output_folder(
         .collect();
     names.sort();
     let ours = match kind {
-        OutputFolder::Study => names.iter().any(|n| n == "study.json" || n == "journal"),
+        // The TUI's wizard writes the study's STUDY.toml into its new folder, and the run's
+        // log beside it, before the first `study run`: a folder of only those is that study.
+        OutputFolder::Study => {
+            names.iter().any(|n| n == "study.json" || n == "journal")
+                || names
+                    .iter()
+                    .all(|n| n == "STUDY.toml" || n == "tui-run.log")
+        }
         OutputFolder::Cohort => names
             .iter()
             .all(|n| meshagents_stats::simulate::is_cohort_file(n)),

@@ -3,6 +3,7 @@
 //! terminal or the file system, so every transition is tested without rendering.
 
 mod approval;
+pub mod filter;
 mod list;
 mod panel;
 mod results;
@@ -210,6 +211,9 @@ impl App {
                     table.rows.len(),
                     dir.join("associations.csv").display()
                 );
+                if let Some(note) = &table.dictionary_note {
+                    self.status = format!("{}; {note}", self.status);
+                }
                 self.results = Some(ResultsView::new(dir, table));
                 self.screen = Screen::Results;
                 vec![]

@@ -1,5 +1,6 @@
 //! The results screen's state (sorting, filtering, the selected row) and keys.
 
+use super::filter::{Query, SearchIndex};
 use super::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,10 +35,17 @@ pub struct ResultsView {
     pub class_selected: usize,
     /// Indices into `table.rows`, filtered and sorted.
     pub visible: Vec<usize>,
+    /// The filter `visible` was computed for (its malformed terms are shown).
+    pub query: Query,
+    /// Every row index, sorted: filtering keeps this order, so a keystroke never re-sorts.
+    order: Vec<usize>,
+    /// What the filter searches, one per row, built when the table loads.
+    index: SearchIndex,
 }
 
 impl ResultsView {
     pub fn new(dir: PathBuf, table: AssociationTable) -> Self {
+        let index = SearchIndex::new(&table.rows, &table.labels);
         let mut v = ResultsView {
             dir,
             table,
@@ -49,29 +57,23 @@ impl ResultsView {
             classification: false,
             class_selected: 0,
             visible: Vec::new(),
+            query: Query::default(),
+            order: Vec::new(),
+            index,
         };
         v.recompute();
         v
     }
 
-    /// Recomputes the visible rows after a change of filter or sort.
+    /// Sorts every row and applies the filter again (after a change of sort).
     pub fn recompute(&mut self) {
-        let needle = self.filter.to_lowercase();
         let rows = &self.table.rows;
-        let mut visible: Vec<usize> = (0..rows.len())
-            .filter(|&i| {
-                let r = &rows[i];
-                needle.is_empty()
-                    || [&r.phenotype, &r.factor, &r.category, &r.status]
-                        .iter()
-                        .any(|f| f.to_lowercase().contains(&needle))
-            })
-            .collect();
+        let mut order: Vec<usize> = (0..rows.len()).collect();
         // No value (NaN: a skipped or failed row) sorts last.
         let key_f = |v: f64| if v.is_nan() { f64::INFINITY } else { v };
         match self.sort {
-            SortKey::P => visible.sort_by(|&a, &b| key_f(rows[a].p).total_cmp(&key_f(rows[b].p))),
-            SortKey::Beta => visible.sort_by(|&a, &b| {
+            SortKey::P => order.sort_by(|&a, &b| key_f(rows[a].p).total_cmp(&key_f(rows[b].p))),
+            SortKey::Beta => order.sort_by(|&a, &b| {
                 let m = |r: &AssociationRow| {
                     if r.beta.is_nan() {
                         f64::NEG_INFINITY
@@ -81,12 +83,69 @@ impl ResultsView {
                 };
                 m(&rows[b]).total_cmp(&m(&rows[a]))
             }),
-            SortKey::Phenotype => visible.sort_by(|&a, &b| {
+            SortKey::Phenotype => order.sort_by(|&a, &b| {
                 (&rows[a].phenotype, &rows[a].factor).cmp(&(&rows[b].phenotype, &rows[b].factor))
             }),
         }
-        self.visible = visible;
+        self.order = order;
+        self.query = Query::parse(&self.filter);
+        self.visible = self.filtered(&self.order);
         self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+    }
+
+    /// Applies `self.filter` after it changed. When the new query keeps only rows the
+    /// previous one kept (typing on: `atr` -> `atri`, another word), only the rows shown are
+    /// filtered again; otherwise (a deleted character, a bound widened) all of them.
+    pub fn refilter(&mut self) {
+        let query = Query::parse(&self.filter);
+        if query == self.query {
+            return;
+        }
+        let narrows = query.narrows(&self.query);
+        self.query = query;
+        self.visible = if narrows {
+            self.filtered(&self.visible)
+        } else {
+            self.filtered(&self.order)
+        };
+        self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+    }
+
+    /// The rows of `from` (in its order) that the current query keeps.
+    fn filtered(&self, from: &[usize]) -> Vec<usize> {
+        let matcher = self.query.matcher();
+        if matcher.is_empty() {
+            return from.to_vec();
+        }
+        let hit = (from.len() == self.order.len())
+            .then(|| matcher.rows_with_first_word(&self.index))
+            .flatten();
+        match hit {
+            Some(hit) => from
+                .iter()
+                .copied()
+                .filter(|&i| hit[i] && matcher.matches(&self.index, i))
+                .collect(),
+            None => from
+                .iter()
+                .copied()
+                .filter(|&i| matcher.matches(&self.index, i))
+                .collect(),
+        }
+    }
+
+    /// The rows a full pass over the table keeps for the current filter, in sort order: what
+    /// the incremental path must equal.
+    pub fn refiltered_from_scratch(&self) -> Vec<usize> {
+        self.filtered(&self.order)
+    }
+
+    /// The dictionary's description of a column, or "".
+    pub fn description(&self, column: &str) -> &str {
+        self.table
+            .labels
+            .get(column)
+            .map_or("", |l| l.description.as_str())
     }
 
     pub fn current(&self) -> Option<&AssociationRow> {
@@ -106,7 +165,7 @@ impl App {
                 return vec![];
             }
             r.selected = 0;
-            r.recompute();
+            r.refilter();
             return vec![];
         }
         if r.classification {

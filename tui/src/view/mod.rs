@@ -204,7 +204,8 @@ pub fn help_lines(screen: Screen) -> Vec<String> {
         Screen::Results => vec![
             "Results",
             "  Up/Down PgUp/PgDn Home/End  move   s  sort: p, |beta|, phenotype",
-            "  /  filter (phenotype, factor, category, status; Enter keeps, Esc clears)",
+            "  /  filter: words match names, ids, descriptions, categories (all words);",
+            "     p<1e-8 q<0.05 model:logistic category:Diet status:ok; Esc clears",
             "  m  Manhattan plot / table    x  export (CSV, TSV, Markdown)",
             "  c  classification table (panel vs expert arm; c or Esc back)",
             "  l  panel transcript          Esc  back to the list",

@@ -4,7 +4,7 @@ use super::*;
 
 const ASSOCIATION_COLUMNS: [(&str, Constraint); 6] = [
     ("phenotype", Constraint::Length(14)),
-    ("factor", Constraint::Min(20)),
+    ("factor  description", Constraint::Min(20)),
     ("beta", Constraint::Length(10)),
     ("p", Constraint::Length(10)),
     ("q (BH)", Constraint::Length(10)),
@@ -29,20 +29,25 @@ pub(super) fn render_results(app: &App, f: &mut Frame, area: Rect) {
     };
     let [top, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(6)]).areas(area);
     let name = dir_name(&r.dir);
-    let filter = if r.editing_filter {
-        format!(" filter: {}_ ", r.filter)
-    } else if r.filter.is_empty() {
-        String::new()
-    } else {
-        format!(" filter: {} ", r.filter)
-    };
     let title = format!(
-        " {name}: {} of {} associations, sorted by {}{filter}",
+        " {name}: {} of {} associations, sorted by {} ",
         r.visible.len(),
         r.table.rows.len(),
         r.sort.label()
     );
-    let bottom = " s sort  / filter  m plot  c classification  x export  l panel  Esc back ";
+    // The filter line: what is typed, and each term that could not be read (it filters
+    // nothing out until it reads as a term).
+    let errors: String = r.query.errors.iter().map(|e| format!(" ! {e} ")).collect();
+    let bottom = if r.editing_filter {
+        format!(" filter: {}_ {errors} Enter keep  Esc clear ", r.filter)
+    } else if !r.filter.is_empty() {
+        format!(
+            " filter: {} {errors} / edit  s sort  m plot  x export  Esc back ",
+            r.filter
+        )
+    } else {
+        " s sort  / filter  m plot  c classification  x export  l panel  Esc back ".to_string()
+    };
     if r.classification {
         render_classification(r, f, area, &name);
         return;
@@ -50,12 +55,23 @@ pub(super) fn render_results(app: &App, f: &mut Frame, area: Rect) {
     if r.manhattan {
         render_manhattan(r, f, top, &title);
     } else {
-        let rows = r.visible.iter().map(|&i| {
+        // Only the rows that fit are built (the table is drawn at every keystroke, and may
+        // have 200,000 rows): the window ends at the selected row once it passes the bottom,
+        // as ratatui scrolls a table drawn from its first row.
+        let height = usize::from(top.height.saturating_sub(3)).max(1);
+        let first = r.selected.saturating_sub(height - 1);
+        let rows = r.visible.iter().skip(first).take(height).map(|&i| {
             let a = &r.table.rows[i];
             let hit = a.bonferroni < 0.05;
+            let description = r.description(&a.factor);
+            let factor = if description.is_empty() {
+                a.factor.clone()
+            } else {
+                format!("{}  {description}", a.factor)
+            };
             Row::new(vec![
                 a.phenotype.clone(),
-                a.factor.clone(),
+                factor,
                 num(a.beta),
                 num(a.p),
                 num(a.q_bh),
@@ -68,8 +84,8 @@ pub(super) fn render_results(app: &App, f: &mut Frame, area: Rect) {
             top,
             rows,
             &ASSOCIATION_COLUMNS,
-            Block::bordered().title(title).title_bottom(bottom),
-            r.selected,
+            Block::bordered().title(title.clone()).title_bottom(bottom),
+            r.selected - first,
         );
     }
     let text = match r.current() {
@@ -79,6 +95,10 @@ pub(super) fn render_results(app: &App, f: &mut Frame, area: Rect) {
                     format!("{} ~ {}", a.phenotype, a.factor),
                     Style::default().add_modifier(Modifier::BOLD),
                 ),
+                Span::raw(match r.description(&a.factor) {
+                    "" => String::new(),
+                    d => format!(" {d}"),
+                }),
                 Span::raw(format!(
                     "  ({}, {} model, status {})",
                     a.category, a.model, a.status
