@@ -39,33 +39,26 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
     let stderr = text(&first.stderr);
     assert!(stderr.contains("[10/10]"), "progress is reported: {stderr}");
 
-    for file in [
-        "associations.csv",
-        "summary.md",
-        "flow.csv",
-        "study.json",
-        "cohort/cohort.parquet",
-        "cohort/dictionary.csv",
-        "cohort/truth.json",
-        "classification.csv",
-        "predictions.csv",
-        "associations.tsv",
-        "associations.parquet",
-        "associations.md",
-        "associations.tex",
-        "classification.md",
-        "classification.tex",
-        "plots/manhattan.svg",
-        "plots/manhattan.png",
-        "plots/volcano.png",
-        "plots/qq.png",
-        "plots/roc.png",
-        "plots/forest.png",
-        "report.html",
-        "report.md",
-    ] {
-        assert!(out.join(file).is_file(), "{file} missing");
-    }
+    common::assert_files(&out, common::PANEL_STUDY_FILES);
+    common::assert_files(
+        &out,
+        &[
+            "cohort/cohort.parquet",
+            "cohort/dictionary.csv",
+            "cohort/truth.json",
+            "associations.tsv",
+            "associations.parquet",
+            "associations.md",
+            "associations.tex",
+            "classification.md",
+            "classification.tex",
+            "plots/manhattan.svg",
+            "plots/volcano.png",
+            "plots/qq.png",
+            "plots/roc.png",
+            "plots/forest.png",
+        ],
+    );
     // The demo validates on participants the panel never saw, and says so; the figures and
     // the table still have both arms.
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();

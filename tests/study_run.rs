@@ -55,21 +55,7 @@ fn a_configured_study_runs_resumes_and_can_fix_its_covariates() {
     let first = meshagents(dir.path(), &["study", "run", "STUDY.toml"]);
     assert!(first.status.success(), "{}", stderr(&first));
     let out = dir.path().join("meshagents-out/panel-study");
-    for file in [
-        "associations.csv",
-        "summary.md",
-        "flow.csv",
-        "study.json",
-        "STUDY.toml",
-        "decisions.json",
-        "transcript.md",
-        "classification.csv",
-        "predictions.csv",
-        "report.html",
-        "plots/manhattan.png",
-    ] {
-        assert!(out.join(file).is_file(), "{file} missing");
-    }
+    common::assert_files(&out, common::PANEL_STUDY_FILES);
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(
         summary.contains("## Confounder panel") && summary.contains("statistician"),
@@ -351,11 +337,11 @@ fn the_validation_is_held_out_by_default_and_a_changed_split_forks_from_the_firs
 /// script) gets a folder of its own under `meshagents-out/`, not the root itself, and
 /// `study list` sees it.
 #[test]
-fn a_name_without_latin_letters_still_gets_its_own_folder() {
+fn a_name_without_latin_letters_still_gets_its_own_readable_folder() {
     let dir = tempfile::tempdir().unwrap();
     simulate_csv(dir.path(), "cohort", "300", "4", &[]);
     let mut folders = Vec::new();
-    for name in ["...", "Исследование"] {
+    for name in ["...", "Исследование", "研究"] {
         let toml = format!("name = \"{name}\"\ndata = \"cohort/cohort.csv\"\ndictionary = \"cohort/dictionary.csv\"\ncovariates = \"age,sex\"\nfactors = \"Alcohol\"\n");
         std::fs::write(dir.path().join("S.toml"), toml).unwrap();
         let run = meshagents(dir.path(), &["study", "run", "S.toml"]);
@@ -372,9 +358,13 @@ fn a_name_without_latin_letters_still_gets_its_own_folder() {
         now.sort();
         folders = now;
     }
-    assert_eq!(folders.len(), 2, "{folders:?}");
-    assert!(
-        folders.iter().all(|f| f.starts_with("study-")),
+    // Transliterated where the script has a Latin reading, hashed where nothing is left.
+    assert_eq!(folders.len(), 3, "{folders:?}");
+    assert!(folders.contains(&"issledovanie".to_string()), "{folders:?}");
+    assert!(folders.contains(&"yan-jiu".to_string()), "{folders:?}");
+    assert_eq!(
+        folders.iter().filter(|f| f.starts_with("study-")).count(),
+        1,
         "{folders:?}"
     );
     let list = meshagents(dir.path(), &["study", "list", "meshagents-out"]);

@@ -61,6 +61,32 @@ pub fn simulate_csv(dir: &Path, out: &str, n: &str, seed: &str, extra: &[&str]) 
     sim
 }
 
+/// What every study whose panel met writes (the demo's and `study run`'s alike).
+pub const PANEL_STUDY_FILES: &[&str] = &[
+    "associations.csv",
+    "summary.md",
+    "flow.csv",
+    "study.json",
+    "STUDY.toml",
+    "decisions.json",
+    "transcript.md",
+    "classification.csv",
+    "predictions.csv",
+    "report.html",
+    "report.md",
+    "plots/manhattan.png",
+];
+
+/// Every one of `files` (paths relative to `dir`) is a file in `dir`.
+pub fn assert_files(dir: &Path, files: &[&str]) {
+    let missing: Vec<&&str> = files.iter().filter(|f| !dir.join(f).is_file()).collect();
+    assert!(
+        missing.is_empty(),
+        "missing in {}: {missing:?}",
+        dir.display()
+    );
+}
+
 /// `o` failed, and its stderr says `needle`.
 pub fn assert_failed_saying(o: &Output, needle: &str) {
     assert!(!o.status.success(), "should fail: {}", text(o));

@@ -128,7 +128,7 @@ impl Runtime {
                 Some(130) => "paused: r resumes".to_string(),
                 Some(c) => format!(
                     "stopped with exit code {c}: see {}",
-                    dir.join("tui-run.log").display()
+                    dir.join(meshagents_workflows::RUN_LOG).display()
                 ),
                 None => "was stopped by a signal".to_string(),
             };
@@ -138,7 +138,7 @@ impl Runtime {
     }
 
     fn spawn(&mut self, dir: &Path, args: &[&std::ffi::OsStr]) -> Msg {
-        let log_path = dir.join("tui-run.log");
+        let log_path = dir.join(meshagents_workflows::RUN_LOG);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -175,7 +175,11 @@ impl Runtime {
         match msg {
             Msg::Children(_) => {
                 self.dispatch(msg);
-                Msg::Info(format!("running {} (output in tui-run.log)", dir.display()))
+                Msg::Info(format!(
+                    "running {} (output in {})",
+                    dir.display(),
+                    meshagents_workflows::RUN_LOG
+                ))
             }
             other => other,
         }

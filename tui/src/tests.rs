@@ -92,7 +92,8 @@ fn app_with_results() -> App {
     app
 }
 
-fn draw(app: &App, w: u16, h: u16) -> String {
+/// The screen `app` draws on a `w` x `h` terminal, as text (also for `tests_filter`).
+pub(crate) fn draw(app: &App, w: u16, h: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
     terminal
         .draw(|f| crate::view::render(app, f))

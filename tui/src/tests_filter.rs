@@ -9,6 +9,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::app::filter::{Cmp, NumField, Query, Term, TextField};
 use crate::app::{App, Msg, ResultsView};
 use crate::model::{AssociationTable, ColumnLabel};
+use crate::tests::draw;
 
 fn key(app: &mut App, code: KeyCode) {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
@@ -121,36 +122,29 @@ fn filter_searches_descriptions_and_categories_combines_words_and_fields() {
     let tmp = study();
     let mut app = app_on(tmp.path());
     assert_eq!(app.results.as_ref().expect("results").visible.len(), 4);
-    // The dictionary's description and category, through the study's STUDY.toml.
-    assert_eq!(filter(&mut app, "atrial fib"), ["LVEF~900116-2.0"]);
-    assert_eq!(filter(&mut app, "PACK years"), ["LVEDV~20161-0.0"]);
-    assert_eq!(filter(&mut app, "conditions"), ["LVEF~900116-2.0"]);
-    // Phenotype descriptions and ids too; words are ANDed.
-    assert_eq!(
-        filter(&mut app, "ejection"),
-        ["LVEF~900116-2.0", "LVEF~1289-0.0"]
-    );
-    assert_eq!(filter(&mut app, "ejection vegetable"), ["LVEF~1289-0.0"]);
-    assert_eq!(filter(&mut app, "ejection smoking").len(), 0);
-    assert_eq!(filter(&mut app, "1289"), ["AAo~1289-0.0", "LVEF~1289-0.0"]);
-    // Fields, alone and with words; a row without q fails q<0.05.
-    assert_eq!(
-        filter(&mut app, "q<0.05"),
-        ["LVEF~900116-2.0", "AAo~1289-0.0"]
-    );
-    assert_eq!(filter(&mut app, "p<1e-8"), ["LVEF~900116-2.0"]);
-    assert_eq!(filter(&mut app, "p<=0.01 aorta"), ["AAo~1289-0.0"]);
-    assert_eq!(filter(&mut app, "q>0.4"), ["LVEDV~20161-0.0"]);
-    assert_eq!(filter(&mut app, "model:logistic"), ["LVEF~900116-2.0"]);
-    assert_eq!(
-        filter(&mut app, "category:DIET"),
-        ["AAo~1289-0.0", "LVEF~1289-0.0"]
-    );
-    assert_eq!(
-        filter(&mut app, "category:diet status:ok"),
-        ["AAo~1289-0.0"]
-    );
-    assert_eq!(filter(&mut app, "status:failed"), ["LVEF~1289-0.0"]);
+    let cases: &[(&str, &[&str])] = &[
+        // The dictionary's description and category, through the study's STUDY.toml.
+        ("atrial fib", &["LVEF~900116-2.0"]),
+        ("PACK years", &["LVEDV~20161-0.0"]),
+        ("conditions", &["LVEF~900116-2.0"]),
+        // Phenotype descriptions and ids too; words are ANDed.
+        ("ejection", &["LVEF~900116-2.0", "LVEF~1289-0.0"]),
+        ("ejection vegetable", &["LVEF~1289-0.0"]),
+        ("ejection smoking", &[]),
+        ("1289", &["AAo~1289-0.0", "LVEF~1289-0.0"]),
+        // Fields, alone and with words; a row without q fails q<0.05.
+        ("q<0.05", &["LVEF~900116-2.0", "AAo~1289-0.0"]),
+        ("p<1e-8", &["LVEF~900116-2.0"]),
+        ("p<=0.01 aorta", &["AAo~1289-0.0"]),
+        ("q>0.4", &["LVEDV~20161-0.0"]),
+        ("model:logistic", &["LVEF~900116-2.0"]),
+        ("category:DIET", &["AAo~1289-0.0", "LVEF~1289-0.0"]),
+        ("category:diet status:ok", &["AAo~1289-0.0"]),
+        ("status:failed", &["LVEF~1289-0.0"]),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(filter(&mut app, query), *expected, "{query}");
+    }
     // A malformed term filters nothing out and is shown in the filter line.
     assert_eq!(filter(&mut app, "q<abc aorta"), ["AAo~1289-0.0"]);
     let screen = draw(&app, 80, 24);
@@ -159,11 +153,12 @@ fn filter_searches_descriptions_and_categories_combines_words_and_fields() {
     // The description next to the id in the rows and in the detail pane.
     filter(&mut app, "");
     let screen = draw(&app, 80, 24);
-    assert!(screen.contains("900116-2.0  Atrial fib"), "{screen}");
-    assert!(
-        screen.contains("LVEF ~ 900116-2.0 Atrial fibrillation"),
-        "{screen}"
-    );
+    for shown in [
+        "900116-2.0  Atrial fib",
+        "LVEF ~ 900116-2.0 Atrial fibrillation",
+    ] {
+        assert!(screen.contains(shown), "{shown}: {screen}");
+    }
 }
 
 #[test]
@@ -178,23 +173,6 @@ fn filter_without_a_readable_dictionary_keeps_the_table_and_says_why() {
     assert_eq!(app.results.as_ref().expect("results").visible.len(), 4);
     assert!(app.status.contains("no descriptions"), "{}", app.status);
     assert!(app.status.contains("dictionary.csv"), "{}", app.status);
-}
-
-fn draw(app: &App, w: u16, h: u16) -> String {
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
-    terminal
-        .draw(|f| crate::view::render(app, f))
-        .expect("draws");
-    let buffer = terminal.backend().buffer().clone();
-    let mut text = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            text.push_str(buffer[(x, y)].symbol());
-        }
-        text.push('\n');
-    }
-    text
 }
 
 /// `n` rows over 400 factors and 500 phenotypes, with descriptions, categories, both models

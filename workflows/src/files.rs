@@ -71,6 +71,9 @@ pub(crate) fn write_study_config(
     std::fs::write(&path, body).map_err(|e| WorkflowError::io(path.display().to_string(), e))
 }
 
+/// The log a launcher (the TUI) keeps, in the study's folder, of a `study run` it started.
+pub const RUN_LOG: &str = "tui-run.log";
+
 /// What a command writes into its output folder, which says whether a folder already there
 /// is one of ours (written before by the same kind of command) or somebody else's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,9 +114,7 @@ pub fn check_output_folder(
         // log beside it, before the first `study run`: a folder of only those is that study.
         OutputFolder::Study => {
             names.iter().any(|n| n == "study.json" || n == "journal")
-                || names
-                    .iter()
-                    .all(|n| n == "STUDY.toml" || n == "tui-run.log")
+                || names.iter().all(|n| n == "STUDY.toml" || n == RUN_LOG)
         }
         OutputFolder::Cohort => names
             .iter()

@@ -32,7 +32,7 @@ pub mod validation;
 pub use cluster::{CohortSource, ExecutorConfig, ExecutorKind};
 pub use demo::{run_demo, DemoConfig, DemoOutcome};
 pub use error::{error_text, WorkflowError};
-pub use files::{check_output_folder, OutputFolder};
+pub use files::{check_output_folder, OutputFolder, RUN_LOG};
 pub use fork::fork_study;
 pub use meshagents_agents::protocol::TranscriptEntry;
 pub use model_server::{ServerConfig, ServerError, SERVER_EVENT_KEY};
