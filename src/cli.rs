@@ -188,6 +188,10 @@ Every step is journaled: running the same command again resumes, and a finished 
         /// Tables only, no figures.
         #[arg(long)]
         no_figures: bool,
+        /// Replace the files of an earlier export that differ (without it, such an export is
+        /// refused, naming them, and nothing is written).
+        #[arg(long)]
+        force: bool,
     },
     /// Status of one study: state, progress, start time, last event (read without locking it).
     Status {

@@ -69,7 +69,8 @@ fn run(cli: Cli) -> Result<()> {
                 out,
                 top,
                 no_figures,
-            } => commands::study_export::run(&dir, &format, out, top, !no_figures),
+                force,
+            } => commands::study_export::run(&dir, &format, out, (top, !no_figures, force)),
             StudyCommand::List { root, json } => commands::study_list::run(&root, json),
         },
     }

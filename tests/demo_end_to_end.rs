@@ -207,6 +207,39 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
     let bad = meshagents(&["study", "export", out_arg, "--format", "xlsx"]);
     assert_failed_saying(&bad, "use csv, tsv, parquet, md, tex or all");
 
+    // A second export of the same study is the same files; one over a table somebody edited
+    // is refused, naming it, and changes nothing until --force, which says what it replaced.
+    let args = [
+        "study",
+        "export",
+        out_arg,
+        "--format",
+        "csv,tex",
+        "--out",
+        export_dir.to_str().unwrap(),
+    ];
+    let again = meshagents(&args);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let tex = export_dir.join("associations.tex");
+    let edited = [std::fs::read(&tex).unwrap(), b"% my note\n".to_vec()].concat();
+    std::fs::write(&tex, &edited).unwrap();
+    let refused = meshagents(&args);
+    assert_failed_saying(
+        &refused,
+        "holds an earlier export whose files differ from this one (associations.tex)",
+    );
+    assert_eq!(std::fs::read(&tex).unwrap(), edited, "the edit stays");
+    let staging: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(staging.is_empty(), "no staging folder is left: {staging:?}");
+    let forced = meshagents(&[&args[..], &["--force"]].concat());
+    assert!(forced.status.success(), "{}", text(&forced.stderr));
+    assert!(text(&forced.stderr).contains("replaced 1 file(s) of an earlier export"));
+    assert_ne!(std::fs::read(&tex).unwrap(), edited);
+
     // Running again: nothing is recomputed and every file is byte-identical.
     const FILES: [&str; 6] = [
         "associations.csv",

@@ -10,8 +10,7 @@ pub fn run(
     dir: &Path,
     format: &str,
     out: Option<PathBuf>,
-    top: usize,
-    figures: bool,
+    (top, figures, force): (usize, bool, bool),
 ) -> Result<()> {
     let formats = ExportFormat::parse_list(format)?;
     let dest = out.unwrap_or_else(|| dir.join("export"));
@@ -21,15 +20,21 @@ pub fn run(
     } else {
         None
     };
-    let written = meshagents_workflows::validation::export_study(
+    let exported = meshagents_workflows::validation::export_study_to(
         dir,
         &dest,
-        &formats,
-        figures,
+        (&formats, figures, top),
         dictionary.as_ref(),
-        top,
+        force,
     )?;
-    for f in written {
+    if !exported.replaced.is_empty() {
+        eprintln!(
+            "replaced {} file(s) of an earlier export in {}",
+            exported.replaced.len(),
+            dest.display()
+        );
+    }
+    for f in exported.written {
         println!("{}", dest.join(f).display());
     }
     Ok(())

@@ -225,6 +225,93 @@ fn matrix(
 /// The figures of a study directory, by kind, in report order.
 pub const FIGURES: [&str; 5] = ["manhattan", "volcano", "qq", "forest", "roc"];
 
+/// What [`export_study_to`] wrote: the files (relative to the destination), and those of them
+/// that replaced different files of an earlier export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    pub written: Vec<PathBuf>,
+    pub replaced: Vec<PathBuf>,
+}
+
+/// [`export_study`] for `meshagents study export`: the files are made in a staging folder
+/// beside `dest` first, and moved into `dest` only when none of them would replace a different
+/// file there, or with `force`. A second export used to overwrite the first without a word,
+/// edits a co-author made to a table included; an export that fails half-way leaves `dest` as
+/// it was. Into the study directory itself it writes in place, as the study's own step does.
+pub fn export_study_to(
+    dir: &Path,
+    dest: &Path,
+    (formats, figures, top_n): (&[ExportFormat], bool, usize),
+    dictionary: Option<&Dictionary>,
+    force: bool,
+) -> Result<Exported, WorkflowError> {
+    if dest == dir {
+        let written = export_study(dir, dest, formats, figures, dictionary, top_n)?;
+        return Ok(Exported {
+            written,
+            replaced: Vec::new(),
+        });
+    }
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export".into());
+    let staging = dest.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    let io = |path: &Path, e| WorkflowError::io(path.display().to_string(), e);
+    let _ = std::fs::remove_dir_all(&staging);
+    let staged =
+        export_study(dir, &staging, formats, figures, dictionary, top_n).and_then(|written| {
+            let mut replaced = Vec::new();
+            for file in &written {
+                let old = dest.join(file);
+                if old.is_file()
+                    && std::fs::read(&old).map_err(|e| io(&old, e))?
+                        != std::fs::read(staging.join(file)).map_err(|e| io(&staging, e))?
+                {
+                    replaced.push(file.clone());
+                }
+            }
+            Ok(Exported { written, replaced })
+        });
+    let exported = match staged {
+        Ok(e) if e.replaced.is_empty() || force => e,
+        Ok(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            let shown: Vec<String> = e
+                .replaced
+                .iter()
+                .take(5)
+                .map(|p| p.display().to_string())
+                .collect();
+            return Err(WorkflowError::File {
+                path: dest.display().to_string(),
+                message: format!(
+                    "holds an earlier export whose files differ from this one ({}{}): pass --force to replace them, or --out another folder to keep both",
+                    shown.join(", "),
+                    if e.replaced.len() > 5 {
+                        format!(" and {} more", e.replaced.len() - 5)
+                    } else {
+                        String::new()
+                    }
+                ),
+            });
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    for file in &exported.written {
+        let to = dest.join(file);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        }
+        std::fs::rename(staging.join(file), &to).map_err(|e| io(&to, e))?;
+    }
+    let _ = std::fs::remove_dir_all(&staging);
+    Ok(exported)
+}
+
 /// Reads a study directory's tables (`associations.csv`, and `classification.csv` and
 /// `predictions.csv` when the validation ran) and writes into `dest` their exports
 /// (`associations.*`, `classification.*`) in `formats` and, with `figures`, the plots
