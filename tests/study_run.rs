@@ -56,6 +56,29 @@ fn a_configured_study_runs_resumes_and_can_fix_its_covariates() {
     assert!(first.status.success(), "{}", stderr(&first));
     let out = dir.path().join("meshagents-out/panel-study");
     common::assert_files(&out, common::PANEL_STUDY_FILES);
+    // `study export` labels the figures from the dictionary the study read (its STUDY.toml
+    // names it), so they are the study's own, byte for byte.
+    let export = meshagents(
+        dir.path(),
+        &[
+            "study",
+            "export",
+            "meshagents-out/panel-study",
+            "--format",
+            "md",
+            "--out",
+            "paper",
+        ],
+    );
+    assert!(export.status.success(), "{}", stderr(&export));
+    for figure in ["manhattan", "volcano", "forest", "qq"] {
+        let file = format!("plots/{figure}.svg");
+        assert_eq!(
+            std::fs::read(dir.path().join("paper").join(&file)).unwrap(),
+            std::fs::read(out.join(&file)).unwrap(),
+            "{file}"
+        );
+    }
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(
         summary.contains("## Confounder panel") && summary.contains("statistician"),

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use meshagents_stats::data::dictionary::Dictionary;
 use meshagents_stats::export::ExportFormat;
 
 pub fn run(
@@ -14,12 +13,9 @@ pub fn run(
 ) -> Result<()> {
     let formats = ExportFormat::parse_list(format)?;
     let dest = out.unwrap_or_else(|| dir.join("export"));
-    let dictionary_path = dir.join("cohort").join("dictionary.csv");
-    let dictionary = if dictionary_path.exists() {
-        Some(Dictionary::read_csv(&dictionary_path)?)
-    } else {
-        None
-    };
+    // The figures label factors with their descriptions, from the dictionary the study
+    // read (its STUDY.toml names it; the demo's names its simulated one).
+    let dictionary = meshagents_workflows::study_run::study_dictionary(dir)?;
     let exported = meshagents_workflows::validation::export_study_to(
         dir,
         &dest,

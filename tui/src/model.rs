@@ -123,7 +123,7 @@ pub struct ColumnLabel {
 pub fn load_associations(dir: &Path) -> Result<AssociationTable, TuiError> {
     let rows = read_associations(&dir.join("associations.csv"))?;
     let classification = read_classification_if_any(&dir.join("classification.csv"))?;
-    let (labels, dictionary_note) = match study_dictionary(dir) {
+    let (labels, dictionary_note) = match meshagents_workflows::study_run::study_dictionary(dir) {
         Ok(Some(dictionary)) => (column_labels(&dictionary), None),
         Ok(None) => (HashMap::new(), None),
         Err(e) => (HashMap::new(), Some(format!("no descriptions: {e}"))),
@@ -134,20 +134,6 @@ pub fn load_associations(dir: &Path) -> Result<AssociationTable, TuiError> {
         labels,
         dictionary_note,
     })
-}
-
-/// The dictionary of the study in `dir`, as its `STUDY.toml` (read by `StudyConfig`) names
-/// it; `None` when the study has no `STUDY.toml` or no dictionary.
-pub fn study_dictionary(dir: &Path) -> Result<Option<Dictionary>, TuiError> {
-    let toml = dir.join("STUDY.toml");
-    if !toml.is_file() {
-        return Ok(None);
-    }
-    let config = meshagents_workflows::study_run::StudyConfig::read(&toml)?;
-    match config.dictionary {
-        Some(path) => Ok(Some(Dictionary::read_csv(&path)?)),
-        None => Ok(None),
-    }
 }
 
 fn column_labels(dictionary: &Dictionary) -> HashMap<String, ColumnLabel> {

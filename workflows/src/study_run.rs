@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use meshagents_engine::Journal;
 use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
-use meshagents_stats::data::dictionary::Role;
+use meshagents_stats::data::dictionary::{Dictionary, Role};
 use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
 use serde::{Deserialize, Serialize};
@@ -200,6 +200,20 @@ impl StudyConfig {
     /// A directory name made from the study's name ([`slug`]).
     pub fn slug(&self) -> String {
         slug(&self.name)
+    }
+}
+
+/// The dictionary of the study in `dir`, as its `STUDY.toml` names it (the demo writes one
+/// too); `None` when the study has no `STUDY.toml` or no dictionary. The TUI's descriptions
+/// and `study export`'s figure labels both come from here.
+pub fn study_dictionary(dir: &Path) -> Result<Option<Dictionary>, WorkflowError> {
+    let toml = dir.join("STUDY.toml");
+    if !toml.is_file() {
+        return Ok(None);
+    }
+    match StudyConfig::read(&toml)?.dictionary {
+        Some(path) => Ok(Some(Dictionary::read_csv(&path)?)),
+        None => Ok(None),
     }
 }
 
