@@ -177,7 +177,7 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
     // `study export` re-exports elsewhere: the CSV copy equals the study's table; LaTeX and
     // figures are there; an unknown format is an error that lists the known ones.
     let export_dir = dir.path().join("paper");
-    let export = meshagents(&[
+    let args = [
         "study",
         "export",
         out_arg,
@@ -185,7 +185,8 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
         "csv,tex",
         "--out",
         export_dir.to_str().unwrap(),
-    ]);
+    ];
+    let export = meshagents(&args);
     assert!(export.status.success(), "{}", text(&export.stderr));
     assert_eq!(
         std::fs::read(export_dir.join("associations.csv")).unwrap(),
@@ -209,15 +210,6 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
 
     // A second export of the same study is the same files; one over a table somebody edited
     // is refused, naming it, and changes nothing until --force, which says what it replaced.
-    let args = [
-        "study",
-        "export",
-        out_arg,
-        "--format",
-        "csv,tex",
-        "--out",
-        export_dir.to_str().unwrap(),
-    ];
     let again = meshagents(&args);
     assert!(again.status.success(), "{}", text(&again.stderr));
     let tex = export_dir.join("associations.tex");
