@@ -63,6 +63,20 @@ fn demo_runs_end_to_end_then_resumes_without_recomputing() {
     // the table still have both arms.
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("Protocol: held-out validation"), "{report}");
+    // Numbers as a co-author prints them: no "5.55e-1", tiny p as 1.2×10⁻⁸, the model named.
+    assert!(
+        !report
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'e' && w[1] == b'-' && w[2].is_ascii_digit()),
+        "{report}"
+    );
+    assert!(
+        report.contains("×10⁻") && report.contains("| Model |"),
+        "{report}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("white-space:nowrap") && html.contains("<th>Model</th>"));
     let classification = std::fs::read_to_string(out.join("classification.csv")).unwrap();
     assert!(classification
         .lines()

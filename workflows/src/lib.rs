@@ -21,6 +21,7 @@ pub mod phewas;
 pub mod plan;
 mod progress;
 pub mod report;
+mod report_numbers;
 mod runner;
 mod steps;
 pub mod study;

@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use meshagents_stats::classify::{compare_arms, ArmComparison, ClassificationRow};
-use meshagents_stats::export::{associations_markdown, classification_markdown, top_hits};
+use meshagents_stats::export::top_hits;
 use meshagents_stats::phewas::AssociationRow;
 use serde_json::{json, Value};
 
+use crate::report_numbers::{associations_markdown, classification_markdown, num3, p_value};
 use crate::WorkflowError;
 
 /// One figure of the report.
@@ -171,23 +172,6 @@ fn comparison_sentence(c: &ArmComparison) -> String {
     )
 }
 
-/// Three decimals, or a dash when there is no number (a categorical factor's overall test).
-fn num3(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.3}")
-    } else {
-        "–".into()
-    }
-}
-
-fn sci(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.2e}")
-    } else {
-        "–".into()
-    }
-}
-
 /// A path as seen from `base` (the report's directory) when it lies under it.
 fn relative(path: &Path, base: &Path) -> String {
     path.strip_prefix(base)
@@ -196,10 +180,10 @@ fn relative(path: &Path, base: &Path) -> String {
         .replace('\\', "/")
 }
 
-const CSS: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+const CSS: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1600px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.7em;border-bottom:2px solid #0072B2;padding-bottom:.2em}h2{font-size:1.3em;margin-top:1.8em;color:#0072B2}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
-th{background:#f3f6f9}td.n{text-align:right;font-variant-numeric:tabular-nums}span.id{color:#57606a;font-size:90%}
+th{background:#f3f6f9}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}div.table{overflow-x:auto;max-width:100%}span.id{color:#57606a;font-size:90%}
 pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9em;color:#444}.summary{background:#eef6fb;border-left:4px solid #0072B2;padding:.5em 1em}
 details{margin:.5em 0}code{font-size:.9em}";
@@ -275,12 +259,12 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
                 "beta": num3(r.beta),
                 "ci_low": num3(r.ci_low),
                 "ci_high": num3(r.ci_high),
-                "p": sci(r.p),
-                "q": sci(r.q_bh),
+                "model": r.model,
+                "p": p_value(r.p),
+                "q": p_value(r.q_bh),
             })
         })
         .collect();
-    let f3 = |v: f64| format!("{v:.3}");
     let classification: Vec<Value> = input
         .classification
         .iter()
@@ -291,14 +275,14 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
                 "classifier": r.classifier,
                 "n_cases": r.n_cases,
                 "n": r.n,
-                "auc": f3(r.auc),
-                "auc_ci_low": f3(r.auc_ci_low),
-                "auc_ci_high": f3(r.auc_ci_high),
-                "delong_p": if r.delong_p.is_finite() { f3(r.delong_p) } else { "–".into() },
-                "recall": f3(r.recall),
-                "precision": f3(r.precision),
-                "f1": f3(r.f1),
-                "balanced_accuracy": f3(r.balanced_accuracy),
+                "auc": num3(r.auc),
+                "auc_ci_low": num3(r.auc_ci_low),
+                "auc_ci_high": num3(r.auc_ci_high),
+                "delong_p": p_value(r.delong_p),
+                "recall": num3(r.recall),
+                "precision": num3(r.precision),
+                "f1": num3(r.f1),
+                "balanced_accuracy": num3(r.balanced_accuracy),
             })
         })
         .collect();
@@ -375,18 +359,16 @@ fn template_environment() -> Result<minijinja::Environment<'static>, minijinja::
     Ok(env)
 }
 
-/// The top hits of the phenotypes that have at least one Bonferroni-significant factor (all
-/// phenotypes' top hits would be a long list of noise).
-fn significant_top_hits(rows: &[AssociationRow], top_n: usize) -> Vec<&AssociationRow> {
-    let hits = top_hits(rows, top_n);
-    let with_hit: std::collections::BTreeSet<&str> = hits
+/// The top hits of each phenotype among the pairs significant after Bonferroni (5 %): a
+/// co-author reads the table as a list of findings, so a pair that is not one has no place in
+/// it, even when it ranks among its phenotype's best.
+fn significant_top_hits(rows: &[AssociationRow], top_n: usize) -> Vec<AssociationRow> {
+    let significant: Vec<AssociationRow> = rows
         .iter()
-        .filter(|r| r.bonferroni < 0.05)
-        .map(|r| r.phenotype.as_str())
+        .filter(|r| r.status == "ok" && r.bonferroni < 0.05)
+        .cloned()
         .collect();
-    hits.into_iter()
-        .filter(|r| with_hit.contains(r.phenotype.as_str()))
-        .collect()
+    top_hits(&significant, top_n).into_iter().cloned().collect()
 }
 
 /// The Markdown report; figures are linked relative to `base` (the report's directory).
@@ -484,7 +466,11 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
             100.0 * v
         );
     }
-    let _ = writeln!(s, "\n## Associations (top {} per phenotype)\n", input.top_n);
+    let _ = writeln!(
+        s,
+        "\n## Associations (top {} per phenotype, significant after Bonferroni 5 %)\n",
+        input.top_n
+    );
     let shown: Vec<AssociationRow> = significant_top_hits(input.associations, input.top_n)
         .into_iter()
         .map(|r| AssociationRow {
@@ -492,10 +478,14 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
                 Some(label) => format!("{label} ({})", r.factor),
                 None => r.factor.clone(),
             },
-            ..r.clone()
+            ..r
         })
         .collect();
-    s.push_str(&associations_markdown(&shown, input.top_n));
+    if shown.is_empty() {
+        let _ = writeln!(s, "No pair is significant after Bonferroni (5 %).");
+    } else {
+        s.push_str(&associations_markdown(&shown));
+    }
     if !input.classification.is_empty() {
         let _ = writeln!(s, "\n## Disease classification\n");
         s.push_str(&classification_markdown(input.classification));
@@ -593,5 +583,89 @@ mod tests {
         assert!(!html.contains("<script>") && !html.contains("{{") && !html.contains("{%"));
         // The CSS is ours and goes in unescaped.
         assert!(html.contains("font-family:-apple-system,'Segoe UI'"));
+    }
+
+    fn row(phenotype: &str, factor: &str, model: &str, p: f64, bonferroni: f64) -> AssociationRow {
+        AssociationRow {
+            phenotype: phenotype.into(),
+            factor: factor.into(),
+            category: "Diet".into(),
+            model: model.into(),
+            n: 100,
+            n_cases: None,
+            n_controls: None,
+            beta: 0.5,
+            se: 0.1,
+            ci_low: 0.3,
+            ci_high: 0.7,
+            stat: 5.0,
+            p,
+            neg_log10_p: -p.log10(),
+            q_bh: p * 2.0,
+            bonferroni,
+            status: "ok".into(),
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_top_hits_table_lists_only_significant_pairs_with_their_model() {
+        // LVM's top 3 by p hold one Bonferroni hit and two pairs that are not (q = 0.555 was
+        // in the table once); LVEF has no hit at all.
+        let associations = [
+            row("LVM", "hit", "linear", 1.23e-8, 1e-6),
+            row("LVM", "weakfactor", "logistic", 0.2775, 1.0),
+            row("LVM", "weakerfactor", "linear", 0.4, 1.0),
+            row("LVEF", "nohitfactor", "linear", 0.01, 0.6),
+            row("LVEF", "underflow", "logistic", 0.0, 0.0),
+        ];
+        let decisions = json!({});
+        let input = ReportInput {
+            title: "t",
+            config_text: "",
+            flow_counts: &[],
+            dropped: &[],
+            decisions: &decisions,
+            associations: &associations,
+            classification: &[],
+            arms: ("panel", "expert"),
+            figures: &[],
+            factor_labels: &Default::default(),
+            top_n: 3,
+            protocol: None,
+            skipped: &[],
+        };
+        let html = render_html(&input).unwrap();
+        assert!(html.contains(
+            "<tr><td>LVM</td><td>hit</td><td>Diet</td><td>linear</td><td class=\"n\">100</td><td class=\"n\">0.500 (0.300, 0.700)</td><td class=\"n\">1.2×10⁻⁸</td><td class=\"n\">2.5×10⁻⁸</td></tr>"
+        ), "{html}");
+        assert!(html.contains("<td>logistic</td><td class=\"n\">100</td><td class=\"n\">0.500 (0.300, 0.700)</td><td class=\"n\">&lt;1×10⁻³⁰⁸</td>"));
+        assert!(html.contains("among the pairs significant after Bonferroni"));
+        for absent in ["weakfactor", "weakerfactor", "nohitfactor", "0.555"] {
+            assert!(!html.contains(absent), "{absent} in {html}");
+        }
+        let md = render_markdown(&input, Path::new(""));
+        assert!(
+            md.contains(
+                "| LVM | hit | Diet | linear | 100 | 0.500 (0.300, 0.700) | 1.2×10⁻⁸ | 2.5×10⁻⁸ |"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("| LVEF | underflow | Diet | logistic | 100 | 0.500 (0.300, 0.700) | <1×10⁻³⁰⁸ | <1×10⁻³⁰⁸ |"), "{md}");
+        for absent in ["weakfactor", "weakerfactor", "nohitfactor", "0.555"] {
+            assert!(!md.contains(absent), "{absent} in {md}");
+        }
+        // No significant pair: a sentence, not an empty table.
+        let input = ReportInput {
+            associations: &associations[1..4],
+            ..input
+        };
+        let html = render_html(&input).unwrap();
+        assert!(
+            html.contains("0 significant after Bonferroni (5 %).</p>\n")
+                && !html.contains("<th>Model</th>")
+        );
+        assert!(render_markdown(&input, Path::new(""))
+            .contains("No pair is significant after Bonferroni (5 %)."));
     }
 }

@@ -206,10 +206,67 @@ fn panel_and_expert_arms_exports_figures_and_report() {
         md.contains(&format!("{description} ({})", top.factor)),
         "{md}"
     );
+    numbers_read_as_a_paper_prints_them(&html, &md, &associations);
     // Same inputs, same bytes.
     report();
     assert_eq!(
         html,
         std::fs::read_to_string(out.join("report.html")).unwrap()
     );
+}
+
+/// `a digit, e, -, a digit` (`5.55e-1`): the exponent form a co-author should never see. The
+/// embedded figures are base64, which has no `-`.
+fn has_e_exponent(text: &str) -> bool {
+    text.as_bytes()
+        .windows(4)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b'e' && w[2] == b'-' && w[3].is_ascii_digit())
+}
+
+/// The report prints p and q as 0.0123 / 1.2×10⁻⁸, keeps numbers on one line, names each
+/// row's model and lists only pairs significant after Bonferroni in its top-hits table.
+fn numbers_read_as_a_paper_prints_them(
+    html: &str,
+    md: &str,
+    associations: &[meshagents_stats::phewas::AssociationRow],
+) {
+    assert!(!has_e_exponent(html), "{html}");
+    assert!(!has_e_exponent(md), "{md}");
+    assert!(
+        associations.iter().any(|r| r.status == "ok" && r.p < 1e-3),
+        "the cohort has a tiny p"
+    );
+    assert!(html.contains("<td class=\"n\">") && html.contains("×10⁻"));
+    assert!(md.contains("×10⁻"), "{md}");
+    assert!(
+        html.contains("td.n{") && html.contains("white-space:nowrap"),
+        "numeric cells do not wrap"
+    );
+    assert!(!html.contains("max-width:1100px"));
+    assert!(html.contains("<div class=\"table\"><table>"));
+    // Every row of the top-hits table: significant after Bonferroni, with its model.
+    let table = html
+        .split_once("<th>Model</th>")
+        .expect("the association table has a model column")
+        .1
+        .split_once("</table>")
+        .unwrap()
+        .0;
+    let mut shown = 0;
+    for line in table.lines().filter(|l| l.starts_with("<tr><td>")) {
+        let phenotype = &line["<tr><td>".len()..line.find("</td>").unwrap()];
+        let factor = line
+            .split_once("<span class=\"id\">(")
+            .map(|(_, rest)| rest.split_once(")</span>").unwrap().0)
+            .unwrap_or_else(|| line.split("<td>").nth(2).unwrap().trim_end_matches("</td>"));
+        let row = associations
+            .iter()
+            .find(|r| r.phenotype == phenotype && r.factor == factor)
+            .unwrap_or_else(|| panic!("{line}"));
+        assert!(row.bonferroni < 0.05, "not significant: {line}");
+        assert!(line.contains(&format!("<td>{}</td>", row.model)), "{line}");
+        shown += 1;
+    }
+    assert!(shown > 0, "{table}");
+    assert!(md.contains("| Model |"), "{md}");
 }

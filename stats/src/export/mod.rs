@@ -286,7 +286,7 @@ fn latex_grouped<'a>(
 
 /// Which participants the rows were scored on, in one sentence (the `split` column of
 /// `classification.csv`, which the Markdown and LaTeX tables leave out to stay narrow).
-fn split_note(rows: &[ClassificationRow]) -> Option<String> {
+pub fn split_note(rows: &[ClassificationRow]) -> Option<String> {
     let held_out = rows.iter().filter(|r| r.split == "holdout").count();
     match (held_out, rows.len()) {
         (_, 0) => None,
