@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 
 use meshagents_stats::classify::ClassificationRow;
-use meshagents_stats::export::{markdown_escape, split_note};
+use meshagents_stats::export::{
+    classification_label_cells, markdown_escape, markdown_table, split_note,
+};
 use meshagents_stats::phewas::AssociationRow;
 
 /// What a cell shows when there is no number (a skipped row, a categorical factor's test).
@@ -68,55 +70,71 @@ pub(crate) fn num3(v: f64) -> String {
     }
 }
 
+/// A Markdown header of text columns (left-aligned) followed by number columns (right-aligned).
+fn columns<'a>(text: &[&'a str], numbers: &[&'a str]) -> Vec<(&'a str, &'static str)> {
+    let text = text.iter().map(|t| (*t, "---"));
+    text.chain(numbers.iter().map(|n| (*n, "---:"))).collect()
+}
+
 /// The report's association table in Markdown: the rows given (already cut to the top hits),
 /// with the model each was fitted with.
 pub(crate) fn associations_markdown(rows: &[AssociationRow]) -> String {
-    let mut s = String::from(
-        "| Phenotype | Factor | Category | Model | n | β (95% CI) | p | q (BH) |\n|---|---|---|---|---:|---:|---:|---:|\n",
+    let header = columns(
+        &["Phenotype", "Factor", "Category", "Model"],
+        &["n", "β (95% CI)", "p", "q (BH)"],
     );
-    for r in rows {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} ({}, {}) | {} | {} |",
-            markdown_escape(&r.phenotype),
-            markdown_escape(&r.factor),
-            markdown_escape(&r.category),
-            markdown_escape(&r.model),
-            r.n,
-            num3(r.beta),
-            num3(r.ci_low),
-            num3(r.ci_high),
-            p_value(r.p),
-            p_value(r.q_bh),
-        );
-    }
-    s
+    markdown_table(
+        &header,
+        rows.iter().map(|r| {
+            vec![
+                markdown_escape(&r.phenotype),
+                markdown_escape(&r.factor),
+                markdown_escape(&r.category),
+                markdown_escape(&r.model),
+                r.n.to_string(),
+                format!("{} ({}, {})", num3(r.beta), num3(r.ci_low), num3(r.ci_high)),
+                p_value(r.p),
+                p_value(r.q_bh),
+            ]
+        }),
+    )
 }
 
 /// The report's classification table in Markdown.
 pub(crate) fn classification_markdown(rows: &[ClassificationRow]) -> String {
-    let mut s = String::from(
-        "| Disease | Arm | Classifier | n | Cases | AUC (95% CI) | DeLong p | Recall | Precision | F1 | Balanced accuracy |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    let header = columns(
+        &["Disease", "Arm", "Classifier"],
+        &[
+            "n",
+            "Cases",
+            "AUC (95% CI)",
+            "DeLong p",
+            "Recall",
+            "Precision",
+            "F1",
+            "Balanced accuracy",
+        ],
     );
-    for r in rows {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} ({}, {}) | {} | {} | {} | {} | {} |",
-            markdown_escape(&r.disease),
-            markdown_escape(&r.arm),
-            markdown_escape(&r.classifier),
-            r.n,
-            r.n_cases,
-            num3(r.auc),
-            num3(r.auc_ci_low),
-            num3(r.auc_ci_high),
-            p_value(r.delong_p),
-            num3(r.recall),
-            num3(r.precision),
-            num3(r.f1),
-            num3(r.balanced_accuracy),
-        );
-    }
+    let mut s = markdown_table(
+        &header,
+        rows.iter().map(|r| {
+            let mut cells = classification_label_cells(r);
+            cells.extend([
+                format!(
+                    "{} ({}, {})",
+                    num3(r.auc),
+                    num3(r.auc_ci_low),
+                    num3(r.auc_ci_high)
+                ),
+                p_value(r.delong_p),
+                num3(r.recall),
+                num3(r.precision),
+                num3(r.f1),
+                num3(r.balanced_accuracy),
+            ]);
+            cells
+        }),
+    );
     if let Some(note) = split_note(rows) {
         let _ = writeln!(s, "\n{note}");
     }

@@ -217,7 +217,9 @@ fn estimate_ci(estimate: f64, low: f64, high: f64) -> String {
 
 /// A Markdown table: the header of (title, alignment) columns, then the rows, whose cells
 /// are already escaped.
-fn markdown_table(columns: &[(&str, &str)], rows: impl Iterator<Item = Vec<String>>) -> String {
+/// A Markdown table: (title, alignment such as `---` or `---:`) per column, then a line of
+/// cells per row.
+pub fn markdown_table(columns: &[(&str, &str)], rows: impl Iterator<Item = Vec<String>>) -> String {
     let titles: Vec<&str> = columns.iter().map(|c| c.0).collect();
     let aligns: Vec<&str> = columns.iter().map(|c| c.1).collect();
     let mut s = format!("| {} |\n|{}|\n", titles.join(" | "), aligns.join("|"));
@@ -302,6 +304,18 @@ pub fn split_note(rows: &[ClassificationRow]) -> Option<String> {
     }
 }
 
+/// The first cells of a classification row in a Markdown table: disease, arm and classifier
+/// (escaped), n and cases; the tables that show it differ in how they print the scores.
+pub fn classification_label_cells(r: &ClassificationRow) -> Vec<String> {
+    vec![
+        markdown_escape(&r.disease),
+        markdown_escape(&r.arm),
+        markdown_escape(&r.classifier),
+        r.n.to_string(),
+        r.n_cases.to_string(),
+    ]
+}
+
 /// The whole classification table in Markdown.
 pub fn classification_markdown(rows: &[ClassificationRow]) -> String {
     let mut s = markdown_table(
@@ -319,19 +333,16 @@ pub fn classification_markdown(rows: &[ClassificationRow]) -> String {
             ("Balanced accuracy", "---:"),
         ],
         rows.iter().map(|r| {
-            vec![
-                markdown_escape(&r.disease),
-                markdown_escape(&r.arm),
-                markdown_escape(&r.classifier),
-                r.n.to_string(),
-                r.n_cases.to_string(),
+            let mut cells = classification_label_cells(r);
+            cells.extend([
                 estimate_ci(r.auc, r.auc_ci_low, r.auc_ci_high),
                 p_markdown(r.delong_p),
                 fixed(r.recall, 3),
                 fixed(r.precision, 3),
                 fixed(r.f1, 3),
                 fixed(r.balanced_accuracy, 3),
-            ]
+            ]);
+            cells
         }),
     );
     if let Some(note) = split_note(rows) {
