@@ -123,12 +123,7 @@ pub fn check_output_folder(
     if names.is_empty() || ours || force {
         return Ok(());
     }
-    let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-    let more = if names.len() > 5 {
-        format!(" and {} more", names.len() - 5)
-    } else {
-        String::new()
-    };
+    let shown = first_few(&names);
     let what = match kind {
         OutputFolder::Study => "a meshagents study",
         OutputFolder::Cohort => "a simulated cohort",
@@ -136,7 +131,17 @@ pub fn check_output_folder(
     Err(WorkflowError::File {
         path: dir.display().to_string(),
         message: format!(
-            "is not empty and is not {what} (it holds {shown}{more}): choose a new or empty folder for --out, or pass --force to write into it anyway"
+            "is not empty and is not {what} (it holds {shown}): choose a new or empty folder for --out, or pass --force to write into it anyway"
         ),
     })
+}
+
+/// Up to five names, comma-separated, and how many more there are: enough to recognise a
+/// folder's content (or an export's files) in one line of an error.
+pub(crate) fn first_few(names: &[impl std::fmt::Display]) -> String {
+    let shown: Vec<String> = names.iter().take(5).map(|n| n.to_string()).collect();
+    match names.len() {
+        n if n > 5 => format!("{} and {} more", shown.join(", "), n - 5),
+        _ => shown.join(", "),
+    }
 }

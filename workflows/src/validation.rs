@@ -277,22 +277,12 @@ pub fn export_study_to(
         Ok(e) if e.replaced.is_empty() || force => e,
         Ok(e) => {
             let _ = std::fs::remove_dir_all(&staging);
-            let shown: Vec<String> = e
-                .replaced
-                .iter()
-                .take(5)
-                .map(|p| p.display().to_string())
-                .collect();
+            let shown: Vec<_> = e.replaced.iter().map(|p| p.display()).collect();
             return Err(WorkflowError::File {
                 path: dest.display().to_string(),
                 message: format!(
-                    "holds an earlier export whose files differ from this one ({}{}): pass --force to replace them, or --out another folder to keep both",
-                    shown.join(", "),
-                    if e.replaced.len() > 5 {
-                        format!(" and {} more", e.replaced.len() - 5)
-                    } else {
-                        String::new()
-                    }
+                    "holds an earlier export whose files differ from this one ({}): pass --force to replace them, or --out another folder to keep both",
+                    crate::files::first_few(&shown)
                 ),
             });
         }

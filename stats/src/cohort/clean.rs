@@ -155,8 +155,9 @@ pub(super) fn convert_column(
     }
     if kept && matches!(value_type, ValueType::Continuous | ValueType::Integer) {
         if let Some(extreme) = Extreme::find(&values) {
-            tracing::warn!("{file}: column '{column}': {}", extreme.describe());
-            reason = format!("{reason}; {}", extreme.describe());
+            let said = extreme.describe();
+            tracing::warn!("{file}: column '{column}': {said}");
+            reason = format!("{reason}; {said}");
         }
     }
     let entry = declared.is_none().then(|| DictionaryEntry {
