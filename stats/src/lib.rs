@@ -33,5 +33,6 @@ pub mod phewas;
 pub mod simulate;
 #[cfg(test)]
 mod testing;
+pub mod ukb;
 
 pub use error::StatsError;

@@ -11,7 +11,7 @@ pub(super) const ID_CANDIDATES: [&str; 5] = ["eid", "f.eid", "id", "participant_
 
 /// The participant id column: the one named by the user, else the dictionary's `id` role,
 /// else the first of the usual names that `exists`.
-pub(super) fn id_column_of(
+pub(crate) fn id_column_of(
     named: Option<&str>,
     dictionary: Option<&Dictionary>,
     exists: impl Fn(&str) -> bool,
@@ -28,7 +28,7 @@ pub(super) fn id_column_of(
         .find(|c| exists(c))
 }
 
-pub(super) fn no_id_message() -> String {
+pub(crate) fn no_id_message() -> String {
     format!("no participant id column: name it with --id, or give it the role 'id' in the dictionary (looked for {})", ID_CANDIDATES.join(", "))
 }
 
@@ -48,7 +48,7 @@ pub struct Catalog {
 /// The canonical name of each header cell, refusing two cells for one field: a reader would
 /// rename or drop one of them, and a list naming the field would silently get whichever it
 /// kept.
-pub(super) fn canonical_names(raw_names: &[String], file: &str) -> Result<Vec<String>, StatsError> {
+pub(crate) fn canonical_names(raw_names: &[String], file: &str) -> Result<Vec<String>, StatsError> {
     let columns: Vec<String> = raw_names.iter().map(|n| canonical_column_name(n)).collect();
     let mut first_of: std::collections::HashMap<&str, usize> = Default::default();
     for (k, name) in columns.iter().enumerate() {

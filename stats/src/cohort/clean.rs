@@ -228,7 +228,7 @@ macro_rules! chunk_values {
 /// The values of a column as numbers (NaN = missing). Text columns that are numbers apart
 /// from a few cells are an error naming the first bad cell; genuinely textual columns become
 /// categories (codes 1..=L in sorted label order).
-pub(super) fn numeric_values(
+pub(crate) fn numeric_values(
     series: &Column,
     column: &str,
     declared: Option<ValueType>,

@@ -12,5 +12,7 @@ pub mod split;
 mod table;
 
 pub use catalog::{canonical_column_name, Catalog};
+pub(crate) use catalog::{canonical_names, id_column_of, no_id_message};
+pub(crate) use clean::numeric_values;
 pub use near_duplicates::{pairwise_r, pairwise_r_at};
 pub use table::{AnalysisTable, CleaningRules, FlowEntry, LoadOptions, NumericColumn};

@@ -1,0 +1,628 @@
+//! From an extract as UK Biobank delivers it (one column per field, instance and array) to one
+//! column per variable a PheWAS tests, described by the Showcase: an instance chosen per field,
+//! array readings averaged, multi-valued fields expanded into one binary factor per code, and
+//! diseases built from code lists. The result is an ordinary cohort (a frame and its
+//! `dictionary.csv`), so everything downstream reads it like the simulator's.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::diseases::{checked, Diseases};
+use super::expand::{disease_labels, expand_codes, Attendance, CodeColumn};
+use super::showcase::{Codings, Sexed, Showcase, ShowcaseField, ShowcaseType};
+use crate::cohort::{canonical_names, id_column_of, no_id_message, numeric_values};
+use crate::data::dictionary::{Dictionary, DictionaryEntry, Role, ValueType};
+use crate::error::StatsError;
+
+/// Which instance each field is taken from, and what is tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UkbOptions {
+    /// The instance fields are taken from (2: the first imaging visit).
+    pub instance: u32,
+    /// Taken for a participant missing at `instance`.
+    pub instance_fallback: Option<u32>,
+    /// A code of a multi-valued field is tested only when at least this many participants
+    /// have it.
+    pub min_cases: usize,
+}
+
+impl Default for UkbOptions {
+    fn default() -> Self {
+        UkbOptions {
+            instance: 2,
+            instance_fallback: None,
+            min_cases: 20,
+        }
+    }
+}
+
+/// The files of an extract.
+#[derive(Debug, Clone, Copy)]
+pub struct UkbSources<'a> {
+    pub data: &'a Path,
+    pub showcase: &'a Path,
+    pub codings: Option<&'a Path>,
+    /// A `dictionary.csv` whose entries replace the Showcase's, by column name: how imaging
+    /// phenotypes and covariates are named.
+    pub overlay: Option<&'a Path>,
+    pub id_column: Option<&'a str>,
+}
+
+/// What happened to one field or derived column, for `flow.csv` and `fields.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldNote {
+    pub column: String,
+    pub field_id: Option<u32>,
+    pub kept: bool,
+    pub note: String,
+}
+
+/// An extract made into a cohort.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    pub frame: DataFrame,
+    pub dictionary: Dictionary,
+    pub notes: Vec<FieldNote>,
+    /// Columns of fields the Showcase marks as recorded for one sex.
+    pub sexed: Vec<(String, Sexed)>,
+    /// Things the user should know that do not stop the derivation.
+    pub warnings: Vec<String>,
+}
+
+/// `FIELD-INSTANCE.ARRAY` (after canonicalisation) as numbers.
+pub(crate) fn field_parts(name: &str) -> Option<(u32, u32, u32)> {
+    let (field, rest) = name.split_once('-')?;
+    let (instance, array) = rest.split_once('.')?;
+    Some((
+        field.parse().ok()?,
+        instance.parse().ok()?,
+        array.parse().ok()?,
+    ))
+}
+
+/// The columns of one field: instance -> (array, column index), both sorted.
+type Instances = BTreeMap<u32, Vec<(u32, usize)>>;
+
+/// One item of the extract, in the order of its first column.
+enum Item {
+    Field(u32),
+    Other(usize),
+}
+
+pub(crate) struct Extract<'a> {
+    pub df: &'a DataFrame,
+    pub file: String,
+    pub names: Vec<String>,
+    pub fields: HashMap<u32, Instances>,
+}
+
+impl Extract<'_> {
+    pub(crate) fn column(&self, index: usize) -> &Column {
+        &self.df.columns()[index]
+    }
+}
+
+/// Derives the cohort of an extract (see the module doc).
+pub fn derive(
+    sources: &UkbSources,
+    diseases: &Diseases,
+    options: &UkbOptions,
+) -> Result<Derived, StatsError> {
+    let patterns = checked(diseases)?;
+    let showcase = Showcase::read(sources.showcase)?;
+    let mut warnings = Vec::new();
+    let codings = match sources.codings {
+        Some(path) => Codings::read(path)?,
+        None => {
+            warnings
+                .push("no codings file: the levels of coded fields keep their codes".to_string());
+            Codings::default()
+        }
+    };
+    let overlay = sources.overlay.map(Dictionary::read_csv).transpose()?;
+    let df = crate::data::io::read_table(sources.data)?;
+    let file = sources.data.display().to_string();
+    let raw: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let names = canonical_names(&raw, &file)?;
+    let id = id_column_of(sources.id_column, overlay.as_ref(), |c| {
+        names.iter().any(|n| n == c)
+    })
+    .ok_or_else(|| StatsError::Input {
+        file: file.clone(),
+        message: no_id_message(),
+    })?;
+    let id_index = names
+        .iter()
+        .position(|n| *n == id)
+        .ok_or_else(|| StatsError::Input {
+            file: file.clone(),
+            message: format!("id column '{id}' is not in the data"),
+        })?;
+
+    let mut fields: HashMap<u32, Instances> = HashMap::new();
+    let mut items = Vec::new();
+    for (k, name) in names.iter().enumerate() {
+        if k == id_index {
+            continue;
+        }
+        match field_parts(name) {
+            Some((field, instance, array)) => {
+                let entry = fields.entry(field).or_default();
+                if entry.is_empty() {
+                    items.push(Item::Field(field));
+                }
+                entry.entry(instance).or_default().push((array, k));
+            }
+            None => items.push(Item::Other(k)),
+        }
+    }
+    for instances in fields.values_mut() {
+        for arrays in instances.values_mut() {
+            arrays.sort_unstable();
+        }
+    }
+    let extract = Extract {
+        df: &df,
+        file,
+        names,
+        fields,
+    };
+    let mut out = Builder {
+        extract: &extract,
+        codings: &codings,
+        options,
+        attendance: Attendance::default(),
+        columns: vec![extract.column(id_index).clone()],
+        entries: vec![DictionaryEntry {
+            column: id.clone(),
+            field_id: None,
+            description: "Participant identifier".into(),
+            category: "Identifier".into(),
+            value_type: ValueType::Integer,
+            coding: String::new(),
+            role: Role::Id,
+        }],
+        notes: Vec::new(),
+        sexed: Vec::new(),
+        warnings,
+        missing_codings: Vec::new(),
+    };
+    let overlaid = |name: &str| {
+        overlay
+            .as_ref()
+            .is_some_and(|o| o.entries.iter().any(|e| e.column == name))
+    };
+    for item in items {
+        match item {
+            Item::Other(k) => out.pass_through(k),
+            Item::Field(field) => match showcase.get(field) {
+                Some(described) => out.field(described)?,
+                None => {
+                    // A field the Showcase does not know is kept only where the overlay
+                    // describes its columns one by one.
+                    let instances = &extract.fields[&field];
+                    let mut kept = false;
+                    for &(_, k) in instances.values().flatten() {
+                        if overlaid(&extract.names[k]) {
+                            out.pass_through(k);
+                            kept = true;
+                        }
+                    }
+                    if !kept {
+                        out.skip(field, format!("field {field} is not in the Showcase file"));
+                    }
+                }
+            },
+        }
+    }
+    for label in disease_labels(&extract, &patterns, diseases, &mut out.warnings)? {
+        out.disease(label);
+    }
+    out.finish(overlay)
+}
+
+pub(crate) struct Builder<'a> {
+    extract: &'a Extract<'a>,
+    codings: &'a Codings,
+    options: &'a UkbOptions,
+    attendance: Attendance,
+    columns: Vec<Column>,
+    entries: Vec<DictionaryEntry>,
+    notes: Vec<FieldNote>,
+    sexed: Vec<(String, Sexed)>,
+    warnings: Vec<String>,
+    missing_codings: Vec<u32>,
+}
+
+/// Where a field's values come from: the instance taken, and the one taken for participants
+/// missing there.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pick {
+    pub primary: u32,
+    pub fallback: Option<u32>,
+}
+
+fn pick(
+    field: &ShowcaseField,
+    instances: &Instances,
+    options: &UkbOptions,
+) -> Result<Pick, String> {
+    let present: Vec<u32> = instances.keys().copied().collect();
+    if field.instances <= 1 {
+        return Ok(Pick {
+            primary: present[0],
+            fallback: None,
+        });
+    }
+    let fallback = options
+        .instance_fallback
+        .filter(|f| *f != options.instance && instances.contains_key(f));
+    if instances.contains_key(&options.instance) {
+        return Ok(Pick {
+            primary: options.instance,
+            fallback,
+        });
+    }
+    if let Some(f) = fallback {
+        return Ok(Pick {
+            primary: f,
+            fallback: None,
+        });
+    }
+    let list = present
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(format!(
+        "no instance {} in the extract (it has instance {list}){}",
+        options.instance,
+        match options.instance_fallback {
+            None => format!("; --instance-fallback {} would take it", present[0]),
+            Some(_) => String::new(),
+        }
+    ))
+}
+
+impl Builder<'_> {
+    fn skip(&mut self, field: u32, why: String) {
+        self.notes.push(FieldNote {
+            column: field.to_string(),
+            field_id: Some(field),
+            kept: false,
+            note: why,
+        });
+    }
+
+    fn pass_through(&mut self, k: usize) {
+        self.columns.push(self.extract.column(k).clone());
+    }
+
+    fn push(&mut self, column: Column, entry: DictionaryEntry, sexed: Sexed, note: String) {
+        if sexed != Sexed::Unisex {
+            self.sexed.push((entry.column.clone(), sexed));
+        }
+        self.notes.push(FieldNote {
+            column: entry.column.clone(),
+            field_id: entry.field_id,
+            kept: true,
+            note,
+        });
+        self.columns.push(column);
+        self.entries.push(entry);
+    }
+
+    fn field(&mut self, field: &ShowcaseField) -> Result<(), StatsError> {
+        let instances = &self.extract.fields[&field.field_id];
+        if matches!(
+            field.value_type,
+            ShowcaseType::Date | ShowcaseType::Time | ShowcaseType::Text | ShowcaseType::Compound
+        ) {
+            self.skip(
+                field.field_id,
+                format!("{} field: not analysed", field.value_type.as_str()),
+            );
+            return Ok(());
+        }
+        let pick = match pick(field, instances, self.options) {
+            Ok(p) => p,
+            Err(why) => {
+                self.skip(field.field_id, why);
+                return Ok(());
+            }
+        };
+        if let Some(coding) = field.coding {
+            if !self.codings.has(coding) && !self.missing_codings.contains(&coding) {
+                self.missing_codings.push(coding);
+            }
+        }
+        if field.value_type == ShowcaseType::CategoricalMultiple {
+            let (codes, notes) = expand_codes(
+                self.extract,
+                self.codings,
+                &mut self.attendance,
+                self.options.min_cases,
+                field,
+                pick,
+            )?;
+            self.notes.extend(notes);
+            for code in codes {
+                self.code_column(field, code);
+            }
+            return Ok(());
+        }
+        self.single(field, instances, pick)
+    }
+
+    /// A field with one value per participant and instance (its arrays averaged, or the
+    /// first one with a value for a categorical field).
+    fn single(
+        &mut self,
+        field: &ShowcaseField,
+        instances: &Instances,
+        pick: Pick,
+    ) -> Result<(), StatsError> {
+        let categorical = field.value_type == ShowcaseType::CategoricalSingle;
+        let declared = if categorical {
+            ValueType::Categorical
+        } else {
+            ValueType::Continuous
+        };
+        let name = format!("{}-{}.0", field.field_id, pick.primary);
+        let values_at = |instance: u32| -> Result<Option<(Vec<f64>, usize)>, StatsError> {
+            let Some(arrays) = instances.get(&instance) else {
+                return Ok(None);
+            };
+            let mut sum: Option<Vec<f64>> = None;
+            let mut count = vec![0u32; self.extract.df.height()];
+            for &(_, k) in arrays {
+                let (values, levels) = numeric_values(
+                    self.extract.column(k),
+                    &self.extract.names[k],
+                    Some(declared),
+                    &self.extract.file,
+                )?;
+                if levels.is_some() {
+                    return Err(StatsError::Input {
+                        file: self.extract.file.clone(),
+                        message: format!(
+                            "column '{}': field {} ({}) holds text; UK Biobank codes are numbers",
+                            self.extract.names[k],
+                            field.field_id,
+                            field.value_type.as_str()
+                        ),
+                    });
+                }
+                let sum = sum.get_or_insert_with(|| vec![0.0; values.len()]);
+                for (row, v) in values.into_iter().enumerate() {
+                    // A categorical field takes its first array with a value; a measure,
+                    // the mean of its readings.
+                    if v.is_nan() || (categorical && count[row] > 0) {
+                        continue;
+                    }
+                    sum[row] += v;
+                    count[row] += 1;
+                }
+            }
+            let values = sum
+                .unwrap_or_default()
+                .into_iter()
+                .zip(&count)
+                .map(|(s, &c)| if c == 0 { f64::NAN } else { s / c as f64 })
+                .collect();
+            Ok(Some((values, arrays.len())))
+        };
+        let (mut values, arrays) =
+            values_at(pick.primary)?.expect("the primary instance has columns");
+        let mut notes = vec![format!(
+            "field {} at instance {}",
+            field.field_id, pick.primary
+        )];
+        if field.instances <= 1 {
+            notes[0].push_str(" (recorded once)");
+        }
+        if arrays > 1 && !categorical {
+            notes.push(format!("mean of {arrays} array columns"));
+        }
+        if let Some(f) = pick.fallback {
+            let (earlier, _) = values_at(f)?.expect("the fallback instance has columns");
+            let mut taken = 0usize;
+            for (v, e) in values.iter_mut().zip(earlier) {
+                if v.is_nan() && !e.is_nan() {
+                    *v = e;
+                    taken += 1;
+                }
+            }
+            notes.push(format!("{taken} participants from instance {f}"));
+        }
+        let whole = values.iter().all(|v| v.is_nan() || v.fract() == 0.0);
+        let value_type = match field.value_type {
+            ShowcaseType::Integer if arrays == 1 || whole => ValueType::Integer,
+            ShowcaseType::CategoricalSingle => self.categorical_type(field, &values),
+            _ => ValueType::Continuous,
+        };
+        let coding = match value_type {
+            ValueType::Continuous => String::new(),
+            _ => self.inline_coding(field, &values),
+        };
+        let title = match field.units.as_str() {
+            "" => field.title.clone(),
+            units => format!("{}, {units}", field.title),
+        };
+        let column = Column::new(
+            name.as_str().into(),
+            values
+                .iter()
+                .map(|v| (!v.is_nan()).then_some(*v))
+                .collect::<Vec<_>>(),
+        );
+        self.push(
+            column,
+            DictionaryEntry {
+                column: name,
+                field_id: Some(field.field_id),
+                description: title,
+                category: field.category.clone(),
+                value_type,
+                coding,
+                role: Role::Factor,
+            },
+            field.sexed,
+            notes.join("; "),
+        );
+        Ok(())
+    }
+
+    /// Binary when the field's coding (or, without one, its data) has exactly two
+    /// non-negative levels: UK Biobank's negative codes are non-answers.
+    fn categorical_type(&self, field: &ShowcaseField, values: &[f64]) -> ValueType {
+        let from_coding: Option<usize> = field.coding.filter(|c| self.codings.has(*c)).map(|c| {
+            self.codings
+                .values(c)
+                .iter()
+                .filter(|(v, _)| v.parse::<f64>().is_ok_and(|x| x >= 0.0))
+                .count()
+        });
+        let levels = from_coding.unwrap_or_else(|| {
+            let mut seen: Vec<f64> = values
+                .iter()
+                .copied()
+                .filter(|v| !v.is_nan() && *v >= 0.0)
+                .collect();
+            seen.sort_by(f64::total_cmp);
+            seen.dedup();
+            seen.len()
+        });
+        if levels == 2 {
+            ValueType::Binary
+        } else {
+            ValueType::Categorical
+        }
+    }
+
+    /// `code=meaning;...` for the codes a coded field holds (and the negative codes of its
+    /// coding, so cleaning knows them), in the dictionary's inline form.
+    fn inline_coding(&self, field: &ShowcaseField, values: &[f64]) -> String {
+        let Some(coding) = field.coding.filter(|c| self.codings.has(*c)) else {
+            return String::new();
+        };
+        let mut seen: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        seen.sort_by(f64::total_cmp);
+        seen.dedup();
+        self.codings
+            .values(coding)
+            .iter()
+            .filter(|(v, _)| {
+                v.parse::<f64>()
+                    .is_ok_and(|x| x < 0.0 || seen.binary_search_by(|s| s.total_cmp(&x)).is_ok())
+            })
+            .map(|(v, m)| format!("{v}={}", m.replace(';', ",")))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    fn code_column(&mut self, field: &ShowcaseField, code: CodeColumn) {
+        let meaning = field
+            .coding
+            .and_then(|c| self.codings.meaning(c, &code.code))
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("code {}", code.code));
+        let name = format!("{}#{}", field.field_id, code.code);
+        let column = Column::new(name.as_str().into(), code.values);
+        self.push(
+            column,
+            DictionaryEntry {
+                column: name,
+                field_id: Some(field.field_id),
+                description: format!("{meaning} ({})", field.title),
+                category: field.category.clone(),
+                value_type: ValueType::Binary,
+                coding: "0=No;1=Yes".into(),
+                role: Role::Factor,
+            },
+            field.sexed,
+            code.note,
+        );
+    }
+
+    fn disease(&mut self, label: super::expand::DiseaseLabel) {
+        // A code-built label replaces a column of the same name (a hand-made label).
+        if let Some(k) = self
+            .columns
+            .iter()
+            .position(|c| c.name().as_str() == label.name)
+        {
+            self.columns.remove(k);
+            self.entries.retain(|e| e.column != label.name);
+            self.warnings.push(format!(
+                "[diseases.{}] replaces the column '{}' of the extract",
+                label.name, label.name
+            ));
+        }
+        let column = Column::new(label.name.as_str().into(), label.values);
+        self.push(
+            column,
+            DictionaryEntry {
+                column: label.name,
+                field_id: None,
+                description: label.description,
+                category: "Diseases (defined by codes)".into(),
+                value_type: ValueType::Binary,
+                coding: "0=No;1=Yes".into(),
+                role: Role::Disease,
+            },
+            Sexed::Unisex,
+            label.note,
+        );
+    }
+
+    fn finish(mut self, overlay: Option<Dictionary>) -> Result<Derived, StatsError> {
+        for coding in &self.missing_codings {
+            self.warnings.push(format!(
+                "coding {coding} is not in the codings file: the levels of its fields keep their codes"
+            ));
+        }
+        // The overlay's entries win, but a derived field id is kept: it is how the sex
+        // covariate (field 31) is recognised.
+        for entry in overlay.map(|o| o.entries).unwrap_or_default() {
+            let column = crate::data::dictionary::canonical_column_name(&entry.column);
+            match self.entries.iter_mut().find(|e| e.column == column) {
+                Some(e) => {
+                    let field_id = e.field_id;
+                    *e = DictionaryEntry { column, ..entry };
+                    e.field_id = e.field_id.or(field_id);
+                }
+                None if self.columns.iter().any(|c| c.name().as_str() == column) => {
+                    self.entries.push(DictionaryEntry { column, ..entry })
+                }
+                None => self.warnings.push(format!(
+                    "the dictionary describes '{column}', which is neither a column of the extract nor derived from one"
+                )),
+            }
+        }
+        let frame = DataFrame::new(self.extract.df.height(), self.columns).map_err(|e| {
+            StatsError::Polars {
+                context: format!("{}: the derived cohort", self.extract.file),
+                source: e,
+            }
+        })?;
+        for w in &self.warnings {
+            tracing::warn!("{w}");
+        }
+        Ok(Derived {
+            frame,
+            dictionary: Dictionary {
+                entries: self.entries,
+            },
+            notes: self.notes,
+            sexed: self.sexed,
+            warnings: self.warnings,
+        })
+    }
+}

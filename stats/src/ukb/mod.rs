@@ -1,0 +1,15 @@
+//! UK Biobank as it is delivered: the extract (one column per field, instance and array), the
+//! Showcase data dictionary and the codings, read as they are (`showcase`), and derived into
+//! an ordinary cohort (`derive`): an instance per field, array readings averaged, each code of
+//! a multi-valued field its own binary factor (`expand`), and diseases defined by code lists
+//! (`diseases`). The cohort it makes is a frame and a `dictionary.csv`, so cleaning, the panel
+//! and the PheWAS read it exactly like any other.
+
+mod derive;
+pub mod diseases;
+mod expand;
+pub mod showcase;
+
+pub use derive::{derive, Derived, FieldNote, UkbOptions, UkbSources};
+pub use diseases::{DiseaseDefinition, Diseases};
+pub use showcase::{Codings, Sexed, Showcase};
