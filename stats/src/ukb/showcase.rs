@@ -104,7 +104,10 @@ pub const CODINGS_COLUMNS: [&str; 3] = ["Coding", "Value", "Meaning"];
 /// The header and rows of a tab- (or, for `.csv`, comma-) separated file, each row with its
 /// line. Quotes are not special in a `.tsv`: the Showcase's notes hold unbalanced quotes, which
 /// a quoting reader would run on to the end of the file.
-fn read_table(path: &Path) -> Result<(Vec<String>, Vec<(usize, csv::StringRecord)>), StatsError> {
+/// A header and its rows, each with its line.
+type Table = (Vec<String>, Vec<(usize, csv::StringRecord)>);
+
+fn read_table(path: &Path) -> Result<Table, StatsError> {
     let comma = path
         .extension()
         .and_then(|e| e.to_str())
