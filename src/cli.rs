@@ -122,6 +122,27 @@ extension (.csv, .tsv, .parquet).",
         after_help = "Example:\n  meshagents simulate --n 40000 --out cohort\n  meshagents phewas --data cohort/cohort.parquet --dictionary cohort/dictionary.csv \\\n      --phenotypes imaging --factors factor --covariates age,sex,height,weight \\\n      --out associations.csv"
     )]
     Phewas(PhewasArgs),
+    /// Make an ordinary cohort from a UK Biobank extract as it is delivered.
+    #[command(
+        long_about = "Read a UK Biobank extract as it is delivered (one column per field, instance \
+and array: 20002-2.13, f.20002.2.13 or x20002_2_13) with the Showcase data dictionary \
+(Data_Dictionary_Showcase.tsv) and the codings (Codings.tsv), and write an ordinary cohort into \
+DIR: cohort.parquet, dictionary.csv (role, category, description and levels from the Showcase \
+and codings) and fields.csv (every field: kept or not, recorded for one sex or not, and why).\n\n\
+Each field is taken at one instance (--instance, default 2: the imaging visit; fields recorded \
+once, such as 31 Sex, from their only instance), arrays of a measure averaged, a categorical \
+field's first array with a value. A 'Categorical multiple' field becomes one binary factor per \
+code (PHESANT-style names: 20002#1065, 41270#I10) held by at least --min-cases participants: 1 \
+if the code is in any of its array columns, 0 if the participant answered or attended the \
+instance without it, missing if never asked. Negative codes (do not know, prefer not to answer) \
+are never factors. Dates, times, text and compound fields are skipped, with the reason in \
+fields.csv.\n\n\
+Imaging phenotypes and covariates are named by a small dictionary.csv (--dictionary): its entries \
+replace the Showcase's. `phewas --showcase` and STUDY.toml's `showcase = ...` do the same \
+derivation themselves; this command is for looking at the result first.",
+        after_help = "Example:\n  meshagents ukb --data ukb.csv --showcase Data_Dictionary_Showcase.tsv --codings Codings.tsv \\\n      --dictionary imaging.csv --diseases STUDY.toml --out ukb-cohort\n\nA diseases file (or STUDY.toml) defines diseases by codes:\n  [diseases.hypertension]\n  self_report = [1065, 1072]   # field 20002 (coding 6), any instance\n  icd10 = [\"I10\", \"I15*\"]      # field 41270; * matches a prefix"
+    )]
+    Ukb(UkbArgs),
     /// The terminal UI: start, watch, steer and browse the studies under ROOT.
     #[command(
         long_about = "A terminal UI for the studies under ROOT: the study list (status, progress, \
@@ -354,6 +375,53 @@ impl ExecutorArgs {
     }
 }
 
+/// How a UK Biobank extract is derived: shared by `ukb` and `phewas --showcase`.
+#[derive(clap::Args, Clone)]
+pub struct DeriveArgs {
+    /// UK Biobank's Codings.tsv (Coding, Value, Meaning): the levels' and codes' meanings.
+    /// Without it, levels keep their codes.
+    #[arg(long)]
+    pub codings: Option<PathBuf>,
+    /// The instance fields are taken from (2: the first imaging visit).
+    #[arg(long, default_value_t = 2)]
+    pub instance: u32,
+    /// Take this instance for participants missing at --instance (recorded per field).
+    #[arg(long, value_name = "N")]
+    pub instance_fallback: Option<u32>,
+    /// Test a code of a multi-valued field only when this many participants have it.
+    #[arg(long, default_value_t = 20)]
+    pub min_cases: usize,
+    /// A TOML file whose [diseases.NAME] tables define diseases by codes (a STUDY.toml will
+    /// do); each becomes a binary column with the role disease.
+    #[arg(long, value_name = "FILE")]
+    pub diseases: Option<PathBuf>,
+}
+
+/// The options of `meshagents ukb`.
+#[derive(clap::Args)]
+pub struct UkbArgs {
+    /// The extract (.csv, .tsv or .parquet), as UK Biobank delivers it.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// UK Biobank's Data_Dictionary_Showcase.tsv.
+    #[arg(long)]
+    pub showcase: PathBuf,
+    #[command(flatten)]
+    pub derive: DeriveArgs,
+    /// A dictionary.csv whose entries replace the Showcase's (imaging phenotypes, covariates).
+    #[arg(long)]
+    pub dictionary: Option<PathBuf>,
+    /// Participant id column (default: eid).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Output folder (created if needed).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write into --out even when it is a non-empty folder of other files.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// The options of `meshagents phewas`.
 #[derive(clap::Args)]
 pub struct PhewasArgs {
@@ -361,9 +429,15 @@ pub struct PhewasArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Data dictionary (the dictionary.csv format of `simulate`); without one, types are
-    /// inferred from the values.
+    /// inferred from the values. With --showcase, it overlays the Showcase's entries.
     #[arg(long)]
     pub dictionary: Option<PathBuf>,
+    /// UK Biobank's Data_Dictionary_Showcase.tsv: --data is then an extract as delivered,
+    /// derived first into OUT.ukb next to --out (see `meshagents ukb --help`).
+    #[arg(long)]
+    pub showcase: Option<PathBuf>,
+    #[command(flatten)]
+    pub derive: DeriveArgs,
     /// Phenotypes (LIST).
     #[arg(long)]
     pub phenotypes: String,

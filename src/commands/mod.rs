@@ -11,6 +11,7 @@ pub mod study_list;
 pub mod study_run;
 pub mod study_status;
 pub mod tui;
+pub mod ukb;
 
 use meshagents_workflows::{StudyState, StudyStatus};
 

@@ -13,6 +13,19 @@ use crate::reporter::{phewas_report, StepReporter};
 
 pub fn run(args: PhewasArgs) -> Result<()> {
     let executor = args.executor.apply(&ExecutorConfig::default())?;
+    let ukb = match &args.showcase {
+        Some(showcase) => Some(super::ukb::request(
+            &args.derive,
+            &args.data,
+            showcase.clone(),
+            args.dictionary.clone(),
+            args.id.clone(),
+        )?),
+        None => {
+            super::ukb::without_showcase(&args.derive)?;
+            None
+        }
+    };
     let job = PhewasJob {
         cohort: CohortSource {
             data: args.data,
@@ -32,6 +45,7 @@ pub fn run(args: PhewasArgs) -> Result<()> {
         shard: args.shard,
         executor,
         work_dir: args.work_dir,
+        ukb,
     };
     let reporter = Reporter {
         steps: StepReporter::new(args.headless),

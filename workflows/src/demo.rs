@@ -141,7 +141,7 @@ pub fn run_demo(
         steps::clean::Detail::FactorsAndRecoded,
         || {
             let t = load()?;
-            steps::clean::write_flow(&out.join("flow.csv"), t)?;
+            steps::clean::write_flow(&out.join("flow.csv"), t, &[])?;
             let count = |role: Role| {
                 t.dictionary
                     .entries
@@ -316,6 +316,12 @@ fn write_study_toml(out: &Path, config: &DemoConfig) -> Result<(), WorkflowError
         data: cohort.join("cohort.parquet"),
         dictionary: Some(cohort.join("dictionary.csv")),
         id: None,
+        showcase: None,
+        codings: None,
+        instance: None,
+        instance_fallback: None,
+        min_cases: None,
+        diseases: Default::default(),
         phenotypes: "imaging".into(),
         factors: "factor".into(),
         covariates: None,

@@ -83,6 +83,9 @@ pub enum OutputFolder {
     Study,
     /// A simulated cohort (`simulate`): ours when it holds only the files `simulate` writes.
     Cohort,
+    /// A cohort derived from a UK Biobank extract (`meshagents ukb`, `phewas --showcase`):
+    /// ours when it holds only the files the derivation writes.
+    Derived,
 }
 
 /// Refuses to write into a folder that holds files meshagents did not write there, unless
@@ -119,6 +122,9 @@ pub fn check_output_folder(
         OutputFolder::Cohort => names
             .iter()
             .all(|n| meshagents_stats::simulate::is_cohort_file(n)),
+        OutputFolder::Derived => names
+            .iter()
+            .all(|n| crate::ukb::DERIVED_FILES.contains(&n.as_str())),
     };
     if names.is_empty() || ours || force {
         return Ok(());
@@ -127,6 +133,7 @@ pub fn check_output_folder(
     let what = match kind {
         OutputFolder::Study => "a meshagents study",
         OutputFolder::Cohort => "a simulated cohort",
+        OutputFolder::Derived => "a cohort derived from a UK Biobank extract",
     };
     Err(WorkflowError::File {
         path: dir.display().to_string(),

@@ -28,6 +28,7 @@ pub mod study;
 pub mod study_run;
 mod summary;
 mod tool_host;
+pub mod ukb;
 pub mod validation;
 
 pub use cluster::{CohortSource, ExecutorConfig, ExecutorKind};

@@ -149,6 +149,22 @@ pub struct PhewasJob {
     pub executor: ExecutorConfig,
     /// The Slurm job's directory (default: OUT.slurm next to `out`).
     pub work_dir: Option<PathBuf>,
+    /// `data` is a UK Biobank extract, derived (into OUT.ukb next to `out`) before the run.
+    pub ukb: Option<crate::ukb::UkbRequest>,
+}
+
+impl PhewasJob {
+    /// A folder next to the output, named after it with `suffix`.
+    fn beside_out(&self, suffix: &str) -> PathBuf {
+        let mut name = self.out.file_name().unwrap_or_default().to_os_string();
+        name.push(suffix);
+        self.out.with_file_name(name)
+    }
+
+    /// Where the cohort derived from a UK Biobank extract is kept: OUT.ukb.
+    pub fn ukb_dir(&self) -> PathBuf {
+        self.beside_out(".ukb")
+    }
 }
 
 /// What a PheWAS run tells its front end besides the study events of `Progress`.
@@ -211,6 +227,27 @@ pub fn run_phewas(
     }
     // Refuse an output over an input, or of an unknown format, before the work, not after.
     refuse_to_overwrite_an_input(job)?;
+    // A UK Biobank extract is derived first; from there on the run (its Slurm tasks too)
+    // reads the derived cohort like any other.
+    let derived_job;
+    let job = match &job.ukb {
+        Some(request) => {
+            let dir = job.ukb_dir();
+            crate::files::check_output_folder(&dir, crate::files::OutputFolder::Derived, false)?;
+            let prepared = request.prepare(&dir)?;
+            derived_job = PhewasJob {
+                cohort: CohortSource {
+                    data: prepared.data,
+                    dictionary: Some(prepared.dictionary),
+                    ..job.cohort.clone()
+                },
+                ukb: None,
+                ..job.clone()
+            };
+            &derived_job
+        }
+        None => job,
+    };
     TableFormat::from_path(&job.out)?;
     // Resolve the column lists from the header and the dictionary, then read only those
     // columns: a wide extract costs only what the study uses.
@@ -337,11 +374,10 @@ fn controller(
     started: Instant,
     progress: &dyn PhewasProgress,
 ) -> Result<PhewasOutcome, WorkflowError> {
-    let work_dir = job.work_dir.clone().unwrap_or_else(|| {
-        let mut name = job.out.file_name().unwrap_or_default().to_os_string();
-        name.push(".slurm");
-        job.out.with_file_name(name)
-    });
+    let work_dir = job
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| job.beside_out(".slurm"));
     std::fs::create_dir_all(&work_dir)
         .map_err(|e| WorkflowError::io(format!("--work-dir {}", work_dir.display()), e))?;
     let absolute = |p: &Path| {

@@ -10,6 +10,7 @@ use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
 use meshagents_stats::data::dictionary::{Dictionary, Role};
 use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{self, Method, ModelChoice, PhewasRequest};
+use meshagents_stats::ukb::{Diseases, UkbOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::{CohortSource, ExecutorConfig, ExecutorKind, ShardSpec};
@@ -45,6 +46,24 @@ pub struct StudyConfig {
     /// The participant id column, when neither the dictionary nor the usual names give it.
     #[serde(default)]
     pub id: Option<String>,
+    /// UK Biobank's Showcase data dictionary (`Data_Dictionary_Showcase.tsv`): `data` is then
+    /// an extract as UK Biobank delivers it, derived into `DIR/ukb/` before the first step
+    /// (`meshagents ukb --help` says how), and `dictionary`, if given, only overlays it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub showcase: Option<PathBuf>,
+    /// UK Biobank's `Codings.tsv`: the meanings of coded values (with `showcase`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codings: Option<PathBuf>,
+    /// The instance fields are taken from (with `showcase`; default 2, the imaging visit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<u32>,
+    /// The instance taken for participants missing at `instance` (with `showcase`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_fallback: Option<u32>,
+    /// A code of a multi-valued field is tested when this many participants have it
+    /// (with `showcase`; default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_cases: Option<usize>,
     /// Phenotypes (a LIST, as in `phewas`).
     #[serde(default = "default_phenotypes")]
     pub phenotypes: String,
@@ -73,6 +92,10 @@ pub struct StudyConfig {
     /// (`study.json`), so a study started on one executor can be resumed on another.
     #[serde(default, skip_serializing_if = "ExecutorConfig::is_default")]
     pub executor: ExecutorConfig,
+    /// Diseases defined by codes (`[diseases.NAME] self_report = [...]`, `icd10 = [...]`),
+    /// with `showcase`: each replaces a dictionary column of the same name.
+    #[serde(default, skip_serializing_if = "Diseases::is_empty")]
+    pub diseases: Diseases,
 }
 
 fn default_phenotypes() -> String {
@@ -136,6 +159,30 @@ impl StudyConfig {
             .as_deref()
             .map(|d| input("dictionary", d))
             .transpose()?;
+        for (key, path) in [
+            ("showcase", &mut config.showcase),
+            ("codings", &mut config.codings),
+        ] {
+            if let Some(given) = path.take() {
+                let resolved = input(key, &given)?;
+                *path = Some(std::fs::canonicalize(&resolved).unwrap_or(resolved));
+            }
+        }
+        if config.showcase.is_none() {
+            let without = [
+                ("codings", config.codings.is_some()),
+                ("instance", config.instance.is_some()),
+                ("instance_fallback", config.instance_fallback.is_some()),
+                ("min_cases", config.min_cases.is_some()),
+                ("diseases", !config.diseases.is_empty()),
+            ];
+            if let Some((key, _)) = without.iter().find(|(_, set)| *set) {
+                return Err(WorkflowError::File {
+                    path: file,
+                    message: format!("key `{key}` reads a UK Biobank extract: it needs `showcase = \"Data_Dictionary_Showcase.tsv\"` too"),
+                });
+            }
+        }
         // Absolute paths, so the copy of the configuration kept in the study directory works
         // from anywhere.
         config.data = std::fs::canonicalize(&config.data).unwrap_or(config.data);
@@ -197,6 +244,24 @@ impl StudyConfig {
         (plan.keys(), plan.titles())
     }
 
+    /// What to derive when `data` is a UK Biobank extract (`showcase` is set).
+    pub fn ukb_request(&self) -> Option<crate::ukb::UkbRequest> {
+        let defaults = UkbOptions::default();
+        Some(crate::ukb::UkbRequest {
+            data: self.data.clone(),
+            showcase: self.showcase.clone()?,
+            codings: self.codings.clone(),
+            overlay: self.dictionary.clone(),
+            id: self.id.clone(),
+            options: UkbOptions {
+                instance: self.instance.unwrap_or(defaults.instance),
+                instance_fallback: self.instance_fallback,
+                min_cases: self.min_cases.unwrap_or(defaults.min_cases),
+            },
+            diseases: self.diseases.clone(),
+        })
+    }
+
     /// A directory name made from the study's name ([`slug`]).
     pub fn slug(&self) -> String {
         slug(&self.name)
@@ -211,7 +276,16 @@ pub fn study_dictionary(dir: &Path) -> Result<Option<Dictionary>, WorkflowError>
     if !toml.is_file() {
         return Ok(None);
     }
-    match StudyConfig::read(&toml)?.dictionary {
+    let config = StudyConfig::read(&toml)?;
+    // A study on a UK Biobank extract reads the dictionary it derived (when it has got that
+    // far), not the overlay.
+    let derived = dir
+        .join(UKB_DIR)
+        .join(meshagents_stats::ukb::DICTIONARY_FILE);
+    if config.showcase.is_some() && derived.is_file() {
+        return Ok(Some(Dictionary::read_csv(&derived)?));
+    }
+    match config.dictionary {
         Some(path) => Ok(Some(Dictionary::read_csv(&path)?)),
         None => Ok(None),
     }
@@ -342,6 +416,9 @@ pub struct StudyOutcome {
     pub phewas: PhewasSummary,
 }
 
+/// Where a study on a UK Biobank extract keeps the cohort it derived.
+pub const UKB_DIR: &str = "ukb";
+
 /// Runs (or resumes) the study of `config` in `out`.
 pub fn run_study(
     config: &StudyConfig,
@@ -368,8 +445,29 @@ pub fn run_study(
     let journal = Journal::open(&out.join("journal"))?;
     let inputs: Vec<&Path> = std::iter::once(config.data.as_path())
         .chain(config.dictionary.as_deref())
+        .chain(config.showcase.as_deref())
+        .chain(config.codings.as_deref())
         .collect();
     crate::inputs::check(&journal, out, &inputs)?;
+    // A UK Biobank extract is derived into DIR/ukb first; from there on the study reads that
+    // cohort and its dictionary, like any other.
+    let source = config;
+    let prepared = match config.ukb_request() {
+        Some(request) => Some(request.prepare(&out.join(UKB_DIR))?),
+        None => None,
+    };
+    let derived_config;
+    let config = match &prepared {
+        Some(p) => {
+            derived_config = StudyConfig {
+                data: p.data.clone(),
+                dictionary: Some(p.dictionary.clone()),
+                ..config.clone()
+            };
+            &derived_config
+        }
+        None => config,
+    };
     let panel_meets = config.covariates.is_none();
     let approval_gate = panel_meets && config.panel.approve;
     let server = ModelServer::new(config.panel.server.clone(), out);
@@ -452,13 +550,17 @@ pub fn run_study(
         out,
         // The columns are part of the request: a fork that changes them must not replay. So
         // is the split, set aside here before anything else looks at the data.
-        &serde_json::json!({ "rules": options.rules, "data": config.data, "columns": options.columns, "split": split_request }),
+        &serde_json::json!({ "rules": options.rules, "data": source.data, "columns": options.columns, "split": split_request }),
         steps::clean::Detail::Factors,
         || {
             let t = load()?;
             let adjusted = fixed.as_deref().unwrap_or(&candidates);
             crate::phewas::require_values(t, &config.data, adjusted, adjust_list)?;
-            steps::clean::write_flow(&out.join("flow.csv"), t)?;
+            steps::clean::write_flow(
+                &out.join("flow.csv"),
+                t,
+                prepared.as_ref().map_or(&[], |p| p.notes.as_slice()),
+            )?;
             let kept = |names: &[String]| names.iter().filter(|n| t.column(n).is_some()).count();
             Ok(CleanResult {
                 split: panel_meets.then(|| split.summary()).transpose()?,
@@ -584,8 +686,8 @@ pub fn run_study(
 
     let header = SummaryHeader {
         title: format!("Study: {}", config.name),
-        intro: format!("`{}` analysed end to end: cleaning, {}, and covariate-adjusted associations of {} phenotypes with {} factors.", config.data.display(), if decision.is_some() { "a confounder panel" } else { "covariates fixed by the configuration" }, phenotypes.len(), factors.len()),
-        cohort: format!("{} participants (`{}`)", clean.rows, config.data.display()),
+        intro: format!("`{}` analysed end to end: cleaning, {}, and covariate-adjusted associations of {} phenotypes with {} factors.", source.data.display(), if decision.is_some() { "a confounder panel" } else { "covariates fixed by the configuration" }, phenotypes.len(), factors.len()),
+        cohort: format!("{} participants (`{}`)", clean.rows, source.data.display()),
     };
     let header = match &approved {
         Some(a) => SummaryHeader {

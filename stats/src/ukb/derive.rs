@@ -51,7 +51,7 @@ pub struct UkbSources<'a> {
 }
 
 /// What happened to one field or derived column, for `flow.csv` and `fields.csv`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FieldNote {
     pub column: String,
     pub field_id: Option<u32>,
@@ -625,4 +625,48 @@ impl Builder<'_> {
             warnings: self.warnings,
         })
     }
+}
+
+/// The files of a derived cohort, in the folder they are written to.
+pub const COHORT_FILE: &str = "cohort.parquet";
+pub const DICTIONARY_FILE: &str = "dictionary.csv";
+pub const FIELDS_FILE: &str = "fields.csv";
+
+impl Derived {
+    /// Writes `cohort.parquet`, `dictionary.csv` and `fields.csv` (every field and derived
+    /// column: kept or not, recorded for one sex or not, and why) into `dir`.
+    pub fn write(&mut self, dir: &Path) -> Result<(), StatsError> {
+        std::fs::create_dir_all(dir).map_err(|e| StatsError::io(dir, e))?;
+        crate::data::io::write_table(&mut self.frame, &dir.join(COHORT_FILE))?;
+        self.dictionary.write_csv(&dir.join(DICTIONARY_FILE))?;
+        write_fields(&dir.join(FIELDS_FILE), &self.notes, &self.sexed)
+    }
+}
+
+/// `fields.csv`.
+pub fn write_fields(
+    path: &Path,
+    notes: &[FieldNote],
+    sexed: &[(String, Sexed)],
+) -> Result<(), StatsError> {
+    use crate::data::delimited::{Cell, TableWriter};
+    let mut out = TableWriter::create(path, &["column", "field_id", "kept", "sexed", "note"])?;
+    for n in notes {
+        let sex = sexed
+            .iter()
+            .find(|(c, _)| *c == n.column)
+            .map_or("", |(_, s)| match s {
+                Sexed::Female => "female",
+                Sexed::Male => "male",
+                Sexed::Unisex => "",
+            });
+        out.row(&[
+            Cell::Text(&n.column),
+            Cell::Count(n.field_id.map(u64::from)),
+            Cell::Text(if n.kept { "true" } else { "false" }),
+            Cell::Text(sex),
+            Cell::Text(&n.note),
+        ])?;
+    }
+    out.finish()
 }

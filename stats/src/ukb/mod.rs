@@ -10,6 +10,9 @@ pub mod diseases;
 mod expand;
 pub mod showcase;
 
-pub use derive::{derive, Derived, FieldNote, UkbOptions, UkbSources};
+pub use derive::{
+    derive, write_fields, Derived, FieldNote, UkbOptions, UkbSources, COHORT_FILE, DICTIONARY_FILE,
+    FIELDS_FILE,
+};
 pub use diseases::{DiseaseDefinition, Diseases};
 pub use showcase::{Codings, Sexed, Showcase};

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use meshagents_stats::cohort::AnalysisTable;
 use meshagents_stats::data::dictionary::Role;
+use meshagents_stats::ukb::FieldNote;
 use serde::{Deserialize, Serialize};
 
 use crate::files::{verify, WrittenFile};
@@ -92,12 +93,24 @@ pub(crate) fn run(
     Ok(result)
 }
 
-/// `flow.csv`: one line per column of the cohort, kept or dropped, and why.
-pub(crate) fn write_flow(path: &Path, table: &AnalysisTable) -> Result<(), WorkflowError> {
+/// `flow.csv`: one line per column of the cohort, kept or dropped, and why. For a cohort
+/// derived from a UK Biobank extract, `derivation` adds where each column came from (instance,
+/// fallback, codes, case sources) and a line per field the derivation did not keep.
+pub(crate) fn write_flow(
+    path: &Path,
+    table: &AnalysisTable,
+    derivation: &[FieldNote],
+) -> Result<(), WorkflowError> {
     let mut text = String::from(
         "column,role,kept,recoded_to_missing,unusable_to_missing,missing_share,reason\n",
     );
     for f in &table.flow {
+        let origin = derivation.iter().find(|n| n.kept && n.column == f.column);
+        let reason = match (origin, f.reason.is_empty()) {
+            (None, _) => f.reason.clone(),
+            (Some(n), true) => n.note.clone(),
+            (Some(n), false) => format!("{}; {}", f.reason, n.note),
+        };
         text.push_str(&format!(
             "{},{},{},{},{},{:.4},{}\n",
             csv_field(&f.column),
@@ -106,7 +119,14 @@ pub(crate) fn write_flow(path: &Path, table: &AnalysisTable) -> Result<(), Workf
             f.recoded_to_missing,
             f.unusable_to_missing,
             f.missing_share,
-            csv_field(&f.reason)
+            csv_field(&reason)
+        ));
+    }
+    for n in derivation.iter().filter(|n| !n.kept) {
+        text.push_str(&format!(
+            "{},factor,false,0,0,,{}\n",
+            csv_field(&n.column),
+            csv_field(&format!("not derived from the extract: {}", n.note))
         ));
     }
     std::fs::write(path, text).map_err(|e| WorkflowError::io(path.display().to_string(), e))
