@@ -121,7 +121,7 @@ ci_high, stat, p, neg_log10_p, q_bh, bonferroni, status, note. The format follow
 extension (.csv, .tsv, .parquet).",
         after_help = "Example:\n  meshagents simulate --n 40000 --out cohort\n  meshagents phewas --data cohort/cohort.parquet --dictionary cohort/dictionary.csv \\\n      --phenotypes imaging --factors factor --covariates age,sex,height,weight \\\n      --out associations.csv"
     )]
-    Phewas(PhewasArgs),
+    Phewas(Box<PhewasArgs>),
     /// Make an ordinary cohort from a UK Biobank extract as it is delivered.
     #[command(
         long_about = "Read a UK Biobank extract as it is delivered (one column per field, instance \

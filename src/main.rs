@@ -28,7 +28,7 @@ fn run(cli: Cli) -> Result<()> {
             scenario,
             force,
         } => commands::simulate::run((n, seed, factors), &out, format, scenario, force),
-        Command::Phewas(args) => commands::phewas::run(args),
+        Command::Phewas(args) => commands::phewas::run(*args),
         Command::Ukb(args) => commands::ukb::run(args),
         Command::Tui { root } => commands::tui::run(root),
         Command::Demo {

@@ -60,6 +60,7 @@ fn files(n: usize) -> Files {
         "41270-0.0",
         "41270-0.1",
         "41270-0.2",
+        "41271-0.0",
         "LVEDV",
     ] {
         header.push(c.to_string());
@@ -111,6 +112,9 @@ fn files(n: usize) -> Files {
         if r % 11 == 0 {
             cells[at("41270-0.0")] = "I150".into();
             cells[at("41270-0.2")] = "E119".into();
+        }
+        if r % 4 == 0 {
+            cells[at("41271-0.0")] = "0389".into();
         }
         cells[at("LVEDV")] = format!("{}", 140 + r % 17);
         text.push_str(&cells.join(","));
@@ -194,6 +198,15 @@ fn files(n: usize) -> Files {
             3,
             "19",
         ),
+        showcase_row(
+            41271,
+            "Diagnoses - ICD9",
+            "Categorical multiple",
+            "Unisex",
+            1,
+            1,
+            "87",
+        ),
     ] {
         writeln!(showcase, "{row}").unwrap();
     }
@@ -265,6 +278,14 @@ fn a_multi_valued_field_becomes_one_binary_factor_per_code_across_34_arrays() {
         let expected_asthma = expected_hyp.map(|_| if r % 5 == 0 { 1.0 } else { 0.0 });
         assert_eq!(asthma[r], expected_asthma, "participant {r}");
     }
+    // Codes that are digits are kept as written: ICD-9's 0389 is not 389.
+    assert_eq!(
+        values(&d, "41271#0389")
+            .iter()
+            .filter(|v| **v == Some(1.0))
+            .count(),
+        N.div_ceil(4)
+    );
     // Negative codes are never factors; the description is the coding's meaning.
     assert!(d.frame.get_column_names().iter().all(|c| !c.contains("#-")));
     let entry = d.dictionary.get("20002#1065").unwrap();

@@ -143,8 +143,32 @@ pub fn read_table_columns(
                 .finish()
                 .map_err(|e| StatsError::polars_in(path, e))?
         }
-        TableFormat::Csv | TableFormat::Tsv => read_delimited(path, format, columns)?,
+        TableFormat::Csv | TableFormat::Tsv => read_delimited(path, format, columns, &[])?,
     };
+    if df.height() == 0 {
+        return Err(StatsError::Input {
+            file: path.display().to_string(),
+            message: "the table has no rows".into(),
+        });
+    }
+    Ok(df)
+}
+
+/// Reads a whole table with the named columns (as spelled in the file) kept as text in a
+/// CSV or TSV file: codes such as ICD-9's `0389` lose their leading zero as numbers. A
+/// Parquet file's columns have the types it was written with.
+pub fn read_table_with_text(path: &Path, text: &[String]) -> Result<DataFrame, StatsError> {
+    let format = TableFormat::from_path(path)?;
+    if format == TableFormat::Parquet || text.is_empty() {
+        return read_table(path);
+    }
+    if !path.exists() {
+        return Err(StatsError::Input {
+            file: path.display().to_string(),
+            message: "no such file".into(),
+        });
+    }
+    let df = read_delimited(path, format, None, text)?;
     if df.height() == 0 {
         return Err(StatsError::Input {
             file: path.display().to_string(),
@@ -160,13 +184,26 @@ fn read_delimited(
     path: &Path,
     format: TableFormat,
     columns: Option<&[String]>,
+    text: &[String],
 ) -> Result<DataFrame, StatsError> {
     let mut bytes = std::fs::read(path).map_err(|e| StatsError::io(path, e))?;
     let layout = super::sniff::inspect(&bytes, format.separator(), &path.display().to_string())?;
-    let wide: Option<SchemaRef> = (!layout.wide_integers.is_empty()).then(|| {
-        Arc::new(Schema::from_iter(layout.wide_integers.iter().map(|k| {
-            Field::new(layout.names[*k].as_str().into(), DataType::String)
-        })))
+    let as_text: Vec<&str> = layout
+        .wide_integers
+        .iter()
+        .map(|k| layout.names[*k].as_str())
+        .chain(
+            text.iter()
+                .map(String::as_str)
+                .filter(|t| layout.names.iter().any(|n| n == t)),
+        )
+        .collect();
+    let wide: Option<SchemaRef> = (!as_text.is_empty()).then(|| {
+        Arc::new(Schema::from_iter(
+            as_text
+                .iter()
+                .map(|name| Field::new((*name).into(), DataType::String)),
+        ))
     });
     let options = CsvReadOptions::default()
         .with_has_header(true)

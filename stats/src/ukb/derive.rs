@@ -122,7 +122,17 @@ pub fn derive(
         }
     };
     let overlay = sources.overlay.map(Dictionary::read_csv).transpose()?;
-    let df = crate::data::io::read_table(sources.data)?;
+    // The codes of multi-valued fields are read as text: as numbers, ICD-9's `0389` would
+    // become 389.
+    let code_columns: Vec<String> = crate::data::io::read_column_names(sources.data)?
+        .into_iter()
+        .filter(|raw| {
+            field_parts(&crate::data::dictionary::canonical_column_name(raw))
+                .and_then(|(f, _, _)| showcase.get(f))
+                .is_some_and(|f| f.value_type == ShowcaseType::CategoricalMultiple)
+        })
+        .collect();
+    let df = crate::data::io::read_table_with_text(sources.data, &code_columns)?;
     let file = sources.data.display().to_string();
     let raw: Vec<String> = df
         .get_column_names()
