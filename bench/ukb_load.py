@@ -150,7 +150,8 @@ def side_summary(name, cmd, runs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--work", default="/var/tmp/ukb-bench", help="folder of the extract and both outputs")
+    ap.add_argument("--work", help="folder of the extract and both outputs (default /var/tmp/ukb-bench, "
+                    "or /var/tmp/ukb-bench-nN for another --n, so a small test never overwrites the full extract)")
     ap.add_argument("--n", type=int, default=100_000, help="participants (default 100000)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--regenerate", action="store_true", help="write the extract even if one is there")
@@ -160,6 +161,8 @@ def main():
     ap.add_argument("--python", default=sys.executable, help="interpreter for the generator and the peer")
     ap.add_argument("--results", default=str(BENCH / "ukb_results.json"))
     args = ap.parse_args()
+    if args.work is None:
+        args.work = "/var/tmp/ukb-bench" if args.n == 100_000 else f"/var/tmp/ukb-bench-n{args.n}"
 
     meta = ensure_extract(args)
     work = Path(args.work)
