@@ -143,7 +143,7 @@ pub fn read_table_columns(
                 .finish()
                 .map_err(|e| StatsError::polars_in(path, e))?
         }
-        TableFormat::Csv | TableFormat::Tsv => read_delimited(path, format, columns, &[])?,
+        TableFormat::Csv | TableFormat::Tsv => read_delimited(path, format, columns, None)?,
     };
     if df.height() == 0 {
         return Err(StatsError::Input {
@@ -154,12 +154,16 @@ pub fn read_table_columns(
     Ok(df)
 }
 
-/// Reads a whole table with the named columns (as spelled in the file) kept as text in a
-/// CSV or TSV file: codes such as ICD-9's `0389` lose their leading zero as numbers. A
-/// Parquet file's columns have the types it was written with.
-pub fn read_table_with_text(path: &Path, text: &[String]) -> Result<DataFrame, StatsError> {
+/// Reads a whole table with the types given per column (as spelled in the file), every other
+/// column of a CSV or TSV file as text, with no pass to infer types: a wide extract whose
+/// types the Showcase gives is read once, not twice. Text keeps codes such as ICD-9's `0389`
+/// whole. A Parquet file's columns have the types it was written with.
+pub fn read_table_typed(
+    path: &Path,
+    types: &[(String, DataType)],
+) -> Result<DataFrame, StatsError> {
     let format = TableFormat::from_path(path)?;
-    if format == TableFormat::Parquet || text.is_empty() {
+    if format == TableFormat::Parquet {
         return read_table(path);
     }
     if !path.exists() {
@@ -168,7 +172,7 @@ pub fn read_table_with_text(path: &Path, text: &[String]) -> Result<DataFrame, S
             message: "no such file".into(),
         });
     }
-    let df = read_delimited(path, format, None, text)?;
+    let df = read_delimited(path, format, None, Some(types))?;
     if df.height() == 0 {
         return Err(StatsError::Input {
             file: path.display().to_string(),
@@ -184,31 +188,35 @@ fn read_delimited(
     path: &Path,
     format: TableFormat,
     columns: Option<&[String]>,
-    text: &[String],
+    typed: Option<&[(String, DataType)]>,
 ) -> Result<DataFrame, StatsError> {
     let mut bytes = std::fs::read(path).map_err(|e| StatsError::io(path, e))?;
     let layout = super::sniff::inspect(&bytes, format.separator(), &path.display().to_string())?;
-    let as_text: Vec<&str> = layout
+    // Columns given a type are read as such (all others as text, without inference); wide
+    // whole numbers always as text.
+    let overwrite: Vec<(&str, DataType)> = layout
         .wide_integers
         .iter()
-        .map(|k| layout.names[*k].as_str())
-        .chain(
-            text.iter()
-                .map(String::as_str)
-                .filter(|t| layout.names.iter().any(|n| n == t)),
-        )
-        .collect();
-    let wide: Option<SchemaRef> = (!as_text.is_empty()).then(|| {
-        Arc::new(Schema::from_iter(
-            as_text
+        .map(|k| (layout.names[*k].as_str(), DataType::String))
+        .chain(typed.into_iter().flatten().filter_map(|(name, t)| {
+            let wide = layout
+                .wide_integers
                 .iter()
-                .map(|name| Field::new((*name).into(), DataType::String)),
+                .any(|k| layout.names[*k] == *name);
+            (!wide).then_some((name.as_str(), t.clone()))
+        }))
+        .collect();
+    let wide: Option<SchemaRef> = (!overwrite.is_empty()).then(|| {
+        Arc::new(Schema::from_iter(
+            overwrite
+                .iter()
+                .map(|(name, t)| Field::new((*name).into(), t.clone())),
         ))
     });
     let options = CsvReadOptions::default()
         .with_has_header(true)
         .with_columns(columns.map(|c| c.iter().map(|n| PlSmallStr::from(n.as_str())).collect()))
-        .with_infer_schema_length(None)
+        .with_infer_schema_length(if typed.is_some() { Some(0) } else { None })
         .with_n_rows(Some(layout.rows))
         .with_schema_overwrite(wide)
         .map_parse_options(|o| {

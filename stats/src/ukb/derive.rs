@@ -122,17 +122,29 @@ pub fn derive(
         }
     };
     let overlay = sources.overlay.map(Dictionary::read_csv).transpose()?;
-    // The codes of multi-valued fields are read as text: as numbers, ICD-9's `0389` would
-    // become 389.
-    let code_columns: Vec<String> = crate::data::io::read_column_names(sources.data)?
+    // The Showcase gives each column's type, so the extract is read without a pass to infer
+    // them: measures as numbers, everything else as text (codes of multi-valued fields keep
+    // their leading zeros, ICD-9's `0389`), converted where it is used.
+    let types: Vec<(String, DataType)> = crate::data::io::read_column_names(sources.data)?
         .into_iter()
-        .filter(|raw| {
-            field_parts(&crate::data::dictionary::canonical_column_name(raw))
-                .and_then(|(f, _, _)| showcase.get(f))
-                .is_some_and(|f| f.value_type == ShowcaseType::CategoricalMultiple)
+        .filter_map(|raw| {
+            let field = field_parts(&crate::data::dictionary::canonical_column_name(&raw))
+                .and_then(|(f, _, _)| showcase.get(f))?;
+            matches!(
+                field.value_type,
+                ShowcaseType::Integer | ShowcaseType::Continuous
+            )
+            .then_some((raw, DataType::Float64))
         })
         .collect();
-    let df = crate::data::io::read_table_with_text(sources.data, &code_columns)?;
+    let started = std::time::Instant::now();
+    let df = crate::data::io::read_table_typed(sources.data, &types)?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        rows = df.height(),
+        columns = df.width(),
+        "read the extract"
+    );
     let file = sources.data.display().to_string();
     let raw: Vec<String> = df
         .get_column_names()
@@ -188,7 +200,7 @@ pub fn derive(
         codings: &codings,
         options,
         attendance: Attendance::default(),
-        columns: vec![extract.column(id_index).clone()],
+        columns: vec![numbers_where_possible(extract.column(id_index))],
         entries: vec![DictionaryEntry {
             column: id.clone(),
             field_id: None,
@@ -231,6 +243,10 @@ pub fn derive(
             },
         }
     }
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "derived the fields"
+    );
     for label in disease_labels(&extract, &patterns, diseases, &mut out.warnings)? {
         out.disease(label);
     }
@@ -248,6 +264,34 @@ pub(crate) struct Builder<'a> {
     sexed: Vec<(String, Sexed)>,
     warnings: Vec<String>,
     missing_codings: Vec<u32>,
+}
+
+/// A column read as text (the extract is read without inferring types) as numbers when every
+/// value is one: whole numbers as integers (ids among them), others as floats; text stays text.
+fn numbers_where_possible(column: &Column) -> Column {
+    let Ok(text) = column.str() else {
+        return column.clone();
+    };
+    let mut numbers = Vec::with_capacity(text.len());
+    for cell in text.iter() {
+        match cell.map(str::trim).filter(|t| !t.is_empty()) {
+            None => numbers.push(None),
+            Some(t) => match t.parse::<f64>() {
+                Ok(x) if x.is_finite() => numbers.push(Some(x)),
+                _ => return column.clone(),
+            },
+        }
+    }
+    let whole = numbers
+        .iter()
+        .flatten()
+        .all(|x| x.fract() == 0.0 && x.abs() < 9.0e15);
+    if whole {
+        let ints: Vec<Option<i64>> = numbers.iter().map(|x| x.map(|x| x as i64)).collect();
+        Column::new(column.name().clone(), ints)
+    } else {
+        Column::new(column.name().clone(), numbers)
+    }
 }
 
 /// Where a field's values come from: the instance taken, and the one taken for participants
@@ -311,7 +355,8 @@ impl Builder<'_> {
     }
 
     fn pass_through(&mut self, k: usize) {
-        self.columns.push(self.extract.column(k).clone());
+        self.columns
+            .push(numbers_where_possible(self.extract.column(k)));
     }
 
     fn push(&mut self, column: Column, entry: DictionaryEntry, sexed: Sexed, note: String) {
@@ -385,7 +430,10 @@ impl Builder<'_> {
             ValueType::Continuous
         };
         let name = format!("{}-{}.0", field.field_id, pick.primary);
-        let values_at = |instance: u32| -> Result<Option<(Vec<f64>, usize)>, StatsError> {
+        // Per instance: the values and the number of arrays, or the column that holds text
+        // codes (a categorical field coded by text, such as an ICD-10 code).
+        type AtInstance = Option<Result<(Vec<f64>, usize), String>>;
+        let values_at = |instance: u32| -> Result<AtInstance, StatsError> {
             let Some(arrays) = instances.get(&instance) else {
                 return Ok(None);
             };
@@ -399,15 +447,7 @@ impl Builder<'_> {
                     &self.extract.file,
                 )?;
                 if levels.is_some() {
-                    return Err(StatsError::Input {
-                        file: self.extract.file.clone(),
-                        message: format!(
-                            "column '{}': field {} ({}) holds text; UK Biobank codes are numbers",
-                            self.extract.names[k],
-                            field.field_id,
-                            field.value_type.as_str()
-                        ),
-                    });
+                    return Ok(Some(Err(self.extract.names[k].clone())));
                 }
                 let sum = sum.get_or_insert_with(|| vec![0.0; values.len()]);
                 for (row, v) in values.into_iter().enumerate() {
@@ -426,10 +466,19 @@ impl Builder<'_> {
                 .zip(&count)
                 .map(|(s, &c)| if c == 0 { f64::NAN } else { s / c as f64 })
                 .collect();
-            Ok(Some((values, arrays.len())))
+            Ok(Some(Ok((values, arrays.len()))))
         };
-        let (mut values, arrays) =
-            values_at(pick.primary)?.expect("the primary instance has columns");
+        let text_codes = |column: String| {
+            format!("column '{column}' holds text codes: a categorical field coded by text is not analysed")
+        };
+        let (mut values, arrays) = match values_at(pick.primary)? {
+            Some(Ok(v)) => v,
+            Some(Err(column)) => {
+                self.skip(field.field_id, text_codes(column));
+                return Ok(());
+            }
+            None => unreachable!("the primary instance has columns"),
+        };
         let mut notes = vec![format!(
             "field {} at instance {}",
             field.field_id, pick.primary
@@ -441,7 +490,14 @@ impl Builder<'_> {
             notes.push(format!("mean of {arrays} array columns"));
         }
         if let Some(f) = pick.fallback {
-            let (earlier, _) = values_at(f)?.expect("the fallback instance has columns");
+            let earlier = match values_at(f)? {
+                Some(Ok((earlier, _))) => earlier,
+                Some(Err(column)) => {
+                    self.skip(field.field_id, text_codes(column));
+                    return Ok(());
+                }
+                None => unreachable!("the fallback instance has columns"),
+            };
             let mut taken = 0usize;
             for (v, e) in values.iter_mut().zip(earlier) {
                 if v.is_nan() && !e.is_nan() {
@@ -647,7 +703,12 @@ impl Derived {
     /// column: kept or not, recorded for one sex or not, and why) into `dir`.
     pub fn write(&mut self, dir: &Path) -> Result<(), StatsError> {
         std::fs::create_dir_all(dir).map_err(|e| StatsError::io(dir, e))?;
+        let started = std::time::Instant::now();
         crate::data::io::write_table(&mut self.frame, &dir.join(COHORT_FILE))?;
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "wrote the derived cohort"
+        );
         self.dictionary.write_csv(&dir.join(DICTIONARY_FILE))?;
         write_fields(&dir.join(FIELDS_FILE), &self.notes, &self.sexed)
     }

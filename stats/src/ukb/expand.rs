@@ -22,16 +22,25 @@ pub(crate) struct Attendance {
 impl Attendance {
     pub(crate) fn of(&mut self, extract: &Extract, instance: u32) -> &[bool] {
         self.by_instance.entry(instance).or_insert_with(|| {
-            let mut seen = vec![false; extract.df.height()];
+            // The validity of every column of the instance, OR-ed a column at a time.
+            let mut seen: Option<BooleanChunked> = None;
             for instances in extract.fields.values() {
                 for &(_, k) in instances.get(&instance).into_iter().flatten() {
-                    let present = extract.column(k).is_not_null();
-                    for (s, p) in seen.iter_mut().zip(present.iter()) {
-                        *s |= p.unwrap_or(false);
+                    let column = extract.column(k);
+                    if column.null_count() == column.len() {
+                        continue;
                     }
+                    let present = column.is_not_null();
+                    seen = Some(match seen {
+                        None => present,
+                        Some(s) => &s | &present,
+                    });
                 }
             }
-            seen
+            match seen {
+                None => vec![false; extract.df.height()],
+                Some(s) => s.iter().map(|v| v.unwrap_or(false)).collect(),
+            }
         })
     }
 }
@@ -39,6 +48,9 @@ impl Attendance {
 /// The cells of a code column as text: `1065` whether the reader typed it as an integer, a
 /// float or a string; `I10` as it is.
 fn code_cells(column: &Column) -> Result<Vec<Option<String>>, StatsError> {
+    if column.null_count() == column.len() {
+        return Ok(vec![None; column.len()]);
+    }
     let series = column.as_materialized_series();
     Ok(match series.dtype() {
         DataType::String => series
@@ -120,7 +132,9 @@ fn read_instance(
 /// A code's binary factor.
 pub(crate) struct CodeColumn {
     pub code: String,
-    pub values: Vec<Option<f64>>,
+    /// 0/1 (false/true), missing for participants never asked: a bit a value, as a wide
+    /// extract has thousands of these.
+    pub values: Vec<Option<bool>>,
     pub note: String,
 }
 
@@ -158,7 +172,7 @@ pub(crate) fn expand_codes(
         .collect();
     let attended_primary = attendance.of(extract, pick.primary).to_vec();
     let attended_fallback = pick.fallback.map(|f| attendance.of(extract, f).to_vec());
-    let base: Vec<Option<f64>> = (0..n)
+    let base: Vec<Option<bool>> = (0..n)
         .map(|r| {
             let asked = if primary.has_value[r] {
                 primary.informative[r]
@@ -167,7 +181,7 @@ pub(crate) fn expand_codes(
             } else {
                 attended_primary[r] || attended_fallback.as_ref().is_some_and(|a| a[r])
             };
-            asked.then_some(0.0)
+            asked.then_some(false)
         })
         .collect();
     let never_asked = base.iter().filter(|v| v.is_none()).count();
@@ -187,7 +201,7 @@ pub(crate) fn expand_codes(
         let mut set = |rows: Option<&Vec<u32>>, wanted: bool| {
             for &r in rows.into_iter().flatten() {
                 if from_fallback[r as usize] == wanted {
-                    values[r as usize] = Some(1.0);
+                    values[r as usize] = Some(true);
                 }
             }
         };
@@ -195,7 +209,7 @@ pub(crate) fn expand_codes(
         if let Some(f) = &fallback {
             set(f.rows_of.get(code), true);
         }
-        let cases = values.iter().filter(|v| **v == Some(1.0)).count();
+        let cases = values.iter().filter(|v| **v == Some(true)).count();
         if cases < min_cases {
             rare.push((code.clone(), cases));
             continue;
@@ -254,7 +268,7 @@ pub(crate) fn expand_codes(
 /// A disease's label, built from its codes.
 pub(crate) struct DiseaseLabel {
     pub name: String,
-    pub values: Vec<Option<f64>>,
+    pub values: Vec<Option<bool>>,
     pub description: String,
     pub note: String,
 }
@@ -352,7 +366,7 @@ pub(crate) fn disease_labels(
             }
         }
         let mut sources = CaseSources::default();
-        let values: Vec<Option<f64>> = (0..n)
+        let values: Vec<Option<bool>> = (0..n)
             .map(|r| {
                 let (s, i) = (by_self_report[d][r], by_icd10[d][r]);
                 match (s, i) {
@@ -361,7 +375,7 @@ pub(crate) fn disease_labels(
                     (false, true) => sources.icd10_only += 1,
                     _ => {}
                 }
-                Some(if s || i { 1.0 } else { 0.0 })
+                Some(s || i)
             })
             .collect();
         let mut defined = Vec::new();
