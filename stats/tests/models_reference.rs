@@ -22,6 +22,7 @@ fn request(phenotype: &str, factor: &str, covariates: &[&str], method: Method) -
         transform: Transform::None,
         method,
         threads: 1,
+        dropped_covariates: Vec::new(),
     }
 }
 
