@@ -23,10 +23,11 @@
 //! answered it); those factors are fitted with the shorter list, and their rows say so.
 //!
 //! The room: `request` (what is asked), `list` (the LIST grammar), `context` (columns
-//! transformed once, designs), `drops` (factors fitted without given covariates), `plan` (work items and shards), `run` (threads, order,
-//! correction, shards and their merge), one file per model family (`linear`, `logistic`,
-//! `categorical`, `bai2020`), `fitted` (rows from fits), `rows` (the table's contract and the
-//! correction) and `parts` (shard parts on disk).
+//! transformed once, designs), `drops` (the covariate list each factor is fitted with),
+//! `plan` (work items and shards), `run` (threads, order, correction, shards and their
+//! merge), one file per model family (`linear`, `logistic`, `categorical`, `bai2020`),
+//! `fitted` (rows from fits), `rows` (the table's contract and the correction) and `parts`
+//! (shard parts on disk).
 
 mod bai2020;
 mod categorical;
