@@ -270,3 +270,25 @@ fn drops_add_up_and_a_factor_adjusted_for_itself_stays_skipped() {
         assert!(ours.note.contains("'q2' is also a covariate"), "{ours:?}");
     }
 }
+
+/// Requests without drops keep the JSON they had before drops existed (journals hash it), and
+/// that JSON still reads; one with drops carries them.
+#[test]
+fn a_request_without_drops_keeps_its_json() {
+    let plain = request(&["f1"], &["q2", "q1"], vec![]);
+    let json = serde_json::to_string(&plain).unwrap();
+    assert!(!json.contains("dropped_covariates"), "{json}");
+    assert_eq!(serde_json::from_str::<PhewasRequest>(&json).unwrap(), plain);
+    let dropping = request(&["f1"], &["q2", "q1"], drop_q1(&["f1"]));
+    let json = serde_json::to_string(&dropping).unwrap();
+    assert!(
+        json.ends_with(&format!(
+            r#""dropped_covariates":[{{"factor":"f1","covariates":["q1"],"reason":"{REASON}"}}]}}"#
+        )),
+        "{json}"
+    );
+    assert_eq!(
+        serde_json::from_str::<PhewasRequest>(&json).unwrap(),
+        dropping
+    );
+}
