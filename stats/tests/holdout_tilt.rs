@@ -81,6 +81,7 @@ fn panel_auc(table: &AnalysisTable, phenotypes: &[String], s: u64, share: f64) -
         transform: Transform::Auto,
         method: Method::Exact,
         threads: 2,
+        dropped_covariates: Vec::new(),
     };
     let mut rows: Vec<_> = phewas::run(&discovery, &request, &|_| {})
         .unwrap()

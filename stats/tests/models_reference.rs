@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{close, fixture_path as path, matches_by_row, num, rows};
+use common::{close, fixture_path as path, fixture_table, matches_by_row, num, rows};
 use meshagents_stats::cohort::{AnalysisTable, LoadOptions};
 use meshagents_stats::data::transform::{rank_inverse_normal, Transform};
 use meshagents_stats::models::logistic;
@@ -22,6 +22,7 @@ fn request(phenotype: &str, factor: &str, covariates: &[&str], method: Method) -
         transform: Transform::None,
         method,
         threads: 1,
+        dropped_covariates: Vec::new(),
     }
 }
 
@@ -337,12 +338,7 @@ fn categorical_covariates_are_dummy_coded_as_statsmodels_does() {
 /// The sex-specific fixture (`make_sex_specific_logit_fixtures.py`): opaque names, `q1` the
 /// sex-like covariate, `g1` and `g2` recorded in one of its groups each, `g3` in both.
 fn sex_specific_logit_table() -> AnalysisTable {
-    AnalysisTable::load_with(
-        &path("sex_specific_logit_data.csv"),
-        Some(&path("sex_specific_logit_dictionary.csv")),
-        &LoadOptions::default(),
-    )
-    .unwrap()
+    fixture_table("sex_specific_logit")
 }
 
 /// A binary factor recorded in one sex, adjusted for sex: sex is constant in its pairs' rows,

@@ -2,12 +2,15 @@
 //! the rows of a whole run (every value to the bit, the same order, the same corrections);
 //! and a merge that lacks a shard or mixes runs is an error, not a silent partial table.
 
+mod common;
+
+use common::estimate_bits;
 use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
 use meshagents_stats::data::dictionary::Role;
 use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::parts::{read_shard, write_shard};
 use meshagents_stats::phewas::{
-    merge_shards, run, run_shard, Method, ModelChoice, PhewasRequest, Shard,
+    merge_shards, run, run_shard, CovariateDrop, Method, ModelChoice, PhewasRequest, Shard,
 };
 use meshagents_stats::simulate::{simulate, SimulationConfig};
 
@@ -43,6 +46,7 @@ fn setup() -> (AnalysisTable, PhewasRequest) {
         transform: Transform::Auto,
         method: Method::Exact,
         threads: 2,
+        dropped_covariates: Vec::new(),
     };
     (table, request)
 }
@@ -54,21 +58,15 @@ fn same_bits(
 ) {
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(b) {
-        let bits = |r: &meshagents_stats::phewas::AssociationRow| {
-            [
-                r.beta,
-                r.se,
-                r.ci_low,
-                r.ci_high,
-                r.stat,
-                r.p,
-                r.neg_log10_p,
-                r.q_bh,
-                r.bonferroni,
-            ]
-            .map(f64::to_bits)
-        };
-        assert_eq!(bits(x), bits(y), "{} x {}", x.phenotype, x.factor);
+        let corrections =
+            |r: &meshagents_stats::phewas::AssociationRow| [r.q_bh, r.bonferroni].map(f64::to_bits);
+        assert_eq!(
+            (estimate_bits(x), corrections(x)),
+            (estimate_bits(y), corrections(y)),
+            "{} x {}",
+            x.phenotype,
+            x.factor
+        );
         assert_eq!(
             (
                 &x.phenotype,
@@ -92,23 +90,32 @@ fn same_bits(
     }
 }
 
+/// Merges `count` shards of `request` (each written as a part and read back).
+fn merged(
+    table: &AnalysisTable,
+    request: &PhewasRequest,
+    count: usize,
+) -> meshagents_stats::phewas::PhewasResult {
+    let dir = tempfile::tempdir().unwrap();
+    let mut parts = Vec::new();
+    for index in 0..count {
+        let shard = Shard { index, count };
+        let part = run_shard(table, request, shard, &|_| {}).expect("shard");
+        // Raw p only: the correction needs the whole family.
+        assert!(part.rows.iter().all(|(_, _, r)| r.q_bh.is_nan()));
+        let path = dir.path().join(format!("{index}.parquet"));
+        write_shard(&path, &part).expect("write part");
+        parts.push(read_shard(&path, shard).expect("read part"));
+    }
+    merge_shards(request, parts).expect("merge")
+}
+
 #[test]
 fn merged_shards_equal_a_whole_run_whatever_the_number_of_shards() {
     let (table, request) = setup();
     let whole = run(&table, &request, &|_| {}).expect("whole run");
-    let dir = tempfile::tempdir().unwrap();
     for count in [1, 2, 3, 7, 40] {
-        let mut parts = Vec::new();
-        for index in 0..count {
-            let shard = Shard { index, count };
-            let part = run_shard(&table, &request, shard, &|_| {}).expect("shard");
-            // Raw p only: the correction needs the whole family.
-            assert!(part.rows.iter().all(|(_, _, r)| r.q_bh.is_nan()));
-            let path = dir.path().join(format!("{count}-{index}.parquet"));
-            write_shard(&path, &part).expect("write part");
-            parts.push(read_shard(&path, shard).expect("read part"));
-        }
-        let merged = merge_shards(&request, parts).expect("merge");
+        let merged = merged(&table, &request, count);
         assert_eq!(merged.family_size, whole.family_size, "{count} shards");
         same_bits(&merged.rows, &whole.rows);
     }
@@ -143,4 +150,56 @@ fn a_missing_shard_or_a_part_of_another_run_is_an_error() {
         assert!(Shard::parse(bad).is_err(), "{bad}");
     }
     assert_eq!(Shard::parse("2/5").unwrap(), Shard { index: 2, count: 5 });
+}
+
+/// Factors fitted without some covariates (two covariate lists besides the run's own, over
+/// linear blocks, logistic and categorical factors and factors dropped by cleaning) shard and
+/// merge like the rest: every shard count gives the whole run's table. The factors without
+/// drops keep the numbers of a run without any (only the corrections, over a family whose
+/// other p-values changed, may differ).
+#[test]
+fn merged_shards_equal_a_whole_run_with_covariate_drops() {
+    let (table, plain) = setup();
+    let drops: Vec<CovariateDrop> = plain
+        .factors
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 5 == 0 || i % 11 == 0)
+        .map(|(i, factor)| CovariateDrop {
+            factor: factor.clone(),
+            covariates: if i % 11 == 0 {
+                vec!["age".into(), "sex".into()]
+            } else {
+                vec!["sex".into()]
+            },
+            reason: "recorded in one sex".into(),
+        })
+        .collect();
+    let request = PhewasRequest {
+        dropped_covariates: drops.clone(),
+        ..plain.clone()
+    };
+    let whole = run(&table, &request, &|_| {}).expect("whole run");
+    for count in [1, 3, 7] {
+        let merged = merged(&table, &request, count);
+        assert_eq!(merged.family_size, whole.family_size, "{count} shards");
+        same_bits(&merged.rows, &whole.rows);
+    }
+    let without = run(&table, &plain, &|_| {}).expect("run without drops");
+    assert_eq!(whole.rows.len(), without.rows.len());
+    let mut noted = 0;
+    for (a, b) in whole.rows.iter().zip(&without.rows) {
+        let name = b.factor.split('=').next().unwrap_or_default();
+        if drops.iter().any(|d| d.factor == name) {
+            assert!(a.note.starts_with("not adjusted for "), "{a:?}");
+            noted += 1;
+            continue;
+        }
+        assert_eq!(estimate_bits(a), estimate_bits(b), "{a:?}");
+        assert_eq!(
+            (&a.phenotype, &a.factor, &a.model, a.n, &a.status, &a.note),
+            (&b.phenotype, &b.factor, &b.model, b.n, &b.status, &b.note)
+        );
+    }
+    assert!(noted >= 3 * drops.len(), "{noted}");
 }

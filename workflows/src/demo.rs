@@ -226,6 +226,7 @@ pub fn run_demo(
                 transform: Transform::Auto,
                 method: Method::Exact,
                 threads: config.threads,
+                dropped_covariates: Vec::new(),
             };
             let rows = phewas::run(t, &request, &|_| {})?.rows;
             steps::phewas::write(&out, &rows, Some(&truth), &t.dictionary)

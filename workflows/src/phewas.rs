@@ -287,6 +287,7 @@ pub fn run_phewas(
         transform: job.transform,
         method: job.method,
         threads: job.threads,
+        dropped_covariates: Vec::new(),
     };
 
     if executor.kind == ExecutorKind::Slurm {

@@ -645,6 +645,7 @@ pub fn run_study(
         transform: config.transform,
         method: config.method,
         threads,
+        dropped_covariates: Vec::new(),
     };
     let phewas_key = serde_json::json!({ "phenotypes": request.phenotypes, "factors": request.factors, "covariates": request.covariates, "model": request.model, "transform": request.transform, "method": request.method });
     let phewas: PhewasResult = runner.step_in(

@@ -271,6 +271,7 @@ impl<'a> StatsToolHost<'a> {
             transform: Transform::Auto,
             method: Method::Exact,
             threads: self.threads,
+            dropped_covariates: Vec::new(),
         };
         phewas::run(self.table, &request, &|_| {})
             .map(|r| r.rows)

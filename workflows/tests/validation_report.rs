@@ -108,6 +108,7 @@ fn panel_and_expert_arms_exports_figures_and_report() {
         transform: Transform::Auto,
         method: Method::Exact,
         threads: 2,
+        dropped_covariates: Vec::new(),
     };
     let associations = phewas::run(&table, &request, &|_| {}).unwrap().rows;
     write_table(

@@ -7,6 +7,7 @@ use super::request::PhewasRequest;
 use crate::cohort::AnalysisTable;
 use crate::data::dictionary::ValueType;
 use crate::error::StatsError;
+use std::sync::Arc;
 
 /// The covariates expanded into model columns (categorical covariates become dummies), each
 /// with its name for notes: the covariate's, or `name=level` for a level's dummy.
@@ -59,7 +60,8 @@ pub(super) struct Context<'a> {
     pub(super) covariates: Vec<Vec<f64>>,
     /// The name of each covariate column, for notes.
     pub(super) covariate_names: Vec<String>,
-    pub(super) phenotypes: Vec<Vec<f64>>,
+    /// Shared by the contexts of one run (see [`with_phenotypes`]).
+    pub(super) phenotypes: Arc<[Vec<f64>]>,
     /// Phenotypes grouped by missingness, for the linear kernel.
     pub(super) groups: Vec<crate::models::fastlinear::PhenotypeGroup>,
     /// The group of each phenotype: phenotypes of a group share the null logistic model.
@@ -86,6 +88,17 @@ pub(super) fn prepare<'a>(
         .iter()
         .map(|p| phenotype_transform.apply(table.column(p).unwrap_or(&[])))
         .collect();
+    with_phenotypes(table, request, phenotypes.into())
+}
+
+/// The context of `request` on phenotypes already transformed. A run whose factors leave
+/// covariates out has one context per covariate list (`drops`); they share the phenotypes
+/// rather than each holding a copy of the largest matrix of the run.
+pub(super) fn with_phenotypes<'a>(
+    table: &'a AnalysisTable,
+    request: &'a PhewasRequest,
+    phenotypes: Arc<[Vec<f64>]>,
+) -> Result<Context<'a>, StatsError> {
     let (covariate_names, covariates): (Vec<String>, Vec<Vec<f64>>) =
         named_covariate_columns(table, &request.covariates)?
             .into_iter()

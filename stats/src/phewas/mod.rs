@@ -18,16 +18,21 @@
 //! covariate constant in a linear or logistic pair's complete rows (sex, for a factor recorded
 //! in one sex) leaves that pair's model, as in R and statsmodels, and the note says so. A
 //! factor that is also a covariate (a panel's confounder) is not fitted: its pairs are skipped.
+//! A request may also leave given covariates out of given factors' pairs
+//! ([`CovariateDrop`]: sex for a field recorded in one sex, even where a few of the other sex
+//! answered it); those factors are fitted with the shorter list, and their rows say so.
 //!
 //! The room: `request` (what is asked), `list` (the LIST grammar), `context` (columns
-//! transformed once, designs), `plan` (work items and shards), `run` (threads, order,
-//! correction, shards and their merge), one file per model family (`linear`, `logistic`,
-//! `categorical`, `bai2020`), `fitted` (rows from fits), `rows` (the table's contract and the
-//! correction) and `parts` (shard parts on disk).
+//! transformed once, designs), `drops` (the covariate list each factor is fitted with),
+//! `plan` (work items and shards), `run` (threads, order, correction, shards and their
+//! merge), one file per model family (`linear`, `logistic`, `categorical`, `bai2020`),
+//! `fitted` (rows from fits), `rows` (the table's contract and the correction) and `parts`
+//! (shard parts on disk).
 
 mod bai2020;
 mod categorical;
 mod context;
+mod drops;
 mod fitted;
 mod linear;
 mod list;
@@ -40,7 +45,9 @@ mod run;
 
 pub use list::{resolve_list, resolve_named};
 pub use plan::Shard;
-pub use request::{Method, ModelChoice, PhewasRequest, PhewasResult, FIRTH_MIN_EVENTS};
+pub use request::{
+    CovariateDrop, Method, ModelChoice, PhewasRequest, PhewasResult, FIRTH_MIN_EVENTS,
+};
 pub use rows::{
     apply_multiple_testing, benjamini_hochberg, neg_log10, read_associations, rows_to_frame,
     write_associations, AssociationRow, ASSOCIATION_COLUMNS,

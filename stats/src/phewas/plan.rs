@@ -52,29 +52,33 @@ pub(super) enum WorkItem {
     Single(usize),
 }
 
-/// The work items of a run, in a fixed order: single (logistic, categorical, Bai 2020, dropped
-/// or unsupported) factors in factor order, then blocks of linear factors.
-pub(super) fn work_items(ctx: &Context) -> Vec<WorkItem> {
-    let (table, request) = (ctx.table, ctx.request);
-    let mut items: Vec<WorkItem> = Vec::new();
-    let mut linear: Vec<usize> = Vec::new();
-    for f in 0..request.factors.len() {
-        match table.numeric_column(&request.factors[f]) {
-            // A factor that is also a covariate is not fitted (`run::factor_rows` says why).
-            Some(c)
-                if model_of(request, c.value_type) == "linear"
-                    && !request.covariates.contains(&request.factors[f]) =>
-            {
-                linear.push(f)
+/// The work items of a run, each with the context (covariate list, see `drops`) it is fitted
+/// in, in a fixed order: the items of the first context, then of the next, and so on; in each,
+/// single (logistic, categorical, Bai 2020, dropped or unsupported) factors in factor order,
+/// then blocks of linear factors. `context_of` gives each factor's context.
+pub(super) fn work_items(contexts: &[Context], context_of: &[usize]) -> Vec<(usize, WorkItem)> {
+    let mut items: Vec<(usize, WorkItem)> = Vec::new();
+    for (k, ctx) in contexts.iter().enumerate() {
+        let (table, request) = (ctx.table, ctx.request);
+        let mut linear: Vec<usize> = Vec::new();
+        for f in (0..request.factors.len()).filter(|&f| context_of[f] == k) {
+            match table.numeric_column(&request.factors[f]) {
+                // A factor that is also a covariate is not fitted (`run::factor_rows` says why).
+                Some(c)
+                    if model_of(request, c.value_type) == "linear"
+                        && !request.covariates.contains(&request.factors[f]) =>
+                {
+                    linear.push(f)
+                }
+                _ => items.push((k, WorkItem::Single(f))),
             }
-            _ => items.push(WorkItem::Single(f)),
         }
+        items.extend(
+            linear
+                .chunks(LINEAR_BLOCK)
+                .map(|block| (k, WorkItem::LinearBlock(block.to_vec()))),
+        );
     }
-    items.extend(
-        linear
-            .chunks(LINEAR_BLOCK)
-            .map(|block| WorkItem::LinearBlock(block.to_vec())),
-    );
     items
 }
 
@@ -88,8 +92,13 @@ pub(super) fn work_items(ctx: &Context) -> Vec<WorkItem> {
 /// restricted fit, per phenotype), a Bai 2020 factor about 2; a factor dropped by cleaning or
 /// of an unsupported type costs nothing. Dealing the items out round-robin instead left one
 /// shard of eight with 1.3x the mean work.
-pub(super) fn assign_shards(ctx: &Context, items: &[WorkItem], count: usize) -> Vec<usize> {
-    let cost = |item: &WorkItem| -> f64 {
+pub(super) fn assign_shards(
+    ctx: &Context,
+    items: &[(usize, WorkItem)],
+    count: usize,
+) -> Vec<usize> {
+    // A factor's cost does not depend on its covariate list's context: the run's serves all.
+    let cost = |(_, item): &(usize, WorkItem)| -> f64 {
         match item {
             WorkItem::LinearBlock(block) => block.len() as f64,
             WorkItem::Single(f) => match ctx.table.numeric_column(&ctx.request.factors[*f]) {

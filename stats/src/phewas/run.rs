@@ -3,7 +3,8 @@
 
 use super::bai2020::bai2020;
 use super::categorical::{categorical_rows, CategoricalFactor};
-use super::context::{binary_coding, prepare, Context};
+use super::context::{binary_coding, Context};
+use super::drops::Covariates;
 use super::fitted::unfitted;
 use super::linear::linear_block;
 use super::list::dropped_reason;
@@ -23,12 +24,13 @@ pub fn run(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<PhewasResult, StatsError> {
     let started = std::time::Instant::now();
-    let context = prepare(table, request)?;
+    let covariates = Covariates::of(request)?;
+    let contexts = covariates.contexts(table, request)?;
     let prepared = started.elapsed().as_secs_f64();
-    let items = work_items(&context);
-    let per_factor = run_items(&context, &items, &|_| true, progress);
+    let items = work_items(&contexts, &covariates.context_of);
+    let per_factor = run_items(&contexts, &items, &|_| true, progress);
     let fitted = started.elapsed().as_secs_f64();
-    let mut rows = phenotype_major(&context, per_factor)
+    let mut rows = phenotype_major(&contexts[0], per_factor, &covariates)
         .into_iter()
         .map(|(_, _, row)| row)
         .collect::<Vec<_>>();
@@ -62,17 +64,18 @@ pub fn run_shard(
     shard: Shard,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<ShardRows, StatsError> {
-    let context = prepare(table, request)?;
-    let items = work_items(&context);
-    let owner = assign_shards(&context, &items, shard.count);
-    let per_factor = run_items(&context, &items, &|k| owner[k] == shard.index, progress);
+    let covariates = Covariates::of(request)?;
+    let contexts = covariates.contexts(table, request)?;
+    let items = work_items(&contexts, &covariates.context_of);
+    let owner = assign_shards(&contexts[0], &items, shard.count);
+    let per_factor = run_items(&contexts, &items, &|k| owner[k] == shard.index, progress);
     let factors = per_factor
         .iter()
         .enumerate()
         .filter(|(_, r)| r.is_some())
         .map(|(f, _)| f)
         .collect();
-    let rows = phenotype_major(&context, per_factor);
+    let rows = phenotype_major(&contexts[0], per_factor, &covariates);
     Ok(ShardRows {
         shard,
         factors,
@@ -160,23 +163,25 @@ pub fn merge_shards(
 /// Rows per factor (indexed by factor; `None` for factors of items not run), per phenotype.
 pub(super) type PerFactor = Vec<Option<Vec<Vec<AssociationRow>>>>;
 
-/// Runs the items `wanted` accepts (by position) on the request's worker threads.
+/// Runs the items `wanted` accepts (by position) on the request's worker threads, each in its
+/// context (`contexts[0]` is the request's own).
 pub(super) fn run_items(
-    context: &Context,
-    items: &[WorkItem],
+    contexts: &[Context],
+    items: &[(usize, WorkItem)],
     wanted: &(dyn Fn(usize) -> bool + Sync),
     progress: &(dyn Fn(usize) + Sync),
 ) -> PerFactor {
-    let items: Vec<&WorkItem> = items
+    let items: Vec<&(usize, WorkItem)> = items
         .iter()
         .enumerate()
         .filter(|(k, _)| wanted(*k))
         .map(|(_, item)| item)
         .collect();
-    let threads = context.request.threads.max(1).min(items.len().max(1));
+    let request = contexts[0].request;
+    let threads = request.threads.max(1).min(items.len().max(1));
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let mut per_factor: PerFactor = vec![None; context.request.factors.len()];
+    let mut per_factor: PerFactor = vec![None; request.factors.len()];
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
@@ -184,9 +189,10 @@ pub(super) fn run_items(
                     let mut mine = Vec::new();
                     loop {
                         let item = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(item) else {
+                        let Some((k, item)) = items.get(item) else {
                             break;
                         };
+                        let context = &contexts[*k];
                         let finished = match item {
                             WorkItem::Single(f) => {
                                 mine.push((*f, factor_rows(context, *f)));
@@ -218,10 +224,12 @@ pub(super) fn run_items(
 }
 
 /// `(phenotype, factor, row)` in phenotype-major order, whatever the thread count, each row
-/// [`checked`].
+/// [`checked`] and then noted with its factor's dropped covariates, if any (a skipped row
+/// too: what the pair would have been adjusted for is part of its description).
 pub(super) fn phenotype_major(
     context: &Context,
     per_factor: PerFactor,
+    covariates: &Covariates,
 ) -> Vec<(usize, usize, AssociationRow)> {
     let constant: Vec<Option<f64>> = context
         .request
@@ -243,7 +251,10 @@ pub(super) fn phenotype_major(
     for (p, constant) in constant.iter().enumerate() {
         for (f, factor_rows) in per_factor.iter_mut() {
             if let Some(r) = factor_rows.get_mut(p) {
-                rows.extend(r.drain(..).map(|row| (p, *f, checked(row, *constant))));
+                rows.extend(
+                    r.drain(..)
+                        .map(|row| (p, *f, covariates.noted(*f, checked(row, *constant)))),
+                );
             }
         }
     }

@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use meshagents_stats::cohort::{AnalysisTable, CleaningRules};
+use meshagents_stats::cohort::{AnalysisTable, CleaningRules, LoadOptions};
+use meshagents_stats::phewas::AssociationRow;
 use meshagents_stats::simulate::Cohort;
 
 pub fn fixture_path(name: &str) -> PathBuf {
@@ -85,4 +86,30 @@ pub fn cleaned(c: &Cohort) -> AnalysisTable {
         "simulated",
     )
     .unwrap()
+}
+
+/// The fixture cohort `STEM_data.csv` with its dictionary `STEM_dictionary.csv`, loaded and
+/// cleaned as `phewas` does by default.
+pub fn fixture_table(stem: &str) -> AnalysisTable {
+    AnalysisTable::load_with(
+        &fixture_path(&format!("{stem}_data.csv")),
+        Some(&fixture_path(&format!("{stem}_dictionary.csv"))),
+        &LoadOptions::default(),
+    )
+    .unwrap()
+}
+
+/// The bits of a row's estimates (NaN equals NaN, which `PartialEq` on f64 does not give),
+/// without the corrections, which depend on the whole family.
+pub fn estimate_bits(r: &AssociationRow) -> [u64; 7] {
+    [
+        r.beta,
+        r.se,
+        r.ci_low,
+        r.ci_high,
+        r.stat,
+        r.p,
+        r.neg_log10_p,
+    ]
+    .map(f64::to_bits)
 }
