@@ -477,6 +477,10 @@ pub struct PhewasArgs {
     /// study see exactly the columns the study cleaned.
     #[arg(long, hide = true, default_value = "none")]
     pub load_also: String,
+    /// A JSON list of covariates left out of some factors' pairs: how a Slurm task of a
+    /// study gets the study's.
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub covariate_drops: Option<PathBuf>,
     /// With --executor slurm: the directory for the job's journal, task script, logs and
     /// parts (default: OUT.slurm next to --out). Running the same command again re-attaches.
     #[arg(long)]

@@ -46,6 +46,7 @@ pub fn run(args: PhewasArgs) -> Result<()> {
         executor,
         work_dir: args.work_dir,
         ukb,
+        covariate_drops: args.covariate_drops,
     };
     let reporter = Reporter {
         steps: StepReporter::new(args.headless),

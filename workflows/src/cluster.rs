@@ -221,16 +221,6 @@ pub fn run_sharded(
     executor: &ExecutorConfig,
     observe: &dyn Fn(&ArrayEvent),
 ) -> Result<(PhewasResult, ShardedTimes), WorkflowError> {
-    // The tasks rebuild the request from the command line built below, which has no way to
-    // carry covariate drops yet: they would fit those factors with every covariate, and the
-    // merge would pass their rows off as the request's. Refused before anything is written.
-    if let Some(drop) = spec.request.dropped_covariates.first() {
-        return Err(WorkflowError::Invalid(format!(
-            "the Slurm executor cannot yet pass covariate drops (factor '{}' without {}) to its tasks; run this PheWAS locally",
-            drop.factor,
-            drop.covariates.join(", ")
-        )));
-    }
     let started = std::time::Instant::now();
     std::fs::create_dir_all(work_dir.join("parts"))
         .map_err(|e| WorkflowError::io(work_dir.join("parts").display().to_string(), e))?;
@@ -294,6 +284,21 @@ pub fn run_sharded(
     }
     if spec.cohort.keep_negative_codes {
         args.push("--keep-negative-codes".into());
+    }
+    // Covariates left out of some factors' pairs reach the tasks as a file: without them a
+    // task would fit those factors fully adjusted, and the merge pass its rows off as the
+    // request's.
+    if !request.dropped_covariates.is_empty() {
+        let path = work_dir.join("covariate_drops.json");
+        let text = serde_json::to_vec_pretty(&request.dropped_covariates).map_err(|e| {
+            WorkflowError::Json {
+                path: path.display().to_string(),
+                source: e,
+            }
+        })?;
+        std::fs::write(&path, text)
+            .map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
+        args.extend(["--covariate-drops".into(), path.display().to_string()]);
     }
     if !spec.load_also.is_empty() {
         args.extend([
@@ -376,69 +381,5 @@ fn plain(value: &impl Serialize) -> Result<String, WorkflowError> {
         other => Err(WorkflowError::Invalid(format!(
             "cannot spell {other:?} as a command-line value"
         ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use meshagents_stats::phewas::CovariateDrop;
-
-    /// A request with covariate drops is refused before anything is written or submitted:
-    /// the tasks could not be told of the drops, and their parts would merge into a table
-    /// that passes off the fully adjusted pairs as the requested ones.
-    #[test]
-    fn the_slurm_executor_refuses_covariate_drops_it_cannot_pass_on() {
-        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stats/tests/fixtures");
-        let data = fixtures.join("sex_dropped_data.csv");
-        let dictionary = fixtures.join("sex_dropped_dictionary.csv");
-        let catalog = Catalog::open(&data, Some(&dictionary), None).unwrap();
-        let names = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
-        let spec = ShardSpec {
-            cohort: CohortSource {
-                data,
-                dictionary: Some(dictionary),
-                id: None,
-                keep_negative_codes: false,
-            },
-            request: PhewasRequest {
-                phenotypes: names(&["m1"]),
-                factors: names(&["f1", "f3"]),
-                covariates: names(&["q2", "q1"]),
-                model: meshagents_stats::phewas::ModelChoice::Auto,
-                transform: meshagents_stats::data::transform::Transform::None,
-                method: meshagents_stats::phewas::Method::Exact,
-                threads: 1,
-                dropped_covariates: vec![CovariateDrop {
-                    factor: "f1".into(),
-                    covariates: names(&["q1"]),
-                    reason: "recorded in one sex".into(),
-                }],
-            },
-            load_also: Vec::new(),
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(&dir.path().join("journal")).unwrap();
-        let work = dir.path().join("work");
-        let executor = ExecutorConfig {
-            kind: ExecutorKind::Slurm,
-            ..ExecutorConfig::default()
-        };
-        let err = run_sharded(
-            &journal,
-            "phewas/slurm",
-            &work,
-            &catalog,
-            &spec,
-            &executor,
-            &|_| {},
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            err.contains("covariate drops") && err.contains("'f1'"),
-            "{err}"
-        );
-        assert!(!work.exists(), "nothing is written for a refused job");
     }
 }

@@ -151,6 +151,9 @@ pub struct PhewasJob {
     pub work_dir: Option<PathBuf>,
     /// `data` is a UK Biobank extract, derived (into OUT.ukb next to `out`) before the run.
     pub ukb: Option<crate::ukb::UkbRequest>,
+    /// A JSON list of covariates left out of some factors' pairs (how a Slurm task gets its
+    /// study's drops).
+    pub covariate_drops: Option<PathBuf>,
 }
 
 impl PhewasJob {
@@ -230,11 +233,13 @@ pub fn run_phewas(
     // A UK Biobank extract is derived first; from there on the run (its Slurm tasks too)
     // reads the derived cohort like any other.
     let derived_job;
+    let mut sexed: Option<crate::ukb::Prepared> = None;
     let job = match &job.ukb {
         Some(request) => {
             let dir = job.ukb_dir();
             crate::files::check_output_folder(&dir, crate::files::OutputFolder::Derived, false)?;
             let prepared = request.prepare(&dir)?;
+            sexed = Some(prepared.clone());
             derived_job = PhewasJob {
                 cohort: CohortSource {
                     data: prepared.data,
@@ -289,6 +294,24 @@ pub fn run_phewas(
         threads: job.threads,
         dropped_covariates: Vec::new(),
     };
+    let mut request = request;
+    if let Some(path) = &job.covariate_drops {
+        let text =
+            std::fs::read(path).map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
+        request.dropped_covariates =
+            serde_json::from_slice(&text).map_err(|e| WorkflowError::Json {
+                path: path.display().to_string(),
+                source: e,
+            })?;
+    }
+    if let Some(prepared) = &sexed {
+        let dictionary = catalog.dictionary.clone().unwrap_or_default();
+        request.dropped_covariates.extend(prepared.sex_drops(
+            &dictionary,
+            &request.factors,
+            &request.covariates,
+        ));
+    }
 
     if executor.kind == ExecutorKind::Slurm {
         return controller(job, &catalog, request, load_also, started, progress);

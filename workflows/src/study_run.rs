@@ -645,9 +645,16 @@ pub fn run_study(
         transform: config.transform,
         method: config.method,
         threads,
-        dropped_covariates: Vec::new(),
+        // A field the Showcase records for one sex is not adjusted for sex.
+        dropped_covariates: match (&prepared, &catalog.dictionary) {
+            (Some(p), Some(d)) => p.sex_drops(d, &factors, &covariates),
+            _ => Vec::new(),
+        },
     };
-    let phewas_key = serde_json::json!({ "phenotypes": request.phenotypes, "factors": request.factors, "covariates": request.covariates, "model": request.model, "transform": request.transform, "method": request.method });
+    let mut phewas_key = serde_json::json!({ "phenotypes": request.phenotypes, "factors": request.factors, "covariates": request.covariates, "model": request.model, "transform": request.transform, "method": request.method });
+    if !request.dropped_covariates.is_empty() {
+        phewas_key["dropped_covariates"] = serde_json::json!(request.dropped_covariates);
+    }
     let phewas: PhewasResult = runner.step_in(
         Step::Phewas,
         &phewas_key,

@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use meshagents_stats::data::dictionary::{Dictionary, Role};
+use meshagents_stats::phewas::CovariateDrop;
 use meshagents_stats::ukb::{
     self, Diseases, FieldNote, Sexed, UkbOptions, UkbSources, COHORT_FILE, DICTIONARY_FILE,
     FIELDS_FILE,
@@ -167,5 +169,50 @@ impl UkbRequest {
             warnings: record.warnings,
             derived,
         })
+    }
+}
+
+/// UK Biobank's field 31, "Sex": the covariate a field recorded for one sex is not adjusted
+/// for.
+const SEX_FIELD: u32 = 31;
+
+impl Prepared {
+    /// For each factor of a field recorded for one sex, the sex covariate (the one whose
+    /// dictionary entry is field 31) left out of its pairs: within one sex it is constant, or
+    /// a handful of mis-recorded participants would decide its coefficient.
+    pub fn sex_drops(
+        &self,
+        dictionary: &Dictionary,
+        factors: &[String],
+        covariates: &[String],
+    ) -> Vec<CovariateDrop> {
+        let sex: Vec<String> = covariates
+            .iter()
+            .filter(|c| {
+                dictionary
+                    .get(c)
+                    .is_some_and(|e| e.field_id == Some(SEX_FIELD) && e.role != Role::Id)
+            })
+            .cloned()
+            .collect();
+        if sex.is_empty() {
+            return Vec::new();
+        }
+        self.sexed
+            .iter()
+            .filter(|(column, _)| factors.contains(column))
+            .map(|(column, s)| CovariateDrop {
+                factor: column.clone(),
+                covariates: sex.clone(),
+                reason: format!(
+                    "the Showcase records this field for {} participants only",
+                    match s {
+                        Sexed::Female => "female",
+                        Sexed::Male => "male",
+                        Sexed::Unisex => "all",
+                    }
+                ),
+            })
+            .collect()
     }
 }
