@@ -88,6 +88,9 @@ def to_float(series):
     """(float64 values, count of values that are not numbers)."""
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
         return series.astype("float64").to_numpy(), 0
+    # A Parquet boolean column with missing values reads as objects (True, False, None).
+    if series.dropna().map(type).eq(bool).all():
+        return series.map({True: 1.0, False: 0.0}).astype("float64").to_numpy(), 0
     numbers = pd.to_numeric(series.astype("string"), errors="coerce")
     return numbers.astype("float64").to_numpy(), int((numbers.isna() & series.notna()).sum())
 

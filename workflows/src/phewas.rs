@@ -15,6 +15,7 @@ use meshagents_stats::phewas::{
     resolve_list, resolve_named, run_shard, Method, ModelChoice, PhewasRequest, Shard,
 };
 use meshagents_stats::phewas::{write_associations, AssociationRow};
+use meshagents_stats::data::dictionary::Role;
 use meshagents_stats::StatsError;
 
 use crate::cluster::{run_sharded, CohortSource, ExecutorConfig, ExecutorKind, ShardSpec};
@@ -68,6 +69,26 @@ impl Columns {
             adjust,
             factors,
         })
+    }
+
+    /// In a cohort derived from a UK Biobank extract every Showcase field is a factor until
+    /// a list says otherwise: the columns the lists make phenotypes or covariates take those
+    /// roles, so the factor cleaning rules do not drop a phenotype and the panel and reports
+    /// see it for what it is. A role the overlay dictionary gave is kept.
+    pub(crate) fn assign_roles(&self, catalog: &mut Catalog) {
+        let Some(dictionary) = catalog.dictionary.as_mut() else {
+            return;
+        };
+        for entry in &mut dictionary.entries {
+            if entry.role != Role::Factor {
+                continue;
+            }
+            if self.phenotypes.contains(&entry.column) {
+                entry.role = Role::Imaging;
+            } else if self.adjust.contains(&entry.column) {
+                entry.role = Role::Covariate;
+            }
+        }
     }
 
     fn used_of(phenotypes: &[String], adjust: &[String]) -> Vec<String> {
@@ -256,7 +277,7 @@ pub fn run_phewas(
     TableFormat::from_path(&job.out)?;
     // Resolve the column lists from the header and the dictionary, then read only those
     // columns: a wide extract costs only what the study uses.
-    let catalog = Catalog::open(
+    let mut catalog = Catalog::open(
         &job.cohort.data,
         job.cohort.dictionary.as_deref(),
         job.cohort.id.as_deref(),
@@ -272,6 +293,11 @@ pub fn run_phewas(
         ["--phenotypes", "--covariates", "--factors"],
         name,
     )?;
+    // A derived cohort's roles come from the lists (a Slurm task recognises its study's
+    // derived dictionary the same way, so it cleans the columns alike).
+    if job.cohort.dictionary.as_deref().is_some_and(crate::ukb::is_derived) {
+        columns.assign_roles(&mut catalog);
+    }
     let load_also =
         resolve_list(&catalog, &job.load_also, &[]).map_err(|e| name("--load-also", e))?;
     if columns.phenotypes.is_empty() {

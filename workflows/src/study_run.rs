@@ -474,7 +474,7 @@ pub fn run_study(
     let mut runner = Runner::start(journal, "study", config.steps(), progress, &server)?;
 
     // The lists are resolved from the header and the dictionary, then only those columns load.
-    let catalog = Catalog::open(
+    let mut catalog = Catalog::open(
         &config.data,
         config.dictionary.as_deref(),
         config.id.as_deref(),
@@ -492,6 +492,9 @@ pub fn run_study(
         ["phenotypes", adjust_list, "factors"],
         |_, e| e.into(),
     )?;
+    if prepared.is_some() {
+        columns.assign_roles(&mut catalog);
+    }
     let used = columns.used();
     let Columns {
         phenotypes,

@@ -69,6 +69,13 @@ const RECORD_FILE: &str = "derivation.json";
 /// Every file a derivation writes into its folder.
 pub const DERIVED_FILES: [&str; 4] = [COHORT_FILE, DICTIONARY_FILE, FIELDS_FILE, RECORD_FILE];
 
+/// Whether `dictionary` is the dictionary of a derived cohort (it has the derivation's record
+/// beside it).
+pub fn is_derived(dictionary: &Path) -> bool {
+    dictionary.file_name().is_some_and(|n| n == DICTIONARY_FILE)
+        && dictionary.with_file_name(RECORD_FILE).is_file()
+}
+
 /// The `[diseases.NAME]` tables of a TOML file (a STUDY.toml will do: its other keys are
 /// not read here).
 pub fn read_diseases(path: &Path) -> Result<Diseases, WorkflowError> {

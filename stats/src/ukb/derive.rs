@@ -91,16 +91,30 @@ enum Item {
     Other(usize),
 }
 
-pub(crate) struct Extract<'a> {
-    pub df: &'a DataFrame,
+/// The extract's columns, each released once what it holds has been derived: a wide extract
+/// and its derived cohort are never both whole in memory.
+pub(crate) struct Extract {
+    pub height: usize,
     pub file: String,
     pub names: Vec<String>,
     pub fields: HashMap<u32, Instances>,
+    columns: std::cell::RefCell<Vec<Option<Column>>>,
 }
 
-impl Extract<'_> {
-    pub(crate) fn column(&self, index: usize) -> &Column {
-        &self.df.columns()[index]
+impl Extract {
+    /// A column (cheap: polars columns share their buffers).
+    pub(crate) fn column(&self, index: usize) -> Column {
+        self.columns.borrow()[index]
+            .clone()
+            .expect("a column is released only after its field is derived")
+    }
+
+    /// Releases the columns of a field at every instance.
+    fn release(&self, field: u32) {
+        let mut columns = self.columns.borrow_mut();
+        for &(_, k) in self.fields[&field].values().flatten() {
+            columns[k] = None;
+        }
     }
 }
 
@@ -190,17 +204,21 @@ pub fn derive(
         }
     }
     let extract = Extract {
-        df: &df,
+        height: df.height(),
         file,
         names,
         fields,
+        columns: std::cell::RefCell::new(df.into_columns().into_iter().map(Some).collect()),
     };
+    // Who attended each instance, and the diseases' labels, before any column is released.
+    let attendance = Attendance::of_all(&extract);
+    let labels = disease_labels(&extract, &patterns, diseases, &mut warnings)?;
     let mut out = Builder {
         extract: &extract,
         codings: &codings,
         options,
-        attendance: Attendance::default(),
-        columns: vec![numbers_where_possible(extract.column(id_index))],
+        attendance,
+        columns: vec![numbers_where_possible(&extract.column(id_index))],
         entries: vec![DictionaryEntry {
             column: id.clone(),
             field_id: None,
@@ -247,14 +265,14 @@ pub fn derive(
         seconds = started.elapsed().as_secs_f64(),
         "derived the fields"
     );
-    for label in disease_labels(&extract, &patterns, diseases, &mut out.warnings)? {
+    for label in labels {
         out.disease(label);
     }
     out.finish(overlay)
 }
 
 pub(crate) struct Builder<'a> {
-    extract: &'a Extract<'a>,
+    extract: &'a Extract,
     codings: &'a Codings,
     options: &'a UkbOptions,
     attendance: Attendance,
@@ -356,7 +374,7 @@ impl Builder<'_> {
 
     fn pass_through(&mut self, k: usize) {
         self.columns
-            .push(numbers_where_possible(self.extract.column(k)));
+            .push(numbers_where_possible(&self.extract.column(k)));
     }
 
     fn push(&mut self, column: Column, entry: DictionaryEntry, sexed: Sexed, note: String) {
@@ -374,6 +392,12 @@ impl Builder<'_> {
     }
 
     fn field(&mut self, field: &ShowcaseField) -> Result<(), StatsError> {
+        let derived = self.derive_field(field);
+        self.extract.release(field.field_id);
+        derived
+    }
+
+    fn derive_field(&mut self, field: &ShowcaseField) -> Result<(), StatsError> {
         let instances = &self.extract.fields[&field.field_id];
         if matches!(
             field.value_type,
@@ -401,7 +425,7 @@ impl Builder<'_> {
             let (codes, notes) = expand_codes(
                 self.extract,
                 self.codings,
-                &mut self.attendance,
+                &self.attendance,
                 self.options.min_cases,
                 field,
                 pick,
@@ -438,10 +462,10 @@ impl Builder<'_> {
                 return Ok(None);
             };
             let mut sum: Option<Vec<f64>> = None;
-            let mut count = vec![0u32; self.extract.df.height()];
+            let mut count = vec![0u32; self.extract.height];
             for &(_, k) in arrays {
                 let (values, levels) = numeric_values(
-                    self.extract.column(k),
+                    &self.extract.column(k),
                     &self.extract.names[k],
                     Some(declared),
                     &self.extract.file,
@@ -672,7 +696,7 @@ impl Builder<'_> {
                 )),
             }
         }
-        let frame = DataFrame::new(self.extract.df.height(), self.columns).map_err(|e| {
+        let frame = DataFrame::new(self.extract.height, self.columns).map_err(|e| {
             StatsError::Polars {
                 context: format!("{}: the derived cohort", self.extract.file),
                 source: e,

@@ -14,34 +14,45 @@ use crate::error::StatsError;
 /// Who attended each instance: a participant with a value in any column of it. A participant
 /// who attended but has no code of a field was asked and reported none; one who did not
 /// attend was never asked, and stays missing.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Attendance {
     by_instance: HashMap<u32, Vec<bool>>,
 }
 
 impl Attendance {
-    pub(crate) fn of(&mut self, extract: &Extract, instance: u32) -> &[bool] {
-        self.by_instance.entry(instance).or_insert_with(|| {
-            // The validity of every column of the instance, OR-ed a column at a time.
-            let mut seen: Option<BooleanChunked> = None;
-            for instances in extract.fields.values() {
-                for &(_, k) in instances.get(&instance).into_iter().flatten() {
+    /// Every instance's attendance, in one pass over the columns' validity.
+    pub(crate) fn of_all(extract: &Extract) -> Self {
+        let mut seen: HashMap<u32, BooleanChunked> = HashMap::new();
+        for instances in extract.fields.values() {
+            for (instance, arrays) in instances {
+                for &(_, k) in arrays {
                     let column = extract.column(k);
                     if column.null_count() == column.len() {
                         continue;
                     }
                     let present = column.is_not_null();
-                    seen = Some(match seen {
+                    let merged = match seen.remove(instance) {
                         None => present,
                         Some(s) => &s | &present,
-                    });
+                    };
+                    seen.insert(*instance, merged);
                 }
             }
-            match seen {
-                None => vec![false; extract.df.height()],
-                Some(s) => s.iter().map(|v| v.unwrap_or(false)).collect(),
-            }
-        })
+        }
+        Attendance {
+            by_instance: seen
+                .into_iter()
+                .map(|(i, s)| (i, s.iter().map(|v| v.unwrap_or(false)).collect()))
+                .collect(),
+        }
+    }
+
+    /// Who attended `instance` (nobody, for an instance no column has values at).
+    pub(crate) fn of(&self, extract: &Extract, instance: u32) -> Vec<bool> {
+        self.by_instance
+            .get(&instance)
+            .cloned()
+            .unwrap_or_else(|| vec![false; extract.height])
     }
 }
 
@@ -108,14 +119,14 @@ fn read_instance(
     coding: Option<u32>,
     arrays: &[(u32, usize)],
 ) -> Result<InstanceCodes, StatsError> {
-    let n = extract.df.height();
+    let n = extract.height;
     let mut out = InstanceCodes {
         rows_of: HashMap::new(),
         has_value: vec![false; n],
         informative: vec![false; n],
     };
     for &(_, k) in arrays {
-        for (row, cell) in code_cells(extract.column(k))?.into_iter().enumerate() {
+        for (row, cell) in code_cells(&extract.column(k))?.into_iter().enumerate() {
             let Some(code) = cell else { continue };
             out.has_value[row] = true;
             if negative(&code) {
@@ -153,7 +164,7 @@ fn code_order(a: &str, b: &str) -> std::cmp::Ordering {
 pub(crate) fn expand_codes(
     extract: &Extract,
     codings: &Codings,
-    attendance: &mut Attendance,
+    attendance: &Attendance,
     min_cases: usize,
     field: &ShowcaseField,
     pick: Pick,
@@ -164,14 +175,14 @@ pub(crate) fn expand_codes(
         .fallback
         .map(|f| read_instance(extract, codings, field.coding, &instances[&f]))
         .transpose()?;
-    let n = extract.df.height();
+    let n = extract.height;
     // Each participant's codes come from one instance: the one picked if they have a value
     // there, else the fallback's.
     let from_fallback: Vec<bool> = (0..n)
         .map(|r| !primary.has_value[r] && fallback.as_ref().is_some_and(|f| f.has_value[r]))
         .collect();
-    let attended_primary = attendance.of(extract, pick.primary).to_vec();
-    let attended_fallback = pick.fallback.map(|f| attendance.of(extract, f).to_vec());
+    let attended_primary = attendance.of(extract, pick.primary);
+    let attended_fallback = pick.fallback.map(|f| attendance.of(extract, f));
     let base: Vec<Option<bool>> = (0..n)
         .map(|r| {
             let asked = if primary.has_value[r] {
@@ -285,7 +296,7 @@ pub(crate) fn disease_labels(
     if diseases.is_empty() {
         return Ok(Vec::new());
     }
-    let n = extract.df.height();
+    let n = extract.height;
     let columns_of = |field: u32| -> Vec<usize> {
         extract
             .fields
@@ -319,7 +330,7 @@ pub(crate) fn disease_labels(
     let mut matched_patterns: Vec<Vec<bool>> =
         patterns.iter().map(|(_, p)| vec![false; p.len()]).collect();
     for &k in &self_report {
-        for (row, cell) in code_cells(extract.column(k))?.into_iter().enumerate() {
+        for (row, cell) in code_cells(&extract.column(k))?.into_iter().enumerate() {
             let Some(code) = cell.and_then(|c| c.parse::<f64>().ok()) else {
                 continue;
             };
@@ -336,7 +347,7 @@ pub(crate) fn disease_labels(
         }
     }
     for &k in &icd10 {
-        for (row, cell) in code_cells(extract.column(k))?.into_iter().enumerate() {
+        for (row, cell) in code_cells(&extract.column(k))?.into_iter().enumerate() {
             let Some(code) = cell else { continue };
             let code = code.replace('.', "").to_ascii_uppercase();
             for (d, (_, list)) in patterns.iter().enumerate() {
