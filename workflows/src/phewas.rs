@@ -9,13 +9,13 @@ use std::time::Instant;
 use meshagents_engine::slurm::ArrayEvent;
 use meshagents_engine::{Event, Journal};
 use meshagents_stats::cohort::{AnalysisTable, Catalog, LoadOptions};
+use meshagents_stats::data::dictionary::Role;
 use meshagents_stats::data::io::TableFormat;
 use meshagents_stats::data::transform::Transform;
 use meshagents_stats::phewas::{
     resolve_list, resolve_named, run_shard, Method, ModelChoice, PhewasRequest, Shard,
 };
 use meshagents_stats::phewas::{write_associations, AssociationRow};
-use meshagents_stats::data::dictionary::Role;
 use meshagents_stats::StatsError;
 
 use crate::cluster::{run_sharded, CohortSource, ExecutorConfig, ExecutorKind, ShardSpec};
@@ -295,7 +295,12 @@ pub fn run_phewas(
     )?;
     // A derived cohort's roles come from the lists (a Slurm task recognises its study's
     // derived dictionary the same way, so it cleans the columns alike).
-    if job.cohort.dictionary.as_deref().is_some_and(crate::ukb::is_derived) {
+    if job
+        .cohort
+        .dictionary
+        .as_deref()
+        .is_some_and(crate::ukb::is_derived)
+    {
         columns.assign_roles(&mut catalog);
     }
     let load_also =

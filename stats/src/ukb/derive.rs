@@ -696,12 +696,11 @@ impl Builder<'_> {
                 )),
             }
         }
-        let frame = DataFrame::new(self.extract.height, self.columns).map_err(|e| {
-            StatsError::Polars {
+        let frame =
+            DataFrame::new(self.extract.height, self.columns).map_err(|e| StatsError::Polars {
                 context: format!("{}: the derived cohort", self.extract.file),
                 source: e,
-            }
-        })?;
+            })?;
         for w in &self.warnings {
             tracing::warn!("{w}");
         }
@@ -728,7 +727,14 @@ impl Derived {
     pub fn write(&mut self, dir: &Path) -> Result<(), StatsError> {
         std::fs::create_dir_all(dir).map_err(|e| StatsError::io(dir, e))?;
         let started = std::time::Instant::now();
-        crate::data::io::write_table(&mut self.frame, &dir.join(COHORT_FILE))?;
+        // Snappy, not the zstd of our other tables: thousands of columns, written once and
+        // read by the next step, where zstd's smaller file is not worth its time.
+        let path = dir.join(COHORT_FILE);
+        let file = std::fs::File::create(&path).map_err(|e| StatsError::io(&path, e))?;
+        ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Snappy)
+            .finish(&mut self.frame)
+            .map_err(|e| StatsError::polars_in(&path, e))?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "wrote the derived cohort"
