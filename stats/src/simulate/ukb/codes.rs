@@ -6,6 +6,7 @@
 //! control gets any, and the noise codes belong to no disease (checked), so the labels the
 //! reader derives from STUDY.toml are the simulated ones exactly.
 
+use polars::prelude::Column;
 use rand::seq::index::sample;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -13,13 +14,88 @@ use rand_chacha::ChaCha8Rng;
 use super::{disease_codes, Coding, Field, SimulationConfig, IMAGING_INSTANCE};
 use crate::error::StatsError;
 
-const SELF_REPORT: u32 = 20002;
-const SELF_REPORT_ARRAYS: usize = 34;
-const ICD10: u32 = 41270;
-const ICD10_ARRAYS: usize = 259;
-const VASCULAR: u32 = 6150;
-const MEDICATION_MEN: u32 = 6177;
-const MEDICATION_WOMEN: u32 = 6153;
+/// A multi-valued field as its Showcase row describes it.
+struct Multi {
+    id: u32,
+    description: &'static str,
+    category: &'static str,
+    instances: u32,
+    arrays: usize,
+    coding: u32,
+    sexed: &'static str,
+}
+
+impl Multi {
+    fn field(&self, columns: Vec<(u32, usize, Column)>) -> Field {
+        Field {
+            id: self.id,
+            description: self.description.to_string(),
+            category: self.category.to_string(),
+            value_type: "Categorical multiple",
+            instances: self.instances,
+            array: self.arrays,
+            coding: Coding::Known(self.coding),
+            sexed: self.sexed,
+            // Hospital records keep being linked; the visits are over.
+            stability: if self.instances == 1 {
+                "Accruing"
+            } else {
+                "Complete"
+            },
+            columns,
+        }
+    }
+}
+
+const SELF_REPORT: Multi = Multi {
+    id: 20002,
+    description: "Non-cancer illness code, self-reported",
+    category: "Self-reported medical conditions",
+    instances: 4,
+    arrays: 34,
+    coding: 6,
+    sexed: "Unisex",
+};
+const ICD10: Multi = Multi {
+    id: 41270,
+    description: "Diagnoses - ICD10",
+    category: "Summary Diagnoses",
+    instances: 1,
+    arrays: 259,
+    coding: 19,
+    sexed: "Unisex",
+};
+const VASCULAR: Multi = Multi {
+    id: 6150,
+    description: "Vascular/heart problems diagnosed by doctor",
+    category: "Self-reported medical conditions",
+    instances: 4,
+    arrays: 4,
+    coding: CODING_VASCULAR,
+    sexed: "Unisex",
+};
+/// 6177 is asked of men, 6153 of women.
+const MEDICATION: [Multi; 2] = [
+    Multi {
+        id: 6177,
+        description: "Medication for cholesterol, blood pressure or diabetes",
+        category: "Medication",
+        instances: 4,
+        arrays: 3,
+        coding: CODING_MEDICATION_MEN,
+        sexed: "Male",
+    },
+    Multi {
+        id: 6153,
+        description:
+            "Medication for cholesterol, blood pressure, diabetes, or take exogenous hormones",
+        category: "Medication",
+        instances: 4,
+        arrays: 4,
+        coding: CODING_MEDICATION_WOMEN,
+        sexed: "Female",
+    },
+];
 
 /// Excerpt of coding 6 (non-cancer illness): every code written, and a few unused ones.
 const CODING_6: &[(i64, &str)] = &[
@@ -268,8 +344,13 @@ pub(super) fn code_fields(
         let codes = disease_codes(name)?;
         check_definition(name)?;
         for (a, _) in answers.iter_mut().zip(labels).filter(|(_, case)| **case) {
-            let source: f64 = rng.gen();
-            if source < 0.4 || source >= 0.65 {
+            // Self-report only, hospital record only, or both.
+            let (reported, diagnosed) = match rng.gen::<f64>() {
+                s if s < 0.4 => (true, false),
+                s if s < 0.65 => (false, true),
+                _ => (true, true),
+            };
+            if reported {
                 let code = match rng.gen_bool(0.75) {
                     true => codes.self_report[0],
                     false => choose(&codes.self_report, rng),
@@ -287,7 +368,7 @@ pub(super) fn code_fields(
                     }
                 }
             }
-            if source >= 0.4 {
+            if diagnosed {
                 for _ in 0..if rng.gen_bool(0.8) { 1 } else { 2 } {
                     a.icd10.push(choose_text(&codes.icd10_written, rng));
                 }
@@ -346,15 +427,15 @@ pub(super) fn code_fields(
     let mut self_report = Vec::new();
     for (k, instance) in visits.iter().enumerate() {
         let per: Vec<Vec<i64>> = answers.iter().map(|a| a.self_report[k].clone()).collect();
-        self_report.extend(int_columns(*instance, &per, SELF_REPORT_ARRAYS, rng));
+        self_report.extend(int_columns(*instance, &per, SELF_REPORT.arrays, rng));
     }
     let icd10_per: Vec<Vec<&str>> = answers.iter().map(|a| a.icd10.clone()).collect();
-    let icd10: Vec<(u32, usize, polars::prelude::Column)> = spread(&icd10_per, ICD10_ARRAYS, rng)
+    let icd10: Vec<(u32, usize, Column)> = spread(&icd10_per, ICD10.arrays, rng)
         .into_iter()
         .enumerate()
         .map(|(j, values)| {
             let values: Vec<Option<&str>> = values;
-            (0, j, polars::prelude::Column::new("".into(), values))
+            (0, j, Column::new("".into(), values))
         })
         .collect();
     let mut vascular = Vec::new();
@@ -370,7 +451,7 @@ pub(super) fn code_fields(
                 )
             })
             .collect();
-        vascular.extend(int_columns(*instance, &per, 4, rng));
+        vascular.extend(int_columns(*instance, &per, VASCULAR.arrays, rng));
         for (sex, columns) in medication.iter_mut().enumerate() {
             // 6177 is asked of men, 6153 of women: the other sex was never asked.
             let per: Vec<Vec<i64>> = answers
@@ -389,78 +470,16 @@ pub(super) fn code_fields(
                     false => Vec::new(),
                 })
                 .collect();
-            columns.extend(int_columns(*instance, &per, [3, 4][sex], rng));
+            columns.extend(int_columns(*instance, &per, MEDICATION[sex].arrays, rng));
         }
     }
     let [men, women] = medication;
-    let multiple =
-        |id, description: &str, category: &str, instances, array, coding, sexed, columns| Field {
-            id,
-            description: description.to_string(),
-            category: category.to_string(),
-            value_type: "Categorical multiple",
-            instances,
-            array,
-            coding: Coding::Known(coding),
-            sexed,
-            stability: if instances == 1 {
-                "Accruing"
-            } else {
-                "Complete"
-            },
-            columns,
-        };
     Ok(vec![
-        multiple(
-            SELF_REPORT,
-            "Non-cancer illness code, self-reported",
-            "Self-reported medical conditions",
-            4,
-            SELF_REPORT_ARRAYS,
-            6,
-            "Unisex",
-            self_report,
-        ),
-        multiple(
-            ICD10,
-            "Diagnoses - ICD10",
-            "Summary Diagnoses",
-            1,
-            ICD10_ARRAYS,
-            19,
-            "Unisex",
-            icd10,
-        ),
-        multiple(
-            VASCULAR,
-            "Vascular/heart problems diagnosed by doctor",
-            "Self-reported medical conditions",
-            4,
-            4,
-            CODING_VASCULAR,
-            "Unisex",
-            vascular,
-        ),
-        multiple(
-            MEDICATION_MEN,
-            "Medication for cholesterol, blood pressure or diabetes",
-            "Medication",
-            4,
-            3,
-            CODING_MEDICATION_MEN,
-            "Male",
-            men,
-        ),
-        multiple(
-            MEDICATION_WOMEN,
-            "Medication for cholesterol, blood pressure, diabetes, or take exogenous hormones",
-            "Medication",
-            4,
-            4,
-            CODING_MEDICATION_WOMEN,
-            "Female",
-            women,
-        ),
+        SELF_REPORT.field(self_report),
+        ICD10.field(icd10),
+        VASCULAR.field(vascular),
+        MEDICATION[0].field(men),
+        MEDICATION[1].field(women),
     ])
 }
 
@@ -506,7 +525,7 @@ fn int_columns(
     per: &[Vec<i64>],
     arrays: usize,
     rng: &mut ChaCha8Rng,
-) -> Vec<(u32, usize, polars::prelude::Column)> {
+) -> Vec<(u32, usize, Column)> {
     let mut columns = spread(per, arrays, rng);
     for (i, values) in per.iter().enumerate() {
         if let [code] = values.as_slice() {
@@ -519,7 +538,7 @@ fn int_columns(
     columns
         .into_iter()
         .enumerate()
-        .map(|(j, values)| (instance, j, polars::prelude::Column::new("".into(), values)))
+        .map(|(j, values)| (instance, j, Column::new("".into(), values)))
         .collect()
 }
 
@@ -570,7 +589,7 @@ pub(super) fn visit_fields(gap: &[f64], rng: &mut ChaCha8Rng) -> Vec<Field> {
         .iter()
         .map(|_| rng.gen_bool(0.006).then(|| choose(&CAUSES, rng)))
         .collect();
-    let text = |values: Vec<Option<String>>| polars::prelude::Column::new("".into(), values);
+    let text = |values: Vec<Option<String>>| Column::new("".into(), values);
     let field =
         |id, description: &str, category: &str, value_type, instances, stability, columns| Field {
             id,
@@ -601,7 +620,7 @@ pub(super) fn visit_fields(gap: &[f64], rng: &mut ChaCha8Rng) -> Vec<Field> {
             "Text",
             1,
             "Accruing",
-            vec![(0, 0, polars::prelude::Column::new("".into(), causes))],
+            vec![(0, 0, Column::new("".into(), causes))],
         ),
     ]
 }

@@ -212,11 +212,12 @@ fn layout(cohort: &Cohort, config: &SimulationConfig) -> Result<Layout, StatsErr
                     male = Some(binary(column)?);
                 }
                 let field = field_of(entry, id, column, &gap, &mut rng)?;
-                let name = field.column_name(field.columns[0].0, 0);
-                let name = match field.columns.iter().any(|(i, _, _)| *i == IMAGING_INSTANCE) {
-                    true => field.column_name(IMAGING_INSTANCE, 0),
-                    false => name,
+                // What the reader derives: the imaging visit, or the one instance recorded.
+                let instance = match field.instances {
+                    1 => 0,
+                    _ => IMAGING_INSTANCE,
                 };
+                let name = field.column_name(instance, 0);
                 if name != entry.column {
                     renamed.insert(entry.column.clone(), name.clone());
                 }

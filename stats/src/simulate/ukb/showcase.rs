@@ -214,10 +214,13 @@ pub(super) fn write_showcase(
             }
         };
         let (participants, items) = counts(field);
-        let notes = match field.value_type {
-            "Categorical multiple" => {
+        let notes = match (field.value_type, field.instances) {
+            ("Categorical multiple", _) => {
                 "Several answers per participant, one per array column, in no particular order."
             }
+            ("Date", _) => "The day the participant attended the visit of each instance.",
+            ("Text", _) => "Free text.",
+            (_, 1) => "Recorded once, at recruitment.",
             _ if field.array > 1 => "Two readings at each visit; their mean is the measurement.",
             _ => "Simulated by meshagents: instance 2 holds the plain cohort's values.",
         };
