@@ -100,7 +100,8 @@ const CATEGORIES: &[(&str, &str, u32)] = &[
 ];
 
 /// UK Biobank's codings for the simulator's inline ones it knows: sex, and yes/no with "do
-/// not know" and "prefer not to answer".
+/// not know" and "prefer not to answer" (not a measurement's lone negative codes, which
+/// would gain the meanings Yes and No).
 const SEX_CODING: (&str, u32) = ("0=Female;1=Male", 9);
 const YES_NO: (&str, u32) = ("1=Yes;0=No;-1=Do not know;-3=Prefer not to answer", 100349);
 const FIRST_SEQUENTIAL_CODING: u32 = 900_001;
@@ -120,7 +121,7 @@ fn inline_codings(fields: &[Field]) -> BTreeMap<String, u32> {
         }
         let id = if coding == SEX_CODING.0 {
             SEX_CODING.1
-        } else if pairs(coding).iter().all(|p| yes_no.contains(p)) {
+        } else if pairs(coding).iter().all(|p| yes_no.contains(p)) && coding.contains("1=Yes") {
             YES_NO.1
         } else {
             next += 1;
