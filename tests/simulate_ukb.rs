@@ -193,13 +193,10 @@ fn the_ukb_files_hold_the_plain_cohort_and_define_its_diseases() {
 
     let truth = std::fs::read_to_string(ukb_dir.join("truth.json")).unwrap();
     let truth: serde_json::Value = serde_json::from_str(&truth).unwrap();
-    let confounders: Vec<&str> = truth["confounders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert_eq!(confounders, ["21003-2.0", "31-0.0", "50-2.0", "21002-2.0"]);
+    assert_eq!(
+        common::json_strings(&truth["confounders"]),
+        ["21003-2.0", "31-0.0", "50-2.0", "21002-2.0"]
+    );
 }
 
 #[test]
@@ -230,4 +227,61 @@ fn simulate_ukb_reruns_into_its_folder_and_refuses_a_format() {
     let help = meshagents_in(dir.path(), &["simulate", "--help"]);
     assert!(text(&help).contains("--ukb"));
     assert!(text(&help).contains("Data_Dictionary_Showcase.tsv"));
+}
+
+#[test]
+fn a_study_on_the_ukb_files_gets_the_simulated_labels_and_the_planted_confounders() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate_csv(dir.path(), "plain", "3000", "3", &[]);
+    let sim = meshagents_in(
+        dir.path(),
+        &[
+            "simulate", "--ukb", "--n", "3000", "--seed", "3", "--out", "ukb",
+        ],
+    );
+    assert!(sim.status.success(), "{}", text(&sim));
+    let run = meshagents_in(
+        dir.path(),
+        &[
+            "study",
+            "run",
+            "ukb/STUDY.toml",
+            "--out",
+            "study",
+            "--headless",
+        ],
+    );
+    assert!(run.status.success(), "{}", text(&run));
+
+    // Each disease label the study built from the codes has the simulated number of cases.
+    let plain = columns(&dir.path().join("plain/cohort.csv"));
+    let (_, flow) = read_csv(&dir.path().join("study/flow.csv"));
+    let diseases: Vec<&Vec<String>> = flow.iter().filter(|r| r[1] == "disease").collect();
+    assert_eq!(diseases.len(), 12, "{flow:?}");
+    for row in diseases {
+        let cases = plain[&row[0]].iter().filter(|v| *v == "1").count();
+        assert!(
+            row[6].starts_with(&format!("kept; {cases} cases: ")),
+            "{}: {} (simulated: {cases} cases)",
+            row[0],
+            row[6]
+        );
+    }
+
+    // The panel chooses the planted confounders, under their ukb.csv names.
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("ukb/truth.json")).unwrap())
+            .unwrap();
+    let names = |v: &serde_json::Value| -> BTreeSet<String> {
+        common::json_strings(v).into_iter().collect()
+    };
+    let finished = common::events(&run.stdout)
+        .into_iter()
+        .find(|e| e["event"] == "study_finished")
+        .expect("a study_finished event");
+    assert_eq!(
+        names(&finished["covariates"]),
+        names(&truth["confounders"]),
+        "{finished}"
+    );
 }
