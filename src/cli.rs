@@ -38,7 +38,17 @@ pub enum Command {
 (or .csv), DIR/dictionary.csv (one row per column: field id, description, category, value type, \
 coding, role) and DIR/truth.json (the planted confounders, direct associations, mediators and \
 disease drivers). The same seed gives byte-identical files. --scenario chooses the causal \
-structure; the baseline's files are the same as before scenarios existed."
+structure; the baseline's files are the same as before scenarios existed.\n\n\
+With --ukb, the same cohort is written the way UK Biobank delivers it instead: DIR/ukb.csv (eid \
+and FIELD-INSTANCE.ARRAY columns: the cohort's values at instance 2, an earlier perturbed copy at \
+instance 0, blood pressure and pulse as two readings whose mean is the value, and the \
+multi-valued fields 20002, 41270, 6150, 6177 and 6153 over their array columns; imaging and \
+bsa keep their names), DIR/Data_Dictionary_Showcase.tsv and DIR/Codings.tsv (the Showcase \
+layouts, covering every field and code written), DIR/dictionary.csv (an overlay naming eid, \
+imaging and covariates), DIR/STUDY.toml (the files, instance 2, and every disease defined by \
+its 20002 and 41270 codes: the disease labels are not columns) and DIR/truth.json (the planted \
+truth under the ukb.csv names). --ukb always writes CSV: it cannot be combined with --format.",
+        after_help = "Example:\n  meshagents simulate --n 40000 --out cohort\n  meshagents simulate --ukb --n 40000 --out ukb"
     )]
     Simulate {
         /// Number of participants.
@@ -59,6 +69,10 @@ structure; the baseline's files are the same as before scenarios existed."
         /// Causal structure to plant (a scenario adds one factor field of its own).
         #[arg(long, value_enum, default_value_t = Scenario::Baseline)]
         scenario: Scenario,
+        /// Write the cohort as a UK Biobank extract with its Showcase, codings and a
+        /// STUDY.toml (always CSV; see above).
+        #[arg(long, conflicts_with = "format")]
+        ukb: bool,
         /// Write into --out even when it is a non-empty folder that is not a simulated cohort
         /// (files there with the names meshagents writes are replaced).
         #[arg(long)]

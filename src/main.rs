@@ -26,8 +26,12 @@ fn run(cli: Cli) -> Result<()> {
             format,
             factors,
             scenario,
+            ukb,
             force,
-        } => commands::simulate::run((n, seed, factors), &out, format, scenario, force),
+        } => {
+            let format = if ukb { None } else { Some(format) };
+            commands::simulate::run((n, seed, factors), &out, format, scenario, force)
+        }
         Command::Phewas(args) => commands::phewas::run(*args),
         Command::Ukb(args) => commands::ukb::run(args),
         Command::Tui { root } => commands::tui::run(root),

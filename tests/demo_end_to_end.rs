@@ -368,15 +368,8 @@ fn the_embedded_panel_recovers_the_planted_confounders_and_disease_phenotypes() 
     };
     let decisions = read("decisions.json");
     let truth = read("cohort/truth.json");
-    let strings = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            .collect()
-    };
-    let chosen = strings(&decisions["confounders"]);
-    let planted = strings(&truth["confounders"]);
+    let chosen = common::json_strings(&decisions["confounders"]);
+    let planted = common::json_strings(&truth["confounders"]);
     let found = planted.iter().filter(|p| chosen.contains(p)).count();
     let false_ones = chosen.iter().filter(|c| !planted.contains(c)).count();
     assert!(
@@ -386,8 +379,8 @@ fn the_embedded_panel_recovers_the_planted_confounders_and_disease_phenotypes() 
     let mut pairs = 0;
     let mut hits = 0;
     for (disease, phenotypes) in truth["disease_phenotypes"].as_object().unwrap() {
-        let picks = strings(&decisions["disease_phenotypes"][disease]);
-        for p in strings(phenotypes) {
+        let picks = common::json_strings(&decisions["disease_phenotypes"][disease]);
+        for p in common::json_strings(phenotypes) {
             pairs += 1;
             hits += usize::from(picks.contains(&p));
         }

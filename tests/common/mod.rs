@@ -161,6 +161,19 @@ pub fn completed_steps(dir: &Path) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// A JSON array of strings (truth.json's and decisions.json's lists of columns).
+pub fn json_strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|s| {
+            s.as_str()
+                .unwrap_or_else(|| panic!("not a string: {s}"))
+                .to_string()
+        })
+        .collect()
+}
+
 /// The `--headless` events a run printed, one JSON value a line.
 pub fn events(stdout: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(stdout)

@@ -24,6 +24,23 @@ pub(super) struct DiseaseSpec {
     pub(super) phenotypes: Vec<(String, f64)>,
     pub(super) exposures: Vec<(String, f64)>,
     pub(super) age: f64,
+    pub(super) ukb: UkbCodes,
+}
+
+/// How `simulate --ukb` records a case of the disease in UK Biobank's fields.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UkbCodes {
+    /// Field 20002 codes (coding 6) defining the disease.
+    pub(super) self_report: Vec<i64>,
+    /// Field 41270 patterns (coding 19) defining the disease; `*` ends a prefix.
+    pub(super) icd10: Vec<String>,
+    /// The concrete ICD-10 codes written for cases, each matching `icd10`.
+    pub(super) icd10_written: Vec<String>,
+    /// Field 6150 codes a case reports.
+    pub(super) vascular: Vec<i64>,
+    /// Field 6177/6153 codes a case reports.
+    pub(super) medication: Vec<i64>,
 }
 
 /// `diseases.toml`, parsed once, in its order (the order of the random draws).

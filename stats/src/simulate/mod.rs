@@ -62,6 +62,7 @@ mod diseases;
 mod fields;
 mod imaging;
 mod scenario;
+pub mod ukb;
 mod world;
 
 use std::collections::BTreeMap;
@@ -113,11 +114,12 @@ impl OutputFormat {
 const DICTIONARY_FILE: &str = "dictionary.csv";
 const TRUTH_FILE: &str = "truth.json";
 
-/// Whether `name` is a file `write_cohort` writes (in any format), so that a folder holding
-/// only such files can be recognised as a simulated cohort.
+/// Whether `name` is a file `write_cohort` (in any format) or `ukb::write_ukb` writes, so
+/// that a folder holding only such files can be recognised as a simulated cohort.
 pub fn is_cohort_file(name: &str) -> bool {
     name == DICTIONARY_FILE
         || name == TRUTH_FILE
+        || ukb::FILES.contains(&name)
         || [OutputFormat::Parquet, OutputFormat::Csv]
             .iter()
             .any(|f| f.data_file_name() == name)
