@@ -285,3 +285,120 @@ fn a_study_on_the_ukb_files_gets_the_simulated_labels_and_the_planted_confounder
         "{finished}"
     );
 }
+
+/// Planted and derived direct associations found (Bonferroni < 0.05), null factors hit, and
+/// whether the truth's confounders were all chosen: a study's recovery of its truth.
+fn recovery(study: &Path, truth: &Path) -> (usize, usize, usize, bool) {
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(truth).unwrap()).unwrap();
+    let (header, rows) = read_csv(&study.join("associations.csv"));
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let hits: BTreeSet<(String, String)> = rows
+        .iter()
+        .filter(|r| r[at("status")] == "ok" && r[at("bonferroni")].parse::<f64>().unwrap() < 0.05)
+        .map(|r| {
+            let factor = r[at("factor")].split('=').next().unwrap().to_string();
+            (r[at("phenotype")].clone(), factor)
+        })
+        .collect();
+    let found = |kind: &str| {
+        truth["direct_associations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["kind"] == kind)
+            .filter(|a| {
+                let key = (
+                    a["phenotype"].as_str().unwrap().to_string(),
+                    a["factor"].as_str().unwrap().to_string(),
+                );
+                hits.contains(&key)
+            })
+            .count()
+    };
+    let null: BTreeSet<String> = common::json_strings(&truth["null_factors"])
+        .into_iter()
+        .collect();
+    let null_hits = hits.iter().filter(|(_, f)| null.contains(f)).count();
+    let decisions: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(study.join("decisions.json")).unwrap())
+            .unwrap();
+    let chosen: BTreeSet<String> = common::json_strings(&decisions["confounders"])
+        .into_iter()
+        .collect();
+    let confounders = common::json_strings(&truth["confounders"])
+        .iter()
+        .all(|c| chosen.contains(c));
+    (found("planted"), found("derived"), null_hits, confounders)
+}
+
+/// The same cohort as a plain table with its dictionary and as a UK Biobank extract: the
+/// study on the extract recovers the planted truth as well as the one on the plain table, on
+/// two seeds and two causal structures.
+#[test]
+fn a_study_on_the_extract_recovers_the_truth_as_well_as_on_the_plain_cohort() {
+    for (seed, scenario) in [("3", "baseline"), ("11", "factor-confounder")] {
+        let dir = tempfile::tempdir().unwrap();
+        simulate_csv(dir.path(), "plain", "3000", seed, &["--scenario", scenario]);
+        std::fs::write(
+            dir.path().join("plain/STUDY.toml"),
+            "name = \"plain\"\ndata = \"cohort.csv\"\ndictionary = \"dictionary.csv\"\n",
+        )
+        .unwrap();
+        let o = meshagents_in(
+            dir.path(),
+            &["study", "run", "plain/STUDY.toml", "--out", "plain-study"],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let o = meshagents_in(
+            dir.path(),
+            &[
+                "simulate",
+                "--ukb",
+                "--n",
+                "3000",
+                "--seed",
+                seed,
+                "--scenario",
+                scenario,
+                "--out",
+                "ukb",
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let o = meshagents_in(
+            dir.path(),
+            &["study", "run", "ukb/STUDY.toml", "--out", "ukb-study"],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let plain = recovery(
+            &dir.path().join("plain-study"),
+            &dir.path().join("plain/truth.json"),
+        );
+        let ukb = recovery(
+            &dir.path().join("ukb-study"),
+            &dir.path().join("ukb/truth.json"),
+        );
+        // (planted found, derived found, null factors hit, all confounders chosen)
+        assert!(
+            plain.0 > 0 && plain.3,
+            "seed {seed}, {scenario}: the plain study itself works: {plain:?}"
+        );
+        assert!(
+            ukb.0 >= plain.0,
+            "seed {seed}, {scenario}: planted: plain {plain:?}, ukb {ukb:?}"
+        );
+        assert!(
+            ukb.1 + 2 >= plain.1,
+            "seed {seed}, {scenario}: derived: plain {plain:?}, ukb {ukb:?}"
+        );
+        assert!(
+            ukb.2 <= plain.2 + 1,
+            "seed {seed}, {scenario}: null hits: plain {plain:?}, ukb {ukb:?}"
+        );
+        assert!(
+            ukb.3,
+            "seed {seed}, {scenario}: the confounders: plain {plain:?}, ukb {ukb:?}"
+        );
+    }
+}

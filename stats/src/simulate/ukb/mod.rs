@@ -221,7 +221,10 @@ fn layout(cohort: &Cohort, config: &SimulationConfig) -> Result<Layout, StatsErr
                 if name != entry.column {
                     renamed.insert(entry.column.clone(), name.clone());
                 }
-                if role == Role::Covariate {
+                // Covariates are named in the overlay, and so are ordered factors: the
+                // Showcase says "Categorical single" whether a coding is ordered or not, and a
+                // user declares the order of the fields they know (value type `ordinal`).
+                if role == Role::Covariate || entry.value_type == ValueType::Ordinal {
                     overlay.push(DictionaryEntry {
                         column: name,
                         ..entry.clone()
