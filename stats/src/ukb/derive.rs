@@ -4,39 +4,18 @@
 //! diseases built from code lists. The result is an ordinary cohort (a frame and its
 //! `dictionary.csv`), so everything downstream reads it like the simulator's.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use polars::prelude::*;
 
 use super::diseases::{checked, Diseases};
 use super::expand::{disease_labels, expand_codes, Attendance, CodeColumn};
+use super::extract::{field_parts, pick, Extract, FieldNote, Instances, Pick, UkbOptions};
 use super::showcase::{Codings, Sexed, Showcase, ShowcaseField, ShowcaseType};
 use crate::cohort::{canonical_names, id_column_of, no_id_message, numeric_values};
 use crate::data::dictionary::{Dictionary, DictionaryEntry, Role, ValueType};
 use crate::error::StatsError;
-
-/// Which instance each field is taken from, and what is tested.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct UkbOptions {
-    /// The instance fields are taken from (2: the first imaging visit).
-    pub instance: u32,
-    /// Taken for a participant missing at `instance`.
-    pub instance_fallback: Option<u32>,
-    /// A code of a multi-valued field is tested only when at least this many participants
-    /// have it.
-    pub min_cases: usize,
-}
-
-impl Default for UkbOptions {
-    fn default() -> Self {
-        UkbOptions {
-            instance: 2,
-            instance_fallback: None,
-            min_cases: 20,
-        }
-    }
-}
 
 /// The files of an extract.
 #[derive(Debug, Clone, Copy)]
@@ -48,15 +27,6 @@ pub struct UkbSources<'a> {
     /// phenotypes and covariates are named.
     pub overlay: Option<&'a Path>,
     pub id_column: Option<&'a str>,
-}
-
-/// What happened to one field or derived column, for `flow.csv` and `fields.csv`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FieldNote {
-    pub column: String,
-    pub field_id: Option<u32>,
-    pub kept: bool,
-    pub note: String,
 }
 
 /// An extract made into a cohort.
@@ -71,51 +41,10 @@ pub struct Derived {
     pub warnings: Vec<String>,
 }
 
-/// `FIELD-INSTANCE.ARRAY` (after canonicalisation) as numbers.
-pub(crate) fn field_parts(name: &str) -> Option<(u32, u32, u32)> {
-    let (field, rest) = name.split_once('-')?;
-    let (instance, array) = rest.split_once('.')?;
-    Some((
-        field.parse().ok()?,
-        instance.parse().ok()?,
-        array.parse().ok()?,
-    ))
-}
-
-/// The columns of one field: instance -> (array, column index), both sorted.
-type Instances = BTreeMap<u32, Vec<(u32, usize)>>;
-
 /// One item of the extract, in the order of its first column.
 enum Item {
     Field(u32),
     Other(usize),
-}
-
-/// The extract's columns, each released once what it holds has been derived: a wide extract
-/// and its derived cohort are never both whole in memory.
-pub(crate) struct Extract {
-    pub height: usize,
-    pub file: String,
-    pub names: Vec<String>,
-    pub fields: HashMap<u32, Instances>,
-    columns: std::cell::RefCell<Vec<Option<Column>>>,
-}
-
-impl Extract {
-    /// A column (cheap: polars columns share their buffers).
-    pub(crate) fn column(&self, index: usize) -> Column {
-        self.columns.borrow()[index]
-            .clone()
-            .expect("a column is released only after its field is derived")
-    }
-
-    /// Releases the columns of a field at every instance.
-    fn release(&self, field: u32) {
-        let mut columns = self.columns.borrow_mut();
-        for &(_, k) in self.fields[&field].values().flatten() {
-            columns[k] = None;
-        }
-    }
 }
 
 /// Derives the cohort of an extract (see the module doc).
@@ -203,13 +132,7 @@ pub fn derive(
             arrays.sort_unstable();
         }
     }
-    let extract = Extract {
-        height: df.height(),
-        file,
-        names,
-        fields,
-        columns: std::cell::RefCell::new(df.into_columns().into_iter().map(Some).collect()),
-    };
+    let extract = Extract::new(df, file, names, fields);
     // Who attended each instance, and the diseases' labels, before any column is released.
     let attendance = Attendance::of_all(&extract);
     let labels = disease_labels(&extract, &patterns, diseases, &mut warnings)?;
@@ -310,56 +233,6 @@ fn numbers_where_possible(column: &Column) -> Column {
     } else {
         Column::new(column.name().clone(), numbers)
     }
-}
-
-/// Where a field's values come from: the instance taken, and the one taken for participants
-/// missing there.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Pick {
-    pub primary: u32,
-    pub fallback: Option<u32>,
-}
-
-fn pick(
-    field: &ShowcaseField,
-    instances: &Instances,
-    options: &UkbOptions,
-) -> Result<Pick, String> {
-    let present: Vec<u32> = instances.keys().copied().collect();
-    if field.instances <= 1 {
-        return Ok(Pick {
-            primary: present[0],
-            fallback: None,
-        });
-    }
-    let fallback = options
-        .instance_fallback
-        .filter(|f| *f != options.instance && instances.contains_key(f));
-    if instances.contains_key(&options.instance) {
-        return Ok(Pick {
-            primary: options.instance,
-            fallback,
-        });
-    }
-    if let Some(f) = fallback {
-        return Ok(Pick {
-            primary: f,
-            fallback: None,
-        });
-    }
-    let list = present
-        .iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    Err(format!(
-        "no instance {} in the extract (it has instance {list}){}",
-        options.instance,
-        match options.instance_fallback {
-            None => format!("; --instance-fallback {} would take it", present[0]),
-            Some(_) => String::new(),
-        }
-    ))
 }
 
 impl Builder<'_> {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::derive::{Extract, FieldNote, Pick};
 use super::diseases::{CaseSources, Diseases, IcdPattern, ICD10_FIELD, SELF_REPORT_FIELD};
+use super::extract::{Extract, FieldNote, Pick};
 use super::showcase::{Codings, ShowcaseField};
 use crate::error::StatsError;
 

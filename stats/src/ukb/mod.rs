@@ -8,11 +8,12 @@
 mod derive;
 pub mod diseases;
 mod expand;
+mod extract;
 pub mod showcase;
 
 pub use derive::{
-    derive, write_fields, Derived, FieldNote, UkbOptions, UkbSources, COHORT_FILE, DICTIONARY_FILE,
-    FIELDS_FILE,
+    derive, write_fields, Derived, UkbSources, COHORT_FILE, DICTIONARY_FILE, FIELDS_FILE,
 };
 pub use diseases::{DiseaseDefinition, Diseases};
+pub use extract::{FieldNote, UkbOptions};
 pub use showcase::{Codings, Sexed, Showcase};
