@@ -73,65 +73,21 @@ fn write_extract(dir: &Path) {
     let row = |f: u32, title: &str, t: &str, sexed: &str, inst: u32, arr: u32, coding: &str| {
         format!("UK Biobank > Assessment > Topic {f}\t{}\t{f}\t{title}\t{n}\t{n}\tComplete\t{t}\t\tData\tPrimary\t{sexed}\t{inst}\t{arr}\t{coding}\t\"unbalanced\thttps://biobank.ndph.ox.ac.uk/showcase/field.cgi?id={f}\n", 100000 + f)
     };
-    let showcase = [
-        SHOWCASE_HEADER.to_string() + "\n",
-        row(
-            20002,
-            "Non-cancer illness code, self-reported",
-            "Categorical multiple",
-            "Unisex",
-            4,
-            34,
-            "6",
-        ),
-        row(
-            41270,
-            "Diagnoses - ICD10",
-            "Categorical multiple",
-            "Unisex",
-            1,
-            2,
-            "19",
-        ),
-        row(31, "Sex", "Categorical single", "Unisex", 1, 1, "9"),
-        row(
-            2724,
-            "Had menopause",
-            "Categorical single",
-            "Female",
-            4,
-            1,
-            "100579",
-        ),
-        row(
-            4080,
-            "Systolic blood pressure, automated reading",
-            "Integer",
-            "Unisex",
-            4,
-            1,
-            "",
-        ),
-        row(
-            53,
-            "Date of attending assessment centre",
-            "Date",
-            "Unisex",
-            4,
-            1,
-            "",
-        ),
-        row(
-            1001,
-            "A question whose coding is not in the excerpt",
-            "Categorical single",
-            "Unisex",
-            4,
-            1,
-            "777777",
-        ),
-    ]
-    .concat();
+    // field|title|value type|sexed|instances|arrays|coding, one field a line
+    let fields = "20002|Non-cancer illness code, self-reported|Categorical multiple|Unisex|4|34|6
+41270|Diagnoses - ICD10|Categorical multiple|Unisex|1|2|19
+31|Sex|Categorical single|Unisex|1|1|9
+2724|Had menopause|Categorical single|Female|4|1|100579
+4080|Systolic blood pressure, automated reading|Integer|Unisex|4|1|
+53|Date of attending assessment centre|Date|Unisex|4|1|
+1001|A question whose coding is not in the excerpt|Categorical single|Unisex|4|1|777777";
+    let showcase: String = std::iter::once(SHOWCASE_HEADER.to_string() + "\n")
+        .chain(fields.lines().map(|line| {
+            let c: Vec<&str> = line.split('|').collect();
+            let number = |k: usize| c[k].parse::<u32>().unwrap();
+            row(number(0), c[1], c[2], c[3], number(4), number(5), c[6])
+        }))
+        .collect();
     std::fs::write(dir.join("Data_Dictionary_Showcase.tsv"), showcase).unwrap();
     std::fs::write(
         dir.join("Codings.tsv"),
@@ -148,20 +104,22 @@ fn write_extract(dir: &Path) {
 const DISEASES: &str =
     "[diseases.hypertension]\nself_report = [1065]\nicd10 = [\"I10\", \"I15*\"]\n";
 
-fn derive_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+/// `command` on the extract, its Showcase, codings and overlay, then `extra`.
+fn on_extract<'a>(command: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
-        "ukb",
+        command,
         "--data",
         "ukb.csv",
         "--showcase",
         "Data_Dictionary_Showcase.tsv",
-        "--codings",
-        "Codings.tsv",
-        "--dictionary",
-        "overlay.csv",
     ];
+    args.extend(["--codings", "Codings.tsv", "--dictionary", "overlay.csv"]);
     args.extend(extra);
     args
+}
+
+fn derive_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    on_extract("ukb", extra)
 }
 
 fn sha(path: &Path) -> Vec<u8> {
@@ -239,25 +197,19 @@ fn phewas_reads_the_extract_and_leaves_sex_out_of_a_female_field() {
     write_extract(dir.path());
     let o = meshagents_in(
         dir.path(),
-        &[
+        &on_extract(
             "phewas",
-            "--data",
-            "ukb.csv",
-            "--showcase",
-            "Data_Dictionary_Showcase.tsv",
-            "--codings",
-            "Codings.tsv",
-            "--dictionary",
-            "overlay.csv",
-            "--phenotypes",
-            "imaging",
-            "--factors",
-            "factor",
-            "--covariates",
-            "31-0.0",
-            "--out",
-            "assoc.csv",
-        ],
+            &[
+                "--phenotypes",
+                "imaging",
+                "--factors",
+                "factor",
+                "--covariates",
+                "31-0.0",
+                "--out",
+                "assoc.csv",
+            ],
+        ),
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(dir.path().join("assoc.csv.ukb/cohort.parquet").is_file());
