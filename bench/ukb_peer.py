@@ -10,10 +10,12 @@ columns written and the time of each phase.
   --instance (no fallback); a field with no column there is skipped.
 - Integer/Continuous: the mean of the array columns present; Categorical single: the first array
   column with a value; both named FIELD-I.0.
-- Categorical multiple: one column FIELD#CODE per positive or text code that at least
-  --min-cases participants have at the instance: 1 if the code is in any array column, 0 if the
-  participant answered (a value other than -1/-3) or attended the instance (a value in any column
-  of that instance), missing otherwise. Binary columns are written as nullable int8.
+- Categorical multiple: one column FIELD#CODE per non-negative or text code that at least
+  --min-cases participants have at the instance: 1 if the code is in any array column; 0 if the
+  participant answered (a value other than -1/-3: -7 "none of the above" is an answer), or has
+  no value and attended the instance (a value in any column of that instance); missing for a
+  participant whose only values are -1/-3, or who has none and did not attend. Binary columns
+  are written as nullable int8.
 - Date, Time, Text and Compound fields are skipped; columns not named FIELD-I.A pass through.
 
 Vectorised: the CSV is read once by pyarrow's multi-threaded reader, with the Showcase's types (text
@@ -79,21 +81,25 @@ def expand(block, attended, min_cases, text):
     n = len(attended)
     rows, values = [], []
     answered = np.zeros(n, bool)
+    has_value = np.zeros(n, bool)
     for col in block:
         present = col.dropna()
         idx = present.index.to_numpy()
         vals = present.to_numpy(dtype=object if text else np.float64)
+        has_value[idx] = True
         if text:
-            answered[idx] = True
+            answered[idx[~np.isin(vals.astype(str), ["-1", "-3"])]] = True
             keep = ~pd.Series(vals, dtype="string").str.startswith("-").to_numpy(dtype=bool)
         else:
             answered[idx[~np.isin(vals, NON_ANSWERS)]] = True
-            keep = vals > 0
+            keep = vals >= 0
         rows.append(idx[keep])
         values.append(vals[keep])
     rows = np.concatenate(rows)
     values = np.concatenate(values)
-    missing = ~(answered | attended)
+    # Only non-answers (do not know, prefer not to answer): missing, attended or not. No
+    # value at all: 0 for those who attended the instance, missing for the others.
+    missing = (has_value & ~answered) | (~has_value & ~attended)
     if len(rows) == 0:
         return [], None, missing
     code_idx, codes = pd.factorize(values, sort=True)
