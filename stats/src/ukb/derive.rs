@@ -161,11 +161,26 @@ pub fn derive(
             .as_ref()
             .is_some_and(|o| o.entries.iter().any(|e| e.column == name))
     };
+    // Fields are independent: derived on every core, then taken in the extract's order, so
+    // the cohort is the same whatever the number of threads.
+    let described: Vec<&ShowcaseField> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Field(field) => showcase.get(*field),
+            Item::Other(_) => None,
+        })
+        .collect();
+    let mut derived = out.derive_all(&described);
     for item in items {
         match item {
             Item::Other(k) => out.pass_through(k),
             Item::Field(field) => match showcase.get(field) {
-                Some(described) => out.field(described)?,
+                Some(_) => {
+                    let fields = derived
+                        .remove(&field)
+                        .expect("every described field is derived");
+                    out.absorb(fields?);
+                }
                 None => {
                     // A field the Showcase does not know is kept only where the overlay
                     // describes its columns one by one.
@@ -192,6 +207,37 @@ pub fn derive(
         out.disease(label);
     }
     out.finish(overlay)
+}
+
+/// What deriving one field made, in order: columns and notes.
+enum Made {
+    Column(Box<(Column, DictionaryEntry, Sexed, String)>),
+    Note(FieldNote),
+}
+
+/// One field's derivation, made apart from the others (on its own thread) and taken into the
+/// cohort in the extract's order.
+#[derive(Default)]
+struct FieldOut {
+    made: Vec<Made>,
+    /// The field's coding, when the codings file lacks it.
+    missing_coding: Option<u32>,
+}
+
+impl FieldOut {
+    fn skip(&mut self, field: u32, why: String) {
+        self.made.push(Made::Note(FieldNote {
+            column: field.to_string(),
+            field_id: Some(field),
+            kept: false,
+            note: why,
+        }));
+    }
+
+    fn push(&mut self, column: Column, entry: DictionaryEntry, sexed: Sexed, note: String) {
+        self.made
+            .push(Made::Column(Box::new((column, entry, sexed, note))));
+    }
 }
 
 pub(crate) struct Builder<'a> {
@@ -264,19 +310,64 @@ impl Builder<'_> {
         self.entries.push(entry);
     }
 
-    fn field(&mut self, field: &ShowcaseField) -> Result<(), StatsError> {
-        let derived = self.derive_field(field);
-        self.extract.release(field.field_id);
-        derived
+    /// Each field derived on its own, on as many threads as there are cores.
+    fn derive_all(&self, fields: &[&ShowcaseField]) -> HashMap<u32, Result<FieldOut, StatsError>> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(fields.len().max(1));
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    scope.spawn(move || {
+                        fields
+                            .iter()
+                            .skip(t)
+                            .step_by(threads)
+                            .map(|field| (field.field_id, self.field(field)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("a field's derivation does not panic"))
+                .collect()
+        })
     }
 
-    fn derive_field(&mut self, field: &ShowcaseField) -> Result<(), StatsError> {
+    /// One field's columns and notes; its columns of the extract are released after.
+    fn field(&self, field: &ShowcaseField) -> Result<FieldOut, StatsError> {
+        let mut out = FieldOut::default();
+        let derived = self.derive_field(field, &mut out);
+        self.extract.release(field.field_id);
+        derived.map(|_| out)
+    }
+
+    /// Takes a field's columns and notes, in the order they were made.
+    fn absorb(&mut self, out: FieldOut) {
+        if let Some(coding) = out.missing_coding {
+            if !self.missing_codings.contains(&coding) {
+                self.missing_codings.push(coding);
+            }
+        }
+        for made in out.made {
+            match made {
+                Made::Column(made) => {
+                    let (column, entry, sexed, note) = *made;
+                    self.push(column, entry, sexed, note)
+                }
+                Made::Note(note) => self.notes.push(note),
+            }
+        }
+    }
+
+    fn derive_field(&self, field: &ShowcaseField, out: &mut FieldOut) -> Result<(), StatsError> {
         let instances = &self.extract.fields[&field.field_id];
         if matches!(
             field.value_type,
             ShowcaseType::Date | ShowcaseType::Time | ShowcaseType::Text | ShowcaseType::Compound
         ) {
-            self.skip(
+            out.skip(
                 field.field_id,
                 format!("{} field: not analysed", field.value_type.as_str()),
             );
@@ -285,13 +376,13 @@ impl Builder<'_> {
         let pick = match pick(field, instances, self.options) {
             Ok(p) => p,
             Err(why) => {
-                self.skip(field.field_id, why);
+                out.skip(field.field_id, why);
                 return Ok(());
             }
         };
         if let Some(coding) = field.coding {
-            if !self.codings.has(coding) && !self.missing_codings.contains(&coding) {
-                self.missing_codings.push(coding);
+            if !self.codings.has(coding) {
+                out.missing_coding = Some(coding);
             }
         }
         if field.value_type == ShowcaseType::CategoricalMultiple {
@@ -303,22 +394,23 @@ impl Builder<'_> {
                 field,
                 pick,
             )?;
-            self.notes.extend(notes);
+            out.made.extend(notes.into_iter().map(Made::Note));
             for code in codes {
-                self.code_column(field, code);
+                self.code_column(field, code, out);
             }
             return Ok(());
         }
-        self.single(field, instances, pick)
+        self.single(field, instances, pick, out)
     }
 
     /// A field with one value per participant and instance (its arrays averaged, or the
     /// first one with a value for a categorical field).
     fn single(
-        &mut self,
+        &self,
         field: &ShowcaseField,
         instances: &Instances,
         pick: Pick,
+        out: &mut FieldOut,
     ) -> Result<(), StatsError> {
         let categorical = field.value_type == ShowcaseType::CategoricalSingle;
         let declared = if categorical {
@@ -371,7 +463,7 @@ impl Builder<'_> {
         let (mut values, arrays) = match values_at(pick.primary)? {
             Some(Ok(v)) => v,
             Some(Err(column)) => {
-                self.skip(field.field_id, text_codes(column));
+                out.skip(field.field_id, text_codes(column));
                 return Ok(());
             }
             None => unreachable!("the primary instance has columns"),
@@ -390,7 +482,7 @@ impl Builder<'_> {
             let earlier = match values_at(f)? {
                 Some(Ok((earlier, _))) => earlier,
                 Some(Err(column)) => {
-                    self.skip(field.field_id, text_codes(column));
+                    out.skip(field.field_id, text_codes(column));
                     return Ok(());
                 }
                 None => unreachable!("the fallback instance has columns"),
@@ -425,7 +517,7 @@ impl Builder<'_> {
                 .map(|v| (!v.is_nan()).then_some(*v))
                 .collect::<Vec<_>>(),
         );
-        self.push(
+        out.push(
             column,
             DictionaryEntry {
                 column: name,
@@ -490,7 +582,7 @@ impl Builder<'_> {
             .join(";")
     }
 
-    fn code_column(&mut self, field: &ShowcaseField, code: CodeColumn) {
+    fn code_column(&self, field: &ShowcaseField, code: CodeColumn, out: &mut FieldOut) {
         let meaning = field
             .coding
             .and_then(|c| self.codings.meaning(c, &code.code))
@@ -498,7 +590,7 @@ impl Builder<'_> {
             .unwrap_or_else(|| format!("code {}", code.code));
         let name = format!("{}#{}", field.field_id, code.code);
         let column = Column::new(name.as_str().into(), code.values);
-        self.push(
+        out.push(
             column,
             DictionaryEntry {
                 column: name,

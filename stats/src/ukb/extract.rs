@@ -60,7 +60,7 @@ pub(crate) struct Extract {
     pub file: String,
     pub names: Vec<String>,
     pub fields: HashMap<u32, Instances>,
-    columns: std::cell::RefCell<Vec<Option<Column>>>,
+    columns: std::sync::Mutex<Vec<Option<Column>>>,
 }
 
 impl Extract {
@@ -75,20 +75,25 @@ impl Extract {
             file,
             names,
             fields,
-            columns: std::cell::RefCell::new(df.into_columns().into_iter().map(Some).collect()),
+            columns: std::sync::Mutex::new(df.into_columns().into_iter().map(Some).collect()),
         }
     }
 
     /// A column (cheap: polars columns share their buffers).
     pub(crate) fn column(&self, index: usize) -> Column {
-        self.columns.borrow()[index]
+        self.columns
+            .lock()
+            .expect("no thread panics holding the columns")[index]
             .clone()
             .expect("a column is released only after its field is derived")
     }
 
     /// Releases the columns of a field at every instance.
     pub(crate) fn release(&self, field: u32) {
-        let mut columns = self.columns.borrow_mut();
+        let mut columns = self
+            .columns
+            .lock()
+            .expect("no thread panics holding the columns");
         for &(_, k) in self.fields[&field].values().flatten() {
             columns[k] = None;
         }
