@@ -191,7 +191,13 @@ fn read_delimited(
     typed: Option<&[(String, DataType)]>,
 ) -> Result<DataFrame, StatsError> {
     let mut bytes = std::fs::read(path).map_err(|e| StatsError::io(path, e))?;
+    let checked = std::time::Instant::now();
     let layout = super::sniff::inspect(&bytes, format.separator(), &path.display().to_string())?;
+    tracing::debug!(
+        seconds = checked.elapsed().as_secs_f64(),
+        rows = layout.rows,
+        "checked the text of the table"
+    );
     // Columns given a type are read as such (all others as text, without inference); wide
     // whole numbers always as text.
     let overwrite: Vec<(&str, DataType)> = layout
