@@ -61,6 +61,8 @@ fn files(n: usize) -> Files {
         "41270-0.1",
         "41270-0.2",
         "41271-0.0",
+        "6153-2.0",
+        "6153-2.1",
         "LVEDV",
     ] {
         header.push(c.to_string());
@@ -115,6 +117,14 @@ fn files(n: usize) -> Files {
         }
         if r % 4 == 0 {
             cells[at("41271-0.0")] = "0389".into();
+        }
+        // A question for women (31 is r % 2: 0 female): code 1 in the second array for some;
+        // one man recorded by mistake.
+        if attended && r % 4 == 0 {
+            cells[at("6153-2.1")] = "1".into();
+        }
+        if r == 1 {
+            cells[at("6153-2.0")] = "2".into();
         }
         cells[at("LVEDV")] = format!("{}", 140 + r % 17);
         text.push_str(&cells.join(","));
@@ -206,6 +216,15 @@ fn files(n: usize) -> Files {
             1,
             1,
             "87",
+        ),
+        showcase_row(
+            6153,
+            "Medication or hormones (women)",
+            "Categorical multiple",
+            "Female",
+            4,
+            2,
+            "100626",
         ),
     ] {
         writeln!(showcase, "{row}").unwrap();
@@ -372,6 +391,18 @@ fn instances_are_chosen_per_field_with_an_optional_fallback() {
 fn sex_specific_fields_and_codings() {
     let f = files(N);
     let d = run(&f, None, &Diseases::new(), UkbOptions::default());
+    // A question for women: a man without an answer was never asked (missing), a woman who
+    // attended without one answered "no" (0); the man recorded by mistake answered.
+    let hormones = values(&d, "6153#1");
+    for (r, v) in hormones.iter().enumerate() {
+        let expected = match (r % 2, r % 10 != 9) {
+            _ if r == 1 => Some(0.0),
+            (1, _) | (_, false) => None,
+            _ => Some(if r % 4 == 0 { 1.0 } else { 0.0 }),
+        };
+        assert_eq!(*v, expected, "participant {r}");
+    }
+    assert!(d.sexed.iter().any(|(c, _)| c == "6153#1"));
     assert!(d
         .sexed
         .iter()

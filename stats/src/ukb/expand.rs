@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::diseases::{CaseSources, Diseases, IcdPattern, ICD10_FIELD, SELF_REPORT_FIELD};
 use super::extract::{Extract, FieldNote, Pick};
-use super::showcase::{Codings, ShowcaseField};
+use super::showcase::{Codings, Sexed, ShowcaseField};
 use crate::error::StatsError;
 
 /// Who attended each instance: a participant with a value in any column of it. A participant
@@ -17,7 +17,13 @@ use crate::error::StatsError;
 #[derive(Debug)]
 pub(crate) struct Attendance {
     by_instance: HashMap<u32, Vec<bool>>,
+    /// Each participant's sex from field 31 (coding 9: 0 female, 1 male), when the extract
+    /// has it: a question for one sex was never asked of the other.
+    sex: Option<Vec<Option<Sexed>>>,
 }
+
+/// UK Biobank's field 31, "Sex".
+const SEX_FIELD: u32 = 31;
 
 impl Attendance {
     /// Every instance's attendance, in one pass over the columns' validity.
@@ -39,20 +45,46 @@ impl Attendance {
                 }
             }
         }
+        let sex = extract.fields.get(&SEX_FIELD).map(|instances| {
+            let mut sex = vec![None; extract.height];
+            for &(_, k) in instances.values().flatten() {
+                let cells = code_cells(&extract.column(k)).unwrap_or_default();
+                for (s, cell) in sex.iter_mut().zip(cells) {
+                    if s.is_none() {
+                        *s = match cell.as_deref() {
+                            Some("0") => Some(Sexed::Female),
+                            Some("1") => Some(Sexed::Male),
+                            _ => None,
+                        };
+                    }
+                }
+            }
+            sex
+        });
         Attendance {
             by_instance: seen
                 .into_iter()
                 .map(|(i, s)| (i, s.iter().map(|v| v.unwrap_or(false)).collect()))
                 .collect(),
+            sex,
         }
     }
 
-    /// Who attended `instance` (nobody, for an instance no column has values at).
-    pub(crate) fn of(&self, extract: &Extract, instance: u32) -> Vec<bool> {
-        self.by_instance
+    /// Who was asked a field at `instance`: who attended it (nobody, for an instance no
+    /// column has values at), and, for a field of one sex, is of that sex (without field 31,
+    /// nobody: only the participants who answered count as asked).
+    pub(crate) fn of(&self, extract: &Extract, instance: u32, sexed: Sexed) -> Vec<bool> {
+        let mut asked = self
+            .by_instance
             .get(&instance)
             .cloned()
-            .unwrap_or_else(|| vec![false; extract.height])
+            .unwrap_or_else(|| vec![false; extract.height]);
+        if sexed != Sexed::Unisex {
+            for (r, a) in asked.iter_mut().enumerate() {
+                *a &= self.sex.as_ref().is_some_and(|sex| sex[r] == Some(sexed));
+            }
+        }
+        asked
     }
 }
 
@@ -181,8 +213,10 @@ pub(crate) fn expand_codes(
     let from_fallback: Vec<bool> = (0..n)
         .map(|r| !primary.has_value[r] && fallback.as_ref().is_some_and(|f| f.has_value[r]))
         .collect();
-    let attended_primary = attendance.of(extract, pick.primary);
-    let attended_fallback = pick.fallback.map(|f| attendance.of(extract, f));
+    let attended_primary = attendance.of(extract, pick.primary, field.sexed);
+    let attended_fallback = pick
+        .fallback
+        .map(|f| attendance.of(extract, f, field.sexed));
     let base: Vec<Option<bool>> = (0..n)
         .map(|r| {
             let asked = if primary.has_value[r] {
