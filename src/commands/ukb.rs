@@ -77,8 +77,8 @@ pub fn run(args: UkbArgs) -> Result<()> {
         .count();
     let skipped = prepared.notes.iter().filter(|n| !n.kept).count();
     println!(
-        "{} {kept} columns ({codes} of them codes of multi-valued fields, {} diseases), {skipped} fields or code groups left out (why: fields.csv), {} sex-specific; {:.1} s",
-        if prepared.derived { "derived" } else { "already derived, unchanged inputs:" },
+        "{} {kept} columns ({codes} codes of multi-valued fields, {} disease labels, {} from fields of one sex); {skipped} fields or groups of rare codes left out (why: fields.csv); {:.1} s",
+        if prepared.derived { "derived" } else { "already derived (inputs unchanged):" },
         request.diseases.len(),
         prepared.sexed.len(),
         started.elapsed().as_secs_f64()
