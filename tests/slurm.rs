@@ -634,3 +634,75 @@ fn ctrl_c_while_the_job_runs_pauses_and_the_same_command_reattaches() {
     let subs = submissions(&dir.path().join("paused.csv.slurm/journal"), "phewas/slurm");
     assert_eq!(subs.len(), 1, "{subs:?}");
 }
+
+/// A PheWAS on a UK Biobank extract with a field of one sex: the Slurm tasks get the drop of
+/// the sex covariate for that field (a file the controller writes) and their merged table
+/// equals the local run's byte for byte.
+#[test]
+fn a_sharded_phewas_on_an_extract_leaves_sex_out_of_a_field_of_one_sex_like_the_local_run() {
+    let test =
+        "a_sharded_phewas_on_an_extract_leaves_sex_out_of_a_field_of_one_sex_like_the_local_run";
+    if !slurm_ready(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ukb = dir.path().join("ukb");
+    let o = bin()
+        .args([
+            "simulate",
+            "--ukb",
+            "--n",
+            "1500",
+            "--seed",
+            "6",
+            "--out",
+            p(&ukb),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "phewas",
+            "--data",
+            p(&ukb.join("ukb.csv")),
+            "--showcase",
+            p(&ukb.join("Data_Dictionary_Showcase.tsv")),
+            "--codings",
+            p(&ukb.join("Codings.tsv")),
+            "--dictionary",
+            p(&ukb.join("dictionary.csv")),
+            "--phenotypes",
+            "LVM,LVEF",
+            "--factors",
+            "factor",
+            "--covariates",
+            "21003-2.0,31-0.0",
+            "--out",
+            p(out),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let local = dir.path().join("local.csv");
+    let o = bin().args(args(&local)).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = std::fs::read_to_string(&local).unwrap();
+    assert!(
+        expected.contains("not adjusted for 31-0.0"),
+        "the local run leaves sex out of a field of one sex"
+    );
+    let sharded = dir.path().join("slurm.csv");
+    let o = bin()
+        .args(args(&sharded))
+        .args(on_slurm("2"))
+        .arg("--headless")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir
+        .path()
+        .join("slurm.csv.slurm/covariate_drops.json")
+        .is_file());
+    assert_eq!(std::fs::read_to_string(&sharded).unwrap(), expected);
+}
