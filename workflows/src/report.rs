@@ -34,7 +34,8 @@ pub struct ReportInput<'a> {
     pub title: &'a str,
     /// The study configuration as the user wrote it (STUDY.toml or study.json text).
     pub config_text: &'a str,
-    /// Data flow: (what, count) in reading order, e.g. ("participants", 3000).
+    /// Data flow: (what, count) in reading order, the participants first (the Methods quote
+    /// them), e.g. ("participants", 3000).
     pub flow_counts: &'a [(String, String)],
     /// Every dropped column with its reason (the report groups them by reason).
     pub dropped: &'a [(String, String)],
@@ -300,6 +301,7 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
     let context = json!({
         "title": input.title,
         "css": CSS,
+        "methods": crate::report_methods::methods(input),
         "validation": validation,
         "config_text": input.config_text.trim_end(),
         "flow": input.flow_counts.iter()
@@ -385,9 +387,13 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
     for (disease, reason) in input.skipped {
         let _ = writeln!(s, "- {disease}: not evaluated, {reason}");
     }
+    let _ = writeln!(s, "\n## Methods\n");
+    for paragraph in crate::report_methods::methods(input) {
+        let _ = writeln!(s, "{paragraph}\n");
+    }
     let _ = writeln!(
         s,
-        "\n## Study configuration\n\n```\n{}\n```\n",
+        "## Study configuration\n\n```\n{}\n```\n",
         input.config_text.trim_end()
     );
     let _ = writeln!(s, "## Data flow\n");

@@ -208,6 +208,24 @@ fn panel_and_expert_arms_exports_figures_and_report() {
         "{md}"
     );
     numbers_read_as_a_paper_prints_them(&html, &md, &associations);
+    // A Methods paragraph whose numbers are the run's own.
+    let tested = associations.iter().filter(|r| r.status == "ok").count();
+    let hits = associations
+        .iter()
+        .filter(|r| r.status == "ok" && r.bonferroni < 0.05)
+        .count();
+    let sentence = format!(
+        "Of {} pairs, {tested} could be tested; p-values were corrected over those {tested} by Bonferroni and by Benjamini-Hochberg, and {hits} pairs were significant after Bonferroni (p &lt; 0.05/{tested}).",
+        associations.len()
+    );
+    assert!(
+        html.contains("<h2>Methods</h2>") && html.contains(&sentence),
+        "{sentence}"
+    );
+    assert!(
+        md.contains("## Methods") && md.contains(&sentence.replace("&lt;", "<")),
+        "{md}"
+    );
     // Same inputs, same bytes.
     report();
     assert_eq!(
