@@ -83,8 +83,11 @@ pub fn run(args: UkbArgs) -> Result<()> {
         prepared.sexed.len(),
         started.elapsed().as_secs_f64()
     );
-    for w in prepared.warnings.iter().filter(|_| !prepared.derived) {
-        eprintln!("warning: {w}");
+    // A derivation made now warned as it went; one reused says its warnings again.
+    if !prepared.derived {
+        for w in &prepared.warnings {
+            eprintln!("warning: {w}");
+        }
     }
     println!(
         "wrote {}, {} and {}",

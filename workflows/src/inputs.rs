@@ -42,7 +42,7 @@ pub fn sha256_file(path: &Path) -> Result<(String, u64), WorkflowError> {
 }
 
 /// Size and modification time, without reading the file.
-fn stat(path: &Path) -> Result<(u64, Option<u128>), WorkflowError> {
+pub(crate) fn stat(path: &Path) -> Result<(u64, Option<u128>), WorkflowError> {
     let meta =
         std::fs::metadata(path).map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
     let modified = meta

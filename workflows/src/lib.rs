@@ -21,6 +21,7 @@ pub mod phewas;
 pub mod plan;
 mod progress;
 pub mod report;
+mod report_input;
 mod report_methods;
 mod report_numbers;
 mod runner;

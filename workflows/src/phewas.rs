@@ -253,18 +253,21 @@ pub fn run_phewas(
     refuse_to_overwrite_an_input(job)?;
     // A UK Biobank extract is derived first; from there on the run (its Slurm tasks too)
     // reads the derived cohort like any other.
-    let derived_job;
-    let mut sexed: Option<crate::ukb::Prepared> = None;
-    let job = match &job.ukb {
+    let prepared = match &job.ukb {
         Some(request) => {
             let dir = job.ukb_dir();
             crate::files::check_output_folder(&dir, crate::files::OutputFolder::Derived, false)?;
-            let prepared = request.prepare(&dir)?;
-            sexed = Some(prepared.clone());
+            Some(request.prepare(&dir)?)
+        }
+        None => None,
+    };
+    let derived_job;
+    let job = match &prepared {
+        Some(prepared) => {
             derived_job = PhewasJob {
                 cohort: CohortSource {
-                    data: prepared.data,
-                    dictionary: Some(prepared.dictionary),
+                    data: prepared.data.clone(),
+                    dictionary: Some(prepared.dictionary.clone()),
                     ..job.cohort.clone()
                 },
                 ukb: None,
@@ -315,7 +318,7 @@ pub fn run_phewas(
             "--factors resolved to no columns".into(),
         ));
     }
-    let request = PhewasRequest {
+    let mut request = PhewasRequest {
         phenotypes: columns.phenotypes,
         factors: columns.factors,
         covariates: columns.adjust,
@@ -325,7 +328,6 @@ pub fn run_phewas(
         threads: job.threads,
         dropped_covariates: Vec::new(),
     };
-    let mut request = request;
     if let Some(path) = &job.covariate_drops {
         let text =
             std::fs::read(path).map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
@@ -335,10 +337,9 @@ pub fn run_phewas(
                 source: e,
             })?;
     }
-    if let Some(prepared) = &sexed {
-        let dictionary = catalog.dictionary.clone().unwrap_or_default();
+    if let Some(prepared) = &prepared {
         request.dropped_covariates.extend(prepared.sex_drops(
-            &dictionary,
+            catalog.dictionary.as_ref(),
             &request.factors,
             &request.covariates,
         ));

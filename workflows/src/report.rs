@@ -6,10 +6,10 @@
 //! and the figures. The output is a pure function of these inputs: no timestamps.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine as _;
-use meshagents_stats::classify::{compare_arms, ArmComparison, ClassificationRow};
+use meshagents_stats::classify::{compare_arms, ArmComparison};
 use meshagents_stats::export::top_hits;
 use meshagents_stats::phewas::AssociationRow;
 use serde_json::{json, Value};
@@ -17,45 +17,7 @@ use serde_json::{json, Value};
 use crate::report_numbers::{associations_markdown, classification_markdown, num3, p_value};
 use crate::WorkflowError;
 
-/// One figure of the report.
-#[derive(Debug, Clone)]
-pub struct Figure {
-    pub title: String,
-    pub caption: String,
-    /// The PNG embedded in the HTML (and linked from the Markdown).
-    pub png: PathBuf,
-    /// The SVG, linked from both for editing.
-    pub svg: Option<PathBuf>,
-}
-
-/// Everything the report shows.
-#[derive(Debug, Clone)]
-pub struct ReportInput<'a> {
-    pub title: &'a str,
-    /// The study configuration as the user wrote it (STUDY.toml or study.json text).
-    pub config_text: &'a str,
-    /// Data flow: (what, count) in reading order, the participants first (the Methods quote
-    /// them), e.g. ("participants", 3000).
-    pub flow_counts: &'a [(String, String)],
-    /// Every dropped column with its reason (the report groups them by reason).
-    pub dropped: &'a [(String, String)],
-    /// `decisions.json`: "confounders", "phenotypes", "disease_phenotypes", and optionally
-    /// "agreement", "provenance", "backend".
-    pub decisions: &'a Value,
-    pub associations: &'a [AssociationRow],
-    pub classification: &'a [ClassificationRow],
-    /// The two arms compared in the paper's summary (A - B), e.g. ("panel", "expert").
-    pub arms: (&'a str, &'a str),
-    pub figures: &'a [Figure],
-    /// Factor column -> description; the association tables show both when there is one.
-    pub factor_labels: &'a std::collections::BTreeMap<String, String>,
-    /// Hits per phenotype in the association table.
-    pub top_n: usize,
-    /// One sentence on the validation's protocol (held-out or not), shown with its summary.
-    pub protocol: Option<String>,
-    /// Diseases the validation could not evaluate, with the reason.
-    pub skipped: &'a [(String, String)],
-}
+pub use crate::report_input::{Figure, ReportInput};
 
 /// The panel scored against a simulated cohort's planted truth, when the workflow added the
 /// scores (`truth_scores` with `confounders` and `disease_phenotypes`: recall, precision,

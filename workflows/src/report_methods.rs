@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::report::ReportInput;
+use crate::report_input::ReportInput;
 
 /// "a, b and c".
 fn and_list(items: &[String]) -> String {

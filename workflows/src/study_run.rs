@@ -649,10 +649,9 @@ pub fn run_study(
         method: config.method,
         threads,
         // A field the Showcase records for one sex is not adjusted for sex.
-        dropped_covariates: match (&prepared, &catalog.dictionary) {
-            (Some(p), Some(d)) => p.sex_drops(d, &factors, &covariates),
-            _ => Vec::new(),
-        },
+        dropped_covariates: prepared.as_ref().map_or_else(Vec::new, |p| {
+            p.sex_drops(catalog.dictionary.as_ref(), &factors, &covariates)
+        }),
     };
     let mut phewas_key = serde_json::json!({ "phenotypes": request.phenotypes, "factors": request.factors, "covariates": request.covariates, "model": request.model, "transform": request.transform, "method": request.method });
     if !request.dropped_covariates.is_empty() {

@@ -11,7 +11,7 @@ use meshagents_stats::data::dictionary::{Dictionary, Role};
 use meshagents_stats::phewas::CovariateDrop;
 use meshagents_stats::ukb::{
     self, Diseases, FieldNote, Sexed, UkbOptions, UkbSources, COHORT_FILE, DICTIONARY_FILE,
-    FIELDS_FILE,
+    FIELDS_FILE, SEX_FIELD,
 };
 use serde::{Deserialize, Serialize};
 
@@ -40,16 +40,11 @@ struct Stamp {
 }
 
 fn stamp(path: &Path) -> Result<Stamp, WorkflowError> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| WorkflowError::io(path.display().to_string(), e))?;
+    let (bytes, modified_ns) = crate::inputs::stat(path)?;
     Ok(Stamp {
         path: path.to_path_buf(),
-        bytes: meta.len(),
-        modified_ns: meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos()),
+        bytes,
+        modified_ns,
     })
 }
 
@@ -179,20 +174,19 @@ impl UkbRequest {
     }
 }
 
-/// UK Biobank's field 31, "Sex": the covariate a field recorded for one sex is not adjusted
-/// for.
-const SEX_FIELD: u32 = 31;
-
 impl Prepared {
     /// For each factor of a field recorded for one sex, the sex covariate (the one whose
     /// dictionary entry is field 31) left out of its pairs: within one sex it is constant, or
     /// a handful of mis-recorded participants would decide its coefficient.
     pub fn sex_drops(
         &self,
-        dictionary: &Dictionary,
+        dictionary: Option<&Dictionary>,
         factors: &[String],
         covariates: &[String],
     ) -> Vec<CovariateDrop> {
+        let Some(dictionary) = dictionary else {
+            return Vec::new();
+        };
         let sex: Vec<String> = covariates
             .iter()
             .filter(|c| {

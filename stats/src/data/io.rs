@@ -128,6 +128,15 @@ pub fn read_table_columns(
     path: &Path,
     columns: Option<&[String]>,
 ) -> Result<DataFrame, StatsError> {
+    read_checked(path, columns, None)
+}
+
+/// [`read_table_columns`] with, for CSV and TSV, the types of [`read_table_typed`].
+fn read_checked(
+    path: &Path,
+    columns: Option<&[String]>,
+    typed: Option<&[(String, DataType)]>,
+) -> Result<DataFrame, StatsError> {
     let format = TableFormat::from_path(path)?;
     if !path.exists() {
         return Err(StatsError::Input {
@@ -143,7 +152,7 @@ pub fn read_table_columns(
                 .finish()
                 .map_err(|e| StatsError::polars_in(path, e))?
         }
-        TableFormat::Csv | TableFormat::Tsv => read_delimited(path, format, columns, None)?,
+        TableFormat::Csv | TableFormat::Tsv => read_delimited(path, format, columns, typed)?,
     };
     if df.height() == 0 {
         return Err(StatsError::Input {
@@ -162,24 +171,7 @@ pub fn read_table_typed(
     path: &Path,
     types: &[(String, DataType)],
 ) -> Result<DataFrame, StatsError> {
-    let format = TableFormat::from_path(path)?;
-    if format == TableFormat::Parquet {
-        return read_table(path);
-    }
-    if !path.exists() {
-        return Err(StatsError::Input {
-            file: path.display().to_string(),
-            message: "no such file".into(),
-        });
-    }
-    let df = read_delimited(path, format, None, Some(types))?;
-    if df.height() == 0 {
-        return Err(StatsError::Input {
-            file: path.display().to_string(),
-            message: "the table has no rows".into(),
-        });
-    }
-    Ok(df)
+    read_checked(path, None, Some(types))
 }
 
 /// Reads a CSV or TSV file as its text says ([`super::sniff::inspect`]): its own separator,

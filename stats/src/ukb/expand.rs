@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::diseases::{CaseSources, Diseases, IcdPattern, ICD10_FIELD, SELF_REPORT_FIELD};
 use super::extract::{Extract, FieldNote, Pick};
-use super::showcase::{Codings, Sexed, ShowcaseField};
+use super::showcase::{Codings, Sexed, ShowcaseField, SEX_FIELD};
 use crate::error::StatsError;
 
 /// Who attended each instance: a participant with a value in any column of it. A participant
@@ -21,9 +21,6 @@ pub(crate) struct Attendance {
     /// has it: a question for one sex was never asked of the other.
     sex: Option<Vec<Option<Sexed>>>,
 }
-
-/// UK Biobank's field 31, "Sex".
-const SEX_FIELD: u32 = 31;
 
 impl Attendance {
     /// Every instance's attendance, in one pass over the columns' validity.

@@ -16,4 +16,4 @@ pub use derive::{
 };
 pub use diseases::{DiseaseDefinition, Diseases};
 pub use extract::{FieldNote, UkbOptions};
-pub use showcase::{Codings, Sexed, Showcase};
+pub use showcase::{Codings, Sexed, Showcase, SEX_FIELD};

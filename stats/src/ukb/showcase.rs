@@ -51,6 +51,10 @@ impl ShowcaseType {
     }
 }
 
+/// UK Biobank's field 31, "Sex" (coding 9: 0 female, 1 male): who was asked a question of one
+/// sex, and the covariate such a question is not adjusted for.
+pub const SEX_FIELD: u32 = 31;
+
 /// Whether a field is recorded for one sex only (the Showcase's `Sexed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Sexed {

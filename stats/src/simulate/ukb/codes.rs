@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{disease_codes, Coding, Field, SimulationConfig, IMAGING_INSTANCE};
 use crate::error::StatsError;
+use crate::ukb::diseases::{ICD10_FIELD, SELF_REPORT_FIELD};
 
 /// A multi-valued field as its Showcase row describes it.
 struct Multi {
@@ -48,7 +49,7 @@ impl Multi {
 }
 
 const SELF_REPORT: Multi = Multi {
-    id: 20002,
+    id: SELF_REPORT_FIELD,
     description: "Non-cancer illness code, self-reported",
     category: "Self-reported medical conditions",
     instances: 4,
@@ -57,7 +58,7 @@ const SELF_REPORT: Multi = Multi {
     sexed: "Unisex",
 };
 const ICD10: Multi = Multi {
-    id: 41270,
+    id: ICD10_FIELD,
     description: "Diagnoses - ICD10",
     category: "Summary Diagnoses",
     instances: 1,

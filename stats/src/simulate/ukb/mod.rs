@@ -32,6 +32,7 @@ use super::world::normal;
 use super::{round_to, stream, Cohort, SimulationConfig, DICTIONARY_FILE, TRUTH_FILE};
 use crate::data::dictionary::{Dictionary, DictionaryEntry, Role, ValueType};
 use crate::error::StatsError;
+use crate::ukb::SEX_FIELD;
 pub use codes::study_toml;
 
 pub const DATA_FILE: &str = "ukb.csv";
@@ -45,11 +46,10 @@ pub const FILES: [&str; 4] = [DATA_FILE, SHOWCASE_FILE, CODINGS_FILE, STUDY_FILE
 pub const IMAGING_INSTANCE: u32 = 2;
 /// Fields UK Biobank records once (sex; the indices of the recruitment address): one
 /// instance, 0.
-pub const SINGLE_INSTANCE: [u32; 3] = [31, 189, 26414];
+pub const SINGLE_INSTANCE: [u32; 3] = [SEX_FIELD, 189, 26414];
 /// Fields measured twice at each visit (automated blood pressure and pulse): two array
 /// columns whose mean is the value.
 pub const TWO_READINGS: [u32; 3] = [4080, 4079, 102];
-const SEX_FIELD: u32 = 31;
 const AGE_FIELD: u32 = 21003;
 
 // Streams of `--ukb` only (the plain cohort's stop below 1 000 + factors).
