@@ -10,86 +10,15 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
+use common::tmux::Tmux;
+
 const BIN: &str = env!("CARGO_BIN_EXE_meshagents");
-
-struct Tmux {
-    socket: String,
-    session: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let out = self.cmd(&["send-keys", "-t", &self.session, k]);
-            assert!(out.status.success(), "send-keys {k}: {out:?}");
-        }
-    }
-
-    fn text(&self, text: &str) {
-        let out = self.cmd(&["send-keys", "-t", &self.session, "-l", text]);
-        assert!(out.status.success(), "send-keys -l {text}: {out:?}");
-    }
-
-    fn screen(&self) -> Option<String> {
-        let out = self.cmd(&["capture-pane", "-p", "-t", &self.session]);
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
-    /// Waits until the screen shows `needle`; panics when the TUI has gone away, or when the
-    /// screen shows `failure` instead.
-    fn wait_for(&self, needle: &str, failure: &str, exit_file: &Path) -> String {
-        self.wait_for_all(&[needle], failure, exit_file)
-    }
-
-    /// As [`Tmux::wait_for`], until one screen shows every needle (a screen can be caught
-    /// half-redrawn, or show one of them elsewhere first).
-    fn wait_for_all(&self, needles: &[&str], failure: &str, exit_file: &Path) -> String {
-        let needle = needles.join(" + ");
-        loop {
-            if let Some(screen) = self.screen() {
-                if needles.iter().all(|n| screen.contains(n)) {
-                    return screen;
-                }
-                assert!(
-                    failure.is_empty() || !screen.contains(failure),
-                    "waiting for {needle:?}, the screen shows {failure:?}:\n{screen}"
-                );
-            }
-            if exit_file.exists() {
-                panic!(
-                    "the TUI exited ({}) while waiting for {needle:?}",
-                    std::fs::read_to_string(exit_file).unwrap_or_default()
-                );
-            }
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
 
 #[test]
 fn wizard_to_finished_study_to_exported_table_in_tmux() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "tmux is required under CI (.ci/run installs it)"
-        );
-        eprintln!("SKIPPED: tmux is not installed (apt-get install -y tmux)");
+    if !common::tmux::available() {
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -101,34 +30,11 @@ fn wizard_to_finished_study_to_exported_table_in_tmux() {
         .expect("simulate runs");
     assert!(status.success());
     let root = tmp.path().join("studies");
-    let exit_file = tmp.path().join("tui-exit");
-    let script = format!(
-        "'{BIN}' tui '{}'; echo $? > '{}'",
-        root.display(),
-        exit_file.display()
-    );
-    let tmux = Tmux {
-        socket: format!("meshagents-e2e-{}", std::process::id()),
-        session: "tui".into(),
-    };
-    let out = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "tui",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(out.status.success(), "tmux new-session: {out:?}");
+    let tmux = Tmux::start("e2e", &root, tmp.path(), 100, 30);
 
-    tmux.wait_for("No study here yet", "", &exit_file);
+    tmux.wait_for("No study here yet", "");
     tmux.keys(&["n"]);
-    tmux.wait_for("new study: 1/3 files", "", &exit_file);
+    tmux.wait_for("new study: 1/3 files", "");
     for _ in 0.."my-study".len() {
         tmux.keys(&["BSpace"]);
     }
@@ -138,46 +44,36 @@ fn wizard_to_finished_study_to_exported_table_in_tmux() {
     tmux.keys(&["Tab"]);
     tmux.text(&cohort.join("dictionary.csv").display().to_string());
     tmux.keys(&["Enter"]);
-    let categories = tmux.wait_for("new study: 2/3 categories", "! ", &exit_file);
+    let categories = tmux.wait_for("new study: 2/3 categories", "! ");
     assert!(categories.contains("every imaging column"), "{categories}");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("new study: 3/3 panel", "", &exit_file);
+    tmux.wait_for("new study: 3/3 panel", "");
     tmux.keys(&["Enter"]);
-    let done = tmux.wait_for_all(
-        &["wizard-e2e", "finished"],
-        "stopped with exit code",
-        &exit_file,
-    );
+    let done = tmux.wait_for_all(&["wizard-e2e", "finished"], "stopped with exit code");
     assert!(done.contains("wizard-e2e"), "{done}");
     let dir = root.join("wizard-e2e");
     let toml = std::fs::read_to_string(dir.join("STUDY.toml")).expect("STUDY.toml");
     assert!(toml.contains("name = \"wizard e2e\""), "{toml}");
 
     tmux.keys(&["Enter"]);
-    let table = tmux.wait_for("associations, sorted by p", "", &exit_file);
+    let table = tmux.wait_for("associations, sorted by p", "");
     assert!(table.contains("95% CI"), "detail pane: {table}");
-    filter_by_description_and_q(&tmux, &dir, &cohort, &exit_file);
+    filter_by_description_and_q(&tmux, &dir, &cohort);
     tmux.keys(&["x", "c"]);
-    tmux.wait_for("associations.export.csv", "export failed", &exit_file);
+    tmux.wait_for("associations.export.csv", "export failed");
     let exported = std::fs::read_to_string(dir.join("associations.export.csv")).expect("export");
     let original = std::fs::read_to_string(dir.join("associations.csv")).expect("table");
     assert_eq!(exported.lines().count(), original.lines().count());
     assert!(exported.starts_with("phenotype,factor,category,model,n,"));
 
     tmux.keys(&["q"]);
-    loop {
-        if let Ok(code) = std::fs::read_to_string(&exit_file) {
-            assert_eq!(code.trim(), "0", "q exits with code 0");
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    assert_eq!(tmux.exit_code(), "0", "q exits with code 0");
 }
 
 /// Issue 17: the results filter searches the dictionary's descriptions, combines words and
 /// `q<0.05`, shows a malformed term in its line, and the rows show each factor's description.
 /// The expected counts come from the study's files, read by their owners in `stats`.
-fn filter_by_description_and_q(tmux: &Tmux, dir: &Path, cohort: &Path, exit_file: &Path) {
+fn filter_by_description_and_q(tmux: &Tmux, dir: &Path, cohort: &Path) {
     use meshagents_stats::data::dictionary::Dictionary;
     let rows = meshagents_stats::phewas::read_associations(&dir.join("associations.csv"))
         .expect("associations.csv");
@@ -234,11 +130,7 @@ fn filter_by_description_and_q(tmux: &Tmux, dir: &Path, cohort: &Path, exit_file
     let upper = word.to_uppercase();
     tmux.keys(&["/"]);
     tmux.text(&upper);
-    let shown = tmux.wait_for_all(
-        &[&count(by_word), &format!("filter: {upper}_")],
-        "",
-        exit_file,
-    );
+    let shown = tmux.wait_for_all(&[&count(by_word), &format!("filter: {upper}_")], "");
     let cell = |f: &str| -> String {
         let text = format!("{f}  {}", describe(f).0);
         text.chars().take(30).collect()
@@ -251,7 +143,7 @@ fn filter_by_description_and_q(tmux: &Tmux, dir: &Path, cohort: &Path, exit_file
         cell(&factor)
     );
     tmux.text(" q<abc");
-    let shown = tmux.wait_for("'abc' is not a number", "", exit_file);
+    let shown = tmux.wait_for("'abc' is not a number", "");
     assert!(
         shown.contains(&count(by_word)),
         "a malformed term filters nothing out:\n{shown}"
@@ -260,23 +152,19 @@ fn filter_by_description_and_q(tmux: &Tmux, dir: &Path, cohort: &Path, exit_file
         tmux.keys(&["BSpace"]);
     }
     tmux.text("0.05");
-    tmux.wait_for_all(
-        &[&count(both), &format!("filter: {upper} q<0.05_")],
-        "",
-        exit_file,
-    );
+    tmux.wait_for_all(&[&count(both), &format!("filter: {upper} q<0.05_")], "");
     // q<0.05 alone. Esc clears the line; the next key waits for the screen, so that the
     // terminal does not read Esc and it as one Alt key.
     tmux.keys(&["Escape"]);
-    tmux.wait_for_all(&[&count(total), "/ filter"], "", exit_file);
+    tmux.wait_for_all(&[&count(total), "/ filter"], "");
     tmux.keys(&["/"]);
     tmux.text("q<0.05");
     tmux.keys(&["Enter"]);
-    tmux.wait_for_all(&[&count(by_q), "filter: q<0.05 "], "", exit_file);
+    tmux.wait_for_all(&[&count(by_q), "filter: q<0.05 "], "");
     tmux.keys(&["/"]);
-    tmux.wait_for("filter: q<0.05_", "", exit_file);
+    tmux.wait_for("filter: q<0.05_", "");
     tmux.keys(&["Escape"]);
-    tmux.wait_for_all(&[&count(total), "/ filter"], "", exit_file);
+    tmux.wait_for_all(&[&count(total), "/ filter"], "");
 }
 
 /// Hardening (issue 15, item 8): without a terminal (cron, CI, `ssh` without `-t`, a pipe)

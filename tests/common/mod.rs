@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod scripted;
+pub mod tmux;
 
 use std::path::Path;
 use std::process::{Command, ExitStatus, Output, Stdio};

@@ -26,13 +26,15 @@
 //! transformed once, designs), `drops` (the covariate list each factor is fitted with),
 //! `plan` (work items and shards), `run` (threads, order, correction, shards and their
 //! merge), one file per model family (`linear`, `logistic`, `categorical`, `bai2020`),
-//! `fitted` (rows from fits), `rows` (the table's contract and the correction) and `parts`
-//! (shard parts on disk).
+//! `fitted` (rows from fits), `rows` (the table's contract and the correction), `effect` (how a
+//! row reads: the model as fitted, its scale, odds ratio and z) and `parts` (shard parts on
+//! disk).
 
 mod bai2020;
 mod categorical;
 mod context;
 mod drops;
+mod effect;
 mod fitted;
 mod linear;
 mod list;
@@ -43,6 +45,7 @@ mod request;
 pub(crate) mod rows;
 mod run;
 
+pub use effect::{Interval, Scale};
 pub use list::{resolve_list, resolve_named};
 pub use plan::Shard;
 pub use request::{
