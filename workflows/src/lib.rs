@@ -24,6 +24,7 @@ pub mod report;
 mod report_input;
 mod report_methods;
 mod report_numbers;
+mod report_tables;
 mod runner;
 mod steps;
 pub mod study;

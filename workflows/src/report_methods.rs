@@ -83,12 +83,17 @@ pub(crate) fn methods(input: &ReportInput) -> Vec<String> {
         .and_then(|r| r["kappa"].as_f64());
     paragraphs.push(match (backend, rounds) {
         (Some(backend), Some(rounds)) => format!(
-            "The covariates were chosen by a panel of {} ({backend} backend) that debated the candidate confounders with the discovery data's evidence over {}{}; it adjusted for {}.",
+            "The covariates were chosen by a panel of {} ({backend} backend) that debated the candidate confounders with the discovery data's evidence over {}{}; {}.",
             plural(agents.len(), "expert agent", "expert agents"),
             plural(rounds, "round", "rounds"),
             kappa.map(|k| format!(" (Fleiss' kappa of the last round {k:.2})")).unwrap_or_default(),
-            and_list(&confounders),
+            if confounders.is_empty() {
+                "it chose no covariate, so the adjustment set was none".to_string()
+            } else {
+                format!("it adjusted for {}", and_list(&confounders))
+            },
         ),
+        _ if confounders.is_empty() => "No pair was adjusted for a covariate (adjustment set: none), as the study's configuration fixed.".to_string(),
         _ => format!("Every pair was adjusted for {}, as the study's configuration fixed.", and_list(&confounders)),
     });
 

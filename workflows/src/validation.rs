@@ -427,7 +427,7 @@ pub fn study_report(
     dictionary: Option<&Dictionary>,
     skipped: &[(String, String)],
 ) -> Result<Vec<WrittenFile>, WorkflowError> {
-    let factor_labels = factor_labels(dictionary);
+    let labels = crate::report_input::column_labels(dictionary);
     let associations = read_associations(&dir.join("associations.csv"))?;
     let classification = read_classification_if_any(&dir.join("classification.csv"))?;
     let captions = [
@@ -459,7 +459,7 @@ pub fn study_report(
         classification: &classification,
         arms: (PANEL_ARM, EXPERT_ARM),
         figures: &figures,
-        factor_labels: &factor_labels,
+        labels: &labels,
         top_n: 3,
         protocol: protocol(decisions, &classification),
         skipped,
