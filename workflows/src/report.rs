@@ -155,11 +155,22 @@ pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}figure{margi
 figcaption{font-size:.9em;color:#444}.summary{background:#eef6fb;border-left:4px solid #0072B2;padding:.5em 1em}
 details{margin:.5em 0}code{font-size:.9em}span.n{white-space:nowrap}th.n{text-align:right;white-space:nowrap}h3{font-size:1.1em}";
 
-/// Key/value rows as the template's table rows.
-fn key_value_rows(rows: Vec<(String, String)>) -> Vec<Value> {
-    rows.into_iter()
-        .map(|(key, value)| json!({"key": key, "value": value}))
-        .collect()
+/// Key/value rows (`[key, value]` pairs) as an HTML table that scrolls in its own box,
+/// escaped: the template's `key_value_table` filter.
+fn key_value_table(rows: impl Iterator<Item = (String, String)>) -> String {
+    let mut s = String::from(
+        "<div class=\"table\"><table class=\"kv\">\n<tr><th>Key</th><th>Value</th></tr>\n",
+    );
+    for (key, value) in rows {
+        let _ = writeln!(
+            s,
+            "<tr><td><code>{}</code></td><td>{}</td></tr>",
+            html_escape(&key),
+            html_escape(&value)
+        );
+    }
+    s.push_str("</table></div>");
+    s
 }
 
 /// Text with every number in it kept on one line (`<span class="n">`), escaped: a sentence
@@ -307,7 +318,7 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
         "methods": crate::report_methods::methods(input),
         "validation": validation,
         "config_text": input.config_text.trim_end(),
-        "config": configuration(input.config_text).map(key_value_rows),
+        "config": configuration(input.config_text),
         "flow": input.flow_counts.iter()
             .map(|(what, count)| json!({"what": what, "count": count}))
             .collect::<Vec<_>>(),
@@ -326,8 +337,8 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
             .collect::<Vec<_>>(),
         "truth": truth_lines(d),
         "agreement_percent": agreement.and_then(Value::as_f64).map(|v| format!("{:.0}", 100.0 * v)),
-        "agreement": agreement.filter(|v| v.as_f64().is_none()).map(|v| key_value_rows(key_values(v))),
-        "provenance": d.get("provenance").filter(|v| !v.is_null()).map(|v| key_value_rows(key_values(v))),
+        "agreement": agreement.filter(|v| v.as_f64().is_none()).map(key_values),
+        "provenance": d.get("provenance").filter(|v| !v.is_null()).map(key_values),
         "associations": {
             "pairs": input.associations.len(),
             "tested": tested,
@@ -362,6 +373,15 @@ fn template_environment() -> Result<minijinja::Environment<'static>, minijinja::
         } else {
             minijinja::escape_formatter(out, state, value)
         }
+    });
+    env.add_filter("key_value_table", |rows: Vec<Vec<String>>| {
+        let pairs = rows
+            .into_iter()
+            .filter_map(|r| match <[String; 2]>::try_from(r) {
+                Ok([key, value]) => Some((key, value)),
+                Err(_) => None,
+            });
+        minijinja::Value::from_safe_string(key_value_table(pairs))
     });
     env.add_filter("numbers", |text: String| {
         minijinja::Value::from_safe_string(numbers_unbroken(&text))

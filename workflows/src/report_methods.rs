@@ -1,6 +1,6 @@
 //! The report's Methods paragraphs: what was done, in words a co-author can paste into a
 //! paper, every number taken from the run (the association and classification tables, the
-//! panel's decisions, the configuration in `study.json`), none typed by hand.
+//! panel's decisions, the configuration in `study.json` or `STUDY.toml`), none typed by hand.
 
 use std::collections::BTreeMap;
 
@@ -33,7 +33,7 @@ fn transform_words(transform: Option<&str>) -> &'static str {
 
 /// The Methods paragraphs of a report.
 pub(crate) fn methods(input: &ReportInput) -> Vec<String> {
-    let config: Value = serde_json::from_str(input.config_text).unwrap_or(Value::Null);
+    let config = crate::report_tables::parse_configuration(input.config_text).unwrap_or_default();
     let config = config.get("config").unwrap_or(&config);
     let d = input.decisions;
     let mut paragraphs = Vec::new();

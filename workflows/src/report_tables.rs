@@ -224,10 +224,16 @@ fn fraction(f: f64) -> String {
 /// The study's configuration as key/value rows: `study.json` (JSON) or a `STUDY.toml`, in the
 /// order written; `None` for text that is neither, which the report then shows as written.
 pub(crate) fn configuration(text: &str) -> Option<Vec<(String, String)>> {
+    parse_configuration(text).map(|v| key_values(&v))
+}
+
+/// The configuration's text as a value: JSON (`study.json`) or TOML (`STUDY.toml`); `None`
+/// when it is neither, or not a table.
+pub(crate) fn parse_configuration(text: &str) -> Option<Value> {
     let value: Value = serde_json::from_str(text)
         .ok()
         .or_else(|| toml::from_str(text).ok())?;
-    value.is_object().then(|| key_values(&value))
+    value.is_object().then_some(value)
 }
 
 /// Key/value rows as a two-column Markdown table.

@@ -76,6 +76,29 @@ fn the_template_escapes_every_value_it_is_given() {
     assert!(html.contains("font-family:-apple-system,'Segoe UI'"));
 }
 
+/// A report of associations and decisions alone.
+fn tables_only<'a>(
+    associations: &'a [AssociationRow],
+    decisions: &'a Value,
+    labels: &'a std::collections::BTreeMap<String, String>,
+) -> ReportInput<'a> {
+    ReportInput {
+        title: "t",
+        config_text: "",
+        flow_counts: &[],
+        dropped: &[],
+        decisions,
+        associations,
+        classification: &[],
+        arms: ("panel", "expert"),
+        figures: &[],
+        labels,
+        top_n: 3,
+        protocol: None,
+        skipped: &[],
+    }
+}
+
 fn row(phenotype: &str, factor: &str, model: &str, p: f64, bonferroni: f64) -> AssociationRow {
     AssociationRow {
         phenotype: phenotype.into(),
@@ -111,21 +134,8 @@ fn the_top_hits_table_lists_only_significant_pairs_with_their_model() {
         row("LVEF", "underflow", "logistic", 0.0, 0.0),
     ];
     let decisions = json!({});
-    let input = ReportInput {
-        title: "t",
-        config_text: "",
-        flow_counts: &[],
-        dropped: &[],
-        decisions: &decisions,
-        associations: &associations,
-        classification: &[],
-        arms: ("panel", "expert"),
-        figures: &[],
-        labels: &Default::default(),
-        top_n: 3,
-        protocol: None,
-        skipped: &[],
-    };
+    let labels = Default::default();
+    let input = tables_only(&associations, &decisions, &labels);
     let html = render_html(&input).unwrap();
     assert!(html.contains(
         "<tr><td>LVM ~ hit</td><td>Diet</td><td>linear</td><td class=\"n\">100</td><td class=\"n\">0.500 (0.300, 0.700)</td><td class=\"n\">1.2×10⁻⁸</td><td class=\"n\">2.5×10⁻⁸</td></tr>"
@@ -192,19 +202,8 @@ fn an_empty_adjustment_set_reads_none_and_columns_carry_their_descriptions() {
     ]
     .into();
     let input = ReportInput {
-        title: "t",
         config_text: "{\"study\": \"s\", \"config\": {\"covariates\": [], \"n\": 10}}",
-        flow_counts: &[],
-        dropped: &[],
-        decisions: &decisions,
-        associations: &associations,
-        classification: &[],
-        arms: ("panel", "expert"),
-        figures: &[],
-        labels: &labels,
-        top_n: 3,
-        protocol: None,
-        skipped: &[],
+        ..tables_only(&associations, &decisions, &labels)
     };
     let html = render_html(&input).unwrap();
     assert!(
