@@ -55,10 +55,10 @@ pub(crate) fn methods(input: &ReportInput) -> Vec<String> {
         .map(|(_, count)| count.clone())
         .unwrap_or_else(|| "?".into());
     paragraphs.push(format!(
-        "The cohort held {participants} participants. {} were tested against {}; {} were left out by the cleaning rules of Bai et al. (2020) (mostly missing, mostly one value, or a near-duplicate of another column), and negative UK Biobank codes (do not know, prefer not to answer) were read as missing.",
-        plural(phenotypes.len(), "imaging phenotype", "imaging phenotypes"),
+        "The cohort held {participants} participants. {} tested against {}; {} left out by the cleaning rules of Bai et al. (2020) (mostly missing, mostly one value, or a near-duplicate of another column), and negative UK Biobank codes (do not know, prefer not to answer) were read as missing.",
+        plural(phenotypes.len(), "imaging phenotype was", "imaging phenotypes were"),
         plural(factors.len(), "non-imaging factor", "non-imaging factors"),
-        plural(input.dropped.len(), "column", "columns"),
+        plural(input.dropped.len(), "column was", "columns were"),
     ));
 
     // The covariates: the panel's choice, or the configuration's.

@@ -238,3 +238,40 @@ fn numbers_in_prose_stay_whole() {
         "<span class=\"n\">+0.012</span> ± x"
     );
 }
+
+/// The Methods, word for word, for a small run: every number is the input's (2 phenotypes,
+/// 2 factors, 1 dropped column, 3 tested pairs of 4, 2 Bonferroni hits, 2 rounds of 2 agents).
+#[test]
+fn the_methods_read_word_for_word() {
+    let mut skipped = row("LVEF", "f2", "linear", f64::NAN, f64::NAN);
+    skipped.status = "skipped".into();
+    let associations = [
+        row("LVM", "f1", "linear", 1e-9, 1e-8),
+        row("LVM", "f2", "logistic", 1e-7, 1e-6),
+        row("LVEF", "f1", "linear", 0.2, 1.0),
+        skipped,
+    ];
+    let decisions = json!({
+        "backend": "embedded",
+        "confounders": ["age", "sex"],
+        "agreement": {"confounders": [
+            {"round": 1, "answered": ["a", "b"], "kappa": 0.5},
+            {"round": 2, "answered": ["a", "b"], "kappa": 0.75},
+        ]},
+    });
+    let labels = Default::default();
+    let input = ReportInput {
+        config_text: "name = \"s\"\ntransform = \"rint\"\n",
+        flow_counts: &[("participants".into(), "1200".into())],
+        dropped: &[("x".into(), "91.0% missing (more than 90%)".into())],
+        ..tables_only(&associations, &decisions, &labels)
+    };
+    assert_eq!(
+        crate::report_methods::methods(&input),
+        [
+            "The cohort held 1200 participants. 2 imaging phenotypes were tested against 2 non-imaging factors; 1 column was left out by the cleaning rules of Bai et al. (2020) (mostly missing, mostly one value, or a near-duplicate of another column), and negative UK Biobank codes (do not know, prefer not to answer) were read as missing.",
+            "The covariates were chosen by a panel of 2 expert agents (embedded backend) that debated the candidate confounders with the discovery data's evidence over 2 rounds (Fleiss' kappa of the last round 0.75); it adjusted for age and sex.",
+            "Each phenotype-factor pair was fitted with the model its factor's type calls for: linear regression of the phenotype on the factor (2 pairs) and logistic regression of the binary factor on the phenotype (Firth's penalised likelihood when events were few or the data separated) (1 pair). Variables were rank-based inverse normal transformed. Of 4 pairs, 3 could be tested; p-values were corrected over those 3 by Bonferroni and by Benjamini-Hochberg, and 2 pairs were significant after Bonferroni (p < 0.05/3).",
+        ]
+    );
+}
