@@ -150,7 +150,7 @@ fn relative(path: &Path, base: &Path) -> String {
 const CSS: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1600px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.7em;border-bottom:2px solid #0072B2;padding-bottom:.2em}h2{font-size:1.3em;margin-top:1.8em;color:#0072B2}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
-th{background:#f3f6f9}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}div.table{overflow-x:auto;max-width:100%}span.id{color:#57606a;font-size:90%}
+th{background:#f3f6f9}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}div.table{overflow-x:auto;max-width:100%}
 pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9em;color:#444}.summary{background:#eef6fb;border-left:4px solid #0072B2;padding:.5em 1em}
 details{margin:.5em 0}code{font-size:.9em}span.n{white-space:nowrap}th.n{text-align:right;white-space:nowrap}h3{font-size:1.1em}";
