@@ -139,7 +139,10 @@ fn rows_read_as_fitted_with_odds_ratios_and_the_factor_column_switches() {
         screen.contains("Atrial fibrillation (self-reported) ~ AAo"),
         "{screen}"
     );
-    assert!(!screen.contains("20161-0.0 "), "descriptions only: {screen}");
+    assert!(
+        !screen.contains("20161-0.0 "),
+        "descriptions only: {screen}"
+    );
     assert!(
         screen.contains("AAo ~ 1289-0.0"),
         "an undescribed factor keeps its id: {screen}"
@@ -165,7 +168,10 @@ fn exports_are_named_after_the_filter() {
         filter_slug("  model:Logistic p<=1e-8 AF  "),
         "model-logistic_p-le-1e-8_af"
     );
-    assert_eq!(filter_slug("q>=0.5 category:Diet"), "q-ge-0.5_category-diet");
+    assert_eq!(
+        filter_slug("q>=0.5 category:Diet"),
+        "q-ge-0.5_category-diet"
+    );
     // Nothing of a path survives: no slash, no leading dot, no `..`.
     let odd = filter_slug("../../etc/passwd .hidden ~/x é");
     assert!(
@@ -219,7 +225,8 @@ fn an_export_asks_before_overwriting_and_n_cancels() {
     };
     app.update(Msg::ExportExists(pending.clone()));
     assert!(
-        app.status.contains("associations.q-lt-0.05_atrial.csv exists: overwrite it? y/n"),
+        app.status
+            .contains("associations.q-lt-0.05_atrial.csv exists: overwrite it? y/n"),
         "{}",
         app.status
     );
@@ -228,7 +235,10 @@ fn an_export_asks_before_overwriting_and_n_cancels() {
     assert_eq!(app.results.as_ref().map(|r| r.sort), Some(SortKey::P));
     assert!(key(&mut app, KeyCode::Char('n')).is_empty());
     assert!(app.status.contains("export cancelled"), "{}", app.status);
-    assert!(app.results.as_ref().is_some_and(|r| r.pending_export.is_none()));
+    assert!(app
+        .results
+        .as_ref()
+        .is_some_and(|r| r.pending_export.is_none()));
     app.update(Msg::ExportExists(pending));
     assert_eq!(
         key(&mut app, KeyCode::Char('y')),
@@ -327,14 +337,22 @@ fn the_manhattan_cursor_moves_from_point_to_point() {
     key(&mut app, KeyCode::Char('m'));
     assert_eq!(current(&app), "LVEF~900116-2.0");
     key(&mut app, KeyCode::Down);
-    assert_eq!(current(&app), "AAo~1289-0.0", "Down moves in the table again");
+    assert_eq!(
+        current(&app),
+        "AAo~1289-0.0",
+        "Down moves in the table again"
+    );
 }
 
 #[test]
 fn the_cursor_starts_on_the_highest_point_when_the_selected_row_has_none() {
     let mut app = app();
     key(&mut app, KeyCode::End);
-    assert_eq!(current(&app), "LVEF~1289-0.0", "the failed row, sorted last");
+    assert_eq!(
+        current(&app),
+        "LVEF~1289-0.0",
+        "the failed row, sorted last"
+    );
     key(&mut app, KeyCode::Char('m'));
     assert_eq!(current(&app), "AAo~900116-2.0");
     // An empty chart moves nothing.

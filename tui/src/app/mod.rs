@@ -12,7 +12,9 @@ mod wizard;
 
 pub use approval::{ApprovalView, Assign};
 pub use panel::PanelView;
-pub use results::{export_file_name, filter_slug, FactorLabel, PendingExport, ResultsView, SortKey};
+pub use results::{
+    export_file_name, filter_slug, FactorLabel, PendingExport, ResultsView, SortKey,
+};
 pub use wizard::{Wizard, WizardPlan, WizardStep, FILE_FIELDS, PANEL_FIELDS};
 
 use std::path::PathBuf;

@@ -303,7 +303,9 @@ fn token_slug(token: &str) -> String {
     for c in spelled.chars() {
         // A dot only inside a number (`0.05`, `1e-8` keeps its sign as a dash), so that no
         // part reads as a file extension or a parent folder.
-        let c = if c.is_ascii_alphanumeric() || (c == '.' && out.ends_with(|d: char| d.is_ascii_digit())) {
+        let c = if c.is_ascii_alphanumeric()
+            || (c == '.' && out.ends_with(|d: char| d.is_ascii_digit()))
+        {
             c
         } else {
             '-'
@@ -334,10 +336,7 @@ impl App {
     /// The export's file exists: ask in the status line.
     pub(super) fn export_exists(&mut self, pending: PendingExport) -> Vec<Effect> {
         if let Some(r) = self.results.as_mut() {
-            self.status = format!(
-                "{} exists: overwrite it? y/n",
-                pending.path.display()
-            );
+            self.status = format!("{} exists: overwrite it? y/n", pending.path.display());
             r.pending_export = Some(pending);
         }
         vec![]

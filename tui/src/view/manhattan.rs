@@ -32,7 +32,11 @@ pub(super) fn render_manhattan(r: &ResultsView, f: &mut Frame, area: Rect, title
     let tests = r.table.rows.iter().filter(|a| !a.p.is_nan()).count().max(1);
     let bonf = -(0.05 / tests as f64).log10();
     let ymax = plot.ymax.max(bonf) * 1.05;
-    let y_labels = [format!("{ymax:.0}"), format!("{:.0}", ymax / 2.0), "0".into()];
+    let y_labels = [
+        format!("{ymax:.0}"),
+        format!("{:.0}", ymax / 2.0),
+        "0".into(),
+    ];
     let y_width = y_labels.iter().map(String::len).max().unwrap_or(1) as u16 + 1;
     let [y_axis, canvas_area] =
         Layout::horizontal([Constraint::Length(y_width), Constraint::Min(4)]).areas(chart);
@@ -73,12 +77,24 @@ pub(super) fn render_manhattan(r: &ResultsView, f: &mut Frame, area: Rect, title
             cell.set_symbol("◆").set_style(selected_style().fg(YELLOW));
         }
     }
-    let mut y_text = vec![Line::from(format!("{:>w$}", y_labels[0], w = y_width as usize - 1))];
+    let mut y_text = vec![Line::from(format!(
+        "{:>w$}",
+        y_labels[0],
+        w = y_width as usize - 1
+    ))];
     let rows = plot_area.height.max(1) as usize;
     y_text.resize(rows / 2, Line::from(""));
-    y_text.push(Line::from(format!("{:>w$}", y_labels[1], w = y_width as usize - 1)));
+    y_text.push(Line::from(format!(
+        "{:>w$}",
+        y_labels[1],
+        w = y_width as usize - 1
+    )));
     y_text.resize(rows.saturating_sub(1), Line::from(""));
-    y_text.push(Line::from(format!("{:>w$}", y_labels[2], w = y_width as usize - 1)));
+    y_text.push(Line::from(format!(
+        "{:>w$}",
+        y_labels[2],
+        w = y_width as usize - 1
+    )));
     f.render_widget(Paragraph::new(y_text), y_axis);
 
     let labels_area = Rect {
@@ -90,8 +106,7 @@ pub(super) fn render_manhattan(r: &ResultsView, f: &mut Frame, area: Rect, title
         .categories
         .iter()
         .map(|c| {
-            let (column, _) =
-                braille_column(plot_area.width, x_bounds, c.middle());
+            let (column, _) = braille_column(plot_area.width, x_bounds, c.middle());
             (c.name.clone(), column)
         })
         .collect();
@@ -101,7 +116,10 @@ pub(super) fn render_manhattan(r: &ResultsView, f: &mut Frame, area: Rect, title
         let mut at = 0;
         for (start, k, text) in line {
             spans.push(Span::raw(" ".repeat(start.saturating_sub(at))));
-            spans.push(Span::styled(text.clone(), Style::default().fg(CYCLE[k % CYCLE.len()])));
+            spans.push(Span::styled(
+                text.clone(),
+                Style::default().fg(CYCLE[k % CYCLE.len()]),
+            ));
             at = start + text.chars().count();
         }
         let area = Rect {
@@ -119,15 +137,11 @@ pub(super) fn render_manhattan(r: &ResultsView, f: &mut Frame, area: Rect, title
 /// Below the plot: what the axes and the line are, and the point under the cursor.
 fn caption_text(r: &ResultsView, plot: &ManhattanPlot, tests: usize, bonf: f64) -> String {
     let at = match (plot.point_at(r.selected), r.current()) {
-        (Some(p), Some(a)) => format!(
-            "◆ {}  -log10 p {:.2} | ",
-            a.formula_with(&a.phenotype, &a.factor),
-            p.y
-        ),
+        (Some(p), Some(a)) => format!("◆ {} (-log10 p {:.2}) · ", a.formula(), p.y),
         _ => String::new(),
     };
     format!(
-        " {at}{} categories; y -log10 p; line Bonferroni 0.05/{tests} (-log10 p {bonf:.1})",
+        " {at}y: -log10 p · line Bonferroni 0.05/{tests} at {bonf:.1} · {} categories",
         plot.categories.len()
     )
 }
@@ -194,7 +208,7 @@ pub(crate) fn category_labels(
 }
 
 /// `name` in at most `room` characters: whole, or cut and ended with `.`.
-fn abbreviate(name: &str, room: usize) -> String {
+pub(super) fn abbreviate(name: &str, room: usize) -> String {
     if name.chars().count() <= room {
         return name.to_string();
     }

@@ -1,6 +1,6 @@
 //! The results screen: the association table, the classification table and the Manhattan chart.
 
-use super::manhattan::render_manhattan;
+use super::manhattan::{abbreviate, render_manhattan};
 use super::*;
 use crate::app::{FactorLabel, ResultsView};
 use meshagents_stats::phewas::{AssociationRow, Scale};
@@ -21,6 +21,28 @@ fn association_columns(label: FactorLabel) -> [(&'static str, Constraint); 6] {
         ("q (BH)", Constraint::Length(9)),
         ("Bonf", Constraint::Length(4)),
     ]
+}
+
+/// The widths of the columns after the first, with the spaces between columns and the
+/// borders: what the first column leaves to the others.
+const OTHER_COLUMNS: usize = 5 + 22 + 9 + 9 + 4 + 5 + 2;
+
+/// The model as fitted in `width` characters when it can be: the factor's description is
+/// cut (never an id), so that the phenotype stays in view after a long description.
+fn fitted_cell(r: &ResultsView, a: &AssociationRow, width: usize) -> String {
+    let full = a.formula_with(&a.phenotype, &r.factor_name(&a.factor));
+    let over = full.chars().count().saturating_sub(width);
+    let description = r.description(&a.factor);
+    if over == 0 || r.factor_label == FactorLabel::Id || description.is_empty() {
+        return full;
+    }
+    let keep = description.chars().count().saturating_sub(over).max(8);
+    let short = abbreviate(description, keep);
+    let name = match r.factor_label {
+        FactorLabel::Both => format!("{}  {short}", a.factor),
+        _ => short,
+    };
+    a.formula_with(&a.phenotype, &name)
 }
 
 /// The model family in a few letters.
@@ -64,7 +86,11 @@ pub(crate) fn effect_cell(a: &AssociationRow) -> String {
 /// The detail pane's effect line, labelled by the row's scale.
 fn effect_line(a: &AssociationRow) -> String {
     let z = a.z();
-    let z = if z.is_nan() { "-".into() } else { format!("{z:.2}") };
+    let z = if z.is_nan() {
+        "-".into()
+    } else {
+        format!("{z:.2}")
+    };
     let estimate = format!(
         "{} {} (95% CI {} to {})   se {}   z {z}",
         a.scale().ascii_label(),
@@ -139,11 +165,12 @@ pub(super) fn render_results(app: &App, f: &mut Frame, area: Rect) {
         // as ratatui scrolls a table drawn from its first row.
         let height = usize::from(top.height.saturating_sub(3)).max(1);
         let first = r.selected.saturating_sub(height - 1);
+        let width = usize::from(top.width).saturating_sub(OTHER_COLUMNS);
         let rows = r.visible.iter().skip(first).take(height).map(|&i| {
             let a = &r.table.rows[i];
             let hit = a.bonferroni < 0.05;
             Row::new(vec![
-                a.formula_with(&a.phenotype, &r.factor_name(&a.factor)),
+                fitted_cell(r, a, width),
                 model_short(&a.model).to_string(),
                 effect_cell(a),
                 num(a.p),
@@ -203,12 +230,7 @@ pub(super) fn render_results(app: &App, f: &mut Frame, area: Rect) {
 
 /// `classification.csv`: each disease, arm and classifier with AUC (DeLong 95 % CI), the
 /// paired DeLong p between the arms, recall and F1.
-pub(super) fn render_classification(
-    r: &ResultsView,
-    f: &mut Frame,
-    area: Rect,
-    name: &str,
-) {
+pub(super) fn render_classification(r: &ResultsView, f: &mut Frame, area: Rect, name: &str) {
     let rows = r.table.classification.iter().map(|row| {
         let mut cells = crate::model::classification_cells(row);
         // AUC with its CI in one cell: auc (low-high).
