@@ -172,7 +172,8 @@ study list    Up/Down move   Enter open   n new study   l live panel   a approve
 r resume   s pause (a study this TUI started)   f fork   d delete\n  \
 results       s sort (p, effect |z|, phenotype)   / filter   d factor: id/description/both\n                \
 m Manhattan plot (Left/Right previous/next point, Up/Down higher/lower, Home top)\n                \
-x export the rows shown to associations.FILTER.EXT (y/n before overwriting)   c classification\n  \
+x export the rows shown to associations.FILTER.EXT (y/n before overwriting)\n                \
+c classification   l panel transcript   Up/Down PgUp/PgDn Home/End move   Esc back\n  \
 panel         Tab agent tab   Up/Down scroll   t unfold tool calls   a approval gate\n  \
 approval      Space toggle a candidate   p the panel's set   Enter approve and resume\n  \
 wizard        Tab next field   Space cycle/toggle   / search   Enter next step\n\n\

@@ -81,18 +81,13 @@ fn results_of_binary_factors_read_as_fitted_with_odds_ratios_in_tmux() {
     let holds_words = |r: &AssociationRow| {
         let (pd, _) = describe(&r.phenotype);
         let (fd, fc) = describe(&r.factor);
-        let text = [
-            &r.phenotype,
-            &pd,
-            &r.factor,
-            &fd,
-            &fc,
-            &r.category,
-            &r.model,
-            &r.status,
-        ]
-        .map(|s| s.to_lowercase());
-        words.iter().all(|w| text.iter().any(|t| t.contains(w)))
+        // One line per field: a word holds no line break, so it never spans two fields.
+        let text = format!(
+            "{}\n{pd}\n{}\n{fd}\n{fc}\n{}\n{}\n{}",
+            r.phenotype, r.factor, r.category, r.model, r.status
+        )
+        .to_lowercase();
+        words.iter().all(|w| text.contains(w.as_str()))
     };
     let mut found: Vec<&AssociationRow> = rows.iter().filter(|r| holds_words(r)).collect();
     found.sort_by(|a, b| {
@@ -202,4 +197,22 @@ fn results_of_binary_factors_read_as_fitted_with_odds_ratios_in_tmux() {
 
     tmux.keys(&["q"]);
     assert_eq!(tmux.exit_code(), "0", "q exits with code 0");
+}
+
+/// `meshagents tui --help` names every key of the results screen.
+#[test]
+fn tui_help_lists_the_results_keys() {
+    let out = common::meshagents(&["tui", "--help"]);
+    assert!(out.status.success());
+    let help = common::text(&out);
+    for key in [
+        "s sort (p, effect |z|, phenotype)",
+        "/ filter",
+        "d factor: id/description/both",
+        "m Manhattan plot (Left/Right previous/next point, Up/Down higher/lower, Home top)",
+        "x export the rows shown to associations.FILTER.EXT (y/n before overwriting)",
+        "c classification   l panel transcript   Up/Down PgUp/PgDn Home/End move",
+    ] {
+        assert!(help.contains(key), "{key}:\n{help}");
+    }
 }
