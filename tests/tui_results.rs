@@ -142,7 +142,7 @@ fn results_of_binary_factors_read_as_fitted_with_odds_ratios_in_tmux() {
     let (description, _) = describe(&first.factor);
     let head: String = description.chars().take(12).collect();
     tmux.keys(&["d"]);
-    let ids = tmux.wait_for("model as fitted (factor: id)", "");
+    let ids = tmux.wait_for("as fitted (factor: id)", "");
     let row = ids.lines().find(|l| l.contains(&or)).expect("the row");
     assert!(
         row.contains(&format!("{} ~ {}", first.factor, first.phenotype)) && !row.contains(&head),
@@ -150,14 +150,14 @@ fn results_of_binary_factors_read_as_fitted_with_odds_ratios_in_tmux() {
     );
     assert!(ids.contains(&format!("factor {}: {head}", first.factor)));
     tmux.keys(&["d"]);
-    let described = tmux.wait_for("model as fitted (factor: description)", "");
+    let described = tmux.wait_for("as fitted (factor: description)", "");
     let row = described
         .lines()
         .find(|l| l.contains(&or))
         .expect("the row");
     assert!(row.contains(&head) && !row.contains(&first.factor), "{row}");
     tmux.keys(&["d"]);
-    tmux.wait_for("model as fitted (factor: id  description)", "");
+    tmux.wait_for("as fitted (factor: id  description)", "");
 
     // The Manhattan chart: the cursor starts on the highest point; Down goes to the next
     // lower one, and the detail pane shows its model as fitted.

@@ -22,7 +22,7 @@ fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
 const TABLE: &str = "phenotype,factor,category,model,n,n_cases,n_controls,beta,se,ci_low,ci_high,stat,p,neg_log10_p,q_bh,bonferroni,status,note\n\
 LVEDV,20161-0.0,Lifestyle,linear,100,,,0.30,0.05,0.20,0.40,6,1e-6,6,1e-5,1e-5,ok,\n\
 LVEF,900116-2.0,Medical,logistic,100,10,90,1.14,0.5,0.16,2.12,2.28,0.02,1.70,0.045,0.12,ok,\n\
-AAo,900116-2.0,Medical,logistic,100,10,90,-0.9,0.1,-1.1,-0.7,-9,1e-9,9,1e-8,1e-8,ok,\n\
+AAo,900116-2.0,Medical,logistic,100,10,90,-0.9,0.1,-1.1,-0.7,-9,1e-9,9,1e-8,1e-8,ok,\"LR chi2 = 58.970004250333375, LR p = 1.6009395870761708e-14\"\n\
 AAo,1289-0.0,Diet,linear,100,,,0.1,0.05,0.0,0.2,2,0.05,1.30,0.08,0.3,ok,\n\
 LVEF,900117-2.0,Medical,firth,100,3,97,2.0,0.8,0.43,3.57,2.5,0.012,1.92,0.04,0.07,ok,\n\
 LVEF,1289-0.0,Diet,linear,100,,,,,,,,,,,,failed,no variance\n";
@@ -120,6 +120,8 @@ fn rows_read_as_fitted_with_odds_ratios_and_the_factor_column_switches() {
         "factor 900116-2.0: Atrial fibrillation (self-reported)",
         "OR 0.41 (95% CI 0.33 to 0.50) per SD of AAo",
         "log odds ratio -0.900 (95% CI -1.100 to -0.700)",
+        // The model's note with its numbers rounded.
+        "LR chi2 = 58.970, LR p = 1.60e-14",
     ] {
         assert!(screen.contains(expected), "{expected}:\n{screen}");
     }

@@ -9,23 +9,23 @@ use meshagents_stats::phewas::{AssociationRow, Scale};
 /// named as `d` chose.
 fn association_columns(label: FactorLabel) -> [(&'static str, Constraint); 6] {
     let first = match label {
-        FactorLabel::Both => "model as fitted (factor: id  description)",
-        FactorLabel::Id => "model as fitted (factor: id)",
-        FactorLabel::Description => "model as fitted (factor: description)",
+        FactorLabel::Both => "as fitted (factor: id  description)",
+        FactorLabel::Id => "as fitted (factor: id)",
+        FactorLabel::Description => "as fitted (factor: description)",
     };
     [
         (first, Constraint::Min(20)),
         ("model", Constraint::Length(5)),
-        ("β or OR (95% CI)", Constraint::Length(22)),
-        ("p", Constraint::Length(9)),
-        ("q (BH)", Constraint::Length(9)),
+        ("β or OR (95% CI)", Constraint::Length(20)),
+        ("p", Constraint::Length(8)),
+        ("q (BH)", Constraint::Length(8)),
         ("Bonf", Constraint::Length(4)),
     ]
 }
 
 /// The widths of the columns after the first, with the spaces between columns and the
 /// borders: what the first column leaves to the others.
-const OTHER_COLUMNS: usize = 5 + 22 + 9 + 9 + 4 + 5 + 2;
+const OTHER_COLUMNS: usize = 5 + 20 + 8 + 8 + 4 + 5 + 2;
 
 /// The model as fitted in `width` characters when it can be: the factor's description is
 /// cut (never an id), so that the phenotype stays in view after a long description.
@@ -36,13 +36,47 @@ fn fitted_cell(r: &ResultsView, a: &AssociationRow, width: usize) -> String {
     if over == 0 || r.factor_label == FactorLabel::Id || description.is_empty() {
         return full;
     }
-    let keep = description.chars().count().saturating_sub(over).max(8);
-    let short = abbreviate(description, keep);
-    let name = match r.factor_label {
-        FactorLabel::Both => format!("{}  {short}", a.factor),
-        _ => short,
+    let keep = description.chars().count().saturating_sub(over);
+    // Fewer letters than this say nothing: the id alone, then.
+    let name = match (r.factor_label, keep >= 6) {
+        (FactorLabel::Both, true) => format!("{}  {}", a.factor, abbreviate(description, keep)),
+        (FactorLabel::Both, false) => a.factor.clone(),
+        _ => abbreviate(description, keep.max(6)),
     };
     a.formula_with(&a.phenotype, &name)
+}
+
+/// `text` with each number of more than four decimals rounded (a model's note holds them at
+/// full precision: `LR chi2 = 58.970004250333375`).
+fn rounded(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail
+            .char_indices()
+            .find(|&(i, c)| {
+                !(c.is_ascii_digit()
+                    || c == '.'
+                    || ((c == 'e' || c == 'E') && i > 0)
+                    || ((c == '-' || c == '+') && tail[..i].ends_with(['e', 'E'])))
+            })
+            .map_or(tail.len(), |(i, _)| i);
+        let token = &tail[..end];
+        let decimals = token
+            .split(['e', 'E'])
+            .next()
+            .and_then(|m| m.split_once('.'))
+            .map_or(0, |(_, d)| d.len());
+        match token.parse::<f64>() {
+            Ok(v) if decimals > 4 => out.push_str(&num(v)),
+            _ => out.push_str(token),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The model family in a few letters.
@@ -83,8 +117,9 @@ pub(crate) fn effect_cell(a: &AssociationRow) -> String {
     }
 }
 
-/// The detail pane's effect line, labelled by the row's scale.
-fn effect_line(a: &AssociationRow) -> String {
+/// The detail pane's effect lines, labelled by the row's scale: the odds ratio first for a
+/// logistic row, then the estimate on its scale with se and z, and n.
+fn effect_lines(a: &AssociationRow) -> Vec<String> {
     let z = a.z();
     let z = if z.is_nan() {
         "-".into()
@@ -104,14 +139,17 @@ fn effect_line(a: &AssociationRow) -> String {
         _ => format!("n {}", a.n),
     };
     match (a.scale(), a.odds_ratio()) {
-        (Scale::LogOdds, Some(or)) => format!(
-            "OR {} (95% CI {} to {}) per SD of {}   {estimate}   {n}",
-            ratio(or.estimate),
-            ratio(or.low),
-            ratio(or.high),
-            a.phenotype
-        ),
-        _ => format!("{estimate}   {n}"),
+        (Scale::LogOdds, Some(or)) => vec![
+            format!(
+                "OR {} (95% CI {} to {}) per SD of {}   {n}",
+                ratio(or.estimate),
+                ratio(or.low),
+                ratio(or.high),
+                a.phenotype
+            ),
+            estimate,
+        ],
+        _ => vec![format!("{estimate}   {n}")],
     }
 }
 
@@ -131,7 +169,7 @@ pub(super) fn render_results(app: &App, f: &mut Frame, area: Rect) {
     let Some(r) = app.results.as_ref() else {
         return;
     };
-    let [top, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(7)]).areas(area);
+    let [top, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(8)]).areas(area);
     let name = dir_name(&r.dir);
     let title = format!(
         " {name}: {} of {} associations, sorted by {} ",
@@ -194,29 +232,30 @@ pub(super) fn render_results(app: &App, f: &mut Frame, area: Rect) {
                 "" => column.to_string(),
                 d => format!("{column}: {d}"),
             };
-            vec![
-                Line::from(vec![
-                    Span::styled(a.formula(), Style::default().add_modifier(Modifier::BOLD)),
-                    Span::raw(format!(
-                        "   {} model, category {}, status {}",
-                        a.model, a.category, a.status
-                    )),
-                ]),
-                Line::from(format!(
-                    "factor {}   phenotype {}",
-                    described(&a.factor),
-                    described(&a.phenotype)
-                )),
-                Line::from(effect_line(a)),
-                Line::from(format!(
-                    "p {}   -log10 p {}   q (BH) {}   Bonferroni {}   {}",
-                    num(a.p),
-                    num(a.neg_log10_p),
-                    num(a.q_bh),
-                    num(a.bonferroni),
-                    a.note
-                )),
-            ]
+            let mut lines = vec![Line::from(vec![
+                Span::styled(a.formula(), Style::default().add_modifier(Modifier::BOLD)),
+                Span::raw(format!("   {} model, status {}", a.model, a.status)),
+            ])];
+            lines.extend(effect_lines(a).into_iter().map(Line::from));
+            lines.push(Line::from(format!(
+                "p {}   -log10 p {}   q (BH) {}   Bonferroni {}",
+                num(a.p),
+                num(a.neg_log10_p),
+                num(a.q_bh),
+                num(a.bonferroni),
+            )));
+            // The names last: a long description wrapping on a small terminal pushes only
+            // itself out of view.
+            lines.push(Line::from(format!(
+                "factor {} ({})   phenotype {}",
+                described(&a.factor),
+                a.category,
+                described(&a.phenotype)
+            )));
+            if !a.note.is_empty() {
+                lines.push(Line::from(rounded(&a.note)));
+            }
+            lines
         }
         None => vec![Line::from("no row matches the filter")],
     };
