@@ -170,7 +170,10 @@ another process runs is followed read-only through its files.",
 everywhere    ? help   q quit (exit code 0; studies keep running)   Esc back\n  \
 study list    Up/Down move   Enter open   n new study   l live panel   a approve\n                \
 r resume   s pause (a study this TUI started)   f fork   d delete\n  \
-results       s sort (p, |beta|, phenotype)   / filter   m Manhattan plot   x export\n  \
+results       s sort (p, effect |z|, phenotype)   / filter   d factor: id/description/both\n                \
+m Manhattan plot (Left/Right previous/next point, Up/Down higher/lower, Home top)\n                \
+x export the rows shown to associations.FILTER.EXT (y/n before overwriting)\n                \
+c classification   l panel transcript   Up/Down PgUp/PgDn Home/End move   Esc back\n  \
 panel         Tab agent tab   Up/Down scroll   t unfold tool calls   a approval gate\n  \
 approval      Space toggle a candidate   p the panel's set   Enter approve and resume\n  \
 wizard        Tab next field   Space cycle/toggle   / search   Enter next step\n\n\

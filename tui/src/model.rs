@@ -184,16 +184,16 @@ pub fn classification_cells(row: &ClassificationRow) -> Vec<String> {
 pub const EXPORT_FORMATS: [ExportFormat; 3] =
     [ExportFormat::Csv, ExportFormat::Tsv, ExportFormat::Markdown];
 
-/// Writes the rows given, in that order, as `DIR/associations.export.EXT` through
-/// `stats::export` (the writer of the study's own tables); returns the path written.
+/// Writes the rows given, in that order, to `path` through `stats::export` (the writer of
+/// the study's own tables). The results screen names the file after its filter
+/// (`app::export_file_name`) and asks before it overwrites one.
 pub fn export_table(
-    dir: &Path,
+    path: &Path,
     rows: &[AssociationRow],
     format: ExportFormat,
-) -> Result<PathBuf, TuiError> {
-    let path = dir.join(format!("associations.export.{}", format.extension()));
-    write_association_rows(rows, &path, format)?;
-    Ok(path)
+) -> Result<(), TuiError> {
+    write_association_rows(rows, path, format)?;
+    Ok(())
 }
 
 /// One line of the panel's transcript as journaled (`panel/transcript` events).
@@ -415,15 +415,17 @@ LVEF,smoking,Life,logistic,90,10,80,,,,,,,,,,failed,separation\n";
         // Debug text, not ==: the failed row's numbers are NaN.
         let same =
             |a: &[AssociationRow], b: &[AssociationRow]| format!("{a:?}") == format!("{b:?}");
-        let csv = export_table(tmp.path(), &t.rows, ExportFormat::Csv).expect("csv");
-        assert_eq!(csv, tmp.path().join("associations.export.csv"));
+        let csv = tmp.path().join("associations.export.csv");
+        export_table(&csv, &t.rows, ExportFormat::Csv).expect("csv");
         assert!(same(&read_associations(&csv).expect("reads back"), &t.rows));
-        let tsv = export_table(tmp.path(), &t.rows[1..], ExportFormat::Tsv).expect("tsv");
+        let tsv = tmp.path().join("associations.export.tsv");
+        export_table(&tsv, &t.rows[1..], ExportFormat::Tsv).expect("tsv");
         assert!(same(
             &read_associations(&tsv).expect("reads back"),
             &t.rows[1..]
         ));
-        let md = export_table(tmp.path(), &t.rows, ExportFormat::Markdown).expect("md");
+        let md = tmp.path().join("associations.export.md");
+        export_table(&md, &t.rows, ExportFormat::Markdown).expect("md");
         let md = std::fs::read_to_string(md).expect("md text");
         assert!(md.starts_with("| phenotype | factor |"), "{md}");
         assert_eq!(md.lines().count(), 4, "{md}");

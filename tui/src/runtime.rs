@@ -296,16 +296,25 @@ impl Runtime {
                     Err(e) => Some(Msg::Info(format!("approval failed: {e}"))),
                 }
             }
-            Effect::Export { dir, format, rows } => {
+            Effect::Export {
+                path,
+                format,
+                rows,
+                overwrite,
+            } => {
+                if !overwrite && path.exists() {
+                    let pending = crate::app::PendingExport { path, format, rows };
+                    return Some(Msg::ExportExists(pending));
+                }
                 let result = self.app.results.as_ref().map(|r| {
                     let picked: Vec<_> = rows
                         .iter()
                         .filter_map(|&i| r.table.rows.get(i).cloned())
                         .collect();
-                    model::export_table(&dir, &picked, format)
+                    model::export_table(&path, &picked, format)
                 });
                 Some(match result {
-                    Some(Ok(path)) => {
+                    Some(Ok(())) => {
                         Msg::Info(format!("wrote {} ({} rows)", path.display(), rows.len()))
                     }
                     Some(Err(e)) => Msg::Info(format!("export failed: {e}")),

@@ -252,12 +252,8 @@ fn results_sort_filter_and_export_the_rows_shown() {
     );
     key(&mut app, KeyCode::Char('s'));
     let r = app.results.as_ref().expect("results");
-    assert_eq!(r.sort, SortKey::Beta);
-    assert_eq!(
-        r.current().map(|a| a.beta),
-        Some(-0.9),
-        "largest |beta| first"
-    );
+    assert_eq!(r.sort, SortKey::Effect);
+    assert_eq!(r.current().map(|a| a.beta), Some(-0.9), "largest |z| first");
     key(&mut app, KeyCode::Char('s'));
     assert_eq!(
         app.results
@@ -283,9 +279,10 @@ fn results_sort_filter_and_export_the_rows_shown() {
     assert_eq!(
         key(&mut app, KeyCode::Char('t')),
         vec![Effect::Export {
-            dir: "/r/a".into(),
+            path: "/r/a/associations.smok.tsv".into(),
             format: crate::model::ExportFormat::Tsv,
-            rows: visible
+            rows: visible,
+            overwrite: false,
         }]
     );
     // Esc clears a filter being typed; then Esc goes back to the list.

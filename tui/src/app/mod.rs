@@ -5,13 +5,16 @@
 mod approval;
 pub mod filter;
 mod list;
+pub mod manhattan;
 mod panel;
 mod results;
 mod wizard;
 
 pub use approval::{ApprovalView, Assign};
 pub use panel::PanelView;
-pub use results::{ResultsView, SortKey};
+pub use results::{
+    export_file_name, filter_slug, FactorLabel, PendingExport, ResultsView, SortKey,
+};
 pub use wizard::{Wizard, WizardPlan, WizardStep, FILE_FIELDS, PANEL_FIELDS};
 
 use std::path::PathBuf;
@@ -48,6 +51,8 @@ pub enum Msg {
     Dictionary(Result<Vec<DictCategory>, String>),
     /// A line for the status bar (the outcome of an effect).
     Info(String),
+    /// An export's file exists, so it was not written: the results screen asks.
+    ExportExists(PendingExport),
     /// The runtime's children: study directories with a child process of this TUI.
     Children(Vec<PathBuf>),
     Tick,
@@ -80,10 +85,13 @@ pub enum Effect {
         dir: PathBuf,
         covariates: Vec<String>,
     },
+    /// Writes `rows` of the results table to `path`; an existing file only with `overwrite`
+    /// (otherwise the runtime answers `Msg::ExportExists`).
     Export {
-        dir: PathBuf,
+        path: PathBuf,
         format: ExportFormat,
         rows: Vec<usize>,
+        overwrite: bool,
     },
     /// Checks the data file and reads the dictionary's categories.
     CheckFiles {
@@ -283,6 +291,7 @@ impl App {
                 self.status = s;
                 vec![]
             }
+            Msg::ExportExists(pending) => self.export_exists(pending),
             Msg::Children(c) => {
                 self.children = c;
                 vec![]
@@ -353,14 +362,7 @@ impl App {
                     't' => ExportFormat::Tsv,
                     _ => ExportFormat::Markdown,
                 };
-                match self.results.as_ref() {
-                    Some(r) => vec![Effect::Export {
-                        dir: r.dir.clone(),
-                        format,
-                        rows: r.visible.clone(),
-                    }],
-                    None => vec![],
-                }
+                self.export_rows(format)
             }
             (Dialog::Export, KeyCode::Esc) => {
                 self.dialog = None;

@@ -4,16 +4,13 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Axis, Block, Cell, Chart, Clear, Dataset, GraphType, Paragraph, Row, Table, TableState, Tabs,
-    Wrap,
-};
+use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, TableState, Tabs, Wrap};
 use ratatui::Frame;
 
 mod approval;
 mod list;
+mod manhattan;
 mod panel;
 mod results;
 mod wizard;
@@ -23,6 +20,9 @@ use list::render_list;
 use panel::render_panel;
 use results::render_results;
 use wizard::render_wizard;
+
+#[cfg(test)]
+pub(crate) use manhattan::category_labels;
 
 use crate::app::{App, Dialog, Screen, WizardStep, FILE_FIELDS, PANEL_FIELDS};
 use crate::model::PanelLine;
@@ -203,10 +203,14 @@ pub fn help_lines(screen: Screen) -> Vec<String> {
         ],
         Screen::Results => vec![
             "Results",
-            "  Up/Down PgUp/PgDn Home/End  move   s  sort: p, |beta|, phenotype",
+            "  Up/Down PgUp/PgDn Home/End  move   s  sort: p, effect (|z|), phenotype",
+            "  d  factor column: id and description, id, description",
             "  /  filter: words match names, ids, descriptions, categories (all words);",
             "     p<1e-8 q<0.05 model:logistic category:Diet status:ok; Esc clears",
-            "  m  Manhattan plot / table    x  export (CSV, TSV, Markdown)",
+            "  m  Manhattan plot / table; on the plot Left/Right previous/next point",
+            "     (in x order), Up/Down next higher/lower point, Home the highest",
+            "  x  export the rows shown (CSV, TSV, Markdown) to associations.FILTER.EXT;",
+            "     y/n before overwriting a file",
             "  c  classification table (panel vs expert arm; c or Esc back)",
             "  l  panel transcript          Esc  back to the list",
         ],
