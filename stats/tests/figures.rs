@@ -291,9 +291,11 @@ fn placed_labels_never_overlap_and_stay_inside() {
             if let Some(p) = p {
                 assert!((p.rect.x1 - p.rect.x0 - size.0).abs() < 1e-9);
                 assert!((p.rect.y1 - p.rect.y0 - size.1).abs() < 1e-9);
-                // Near its point: at most the widest ring plus the label itself away.
+                // Near its point: no further than the widest ring.
                 let (nx, ny) = p.rect.nearest(*anchor);
-                assert!((nx - anchor.0).hypot(ny - anchor.1) <= 6.0 * 13.0 + 1.0);
+                let widest = 6.0 * figures::LABEL_RINGS[figures::LABEL_RINGS.len() - 1];
+                assert!((nx - anchor.0).hypot(ny - anchor.1) <= widest + 1e-9);
+                assert_eq!(p.leader, (nx - anchor.0).hypot(ny - anchor.1) > 6.0 + 1e-9);
             }
         }
     }

@@ -215,7 +215,10 @@ pub(super) fn font(size: f64, s: f64) -> TextStyle<'static> {
 
 /// Tick labels without a useless ".0" ("60", "0.5", "-0.25").
 pub(super) fn tick(v: &f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
+    // A tick at zero computed as -1e-17 would read "-0".
+    if v.abs() < 1e-9 {
+        "0".to_string()
+    } else if (v - v.round()).abs() < 1e-9 {
         format!("{:.0}", v.round())
     } else {
         let t = format!("{v:.3}");

@@ -80,12 +80,14 @@ pub struct Placement {
 }
 
 /// Distances (in multiples of `gap`) at which labels are tried around their point; beyond
-/// the first ring a leader line joins label and point.
-const RINGS: [f64; 6] = [1.0, 2.5, 4.0, 6.0, 9.0, 13.0];
+/// the first ring a leader line joins label and point, so no label is further from its point
+/// than the last ring.
+pub const RINGS: [f64; 8] = [1.0, 2.5, 4.0, 6.0, 9.0, 13.0, 18.0, 24.0];
 
 /// Places labels greedily, in the order given (the most important first): label `i` of size
-/// `sizes[i]` belongs to the point `anchors[i]`, and is tried right, left, above, below and
-/// at the four diagonals of it, `gap` pixels away and then on wider rings. The first position
+/// `sizes[i]` belongs to the point `anchors[i]`, and is tried right, left, above, below, at
+/// the four diagonals of it and above or below flush with it, `gap` pixels away and then on
+/// the wider [`RINGS`]. The first position
 /// that lies inside `area`, overlaps no label placed before and no `obstacles` box (every
 /// marker, the legend) is taken; a label with no free position is left out (`None`), never
 /// drawn over something.
@@ -118,6 +120,12 @@ pub fn place_labels(
                     (ax - diag - w, ay - diag - h),
                     (ax + diag, ay + diag),
                     (ax - diag - w, ay + diag),
+                    // Straight above or below, starting or ending at the point: near an edge
+                    // of the plot the centred positions do not fit.
+                    (ax, ay - d - h),
+                    (ax - w, ay - d - h),
+                    (ax, ay + d),
+                    (ax - w, ay + d),
                 ]
                 .into_iter()
                 .map(|corner| Rect::at(corner, (w, h)))

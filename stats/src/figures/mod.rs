@@ -36,7 +36,7 @@ mod volcano;
 
 pub use chart::{PlotFiles, TextSizes, OKABE_ITO, TEXT};
 pub use forest::forest;
-pub use labels::{abbreviate, place_labels, Placement, Rect, LABEL_CHARS};
+pub use labels::{abbreviate, place_labels, Placement, Rect, LABEL_CHARS, RINGS as LABEL_RINGS};
 pub use manhattan::{manhattan, ManhattanOptions};
 pub use qq::{genomic_inflation, qq};
 pub use roc::{roc, roc_curve};

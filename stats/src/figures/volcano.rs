@@ -70,8 +70,9 @@ pub(super) struct VolcanoData {
 /// axis with the Bonferroni (dashed) and BH-FDR (dotted) lines of the whole table; points
 /// coloured and shaped by significance (Bonferroni, FDR only, neither); each panel's
 /// strongest `label_top` pairs labelled with the model as fitted, factors by `factor_labels`
-/// when given. Betas beyond the 99th percentile of a panel's |beta| are drawn at the edge as
-/// triangles, so a few extreme estimates do not squash the rest.
+/// when given. Betas beyond the 99th percentile of a panel's |beta| (and its largest
+/// Bonferroni hit) are drawn at the edge as triangles, so a few extreme estimates do not
+/// squash the rest.
 pub fn volcano(
     rows: &[AssociationRow],
     stem: &Path,
@@ -118,7 +119,17 @@ fn panel(
 ) -> VolcanoPanel {
     let mut abs_beta: Vec<f64> = rows.iter().map(|r| r.beta.abs()).collect();
     abs_beta.sort_by(f64::total_cmp);
-    let x_max = abs_beta[((abs_beta.len() - 1) as f64 * 0.99) as usize].max(1e-12) * 1.1;
+    // Significant pairs are never clamped: in a family of mostly null rows (the logistic
+    // ones) the 99th percentile would push every real hit to the edge.
+    let hits = rows
+        .iter()
+        .filter(|r| r.p <= bonferroni)
+        .map(|r| r.beta.abs())
+        .fold(0.0f64, f64::max);
+    let x_max = abs_beta[((abs_beta.len() - 1) as f64 * 0.99) as usize]
+        .max(hits)
+        .max(1e-12)
+        * 1.1;
     let points = rows
         .iter()
         .map(|r| {
@@ -180,8 +191,7 @@ pub(super) fn draw_volcano<DB: DrawingBackend>(
             .draw()
             .map_err(err)?;
         let mut obstacles = Vec::with_capacity(p.points.len() + 1);
-        for class in 0..CLASSES.len() {
-            let (mark, r, _) = CLASSES[class];
+        for (class, &(mark, r, _)) in CLASSES.iter().enumerate() {
             for &(x, y, _, clamped) in p.points.iter().filter(|q| q.2 == class) {
                 let at = chart.backend_coord(&(x, y));
                 let (shape, r) = if clamped {
