@@ -123,20 +123,22 @@ fn texts(svg: &str) -> Vec<String> {
         .collect()
 }
 
+/// Out-of-fold scores of two arms for three diseases, cases scoring higher on average.
 fn predictions() -> Vec<PredictionRow> {
+    let mut rng = Lcg(99);
     let mut out = Vec::new();
-    for (d, disease) in ["hypertension", "diabetes"].iter().enumerate() {
+    for disease in ["hypertension", "diabetes", "stroke"] {
         for arm in ["panel", "expert"] {
-            for i in 0..60 {
+            for i in 0..80usize {
+                let label = rng.next() < 0.3;
                 out.push(PredictionRow {
-                    disease: disease.to_string(),
+                    disease: disease.into(),
                     arm: arm.into(),
                     classifier: "logistic".into(),
                     fold: i % 5,
-                    id: i.to_string(),
-                    label: i % 3 == 0,
-                    score: ((i * 37 + d * 11) % 60) as f64 / 60.0
-                        + if i % 3 == 0 { 0.3 } else { 0.0 },
+                    id: format!("p{i}"),
+                    label,
+                    score: rng.next() + if label { 0.4 } else { 0.0 },
                 });
             }
         }

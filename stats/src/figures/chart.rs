@@ -208,6 +208,18 @@ pub(super) fn framed<'a, DB: DrawingBackend>(
         .map_err(err)
 }
 
+/// The area under a figure's title, for figures of several panels: a little air above the
+/// title, which plotters' `titled` puts flush with the top edge.
+pub(super) fn under_title<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    s: f64,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    root.margin(px(6.0, s), 0, 0, 0)
+        .titled(title, font(TEXT.title, s))
+        .map_err(err)
+}
+
 /// A font of `size` layout pixels at scale `s`.
 pub(super) fn font(size: f64, s: f64) -> TextStyle<'static> {
     (FONT, size * s).into_font().color(&BLACK)

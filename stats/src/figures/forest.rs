@@ -8,8 +8,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::chart::{
-    err, font, framed, house_mesh, px, register_font, render_both, Canvas, DrawResult, Frame,
-    PlotFiles, FONT, GREY, OKABE_ITO, TEXT,
+    err, font, framed, house_mesh, px, register_font, render_both, under_title, Canvas, DrawResult,
+    Frame, PlotFiles, FONT, GREY, OKABE_ITO, TEXT,
 };
 use super::labels::{abbreviate, LABEL_CHARS};
 use super::significance::tested;
@@ -136,14 +136,7 @@ pub(super) fn draw_forest<DB: DrawingBackend>(
     d: &ForestData,
 ) -> DrawResult {
     let s = c.s;
-    let titled = root
-        .margin(px(6.0, s), 0, 0, 0)
-        .titled(
-            "Top associations: estimates and 95 % CI",
-            font(TEXT.title, s),
-        )
-        .map_err(err)?;
-    let mut rest = titled;
+    let mut rest = under_title(root, "Top associations: estimates and 95 % CI", s)?;
     for p in &d.panels {
         let h = px((PANEL + ROW * p.rows.len() as u32) as f64, s);
         let (area, below) = rest.split_vertically(h);

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::chart::{
-    err, font, framed, house_mesh, px, render_both, Canvas, DrawResult, Frame, PlotFiles, GREY,
+    err, framed, house_mesh, render_both, under_title, Canvas, DrawResult, Frame, PlotFiles, GREY,
     OKABE_ITO, TEXT,
 };
 use super::labels::area_rect;
@@ -104,11 +104,7 @@ pub(super) fn draw_roc<DB: DrawingBackend>(
     title: &str,
 ) -> DrawResult {
     let s = c.s;
-    // A little air above the title, which `titled` puts flush with the top edge.
-    let titled = root
-        .margin(px(6.0, s), 0, 0, 0)
-        .titled(title, font(TEXT.title, s))
-        .map_err(err)?;
+    let titled = under_title(root, title, s)?;
     let rows = panels.len().div_ceil(cols);
     let areas = titled.split_evenly((rows, cols));
     for (panel, area) in panels.iter().zip(areas.iter()) {

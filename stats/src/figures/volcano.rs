@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::chart::{
-    err, font, framed, house_mesh, px, render_both, Canvas, DrawResult, Frame, PlotFiles, GREY,
+    err, framed, house_mesh, render_both, under_title, Canvas, DrawResult, Frame, PlotFiles, GREY,
     OKABE_ITO, TEXT,
 };
 use super::labels::{abbreviate, area_rect, draw_labels, Rect, LABEL_CHARS};
@@ -176,10 +176,7 @@ pub(super) fn draw_volcano<DB: DrawingBackend>(
     d: &VolcanoData,
 ) -> DrawResult {
     let s = c.s;
-    let titled = root
-        .margin(px(6.0, s), 0, 0, 0)
-        .titled(&d.title, font(TEXT.title, s))
-        .map_err(err)?;
+    let titled = under_title(root, &d.title, s)?;
     let areas = titled.split_evenly((1, d.panels.len()));
     for (k, (p, area)) in d.panels.iter().zip(areas.iter()).enumerate() {
         let ranges = (-p.x_max..p.x_max, 0.0..d.y_max * 1.08);
