@@ -239,7 +239,7 @@ Every step is journaled: running the same command again resumes, and a finished 
     /// Time travel: a new study that reuses DIR's steps before STEP, with changed settings,
     /// and runs on from STEP.
     #[command(
-        after_help = "Example:\n  meshagents study fork meshagents-out/my-study --from phewas/adjusted --set model=linear --out meshagents-out/my-study-linear\n\nSteps: data/clean, screen/candidates, panel/confounders, [panel/approval,] phewas/adjusted, report/summary.",
+        after_help = "Example:\n  meshagents study fork meshagents-out/my-study --from phewas/adjusted --set model=linear --name my-study-linear --out meshagents-out/my-study-linear\n\nSteps: data/clean, screen/candidates, panel/confounders, [panel/approval,] phewas/adjusted, report/summary.",
         mut_arg("threads", |a| a.help("Worker threads for the association step")),
         mut_arg("headless", |a| a.help("Events as JSON lines on stdout"))
     )]
@@ -253,6 +253,9 @@ Every step is journaled: running the same command again resumes, and a finished 
         /// panel.approve=true).
         #[arg(long)]
         set: Vec<String>,
+        /// The fork's study name (its STUDY.toml `name`; default: the parent's).
+        #[arg(long)]
+        name: Option<String>,
         /// The new study directory.
         #[arg(long)]
         out: PathBuf,

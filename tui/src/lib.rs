@@ -65,3 +65,6 @@ mod tests;
 
 #[cfg(test)]
 mod tests_filter;
+
+#[cfg(test)]
+mod tests_wizard;

@@ -1,21 +1,53 @@
-//! `meshagents study fork DIR --from STEP --set KEY=VALUE --out DIR2`: time travel. The new
-//! study reuses every step of DIR before STEP (journal records and the files they wrote), takes
-//! DIR's configuration with the changes, and runs on from STEP.
+//! `meshagents study fork DIR --from STEP --set KEY=VALUE [--name NAME] --out DIR2`: time
+//! travel. The new study reuses every step of DIR before STEP (journal records, the files they
+//! wrote and the panel's transcript lines), takes DIR's configuration with the changes, and
+//! runs on from STEP. It records where it came from in `DIR2/fork.json` (this module owns
+//! that file), so a reader can compare a fork with its parent.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use meshagents_engine::Journal;
+use meshagents_engine::{Event, Journal, RecordKind};
+use serde::{Deserialize, Serialize};
 
 use crate::study_run::StudyConfig;
 use crate::WorkflowError;
 
+/// Where a fork came from (`DIR/fork.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForkOrigin {
+    /// The parent study's folder, absolute when it could be resolved.
+    pub parent: PathBuf,
+    /// The first step the fork ran again.
+    pub from: String,
+    /// The settings changed, as `KEY=VALUE` (the name given with `--name` among them).
+    pub settings: Vec<String>,
+}
+
+const ORIGIN_FILE: &str = "fork.json";
+
+/// The origin a fork recorded, `None` for a study that is not a fork (or whose `fork.json`
+/// cannot be read: the study itself does not depend on it).
+pub fn read_fork_origin(dir: &Path) -> Option<ForkOrigin> {
+    let text = std::fs::read_to_string(dir.join(ORIGIN_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn write_fork_origin(out: &Path, origin: &ForkOrigin) -> Result<(), WorkflowError> {
+    let path = out.join(ORIGIN_FILE);
+    let text = serde_json::to_string_pretty(origin)
+        .map_err(|e| WorkflowError::json(path.display().to_string(), e))?;
+    std::fs::write(&path, text + "\n").map_err(|e| WorkflowError::io(path.display().to_string(), e))
+}
+
 /// Prepares `out` as a fork of the study in `source`: returns the changed configuration and
-/// the steps reused. The caller then runs the study in `out`. `out` must be new or empty (or,
-/// with `force`, a folder that is not a study); a fork that fails leaves nothing behind.
+/// the steps reused. The caller then runs the study in `out`. `name`, when given, is the
+/// fork's study name (read like STUDY.toml's `name`). `out` must be new or empty (or, with
+/// `force`, a folder that is not a study); a fork that fails leaves nothing behind.
 pub fn fork_study(
     source: &Path,
     from: &str,
     sets: &[(String, String)],
+    name: Option<&str>,
     out: &Path,
     force: bool,
 ) -> Result<(StudyConfig, Vec<String>), WorkflowError> {
@@ -54,6 +86,11 @@ pub fn fork_study(
         node.as_table_mut()
             .ok_or_else(|| WorkflowError::Invalid(format!("--set {key}: not a section")))?
             .insert(leaf.to_string(), parsed);
+    }
+    if let (Some(name), Some(t)) = (name, table.as_table_mut()) {
+        // As a string whatever it reads like (`--set name=true` would be a boolean), and
+        // through the reader, so the name is made printable as a STUDY.toml's is.
+        t.insert("name".into(), toml::Value::String(name.to_string()));
     }
     let changed: StudyConfig = table
         .try_into()
@@ -94,24 +131,35 @@ pub fn fork_study(
         Err(_) => Vec::new(),
     };
     let created = !out.exists();
-    let copied = copy_reused(source, out, &from_journal, &reuse).inspect_err(|_| {
-        // Half a fork (a journal without the files its steps wrote, or the reverse) is a
-        // study that fails in a confusing way later: take back what this call made.
-        if created {
-            let _ = std::fs::remove_dir_all(out);
-        } else if let Ok(entries) = std::fs::read_dir(out) {
-            for entry in entries.flatten() {
-                if !before.contains(&entry.file_name()) {
-                    let path = entry.path();
-                    let _ = if path.is_dir() {
-                        std::fs::remove_dir_all(&path)
-                    } else {
-                        std::fs::remove_file(&path)
-                    };
+    let origin = ForkOrigin {
+        parent: std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf()),
+        from: from.to_string(),
+        settings: sets
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .chain(name.map(|n| format!("name={n}")))
+            .collect(),
+    };
+    let copied = copy_reused(source, out, &from_journal, &reuse)
+        .and_then(|copied| write_fork_origin(out, &origin).map(|()| copied))
+        .inspect_err(|_| {
+            // Half a fork (a journal without the files its steps wrote, or the reverse) is a
+            // study that fails in a confusing way later: take back what this call made.
+            if created {
+                let _ = std::fs::remove_dir_all(out);
+            } else if let Ok(entries) = std::fs::read_dir(out) {
+                for entry in entries.flatten() {
+                    if !before.contains(&entry.file_name()) {
+                        let path = entry.path();
+                        let _ = if path.is_dir() {
+                            std::fs::remove_dir_all(&path)
+                        } else {
+                            std::fs::remove_file(&path)
+                        };
+                    }
                 }
             }
-        }
-    })?;
+        })?;
     Ok((changed, copied))
 }
 
@@ -142,6 +190,12 @@ fn copy_reused(
                 }
             }
         }
+        // The panel's transcript lines are events, not steps: without them the fork's
+        // events file (what the TUI's live panel and `study status` read) would show a panel
+        // that never spoke although its decisions are reused.
+        for (step, event) in transcript_of(from_journal, &copied)? {
+            to_journal.event(&step, &event)?;
+        }
         copied
             .into_iter()
             .filter(|step| step.as_str() != crate::inputs::KEY)
@@ -156,6 +210,44 @@ fn copy_reused(
         }
     }
     Ok(copied)
+}
+
+/// The transcript events recorded while each of `steps` ran the time it completed (an
+/// attempt that was killed or failed before it leaves its lines out: the run that completed
+/// says them again), in the journal's order.
+fn transcript_of(
+    journal: &Journal,
+    steps: &[String],
+) -> Result<Vec<(String, Event)>, WorkflowError> {
+    let mut kept = Vec::new();
+    let mut open: Option<(&str, Vec<(String, Event)>)> = None;
+    for record in journal.records()? {
+        let step = record.step.as_str();
+        match record.kind {
+            RecordKind::StepStarted => {
+                if let Some(s) = steps.iter().find(|s| s.as_str() == step) {
+                    open = Some((s.as_str(), Vec::new()));
+                }
+            }
+            RecordKind::Event => {
+                if let Some((_, lines)) = open.as_mut() {
+                    if let Ok(event @ Event::Transcript(_)) = serde_json::from_value(record.payload)
+                    {
+                        lines.push((record.step, event));
+                    }
+                }
+            }
+            RecordKind::StepCompleted | RecordKind::StepFailed => {
+                if open.as_ref().is_some_and(|(s, _)| *s == step) {
+                    let (_, lines) = open.take().expect("checked");
+                    if record.kind == RecordKind::StepCompleted {
+                        kept.extend(lines);
+                    }
+                }
+            }
+        }
+    }
+    Ok(kept)
 }
 
 /// Paths of files recorded in a step result (`{"path": ..., "sha256": ...}` objects).

@@ -15,10 +15,13 @@ impl App {
                 vec![]
             }
             KeyCode::Char('n') => {
-                self.wizard = Some(Wizard::new());
+                let mut wizard = Wizard::new();
+                wizard.clash = self.name_clash(&wizard.name);
+                self.wizard = Some(wizard);
                 self.screen = Screen::Wizard;
                 vec![]
             }
+            KeyCode::Char('C') => self.compare_key_from_list(),
             KeyCode::Char('g') => vec![Effect::RefreshStudies],
             _ => {
                 let Some(study) = self.selected_study().cloned() else {
@@ -93,14 +96,40 @@ impl App {
                         .iter()
                         .position(|(key, _)| key == DEFAULT_FORK_STEP)
                         .unwrap_or(0);
+                    // `<parent>-fork`, or `-fork2`, ... : the first name not taken.
+                    let name = (1..100)
+                        .map(|i| match i {
+                            1 => format!("{}-fork", study.name),
+                            i => format!("{}-fork{i}", study.name),
+                        })
+                        .find(|n| self.name_clash(n).is_none())
+                        .unwrap_or_else(|| format!("{}-fork", study.name));
+                    let clash = self.name_clash(&name);
                     self.dialog = Some(Dialog::Fork {
                         dir,
                         steps,
                         selected,
                         settings: String::new(),
+                        name,
+                        on_name: true,
+                        clash,
                     });
                     vec![]
                 }
+            }
+            KeyCode::Char(' ') => {
+                match self.marked.iter().position(|d| *d == dir) {
+                    Some(i) => {
+                        self.marked.remove(i);
+                    }
+                    None => self.marked.push(dir),
+                }
+                self.status = match self.marked.len() {
+                    0 => "no study marked".into(),
+                    1 => "1 study marked: mark another with Space, then C compares them".into(),
+                    n => format!("{n} studies marked: C compares the first two"),
+                };
+                vec![]
             }
             KeyCode::Char('d') | KeyCode::Delete => {
                 if running {
@@ -136,6 +165,116 @@ impl App {
             };
             vec![]
         }
+    }
+
+    /// A key of the fork dialog: text goes to the name or the settings (Tab switches), Up and
+    /// Down choose the step, Enter forks unless the name is taken.
+    pub(super) fn fork_key(&mut self, dialog: Dialog, code: KeyCode) -> Vec<Effect> {
+        let Dialog::Fork {
+            dir,
+            steps,
+            mut selected,
+            mut settings,
+            mut name,
+            mut on_name,
+            mut clash,
+        } = dialog
+        else {
+            return vec![];
+        };
+        match code {
+            KeyCode::Esc => {
+                self.dialog = None;
+                self.status = "not forked".into();
+                return vec![];
+            }
+            KeyCode::Enter if clash.is_none() => {
+                self.dialog = None;
+                let Some(out) = crate::model::study_dir(&self.root, &name) else {
+                    return vec![];
+                };
+                let from = steps[selected].0.clone();
+                let settings: Vec<String> = settings
+                    .split([',', ' '])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
+                self.select_dir = Some(out.clone());
+                return vec![
+                    Effect::Fork {
+                        dir,
+                        from,
+                        settings,
+                        name: name.trim().to_string(),
+                        out: out.clone(),
+                    },
+                    Effect::RefreshStudies,
+                    Effect::LoadPanel(out),
+                ];
+            }
+            KeyCode::Tab | KeyCode::BackTab => on_name = !on_name,
+            KeyCode::Up => selected = selected.saturating_sub(1),
+            KeyCode::Down => selected = (selected + 1).min(steps.len() - 1),
+            KeyCode::Char(c) if on_name => name.push(c),
+            KeyCode::Backspace if on_name => {
+                name.pop();
+            }
+            KeyCode::Char(c) => settings.push(c),
+            KeyCode::Backspace => {
+                settings.pop();
+            }
+            _ => {}
+        }
+        if on_name {
+            clash = self.name_clash(&name);
+        }
+        self.dialog = Some(Dialog::Fork {
+            dir,
+            steps,
+            selected,
+            settings,
+            name,
+            on_name,
+            clash,
+        });
+        vec![]
+    }
+
+    /// C on the list: two marked studies, or the selected fork and the parent it recorded.
+    fn compare_key_from_list(&mut self) -> Vec<Effect> {
+        if let [a, b, ..] = self.marked.as_slice() {
+            // The parent first when one is the other's fork; else in the order marked.
+            let (base, other) = if self.parent_of(a).as_ref() == Some(b) {
+                (b.clone(), a.clone())
+            } else {
+                (a.clone(), b.clone())
+            };
+            return vec![Effect::LoadCompare { base, other }];
+        }
+        let Some(study) = self.selected_study() else {
+            return vec![];
+        };
+        match &study.parent {
+            Some(parent) => vec![Effect::LoadCompare {
+                base: parent.clone(),
+                other: study.dir.clone(),
+            }],
+            None => {
+                self.status = format!(
+                    "{} is not a fork: C compares a fork with its parent, or two studies marked with Space",
+                    study.name
+                );
+                vec![]
+            }
+        }
+    }
+
+    fn parent_of(&self, dir: &PathBuf) -> Option<PathBuf> {
+        self.studies
+            .iter()
+            .find(|s| &s.dir == dir)
+            .and_then(|s| s.parent.clone())
     }
 
     pub(super) fn back_to_list(&mut self) -> Vec<Effect> {
