@@ -169,11 +169,14 @@ another process runs is followed read-only through its files.",
         after_help = "Keys (press ? in the TUI for the keys of each screen):\n  \
 everywhere    ? help   q quit (exit code 0; studies keep running)   Esc back\n  \
 study list    Up/Down move   Enter open   n new study   l live panel   a approve\n                \
-r resume   s pause (a study this TUI started)   f fork   d delete\n  \
+r resume   s pause (a study this TUI started)   f fork (named; opens its live panel)\n                \
+d delete   Space mark   C compare (a fork with its parent, or two marked studies)\n  \
 results       s sort (p, |beta|, phenotype)   / filter   m Manhattan plot   x export\n  \
 panel         Tab agent tab   Up/Down scroll   t unfold tool calls   a approval gate\n  \
 approval      Space toggle a candidate   p the panel's set   Enter approve and resume\n  \
-wizard        Tab next field   Space cycle/toggle   / search   Enter next step\n\n\
+wizard        Tab next field   type to search columns   Space pick   Tab (covariates) panel/fixed\n                \
+Enter next step, then the STUDY.toml preview (Up/Down scroll), then write, start, live panel\n  \
+compare       Tab or 1 2 3: hits gained, hits lost, delta beta   Up/Down move   Esc back\n\n\
 Needs a terminal of at least 80x24."
     )]
     Tui {

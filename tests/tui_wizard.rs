@@ -132,7 +132,7 @@ fn wizard_with_picked_covariates_preview_live_panel_then_named_fork_and_compare_
         tmux.keys(&["Space"]);
     }
     let picked = tmux.wait_for("picked: 2 (2 columns) -> candidates", "");
-    assert!(picked.contains("the panel chooses among these"), "{picked}");
+    assert!(picked.contains("the panel chooses among them"), "{picked}");
     tmux.keys(&["Enter"]);
     tmux.wait_for("new study: 5/6 panel", "");
     tmux.keys(&["Enter"]);

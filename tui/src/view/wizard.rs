@@ -7,7 +7,7 @@ const PICK_COLUMNS: [(&str, Constraint); 4] = [
     ("", Constraint::Length(3)),
     ("id", Constraint::Length(22)),
     ("description", Constraint::Min(24)),
-    ("category / role", Constraint::Length(24)),
+    ("category / role", Constraint::Length(32)),
 ];
 
 /// A wizard field; `text` fields show a cursor when active, choice fields do not.
@@ -127,12 +127,8 @@ fn render_picker(w: &Wizard, page: Assign, f: &mut Frame, area: Rect, block: Blo
     let Some(p) = w.picker(page) else { return };
     let (picked, columns) = p.counts(&w.items);
     let mode = match page {
-        Assign::Covariate if w.fix_covariates => {
-            "  covariates: fixed, no panel (Tab: the panel chooses among them)"
-        }
-        Assign::Covariate => {
-            "  covariates: the panel chooses among these (Tab: fix them, no panel)"
-        }
+        Assign::Covariate if w.fix_covariates => "  · fixed, no panel (Tab: the panel chooses)",
+        Assign::Covariate => "  · the panel chooses among them (Tab: fixed)",
         _ => "",
     };
     let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(3)]).areas(area);
