@@ -22,28 +22,14 @@ fn wizard_to_finished_study_to_exported_table_in_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");
-    let cohort = tmp.path().join("cohort");
-    let status = Command::new(BIN)
-        .args(["simulate", "--n", "400", "--factors", "30", "--out"])
-        .arg(&cohort)
-        .status()
-        .expect("simulate runs");
-    assert!(status.success());
+    let cohort = common::tmux::small_cohort(tmp.path());
     let root = tmp.path().join("studies");
     let tmux = Tmux::start("e2e", &root, tmp.path(), 100, 30);
 
     tmux.wait_for("No study here yet", "");
-    tmux.keys(&["n"]);
-    tmux.wait_for("new study: 1/6 files", "");
-    for _ in 0.."my-study".len() {
-        tmux.keys(&["BSpace"]);
-    }
+    tmux.open_wizard();
     tmux.text("wizard e2e");
-    tmux.keys(&["Tab"]);
-    tmux.text(&cohort.join("cohort.parquet").display().to_string());
-    tmux.keys(&["Tab"]);
-    tmux.text(&cohort.join("dictionary.csv").display().to_string());
-    tmux.keys(&["Enter"]);
+    tmux.wizard_files(&cohort);
     // The pickers keep their defaults (the whole imaging, factor and covariate roles); the
     // panel step's Enter shows the STUDY.toml, whose Enter starts the study and opens its
     // live panel; Esc goes back to the list.

@@ -12,7 +12,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use meshagents_stats::data::dictionary::{Dictionary, Role};
 use meshagents_stats::phewas::read_associations;
@@ -20,8 +19,6 @@ use meshagents_stats::phewas::read_associations;
 mod common;
 
 use common::tmux::Tmux;
-
-const BIN: &str = env!("CARGO_BIN_EXE_meshagents");
 
 /// Two covariate columns whose id, typed into the picker's search, finds that column alone:
 /// no other column's id, description, category or role, no category and no role holds it.
@@ -75,13 +72,7 @@ fn wizard_with_picked_covariates_preview_live_panel_then_named_fork_and_compare_
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");
-    let cohort = tmp.path().join("cohort");
-    let status = Command::new(BIN)
-        .args(["simulate", "--n", "400", "--factors", "30", "--out"])
-        .arg(&cohort)
-        .status()
-        .expect("simulate runs");
-    assert!(status.success());
+    let cohort = common::tmux::small_cohort(tmp.path());
     let dictionary = Dictionary::read_csv(&cohort.join("dictionary.csv")).expect("dictionary");
     let covariates = two_findable_covariates(&dictionary);
     assert_eq!(
@@ -94,11 +85,7 @@ fn wizard_with_picked_covariates_preview_live_panel_then_named_fork_and_compare_
     let tmux = Tmux::start("wizard", &root, tmp.path(), 110, 32);
 
     tmux.wait_for("studies under", "");
-    tmux.keys(&["n"]);
-    tmux.wait_for("new study: 1/6 files", "");
-    for _ in 0.."my-study".len() {
-        tmux.keys(&["BSpace"]);
-    }
+    tmux.open_wizard();
     // The name is checked as it is typed: a folder of that name exists.
     tmux.text("wiz base");
     tmux.wait_for("a study named wiz-base exists", "");
@@ -108,11 +95,7 @@ fn wizard_with_picked_covariates_preview_live_panel_then_named_fork_and_compare_
     tmux.text("base");
     let files = tmux.wait_for("name          wiz base_", "");
     assert!(!files.contains("exists"), "{files}");
-    tmux.keys(&["Tab"]);
-    tmux.text(&cohort.join("cohort.parquet").display().to_string());
-    tmux.keys(&["Tab"]);
-    tmux.text(&cohort.join("dictionary.csv").display().to_string());
-    tmux.keys(&["Enter"]);
+    tmux.wizard_files(&cohort);
     let phenotypes = tmux.wait_for("new study: 2/6 phenotypes", "! ");
     assert!(phenotypes.contains("every imaging column"), "{phenotypes}");
     tmux.keys(&["Enter"]);

@@ -210,11 +210,9 @@ fn fork_chooses_its_step_and_takes_changed_settings() {
     assert!(!app.quit);
     key(&mut app, KeyCode::Backspace);
     match &app.dialog {
-        Some(Dialog::Fork {
-            selected, settings, ..
-        }) => {
-            assert_eq!(*selected, 1);
-            assert_eq!(settings, "model=linear, transform=rint");
+        Some(Dialog::Fork(d)) => {
+            assert_eq!(d.selected, 1);
+            assert_eq!(d.settings, "model=linear, transform=rint");
         }
         other => panic!("the fork dialog is open: {other:?}"),
     }

@@ -325,19 +325,19 @@ fn a_fork_is_named_checked_as_typed_then_selected_with_its_live_panel() {
         row("base-fork", None),
     ]));
     press(&mut app, KeyCode::Char('f'));
-    let Some(Dialog::Fork { name, clash, .. }) = &app.dialog else {
+    let Some(Dialog::Fork(d)) = &app.dialog else {
         panic!("the fork dialog opens")
     };
-    assert_eq!(name, "base-fork2", "the first free <parent>-fork name");
-    assert_eq!(clash, &None);
+    assert_eq!(d.name, "base-fork2", "the first free <parent>-fork name");
+    assert_eq!(d.clash, None);
     for _ in 0.."2".len() {
         press(&mut app, KeyCode::Backspace);
     }
-    let Some(Dialog::Fork { clash, .. }) = &app.dialog else {
+    let Some(Dialog::Fork(d)) = &app.dialog else {
         panic!("still open")
     };
     assert_eq!(
-        clash.as_deref(),
+        d.clash.as_deref(),
         Some("a study named base-fork exists: choose another name")
     );
     assert!(draw(&app, 100, 30).contains("a study named base-fork exists"));

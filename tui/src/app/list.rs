@@ -2,6 +2,22 @@
 
 use super::*;
 
+/// The fork dialog: the fork's name, the step it starts from (Up/Down) and its changed
+/// settings; Tab moves between the name and the settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForkDialog {
+    pub dir: PathBuf,
+    /// (key, description)
+    pub steps: Vec<(String, String)>,
+    pub selected: usize,
+    pub settings: String,
+    pub name: String,
+    /// The name field has the keyboard (else the settings).
+    pub on_name: bool,
+    /// "a study named X exists" while the name is taken (Enter does not fork).
+    pub clash: Option<String>,
+}
+
 impl App {
     pub(super) fn list_key(&mut self, code: KeyCode) -> Vec<Effect> {
         let n = self.studies.len();
@@ -105,7 +121,7 @@ impl App {
                         .find(|n| self.name_clash(n).is_none())
                         .unwrap_or_else(|| format!("{}-fork", study.name));
                     let clash = self.name_clash(&name);
-                    self.dialog = Some(Dialog::Fork {
+                    self.dialog = Some(Dialog::Fork(ForkDialog {
                         dir,
                         steps,
                         selected,
@@ -113,7 +129,7 @@ impl App {
                         name,
                         on_name: true,
                         clash,
-                    });
+                    }));
                     vec![]
                 }
             }
@@ -169,32 +185,20 @@ impl App {
 
     /// A key of the fork dialog: text goes to the name or the settings (Tab switches), Up and
     /// Down choose the step, Enter forks unless the name is taken.
-    pub(super) fn fork_key(&mut self, dialog: Dialog, code: KeyCode) -> Vec<Effect> {
-        let Dialog::Fork {
-            dir,
-            steps,
-            mut selected,
-            mut settings,
-            mut name,
-            mut on_name,
-            mut clash,
-        } = dialog
-        else {
-            return vec![];
-        };
+    pub(super) fn fork_key(&mut self, mut d: ForkDialog, code: KeyCode) -> Vec<Effect> {
         match code {
             KeyCode::Esc => {
                 self.dialog = None;
                 self.status = "not forked".into();
                 return vec![];
             }
-            KeyCode::Enter if clash.is_none() => {
+            KeyCode::Enter if d.clash.is_none() => {
                 self.dialog = None;
-                let Some(out) = crate::model::study_dir(&self.root, &name) else {
+                let Some(out) = crate::model::study_dir(&self.root, &d.name) else {
                     return vec![];
                 };
-                let from = steps[selected].0.clone();
-                let settings: Vec<String> = settings
+                let settings: Vec<String> = d
+                    .settings
                     .split([',', ' '])
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
@@ -203,41 +207,33 @@ impl App {
                 self.select_dir = Some(out.clone());
                 return vec![
                     Effect::Fork {
-                        dir,
-                        from,
+                        from: d.steps[d.selected].0.clone(),
+                        dir: d.dir,
                         settings,
-                        name: name.trim().to_string(),
+                        name: d.name.trim().to_string(),
                         out: out.clone(),
                     },
                     Effect::RefreshStudies,
                     Effect::LoadPanel(out),
                 ];
             }
-            KeyCode::Tab | KeyCode::BackTab => on_name = !on_name,
-            KeyCode::Up => selected = selected.saturating_sub(1),
-            KeyCode::Down => selected = (selected + 1).min(steps.len() - 1),
-            KeyCode::Char(c) if on_name => name.push(c),
-            KeyCode::Backspace if on_name => {
-                name.pop();
+            KeyCode::Tab | KeyCode::BackTab => d.on_name = !d.on_name,
+            KeyCode::Up => d.selected = d.selected.saturating_sub(1),
+            KeyCode::Down => d.selected = (d.selected + 1).min(d.steps.len() - 1),
+            KeyCode::Char(c) if d.on_name => d.name.push(c),
+            KeyCode::Backspace if d.on_name => {
+                d.name.pop();
             }
-            KeyCode::Char(c) => settings.push(c),
+            KeyCode::Char(c) => d.settings.push(c),
             KeyCode::Backspace => {
-                settings.pop();
+                d.settings.pop();
             }
             _ => {}
         }
-        if on_name {
-            clash = self.name_clash(&name);
+        if d.on_name {
+            d.clash = self.name_clash(&d.name);
         }
-        self.dialog = Some(Dialog::Fork {
-            dir,
-            steps,
-            selected,
-            settings,
-            name,
-            on_name,
-            clash,
-        });
+        self.dialog = Some(Dialog::Fork(d));
         vec![]
     }
 

@@ -13,6 +13,7 @@ mod wizard;
 
 pub use approval::{ApprovalView, Assign};
 pub use compare::{CompareView, Comparison, PairDiff};
+pub use list::ForkDialog;
 pub use panel::PanelView;
 pub use picker::{PickItem, PickKind, Picker};
 pub use results::{ResultsView, SortKey};
@@ -135,20 +136,8 @@ pub enum Screen {
 pub enum Dialog {
     ConfirmDelete(PathBuf),
     Export,
-    /// Name the fork, choose the step it starts from (Up/Down) and type its changed
-    /// settings; Tab moves between the name and the settings.
-    Fork {
-        dir: PathBuf,
-        /// (key, description)
-        steps: Vec<(String, String)>,
-        selected: usize,
-        settings: String,
-        name: String,
-        /// The name field has the keyboard (else the settings).
-        on_name: bool,
-        /// "a study named X exists" while the name is taken (Enter does not fork).
-        clash: Option<String>,
-    },
+    /// Name the fork, choose the step it starts from and type its changed settings.
+    Fork(ForkDialog),
 }
 
 /// The step a fork starts from unless the user picks another: the PheWAS, so that a changed
@@ -424,7 +413,7 @@ impl App {
                 self.dialog = None;
                 vec![]
             }
-            (dialog @ Dialog::Fork { .. }, code) => self.fork_key(dialog, code),
+            (Dialog::Fork(fork), code) => self.fork_key(fork, code),
             _ => vec![],
         }
     }

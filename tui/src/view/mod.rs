@@ -159,35 +159,31 @@ pub fn render(app: &App, f: &mut Frame) {
                 "c: CSV   t: TSV   m: Markdown   Esc: cancel".into(),
             ],
         ),
-        Some(Dialog::Fork {
-            dir,
-            steps,
-            selected,
-            settings,
-            name,
-            on_name,
-            clash,
-        }) => {
+        Some(Dialog::Fork(d)) => {
             let cursor = |on: bool| if on { "_" } else { "" };
             let mut lines = vec![
-                format!("Fork {} into a new study", dir.display()),
-                format!("named (type; Tab: settings): {name}{}", cursor(*on_name)),
-                match clash {
+                format!("Fork {} into a new study", d.dir.display()),
+                format!(
+                    "named (type; Tab: settings): {}{}",
+                    d.name,
+                    cursor(d.on_name)
+                ),
+                match &d.clash {
                     Some(clash) => format!("  ! {clash}"),
                     None => String::new(),
                 },
                 "that reuses the steps before the one chosen (Up/Down):".into(),
                 String::new(),
             ];
-            let width = steps.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-            lines.extend(steps.iter().enumerate().map(|(i, (key, description))| {
-                let marker = if i == *selected { ">" } else { " " };
+            let width = d.steps.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+            lines.extend(d.steps.iter().enumerate().map(|(i, (key, description))| {
+                let marker = if i == d.selected { ">" } else { " " };
                 format!("{marker} {key:<width$}  {description}")
             }));
             lines.extend([
                 String::new(),
                 "Changed settings, KEY=VALUE separated by commas (Tab: name):".into(),
-                format!("  {settings}{}", cursor(!*on_name)),
+                format!("  {}{}", d.settings, cursor(!d.on_name)),
                 "  e.g. model=linear, transform=rint".into(),
                 "  (a setting of an earlier step, e.g. panel.protocol.max_rounds=2,".into(),
                 "   needs the fork to start at that step)".into(),
