@@ -301,6 +301,16 @@ fn fork_reuses_the_steps_before_the_chosen_one_and_runs_on_with_the_change() {
     };
     assert!(transcript("base") > 0);
     assert_eq!(transcript("linear"), transcript("base"));
+    // A fork of the fork finds them too.
+    let again = study_fork(
+        dir.path(),
+        "linear",
+        "phewas/adjusted",
+        "transform=rint",
+        "again",
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(transcript("again"), transcript("base"));
 
     let bad = study_fork(dir.path(), "base", "phewas/adjusted", "modl=linear", "bad");
     assert_failed_saying(&bad, "unknown field `modl`");

@@ -4,6 +4,7 @@
 //! runs on from STEP. It records where it came from in `DIR2/fork.json` (this module owns
 //! that file), so a reader can compare a fork with its parent.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use meshagents_engine::{Event, Journal, RecordKind};
@@ -177,9 +178,23 @@ fn copy_reused(
         // The inputs' fingerprints go with any reused step: those steps were computed from
         // those inputs, so a fork that reuses them must stop on changed data too. A fork from
         // the first step reuses nothing and fingerprints the data afresh.
-        let copied = to_journal.import_completed(from_journal, |step| {
-            reuse.contains(&step) || (!reuse.is_empty() && step == crate::inputs::KEY)
+        let mut copied = to_journal.import_completed(from_journal, |step| {
+            !reuse.is_empty() && step == crate::inputs::KEY
         })?;
+        // The panel's transcript lines are events, not steps: without them the fork's
+        // events file (what the TUI's live panel and `study status` read) would show a panel
+        // that never spoke although its decisions are reused. Each step's lines follow it, so
+        // that a fork of this fork finds them the same way.
+        let mut transcript = transcript_of(from_journal, reuse)?;
+        for step in reuse {
+            let imported = to_journal.import_completed(from_journal, |s| s == *step)?;
+            if !imported.is_empty() {
+                for (record_step, event) in transcript.remove(*step).unwrap_or_default() {
+                    to_journal.event(&record_step, &event)?;
+                }
+            }
+            copied.extend(imported);
+        }
         // The files the reused steps wrote come along (their results name them).
         for record in from_journal.records()? {
             if copied.contains(&record.step) {
@@ -189,12 +204,6 @@ fn copy_reused(
                     })?;
                 }
             }
-        }
-        // The panel's transcript lines are events, not steps: without them the fork's
-        // events file (what the TUI's live panel and `study status` read) would show a panel
-        // that never spoke although its decisions are reused.
-        for (step, event) in transcript_of(from_journal, &copied)? {
-            to_journal.event(&step, &event)?;
         }
         copied
             .into_iter()
@@ -212,42 +221,44 @@ fn copy_reused(
     Ok(copied)
 }
 
-/// The transcript events recorded while each of `steps` ran the time it completed (an
-/// attempt that was killed or failed before it leaves its lines out: the run that completed
-/// says them again), in the journal's order.
+/// The transcript events of each of `steps`, in the journal's order: those recorded after the
+/// step last started (its sub-steps, the model and tool calls, aside) and before another step
+/// started. A run killed or failed before leaves its lines out: the run that completed says
+/// them again. A fork's journal holds each reused step's lines right after it.
 fn transcript_of(
     journal: &Journal,
-    steps: &[String],
-) -> Result<Vec<(String, Event)>, WorkflowError> {
-    let mut kept = Vec::new();
-    let mut open: Option<(&str, Vec<(String, Event)>)> = None;
+    steps: &[&str],
+) -> Result<HashMap<String, Vec<(String, Event)>>, WorkflowError> {
+    let mut lines: HashMap<String, Vec<(String, Event)>> = HashMap::new();
+    let mut current: Option<String> = None;
     for record in journal.records()? {
-        let step = record.step.as_str();
         match record.kind {
             RecordKind::StepStarted => {
-                if let Some(s) = steps.iter().find(|s| s.as_str() == step) {
-                    open = Some((s.as_str(), Vec::new()));
+                let inside = current
+                    .as_ref()
+                    .is_some_and(|c| record.step.starts_with(&format!("{c}/")));
+                if steps.contains(&record.step.as_str()) {
+                    lines.insert(record.step.clone(), Vec::new());
+                    current = Some(record.step);
+                } else if !inside {
+                    current = None;
                 }
             }
             RecordKind::Event => {
-                if let Some((_, lines)) = open.as_mut() {
+                if let Some(step) = &current {
                     if let Ok(event @ Event::Transcript(_)) = serde_json::from_value(record.payload)
                     {
-                        lines.push((record.step, event));
+                        lines
+                            .entry(step.clone())
+                            .or_default()
+                            .push((record.step, event));
                     }
                 }
             }
-            RecordKind::StepCompleted | RecordKind::StepFailed => {
-                if open.as_ref().is_some_and(|(s, _)| *s == step) {
-                    let (_, lines) = open.take().expect("checked");
-                    if record.kind == RecordKind::StepCompleted {
-                        kept.extend(lines);
-                    }
-                }
-            }
+            RecordKind::StepCompleted | RecordKind::StepFailed => {}
         }
     }
-    Ok(kept)
+    Ok(lines)
 }
 
 /// Paths of files recorded in a step result (`{"path": ..., "sha256": ...}` objects).
