@@ -175,7 +175,7 @@ results       s sort (p, |beta|, phenotype)   / filter   m Manhattan plot   x ex
 panel         Tab agent tab   Up/Down scroll   t unfold tool calls   a approval gate\n  \
 approval      Space toggle a candidate   p the panel's set   Enter approve and resume\n  \
 wizard        Tab next field   type to search columns   Space pick   Tab (covariates) panel/fixed\n                \
-Enter next step, then the STUDY.toml preview (Up/Down scroll), then write, start, live panel\n  \
+Enter next step; STUDY.toml preview (Up/Down); Enter starts, opens live panel\n  \
 compare       Tab or 1 2 3: hits gained, hits lost, delta beta   Up/Down move   Esc back\n\n\
 Needs a terminal of at least 80x24."
     )]

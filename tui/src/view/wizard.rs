@@ -59,6 +59,8 @@ pub(super) fn render_wizard(app: &App, f: &mut Frame, area: Rect) {
         .title(format!(" new study: {step} "))
         .title_bottom(match w.step {
             WizardStep::Preview => " Up/Down scroll  Enter write and start  Esc back ",
+            // Letters are the search here, so ? is too.
+            WizardStep::Pick(_) => " Enter next  Esc clear the search, back  Ctrl-C quit ",
             _ => " Enter next  Esc back  ? help ",
         });
     let [main, err] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
