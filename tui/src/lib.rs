@@ -68,3 +68,6 @@ mod tests_filter;
 
 #[cfg(test)]
 mod tests_results;
+
+#[cfg(test)]
+mod tests_wizard;

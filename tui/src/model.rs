@@ -33,6 +33,8 @@ pub struct StudyRow {
     /// The steps of its plan in order, as (key, description), from STUDY.toml (empty without
     /// one): what a fork can start from.
     pub steps: Vec<(String, String)>,
+    /// The study it was forked from (`fork.json`), for the compare view.
+    pub parent: Option<PathBuf>,
 }
 
 impl StudyRow {
@@ -83,8 +85,26 @@ impl StudyRow {
                         .collect()
                 })
                 .unwrap_or_default(),
+            parent: fork_parent(&s.dir),
         }
     }
+}
+
+/// The parent a fork recorded, named as its sibling in the list when it is one (the record
+/// holds the absolute path; the list may name the root by a relative one).
+fn fork_parent(dir: &Path) -> Option<PathBuf> {
+    let parent = meshagents_workflows::read_fork_origin(dir)?.parent;
+    let sibling = dir.parent()?.join(parent.file_name()?);
+    let same = |a: &Path, b: &Path| {
+        std::fs::canonicalize(a)
+            .ok()
+            .is_some_and(|a| Some(a) == std::fs::canonicalize(b).ok())
+    };
+    Some(if same(&sibling, &parent) {
+        sibling
+    } else {
+        parent
+    })
 }
 
 /// Every study under `root`; a missing root is an empty list (the wizard creates it).
@@ -320,10 +340,47 @@ pub struct DictCategory {
     pub whole_role: bool,
 }
 
-/// The categories of a `dictionary.csv` (read by `stats::data::Dictionary`, so a bad
-/// dictionary is refused here as the study would refuse it), in file order.
-pub fn load_dictionary(path: &Path) -> Result<Vec<DictCategory>, TuiError> {
+/// A column of the data dictionary, as the wizard's picker offers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DictColumn {
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub role: String,
+}
+
+/// What the wizard reads of a `dictionary.csv`: its roles and categories, and its columns
+/// (the id column left out), in file order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WizardDictionary {
+    pub categories: Vec<DictCategory>,
+    pub columns: Vec<DictColumn>,
+}
+
+/// The roles, categories and columns of a `dictionary.csv` (read by
+/// `stats::data::Dictionary`, so a bad dictionary is refused here as the study would refuse
+/// it).
+pub fn load_dictionary(path: &Path) -> Result<WizardDictionary, TuiError> {
     let dictionary = Dictionary::read_csv(path)?;
+    let columns = dictionary
+        .entries
+        .iter()
+        .filter(|e| e.role != Role::Id)
+        .map(|e| DictColumn {
+            name: e.column.clone(),
+            description: e.description.clone(),
+            category: e.category.clone(),
+            role: e.role.as_str().to_string(),
+        })
+        .collect();
+    Ok(WizardDictionary {
+        categories: dictionary_categories(&dictionary),
+        columns,
+    })
+}
+
+/// The categories of a dictionary, the whole roles first, in file order.
+fn dictionary_categories(dictionary: &Dictionary) -> Vec<DictCategory> {
     let mut cats: Vec<(String, BTreeMap<String, usize>)> = Vec::new();
     for entry in &dictionary.entries {
         let (cat, role) = (&entry.category, entry.role.as_str());
@@ -373,7 +430,7 @@ pub fn load_dictionary(path: &Path) -> Result<Vec<DictCategory>, TuiError> {
             whole_role: false,
         }
     }));
-    Ok(out)
+    out
 }
 
 /// The folder of a new study called `name` under `root`, or `None` when the name has no

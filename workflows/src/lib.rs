@@ -38,7 +38,7 @@ pub use cluster::{CohortSource, ExecutorConfig, ExecutorKind};
 pub use demo::{run_demo, DemoConfig, DemoOutcome};
 pub use error::{error_text, WorkflowError};
 pub use files::{check_output_folder, OutputFolder, RUN_LOG};
-pub use fork::fork_study;
+pub use fork::{fork_study, read_fork_origin, ForkOrigin};
 pub use meshagents_agents::protocol::TranscriptEntry;
 pub use model_server::{ServerConfig, ServerError, SERVER_EVENT_KEY};
 pub use phewas::{run_phewas, PhewasJob, PhewasOutcome, PhewasProgress};
