@@ -171,8 +171,12 @@ everywhere    ? help   q quit (exit code 0; studies keep running)   Esc back\n  
 study list    Up/Down move   Enter open   n new study   l live panel   a approve\n                \
 r resume   s pause (a study this TUI started)   f fork   d delete\n  \
 results       s sort (p, |beta|, phenotype)   / filter   m Manhattan plot   x export\n  \
-panel         Tab agent tab   Up/Down scroll   t unfold tool calls   a approval gate\n  \
-approval      Space toggle a candidate   p the panel's set   Enter approve and resume\n  \
+panel         Tab/Left/Right agent tab   Up/Down PgUp/PgDn Home/g move   End/G follow\n                \
+Enter detail: on a vote every agent's include/confidence/rationale per variable\n                \
+(Up/Down variable, Left/Right round), on tool calls their results as tables\n                \
+t unfold tool calls   a approval gate   o results\n  \
+approval      Up/Down candidate (its tally, score, rationales, evidence below)\n                \
+Space toggle a candidate   p the panel's set   Enter approve and resume\n  \
 wizard        Tab next field   Space cycle/toggle   / search   Enter next step\n\n\
 Needs a terminal of at least 80x24."
     )]

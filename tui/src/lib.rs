@@ -21,7 +21,9 @@
 pub mod app;
 pub mod model;
 pub mod runtime;
+pub mod tables;
 pub mod view;
+pub mod votes;
 
 pub use runtime::run;
 
@@ -65,3 +67,6 @@ mod tests;
 
 #[cfg(test)]
 mod tests_filter;
+
+#[cfg(test)]
+mod tests_agents;

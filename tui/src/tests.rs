@@ -343,6 +343,7 @@ fn panel_data() -> PanelData {
         completion_tokens: 560,
         cost_usd: 0.0123,
         events: 20,
+        ..PanelData::default()
     }
 }
 
@@ -371,9 +372,9 @@ fn panel_tabs_cycle_over_agents_and_the_chair_and_ticks_reload() {
     }
     key(&mut app, KeyCode::Down);
     assert_eq!(
-        app.panel.as_ref().map(|p| p.scroll),
-        Some(4),
-        "clamped to the lines there are"
+        app.panel.as_ref().map(|p| p.cursor()),
+        Some(1),
+        "clamped to the items there are (the tool call and its result are one)"
     );
     key(&mut app, KeyCode::End);
     assert_eq!(app.panel.as_ref().map(|p| p.follow), Some(true));

@@ -1,0 +1,1 @@
+//! Unit tests of the live panel detail, the round labels, progress and the approval gate.
