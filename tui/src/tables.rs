@@ -213,7 +213,8 @@ fn table(items: &[Value], indent: &str, shape: Shape, out: &mut Vec<String>) {
             out.push(line(&|c| row[c].clone()));
         }
         if more > 0 {
-            out.push(format!("{indent}… {more} more rows (Enter shows them all)"));
+            let s = if more == 1 { "" } else { "s" };
+            out.push(format!("{indent}… {more} more row{s} (Enter: all)"));
         }
         first_block = false;
         if c <= start {

@@ -583,7 +583,7 @@ fn transcript_wraps_long_messages_under_the_speaker() {
         .push(panel_line("statistician", "message", long, json!({})));
     let app = app_with_panel(data);
     let screen = draw(&app, 80, 24);
-    assert!(screen.contains("statistician  Adjust for age"), "{screen}");
+    assert!(screen.contains("statistician Adjust for age"), "{screen}");
     assert!(
         screen.contains("stiffening"),
         "the end of the message is on screen: {screen}"

@@ -23,13 +23,19 @@ pub(super) fn panel_body(l: &PanelLine) -> String {
     match l.kind.as_str() {
         "tool_result" => format!("<- {}", data_str("key").rsplit('/').next().unwrap_or("")),
         "tool_call" => format!("tool {}", l.text),
+        // How many answers it holds, by their kind (Enter shows every agent's).
         "proposal" => {
-            let answers = crate::votes::opinions(l).len();
-            if answers > 0 {
-                format!("VOTE {} ({answers} answers; Enter: every agent's)", l.text)
-            } else {
-                format!("VOTE {}", l.text)
-            }
+            let counted = [
+                ("VOTE", "votes"),
+                ("PICKS", "selections"),
+                ("PROPOSES", "proposals"),
+            ]
+            .iter()
+            .find_map(|(word, k)| {
+                let n = l.data.get(*k)?.as_array()?.len();
+                (n > 0).then(|| format!("{word} {} ({n} {k})", l.text))
+            });
+            counted.unwrap_or_else(|| format!("VOTE {}", l.text))
         }
         "agreement" => format!("AGREEMENT {}", l.text),
         "decision" => format!("DECISION {}", l.text),
