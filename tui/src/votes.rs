@@ -325,11 +325,11 @@ fn find_named<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
 }
 
 /// Who made a tool call, read from its journal key (`panel/STAGE/rN/AGENT/callK/toolJ`):
-/// "AGENT rN".
+/// "AGENT rN toolJ" (an agent may call a tool more than once in a round).
 pub fn key_speaker(key: &str) -> String {
     let parts: Vec<&str> = key.split('/').collect();
     match parts.as_slice() {
-        [_, _, round, agent, ..] => format!("{agent} {round}"),
+        [_, _, round, agent, .., tool] => format!("{agent} {round} {tool}"),
         _ => key.to_string(),
     }
 }
