@@ -15,6 +15,8 @@ use serde_json::Value;
 
 mod common;
 
+use common::json_strings;
+
 use common::tmux::Tmux;
 
 const BIN: &str = env!("CARGO_BIN_EXE_meshagents");
@@ -24,36 +26,20 @@ fn json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn enter_on_a_vote_shows_rationales_and_the_gate_shows_the_tally_in_tmux() {
     if !common::tmux::available() {
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");
+    common::simulate_csv(tmp.path(), "cohort", "400", "11", &["--factors", "30"]);
     let cohort = tmp.path().join("cohort");
-    let status = Command::new(BIN)
-        .args(["simulate", "--n", "400", "--factors", "30", "--out"])
-        .arg(&cohort)
-        .status()
-        .expect("simulate runs");
-    assert!(status.success());
     let root = tmp.path().join("studies");
     let dir = root.join("gated");
     std::fs::create_dir_all(&dir).expect("study folder");
     let toml = format!(
         "name = \"gated\"\ndata = \"{}\"\ndictionary = \"{}\"\n[panel]\napprove = true\n",
-        cohort.join("cohort.parquet").display(),
+        cohort.join("cohort.csv").display(),
         cohort.join("dictionary.csv").display()
     );
     std::fs::write(tmp.path().join("STUDY.toml"), toml).expect("STUDY.toml");
@@ -131,7 +117,7 @@ fn enter_on_a_vote_shows_rationales_and_the_gate_shows_the_tally_in_tmux() {
     tmux.keys(&["a"]);
     let gate = tmux.wait_for_all(&["approve the confounder set", "tally, evidence"], "");
     let proposal = json(&dir.join("proposed_confounders.json"));
-    let candidates = strings(&proposal["candidates"]);
+    let candidates = json_strings(&proposal["candidates"]);
     let decisions = json(&dir.join("decisions.json"));
     let items = decisions
         .pointer("/provenance/confounders/items")
@@ -144,8 +130,8 @@ fn enter_on_a_vote_shows_rationales_and_the_gate_shows_the_tally_in_tmux() {
             .expect("every candidate is tallied");
         let score = item["weighted_score"].as_f64().expect("score");
         let expected = vec![
-            strings(&item["votes_for"]).len().to_string(),
-            strings(&item["votes_against"]).len().to_string(),
+            json_strings(&item["votes_for"]).len().to_string(),
+            json_strings(&item["votes_against"]).len().to_string(),
             if score > 0.0 {
                 format!("+{score}")
             } else {
@@ -168,7 +154,7 @@ fn enter_on_a_vote_shows_rationales_and_the_gate_shows_the_tally_in_tmux() {
         .iter()
         .find(|i| i["variable"] == candidates[0].as_str())
         .expect("first candidate");
-    let voters = strings(&first["votes_for"]);
+    let voters = json_strings(&first["votes_for"]);
     assert!(
         gate.contains(&format!("{}: tally, evidence", candidates[0])),
         "{gate}"

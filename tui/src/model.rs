@@ -248,14 +248,7 @@ pub struct StepClock {
 /// The plan's step that runs (started last and not ended), or the one that ended last. Only
 /// the plan's steps count: the panel's calls are journaled as steps within them.
 pub fn step_clock(events: &[EventLine]) -> Option<StepClock> {
-    let plan: Vec<String> = events
-        .iter()
-        .rev()
-        .find_map(|e| match &e.body {
-            Some(Event::Plan { steps, .. }) => Some(steps.clone()),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let plan = meshagents_workflows::study::plan_steps(events);
     let mut clock: Option<StepClock> = None;
     for e in events.iter().filter(|e| plan.contains(&e.step)) {
         match e.kind {

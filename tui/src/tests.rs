@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::app::{App, Assign, Dialog, Effect, Msg, Screen, SortKey, WizardStep};
 use crate::model::{AssociationTable, DictCategory, PanelData, PanelLine, StudyRow};
 
-fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+pub(crate) fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 

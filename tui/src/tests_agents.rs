@@ -4,19 +4,14 @@
 
 use std::path::PathBuf;
 
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
+use ratatui::crossterm::event::KeyCode;
 use serde_json::{json, Value};
 
 use crate::app::{App, Detail, Effect, Msg, Screen};
 use crate::model::{step_clock, PanelData, PanelLine, StepClock};
 use crate::tables::{json_lines, sig3};
+use crate::tests::{draw, key};
 use crate::votes::{elapsed, round_tag, round_title, tallies, Progress, RoundTable};
-
-fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
 
 fn line(round: u32, agent: &str, kind: &str, text: &str, data: Value) -> PanelLine {
     PanelLine {
@@ -112,22 +107,6 @@ fn panel_app(data: PanelData) -> App {
         data,
     });
     app
-}
-
-fn screen_text(app: &App, w: u16, h: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    terminal
-        .draw(|f| crate::view::render(app, f))
-        .expect("draws");
-    let buffer = terminal.backend().buffer().clone();
-    let mut text = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            text.push_str(buffer[(x, y)].symbol());
-        }
-        text.push('\n');
-    }
-    text
 }
 
 #[test]
@@ -287,17 +266,17 @@ fn enter_on_a_vote_opens_every_agents_answers_in_its_round() {
         table.cell("bmi", "bob").map(|o| o.confidence),
         Some(Some(0.6))
     );
-    let screen = screen_text(&app, 100, 30);
+    let screen = draw(&app, 100, 30);
     assert!(screen.contains("round 2 of at most 3"), "{screen}");
     assert!(screen.contains("alice r2: age moves 353 pairs"), "{screen}");
     assert!(screen.contains("bob r2: age moves 353 pairs"), "{screen}");
     key(&mut app, KeyCode::Down);
-    let screen = screen_text(&app, 100, 30);
+    let screen = draw(&app, 100, 30);
     assert!(screen.contains("bob r2: bmi is a proxy"), "{screen}");
     assert!(screen.contains("yes 0.60"), "{screen}");
     // Left: the same variable a round earlier; then to the proposals of round 0.
     key(&mut app, KeyCode::Left);
-    let screen = screen_text(&app, 100, 30);
+    let screen = draw(&app, 100, 30);
     assert!(screen.contains("bob r1: bmi is a proxy"), "{screen}");
     key(&mut app, KeyCode::Left);
     assert!(matches!(
@@ -308,7 +287,7 @@ fn enter_on_a_vote_opens_every_agents_answers_in_its_round() {
             ..
         })
     ));
-    assert!(screen_text(&app, 100, 30).contains("age precedes every exposure"));
+    assert!(draw(&app, 100, 30).contains("age precedes every exposure"));
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.screen, Screen::Panel, "Esc closes the detail only");
     assert_eq!(app.panel.as_ref().and_then(|p| p.detail.clone()), None);
@@ -317,7 +296,7 @@ fn enter_on_a_vote_opens_every_agents_answers_in_its_round() {
 #[test]
 fn enter_on_a_tool_run_shows_its_result_as_tables_and_the_panel_shows_progress() {
     let mut app = panel_app(meeting());
-    let screen = screen_text(&app, 110, 40);
+    let screen = draw(&app, 110, 40);
     assert!(screen.contains("running 1m 23s"), "{screen}");
     assert!(screen.contains("confounders round 2 of 3"), "{screen}");
     assert!(screen.contains("answered 2 of 2"), "{screen}");
@@ -333,13 +312,13 @@ fn enter_on_a_tool_run_shows_its_result_as_tables_and_the_panel_shows_progress()
         app.panel.as_ref().and_then(|p| p.detail.clone()),
         Some(Detail::Lines { ref lines, scroll: 0 }) if lines == &vec![1, 2]
     ));
-    let screen = screen_text(&app, 110, 40);
+    let screen = draw(&app, 110, 40);
     assert!(screen.contains("informative_abs_r  0.272"), "{screen}");
     assert!(!screen.contains("0.2722024"), "{screen}");
     key(&mut app, KeyCode::Esc);
     // Unfolded, the result is inline, rounded.
     key(&mut app, KeyCode::Char('t'));
-    let screen = screen_text(&app, 110, 60);
+    let screen = draw(&app, 110, 60);
     assert!(screen.contains("0.811"), "{screen}");
     assert!(!screen.contains("0.8114942"), "{screen}");
 }
@@ -367,7 +346,7 @@ fn the_approval_gate_reads_the_transcript_for_the_tally_and_evidence() {
     assert_eq!(t[2], None, "sbp is not tallied");
     assert_eq!(tallies(&a.panel.lines).len(), 2);
     key(&mut app, KeyCode::Down);
-    let screen = screen_text(&app, 100, 40);
+    let screen = draw(&app, 100, 40);
     assert!(screen.contains("+1.8"), "{screen}");
     assert!(
         screen.contains("for alice, bob; against nobody"),
