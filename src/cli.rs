@@ -173,9 +173,11 @@ r resume   s pause (a study this TUI started)   f fork   d delete\n  \
 results       s sort (p, |beta|, phenotype)   / filter   m Manhattan plot   x export\n  \
 panel         Tab/Left/Right agent tab   Up/Down PgUp/PgDn Home/g move   End/G follow\n                \
 Enter detail: on a vote every agent's include/confidence/rationale per variable\n                \
-(Up/Down variable, Left/Right round), on tool calls their results as tables\n                \
+(Up/Down variable, Left/Right round, PgUp/PgDn rationales), on tool calls\n                \
+their results as tables; Esc closes it\n                \
 t unfold tool calls   a approval gate   o results\n  \
-approval      Up/Down candidate (its tally, score, rationales, evidence below)\n                \
+approval      Up/Down candidate (tally, score; its evidence and rationales below)\n                \
+PgUp/PgDn scroll the evidence\n                \
 Space toggle a candidate   p the panel's set   Enter approve and resume\n  \
 wizard        Tab next field   Space cycle/toggle   / search   Enter next step\n\n\
 Needs a terminal of at least 80x24."

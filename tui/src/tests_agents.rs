@@ -248,7 +248,8 @@ fn enter_on_a_vote_opens_every_agents_answers_in_its_round() {
         Some(Detail::Round {
             stage: "confounders".into(),
             round: 2,
-            selected: 0
+            selected: 0,
+            scroll: 0
         })
     );
     let table = RoundTable::of(
@@ -270,7 +271,20 @@ fn enter_on_a_vote_opens_every_agents_answers_in_its_round() {
     assert!(screen.contains("round 2 of at most 3"), "{screen}");
     assert!(screen.contains("alice r2: age moves 353 pairs"), "{screen}");
     assert!(screen.contains("bob r2: age moves 353 pairs"), "{screen}");
+    key(&mut app, KeyCode::PageDown);
+    assert!(matches!(
+        app.panel.as_ref().and_then(|p| p.detail.clone()),
+        Some(Detail::Round { scroll: 5, .. })
+    ));
     key(&mut app, KeyCode::Down);
+    assert!(matches!(
+        app.panel.as_ref().and_then(|p| p.detail.clone()),
+        Some(Detail::Round {
+            selected: 1,
+            scroll: 0,
+            ..
+        })
+    ));
     let screen = draw(&app, 100, 30);
     assert!(screen.contains("bob r2: bmi is a proxy"), "{screen}");
     assert!(screen.contains("yes 0.60"), "{screen}");

@@ -7,11 +7,13 @@ use crate::votes::{opinions, RoundTable};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Detail {
-    /// The answers of every agent in one round of one stage; `selected` is the row (item).
+    /// The answers of every agent in one round of one stage; `selected` is the row (item),
+    /// `scroll` how far its rationales are scrolled down (PgUp/PgDn).
     Round {
         stage: String,
         round: u32,
         selected: usize,
+        scroll: usize,
     },
     /// Lines of the transcript in full (indices into `PanelData::lines`), scrolled by
     /// `scroll` screen lines.
@@ -34,6 +36,7 @@ impl Detail {
                 stage: first.stage.clone(),
                 round: first.round,
                 selected,
+                scroll: 0,
             });
         }
         let has_more = item.len() > 1 || !first.data.is_null() || first.text.chars().count() > 60;
@@ -60,9 +63,16 @@ impl App {
                     stage,
                     round,
                     selected,
+                    scroll,
                 }),
                 code,
             ) => {
+                // The rationales of another variable or round start at their top.
+                *scroll = match code {
+                    KeyCode::PageDown => *scroll + 5,
+                    KeyCode::PageUp => scroll.saturating_sub(5),
+                    _ => 0,
+                };
                 let rows = RoundTable::of(lines, stage, *round).items.len();
                 let rounds = RoundTable::rounds(lines, stage);
                 let at = rounds.iter().position(|r| r == round);

@@ -13,13 +13,11 @@ pub(super) fn render_detail(p: &PanelView, detail: &Detail, f: &mut Frame, area:
             stage,
             round,
             selected,
-        } => render_round(
-            p,
-            &RoundTable::of(&p.data.lines, stage, *round),
-            *selected,
-            f,
-            area,
-        ),
+            scroll,
+        } => {
+            let table = RoundTable::of(&p.data.lines, stage, *round);
+            render_round(p, &table, (*selected, *scroll), f, area)
+        }
         Detail::Lines { lines, scroll } => render_lines(p, lines, *scroll, f, area),
     }
 }
@@ -35,7 +33,13 @@ fn verdict_cell(t: &RoundTable, item: &str, agent: &str) -> String {
     }
 }
 
-fn render_round(p: &PanelView, t: &RoundTable, selected: usize, f: &mut Frame, area: Rect) {
+fn render_round(
+    p: &PanelView,
+    t: &RoundTable,
+    (selected, scroll): (usize, usize),
+    f: &mut Frame,
+    area: Rect,
+) {
     let item_width = t
         .items
         .iter()
@@ -78,7 +82,9 @@ fn render_round(p: &PanelView, t: &RoundTable, selected: usize, f: &mut Frame, a
         .block(
             Block::bordered()
                 .title(format!(" {title}: each agent's answer "))
-                .title_bottom(" Up/Down variable  Left/Right round  Esc back "),
+                .title_bottom(
+                    " Up/Down variable  Left/Right round  PgUp/PgDn rationales  Esc back ",
+                ),
         );
     let mut state = TableState::default().with_selected(Some(selected));
     f.render_stateful_widget(table, top, &mut state);
@@ -110,8 +116,16 @@ fn render_round(p: &PanelView, t: &RoundTable, selected: usize, f: &mut Frame, a
                 .map(|w| Line::from(format!("  {w}"))),
         );
     }
+    let height = usize::from(bottom.height.saturating_sub(2));
+    let scroll = scroll.min(lines.len().saturating_sub(height));
     f.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(format!(" {item}: rationales "))),
+        Paragraph::new(lines)
+            .scroll((scroll.min(u16::MAX as usize) as u16, 0))
+            .block(
+                Block::bordered()
+                    .title(format!(" {item}: rationales "))
+                    .title_bottom(" PgUp/PgDn scroll "),
+            ),
         bottom,
     );
 }
