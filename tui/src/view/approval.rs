@@ -4,6 +4,7 @@
 //! tool results the voters saw on it.
 
 use super::panel::agent_color;
+use super::vote::scrolled_pane;
 use super::*;
 use crate::tables::{json_lines, sig3};
 use crate::votes::{evidence_row, key_speaker, RoundTable, Tally};
@@ -75,18 +76,8 @@ pub(super) fn render_approval(app: &App, f: &mut Frame, area: Rect) {
             "the chair's decision does not tally {candidate}"
         ))],
     };
-    let height = usize::from(bottom.height.saturating_sub(2));
-    let scroll = a.scroll.min(lines.len().saturating_sub(height));
-    f.render_widget(
-        Paragraph::new(lines)
-            .scroll((scroll.min(u16::MAX as usize) as u16, 0))
-            .block(
-                Block::bordered()
-                    .title(format!(" {candidate}: tally, evidence, rationales "))
-                    .title_bottom(" PgUp/PgDn scroll "),
-            ),
-        bottom,
-    );
+    let title = format!(" {candidate}: tally, evidence, rationales ");
+    scrolled_pane(f, bottom, lines, a.scroll, (&title, " PgUp/PgDn scroll "));
 }
 
 /// The tally in words, the last round's answers on the candidate, and what each tool result

@@ -116,18 +116,8 @@ fn render_round(
                 .map(|w| Line::from(format!("  {w}"))),
         );
     }
-    let height = usize::from(bottom.height.saturating_sub(2));
-    let scroll = scroll.min(lines.len().saturating_sub(height));
-    f.render_widget(
-        Paragraph::new(lines)
-            .scroll((scroll.min(u16::MAX as usize) as u16, 0))
-            .block(
-                Block::bordered()
-                    .title(format!(" {item}: rationales "))
-                    .title_bottom(" PgUp/PgDn scroll "),
-            ),
-        bottom,
-    );
+    let title = format!(" {item}: rationales ");
+    scrolled_pane(f, bottom, lines, scroll, (&title, " PgUp/PgDn scroll "));
 }
 
 fn render_lines(p: &PanelView, indices: &[usize], scroll: usize, f: &mut Frame, area: Rect) {
@@ -164,15 +154,28 @@ fn render_lines(p: &PanelView, indices: &[usize], scroll: usize, f: &mut Frame, 
         }
         out.push(Line::from(""));
     }
+    let titles = (" in full ", " Up/Down PgUp/PgDn scroll  Esc back ");
+    scrolled_pane(f, area, out, scroll, titles);
+}
+
+/// Lines in a bordered pane scrolled down by `scroll` lines, never past the last screenful;
+/// `titles` are the top and bottom titles.
+pub(super) fn scrolled_pane(
+    f: &mut Frame,
+    area: Rect,
+    lines: Vec<Line<'static>>,
+    scroll: usize,
+    (title, bottom): (&str, &str),
+) {
     let height = usize::from(area.height.saturating_sub(2));
-    let scroll = scroll.min(out.len().saturating_sub(height));
+    let scroll = scroll.min(lines.len().saturating_sub(height));
     f.render_widget(
-        Paragraph::new(out)
+        Paragraph::new(lines)
             .scroll((scroll.min(u16::MAX as usize) as u16, 0))
             .block(
                 Block::bordered()
-                    .title(" in full ")
-                    .title_bottom(" Up/Down PgUp/PgDn scroll  Esc back "),
+                    .title(title.to_string())
+                    .title_bottom(bottom.to_string()),
             ),
         area,
     );
