@@ -175,8 +175,14 @@ results       s sort (p, effect |z|, phenotype)   / filter   d factor: id/descri
 m Manhattan plot (Left/Right previous/next point, Up/Down higher/lower, Home top)\n                \
 x export the rows shown to associations.FILTER.EXT (y/n before overwriting)\n                \
 c classification   l panel transcript   Up/Down PgUp/PgDn Home/End move   Esc back\n  \
-panel         Tab agent tab   Up/Down scroll   t unfold tool calls   a approval gate\n  \
-approval      Space toggle a candidate   p the panel's set   Enter approve and resume\n  \
+panel         Tab/Left/Right agent tab   Up/Down PgUp/PgDn Home/g move   End/G follow\n                \
+Enter detail: on a vote every agent's include/confidence/rationale per variable\n                \
+(Up/Down variable, Left/Right round, PgUp/PgDn rationales), on tool calls\n                \
+their results as tables; Esc closes it\n                \
+t unfold tool calls   a approval gate   o results\n  \
+approval      Up/Down candidate (tally, score; its evidence and rationales below)\n                \
+PgUp/PgDn scroll the evidence\n                \
+Space toggle a candidate   p the panel's set   Enter approve and resume\n  \
 wizard        Tab next field   type to search columns   Space pick   Tab (covariates) panel/fixed\n                \
 Enter next step; STUDY.toml preview (Up/Down); Enter starts, opens live panel\n  \
 compare       Tab or 1 2 3: hits gained, hits lost, delta beta   Up/Down move   Esc back\n\n\

@@ -21,7 +21,9 @@
 pub mod app;
 pub mod model;
 pub mod runtime;
+pub mod tables;
 pub mod view;
+pub mod votes;
 
 pub use runtime::run;
 
@@ -71,3 +73,6 @@ mod tests_results;
 
 #[cfg(test)]
 mod tests_wizard;
+
+#[cfg(test)]
+mod tests_agents;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use meshagents_engine::{read_events, Event};
+use meshagents_engine::{read_events, Event, EventLine, RecordKind};
 use meshagents_stats::classify::{read_classification_if_any, ClassificationRow};
 use meshagents_stats::data::dictionary::{Dictionary, Role};
 use meshagents_stats::export::write_association_rows;
@@ -248,6 +248,46 @@ pub struct PanelData {
     pub cost_usd: f64,
     /// Number of events read (to tell whether anything new arrived).
     pub events: usize,
+    /// The study's running step, or its last one when none runs.
+    pub step: Option<StepClock>,
+    /// The clock when the data were read (milliseconds since the Unix epoch): a running
+    /// step's elapsed time is counted to it.
+    pub now_ms: u64,
+    /// The panel's round limit (`[panel.protocol] max_rounds` as the study recorded it).
+    pub max_rounds: Option<u32>,
+}
+
+/// When a step of the study's plan started and, once it has, ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepClock {
+    pub step: String,
+    pub started_ms: u64,
+    pub ended_ms: Option<u64>,
+}
+
+/// The plan's step that runs (started last and not ended), or the one that ended last. Only
+/// the plan's steps count: the panel's calls are journaled as steps within them.
+pub fn step_clock(events: &[EventLine]) -> Option<StepClock> {
+    let plan = meshagents_workflows::study::plan_steps(events);
+    let mut clock: Option<StepClock> = None;
+    for e in events.iter().filter(|e| plan.contains(&e.step)) {
+        match e.kind {
+            RecordKind::StepStarted => {
+                clock = Some(StepClock {
+                    step: e.step.clone(),
+                    started_ms: e.at_ms,
+                    ended_ms: None,
+                })
+            }
+            RecordKind::StepCompleted | RecordKind::StepFailed => {
+                if let Some(c) = clock.as_mut().filter(|c| c.step == e.step) {
+                    c.ended_ms = Some(e.at_ms);
+                }
+            }
+            RecordKind::Event => {}
+        }
+    }
+    clock
 }
 
 impl PanelData {
@@ -290,6 +330,10 @@ pub fn load_panel(dir: &Path) -> PanelData {
     let events = read_events(&dir.join("journal"));
     let mut data = PanelData {
         events: events.len(),
+        step: step_clock(&events),
+        now_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
         ..PanelData::default()
     };
     for entry in events
@@ -308,6 +352,21 @@ pub fn load_panel(dir: &Path) -> PanelData {
     if let Ok(status) = meshagents_workflows::study_status(dir) {
         data.steps_done = status.steps_done;
         data.steps_total = status.steps_total;
+        data.max_rounds = status
+            .config
+            .pointer("/config/panel/protocol/max_rounds")
+            .and_then(Value::as_u64)
+            .map(|k| k as u32);
+        // A study that stopped mid-step (killed, failed) is not running it any more: its
+        // clock stops at its last event rather than counting on.
+        if !matches!(
+            status.state,
+            meshagents_workflows::StudyState::Running { .. }
+        ) {
+            if let Some(c) = data.step.as_mut().filter(|c| c.ended_ms.is_none()) {
+                c.ended_ms = events.last().map(|e| e.at_ms.max(c.started_ms));
+            }
+        }
     }
     // The panel writes decisions.json whole but not atomically: a live study may be caught
     // mid-write, and the next tick reads it again, so an unreadable file counts as no usage yet.

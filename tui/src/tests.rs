@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::app::{App, Dialog, Effect, Msg, Screen, SortKey};
 use crate::model::{AssociationTable, PanelData, PanelLine, StudyRow};
 
-fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+pub(crate) fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
@@ -350,6 +350,7 @@ fn panel_data() -> PanelData {
         completion_tokens: 560,
         cost_usd: 0.0123,
         events: 20,
+        ..PanelData::default()
     }
 }
 
@@ -378,9 +379,9 @@ fn panel_tabs_cycle_over_agents_and_the_chair_and_ticks_reload() {
     }
     key(&mut app, KeyCode::Down);
     assert_eq!(
-        app.panel.as_ref().map(|p| p.scroll),
-        Some(4),
-        "clamped to the lines there are"
+        app.panel.as_ref().map(|p| p.cursor()),
+        Some(1),
+        "clamped to the items there are (the tool call and its result are one)"
     );
     key(&mut app, KeyCode::End);
     assert_eq!(app.panel.as_ref().map(|p| p.follow), Some(true));
@@ -507,7 +508,7 @@ fn transcript_wraps_long_messages_under_the_speaker() {
         .push(panel_line("statistician", "message", long, json!({})));
     let app = app_with_panel(data);
     let screen = draw(&app, 80, 24);
-    assert!(screen.contains("statistician  Adjust for age"), "{screen}");
+    assert!(screen.contains("statistician Adjust for age"), "{screen}");
     assert!(
         screen.contains("stiffening"),
         "the end of the message is on screen: {screen}"

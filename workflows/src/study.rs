@@ -88,14 +88,7 @@ pub fn study_status(dir: &Path) -> Result<StudyStatus, WorkflowError> {
     })?;
     let journal = dir.join("journal");
     let events = read_events(&journal);
-    let plan: Vec<String> = events
-        .iter()
-        .rev()
-        .find_map(|e| match &e.body {
-            Some(Event::Plan { steps, .. }) => Some(steps.clone()),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let plan = plan_steps(&events);
     let completed: BTreeSet<&str> = events
         .iter()
         .filter(|e| e.kind == RecordKind::StepCompleted)
@@ -174,6 +167,18 @@ impl std::fmt::Display for UtcTime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} UTC", self.0.strftime("%Y-%m-%d %H:%M:%S"))
     }
+}
+
+/// The steps of a study's plan as its last `study/plan` event lists them (empty before one).
+pub fn plan_steps(events: &[EventLine]) -> Vec<String> {
+    events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.body {
+            Some(Event::Plan { steps, .. }) => Some(steps.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

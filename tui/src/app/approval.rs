@@ -10,6 +10,23 @@ pub struct ApprovalView {
     pub chosen: Vec<bool>,
     pub agreement: f64,
     pub selected: usize,
+    /// The panel's transcript (read after the proposal): the chair's tally of each candidate
+    /// and the tool results it stands on.
+    pub panel: PanelData,
+    /// Lines the evidence pane is scrolled down (PgUp/PgDn); back to the top on a move.
+    pub scroll: usize,
+}
+
+impl ApprovalView {
+    /// The chair's tally of each candidate, in the order of `candidates` (`None` for one the
+    /// transcript does not tally).
+    pub fn tallies(&self) -> Vec<Option<crate::votes::Tally>> {
+        let all = crate::votes::tallies(&self.panel.lines);
+        self.candidates
+            .iter()
+            .map(|c| all.iter().find(|t| &t.variable == c).cloned())
+            .collect()
+    }
 }
 
 /// How a dictionary category enters the study.
@@ -57,9 +74,15 @@ impl App {
         match code {
             KeyCode::Esc | KeyCode::Backspace => return self.back_to_list(),
             KeyCode::Down | KeyCode::Char('j') => {
-                a.selected = (a.selected + 1).min(n.saturating_sub(1))
+                a.selected = (a.selected + 1).min(n.saturating_sub(1));
+                a.scroll = 0;
             }
-            KeyCode::Up | KeyCode::Char('k') => a.selected = a.selected.saturating_sub(1),
+            KeyCode::Up | KeyCode::Char('k') => {
+                a.selected = a.selected.saturating_sub(1);
+                a.scroll = 0;
+            }
+            KeyCode::PageDown => a.scroll += 5,
+            KeyCode::PageUp => a.scroll = a.scroll.saturating_sub(5),
             KeyCode::Char(' ') => {
                 if let Some(c) = a.chosen.get_mut(a.selected) {
                     *c = !*c;

@@ -10,6 +10,7 @@ pub mod manhattan;
 mod panel;
 mod picker;
 mod results;
+mod vote;
 mod wizard;
 
 pub use approval::{ApprovalView, Assign};
@@ -21,6 +22,7 @@ pub use results::{
     export_file_name, filter_slug, FactorLabel, PendingExport, ResultsView, SortKey,
 };
 pub use wizard::{Wizard, WizardPlan, WizardStep, FILE_FIELDS, PANEL_FIELDS, PICK_PAGES};
+pub use vote::Detail;
 
 use std::path::PathBuf;
 
@@ -268,18 +270,18 @@ impl App {
                 vec![]
             }
             Msg::Panel { dir, data } => {
+                // The approval gate reads the transcript for the chair's tally and evidence.
+                if let Some(a) = self
+                    .approval
+                    .as_mut()
+                    .filter(|a| a.dir == dir && self.screen == Screen::Approval)
+                {
+                    a.panel = data;
+                    return vec![];
+                }
                 match self.panel.as_mut().filter(|p| p.dir == dir) {
                     Some(p) => p.data = data,
-                    None => {
-                        self.panel = Some(PanelView {
-                            dir,
-                            data,
-                            tab: 0,
-                            scroll: 0,
-                            follow: true,
-                            unfold_tools: false,
-                        })
-                    }
+                    None => self.panel = Some(PanelView::new(dir, data)),
                 }
                 self.screen = Screen::Panel;
                 vec![]
@@ -292,15 +294,17 @@ impl App {
             } => {
                 let chosen = candidates.iter().map(|c| proposed.contains(c)).collect();
                 self.approval = Some(ApprovalView {
-                    dir,
+                    dir: dir.clone(),
                     proposed,
                     candidates,
                     chosen,
                     agreement,
                     selected: 0,
+                    panel: PanelData::default(),
+                    scroll: 0,
                 });
                 self.screen = Screen::Approval;
-                vec![]
+                vec![Effect::LoadPanel(dir)]
             }
             Msg::Dictionary(result) => {
                 if let Some(w) = self.wizard.as_mut() {

@@ -14,6 +14,7 @@ mod list;
 mod manhattan;
 mod panel;
 mod results;
+mod vote;
 mod wizard;
 
 use approval::render_approval;
@@ -228,14 +229,17 @@ pub fn help_lines(screen: Screen) -> Vec<String> {
         Screen::Panel => vec![
             "Live panel",
             "  Tab/Left/Right  agent tab (all, each agent, the chair)",
-            "  Up/Down PgUp/PgDn  scroll    End/G  follow new lines",
+            "  Up/Down PgUp/PgDn Home/g  move the cursor   End/G  follow new lines",
+            "  Enter  detail: on a VOTE, every agent's include/confidence/rationale",
+            "         per variable (Up/Down variable, Left/Right round, PgUp/PgDn",
+            "         rationales); on tool calls, their results as tables; Esc closes it",
             "  t  unfold tool calls and results   a  approval gate   o  results",
             "  Esc  back to the list",
         ],
         Screen::Approval => vec![
-            "Approval gate",
-            "  Up/Down  move   Space  include / leave out   p  the panel's set again",
-            "  Enter  approve this set and resume the study   Esc  back",
+            "Approval gate (each candidate's votes for/against, weighted score, evidence)",
+            "  Up/Down  move   PgUp/PgDn  scroll the evidence   Space  include / leave out",
+            "  p  the panel's set again   Enter  approve this set and resume   Esc  back",
         ],
         Screen::Wizard => vec![
             "New study",

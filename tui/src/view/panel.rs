@@ -1,60 +1,67 @@
-//! The live panel: the meeting's transcript, one speaker at a time, folded or unfolded.
+//! The live panel: the meeting's transcript, one speaker at a time, folded or unfolded, with
+//! a heading where each part of the meeting starts (a round, the proposals, the decision), a
+//! cursor on one item (Enter opens its detail), and the step's progress on the right.
 
+use super::vote::render_detail;
 use super::*;
+use crate::app::PanelView;
+use crate::tables::json_lines;
+use crate::votes::{elapsed, round_tag, round_title, Progress};
 
-/// The body of one transcript line; `None` when it is folded away.
-pub(super) fn panel_body(l: &PanelLine, unfold: bool) -> Option<String> {
-    Some(match l.kind.as_str() {
-        "tool_result" if !unfold => return None,
-        "tool_result" => format!(
-            "  <- {}",
-            l.data
-                .get("result")
-                .map(|r| r.to_string())
-                .unwrap_or_default()
-        ),
+/// Rows of a list shown inline in the transcript; Enter shows them all.
+const INLINE_ROWS: usize = 5;
+
+/// The body of one transcript line (its first screen line's text).
+pub(super) fn panel_body(l: &PanelLine) -> String {
+    let data_str = |key: &str| {
+        l.data
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    match l.kind.as_str() {
+        "tool_result" => format!("<- {}", data_str("key").rsplit('/').next().unwrap_or("")),
         "tool_call" => format!("tool {}", l.text),
+        // How many answers it holds, by their kind (Enter shows every agent's).
         "proposal" => {
-            let votes = l
-                .data
-                .get("votes")
-                .and_then(|v| v.as_array())
-                .map_or(0, Vec::len);
-            if votes > 0 {
-                format!("VOTE {} ({votes} votes)", l.text)
-            } else {
-                format!("VOTE {}", l.text)
-            }
+            let counted = [
+                ("VOTE", "votes"),
+                ("PICKS", "selections"),
+                ("PROPOSES", "proposals"),
+            ]
+            .iter()
+            .find_map(|(word, k)| {
+                let n = l.data.get(*k)?.as_array()?.len();
+                (n > 0).then(|| format!("{word} {} ({n} {k})", l.text))
+            });
+            counted.unwrap_or_else(|| format!("VOTE {}", l.text))
         }
         "agreement" => format!("AGREEMENT {}", l.text),
         "decision" => format!("DECISION {}", l.text),
         // A candidate brought in from the catalogue, with whether it joined the list.
         "candidate_proposal" => format!(
             "PROPOSES {} [{}]: {}",
-            l.data
-                .get("variable")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default(),
-            l.data
-                .get("status")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default(),
-            l.data
-                .get("reason")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
+            data_str("variable"),
+            data_str("status"),
+            data_str("reason")
         ),
         "merge" => format!("MERGE {}", l.text),
         _ => l.text.clone(),
-    })
+    }
 }
 
 /// A transcript line, the speaker in front and the body wrapped to `width` columns so that
 /// the agents' arguments are read whole (the view scrolls over these screen lines).
-pub(super) fn speaker_lines(l: &PanelLine, body: &str, width: usize) -> Vec<Line<'static>> {
-    let agent: String = l.agent.chars().take(13).collect();
+pub(super) fn speaker_lines(
+    l: &PanelLine,
+    body: &str,
+    width: usize,
+    max_rounds: Option<u32>,
+) -> Vec<Line<'static>> {
+    let agent: String = l.agent.chars().take(12).collect();
     let stage: String = l.stage.chars().take(4).collect();
-    let round = format!("r{}", l.round);
+    let round = round_tag(l, max_rounds);
     let chunks = wrap(body, width.saturating_sub(SPEAKER_WIDTH).max(10));
     chunks
         .into_iter()
@@ -62,9 +69,9 @@ pub(super) fn speaker_lines(l: &PanelLine, body: &str, width: usize) -> Vec<Line
         .map(|(i, chunk)| {
             if i == 0 {
                 Line::from(vec![
-                    Span::raw(format!("{stage:<4} {round:<3}")),
+                    Span::raw(format!("{stage:<4} {round:<4}")),
                     Span::styled(
-                        format!("{agent:<14}"),
+                        format!("{agent:<13}"),
                         Style::default().fg(agent_color(&l.agent)),
                     ),
                     Span::raw(chunk),
@@ -76,70 +83,85 @@ pub(super) fn speaker_lines(l: &PanelLine, body: &str, width: usize) -> Vec<Line
         .collect()
 }
 
-/// The transcript as screen lines. Folded (the default), a run of tool calls and results by
-/// one agent in one round is a single line naming the tools, so the arguments stay readable.
-pub(super) fn transcript_lines<'a>(
-    lines: impl Iterator<Item = &'a PanelLine>,
-    unfold: bool,
-    width: usize,
-) -> Vec<Line<'static>> {
-    let mut out = Vec::new();
-    if unfold {
-        for l in lines {
-            if let Some(body) = panel_body(l, true) {
-                out.extend(speaker_lines(l, &body, width));
-            }
-        }
-        return out;
-    }
-    let mut run: Vec<&PanelLine> = Vec::new();
-    let flush = |run: &mut Vec<&PanelLine>, out: &mut Vec<Line<'static>>| {
-        let calls: Vec<&str> = run
+/// The screen lines of one item: a folded run of tool calls is one line naming the tools;
+/// an unfolded tool result is its rounded tables, the first rows of each list.
+fn item_lines(p: &PanelView, item: &[usize], width: usize) -> Vec<Line<'static>> {
+    let lines = &p.data.lines;
+    let max_rounds = p.data.max_rounds;
+    let Some(first) = item.first().map(|&i| &lines[i]) else {
+        return Vec::new();
+    };
+    if item.len() > 1 {
+        let mut names: Vec<&str> = Vec::new();
+        let calls = item
             .iter()
-            .filter(|l| l.kind == "tool_call")
-            .map(|l| {
-                l.data
+            .filter(|&&i| lines[i].kind == "tool_call")
+            .inspect(|&&i| {
+                let name = lines[i]
+                    .data
                     .get("name")
                     .and_then(|n| n.as_str())
-                    .unwrap_or("tool")
-            })
-            .collect();
-        if let Some(first) = run.first() {
-            let mut names: Vec<&str> = Vec::new();
-            for c in &calls {
-                if !names.contains(c) {
-                    names.push(c);
+                    .unwrap_or("tool");
+                if !names.contains(&name) {
+                    names.push(name);
                 }
-            }
-            let body = format!(
-                "{} tool call{}: {} [t unfolds]",
-                calls.len(),
-                if calls.len() == 1 { "" } else { "s" },
-                names.join(", ")
+            })
+            .count();
+        let body = format!(
+            "{calls} tool call{}: {} [Enter shows results, t unfolds]",
+            if calls == 1 { "" } else { "s" },
+            names.join(", ")
+        );
+        return speaker_lines(first, &body, width, max_rounds);
+    }
+    let mut out = speaker_lines(first, &panel_body(first), width, max_rounds);
+    if first.kind == "tool_result" {
+        if let Some(result) = first.data.get("result") {
+            let room = width.saturating_sub(SPEAKER_WIDTH);
+            out.extend(
+                json_lines(result, room, Some(INLINE_ROWS))
+                    .into_iter()
+                    .map(|t| Line::from(format!("{}{t}", " ".repeat(SPEAKER_WIDTH)))),
             );
-            out.extend(speaker_lines(first, &body, width));
-        }
-        run.clear();
-    };
-    for l in lines {
-        let tool = l.kind == "tool_call" || l.kind == "tool_result";
-        if tool {
-            if run
-                .first()
-                .is_some_and(|f| f.agent != l.agent || f.round != l.round || f.stage != l.stage)
-            {
-                flush(&mut run, &mut out);
-            }
-            run.push(l);
-        } else {
-            flush(&mut run, &mut out);
-            if let Some(body) = panel_body(l, false) {
-                out.extend(speaker_lines(l, &body, width));
-            }
         }
     }
-    flush(&mut run, &mut out);
     out
+}
+
+/// The transcript as screen lines, a heading before each part of the meeting, and the range
+/// of screen lines of the item under the cursor.
+fn transcript(p: &PanelView, width: usize) -> (Vec<Line<'static>>, std::ops::Range<usize>) {
+    let cursor = p.cursor();
+    let mut out: Vec<Line<'static>> = Vec::new();
+    let mut part: Option<String> = None;
+    let mut selected = 0..0;
+    for (n, item) in p.items().iter().enumerate() {
+        let Some(first) = item.first().map(|&i| &p.data.lines[i]) else {
+            continue;
+        };
+        let title = round_title(first, p.data.max_rounds);
+        if part.as_ref() != Some(&title) {
+            out.push(Line::from(Span::styled(
+                format!("── {title} ──"),
+                Style::default().add_modifier(Modifier::BOLD),
+            )));
+            part = Some(title);
+        }
+        let start = out.len();
+        let mut lines = item_lines(p, item, width.saturating_sub(1));
+        for (k, line) in lines.iter_mut().enumerate() {
+            let mark = if n == cursor && k == 0 { "›" } else { " " };
+            line.spans.insert(0, Span::raw(mark));
+            if n == cursor {
+                *line = std::mem::take(line).style(Style::default().add_modifier(Modifier::BOLD));
+            }
+        }
+        out.extend(lines);
+        if n == cursor {
+            selected = start..out.len();
+        }
+    }
+    (out, selected)
 }
 
 pub(super) fn agent_color(agent: &str) -> Color {
@@ -174,20 +196,22 @@ pub(super) fn render_panel(app: &App, f: &mut Frame, area: Rect) {
             .block(Block::bordered().title(format!(" {name}: the panel (Tab switches agent) "))),
         tabs,
     );
+    if let Some(detail) = &p.detail {
+        render_detail(p, detail, f, body);
+        return;
+    }
     let [left, right] =
-        Layout::horizontal([Constraint::Min(40), Constraint::Length(24)]).areas(body);
-    let agent = p.tab.checked_sub(1).and_then(|i| agents.get(i));
-    let lines = transcript_lines(
-        p.data
-            .lines
-            .iter()
-            .filter(|l| agent.is_none_or(|a| &l.agent == a)),
-        p.unfold_tools,
-        usize::from(left.width.saturating_sub(2)),
-    );
+        Layout::horizontal([Constraint::Min(40), Constraint::Length(28)]).areas(body);
+    let (lines, selected) = transcript(p, usize::from(left.width.saturating_sub(2)));
     let height = left.height.saturating_sub(2) as usize;
     let max_scroll = lines.len().saturating_sub(height);
-    let scroll = max_scroll.saturating_sub(p.scroll);
+    // Following: the end; otherwise the item under the cursor in the middle of the view.
+    let scroll = if p.follow {
+        max_scroll
+    } else {
+        let middle = (selected.start + selected.end) / 2;
+        middle.saturating_sub(height / 2).min(max_scroll)
+    };
     let empty = lines.is_empty();
     f.render_widget(
         Paragraph::new(if empty {
@@ -205,29 +229,62 @@ pub(super) fn render_panel(app: &App, f: &mut Frame, area: Rect) {
                 } else {
                     " transcript "
                 })
-                .title_bottom(" t tools  a approve  o results  Esc back "),
+                .title_bottom(" Enter detail  t tools  a approve  o results  Esc back "),
         ),
         left,
     );
-    let mut side = vec![
-        Line::from(format!(
-            "steps {}/{}",
-            p.data.steps_done, p.data.steps_total
-        )),
-        Line::from(""),
+    f.render_widget(
+        Paragraph::new(side_lines(p)).block(Block::bordered().title(" progress ")),
+        right,
+    );
+}
+
+/// The progress pane: the step and its time, the round and who has answered, the agreement
+/// of each round, the usage.
+fn side_lines(p: &PanelView) -> Vec<Line<'static>> {
+    let bold = |s: &str| {
         Line::from(Span::styled(
-            "agreement (kappa)",
+            s.to_string(),
             Style::default().add_modifier(Modifier::BOLD),
-        )),
-    ];
+        ))
+    };
+    let progress = Progress::of(&p.data);
+    let mut side = vec![Line::from(format!(
+        "steps {}/{}",
+        p.data.steps_done, p.data.steps_total
+    ))];
+    if !progress.step.is_empty() {
+        side.push(Line::from(
+            progress.step.chars().take(26).collect::<String>(),
+        ));
+        side.push(Line::from(format!(
+            "{} {}",
+            if progress.running { "running" } else { "took" },
+            elapsed(progress.elapsed_ms)
+        )));
+    }
+    if let Some(stage) = &progress.stage {
+        side.push(Line::from(match progress.max_rounds {
+            Some(k) => format!("{stage} round {} of {k}", progress.round),
+            None => format!("{stage} round {}", progress.round),
+        }));
+        side.push(Line::from(format!(
+            "answered {} of {}",
+            progress.answered, progress.voters
+        )));
+    }
+    side.extend([Line::from(""), bold("agreement (kappa)")]);
     for m in p.data.meters() {
         let k = m.kappa.unwrap_or(0.0).clamp(0.0, 1.0);
         let filled = (k * 8.0).round() as usize;
+        let round = match p.data.max_rounds {
+            Some(max) => format!("{}/{max}", m.round),
+            None => format!("r{}", m.round),
+        };
         side.push(Line::from(vec![
             Span::raw(format!(
-                "{:<4} r{} ",
+                "{:<4} {round:<4} ",
                 m.stage.chars().take(4).collect::<String>(),
-                m.round
             )),
             Span::styled("#".repeat(filled), Style::default().fg(GREEN)),
             Span::raw(".".repeat(8 - filled)),
@@ -239,17 +296,11 @@ pub(super) fn render_panel(app: &App, f: &mut Frame, area: Rect) {
     }
     side.extend([
         Line::from(""),
-        Line::from(Span::styled(
-            "usage",
-            Style::default().add_modifier(Modifier::BOLD),
-        )),
+        bold("usage"),
         Line::from(format!("calls  {}", p.data.calls)),
         Line::from(format!("tokens {} in", p.data.prompt_tokens)),
         Line::from(format!("       {} out", p.data.completion_tokens)),
         Line::from(format!("cost   ${:.4}", p.data.cost_usd)),
     ]);
-    f.render_widget(
-        Paragraph::new(side).block(Block::bordered().title(" progress ")),
-        right,
-    );
+    side
 }
