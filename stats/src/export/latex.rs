@@ -46,24 +46,15 @@ impl LatexSize {
         }
     }
 
-    /// How much wider Computer Modern's glyphs are, in em, at this size than at 10 pt (the
-    /// smaller optical sizes are drawn wider).
-    fn glyph_scale(self) -> f64 {
-        match self {
-            LatexSize::Normal => 1.0,
-            LatexSize::Small => 1.03,
-            LatexSize::Footnotesize => 1.07,
-            LatexSize::Scriptsize => 1.14,
-        }
-    }
-
-    /// Its size in points in a 10 pt document, to budget characters.
-    fn points(self) -> f64 {
+    /// Its em in points in a 10 pt document: Computer Modern's smaller optical sizes are
+    /// drawn wider, so their em is more than their size (8.5 pt at `\footnotesize`); glyphs
+    /// keep their width in em.
+    fn em_points(self) -> f64 {
         match self {
             LatexSize::Normal => 10.0,
-            LatexSize::Small => 9.0,
-            LatexSize::Footnotesize => 8.0,
-            LatexSize::Scriptsize => 7.0,
+            LatexSize::Small => 9.25,
+            LatexSize::Footnotesize => 8.5,
+            LatexSize::Scriptsize => 7.97,
         }
     }
 }
@@ -84,7 +75,7 @@ impl LatexOptions {
     fn rest_em(self, fixed_em: f64, columns: usize) -> f64 {
         let line_pt = if self.landscape { 550.0 } else { 345.0 };
         let gaps_pt = 2.0 * TABCOLSEP_PT * (columns as f64 - 1.0);
-        (line_pt - gaps_pt) / self.size.points() - fixed_em
+        (line_pt - gaps_pt) / self.size.em_points() - fixed_em
     }
 }
 
@@ -168,10 +159,9 @@ fn char_em(c: char) -> f64 {
 }
 
 /// `text` escaped, with a break point (a penalty, so a break between words comes first)
-/// wherever a run of characters without a space would get wider than `width_em`, measured
-/// at `size`.
-fn breakable(text: &str, width_em: f64, size: LatexSize) -> String {
-    let limit = width_em * 0.97 / size.glyph_scale();
+/// wherever a run of characters without a space would get wider than `width_em`.
+fn breakable(text: &str, width_em: f64) -> String {
+    let limit = width_em * 0.97;
     let mut out = String::with_capacity(text.len() + 16);
     let mut run = 0.0;
     for c in text.chars() {
@@ -191,17 +181,13 @@ fn breakable(text: &str, width_em: f64, size: LatexSize) -> String {
     out
 }
 
-/// A number as sig3 or fixed wrote it, in LaTeX: a minus sign, `×10` for an exponent.
+/// A number as sig3 or fixed wrote it, in LaTeX: minus signs (an exponent stays `e-5`, short
+/// enough for its column), `--` without a value.
 fn tex_number(text: &str) -> String {
-    let (minus, rest) = match text.strip_prefix('-') {
-        Some(rest) if rest != "-" => ("-", rest),
-        _ => ("", text),
-    };
-    match rest.split_once('e') {
-        Some((m, e)) => format!("${minus}{m}{{\\times}}10^{{{e}}}$"),
-        None if minus.is_empty() => rest.to_string(),
-        None => format!("$-${rest}"),
+    if text == "--" {
+        return text.into();
     }
+    text.replace('-', "$-$")
 }
 
 /// A formula (`a ~ b`) in LaTeX: each side escaped, the tilde as `$\sim$`.
@@ -254,23 +240,23 @@ fn fixed_em(widths: &[Width]) -> f64 {
 }
 
 /// The column spec of a table as wide as `\linewidth`: ragged-right text, then right-aligned
-/// numbers from `numbers_from` on, no space outside the first and last column. Fixed widths
-/// grow with the glyphs at smaller sizes.
-fn column_spec(widths: &[Width], numbers_from: usize, size: LatexSize) -> String {
-    let scale = size.glyph_scale();
+/// numbers from `numbers_from` on, no space outside the first and last column.
+fn column_spec(widths: &[Width], numbers_from: usize) -> String {
     let gaps = 2 * (widths.len() - 1);
     let mut spec = String::from("@{}");
     for (k, w) in widths.iter().enumerate() {
+        // Text breaks between words and where `breakable` allows, never by hyphenation,
+        // whose breaks would fall between the allowed ones.
         let align = if k < numbers_from {
-            "\\raggedright"
+            "\\raggedright\\hyphenpenalty=10000\\exhyphenpenalty=10000"
         } else {
             "\\raggedleft"
         };
         let width = match w {
-            Width::Em(em) => format!("{:.2}em", em * scale),
+            Width::Em(em) => format!("{em}em"),
             Width::Rest => format!(
                 "\\dimexpr\\linewidth-{:.2}em-{gaps}\\tabcolsep\\relax",
-                fixed_em(widths) * scale
+                fixed_em(widths)
             ),
         };
         let _ = write!(spec, ">{{{align}\\arraybackslash}}p{{{width}}}");
@@ -368,7 +354,6 @@ fn association_cells(
     r: &AssociationRow,
     labels: &BTreeMap<String, String>,
     (rest_em, budget): (f64, usize),
-    size: LatexSize,
 ) -> [String; 6] {
     let phenotype = abbreviate(&r.phenotype, (budget / 3).max(24));
     let named = match description(labels, &r.factor) {
@@ -378,10 +363,7 @@ fn association_cells(
     let rest = budget.saturating_sub(phenotype.chars().count() + 3).max(24);
     let named = abbreviate(named, rest);
     let fitted = r
-        .formula_with(
-            &breakable(&phenotype, rest_em, size),
-            &breakable(&named, rest_em, size),
-        )
+        .formula_with(&breakable(&phenotype, rest_em), &breakable(&named, rest_em))
         .replace(" ~ ", " $\\sim$ ");
     let n = match (r.scale(), r.n_cases) {
         (Scale::LogOdds, Some(cases)) => format!("{}\\newline ({cases})", r.n),
@@ -391,8 +373,8 @@ fn association_cells(
         fitted,
         format!(
             "{}\\newline \\textit{{{}}}",
-            breakable(&r.factor, 5.0, size),
-            breakable(&r.model, 5.0, size)
+            breakable(&r.factor, 5.0),
+            breakable(&r.model, 5.0)
         ),
         n,
         estimate_cell(effect(r), sig3),
@@ -425,7 +407,7 @@ pub fn associations_latex(
     // The model as fitted in about three lines of its column: the phenotype in a few words,
     // the factor's description in what is left.
     let budget = (rest_em / 0.5 * 3.0).max(30.0) as usize;
-    let spec = column_spec(&ASSOCIATION_WIDTHS, 2, options.size);
+    let spec = column_spec(&ASSOCIATION_WIDTHS, 2);
     open(&mut s, options);
     for (scale, mine) in families {
         let mut body = String::new();
@@ -435,7 +417,7 @@ pub fn associations_latex(
                 body.push_str("\\addlinespace\n");
             }
             last = Some(&r.phenotype);
-            let cells = association_cells(r, labels, (rest_em, budget), options.size);
+            let cells = association_cells(r, labels, (rest_em, budget));
             let _ = writeln!(body, "{} \\\\", cells.join(" & "));
         }
         let (n_title, estimate_title, label) = match scale {
@@ -484,7 +466,6 @@ pub fn classification_latex(rows: &[ClassificationRow], options: LatexOptions) -
         s.push_str("No disease was evaluated.\n");
         return s;
     }
-    let size = options.size;
     let by_classifier = wide.classifiers.len() > 1;
     let mut widths = vec![Width::Rest, Width::Em(4.4)];
     widths.extend(wide.arms.iter().map(|_| Width::Em(6.2)));
@@ -502,17 +483,14 @@ pub fn classification_latex(rows: &[ClassificationRow], options: LatexOptions) -
                     body,
                     "\\multicolumn{{{}}}{{@{{}}>{{\\raggedright\\arraybackslash}}p{{\\linewidth}}@{{}}}}{{\\textit{{{}}}}} \\\\",
                     widths.len(),
-                    breakable(&w.disease, rest_em, size)
+                    breakable(&w.disease, rest_em)
                 );
             }
-            breakable(&w.classifier, rest_em, size)
+            breakable(&w.classifier, rest_em)
         } else {
-            breakable(&abbreviate(&w.disease, budget), rest_em, size)
+            breakable(&abbreviate(&w.disease, budget), rest_em)
         };
-        let mut cells = vec![
-            first,
-            breakable(&format!("{}/{}", w.n_cases, w.n), 4.4, size),
-        ];
+        let mut cells = vec![first, breakable(&format!("{}/{}", w.n_cases, w.n), 4.4)];
         cells.extend(w.auc.iter().map(|a| estimate_cell(*a, |v| fixed(v, 3))));
         cells.push(p_latex(w.delong_p));
         let _ = writeln!(body, "{} \\\\", cells.join(" & "));
@@ -544,7 +522,7 @@ pub fn classification_latex(rows: &[ClassificationRow], options: LatexOptions) -
     open(&mut s, options);
     longtable(
         &mut s,
-        (&column_spec(&widths, 1, size), widths.len()),
+        (&column_spec(&widths, 1), widths.len()),
         (&caption, "tab:classification"),
         &header,
         &body,
@@ -577,23 +555,17 @@ mod tests {
         assert_eq!(p_latex(0.0312), "0.031");
         assert_eq!(p_latex(f64::NAN), "--");
         assert_eq!(tex_number("-0.0523"), "$-$0.0523");
-        assert_eq!(tex_number("-1.23e-5"), "$-1.23{\\times}10^{-5}$");
+        assert_eq!(tex_number("-1.23e-5"), "$-$1.23e$-$5");
         assert_eq!(tex_formula("b_1 ~ a"), "b\\_1 $\\sim$ a");
         assert_eq!(tex_number("--"), "--");
     }
 
     #[test]
     fn long_words_get_break_points_and_short_ones_none() {
-        assert_eq!(
-            breakable("900116-2.0", 5.0, LatexSize::Normal),
-            "900116-2.0"
-        );
-        let long = breakable("Physical_activity_minutes_per_week", 5.0, LatexSize::Normal);
+        assert_eq!(breakable("900116-2.0", 5.0), "900116-2.0");
+        let long = breakable("Physical_activity_minutes_per_week", 5.0);
         assert!(long.matches("\\penalty5000").count() >= 3, "{long}");
         assert!(long.contains("\\_"), "{long}");
-        assert_eq!(
-            breakable("a few short words", 5.0, LatexSize::Normal),
-            "a few short words"
-        );
+        assert_eq!(breakable("a few short words", 5.0), "a few short words");
     }
 }
