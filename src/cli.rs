@@ -169,11 +169,17 @@ another process runs is followed read-only through its files.",
         after_help = "Keys (press ? in the TUI for the keys of each screen):\n  \
 everywhere    ? help   q quit (exit code 0; studies keep running)   Esc back\n  \
 study list    Up/Down move   Enter open   n new study   l live panel   a approve\n                \
-r resume   s pause (a study this TUI started)   f fork   d delete\n  \
-results       s sort (p, |beta|, phenotype)   / filter   m Manhattan plot   x export\n  \
+r resume   s pause (a study this TUI started)   f fork (named; opens its live panel)\n                \
+d delete   Space mark   C compare (a fork with its parent, or two marked studies)\n  \
+results       s sort (p, effect |z|, phenotype)   / filter   d factor: id/description/both\n                \
+m Manhattan plot (Left/Right previous/next point, Up/Down higher/lower, Home top)\n                \
+x export the rows shown to associations.FILTER.EXT (y/n before overwriting)\n                \
+c classification   l panel transcript   Up/Down PgUp/PgDn Home/End move   Esc back\n  \
 panel         Tab agent tab   Up/Down scroll   t unfold tool calls   a approval gate\n  \
 approval      Space toggle a candidate   p the panel's set   Enter approve and resume\n  \
-wizard        Tab next field   Space cycle/toggle   / search   Enter next step\n\n\
+wizard        Tab next field   type to search columns   Space pick   Tab (covariates) panel/fixed\n                \
+Enter next step; STUDY.toml preview (Up/Down); Enter starts, opens live panel\n  \
+compare       Tab or 1 2 3: hits gained, hits lost, delta beta   Up/Down move   Esc back\n\n\
 Needs a terminal of at least 80x24."
     )]
     Tui {
@@ -246,7 +252,7 @@ Every step is journaled: running the same command again resumes, and a finished 
     /// Time travel: a new study that reuses DIR's steps before STEP, with changed settings,
     /// and runs on from STEP.
     #[command(
-        after_help = "Example:\n  meshagents study fork meshagents-out/my-study --from phewas/adjusted --set model=linear --out meshagents-out/my-study-linear\n\nSteps: data/clean, screen/candidates, panel/confounders, [panel/approval,] phewas/adjusted, report/summary.",
+        after_help = "Example:\n  meshagents study fork meshagents-out/my-study --from phewas/adjusted --set model=linear --name my-study-linear --out meshagents-out/my-study-linear\n\nSteps: data/clean, screen/candidates, panel/confounders, [panel/approval,] phewas/adjusted, report/summary.",
         mut_arg("threads", |a| a.help("Worker threads for the association step")),
         mut_arg("headless", |a| a.help("Events as JSON lines on stdout"))
     )]
@@ -260,6 +266,9 @@ Every step is journaled: running the same command again resumes, and a finished 
         /// panel.approve=true).
         #[arg(long)]
         set: Vec<String>,
+        /// The fork's study name (its STUDY.toml `name`; default: the parent's).
+        #[arg(long)]
+        name: Option<String>,
         /// The new study directory.
         #[arg(long)]
         out: PathBuf,

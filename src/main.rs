@@ -61,9 +61,10 @@ fn run(cli: Cli) -> Result<()> {
                 dir,
                 from,
                 set,
+                name,
                 out,
                 run,
-            } => commands::study_fork::run(&dir, (&from, &set), &out, &run),
+            } => commands::study_fork::run(&dir, (&from, &set, name.as_deref()), &out, &run),
             StudyCommand::Approve { dir, covariates } => {
                 commands::study_approve::run(&dir, covariates)
             }

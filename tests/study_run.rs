@@ -282,6 +282,35 @@ fn fork_reuses_the_steps_before_the_chosen_one_and_runs_on_with_the_change() {
         std::fs::read_to_string(dir.path().join("base/associations.csv")).unwrap(),
         base_table
     );
+    // The fork records its parent, and keeps the transcript of the panel it reuses (readers
+    // of its events file, such as the TUI's live panel, see the panel speak).
+    let origin = meshagents_workflows::read_fork_origin(&dir.path().join("linear")).unwrap();
+    assert_eq!(
+        origin.parent,
+        std::fs::canonicalize(dir.path().join("base")).unwrap()
+    );
+    assert_eq!(
+        (origin.from.as_str(), origin.settings.as_slice()),
+        ("phewas/adjusted", ["model=linear".to_string()].as_slice())
+    );
+    let transcript = |study: &str| {
+        meshagents_engine::read_events(&dir.path().join(study).join("journal"))
+            .iter()
+            .filter(|e| matches!(e.body, Some(meshagents_engine::Event::Transcript(_))))
+            .count()
+    };
+    assert!(transcript("base") > 0);
+    assert_eq!(transcript("linear"), transcript("base"));
+    // A fork of the fork finds them too.
+    let again = study_fork(
+        dir.path(),
+        "linear",
+        "phewas/adjusted",
+        "transform=rint",
+        "again",
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(transcript("again"), transcript("base"));
 
     let bad = study_fork(dir.path(), "base", "phewas/adjusted", "modl=linear", "bad");
     assert_failed_saying(&bad, "unknown field `modl`");

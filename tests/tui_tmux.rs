@@ -22,33 +22,26 @@ fn wizard_to_finished_study_to_exported_table_in_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");
-    let cohort = tmp.path().join("cohort");
-    let status = Command::new(BIN)
-        .args(["simulate", "--n", "400", "--factors", "30", "--out"])
-        .arg(&cohort)
-        .status()
-        .expect("simulate runs");
-    assert!(status.success());
+    let cohort = common::tmux::small_cohort(tmp.path());
     let root = tmp.path().join("studies");
     let tmux = Tmux::start("e2e", &root, tmp.path(), 100, 30);
 
     tmux.wait_for("No study here yet", "");
-    tmux.keys(&["n"]);
-    tmux.wait_for("new study: 1/3 files", "");
-    for _ in 0.."my-study".len() {
-        tmux.keys(&["BSpace"]);
-    }
+    tmux.open_wizard();
     tmux.text("wizard e2e");
-    tmux.keys(&["Tab"]);
-    tmux.text(&cohort.join("cohort.parquet").display().to_string());
-    tmux.keys(&["Tab"]);
-    tmux.text(&cohort.join("dictionary.csv").display().to_string());
+    tmux.wizard_files(&cohort);
+    // The pickers keep their defaults (the whole imaging, factor and covariate roles); the
+    // panel step's Enter shows the STUDY.toml, whose Enter starts the study and opens its
+    // live panel; Esc goes back to the list.
+    let phenotypes = tmux.wait_for("new study: 2/6 phenotypes", "! ");
+    assert!(phenotypes.contains("every imaging column"), "{phenotypes}");
+    for step in ["3/6 factors", "4/6 covariates", "5/6 panel", "6/6 preview"] {
+        tmux.keys(&["Enter"]);
+        tmux.wait_for(&format!("new study: {step}"), "");
+    }
     tmux.keys(&["Enter"]);
-    let categories = tmux.wait_for("new study: 2/3 categories", "! ");
-    assert!(categories.contains("every imaging column"), "{categories}");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("new study: 3/3 panel", "");
-    tmux.keys(&["Enter"]);
+    tmux.wait_for_all(&["panel · ", "wizard-e2e"], "");
+    tmux.keys(&["Escape"]);
     let done = tmux.wait_for_all(&["wizard-e2e", "finished"], "stopped with exit code");
     assert!(done.contains("wizard-e2e"), "{done}");
     let dir = root.join("wizard-e2e");

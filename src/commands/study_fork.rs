@@ -1,4 +1,4 @@
-//! `meshagents study fork DIR --from STEP --set KEY=VALUE --out DIR2`: time travel.
+//! `meshagents study fork DIR --from STEP --set KEY=VALUE [--name NAME] --out DIR2`: time travel.
 
 use std::path::Path;
 
@@ -8,7 +8,7 @@ use crate::cli::StudyRunArgs;
 
 pub fn run(
     dir: &Path,
-    (from, set): (&str, &[String]),
+    (from, set, name): (&str, &[String], Option<&str>),
     out: &Path,
     args: &StudyRunArgs,
 ) -> Result<()> {
@@ -20,8 +20,9 @@ pub fn run(
                 .ok_or_else(|| anyhow::anyhow!("--set {kv}: expected KEY=VALUE"))
         })
         .collect::<Result<Vec<_>>>()?;
-    let (mut study, reused) = meshagents_workflows::fork_study(dir, from, &sets, out, args.force)
-        .with_context(|| format!("cannot fork {}", dir.display()))?;
+    let (mut study, reused) =
+        meshagents_workflows::fork_study(dir, from, &sets, name, out, args.force)
+            .with_context(|| format!("cannot fork {}", dir.display()))?;
     study.executor = args.executor.apply(&study.executor)?;
     eprintln!(
         "forked {} into {}: reusing {}",

@@ -136,3 +136,37 @@ impl Tmux {
         }
     }
 }
+
+/// `meshagents simulate --n 400 --factors 30 --out SCRATCH/cohort`: the small cohort the TUI's
+/// end-to-end tests make studies of; returns its folder.
+pub fn small_cohort(scratch: &Path) -> PathBuf {
+    let cohort = scratch.join("cohort");
+    let status = Command::new(BIN)
+        .args(["simulate", "--n", "400", "--factors", "30", "--out"])
+        .arg(&cohort)
+        .status()
+        .expect("simulate runs");
+    assert!(status.success());
+    cohort
+}
+
+impl Tmux {
+    /// From the study list: `n`, the wizard's first step, its name field emptied.
+    pub fn open_wizard(&self) {
+        self.keys(&["n"]);
+        self.wait_for("new study: 1/6 files", "");
+        for _ in 0.."my-study".len() {
+            self.keys(&["BSpace"]);
+        }
+    }
+
+    /// In the name field of the wizard's first step: the cohort's data and dictionary, then
+    /// Enter (the dictionary is read).
+    pub fn wizard_files(&self, cohort: &Path) {
+        self.keys(&["Tab"]);
+        self.text(&cohort.join("cohort.parquet").display().to_string());
+        self.keys(&["Tab"]);
+        self.text(&cohort.join("dictionary.csv").display().to_string());
+        self.keys(&["Enter"]);
+    }
+}

@@ -65,3 +65,9 @@ mod tests;
 
 #[cfg(test)]
 mod tests_filter;
+
+#[cfg(test)]
+mod tests_results;
+
+#[cfg(test)]
+mod tests_wizard;

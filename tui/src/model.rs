@@ -33,6 +33,8 @@ pub struct StudyRow {
     /// The steps of its plan in order, as (key, description), from STUDY.toml (empty without
     /// one): what a fork can start from.
     pub steps: Vec<(String, String)>,
+    /// The study it was forked from (`fork.json`), for the compare view.
+    pub parent: Option<PathBuf>,
 }
 
 impl StudyRow {
@@ -83,8 +85,26 @@ impl StudyRow {
                         .collect()
                 })
                 .unwrap_or_default(),
+            parent: fork_parent(&s.dir),
         }
     }
+}
+
+/// The parent a fork recorded, named as its sibling in the list when it is one (the record
+/// holds the absolute path; the list may name the root by a relative one).
+fn fork_parent(dir: &Path) -> Option<PathBuf> {
+    let parent = meshagents_workflows::read_fork_origin(dir)?.parent;
+    let sibling = dir.parent()?.join(parent.file_name()?);
+    let same = |a: &Path, b: &Path| {
+        std::fs::canonicalize(a)
+            .ok()
+            .is_some_and(|a| Some(a) == std::fs::canonicalize(b).ok())
+    };
+    Some(if same(&sibling, &parent) {
+        sibling
+    } else {
+        parent
+    })
 }
 
 /// Every study under `root`; a missing root is an empty list (the wizard creates it).
@@ -184,16 +204,16 @@ pub fn classification_cells(row: &ClassificationRow) -> Vec<String> {
 pub const EXPORT_FORMATS: [ExportFormat; 3] =
     [ExportFormat::Csv, ExportFormat::Tsv, ExportFormat::Markdown];
 
-/// Writes the rows given, in that order, as `DIR/associations.export.EXT` through
-/// `stats::export` (the writer of the study's own tables); returns the path written.
+/// Writes the rows given, in that order, to `path` through `stats::export` (the writer of
+/// the study's own tables). The results screen names the file after its filter
+/// (`app::export_file_name`) and asks before it overwrites one.
 pub fn export_table(
-    dir: &Path,
+    path: &Path,
     rows: &[AssociationRow],
     format: ExportFormat,
-) -> Result<PathBuf, TuiError> {
-    let path = dir.join(format!("associations.export.{}", format.extension()));
-    write_association_rows(rows, &path, format)?;
-    Ok(path)
+) -> Result<(), TuiError> {
+    write_association_rows(rows, path, format)?;
+    Ok(())
 }
 
 /// One line of the panel's transcript as journaled (`panel/transcript` events).
@@ -320,10 +340,47 @@ pub struct DictCategory {
     pub whole_role: bool,
 }
 
-/// The categories of a `dictionary.csv` (read by `stats::data::Dictionary`, so a bad
-/// dictionary is refused here as the study would refuse it), in file order.
-pub fn load_dictionary(path: &Path) -> Result<Vec<DictCategory>, TuiError> {
+/// A column of the data dictionary, as the wizard's picker offers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DictColumn {
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub role: String,
+}
+
+/// What the wizard reads of a `dictionary.csv`: its roles and categories, and its columns
+/// (the id column left out), in file order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WizardDictionary {
+    pub categories: Vec<DictCategory>,
+    pub columns: Vec<DictColumn>,
+}
+
+/// The roles, categories and columns of a `dictionary.csv` (read by
+/// `stats::data::Dictionary`, so a bad dictionary is refused here as the study would refuse
+/// it).
+pub fn load_dictionary(path: &Path) -> Result<WizardDictionary, TuiError> {
     let dictionary = Dictionary::read_csv(path)?;
+    let columns = dictionary
+        .entries
+        .iter()
+        .filter(|e| e.role != Role::Id)
+        .map(|e| DictColumn {
+            name: e.column.clone(),
+            description: e.description.clone(),
+            category: e.category.clone(),
+            role: e.role.as_str().to_string(),
+        })
+        .collect();
+    Ok(WizardDictionary {
+        categories: dictionary_categories(&dictionary),
+        columns,
+    })
+}
+
+/// The categories of a dictionary, the whole roles first, in file order.
+fn dictionary_categories(dictionary: &Dictionary) -> Vec<DictCategory> {
     let mut cats: Vec<(String, BTreeMap<String, usize>)> = Vec::new();
     for entry in &dictionary.entries {
         let (cat, role) = (&entry.category, entry.role.as_str());
@@ -373,7 +430,7 @@ pub fn load_dictionary(path: &Path) -> Result<Vec<DictCategory>, TuiError> {
             whole_role: false,
         }
     }));
-    Ok(out)
+    out
 }
 
 /// The folder of a new study called `name` under `root`, or `None` when the name has no
@@ -415,15 +472,17 @@ LVEF,smoking,Life,logistic,90,10,80,,,,,,,,,,failed,separation\n";
         // Debug text, not ==: the failed row's numbers are NaN.
         let same =
             |a: &[AssociationRow], b: &[AssociationRow]| format!("{a:?}") == format!("{b:?}");
-        let csv = export_table(tmp.path(), &t.rows, ExportFormat::Csv).expect("csv");
-        assert_eq!(csv, tmp.path().join("associations.export.csv"));
+        let csv = tmp.path().join("associations.export.csv");
+        export_table(&csv, &t.rows, ExportFormat::Csv).expect("csv");
         assert!(same(&read_associations(&csv).expect("reads back"), &t.rows));
-        let tsv = export_table(tmp.path(), &t.rows[1..], ExportFormat::Tsv).expect("tsv");
+        let tsv = tmp.path().join("associations.export.tsv");
+        export_table(&tsv, &t.rows[1..], ExportFormat::Tsv).expect("tsv");
         assert!(same(
             &read_associations(&tsv).expect("reads back"),
             &t.rows[1..]
         ));
-        let md = export_table(tmp.path(), &t.rows, ExportFormat::Markdown).expect("md");
+        let md = tmp.path().join("associations.export.md");
+        export_table(&md, &t.rows, ExportFormat::Markdown).expect("md");
         let md = std::fs::read_to_string(md).expect("md text");
         assert!(md.starts_with("| phenotype | factor |"), "{md}");
         assert_eq!(md.lines().count(), 4, "{md}");

@@ -247,8 +247,12 @@ impl Runtime {
                 dir,
                 from,
                 settings,
+                name,
+                out,
             } => {
-                let out = fork_dir(&dir);
+                if out.exists() {
+                    return Some(Msg::Info(format!("{} exists: not forked", out.display())));
+                }
                 if let Err(e) = std::fs::create_dir_all(&out) {
                     return Some(Msg::Info(format!("cannot create {}: {e}", out.display())));
                 }
@@ -263,7 +267,13 @@ impl Runtime {
                     args.push("--set".as_ref());
                     args.push(setting.as_ref());
                 }
-                args.extend(["--out".as_ref(), out.as_os_str(), "--headless".as_ref()]);
+                args.extend([
+                    "--name".as_ref(),
+                    name.as_ref(),
+                    "--out".as_ref(),
+                    out.as_os_str(),
+                    "--headless".as_ref(),
+                ]);
                 let msg = self.spawn(&out, &args);
                 if let Msg::Children(_) = msg {
                     self.dispatch(msg);
@@ -296,16 +306,25 @@ impl Runtime {
                     Err(e) => Some(Msg::Info(format!("approval failed: {e}"))),
                 }
             }
-            Effect::Export { dir, format, rows } => {
+            Effect::Export {
+                path,
+                format,
+                rows,
+                overwrite,
+            } => {
+                if !overwrite && path.exists() {
+                    let pending = crate::app::PendingExport { path, format, rows };
+                    return Some(Msg::ExportExists(pending));
+                }
                 let result = self.app.results.as_ref().map(|r| {
                     let picked: Vec<_> = rows
                         .iter()
                         .filter_map(|&i| r.table.rows.get(i).cloned())
                         .collect();
-                    model::export_table(&dir, &picked, format)
+                    model::export_table(&path, &picked, format)
                 });
                 Some(match result {
-                    Some(Ok(path)) => {
+                    Some(Ok(())) => {
                         Msg::Info(format!("wrote {} ({} rows)", path.display(), rows.len()))
                     }
                     Some(Err(e)) => Msg::Info(format!("export failed: {e}")),
@@ -317,27 +336,30 @@ impl Runtime {
             } else {
                 model::load_dictionary(&dictionary).map_err(|e| format!("dictionary: {e}"))
             })),
-            Effect::CreateStudy(plan) => Some(match write_study(&plan) {
+            Effect::PreviewStudy(plan) => {
+                let toml = study_toml(&plan).map_err(|e| format!("cannot write the study: {e}"));
+                Some(Msg::Preview { plan, toml })
+            }
+            Effect::CreateStudy { plan, toml } => Some(match write_study_toml(&plan.dir, &toml) {
                 Ok(()) => self.resume(&plan.dir),
                 Err(e) => Msg::Info(format!("cannot create the study: {e}")),
             }),
+            Effect::LoadCompare { base, other } => {
+                let read = |dir: &Path| {
+                    model::load_associations(dir)
+                        .map_err(|e| format!("cannot compare: {}: {e}", dir.display()))
+                };
+                Some(match read(&base).and_then(|a| Ok((a, read(&other)?))) {
+                    Ok(tables) => Msg::Compare {
+                        base,
+                        other,
+                        tables: Box::new(tables),
+                    },
+                    Err(e) => Msg::Info(e),
+                })
+            }
         }
     }
-}
-
-/// `DIR-fork`, or `DIR-fork2`, … : the first that does not exist.
-fn fork_dir(dir: &Path) -> PathBuf {
-    let base = dir.as_os_str().to_string_lossy().into_owned();
-    (1..)
-        .map(|i| {
-            PathBuf::from(if i == 1 {
-                format!("{base}-fork")
-            } else {
-                format!("{base}-fork{i}")
-            })
-        })
-        .find(|p| !p.exists())
-        .unwrap_or_else(|| PathBuf::from(format!("{base}-fork")))
 }
 
 /// The STUDY.toml the wizard writes: the CLI's own `StudyConfig`, built from the plan with the
@@ -353,7 +375,11 @@ pub fn study_config(plan: &WizardPlan) -> Result<StudyConfig, TuiError> {
     if let Some(d) = &plan.dictionary {
         json["dictionary"] = serde_json::json!(abs(d));
     }
-    if !plan.covariates.is_empty() {
+    // Nothing picked is no covariate at all (and nothing for a panel to debate), not the
+    // CLI's default.
+    if plan.covariates.is_empty() {
+        json["covariates"] = serde_json::json!("none");
+    } else {
         let key = if plan.fix_covariates {
             "covariates"
         } else {
@@ -374,15 +400,24 @@ pub fn study_config(plan: &WizardPlan) -> Result<StudyConfig, TuiError> {
     Ok(config)
 }
 
-/// Writes `DIR/STUDY.toml` for the plan.
-pub fn write_study(plan: &WizardPlan) -> Result<(), TuiError> {
+/// The text of the plan's STUDY.toml, as the wizard previews and writes it.
+pub fn study_toml(plan: &WizardPlan) -> Result<String, TuiError> {
     let config = study_config(plan)?;
     let text = toml::to_string(&config).map_err(|e| TuiError::Format(e.to_string()))?;
-    std::fs::create_dir_all(&plan.dir).map_err(|e| TuiError::Io {
-        path: plan.dir.clone(),
+    Ok(format!("# written by `meshagents tui`\n{text}"))
+}
+
+/// Writes `DIR/STUDY.toml` for the plan.
+pub fn write_study(plan: &WizardPlan) -> Result<(), TuiError> {
+    write_study_toml(&plan.dir, &study_toml(plan)?)
+}
+
+/// Writes `text` (the STUDY.toml previewed) as `dir/STUDY.toml`.
+fn write_study_toml(dir: &Path, text: &str) -> Result<(), TuiError> {
+    std::fs::create_dir_all(dir).map_err(|e| TuiError::Io {
+        path: dir.to_path_buf(),
         source: e,
     })?;
-    let path = plan.dir.join("STUDY.toml");
-    std::fs::write(&path, format!("# written by `meshagents tui`\n{text}"))
-        .map_err(|e| TuiError::Io { path, source: e })
+    let path = dir.join("STUDY.toml");
+    std::fs::write(&path, text).map_err(|e| TuiError::Io { path, source: e })
 }

@@ -8,8 +8,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEventKind}
 use ratatui::Terminal;
 use serde_json::json;
 
-use crate::app::{App, Assign, Dialog, Effect, Msg, Screen, SortKey, WizardStep};
-use crate::model::{AssociationTable, DictCategory, PanelData, PanelLine, StudyRow};
+use crate::app::{App, Dialog, Effect, Msg, Screen, SortKey};
+use crate::model::{AssociationTable, PanelData, PanelLine, StudyRow};
 
 fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
@@ -42,6 +42,7 @@ fn study(name: &str, state: StudyState, has_results: bool) -> StudyRow {
         ]
         .map(|k| (k.to_string(), format!("the {k} step")))
         .to_vec(),
+        parent: None,
     }
 }
 
@@ -170,15 +171,22 @@ fn list_moves_opens_by_state_and_guards_actions() {
         key(&mut app, KeyCode::Char('r')),
         vec![Effect::Resume("/r/halted".into())]
     );
-    // f opens the fork dialog at the PheWAS step; Enter forks from there, unchanged.
+    // f opens the fork dialog at the PheWAS step; Enter forks from there, unchanged, as
+    // `<parent>-fork`, and opens the fork's live panel.
     assert!(key(&mut app, KeyCode::Char('f')).is_empty());
     assert_eq!(
         key(&mut app, KeyCode::Enter),
-        vec![Effect::Fork {
-            dir: "/r/halted".into(),
-            from: "phewas/adjusted".into(),
-            settings: vec![]
-        }]
+        vec![
+            Effect::Fork {
+                dir: "/r/halted".into(),
+                from: "phewas/adjusted".into(),
+                settings: vec![],
+                name: "halted-fork".into(),
+                out: "/r/halted-fork".into(),
+            },
+            Effect::RefreshStudies,
+            Effect::LoadPanel("/r/halted-fork".into()),
+        ]
     );
     assert_eq!(app.dialog, None);
     key(&mut app, KeyCode::Down);
@@ -189,6 +197,8 @@ fn list_moves_opens_by_state_and_guards_actions() {
 fn fork_chooses_its_step_and_takes_changed_settings() {
     let mut app = app_with_studies(vec![study("done", StudyState::Finished, true)]);
     assert!(key(&mut app, KeyCode::Char('f')).is_empty());
+    // The name has the keyboard first; Tab moves to the settings.
+    key(&mut app, KeyCode::Tab);
     // Up twice: from phewas/adjusted to screen/candidates; Up at the top stays there.
     for _ in 0..2 {
         key(&mut app, KeyCode::Up);
@@ -200,21 +210,21 @@ fn fork_chooses_its_step_and_takes_changed_settings() {
     assert!(!app.quit);
     key(&mut app, KeyCode::Backspace);
     match &app.dialog {
-        Some(Dialog::Fork {
-            selected, settings, ..
-        }) => {
-            assert_eq!(*selected, 1);
-            assert_eq!(settings, "model=linear, transform=rint");
+        Some(Dialog::Fork(d)) => {
+            assert_eq!(d.selected, 1);
+            assert_eq!(d.settings, "model=linear, transform=rint");
         }
         other => panic!("the fork dialog is open: {other:?}"),
     }
     assert_eq!(
-        key(&mut app, KeyCode::Enter),
-        vec![Effect::Fork {
+        key(&mut app, KeyCode::Enter)[0],
+        Effect::Fork {
             dir: "/r/done".into(),
             from: "screen/candidates".into(),
-            settings: vec!["model=linear".into(), "transform=rint".into()]
-        }]
+            settings: vec!["model=linear".into(), "transform=rint".into()],
+            name: "done-fork".into(),
+            out: "/r/done-fork".into(),
+        }
     );
     // Esc leaves without forking.
     key(&mut app, KeyCode::Char('f'));
@@ -252,12 +262,8 @@ fn results_sort_filter_and_export_the_rows_shown() {
     );
     key(&mut app, KeyCode::Char('s'));
     let r = app.results.as_ref().expect("results");
-    assert_eq!(r.sort, SortKey::Beta);
-    assert_eq!(
-        r.current().map(|a| a.beta),
-        Some(-0.9),
-        "largest |beta| first"
-    );
+    assert_eq!(r.sort, SortKey::Effect);
+    assert_eq!(r.current().map(|a| a.beta), Some(-0.9), "largest |z| first");
     key(&mut app, KeyCode::Char('s'));
     assert_eq!(
         app.results
@@ -283,9 +289,10 @@ fn results_sort_filter_and_export_the_rows_shown() {
     assert_eq!(
         key(&mut app, KeyCode::Char('t')),
         vec![Effect::Export {
-            dir: "/r/a".into(),
+            path: "/r/a/associations.smok.tsv".into(),
             format: crate::model::ExportFormat::Tsv,
-            rows: visible
+            rows: visible,
+            overwrite: false,
         }]
     );
     // Esc clears a filter being typed; then Esc goes back to the list.
@@ -412,88 +419,6 @@ fn approval_toggles_candidates_and_approves_the_edited_set() {
 }
 
 #[test]
-fn wizard_walks_files_categories_and_panel_to_a_plan() {
-    let mut app = App::new(PathBuf::from("/root"));
-    key(&mut app, KeyCode::Char('n'));
-    assert_eq!(app.screen, Screen::Wizard);
-    // Enter without a data path says what is missing.
-    assert!(key(&mut app, KeyCode::Enter).is_empty());
-    assert!(app
-        .wizard
-        .as_ref()
-        .and_then(|w| w.error.clone())
-        .is_some_and(|e| e.starts_with("data")));
-    // The name field has the keyboard: q is text, not quit.
-    key(&mut app, KeyCode::Up);
-    for _ in 0.."my-study".len() {
-        key(&mut app, KeyCode::Backspace);
-    }
-    typed(&mut app, "Quick q");
-    assert!(!app.quit);
-    key(&mut app, KeyCode::Tab);
-    typed(&mut app, "/d/cohort.csv");
-    key(&mut app, KeyCode::Tab);
-    typed(&mut app, "/d/dictionary.csv");
-    assert_eq!(
-        key(&mut app, KeyCode::Enter),
-        vec![Effect::CheckFiles {
-            data: "/d/cohort.csv".into(),
-            dictionary: "/d/dictionary.csv".into()
-        }]
-    );
-    let cat = |name: &str, role: &str, whole_role| DictCategory {
-        name: name.into(),
-        role: role.into(),
-        columns: 2,
-        whole_role,
-    };
-    app.update(Msg::Dictionary(Ok(vec![
-        cat("imaging", "imaging", true),
-        cat("factor", "factor", true),
-        cat("covariate", "covariate", true),
-        cat("Diet", "factor", false),
-        cat("Lifestyle", "factor", false),
-    ])));
-    let w = app.wizard.as_ref().expect("wizard");
-    assert_eq!(w.step, WizardStep::Variables);
-    assert_eq!(
-        w.categories[1].1,
-        Assign::Factor,
-        "roles give the CLI's defaults"
-    );
-    assert_eq!(w.categories[3].1, Assign::Skip, "categories are opt-in");
-    // Factors: only Lifestyle, found by search.
-    key(&mut app, KeyCode::Down);
-    key(&mut app, KeyCode::Char('-'));
-    key(&mut app, KeyCode::Char('/'));
-    typed(&mut app, "life");
-    key(&mut app, KeyCode::Enter);
-    assert_eq!(
-        app.wizard.as_ref().map(|w| w.visible_categories()),
-        Some(vec![4])
-    );
-    key(&mut app, KeyCode::Char('f'));
-    key(&mut app, KeyCode::Enter);
-    assert_eq!(app.wizard.as_ref().map(|w| w.step), Some(WizardStep::Panel));
-    key(&mut app, KeyCode::Char(' ')); // backend: openai
-    key(&mut app, KeyCode::Down);
-    key(&mut app, KeyCode::Down); // rounds
-    key(&mut app, KeyCode::Backspace);
-    typed(&mut app, "x5"); // digits only
-    let effects = key(&mut app, KeyCode::Enter);
-    let Some(Effect::CreateStudy(plan)) = effects.first() else {
-        panic!("expected CreateStudy, got {effects:?}")
-    };
-    assert_eq!(plan.dir, PathBuf::from("/root/quick-q"));
-    assert_eq!(plan.factors, "Lifestyle");
-    assert_eq!(plan.phenotypes, "imaging");
-    assert_eq!(plan.covariates, "covariate");
-    assert_eq!(plan.rounds, 5);
-    assert_eq!(plan.openai_model.as_deref(), Some("gpt-4o-mini"));
-    assert_eq!(app.screen, Screen::List);
-}
-
-#[test]
 fn mouse_wheel_moves_and_click_selects() {
     let mut app = app_with_studies(vec![
         study("a", StudyState::Finished, true),
@@ -570,7 +495,7 @@ fn render_panel_and_wizard() {
     let mut app = App::new(PathBuf::from("/r"));
     key(&mut app, KeyCode::Char('n'));
     let wizard = draw(&app, 80, 24);
-    assert!(wizard.contains("new study: 1/3 files"), "{wizard}");
+    assert!(wizard.contains("new study: 1/6 files"), "{wizard}");
     assert!(wizard.contains("dictionary"));
 }
 
@@ -648,34 +573,6 @@ fn wizard_writes_a_study_toml_the_cli_reads_back() {
     assert_eq!(
         config.data,
         std::fs::canonicalize(&data).expect("canonical")
-    );
-}
-
-#[test]
-fn dictionary_lists_roles_first_then_categories_by_majority_role() {
-    let (_tmp, path) = temp_file(
-        "dictionary.csv",
-        "column,field_id,description,category,value_type,coding,role\n\
-eid,,id,Identifier,integer,\"\",id\n\
-age,1,\"Age, years\",Primary demographics,continuous,\"\",covariate\n\
-sex,2,Sex,Primary demographics,binary,\"\",covariate\n\
-town,3,Town,Primary demographics,continuous,\"\",factor\n\
-LVEF,4,LVEF,Left ventricle,continuous,\"\",imaging\n",
-    );
-    let cats = crate::model::load_dictionary(&path).expect("reads");
-    let names: Vec<(&str, &str, usize, bool)> = cats
-        .iter()
-        .map(|c| (c.name.as_str(), c.role.as_str(), c.columns, c.whole_role))
-        .collect();
-    assert_eq!(
-        names,
-        vec![
-            ("imaging", "imaging", 1, true),
-            ("factor", "factor", 1, true),
-            ("covariate", "covariate", 2, true),
-            ("Primary demographics", "covariate", 3, false),
-            ("Left ventricle", "imaging", 1, false),
-        ]
     );
 }
 

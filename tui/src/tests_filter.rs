@@ -154,8 +154,9 @@ fn filter_searches_descriptions_and_categories_combines_words_and_fields() {
     filter(&mut app, "");
     let screen = draw(&app, 80, 24);
     for shown in [
-        "900116-2.0  Atrial fib",
-        "LVEF ~ 900116-2.0 Atrial fibrillation",
+        "900116-2.0  Atrial f",
+        "900116-2.0 ~ LVEF",
+        "factor 900116-2.0: Atrial fibrillation",
     ] {
         assert!(screen.contains(shown), "{shown}: {screen}");
     }

@@ -1,21 +1,54 @@
-//! `meshagents study fork DIR --from STEP --set KEY=VALUE --out DIR2`: time travel. The new
-//! study reuses every step of DIR before STEP (journal records and the files they wrote), takes
-//! DIR's configuration with the changes, and runs on from STEP.
+//! `meshagents study fork DIR --from STEP --set KEY=VALUE [--name NAME] --out DIR2`: time
+//! travel. The new study reuses every step of DIR before STEP (journal records, the files they
+//! wrote and the panel's transcript lines), takes DIR's configuration with the changes, and
+//! runs on from STEP. It records where it came from in `DIR2/fork.json` (this module owns
+//! that file), so a reader can compare a fork with its parent.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
-use meshagents_engine::Journal;
+use meshagents_engine::{Event, Journal, RecordKind};
+use serde::{Deserialize, Serialize};
 
 use crate::study_run::StudyConfig;
 use crate::WorkflowError;
 
+/// Where a fork came from (`DIR/fork.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForkOrigin {
+    /// The parent study's folder, absolute when it could be resolved.
+    pub parent: PathBuf,
+    /// The first step the fork ran again.
+    pub from: String,
+    /// The settings changed, as `KEY=VALUE` (the name given with `--name` among them).
+    pub settings: Vec<String>,
+}
+
+const ORIGIN_FILE: &str = "fork.json";
+
+/// The origin a fork recorded, `None` for a study that is not a fork (or whose `fork.json`
+/// cannot be read: the study itself does not depend on it).
+pub fn read_fork_origin(dir: &Path) -> Option<ForkOrigin> {
+    let text = std::fs::read_to_string(dir.join(ORIGIN_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn write_fork_origin(out: &Path, origin: &ForkOrigin) -> Result<(), WorkflowError> {
+    let path = out.join(ORIGIN_FILE);
+    let text = serde_json::to_string_pretty(origin)
+        .map_err(|e| WorkflowError::json(path.display().to_string(), e))?;
+    std::fs::write(&path, text + "\n").map_err(|e| WorkflowError::io(path.display().to_string(), e))
+}
+
 /// Prepares `out` as a fork of the study in `source`: returns the changed configuration and
-/// the steps reused. The caller then runs the study in `out`. `out` must be new or empty (or,
-/// with `force`, a folder that is not a study); a fork that fails leaves nothing behind.
+/// the steps reused. The caller then runs the study in `out`. `name`, when given, is the
+/// fork's study name (read like STUDY.toml's `name`). `out` must be new or empty (or, with
+/// `force`, a folder that is not a study); a fork that fails leaves nothing behind.
 pub fn fork_study(
     source: &Path,
     from: &str,
     sets: &[(String, String)],
+    name: Option<&str>,
     out: &Path,
     force: bool,
 ) -> Result<(StudyConfig, Vec<String>), WorkflowError> {
@@ -54,6 +87,11 @@ pub fn fork_study(
         node.as_table_mut()
             .ok_or_else(|| WorkflowError::Invalid(format!("--set {key}: not a section")))?
             .insert(leaf.to_string(), parsed);
+    }
+    if let (Some(name), Some(t)) = (name, table.as_table_mut()) {
+        // As a string whatever it reads like (`--set name=true` would be a boolean), and
+        // through the reader, so the name is made printable as a STUDY.toml's is.
+        t.insert("name".into(), toml::Value::String(name.to_string()));
     }
     let changed: StudyConfig = table
         .try_into()
@@ -94,24 +132,35 @@ pub fn fork_study(
         Err(_) => Vec::new(),
     };
     let created = !out.exists();
-    let copied = copy_reused(source, out, &from_journal, &reuse).inspect_err(|_| {
-        // Half a fork (a journal without the files its steps wrote, or the reverse) is a
-        // study that fails in a confusing way later: take back what this call made.
-        if created {
-            let _ = std::fs::remove_dir_all(out);
-        } else if let Ok(entries) = std::fs::read_dir(out) {
-            for entry in entries.flatten() {
-                if !before.contains(&entry.file_name()) {
-                    let path = entry.path();
-                    let _ = if path.is_dir() {
-                        std::fs::remove_dir_all(&path)
-                    } else {
-                        std::fs::remove_file(&path)
-                    };
+    let origin = ForkOrigin {
+        parent: std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf()),
+        from: from.to_string(),
+        settings: sets
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .chain(name.map(|n| format!("name={n}")))
+            .collect(),
+    };
+    let copied = copy_reused(source, out, &from_journal, &reuse)
+        .and_then(|copied| write_fork_origin(out, &origin).map(|()| copied))
+        .inspect_err(|_| {
+            // Half a fork (a journal without the files its steps wrote, or the reverse) is a
+            // study that fails in a confusing way later: take back what this call made.
+            if created {
+                let _ = std::fs::remove_dir_all(out);
+            } else if let Ok(entries) = std::fs::read_dir(out) {
+                for entry in entries.flatten() {
+                    if !before.contains(&entry.file_name()) {
+                        let path = entry.path();
+                        let _ = if path.is_dir() {
+                            std::fs::remove_dir_all(&path)
+                        } else {
+                            std::fs::remove_file(&path)
+                        };
+                    }
                 }
             }
-        }
-    })?;
+        })?;
     Ok((changed, copied))
 }
 
@@ -129,9 +178,23 @@ fn copy_reused(
         // The inputs' fingerprints go with any reused step: those steps were computed from
         // those inputs, so a fork that reuses them must stop on changed data too. A fork from
         // the first step reuses nothing and fingerprints the data afresh.
-        let copied = to_journal.import_completed(from_journal, |step| {
-            reuse.contains(&step) || (!reuse.is_empty() && step == crate::inputs::KEY)
+        let mut copied = to_journal.import_completed(from_journal, |step| {
+            !reuse.is_empty() && step == crate::inputs::KEY
         })?;
+        // The panel's transcript lines are events, not steps: without them the fork's
+        // events file (what the TUI's live panel and `study status` read) would show a panel
+        // that never spoke although its decisions are reused. Each step's lines follow it, so
+        // that a fork of this fork finds them the same way.
+        let mut transcript = transcript_of(from_journal, reuse)?;
+        for step in reuse {
+            let imported = to_journal.import_completed(from_journal, |s| s == *step)?;
+            if !imported.is_empty() {
+                for (record_step, event) in transcript.remove(*step).unwrap_or_default() {
+                    to_journal.event(&record_step, &event)?;
+                }
+            }
+            copied.extend(imported);
+        }
         // The files the reused steps wrote come along (their results name them).
         for record in from_journal.records()? {
             if copied.contains(&record.step) {
@@ -156,6 +219,46 @@ fn copy_reused(
         }
     }
     Ok(copied)
+}
+
+/// The transcript events of each of `steps`, in the journal's order: those recorded after the
+/// step last started (its sub-steps, the model and tool calls, aside) and before another step
+/// started. A run killed or failed before leaves its lines out: the run that completed says
+/// them again. A fork's journal holds each reused step's lines right after it.
+fn transcript_of(
+    journal: &Journal,
+    steps: &[&str],
+) -> Result<HashMap<String, Vec<(String, Event)>>, WorkflowError> {
+    let mut lines: HashMap<String, Vec<(String, Event)>> = HashMap::new();
+    let mut current: Option<String> = None;
+    for record in journal.records()? {
+        match record.kind {
+            RecordKind::StepStarted => {
+                let inside = current
+                    .as_ref()
+                    .is_some_and(|c| record.step.starts_with(&format!("{c}/")));
+                if steps.contains(&record.step.as_str()) {
+                    lines.insert(record.step.clone(), Vec::new());
+                    current = Some(record.step);
+                } else if !inside {
+                    current = None;
+                }
+            }
+            RecordKind::Event => {
+                if let Some(step) = &current {
+                    if let Ok(event @ Event::Transcript(_)) = serde_json::from_value(record.payload)
+                    {
+                        lines
+                            .entry(step.clone())
+                            .or_default()
+                            .push((record.step, event));
+                    }
+                }
+            }
+            RecordKind::StepCompleted | RecordKind::StepFailed => {}
+        }
+    }
+    Ok(lines)
 }
 
 /// Paths of files recorded in a step result (`{"path": ..., "sha256": ...}` objects).

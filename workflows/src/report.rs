@@ -10,11 +10,15 @@ use std::path::Path;
 
 use base64::Engine as _;
 use meshagents_stats::classify::{compare_arms, ArmComparison};
-use meshagents_stats::export::top_hits;
+use meshagents_stats::export::{markdown_escape, top_hits};
 use meshagents_stats::phewas::AssociationRow;
 use serde_json::{json, Value};
 
-use crate::report_numbers::{associations_markdown, classification_markdown, num3, p_value};
+use crate::report_numbers::{classification_markdown, num3, p_value};
+use crate::report_tables::{
+    association_cells, associations_markdown, by_family, configuration, key_values,
+    key_values_markdown, named, named_list,
+};
 use crate::WorkflowError;
 
 pub use crate::report_input::{Figure, ReportInput};
@@ -146,10 +150,60 @@ fn relative(path: &Path, base: &Path) -> String {
 const CSS: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1600px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.7em;border-bottom:2px solid #0072B2;padding-bottom:.2em}h2{font-size:1.3em;margin-top:1.8em;color:#0072B2}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
-th{background:#f3f6f9}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}div.table{overflow-x:auto;max-width:100%}span.id{color:#57606a;font-size:90%}
+th{background:#f3f6f9}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}div.table{overflow-x:auto;max-width:100%}
 pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9em;color:#444}.summary{background:#eef6fb;border-left:4px solid #0072B2;padding:.5em 1em}
-details{margin:.5em 0}code{font-size:.9em}";
+details{margin:.5em 0}code{font-size:.9em}span.n{white-space:nowrap}th.n{text-align:right;white-space:nowrap}h3{font-size:1.1em}";
+
+/// Key/value rows (`[key, value]` pairs) as an HTML table that scrolls in its own box,
+/// escaped: the template's `key_value_table` filter.
+fn key_value_table(rows: impl Iterator<Item = (String, String)>) -> String {
+    let mut s = String::from(
+        "<div class=\"table\"><table class=\"kv\">\n<tr><th>Key</th><th>Value</th></tr>\n",
+    );
+    for (key, value) in rows {
+        let _ = writeln!(
+            s,
+            "<tr><td><code>{}</code></td><td>{}</td></tr>",
+            html_escape(&key),
+            html_escape(&value)
+        );
+    }
+    s.push_str("</table></div>");
+    s
+}
+
+/// Text with every number in it kept on one line (`<span class="n">`), escaped: a sentence
+/// may wrap between words, never inside `1.2×10⁻⁸` or `0.05/2306`. A number is a word that
+/// starts with a digit (or a sign before one), without the brackets and punctuation around it.
+fn numbers_unbroken(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 32);
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let core = word
+            .trim_start_matches(['(', '['])
+            .trim_end_matches([')', ']', ',', '.', ';', ':']);
+        let mut chars = core.chars();
+        let numeric = match chars.next() {
+            Some(c) if c.is_ascii_digit() => true,
+            Some('+' | '-' | '<' | '−') => chars.next().is_some_and(|c| c.is_ascii_digit()),
+            _ => false,
+        };
+        if numeric && !core.is_empty() {
+            let start = word.find(core).unwrap_or(0);
+            out.push_str(&html_escape(&word[..start]));
+            out.push_str("<span class=\"n\">");
+            out.push_str(&html_escape(core));
+            out.push_str("</span>");
+            out.push_str(&html_escape(&word[start + core.len()..]));
+        } else {
+            out.push_str(&html_escape(word));
+        }
+    }
+    out
+}
 
 /// Writes the HTML report to `html` and the Markdown report to `markdown`.
 pub fn write_report(
@@ -169,6 +223,7 @@ pub fn write_report(
 /// The HTML report as a string (figures read from disk and embedded).
 pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
     let d = input.decisions;
+    let labels = input.labels;
     // Headline: the paper's summary of the validation.
     let comparisons = compare_arms(input.classification, input.arms.0, input.arms.1);
     let validation =
@@ -191,7 +246,7 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
             json!({
                 "round": if p.round == 0 { "proposals".to_string() } else { p.round.to_string() },
                 "agent": p.agent,
-                "variable": p.variable,
+                "variable": named(labels, &p.variable),
                 "status": p.status,
                 "adopted": if p.adopted { "yes" } else { "no" },
                 "reason": p.reason.chars().take(240).collect::<String>(),
@@ -199,7 +254,6 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
         })
         .collect();
     let agreement = d.get("agreement").filter(|v| !v.is_null());
-    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
     let tested = input
         .associations
         .iter()
@@ -210,21 +264,19 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
         .iter()
         .filter(|r| r.status == "ok" && r.bonferroni < 0.05)
         .count();
-    let rows: Vec<Value> = significant_top_hits(input.associations, input.top_n)
-        .into_iter()
-        .map(|r| {
+    let hits = significant_top_hits(input.associations, input.top_n);
+    let tables: Vec<Value> = by_family(&hits)
+        .iter()
+        .map(|t| {
+            let (text, numbers) = t.header();
             json!({
-                "phenotype": r.phenotype,
-                "label": input.factor_labels.get(&r.factor),
-                "factor": r.factor,
-                "category": r.category,
-                "n": r.n,
-                "beta": num3(r.beta),
-                "ci_low": num3(r.ci_low),
-                "ci_high": num3(r.ci_high),
-                "model": r.model,
-                "p": p_value(r.p),
-                "q": p_value(r.q_bh),
+                "heading": t.heading(),
+                "text_headers": text,
+                "number_headers": numbers,
+                "rows": t.rows.iter().map(|r| {
+                    let (text, numbers) = association_cells(r, labels);
+                    json!({"text": text, "numbers": numbers})
+                }).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -266,30 +318,33 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
         "methods": crate::report_methods::methods(input),
         "validation": validation,
         "config_text": input.config_text.trim_end(),
+        "config": configuration(input.config_text),
         "flow": input.flow_counts.iter()
             .map(|(what, count)| json!({"what": what, "count": count}))
             .collect::<Vec<_>>(),
         "dropped": dropped_by_reason(input.dropped).into_iter()
-            .map(|(reason, count, examples)| json!({"reason": reason, "count": count, "examples": examples}))
+            .map(|(reason, count, examples)| json!({"reason": reason, "count": count, "examples": named_list(labels, &examples)}))
             .collect::<Vec<_>>(),
         "backend": d.get("backend").and_then(Value::as_str),
-        "confounders": strings(&d["confounders"]),
-        "seeds": strings(&d["proposals"]["seeds"]),
+        "confounders": strings(&d["confounders"]).len(),
+        "adjusted_for": named_list(labels, &strings(&d["confounders"])),
+        "seeds": named_list(labels, &strings(&d["proposals"]["seeds"])),
         "proposals": proposals,
-        "phenotypes": strings(&d["phenotypes"]),
+        "phenotypes": strings(&d["phenotypes"]).len(),
+        "phenotypes_named": named_list(labels, &strings(&d["phenotypes"])),
         "disease_phenotypes": d["disease_phenotypes"].as_object().into_iter().flatten()
-            .map(|(disease, list)| json!({"disease": disease, "phenotypes": strings(list)}))
+            .map(|(disease, list)| json!({"disease": named(labels, disease), "phenotypes": named_list(labels, &strings(list))}))
             .collect::<Vec<_>>(),
         "truth": truth_lines(d),
         "agreement_percent": agreement.and_then(Value::as_f64).map(|v| format!("{:.0}", 100.0 * v)),
-        "agreement": agreement.filter(|v| v.as_f64().is_none()).map(pretty),
-        "provenance": d.get("provenance").filter(|v| !v.is_null()).map(pretty),
+        "agreement": agreement.filter(|v| v.as_f64().is_none()).map(key_values),
+        "provenance": d.get("provenance").filter(|v| !v.is_null()).map(key_values),
         "associations": {
             "pairs": input.associations.len(),
             "tested": tested,
             "bonferroni": bonferroni,
             "top_n": input.top_n,
-            "rows": rows,
+            "tables": tables,
         },
         "classification": classification,
         "figures": figures,
@@ -318,6 +373,18 @@ fn template_environment() -> Result<minijinja::Environment<'static>, minijinja::
         } else {
             minijinja::escape_formatter(out, state, value)
         }
+    });
+    env.add_filter("key_value_table", |rows: Vec<Vec<String>>| {
+        let pairs = rows
+            .into_iter()
+            .filter_map(|r| match <[String; 2]>::try_from(r) {
+                Ok([key, value]) => Some((key, value)),
+                Err(_) => None,
+            });
+        minijinja::Value::from_safe_string(key_value_table(pairs))
+    });
+    env.add_filter("numbers", |text: String| {
+        minijinja::Value::from_safe_string(numbers_unbroken(&text))
     });
     env.add_template("report.html", include_str!("../templates/report.html"))?;
     Ok(env)
@@ -353,15 +420,18 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
     for paragraph in crate::report_methods::methods(input) {
         let _ = writeln!(s, "{paragraph}\n");
     }
-    let _ = writeln!(
-        s,
-        "## Study configuration\n\n```\n{}\n```\n",
-        input.config_text.trim_end()
-    );
-    let _ = writeln!(s, "## Data flow\n");
+    let _ = writeln!(s, "## Study configuration\n");
+    match configuration(input.config_text) {
+        Some(rows) => s.push_str(&key_values_markdown(&rows)),
+        None => {
+            let _ = writeln!(s, "```\n{}\n```", input.config_text.trim_end());
+        }
+    }
+    let _ = writeln!(s, "\n## Data flow\n");
     for (what, count) in input.flow_counts {
         let _ = writeln!(s, "- {what}: {count}");
     }
+    let labels = input.labels;
     let groups = dropped_by_reason(input.dropped);
     if !groups.is_empty() {
         let _ = writeln!(
@@ -372,8 +442,8 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
             let _ = writeln!(
                 s,
                 "| {} | {count} | {} |",
-                reason.replace('|', "\\|"),
-                examples.join(", ")
+                markdown_escape(reason),
+                markdown_escape(&named_list(labels, examples))
             );
         }
     }
@@ -384,19 +454,18 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
         s,
         "- Confounders ({}): {}",
         confounders.len(),
-        if confounders.is_empty() {
-            "none".into()
-        } else {
-            confounders.join(", ")
-        }
+        named_list(labels, &confounders)
     );
-    let proposals = proposals_of(d);
+    let mut proposals = proposals_of(d);
     if !proposals.is_empty() {
         let _ = writeln!(
             s,
             "\nProposals (seed list: {}):\n",
-            strings(&d["proposals"]["seeds"]).join(", ")
+            named_list(labels, &strings(&d["proposals"]["seeds"]))
         );
+        for p in &mut proposals {
+            p.variable = named(labels, &p.variable);
+        }
         s.push_str(&meshagents_agents::transcript::proposals_markdown(
             &proposals,
         ));
@@ -408,7 +477,7 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
             s,
             "- Phenotypes ({}): {}",
             phenotypes.len(),
-            phenotypes.join(", ")
+            named_list(labels, &phenotypes)
         );
     }
     if let Some(map) = d["disease_phenotypes"]
@@ -416,7 +485,12 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
         .filter(|m| !m.is_empty())
     {
         for (disease, list) in map {
-            let _ = writeln!(s, "- {disease}: {}", strings(list).join(", "));
+            let _ = writeln!(
+                s,
+                "- {}: {}",
+                named(labels, disease),
+                named_list(labels, &strings(list))
+            );
         }
     } else {
         let _ = writeln!(
@@ -427,11 +501,25 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
     for line in truth_lines(d) {
         let _ = writeln!(s, "- {line}");
     }
-    if let Some(v) = d.get("agreement").and_then(Value::as_f64) {
+    let agreement = d.get("agreement").filter(|v| !v.is_null());
+    if let Some(v) = agreement.and_then(Value::as_f64) {
         let _ = writeln!(
             s,
             "- Agreement: {:.0} % of votes agree with the decision.",
             100.0 * v
+        );
+    } else if let Some(v) = agreement {
+        let _ = writeln!(
+            s,
+            "\n### Agreement\n\n{}",
+            key_values_markdown(&key_values(v))
+        );
+    }
+    if let Some(v) = d.get("provenance").filter(|v| !v.is_null()) {
+        let _ = writeln!(
+            s,
+            "\n### Provenance (who proposed what, and the chair's summary)\n\n{}",
+            key_values_markdown(&key_values(v))
         );
     }
     let _ = writeln!(
@@ -439,20 +527,12 @@ pub fn render_markdown(input: &ReportInput, base: &Path) -> String {
         "\n## Associations (top {} per phenotype, significant after Bonferroni 5 %)\n",
         input.top_n
     );
-    let shown: Vec<AssociationRow> = significant_top_hits(input.associations, input.top_n)
-        .into_iter()
-        .map(|r| AssociationRow {
-            factor: match input.factor_labels.get(&r.factor) {
-                Some(label) => format!("{label} ({})", r.factor),
-                None => r.factor.clone(),
-            },
-            ..r
-        })
-        .collect();
+    let _ = writeln!(s, "Adjusted for: {}.\n", named_list(labels, &confounders));
+    let shown = significant_top_hits(input.associations, input.top_n);
     if shown.is_empty() {
         let _ = writeln!(s, "No pair is significant after Bonferroni (5 %).");
     } else {
-        s.push_str(&associations_markdown(&shown));
+        s.push_str(&associations_markdown(&shown, labels));
     }
     if !input.classification.is_empty() {
         let _ = writeln!(s, "\n## Disease classification\n");
@@ -479,161 +559,5 @@ fn proposals_of(decisions: &Value) -> Vec<meshagents_agents::Proposal> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn drop_reasons_group_by_kind() {
-        assert_eq!(
-            reason_kind("96.8% of values identical (at least 95%)"),
-            "values identical (at least 95%)"
-        );
-        assert_eq!(
-            reason_kind("91.3% missing (more than 90%)"),
-            "missing (more than 90%)"
-        );
-        assert_eq!(
-            reason_kind("near-duplicate of '23101-2.0' (r = 1.000000)"),
-            "near-duplicate"
-        );
-        let groups = dropped_by_reason(&[
-            ("a".into(), "91.3% missing (more than 90%)".into()),
-            ("b".into(), "95.0% missing (more than 90%)".into()),
-            ("c".into(), "near-duplicate of 'x' (r = 1.000000)".into()),
-        ]);
-        assert_eq!(
-            groups[0],
-            (
-                "missing (more than 90%)".to_string(),
-                2,
-                vec!["a".to_string(), "b".to_string()]
-            )
-        );
-        assert_eq!(groups[1].1, 1);
-    }
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(html_escape("<b>&'\""), "&lt;b&gt;&amp;&#39;&quot;");
-    }
-
-    #[test]
-    fn the_template_escapes_every_value_it_is_given() {
-        let decisions = json!({
-            "backend": "<script>",
-            "confounders": ["a&b"],
-            "disease_phenotypes": {"<d>": ["x'y"]},
-        });
-        let input = ReportInput {
-            title: "Study <1> & 'two'",
-            config_text: "name = \"<x>\"\n\n",
-            flow_counts: &[("rows <read>".into(), "3".into())],
-            dropped: &[],
-            decisions: &decisions,
-            associations: &[],
-            classification: &[],
-            arms: ("panel", "expert"),
-            figures: &[],
-            factor_labels: &Default::default(),
-            top_n: 3,
-            protocol: Some("held out <30%>".into()),
-            skipped: &[],
-        };
-        let html = render_html(&input).unwrap();
-        assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">\n"));
-        assert!(html.ends_with("</body>\n</html>\n"));
-        assert!(html.contains("<title>Study &lt;1&gt; &amp; &#39;two&#39;</title>"));
-        assert!(html.contains("<p>held out &lt;30%&gt;</p>\n<ul>\n</ul></div>\n"));
-        assert!(html.contains("<pre>name = &quot;&lt;x&gt;&quot;</pre>\n"));
-        assert!(html.contains("<p>Backend: <code>&lt;script&gt;</code></p>"));
-        assert!(html.contains("<strong>Confounders</strong> (1): a&amp;b</p>"));
-        assert!(html.contains("<tr><td>&lt;d&gt;</td><td>x&#39;y</td></tr>"));
-        assert!(!html.contains("<script>") && !html.contains("{{") && !html.contains("{%"));
-        // The CSS is ours and goes in unescaped.
-        assert!(html.contains("font-family:-apple-system,'Segoe UI'"));
-    }
-
-    fn row(phenotype: &str, factor: &str, model: &str, p: f64, bonferroni: f64) -> AssociationRow {
-        AssociationRow {
-            phenotype: phenotype.into(),
-            factor: factor.into(),
-            category: "Diet".into(),
-            model: model.into(),
-            n: 100,
-            n_cases: None,
-            n_controls: None,
-            beta: 0.5,
-            se: 0.1,
-            ci_low: 0.3,
-            ci_high: 0.7,
-            stat: 5.0,
-            p,
-            neg_log10_p: -p.log10(),
-            q_bh: p * 2.0,
-            bonferroni,
-            status: "ok".into(),
-            note: String::new(),
-        }
-    }
-
-    #[test]
-    fn the_top_hits_table_lists_only_significant_pairs_with_their_model() {
-        // LVM's top 3 by p hold one Bonferroni hit and two pairs that are not (q = 0.555 was
-        // in the table once); LVEF has no hit at all.
-        let associations = [
-            row("LVM", "hit", "linear", 1.23e-8, 1e-6),
-            row("LVM", "weakfactor", "logistic", 0.2775, 1.0),
-            row("LVM", "weakerfactor", "linear", 0.4, 1.0),
-            row("LVEF", "nohitfactor", "linear", 0.01, 0.6),
-            row("LVEF", "underflow", "logistic", 0.0, 0.0),
-        ];
-        let decisions = json!({});
-        let input = ReportInput {
-            title: "t",
-            config_text: "",
-            flow_counts: &[],
-            dropped: &[],
-            decisions: &decisions,
-            associations: &associations,
-            classification: &[],
-            arms: ("panel", "expert"),
-            figures: &[],
-            factor_labels: &Default::default(),
-            top_n: 3,
-            protocol: None,
-            skipped: &[],
-        };
-        let html = render_html(&input).unwrap();
-        assert!(html.contains(
-            "<tr><td>LVM</td><td>hit</td><td>Diet</td><td>linear</td><td class=\"n\">100</td><td class=\"n\">0.500 (0.300, 0.700)</td><td class=\"n\">1.2×10⁻⁸</td><td class=\"n\">2.5×10⁻⁸</td></tr>"
-        ), "{html}");
-        assert!(html.contains("<td>logistic</td><td class=\"n\">100</td><td class=\"n\">0.500 (0.300, 0.700)</td><td class=\"n\">&lt;1×10⁻³⁰⁸</td>"));
-        assert!(html.contains("among the pairs significant after Bonferroni"));
-        for absent in ["weakfactor", "weakerfactor", "nohitfactor", "0.555"] {
-            assert!(!html.contains(absent), "{absent} in {html}");
-        }
-        let md = render_markdown(&input, Path::new(""));
-        assert!(
-            md.contains(
-                "| LVM | hit | Diet | linear | 100 | 0.500 (0.300, 0.700) | 1.2×10⁻⁸ | 2.5×10⁻⁸ |"
-            ),
-            "{md}"
-        );
-        assert!(md.contains("| LVEF | underflow | Diet | logistic | 100 | 0.500 (0.300, 0.700) | <1×10⁻³⁰⁸ | <1×10⁻³⁰⁸ |"), "{md}");
-        for absent in ["weakfactor", "weakerfactor", "nohitfactor", "0.555"] {
-            assert!(!md.contains(absent), "{absent} in {md}");
-        }
-        // No significant pair: a sentence, not an empty table.
-        let input = ReportInput {
-            associations: &associations[1..4],
-            ..input
-        };
-        let html = render_html(&input).unwrap();
-        assert!(
-            html.contains("0 significant after Bonferroni (5 %).</p>\n")
-                && !html.contains("<th>Model</th>")
-        );
-        assert!(render_markdown(&input, Path::new(""))
-            .contains("No pair is significant after Bonferroni (5 %)."));
-    }
-}
+#[path = "report_tests.rs"]
+mod tests;

@@ -37,12 +37,28 @@ pub struct ReportInput<'a> {
     /// The two arms compared in the paper's summary (A - B), e.g. ("panel", "expert").
     pub arms: (&'a str, &'a str),
     pub figures: &'a [Figure],
-    /// Factor column -> description; the association tables show both when there is one.
-    pub factor_labels: &'a std::collections::BTreeMap<String, String>,
+    /// Column -> its dictionary description (every role: factors, covariates, phenotypes,
+    /// diseases); the report names a column by both when there is one.
+    pub labels: &'a std::collections::BTreeMap<String, String>,
     /// Hits per phenotype in the association table.
     pub top_n: usize,
     /// One sentence on the validation's protocol (held-out or not), shown with its summary.
     pub protocol: Option<String>,
     /// Diseases the validation could not evaluate, with the reason.
     pub skipped: &'a [(String, String)],
+}
+
+/// Every described column of the dictionary -> its description, for [`ReportInput::labels`].
+pub fn column_labels(
+    dictionary: Option<&meshagents_stats::data::dictionary::Dictionary>,
+) -> std::collections::BTreeMap<String, String> {
+    dictionary
+        .map(|d| {
+            d.entries
+                .iter()
+                .filter(|e| !e.description.is_empty())
+                .map(|e| (e.column.clone(), e.description.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -1,6 +1,6 @@
 //! The report's Methods paragraphs: what was done, in words a co-author can paste into a
 //! paper, every number taken from the run (the association and classification tables, the
-//! panel's decisions, the configuration in `study.json`), none typed by hand.
+//! panel's decisions, the configuration in `study.json` or `STUDY.toml`), none typed by hand.
 
 use std::collections::BTreeMap;
 
@@ -33,7 +33,7 @@ fn transform_words(transform: Option<&str>) -> &'static str {
 
 /// The Methods paragraphs of a report.
 pub(crate) fn methods(input: &ReportInput) -> Vec<String> {
-    let config: Value = serde_json::from_str(input.config_text).unwrap_or(Value::Null);
+    let config = crate::report_tables::parse_configuration(input.config_text).unwrap_or_default();
     let config = config.get("config").unwrap_or(&config);
     let d = input.decisions;
     let mut paragraphs = Vec::new();
@@ -55,10 +55,10 @@ pub(crate) fn methods(input: &ReportInput) -> Vec<String> {
         .map(|(_, count)| count.clone())
         .unwrap_or_else(|| "?".into());
     paragraphs.push(format!(
-        "The cohort held {participants} participants. {} were tested against {}; {} were left out by the cleaning rules of Bai et al. (2020) (mostly missing, mostly one value, or a near-duplicate of another column), and negative UK Biobank codes (do not know, prefer not to answer) were read as missing.",
-        plural(phenotypes.len(), "imaging phenotype", "imaging phenotypes"),
+        "The cohort held {participants} participants. {} tested against {}; {} left out by the cleaning rules of Bai et al. (2020) (mostly missing, mostly one value, or a near-duplicate of another column), and negative UK Biobank codes (do not know, prefer not to answer) were read as missing.",
+        plural(phenotypes.len(), "imaging phenotype was", "imaging phenotypes were"),
         plural(factors.len(), "non-imaging factor", "non-imaging factors"),
-        plural(input.dropped.len(), "column", "columns"),
+        plural(input.dropped.len(), "column was", "columns were"),
     ));
 
     // The covariates: the panel's choice, or the configuration's.
@@ -83,12 +83,17 @@ pub(crate) fn methods(input: &ReportInput) -> Vec<String> {
         .and_then(|r| r["kappa"].as_f64());
     paragraphs.push(match (backend, rounds) {
         (Some(backend), Some(rounds)) => format!(
-            "The covariates were chosen by a panel of {} ({backend} backend) that debated the candidate confounders with the discovery data's evidence over {}{}; it adjusted for {}.",
+            "The covariates were chosen by a panel of {} ({backend} backend) that debated the candidate confounders with the discovery data's evidence over {}{}; {}.",
             plural(agents.len(), "expert agent", "expert agents"),
             plural(rounds, "round", "rounds"),
             kappa.map(|k| format!(" (Fleiss' kappa of the last round {k:.2})")).unwrap_or_default(),
-            and_list(&confounders),
+            if confounders.is_empty() {
+                "it chose no covariate, so the adjustment set was none".to_string()
+            } else {
+                format!("it adjusted for {}", and_list(&confounders))
+            },
         ),
+        _ if confounders.is_empty() => "No pair was adjusted for a covariate (adjustment set: none), as the study's configuration fixed.".to_string(),
         _ => format!("Every pair was adjusted for {}, as the study's configuration fixed.", and_list(&confounders)),
     });
 

@@ -1,14 +1,11 @@
 //! How the study report writes numbers for a co-author: p and q values as `0.0123` or
-//! `1.2×10⁻⁸` (never `5.55e-1`), and the report's Markdown tables, which use the same text as
-//! the HTML (Markdown renders Unicode). The exports keep their own formats (`stats::export`).
+//! `1.2×10⁻⁸` (never `5.55e-1`), and the report's classification table in Markdown, which uses
+//! the same text as the HTML (Markdown renders Unicode). The exports keep their own formats (`stats::export`).
 
 use std::fmt::Write as _;
 
 use meshagents_stats::classify::ClassificationRow;
-use meshagents_stats::export::{
-    classification_label_cells, markdown_escape, markdown_table, split_note,
-};
-use meshagents_stats::phewas::AssociationRow;
+use meshagents_stats::export::{classification_label_cells, markdown_table, split_note};
 
 /// What a cell shows when there is no number (a skipped row, a categorical factor's test).
 pub(crate) const NO_NUMBER: &str = "–";
@@ -74,30 +71,6 @@ pub(crate) fn num3(v: f64) -> String {
 fn columns<'a>(text: &[&'a str], numbers: &[&'a str]) -> Vec<(&'a str, &'static str)> {
     let text = text.iter().map(|t| (*t, "---"));
     text.chain(numbers.iter().map(|n| (*n, "---:"))).collect()
-}
-
-/// The report's association table in Markdown: the rows given (already cut to the top hits),
-/// with the model each was fitted with.
-pub(crate) fn associations_markdown(rows: &[AssociationRow]) -> String {
-    let header = columns(
-        &["Phenotype", "Factor", "Category", "Model"],
-        &["n", "β (95% CI)", "p", "q (BH)"],
-    );
-    markdown_table(
-        &header,
-        rows.iter().map(|r| {
-            vec![
-                markdown_escape(&r.phenotype),
-                markdown_escape(&r.factor),
-                markdown_escape(&r.category),
-                markdown_escape(&r.model),
-                r.n.to_string(),
-                format!("{} ({}, {})", num3(r.beta), num3(r.ci_low), num3(r.ci_high)),
-                p_value(r.p),
-                p_value(r.q_bh),
-            ]
-        }),
-    )
 }
 
 /// The report's classification table in Markdown.

@@ -462,14 +462,14 @@ pub fn study_report(
     dictionary: Option<&Dictionary>,
     skipped: &[(String, String)],
 ) -> Result<Vec<WrittenFile>, WorkflowError> {
-    let factor_labels = factor_labels(dictionary);
+    let labels = crate::report_input::column_labels(dictionary);
     let associations = read_associations(&dir.join("associations.csv"))?;
     let classification = read_classification_if_any(&dir.join("classification.csv"))?;
     let captions = [
-        ("manhattan", "Manhattan plot", "Every tested phenotype–factor pair; factors grouped and coloured by category, point size by |β|. Dashed: Bonferroni 5 %; dotted: Benjamini–Hochberg FDR 5 %."),
-        ("volcano", "Volcano plot", "β against −log10 p; blue: Bonferroni-significant, orange: FDR only, grey: neither; triangles: β beyond the 99th percentile, drawn at the edge."),
+        ("manhattan", "Manhattan plot", "Every tested phenotype–factor pair; factors grouped by category, each category its own colour and marker, point size by |effect|. Dashed: Bonferroni 5 %; dotted: Benjamini–Hochberg FDR 5 %."),
+        ("volcano", "Volcano plot", "Effect against −log10 p, one panel per model family (standardised β of linear models, log odds ratio of logistic ones); blue diamonds: Bonferroni-significant, orange squares: FDR only, grey: neither; triangles: effects beyond the panel's 99th percentile, drawn at the edge."),
         ("qq", "QQ plot", "Observed against expected −log10 p under the null, with the pointwise 95 % band; λ is the genomic inflation factor."),
-        ("forest", "Top associations", "β and 95 % CI of the strongest pairs by p."),
+        ("forest", "Top associations", "Estimate and 95 % CI of the strongest pairs by p in each model family: standardised β, or the log odds ratio with the odds ratio printed beside it; logistic rows written as fitted, factor ~ phenotype."),
         ("roc", "ROC curves", "Out-of-fold ROC per disease for both arms (panel solid, expert dashed), AUC in the legend."),
     ];
     let figures: Vec<Figure> = captions
@@ -494,7 +494,7 @@ pub fn study_report(
         classification: &classification,
         arms: (PANEL_ARM, EXPERT_ARM),
         figures: &figures,
-        factor_labels: &factor_labels,
+        labels: &labels,
         top_n: 3,
         protocol: protocol(decisions, &classification),
         skipped,

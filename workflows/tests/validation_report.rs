@@ -194,20 +194,30 @@ fn panel_and_expert_arms_exports_figures_and_report() {
         .filter(|r| r.status == "ok" && r.bonferroni < 0.05)
         .min_by(|a, b| a.p.total_cmp(&b.p))
         .expect("a Bonferroni hit");
-    let description = &table.dictionary.get(&top.factor).unwrap().description;
+    let named = |column: &str| match table.dictionary.get(column) {
+        Some(e) if !e.description.is_empty() => format!("{} ({column})", e.description),
+        _ => column.to_string(),
+    };
+    let formula = top.formula_with(&named(&top.phenotype), &named(&top.factor));
     assert!(
-        html.contains(&format!(
-            "{description} <span class=\"id\">({})</span>",
-            top.factor
-        )),
-        "the top hit's factor {} is shown as {description}",
-        top.factor
+        formula.contains(&table.dictionary.get(&top.factor).unwrap().description),
+        "{formula}"
     );
     assert!(
-        md.contains(&format!("{description} ({})", top.factor)),
-        "{md}"
+        html.contains(&format!("<tr><td>{}</td>", escape(&formula))),
+        "the top hit reads as the model fitted, with descriptions: {formula}"
     );
-    numbers_read_as_a_paper_prints_them(&html, &md, &associations);
+    assert!(md.contains(&format!("| {formula} |")), "{md}");
+    let formulas: Vec<(String, &meshagents_stats::phewas::AssociationRow)> = associations
+        .iter()
+        .map(|r| {
+            (
+                escape(&r.formula_with(&named(&r.phenotype), &named(&r.factor))),
+                r,
+            )
+        })
+        .collect();
+    numbers_read_as_a_paper_prints_them(&html, &md, &formulas);
     // A Methods paragraph whose numbers are the run's own.
     let tested = associations.iter().filter(|r| r.status == "ok").count();
     let hits = associations
@@ -218,9 +228,16 @@ fn panel_and_expert_arms_exports_figures_and_report() {
         "Of {} pairs, {tested} could be tested; p-values were corrected over those {tested} by Bonferroni and by Benjamini-Hochberg, and {hits} pairs were significant after Bonferroni (p &lt; 0.05/{tested}).",
         associations.len()
     );
+    let prose = html
+        .replace("<span class=\"n\">", "")
+        .replace("</span>", "");
     assert!(
-        html.contains("<h2>Methods</h2>") && html.contains(&sentence),
+        html.contains("<h2>Methods</h2>") && prose.contains(&sentence),
         "{sentence}"
+    );
+    assert!(
+        html.contains("(p &lt; <span class=\"n\">0.05/"),
+        "numbers in the Methods are kept whole"
     );
     assert!(
         md.contains("## Methods") && md.contains(&sentence.replace("&lt;", "<")),
@@ -234,6 +251,15 @@ fn panel_and_expert_arms_exports_figures_and_report() {
     );
 }
 
+/// As the report escapes text.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
 /// `a digit, e, -, a digit` (`5.55e-1`): the exponent form a co-author should never see. The
 /// embedded figures are base64, which has no `-`.
 fn has_e_exponent(text: &str) -> bool {
@@ -242,17 +268,19 @@ fn has_e_exponent(text: &str) -> bool {
         .any(|w| w[0].is_ascii_digit() && w[1] == b'e' && w[2] == b'-' && w[3].is_ascii_digit())
 }
 
-/// The report prints p and q as 0.0123 / 1.2×10⁻⁸, keeps numbers on one line, names each
-/// row's model and lists only pairs significant after Bonferroni in its top-hits table.
+/// The report prints p and q as 0.0123 / 1.2×10⁻⁸, keeps numbers on one line, writes each
+/// row as the model fitted with its model's name, one table per model family, lists only pairs
+/// significant after Bonferroni in its top-hits tables, and never prints a DeLong p as 0.000.
+/// `formulas`: each association's model as the report writes it (escaped), with its row.
 fn numbers_read_as_a_paper_prints_them(
     html: &str,
     md: &str,
-    associations: &[meshagents_stats::phewas::AssociationRow],
+    formulas: &[(String, &meshagents_stats::phewas::AssociationRow)],
 ) {
     assert!(!has_e_exponent(html), "{html}");
     assert!(!has_e_exponent(md), "{md}");
     assert!(
-        associations.iter().any(|r| r.status == "ok" && r.p < 1e-3),
+        formulas.iter().any(|(_, r)| r.status == "ok" && r.p < 1e-3),
         "the cohort has a tiny p"
     );
     assert!(html.contains("<td class=\"n\">") && html.contains("×10⁻"));
@@ -263,29 +291,53 @@ fn numbers_read_as_a_paper_prints_them(
     );
     assert!(!html.contains("max-width:1100px"));
     assert!(html.contains("<div class=\"table\"><table>"));
-    // Every row of the top-hits table: significant after Bonferroni, with its model.
-    let table = html
-        .split_once("<th>Model</th>")
-        .expect("the association table has a model column")
+    // Every row of the top-hits tables: significant after Bonferroni, with its model, in the
+    // table of its family.
+    let mut shown = 0;
+    for (heading, part) in html
+        .split("<h3>")
+        .skip(1)
+        .map(|t| t.split_once("</h3>").unwrap())
+    {
+        let table = part.split_once("</table>").unwrap().0;
+        assert!(table.contains("<th>Model</th>"), "{table}");
+        for line in table.lines().filter(|l| l.starts_with("<tr><td>")) {
+            let cells: Vec<&str> = line["<tr><td>".len()..]
+                .split("</td><td")
+                .map(|c| {
+                    c.trim_start_matches(" class=\"n\">")
+                        .trim_start_matches('>')
+                })
+                .collect();
+            let (_, row) = formulas
+                .iter()
+                .find(|(f, _)| f == cells[0])
+                .unwrap_or_else(|| panic!("no association reads {}", cells[0]));
+            assert!(row.bonferroni < 0.05, "not significant: {line}");
+            assert_eq!(cells[2], row.model, "{line}");
+            assert_eq!(
+                heading.starts_with("Logistic"),
+                row.scale() == meshagents_stats::phewas::Scale::LogOdds,
+                "{heading}: {line}"
+            );
+            shown += 1;
+        }
+    }
+    assert!(shown > 0, "{html}");
+    assert!(md.contains("| Model |"), "{md}");
+    // The DeLong p column (the sixth) of the classification table.
+    let classification = html
+        .split_once("<th>DeLong p</th>")
+        .expect("a classification table")
         .1
         .split_once("</table>")
         .unwrap()
         .0;
-    let mut shown = 0;
-    for line in table.lines().filter(|l| l.starts_with("<tr><td>")) {
-        let phenotype = &line["<tr><td>".len()..line.find("</td>").unwrap()];
-        let factor = line
-            .split_once("<span class=\"id\">(")
-            .map(|(_, rest)| rest.split_once(")</span>").unwrap().0)
-            .unwrap_or_else(|| line.split("<td>").nth(2).unwrap().trim_end_matches("</td>"));
-        let row = associations
-            .iter()
-            .find(|r| r.phenotype == phenotype && r.factor == factor)
-            .unwrap_or_else(|| panic!("{line}"));
-        assert!(row.bonferroni < 0.05, "not significant: {line}");
-        assert!(line.contains(&format!("<td>{}</td>", row.model)), "{line}");
-        shown += 1;
+    let mut delong = 0;
+    for line in classification.lines().filter(|l| l.starts_with("<tr><td>")) {
+        let p = line.split("<td").nth(6).unwrap();
+        assert!(!p.contains(">0.000<"), "{line}");
+        delong += usize::from(!p.contains('–'));
     }
-    assert!(shown > 0, "{table}");
-    assert!(md.contains("| Model |"), "{md}");
+    assert!(delong > 0, "{classification}");
 }

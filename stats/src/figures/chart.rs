@@ -11,6 +11,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// Okabe & Ito (2008) colour-blind-safe palette, without yellow (too light on white).
+/// Categories beyond these seven colours also change marker shape (`style::category_marker`).
 pub const OKABE_ITO: [RGBColor; 7] = [
     RGBColor(0, 114, 178),   // blue
     RGBColor(230, 159, 0),   // orange
@@ -20,6 +21,27 @@ pub const OKABE_ITO: [RGBColor; 7] = [
     RGBColor(204, 121, 167), // reddish purple
     RGBColor(0, 0, 0),       // black
 ];
+
+/// The text sizes of every figure, in layout pixels: one set, so that a paper's figures (and
+/// the report that shows them side by side) read alike. Ticks, point labels and legends share
+/// one size, so a figure has at most three.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TextSizes {
+    pub title: f64,
+    pub axis: f64,
+    pub tick: f64,
+    pub label: f64,
+    pub legend: f64,
+}
+
+/// The sizes every chart uses; at 3.5 in (252 pt) for a 480 px figure, 13 px prints at 6.8 pt.
+pub const TEXT: TextSizes = TextSizes {
+    title: 16.0,
+    axis: 14.0,
+    tick: 13.0,
+    label: 13.0,
+    legend: 13.0,
+};
 
 pub(super) const GREY: RGBColor = RGBColor(150, 150, 150);
 
@@ -57,12 +79,33 @@ pub(super) fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
+/// Which output a drawing function draws: the SVG at layout size (`vector`), or the PNG at
+/// [`PNG_SCALE`]. `s` multiplies every layout length.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Canvas {
+    pub s: f64,
+    pub vector: bool,
+}
+
+impl Canvas {
+    pub(super) const SVG: Canvas = Canvas {
+        s: 1.0,
+        vector: true,
+    };
+    pub(super) const PNG: Canvas = Canvas {
+        s: PNG_SCALE,
+        vector: false,
+    };
+}
+
 /// Draws the figure twice, on an SVG at layout size and a PNG at [`PNG_SCALE`], each on
-/// white, from one generic drawing function `$draw(&root, scale, args...)`. A macro, not a function, because
-/// the drawing function is generic over the backend and a closure cannot be; its paths are
-/// absolute so that the chart files need not import what it uses.
+/// white, from one generic drawing function `$draw(&root, canvas, args...)`. A macro, not a
+/// function, because the drawing function is generic over the backend and a closure cannot
+/// be; its paths are absolute so that the chart files need not import what it uses. The SVG
+/// is drawn into a string and finished (its dashes, `style::finish_svg`) before it is written.
 macro_rules! render_both {
     ($stem:expr, $size:expr, $draw:ident $(, $arg:expr)*) => {{
+        use $crate::figures::chart::Canvas;
         $crate::figures::chart::register_font();
         let stem: &std::path::Path = $stem;
         let (w, h): (u32, u32) = $size;
@@ -77,17 +120,20 @@ macro_rules! render_both {
             path: path.display().to_string(),
             message,
         };
+        let mut text = String::new();
         {
-            let root = plotters::prelude::SVGBackend::new(&files.svg, (w, h)).into_drawing_area();
+            let root = plotters::prelude::SVGBackend::with_string(&mut text, (w, h)).into_drawing_area();
             root.fill(&plotters::prelude::WHITE).map_err(|e| fail(&files.svg, e.to_string()))?;
-            $draw(&root, 1.0 $(, $arg)*).map_err(|m| fail(&files.svg, m))?;
+            $draw(&root, Canvas::SVG $(, $arg)*).map_err(|m| fail(&files.svg, m))?;
             root.present().map_err(|e| fail(&files.svg, e.to_string()))?;
         }
+        std::fs::write(&files.svg, $crate::figures::style::finish_svg(&text))
+            .map_err(|e| $crate::error::StatsError::io(&files.svg, e))?;
         {
-            let size = ((w as f64 * $crate::figures::chart::PNG_SCALE) as u32, (h as f64 * $crate::figures::chart::PNG_SCALE) as u32);
+            let size = ((w as f64 * Canvas::PNG.s) as u32, (h as f64 * Canvas::PNG.s) as u32);
             let root = plotters::prelude::BitMapBackend::new(&files.png, size).into_drawing_area();
             root.fill(&plotters::prelude::WHITE).map_err(|e| fail(&files.png, e.to_string()))?;
-            $draw(&root, $crate::figures::chart::PNG_SCALE $(, $arg)*).map_err(|m| fail(&files.png, m))?;
+            $draw(&root, Canvas::PNG $(, $arg)*).map_err(|m| fail(&files.png, m))?;
             root.present().map_err(|e| fail(&files.png, e.to_string()))?;
         }
         Ok(files)
@@ -98,17 +144,16 @@ pub(super) use render_both;
 /// A chart with numbers on both axes, as every figure draws them.
 pub(super) type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-/// The chart's mesh in the style every chart shares: light grid lines, tick labels of `label`
-/// layout pixels, axis titles of `desc`, numbers by [`tick`]. One place, so the charts of a
-/// paper look alike; the caller names its axes and draws it.
+/// The chart's mesh in the style every chart shares: light grid lines, tick labels and axis
+/// titles in the sizes of [`TEXT`], numbers by [`tick`]. One place, so the charts of a paper
+/// look alike; the caller names its axes and draws it.
 pub(super) fn house_mesh<'a, 'b, DB: DrawingBackend>(
     chart: &'b mut Chart<'a, DB>,
-    (label, desc): (f64, f64),
     s: f64,
 ) -> MeshStyle<'a, 'b, RangedCoordf64, RangedCoordf64, DB> {
     let mut mesh = chart.configure_mesh();
-    mesh.label_style(font(label, s))
-        .axis_desc_style(font(desc, s))
+    mesh.label_style(font(TEXT.tick, s))
+        .axis_desc_style(font(TEXT.axis, s))
         .bold_line_style(GRID)
         .light_line_style(WHITE)
         .x_label_formatter(&tick)
@@ -116,7 +161,8 @@ pub(super) fn house_mesh<'a, 'b, DB: DrawingBackend>(
     mesh
 }
 
-/// Where a chart sits in its area, in layout pixels: the caption's font size, the margins
+/// Where a chart sits in its area, in layout pixels: the caption's font size (one of
+/// [`TEXT`]'s), the margins
 /// (the right one apart, for the last tick label) and the areas of the axis labels.
 pub(super) struct Frame {
     pub caption: f64,
@@ -162,22 +208,15 @@ pub(super) fn framed<'a, DB: DrawingBackend>(
         .map_err(err)
 }
 
-/// The legend box every chart with a legend shares, at `position`, its labels in a font of
-/// `label` layout pixels over white of `opacity`.
-pub(super) fn house_legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Chart<'a, DB>,
-    position: SeriesLabelPosition,
-    (label, opacity): (f64, f64),
+/// The area under a figure's title, for figures of several panels: a little air above the
+/// title, which plotters' `titled` puts flush with the top edge.
+pub(super) fn under_title<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
     s: f64,
-) -> DrawResult {
-    chart
-        .configure_series_labels()
-        .legend_area_size(px(26.0, s))
-        .position(position)
-        .label_font(font(label, s))
-        .background_style(WHITE.mix(opacity))
-        .border_style(GREY)
-        .draw()
+) -> Result<DrawingArea<DB, Shift>, String> {
+    root.margin(px(6.0, s), 0, 0, 0)
+        .titled(title, font(TEXT.title, s))
         .map_err(err)
 }
 
@@ -188,7 +227,10 @@ pub(super) fn font(size: f64, s: f64) -> TextStyle<'static> {
 
 /// Tick labels without a useless ".0" ("60", "0.5", "-0.25").
 pub(super) fn tick(v: &f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
+    // A tick at zero computed as -1e-17 would read "-0".
+    if v.abs() < 1e-9 {
+        "0".to_string()
+    } else if (v - v.round()).abs() < 1e-9 {
         format!("{:.0}", v.round())
     } else {
         let t = format!("{v:.3}");

@@ -7,10 +7,12 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::chart::{
-    err, font, framed, house_legend, house_mesh, px, render_both, Chart, DrawResult, Frame,
-    PlotFiles, GREY, OKABE_ITO,
+    err, font, framed, house_mesh, px, render_both, Canvas, DrawResult, Frame, PlotFiles, GREY,
+    TEXT,
 };
-use super::significance::{neg_log10_capped, tested, thresholds, y_cap};
+use super::labels::{abbreviate, area_rect, draw_labels, Rect, LABEL_CHARS};
+use super::significance::{neg_log10_capped, tested, thresholds, y_cap, BONFERRONI_PEN, FDR_PEN};
+use super::style::{category_marker, draw_legend, draw_marker, stroke, Corner, Glyph};
 use crate::error::StatsError;
 use crate::phewas::AssociationRow;
 
@@ -40,13 +42,14 @@ impl Default for ManhattanOptions {
 pub(super) struct ManhattanPoint {
     pub(super) x: f64,
     pub(super) y: f64,
-    pub(super) colour: usize,
+    /// The category's index, for its mark (`style::category_marker`).
+    pub(super) category: usize,
     pub(super) radius: f64,
 }
 
 /// The Manhattan plot's caption, margins and label areas; the x label area holds the
 /// category names.
-const FRAME: Frame = Frame::new(18.0, (10.0, 16.0), (70.0, 52.0));
+const FRAME: Frame = Frame::new(TEXT.title, (10.0, 16.0), (70.0, 52.0));
 
 pub(super) struct ManhattanData {
     pub(super) points: Vec<ManhattanPoint>,
@@ -65,7 +68,8 @@ pub(super) struct ManhattanData {
 /// Manhattan plot: one column per factor, grouped and coloured by category (categories in
 /// order of first appearance, factors by name inside), every tested phenotype pair as a point
 /// at -log10 p; point area grows with |beta| (relative to the 95th percentile of |beta|);
-/// dashed line at Bonferroni, dotted at the BH-FDR threshold; the strongest factors labelled.
+/// dashed line at Bonferroni, dotted at the BH-FDR threshold; the strongest factors labelled
+/// with the model as fitted (`factor ~ phenotype` for a logistic row).
 pub fn manhattan(
     rows: &[AssociationRow],
     stem: &Path,
@@ -135,7 +139,7 @@ pub fn manhattan(
             ManhattanPoint {
                 x: x_of.get(r.factor.as_str()).copied().unwrap_or(0.0),
                 y: neg_log10_capped(r.p, y_max),
-                colour: g % OKABE_ITO.len(),
+                category: g,
                 radius: 1.6 + 3.0 * rel.sqrt(),
             }
         })
@@ -160,7 +164,7 @@ pub fn manhattan(
             (
                 x_of.get(r.factor.as_str()).copied().unwrap_or(0.0),
                 neg_log10_capped(r.p, y_max),
-                format!("{} ({})", shorten(name, 28), r.phenotype),
+                r.formula_with(&r.phenotype, &abbreviate(name, LABEL_CHARS)),
             )
         })
         .collect();
@@ -178,77 +182,52 @@ pub fn manhattan(
     render_both!(stem, (1000, 460), draw_manhattan, &data)
 }
 
-pub(super) fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{}…", cut.trim_end())
-    }
-}
-
 pub(super) fn draw_manhattan<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    s: f64,
+    c: Canvas,
     d: &ManhattanData,
 ) -> DrawResult {
+    let s = c.s;
     let ranges = (-1.0..d.x_max + 1.0, 0.0..d.y_max * 1.08);
     let mut chart = framed(root, &d.title, FRAME, ranges, s)?;
-    house_mesh(&mut chart, (14.0, 15.0), s)
+    house_mesh(&mut chart, s)
         .disable_x_mesh()
         .x_labels(0)
         .y_desc("−log₁₀ p")
         .draw()
         .map_err(err)?;
-    chart
-        .draw_series(d.points.iter().map(|p| {
-            Circle::new(
-                (p.x, p.y),
-                px(p.radius, s),
-                OKABE_ITO[p.colour].mix(0.75).filled(),
-            )
-        }))
-        .map_err(err)?;
-    let line = |y: f64| vec![(-1.0, y), (d.x_max + 1.0, y)];
-    chart
-        .draw_series(DashedLineSeries::new(
-            line(d.bonferroni),
-            px(6.0, s),
-            px(4.0, s),
-            ShapeStyle::from(&BLACK).stroke_width(px(1.2, s).max(1) as u32),
-        ))
-        .map_err(err)?
-        .label(format!("Bonferroni (m = {})", d.family))
-        .legend(move |(x, y)| {
-            PathElement::new(
-                vec![(x, y), (x + px(20.0, s), y)],
-                BLACK.stroke_width(px(1.2, s).max(1) as u32),
-            )
-        });
-    if let Some(fdr) = d.fdr {
-        chart
-            .draw_series(DashedLineSeries::new(
-                line(fdr),
-                px(2.0, s),
-                px(3.0, s),
-                ShapeStyle::from(&GREY).stroke_width(px(1.2, s).max(1) as u32),
-            ))
-            .map_err(err)?
-            .label("FDR 5 %")
-            .legend(move |(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + px(20.0, s), y)],
-                    GREY.stroke_width(px(1.2, s).max(1) as u32),
-                )
-            });
+    let mut obstacles = Vec::with_capacity(d.points.len() + 1);
+    for p in &d.points {
+        let at = chart.backend_coord(&(p.x, p.y));
+        let m = category_marker(p.category);
+        let r = p.radius * s;
+        draw_marker(root, at, r, m.shape, m.colour.mix(0.75).filled())?;
+        obstacles.push(Rect::around((at.0 as f64, at.1 as f64), r + s));
     }
-    house_legend(&mut chart, SeriesLabelPosition::UpperRight, (13.0, 0.85), s)?;
-    // Category names under their blocks, staggered over three rows so long names fit.
+    let plot = area_rect(chart.plotting_area().get_pixel_range());
+    let line = |y: f64| {
+        vec![
+            chart.backend_coord(&(-1.0, y)),
+            chart.backend_coord(&(d.x_max + 1.0, y)),
+        ]
+    };
+    stroke(root, line(d.bonferroni), BONFERRONI_PEN, c)?;
+    let mut legend = vec![(
+        Glyph::Line(BONFERRONI_PEN),
+        format!("Bonferroni (m = {})", d.family),
+    )];
+    if let Some(fdr) = d.fdr {
+        stroke(root, line(fdr), FDR_PEN, c)?;
+        legend.push((Glyph::Line(FDR_PEN), "FDR 5 %".to_string()));
+    }
+    obstacles.push(draw_legend(root, plot, Corner::UpperRight, &legend, c)?);
+    // Category names under their blocks, each after its mark (colour and shape, as in the
+    // plot), staggered over three rows so long names fit.
     let axis_y = chart.backend_coord(&(0.0, 0.0)).1;
     for (g, (name, first, last)) in d.groups.iter().enumerate() {
         let (x0, _) = chart.backend_coord(&(*first, 0.0));
         let (x1, _) = chart.backend_coord(&(*last, 0.0));
-        let colour = OKABE_ITO[g % OKABE_ITO.len()];
+        let mark = category_marker(g);
         let row = (g % 3) as f64;
         let y = axis_y + px(6.0 + 19.0 * row, s);
         root.draw(&PathElement::new(
@@ -256,7 +235,7 @@ pub(super) fn draw_manhattan<DB: DrawingBackend>(
                 (x0, axis_y + px(3.0, s)),
                 (x1.max(x0 + 1), axis_y + px(3.0, s)),
             ],
-            colour.stroke_width(px(3.0, s).max(1) as u32),
+            mark.colour.stroke_width(px(3.0, s).max(1) as u32),
         ))
         .map_err(err)?;
         root.draw(&PathElement::new(
@@ -264,64 +243,32 @@ pub(super) fn draw_manhattan<DB: DrawingBackend>(
             GREY.stroke_width(1),
         ))
         .map_err(err)?;
-        // Keep the name inside the figure: shift it in when its centre is near an edge.
-        let style = font(13.0, s).pos(Pos::new(HPos::Center, VPos::Top));
-        let (tw, _) = root.estimate_text_size(name, &style).map_err(err)?;
+        // Keep the mark and name inside the figure: shift them in when near an edge.
+        let name = abbreviate(name, LABEL_CHARS);
+        let style = font(TEXT.label, s).pos(Pos::new(HPos::Left, VPos::Top));
+        let (tw, th) = root.estimate_text_size(&name, &style).map_err(err)?;
+        let glyph = px(12.0, s);
         let (width, _) = root.dim_in_pixel();
-        let half = tw as i32 / 2 + px(2.0, s);
+        let half = (glyph + tw as i32) / 2 + px(2.0, s);
         let cx = ((x0 + x1) / 2).clamp(half, (width as i32 - half).max(half));
-        root.draw(&Text::new(name.clone(), (cx, y), style))
+        let left = cx - (glyph + tw as i32) / 2;
+        draw_marker(
+            root,
+            (
+                left + glyph / 2 - px(1.0, s),
+                y + th as i32 / 2 + px(1.0, s),
+            ),
+            4.0 * s,
+            mark.shape,
+            mark.colour.filled(),
+        )?;
+        root.draw(&Text::new(name, (left + glyph, y + px(1.0, s)), style))
             .map_err(err)?;
     }
-    draw_labels(root, s, &chart, &d.labels)
-}
-
-/// Labels next to their points, given as (x, y, text) on `chart`, pushed apart vertically so
-/// they do not overlap, with a leader line from point to label.
-pub(super) fn draw_labels<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    s: f64,
-    chart: &Chart<'_, DB>,
-    labels: &[(f64, f64, String)],
-) -> DrawResult {
-    let labels: Vec<((i32, i32), &str)> = labels
+    let labels: Vec<((i32, i32), String)> = d
+        .labels
         .iter()
-        .map(|(x, y, t)| (chart.backend_coord(&(*x, *y)), t.as_str()))
+        .map(|(x, y, t)| (chart.backend_coord(&(*x, *y)), t.clone()))
         .collect();
-    let (width, _) = root.dim_in_pixel();
-    let mut placed: Vec<(i32, i32, i32, &str, bool)> = Vec::new(); // point x, y, label y, text, left?
-    let mut order: Vec<usize> = (0..labels.len()).collect();
-    order.sort_by_key(|i| labels[*i].0 .1);
-    let step = px(16.0, s);
-    let mut last_y = i32::MIN / 2;
-    for i in order {
-        let ((x, y), text) = labels[i];
-        let ly = (y - px(4.0, s)).max(last_y + step);
-        last_y = ly;
-        let left = x > (width as i32) * 3 / 4;
-        placed.push((x, y, ly, text, left));
-    }
-    for (x, y, ly, text, left) in placed {
-        // Flip to the left of the point when the text would run off the right edge.
-        let (tw, _) = root.estimate_text_size(text, &font(12.5, s)).map_err(err)?;
-        let left = left || x + px(10.0, s) + tw as i32 > width as i32 - px(4.0, s);
-        let lx = if left {
-            x - px(10.0, s)
-        } else {
-            x + px(10.0, s)
-        };
-        root.draw(&PathElement::new(
-            vec![(x, y), (lx, ly)],
-            GREY.stroke_width(1),
-        ))
-        .map_err(err)?;
-        let anchor = if left { HPos::Right } else { HPos::Left };
-        root.draw(&Text::new(
-            text.to_string(),
-            (lx, ly),
-            font(12.5, s).pos(Pos::new(anchor, VPos::Center)),
-        ))
-        .map_err(err)?;
-    }
-    Ok(())
+    draw_labels(root, c, &labels, &obstacles, plot)
 }

@@ -7,7 +7,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::chart::{
-    err, font, framed, house_mesh, px, render_both, DrawResult, Frame, PlotFiles, OKABE_ITO,
+    err, font, framed, house_mesh, px, render_both, Canvas, DrawResult, Frame, PlotFiles,
+    OKABE_ITO, TEXT,
 };
 use super::significance::{neg_log10_capped, tested, y_cap};
 use crate::error::StatsError;
@@ -104,18 +105,19 @@ pub fn qq(
 
 pub(super) fn draw_qq<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    s: f64,
+    c: Canvas,
     d: &QqData,
 ) -> DrawResult {
+    let s = c.s;
     let x_max = d.points.iter().map(|p| p.0).fold(1.0f64, f64::max) * 1.05;
     let mut chart = framed(
         root,
         &d.title,
-        Frame::new(17.0, (10.0, 18.0), (44.0, 50.0)),
+        Frame::new(TEXT.title, (10.0, 18.0), (44.0, 50.0)),
         (0.0..x_max, 0.0..d.max),
         s,
     )?;
-    house_mesh(&mut chart, (14.0, 15.0), s)
+    house_mesh(&mut chart, s)
         .x_desc("Expected −log₁₀ p")
         .y_desc("Observed −log₁₀ p")
         .draw()
@@ -148,7 +150,7 @@ pub(super) fn draw_qq<DB: DrawingBackend>(
     root.draw(&Text::new(
         format!("λ = {:.3}", d.lambda),
         (x0 + px(10.0, s), y0 + px(8.0, s)),
-        font(15.0, s).pos(Pos::new(HPos::Left, VPos::Top)),
+        font(TEXT.label, s).pos(Pos::new(HPos::Left, VPos::Top)),
     ))
     .map_err(err)?;
     Ok(())

@@ -5,9 +5,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::chart::{
-    err, font, framed, house_legend, house_mesh, px, render_both, DrawResult, Frame, PlotFiles,
-    GREY, OKABE_ITO,
+    err, framed, house_mesh, render_both, under_title, Canvas, DrawResult, Frame, PlotFiles, GREY,
+    OKABE_ITO, TEXT,
 };
+use super::labels::area_rect;
+use super::style::{draw_legend, stroke, Corner, Dash, Glyph, Pen};
 use crate::classify::metrics::{auc, threshold_sweep};
 use crate::classify::PredictionRow;
 use crate::error::StatsError;
@@ -88,29 +90,32 @@ pub fn roc(
     render_both!(stem, size, draw_roc, &panels, cols, &title)
 }
 
+/// The pens of the first arm (solid blue) and of every other (dashed vermillion).
+const ARM_PENS: [Pen; 2] = [
+    Pen::new(OKABE_ITO[0], 2.0, Dash::Solid),
+    Pen::new(OKABE_ITO[3], 2.0, Dash::Dashed),
+];
+
 pub(super) fn draw_roc<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    s: f64,
+    c: Canvas,
     panels: &[RocPanel],
     cols: usize,
     title: &str,
 ) -> DrawResult {
-    // A little air above the title, which `titled` puts flush with the top edge.
-    let root = root
-        .margin(px(6.0, s), 0, 0, 0)
-        .titled(title, font(17.0, s))
-        .map_err(err)?;
+    let s = c.s;
+    let titled = under_title(root, title, s)?;
     let rows = panels.len().div_ceil(cols);
-    let areas = root.split_evenly((rows, cols));
+    let areas = titled.split_evenly((rows, cols));
     for (panel, area) in panels.iter().zip(areas.iter()) {
         let mut chart = framed(
             area,
             &panel.disease,
-            Frame::new(15.0, (8.0, 20.0), (36.0, 40.0)),
+            Frame::new(TEXT.axis, (8.0, 20.0), (36.0, 40.0)),
             (0.0..1.0, 0.0..1.0),
             s,
         )?;
-        house_mesh(&mut chart, (13.0, 13.0), s)
+        house_mesh(&mut chart, s)
             .x_desc("1 − specificity")
             .y_desc("Sensitivity")
             .x_labels(3)
@@ -123,41 +128,15 @@ pub(super) fn draw_roc<DB: DrawingBackend>(
                 GREY.stroke_width(1),
             ))
             .map_err(err)?;
+        let mut legend = Vec::new();
         for (k, (arm, curve, area_under)) in panel.curves.iter().enumerate() {
-            let colour = if k == 0 { OKABE_ITO[0] } else { OKABE_ITO[3] };
-            let width = px(2.0, s).max(1) as u32;
-            let label = format!("{arm} {area_under:.3}");
-            if k == 0 {
-                chart
-                    .draw_series(LineSeries::new(curve.clone(), colour.stroke_width(width)))
-                    .map_err(err)?
-                    .label(label)
-                    .legend(move |(x, y)| {
-                        PathElement::new(
-                            vec![(x, y), (x + px(18.0, s), y)],
-                            colour.stroke_width(width),
-                        )
-                    });
-            } else {
-                chart
-                    .draw_series(DashedLineSeries::new(
-                        curve.clone(),
-                        px(5.0, s),
-                        px(3.0, s),
-                        ShapeStyle::from(&colour).stroke_width(width),
-                    ))
-                    .map_err(err)?
-                    .label(label)
-                    .legend(move |(x, y)| {
-                        // Two dashes, like the curve.
-                        let style = colour.stroke_width(width);
-                        EmptyElement::at((x, y))
-                            + PathElement::new(vec![(0, 0), (px(7.0, s), 0)], style)
-                            + PathElement::new(vec![(px(11.0, s), 0), (px(18.0, s), 0)], style)
-                    });
-            }
+            let pen = ARM_PENS[k.min(1)];
+            let points = curve.iter().map(|p| chart.backend_coord(p)).collect();
+            stroke(root, points, pen, c)?;
+            legend.push((Glyph::Line(pen), format!("{arm} {area_under:.3}")));
         }
-        house_legend(&mut chart, SeriesLabelPosition::LowerRight, (12.5, 0.9), s)?;
+        let plot = area_rect(chart.plotting_area().get_pixel_range());
+        draw_legend(root, plot, Corner::LowerRight, &legend, c)?;
     }
     Ok(())
 }

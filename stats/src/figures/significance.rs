@@ -1,7 +1,15 @@
 //! What the association charts share: the rows actually tested, the Bonferroni and FDR lines,
 //! and the cap of the y axis.
 
+use plotters::style::BLACK;
+
+use super::chart::GREY;
+use super::style::{Dash, Pen};
 use crate::phewas::AssociationRow;
+
+/// The Bonferroni line and the BH-FDR line, in every plot and its legend.
+pub(super) const BONFERRONI_PEN: Pen = Pen::new(BLACK, 1.2, Dash::Dashed);
+pub(super) const FDR_PEN: Pen = Pen::new(GREY, 1.2, Dash::Dotted);
 
 /// -log10 p, with p = 0 (underflow) shown at the top of the finite range.
 pub(super) fn neg_log10_capped(p: f64, cap: f64) -> f64 {

@@ -2,6 +2,22 @@
 
 use super::*;
 
+/// The fork dialog: the fork's name, the step it starts from (Up/Down) and its changed
+/// settings; Tab moves between the name and the settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForkDialog {
+    pub dir: PathBuf,
+    /// (key, description)
+    pub steps: Vec<(String, String)>,
+    pub selected: usize,
+    pub settings: String,
+    pub name: String,
+    /// The name field has the keyboard (else the settings).
+    pub on_name: bool,
+    /// "a study named X exists" while the name is taken (Enter does not fork).
+    pub clash: Option<String>,
+}
+
 impl App {
     pub(super) fn list_key(&mut self, code: KeyCode) -> Vec<Effect> {
         let n = self.studies.len();
@@ -15,10 +31,13 @@ impl App {
                 vec![]
             }
             KeyCode::Char('n') => {
-                self.wizard = Some(Wizard::new());
+                let mut wizard = Wizard::new();
+                wizard.clash = self.name_clash(&wizard.name);
+                self.wizard = Some(wizard);
                 self.screen = Screen::Wizard;
                 vec![]
             }
+            KeyCode::Char('C') => self.compare_key_from_list(),
             KeyCode::Char('g') => vec![Effect::RefreshStudies],
             _ => {
                 let Some(study) = self.selected_study().cloned() else {
@@ -93,14 +112,40 @@ impl App {
                         .iter()
                         .position(|(key, _)| key == DEFAULT_FORK_STEP)
                         .unwrap_or(0);
-                    self.dialog = Some(Dialog::Fork {
+                    // `<parent>-fork`, or `-fork2`, ... : the first name not taken.
+                    let name = (1..100)
+                        .map(|i| match i {
+                            1 => format!("{}-fork", study.name),
+                            i => format!("{}-fork{i}", study.name),
+                        })
+                        .find(|n| self.name_clash(n).is_none())
+                        .unwrap_or_else(|| format!("{}-fork", study.name));
+                    let clash = self.name_clash(&name);
+                    self.dialog = Some(Dialog::Fork(ForkDialog {
                         dir,
                         steps,
                         selected,
                         settings: String::new(),
-                    });
+                        name,
+                        on_name: true,
+                        clash,
+                    }));
                     vec![]
                 }
+            }
+            KeyCode::Char(' ') => {
+                match self.marked.iter().position(|d| *d == dir) {
+                    Some(i) => {
+                        self.marked.remove(i);
+                    }
+                    None => self.marked.push(dir),
+                }
+                self.status = match self.marked.len() {
+                    0 => "no study marked".into(),
+                    1 => "1 study marked: mark another with Space, then C compares them".into(),
+                    n => format!("{n} studies marked: C compares the first two"),
+                };
+                vec![]
             }
             KeyCode::Char('d') | KeyCode::Delete => {
                 if running {
@@ -136,6 +181,96 @@ impl App {
             };
             vec![]
         }
+    }
+
+    /// A key of the fork dialog: text goes to the name or the settings (Tab switches), Up and
+    /// Down choose the step, Enter forks unless the name is taken.
+    pub(super) fn fork_key(&mut self, mut d: ForkDialog, code: KeyCode) -> Vec<Effect> {
+        match code {
+            KeyCode::Esc => {
+                self.dialog = None;
+                self.status = "not forked".into();
+                return vec![];
+            }
+            KeyCode::Enter if d.clash.is_none() => {
+                self.dialog = None;
+                let Some(out) = crate::model::study_dir(&self.root, &d.name) else {
+                    return vec![];
+                };
+                let settings: Vec<String> = d
+                    .settings
+                    .split([',', ' '])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
+                self.select_dir = Some(out.clone());
+                return vec![
+                    Effect::Fork {
+                        from: d.steps[d.selected].0.clone(),
+                        dir: d.dir,
+                        settings,
+                        name: d.name.trim().to_string(),
+                        out: out.clone(),
+                    },
+                    Effect::RefreshStudies,
+                    Effect::LoadPanel(out),
+                ];
+            }
+            KeyCode::Tab | KeyCode::BackTab => d.on_name = !d.on_name,
+            KeyCode::Up => d.selected = d.selected.saturating_sub(1),
+            KeyCode::Down => d.selected = (d.selected + 1).min(d.steps.len() - 1),
+            KeyCode::Char(c) if d.on_name => d.name.push(c),
+            KeyCode::Backspace if d.on_name => {
+                d.name.pop();
+            }
+            KeyCode::Char(c) => d.settings.push(c),
+            KeyCode::Backspace => {
+                d.settings.pop();
+            }
+            _ => {}
+        }
+        if d.on_name {
+            d.clash = self.name_clash(&d.name);
+        }
+        self.dialog = Some(Dialog::Fork(d));
+        vec![]
+    }
+
+    /// C on the list: two marked studies, or the selected fork and the parent it recorded.
+    fn compare_key_from_list(&mut self) -> Vec<Effect> {
+        if let [a, b, ..] = self.marked.as_slice() {
+            // The parent first when one is the other's fork; else in the order marked.
+            let (base, other) = if self.parent_of(a).as_ref() == Some(b) {
+                (b.clone(), a.clone())
+            } else {
+                (a.clone(), b.clone())
+            };
+            return vec![Effect::LoadCompare { base, other }];
+        }
+        let Some(study) = self.selected_study() else {
+            return vec![];
+        };
+        match &study.parent {
+            Some(parent) => vec![Effect::LoadCompare {
+                base: parent.clone(),
+                other: study.dir.clone(),
+            }],
+            None => {
+                self.status = format!(
+                    "{} is not a fork: C compares a fork with its parent, or two studies marked with Space",
+                    study.name
+                );
+                vec![]
+            }
+        }
+    }
+
+    fn parent_of(&self, dir: &PathBuf) -> Option<PathBuf> {
+        self.studies
+            .iter()
+            .find(|s| &s.dir == dir)
+            .and_then(|s| s.parent.clone())
     }
 
     pub(super) fn back_to_list(&mut self) -> Vec<Effect> {

@@ -3,22 +3,30 @@
 //! terminal or the file system, so every transition is tested without rendering.
 
 mod approval;
+pub mod compare;
 pub mod filter;
 mod list;
+pub mod manhattan;
 mod panel;
+mod picker;
 mod results;
 mod wizard;
 
 pub use approval::{ApprovalView, Assign};
+pub use compare::{CompareView, Comparison, PairDiff};
+pub use list::ForkDialog;
 pub use panel::PanelView;
-pub use results::{ResultsView, SortKey};
-pub use wizard::{Wizard, WizardPlan, WizardStep, FILE_FIELDS, PANEL_FIELDS};
+pub use picker::{PickItem, PickKind, Picker};
+pub use results::{
+    export_file_name, filter_slug, FactorLabel, PendingExport, ResultsView, SortKey,
+};
+pub use wizard::{Wizard, WizardPlan, WizardStep, FILE_FIELDS, PANEL_FIELDS, PICK_PAGES};
 
 use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEventKind};
 
-use crate::model::{AssociationTable, DictCategory, ExportFormat, PanelData, StudyRow};
+use crate::model::{AssociationTable, ExportFormat, PanelData, StudyRow, WizardDictionary};
 use meshagents_stats::phewas::AssociationRow;
 use meshagents_workflows::StudyState;
 
@@ -45,9 +53,22 @@ pub enum Msg {
         candidates: Vec<String>,
         agreement: f64,
     },
-    Dictionary(Result<Vec<DictCategory>, String>),
+    Dictionary(Result<WizardDictionary, String>),
+    /// The STUDY.toml text a wizard's plan makes, for its preview.
+    Preview {
+        plan: Box<WizardPlan>,
+        toml: Result<String, String>,
+    },
+    /// Two studies' association tables, to compare (`base` is the parent).
+    Compare {
+        base: PathBuf,
+        other: PathBuf,
+        tables: Box<(AssociationTable, AssociationTable)>,
+    },
     /// A line for the status bar (the outcome of an effect).
     Info(String),
+    /// An export's file exists, so it was not written: the results screen asks.
+    ExportExists(PendingExport),
     /// The runtime's children: study directories with a child process of this TUI.
     Children(Vec<PathBuf>),
     Tick,
@@ -68,11 +89,13 @@ pub enum Effect {
     /// SIGKILL to the child's process group: the study stops now; what the journal has is
     /// kept, so it can still be resumed.
     Cancel(PathBuf),
-    /// `study fork DIR --from FROM [--set KEY=VALUE ...] --out DIR-fork`.
+    /// `study fork DIR --from FROM [--set KEY=VALUE ...] --name NAME --out OUT`.
     Fork {
         dir: PathBuf,
         from: String,
         settings: Vec<String>,
+        name: String,
+        out: PathBuf,
     },
     Delete(PathBuf),
     /// Writes approval.json, then resumes.
@@ -80,17 +103,31 @@ pub enum Effect {
         dir: PathBuf,
         covariates: Vec<String>,
     },
+    /// Writes `rows` of the results table to `path`; an existing file only with `overwrite`
+    /// (otherwise the runtime answers `Msg::ExportExists`).
     Export {
-        dir: PathBuf,
+        path: PathBuf,
         format: ExportFormat,
         rows: Vec<usize>,
+        overwrite: bool,
     },
     /// Checks the data file and reads the dictionary's categories.
     CheckFiles {
         data: PathBuf,
         dictionary: PathBuf,
     },
-    CreateStudy(Box<WizardPlan>),
+    /// The STUDY.toml text of a plan (its paths made absolute), for the wizard's preview.
+    PreviewStudy(Box<WizardPlan>),
+    /// Writes `toml` (the text previewed) as the plan's STUDY.toml and starts the study.
+    CreateStudy {
+        plan: Box<WizardPlan>,
+        toml: String,
+    },
+    /// Reads both studies' association tables to compare them.
+    LoadCompare {
+        base: PathBuf,
+        other: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,20 +137,15 @@ pub enum Screen {
     Panel,
     Approval,
     Wizard,
+    Compare,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
     ConfirmDelete(PathBuf),
     Export,
-    /// Choose the step a fork starts from (Up/Down) and type its changed settings.
-    Fork {
-        dir: PathBuf,
-        /// (key, description)
-        steps: Vec<(String, String)>,
-        selected: usize,
-        settings: String,
-    },
+    /// Name the fork, choose the step it starts from and type its changed settings.
+    Fork(ForkDialog),
 }
 
 /// The step a fork starts from unless the user picks another: the PheWAS, so that a changed
@@ -134,6 +166,11 @@ pub struct App {
     pub panel: Option<PanelView>,
     pub approval: Option<ApprovalView>,
     pub wizard: Option<Wizard>,
+    pub compare: Option<CompareView>,
+    /// Studies marked with Space in the list (two of them are compared with C).
+    pub marked: Vec<PathBuf>,
+    /// A study to select once the list shows it (a study just created or forked).
+    pub select_dir: Option<PathBuf>,
     pub quit: bool,
 }
 
@@ -175,6 +212,9 @@ impl App {
             panel: None,
             approval: None,
             wizard: None,
+            compare: None,
+            marked: Vec::new(),
+            select_dir: None,
             quit: false,
         }
     }
@@ -189,8 +229,9 @@ impl App {
             Screen::Results => self.results.as_ref().is_some_and(|r| r.editing_filter),
             Screen::Wizard => self.wizard.as_ref().is_some_and(|w| match w.step {
                 WizardStep::Files => true,
-                WizardStep::Variables => w.editing_search,
+                WizardStep::Pick(_) => true,
                 WizardStep::Panel => matches!(w.field, 1..=3),
+                WizardStep::Preview => false,
             }),
             _ => false,
         }
@@ -202,6 +243,14 @@ impl App {
             Msg::Mouse { kind, row } => self.mouse(kind, row),
             Msg::Studies(studies) => {
                 self.studies = studies;
+                if let Some(i) = self
+                    .select_dir
+                    .as_ref()
+                    .and_then(|d| self.studies.iter().position(|s| &s.dir == d))
+                {
+                    self.selected = i;
+                    self.select_dir = None;
+                }
                 self.selected = self.selected.min(self.studies.len().saturating_sub(1));
                 vec![]
             }
@@ -256,33 +305,39 @@ impl App {
             Msg::Dictionary(result) => {
                 if let Some(w) = self.wizard.as_mut() {
                     match result {
-                        Ok(cats) => {
-                            w.categories = cats
-                                .into_iter()
-                                .map(|c| {
-                                    // Whole roles default to the CLI's defaults; categories
-                                    // are opt-in refinements.
-                                    let a = if c.whole_role {
-                                        Assign::from_role(&c.role)
-                                    } else {
-                                        Assign::Skip
-                                    };
-                                    (c, a)
-                                })
-                                .collect();
-                            w.step = WizardStep::Variables;
-                            w.selected = 0;
-                            w.error = None;
+                        Ok(dictionary) => w.set_dictionary(dictionary),
+                        Err(e) => w.error = Some(e),
+                    }
+                }
+                vec![]
+            }
+            Msg::Preview { plan, toml } => {
+                if let Some(w) = self.wizard.as_mut() {
+                    match toml {
+                        Ok(text) => {
+                            w.preview = Some((*plan, text));
+                            w.preview_scroll = 0;
+                            w.step = WizardStep::Preview;
                         }
                         Err(e) => w.error = Some(e),
                     }
                 }
                 vec![]
             }
+            Msg::Compare {
+                base,
+                other,
+                tables,
+            } => {
+                self.compare = Some(CompareView::new(base, other, &tables.0, &tables.1));
+                self.screen = Screen::Compare;
+                vec![]
+            }
             Msg::Info(s) => {
                 self.status = s;
                 vec![]
             }
+            Msg::ExportExists(pending) => self.export_exists(pending),
             Msg::Children(c) => {
                 self.children = c;
                 vec![]
@@ -331,6 +386,7 @@ impl App {
             Screen::Panel => self.panel_key(key.code),
             Screen::Approval => self.approval_key(key.code),
             Screen::Wizard => self.wizard_key(key.code),
+            Screen::Compare => self.compare_key(key.code),
         }
     }
 
@@ -353,70 +409,13 @@ impl App {
                     't' => ExportFormat::Tsv,
                     _ => ExportFormat::Markdown,
                 };
-                match self.results.as_ref() {
-                    Some(r) => vec![Effect::Export {
-                        dir: r.dir.clone(),
-                        format,
-                        rows: r.visible.clone(),
-                    }],
-                    None => vec![],
-                }
+                self.export_rows(format)
             }
             (Dialog::Export, KeyCode::Esc) => {
                 self.dialog = None;
                 vec![]
             }
-            (
-                Dialog::Fork {
-                    dir,
-                    steps,
-                    selected,
-                    mut settings,
-                },
-                code,
-            ) => match code {
-                KeyCode::Esc => {
-                    self.dialog = None;
-                    self.status = "not forked".into();
-                    vec![]
-                }
-                KeyCode::Enter => {
-                    self.dialog = None;
-                    let from = steps[selected].0.clone();
-                    let settings: Vec<String> = settings
-                        .split([',', ' '])
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(String::from)
-                        .collect();
-                    vec![Effect::Fork {
-                        dir,
-                        from,
-                        settings,
-                    }]
-                }
-                code => {
-                    let selected = match code {
-                        KeyCode::Up => selected.saturating_sub(1),
-                        KeyCode::Down => (selected + 1).min(steps.len() - 1),
-                        _ => selected,
-                    };
-                    match code {
-                        KeyCode::Char(c) => settings.push(c),
-                        KeyCode::Backspace => {
-                            settings.pop();
-                        }
-                        _ => {}
-                    }
-                    self.dialog = Some(Dialog::Fork {
-                        dir,
-                        steps,
-                        selected,
-                        settings,
-                    });
-                    vec![]
-                }
-            },
+            (Dialog::Fork(fork), code) => self.fork_key(fork, code),
             _ => vec![],
         }
     }

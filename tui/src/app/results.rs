@@ -1,12 +1,16 @@
-//! The results screen's state (sorting, filtering, the selected row) and keys.
+//! The results screen's state (sorting, filtering, the selected row, the factor's label, the
+//! Manhattan cursor, a pending export) and keys.
 
-use super::filter::{Query, SearchIndex};
+use super::filter::{Query, SearchIndex, Term};
+use super::manhattan::{ManhattanPlot, Move};
 use super::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
     P,
-    Beta,
+    /// By |z| (`AssociationRow::z`), largest first: z is comparable across model families
+    /// where a log odds ratio and a standardised beta are not.
+    Effect,
     Phenotype,
 }
 
@@ -14,10 +18,44 @@ impl SortKey {
     pub fn label(self) -> &'static str {
         match self {
             SortKey::P => "p",
-            SortKey::Beta => "|beta|",
+            SortKey::Effect => "effect (|z|)",
             SortKey::Phenotype => "phenotype",
         }
     }
+}
+
+/// How the rows name a factor (the detail pane always shows both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorLabel {
+    Both,
+    Id,
+    Description,
+}
+
+impl FactorLabel {
+    pub fn next(self) -> FactorLabel {
+        match self {
+            FactorLabel::Both => FactorLabel::Id,
+            FactorLabel::Id => FactorLabel::Description,
+            FactorLabel::Description => FactorLabel::Both,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FactorLabel::Both => "id and description",
+            FactorLabel::Id => "id",
+            FactorLabel::Description => "description",
+        }
+    }
+}
+
+/// An export waiting for a yes or no, because its file exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingExport {
+    pub path: PathBuf,
+    pub format: ExportFormat,
+    pub rows: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +67,12 @@ pub struct ResultsView {
     pub editing_filter: bool,
     pub selected: usize,
     pub manhattan: bool,
+    /// The chart of the rows shown, kept while `manhattan` is on; its cursor is `selected`.
+    pub plot: ManhattanPlot,
+    /// How the rows name a factor.
+    pub factor_label: FactorLabel,
+    /// An export whose file exists, until y or n.
+    pub pending_export: Option<PendingExport>,
     /// Shows the classification table (`classification.csv`) instead of the associations.
     pub classification: bool,
     /// The selected row of the classification table.
@@ -54,6 +98,9 @@ impl ResultsView {
             editing_filter: false,
             selected: 0,
             manhattan: false,
+            plot: ManhattanPlot::default(),
+            factor_label: FactorLabel::Both,
+            pending_export: None,
             classification: false,
             class_selected: 0,
             visible: Vec::new(),
@@ -73,12 +120,13 @@ impl ResultsView {
         let key_f = |v: f64| if v.is_nan() { f64::INFINITY } else { v };
         match self.sort {
             SortKey::P => order.sort_by(|&a, &b| key_f(rows[a].p).total_cmp(&key_f(rows[b].p))),
-            SortKey::Beta => order.sort_by(|&a, &b| {
+            SortKey::Effect => order.sort_by(|&a, &b| {
                 let m = |r: &AssociationRow| {
-                    if r.beta.is_nan() {
+                    let z = r.z().abs();
+                    if z.is_nan() {
                         f64::NEG_INFINITY
                     } else {
-                        r.beta.abs()
+                        z
                     }
                 };
                 m(&rows[b]).total_cmp(&m(&rows[a]))
@@ -91,6 +139,7 @@ impl ResultsView {
         self.query = Query::parse(&self.filter);
         self.visible = self.filtered(&self.order);
         self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+        self.refresh_plot();
     }
 
     /// Applies `self.filter` after it changed. When the new query keeps only rows the
@@ -109,6 +158,34 @@ impl ResultsView {
             self.filtered(&self.order)
         };
         self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+        self.refresh_plot();
+    }
+
+    /// Lays the chart out again for the rows shown (only while it is shown: a keystroke in
+    /// the table's filter does not pay for it).
+    fn refresh_plot(&mut self) {
+        self.plot = if self.manhattan {
+            ManhattanPlot::new(&self.table.rows, &self.visible)
+        } else {
+            ManhattanPlot::default()
+        };
+    }
+
+    /// Shows or hides the chart; shown, its cursor is the selected row, or the highest point
+    /// when that row is not drawn.
+    fn toggle_manhattan(&mut self) {
+        self.manhattan = !self.manhattan;
+        self.refresh_plot();
+        if self.manhattan && self.plot.point_at(self.selected).is_none() {
+            self.move_cursor(Move::Top);
+        }
+    }
+
+    /// Moves the Manhattan cursor, which selects its row.
+    pub fn move_cursor(&mut self, m: Move) {
+        if let Some(shown) = self.plot.step(self.selected, m) {
+            self.selected = shown;
+        }
     }
 
     /// The rows of `from` (in its order) that the current query keeps.
@@ -140,6 +217,21 @@ impl ResultsView {
         self.filtered(&self.order)
     }
 
+    /// How the rows name `factor`: its id, its description, or both (the id alone when the
+    /// dictionary does not describe it).
+    pub fn factor_name(&self, factor: &str) -> String {
+        match (self.factor_label, self.description(factor)) {
+            (FactorLabel::Id, _) | (_, "") => factor.to_string(),
+            (FactorLabel::Description, d) => d.to_string(),
+            (FactorLabel::Both, d) => format!("{factor}  {d}"),
+        }
+    }
+
+    /// The file an export of the rows shown goes to.
+    pub fn export_path(&self, format: ExportFormat) -> PathBuf {
+        self.dir.join(export_file_name(&self.filter, format))
+    }
+
     /// The dictionary's description of a column, or "".
     pub fn description(&self, column: &str) -> &str {
         self.table
@@ -155,11 +247,129 @@ impl ResultsView {
     }
 }
 
+/// The file an export goes to: `associations.SLUG.EXT` after the filter (see [`filter_slug`]),
+/// or `associations.export.EXT` without one.
+pub fn export_file_name(filter: &str, format: ExportFormat) -> String {
+    let slug = filter_slug(filter);
+    let middle = if slug.is_empty() { "export" } else { &slug };
+    format!("associations.{middle}.{}", format.extension())
+}
+
+/// A filter as part of a file name: ASCII letters, digits, `.`, `-` and `_` only. Field terms
+/// are each a part (`q<0.05` -> `q-lt-0.05`, `model:logistic` -> `model-logistic`), runs of
+/// words one part (`atrial fib` -> `atrial-fib`), parts joined by `_`, at most 80 characters.
+pub fn filter_slug(filter: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    for token in filter.split_whitespace() {
+        let slug = token_slug(token);
+        if slug.is_empty() {
+            continue;
+        }
+        let field = matches!(
+            Query::parse(token).terms.first(),
+            Some(Term::Num(..) | Term::Text(..))
+        );
+        if field {
+            if !words.is_empty() {
+                parts.push(words.join("-"));
+                words.clear();
+            }
+            parts.push(slug);
+        } else {
+            words.push(slug);
+        }
+    }
+    if !words.is_empty() {
+        parts.push(words.join("-"));
+    }
+    let mut slug = parts.join("_");
+    if slug.len() > 80 {
+        slug.truncate(80);
+        slug = slug.trim_end_matches(['-', '_', '.']).to_string();
+    }
+    slug
+}
+
+fn token_slug(token: &str) -> String {
+    let spelled = token
+        .to_lowercase()
+        .replace("<=", "-le-")
+        .replace(">=", "-ge-")
+        .replace('<', "-lt-")
+        .replace('>', "-gt-")
+        .replace(':', "-");
+    let mut out = String::new();
+    for c in spelled.chars() {
+        // A dot only inside a number (`0.05`, `1e-8` keeps its sign as a dash), so that no
+        // part reads as a file extension or a parent folder.
+        let c = if c.is_ascii_alphanumeric()
+            || (c == '.' && out.ends_with(|d: char| d.is_ascii_digit()))
+        {
+            c
+        } else {
+            '-'
+        };
+        if c == '-' && (out.is_empty() || out.ends_with('-')) {
+            continue;
+        }
+        out.push(c);
+    }
+    out.trim_end_matches(['-', '.']).to_string()
+}
+
 impl App {
+    /// Exports the rows shown in `format` to the file named after the filter; the runtime
+    /// asks back ([`Msg::ExportExists`]) before it overwrites a file.
+    pub(super) fn export_rows(&mut self, format: ExportFormat) -> Vec<Effect> {
+        match self.results.as_ref() {
+            Some(r) => vec![Effect::Export {
+                path: r.export_path(format),
+                format,
+                rows: r.visible.clone(),
+                overwrite: false,
+            }],
+            None => vec![],
+        }
+    }
+
+    /// The export's file exists: ask in the status line.
+    pub(super) fn export_exists(&mut self, pending: PendingExport) -> Vec<Effect> {
+        if let Some(r) = self.results.as_mut() {
+            self.status = format!("{} exists: overwrite it? y/n", pending.path.display());
+            r.pending_export = Some(pending);
+        }
+        vec![]
+    }
+
     pub(super) fn results_key(&mut self, code: KeyCode) -> Vec<Effect> {
         let Some(r) = self.results.as_mut() else {
             return self.back_to_list();
         };
+        if let Some(pending) = r.pending_export.take() {
+            return match code {
+                KeyCode::Char('y') => {
+                    self.status = format!("overwriting {}", pending.path.display());
+                    vec![Effect::Export {
+                        path: pending.path,
+                        format: pending.format,
+                        rows: pending.rows,
+                        overwrite: true,
+                    }]
+                }
+                KeyCode::Char('n') | KeyCode::Esc => {
+                    self.status = format!(
+                        "export cancelled: {} left as it was",
+                        pending.path.display()
+                    );
+                    vec![]
+                }
+                _ => {
+                    r.pending_export = Some(pending);
+                    vec![]
+                }
+            };
+        }
         if r.editing_filter {
             if !edit_line(&mut r.filter, &mut r.editing_filter, code) {
                 return vec![];
@@ -187,6 +397,20 @@ impl App {
             return vec![];
         }
         let n = r.visible.len();
+        if r.manhattan {
+            let m = match code {
+                KeyCode::Left | KeyCode::Char('h') => Some(Move::Left),
+                KeyCode::Right => Some(Move::Right),
+                KeyCode::Up | KeyCode::Char('k') => Some(Move::Up),
+                KeyCode::Down | KeyCode::Char('j') => Some(Move::Down),
+                KeyCode::Home => Some(Move::Top),
+                _ => None,
+            };
+            if let Some(m) = m {
+                r.move_cursor(m);
+                return vec![];
+            }
+        }
         match code {
             KeyCode::Esc | KeyCode::Backspace => return self.back_to_list(),
             KeyCode::Char('c') => {
@@ -208,15 +432,19 @@ impl App {
             KeyCode::End => r.selected = n.saturating_sub(1),
             KeyCode::Char('s') => {
                 r.sort = match r.sort {
-                    SortKey::P => SortKey::Beta,
-                    SortKey::Beta => SortKey::Phenotype,
+                    SortKey::P => SortKey::Effect,
+                    SortKey::Effect => SortKey::Phenotype,
                     SortKey::Phenotype => SortKey::P,
                 };
                 r.recompute();
                 self.status = format!("sorted by {}", r.sort.label());
             }
             KeyCode::Char('/') => r.editing_filter = true,
-            KeyCode::Char('m') => r.manhattan = !r.manhattan,
+            KeyCode::Char('m') => r.toggle_manhattan(),
+            KeyCode::Char('d') => {
+                r.factor_label = r.factor_label.next();
+                self.status = format!("factors shown by {}", r.factor_label.label());
+            }
             KeyCode::Char('x') => self.dialog = Some(Dialog::Export),
             KeyCode::Char('l') => return vec![Effect::LoadPanel(r.dir.clone())],
             _ => {}

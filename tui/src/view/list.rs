@@ -3,12 +3,12 @@
 use super::*;
 
 const STUDY_COLUMNS: [(&str, Constraint); 6] = [
-    ("study", Constraint::Length(16)),
+    ("study", Constraint::Length(20)),
     ("status", Constraint::Length(18)),
     ("steps", Constraint::Length(5)),
     ("backend", Constraint::Length(8)),
     ("started (UTC)", Constraint::Length(16)),
-    ("last event", Constraint::Min(8)),
+    ("last event", Constraint::Min(2)),
 ];
 
 pub(super) fn render_list(app: &App, f: &mut Frame, area: Rect) {
@@ -37,8 +37,14 @@ pub(super) fn render_list(app: &App, f: &mut Frame, area: Rect) {
         if app.children.contains(&s.dir) {
             state.push('*');
         }
+        // + marked for comparing; a fork names its parent.
+        let mark = if app.marked.contains(&s.dir) { "+" } else { "" };
+        let name = match &s.parent {
+            Some(parent) => format!("{mark}{} <{}", s.name, dir_name(parent)),
+            None => format!("{mark}{}", s.name),
+        };
         Row::new(vec![
-            Cell::from(s.name.clone()),
+            Cell::from(name),
             Cell::from(state).style(Style::default().fg(state_color(&s.state))),
             Cell::from(progress),
             Cell::from(s.backend.clone()),
@@ -52,7 +58,7 @@ pub(super) fn render_list(app: &App, f: &mut Frame, area: Rect) {
         rows,
         &STUDY_COLUMNS,
         block.title_bottom(
-            " n new  Enter open  r resume  s pause  x cancel  f fork  d delete  ? help  q quit (*: started here) ",
+            " n new  Enter open  r resume  s pause  x cancel  f fork  C compare  d delete  ? help  q quit (*: started here) ",
         ),
         app.selected,
     );

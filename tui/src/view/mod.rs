@@ -4,25 +4,27 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Axis, Block, Cell, Chart, Clear, Dataset, GraphType, Paragraph, Row, Table, TableState, Tabs,
-    Wrap,
-};
+use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, TableState, Tabs, Wrap};
 use ratatui::Frame;
 
 mod approval;
+mod compare;
 mod list;
+mod manhattan;
 mod panel;
 mod results;
 mod wizard;
 
 use approval::render_approval;
+use compare::render_compare;
 use list::render_list;
 use panel::render_panel;
 use results::render_results;
 use wizard::render_wizard;
+
+#[cfg(test)]
+pub(crate) use manhattan::category_labels;
 
 use crate::app::{App, Dialog, Screen, WizardStep, FILE_FIELDS, PANEL_FIELDS};
 use crate::model::PanelLine;
@@ -116,6 +118,7 @@ pub fn render(app: &App, f: &mut Frame) {
         Screen::Panel => "panel",
         Screen::Approval => "approval",
         Screen::Wizard => "new study",
+        Screen::Compare => "compare",
     };
     f.render_widget(
         Paragraph::new(Line::from(vec![
@@ -130,6 +133,7 @@ pub fn render(app: &App, f: &mut Frame) {
         Screen::Panel => render_panel(app, f, main),
         Screen::Approval => render_approval(app, f, main),
         Screen::Wizard => render_wizard(app, f, main),
+        Screen::Compare => render_compare(app, f, main),
     }
     f.render_widget(
         Paragraph::new(format!(" {}", app.status))
@@ -155,31 +159,36 @@ pub fn render(app: &App, f: &mut Frame) {
                 "c: CSV   t: TSV   m: Markdown   Esc: cancel".into(),
             ],
         ),
-        Some(Dialog::Fork {
-            dir,
-            steps,
-            selected,
-            settings,
-        }) => {
+        Some(Dialog::Fork(d)) => {
+            let cursor = |on: bool| if on { "_" } else { "" };
             let mut lines = vec![
-                format!("Fork {} into a new study that reuses", dir.display()),
-                "the steps before the one chosen (Up/Down):".into(),
+                format!("Fork {} into a new study", d.dir.display()),
+                format!(
+                    "named (type; Tab: settings): {}{}",
+                    d.name,
+                    cursor(d.on_name)
+                ),
+                match &d.clash {
+                    Some(clash) => format!("  ! {clash}"),
+                    None => String::new(),
+                },
+                "that reuses the steps before the one chosen (Up/Down):".into(),
                 String::new(),
             ];
-            let width = steps.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-            lines.extend(steps.iter().enumerate().map(|(i, (key, description))| {
-                let marker = if i == *selected { ">" } else { " " };
+            let width = d.steps.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+            lines.extend(d.steps.iter().enumerate().map(|(i, (key, description))| {
+                let marker = if i == d.selected { ">" } else { " " };
                 format!("{marker} {key:<width$}  {description}")
             }));
             lines.extend([
                 String::new(),
-                "Changed settings, KEY=VALUE separated by commas (type):".into(),
-                format!("  {settings}_"),
+                "Changed settings, KEY=VALUE separated by commas (Tab: name):".into(),
+                format!("  {}{}", d.settings, cursor(!d.on_name)),
                 "  e.g. model=linear, transform=rint".into(),
                 "  (a setting of an earlier step, e.g. panel.protocol.max_rounds=2,".into(),
                 "   needs the fork to start at that step)".into(),
                 String::new(),
-                "Enter: fork   Esc: cancel".into(),
+                "Enter: fork, then open its live panel   Esc: cancel".into(),
             ]);
             popup(f, "fork study", &lines)
         }
@@ -199,14 +208,20 @@ pub fn help_lines(screen: Screen) -> Vec<String> {
             "  n  new study (wizard)    l  live panel view    a  approve confounders",
             "  r  resume (study run)    s  pause a study this TUI started",
             "  x  cancel (stop now) a study this TUI started; finished steps are kept",
-            "  f  fork: choose the step to start from, change settings   d  delete (asks first)",
+            "  f  fork: name it, choose the step to start from, change settings",
+            "  d  delete (asks first)   Space  mark a study",
+            "  C  compare: the selected fork with its parent, or the two marked studies",
         ],
         Screen::Results => vec![
             "Results",
-            "  Up/Down PgUp/PgDn Home/End  move   s  sort: p, |beta|, phenotype",
+            "  Up/Down PgUp/PgDn Home/End  move   s  sort: p, effect (|z|), phenotype",
+            "  d  factor column: id and description, id, description",
             "  /  filter: words match names, ids, descriptions, categories (all words);",
             "     p<1e-8 q<0.05 model:logistic category:Diet status:ok; Esc clears",
-            "  m  Manhattan plot / table    x  export (CSV, TSV, Markdown)",
+            "  m  Manhattan plot / table; on the plot Left/Right previous/next point",
+            "     (in x order), Up/Down next higher/lower point, Home the highest",
+            "  x  export the rows shown (CSV, TSV, Markdown) to associations.FILTER.EXT;",
+            "     y/n before overwriting a file",
             "  c  classification table (panel vs expert arm; c or Esc back)",
             "  l  panel transcript          Esc  back to the list",
         ],
@@ -225,10 +240,18 @@ pub fn help_lines(screen: Screen) -> Vec<String> {
         Screen::Wizard => vec![
             "New study",
             "  Files: type paths; Tab/Up/Down next field; Enter checks them",
-            "  Categories: Space cycles phenotype/factor/covariate/-; p f c - set it",
-            "              / search; Enter next",
-            "  Panel: Space toggles; type model, rounds, seed; Enter creates and starts",
+            "  Phenotypes, factors, covariates: type to search (id, description, category)",
+            "    Up/Down move   Space picks roles, categories or single columns",
+            "    Tab (covariates) the panel chooses among them / fixed, no panel",
+            "    Esc clears the search, then goes back   Enter next",
+            "  Panel: Space toggles; type model, rounds, seed; Enter shows the STUDY.toml",
+            "  Preview: Up/Down PgUp/PgDn scroll; Enter writes it, starts, opens the live panel",
             "  Esc  previous step (cancels on the first)",
+        ],
+        Screen::Compare => vec![
+            "Compare (base: the parent or first marked; other: the fork)",
+            "  Tab/Left/Right or 1 2 3  hits gained, hits lost (Bonferroni < 0.05), Δβ",
+            "  Up/Down PgUp/PgDn Home/End  move   Esc  back to the list",
         ],
     };
     lines.extend([
