@@ -218,7 +218,7 @@ Every step is journaled: running the same command again resumes, and a finished 
     /// TSV, Parquet, Markdown and LaTeX (booktabs; top hits per phenotype), and the figures
     /// (Manhattan, volcano, QQ, forest, ROC) as SVG and PNG.
     #[command(
-        after_help = "Example:\n  meshagents study export meshagents-out/demo --format tex,md --out paper/\n\nReads DIR/associations.csv (and DIR/classification.csv, DIR/predictions.csv when the validation ran)."
+        after_help = "Example:\n  meshagents study export meshagents-out/demo --format tex,md --out paper/\n  meshagents study export meshagents-out/demo --format tex --latex-size footnotesize --out paper/\n\nReads DIR/associations.csv (and DIR/classification.csv, DIR/predictions.csv when the validation ran)."
     )]
     Export {
         /// Study directory.
@@ -235,6 +235,13 @@ Every step is journaled: running the same command again resumes, and a finished 
         /// Tables only, no figures.
         #[arg(long)]
         no_figures: bool,
+        /// LaTeX tables on landscape pages (needs \usepackage{pdflscape}): the tables get the
+        /// page's height as their width, and longer descriptions.
+        #[arg(long)]
+        latex_landscape: bool,
+        /// Type size of the LaTeX tables; smaller type leaves room for longer descriptions.
+        #[arg(long, value_enum, default_value = "normal")]
+        latex_size: meshagents_stats::export::LatexSize,
         /// Replace the files of an earlier export that differ (without it, such an export is
         /// refused, naming them, and nothing is written).
         #[arg(long)]

@@ -75,8 +75,16 @@ fn run(cli: Cli) -> Result<()> {
                 out,
                 top,
                 no_figures,
+                latex_landscape,
+                latex_size,
                 force,
-            } => commands::study_export::run(&dir, &format, out, (top, !no_figures, force)),
+            } => {
+                let latex = meshagents_stats::export::LatexOptions {
+                    landscape: latex_landscape,
+                    size: latex_size,
+                };
+                commands::study_export::run(&dir, &format, out, (top, !no_figures, latex), force)
+            }
             StudyCommand::List { root, json } => commands::study_list::run(&root, json),
         },
     }

@@ -3,23 +3,31 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use meshagents_stats::export::ExportFormat;
+use meshagents_stats::export::{ExportFormat, LatexOptions};
+use meshagents_workflows::validation::ExportRequest;
 
 pub fn run(
     dir: &Path,
     format: &str,
     out: Option<PathBuf>,
-    (top, figures, force): (usize, bool, bool),
+    (top_n, figures, latex): (usize, bool, LatexOptions),
+    force: bool,
 ) -> Result<()> {
     let formats = ExportFormat::parse_list(format)?;
     let dest = out.unwrap_or_else(|| dir.join("export"));
-    // The figures label factors with their descriptions, from the dictionary the study
-    // read (its STUDY.toml names it; the demo's names its simulated one).
+    // The tables describe factors and the figures label them by their descriptions, from the
+    // dictionary the study read (its STUDY.toml names it; the demo's names its simulated one).
     let dictionary = meshagents_workflows::study_run::study_dictionary(dir)?;
+    let request = ExportRequest {
+        formats: &formats,
+        figures,
+        top_n,
+        latex,
+    };
     let exported = meshagents_workflows::validation::export_study_to(
         dir,
         &dest,
-        (&formats, figures, top),
+        &request,
         dictionary.as_ref(),
         force,
     )?;

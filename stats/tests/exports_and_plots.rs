@@ -1,13 +1,16 @@
-//! Exports round-trip (CSV, TSV and Parquet read back equal to what was written), Markdown and
-//! LaTeX carry the top hits with escaped text, and every plot writes a valid, non-empty SVG and
-//! PNG. Lambda is checked against its definition on p-values with a known answer.
+//! Exports round-trip (CSV, TSV and Parquet read back equal to what was written, the
+//! description a last column after the 18 of the contract), Markdown and LaTeX carry the top
+//! hits per model family with escaped text, rounded numbers and descriptions, the
+//! classification is wide, and every plot writes a valid, non-empty SVG and PNG. Lambda is
+//! checked against its definition on p-values with a known answer.
 
 use std::collections::BTreeMap;
 
 use meshagents_stats::classify::{read_classification, ClassificationRow, PredictionRow};
 use meshagents_stats::export::{
-    associations_latex, associations_markdown, export_associations, export_classification,
-    top_hits, ExportFormat,
+    associations_latex, associations_markdown, classification_wide, export_associations,
+    export_classification, markdown_escape, p_text, top_hits, CellStyle, ExportFormat,
+    ExportOptions, LatexOptions,
 };
 use meshagents_stats::figures;
 use meshagents_stats::phewas::{read_associations, AssociationRow};
@@ -63,15 +66,51 @@ fn same(a: f64, b: f64) -> bool {
     (a.is_nan() && b.is_nan()) || a == b
 }
 
+/// Descriptions of some of [`table`]'s factors, with characters LaTeX and CSV treat apart.
+fn labels() -> BTreeMap<String, String> {
+    (0..20)
+        .filter(|f| f % 4 != 3)
+        .map(|f| {
+            (
+                format!("field_{f}"),
+                format!("Description of field {f}: 5% of time_spent & \"more\", at length"),
+            )
+        })
+        .collect()
+}
+
+fn options(top_n: usize) -> ExportOptions {
+    ExportOptions {
+        top_n,
+        factor_labels: labels(),
+        latex: LatexOptions::default(),
+    }
+}
+
 #[test]
 fn association_table_round_trips_through_csv_tsv_and_parquet() {
     let rows = table();
     let dir = tempfile::tempdir().unwrap();
-    let written =
-        export_associations(&rows, dir.path(), "associations", &ExportFormat::ALL, 3).unwrap();
+    let written = export_associations(
+        &rows,
+        dir.path(),
+        "associations",
+        &ExportFormat::ALL,
+        &options(3),
+    )
+    .unwrap();
     assert_eq!(written.len(), 5);
+    for ext in ["tsv", "parquet"] {
+        // The 19th column is not the study's table: its reader refuses it by name.
+        let back = read_associations(&dir.path().join(format!("associations.{ext}")));
+        let error = back.unwrap_err().to_string();
+        assert!(error.contains("description"), "{error}");
+    }
+    // What the study's own writer writes reads back whole.
     for ext in ["csv", "tsv", "parquet"] {
-        let back = read_associations(&dir.path().join(format!("associations.{ext}"))).unwrap();
+        let path = dir.path().join(format!("own.{ext}"));
+        meshagents_stats::phewas::write_associations(&rows, &path).unwrap();
+        let back = read_associations(&path).unwrap();
         assert_eq!(back.len(), rows.len(), "{ext}");
         for (a, b) in rows.iter().zip(&back) {
             assert_eq!(
@@ -95,6 +134,25 @@ fn association_table_round_trips_through_csv_tsv_and_parquet() {
                 assert!(same(x, y), "{ext}: {x} vs {y}");
             }
         }
+    }
+    // Each line of the exported CSV is the study's own line, byte for byte, then the
+    // description (quoted where it holds the separator or a quote, empty where none is known).
+    let plain = dir.path().join("plain.csv");
+    meshagents_stats::phewas::write_associations(&rows, &plain).unwrap();
+    let plain = std::fs::read_to_string(plain).unwrap();
+    let exported = std::fs::read_to_string(dir.path().join("associations.csv")).unwrap();
+    let labels = labels();
+    let mut lines = exported.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!("{},description", plain.lines().next().unwrap())
+    );
+    for ((line, own), row) in lines.zip(plain.lines().skip(1)).zip(&rows) {
+        let description = labels
+            .get(&row.factor)
+            .map(|d| format!("\"{}\"", d.replace('"', "\"\"")))
+            .unwrap_or_else(|| "\"\"".into());
+        assert_eq!(line, format!("{own},{description}"));
     }
 }
 
@@ -121,7 +179,14 @@ fn classification_table_round_trips() {
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    export_classification(&rows, dir.path(), "classification", &ExportFormat::ALL).unwrap();
+    export_classification(
+        &rows,
+        dir.path(),
+        "classification",
+        &ExportFormat::ALL,
+        LatexOptions::default(),
+    )
+    .unwrap();
     for ext in ["csv", "tsv", "parquet"] {
         let back = read_classification(&dir.path().join(format!("classification.{ext}"))).unwrap();
         assert_eq!(back.len(), 2);
@@ -136,50 +201,158 @@ fn classification_table_round_trips() {
             );
         }
     }
+    // Wide: one row per disease with both arms side by side, as a longtable.
     let tex = std::fs::read_to_string(dir.path().join("classification.tex")).unwrap();
     assert!(
-        tex.contains("\\toprule") && tex.contains("0.712 (0.690, 0.730)"),
+        tex.starts_with("% ") && tex.contains("\\usepackage{booktabs,longtable,array}"),
         "{tex}"
     );
-    // p >= 0.001 is printed with 3 decimals; NaN (one arm) as a dash.
-    assert!(tex.contains("& 0.012 &") && tex.contains("& -- &"), "{tex}");
+    assert!(
+        tex.contains("\\begin{longtable}") && tex.contains("\\endhead"),
+        "{tex}"
+    );
+    let data: Vec<&str> = tex
+        .lines()
+        .filter(|l| l.starts_with("hypertension"))
+        .collect();
+    assert_eq!(data.len(), 1, "{tex}");
+    assert_eq!(
+        data[0],
+        "hypertension & 812/3000 & 0.712\\newline (0.690, 0.730) & 0.722\\newline (0.690, 0.730) & 0.012 \\\\"
+    );
     // The split, which the narrow tables leave out as a column, is said under them.
     assert!(
-        tex.contains(
-            "\\multicolumn{8}{l}{\\footnotesize Rows scored on the held-out participants: 1 of 2"
-        ),
+        tex.contains("{\\footnotesize Rows scored on the held-out participants: 1 of 2"),
         "{tex}"
     );
     let md = std::fs::read_to_string(dir.path().join("classification.md")).unwrap();
     assert!(
+        md.starts_with("| Disease | Classifier | Cases / n | AUC panel (95% CI) | AUC expert (95% CI) | DeLong p |"),
+        "{md}"
+    );
+    assert!(md.contains("| hypertension | logistic | 812 / 3000 | 0.712 (0.690, 0.730) | 0.722 (0.690, 0.730) | 0.012 |"), "{md}");
+    assert!(
         md.trim_end().ends_with("the others on all participants."),
         "{md}"
     );
+    // The wide cells are one function, for any format.
+    let style = CellStyle {
+        text: markdown_escape,
+        p: p_text,
+    };
+    let (header, cells) = classification_wide(&rows, &style);
+    assert_eq!(header.len(), 6);
+    assert_eq!(cells.len(), 1);
+}
+
+/// [`table`] with the first factors of each phenotype fitted by logistic regression (a
+/// binary factor): `factor ~ phenotype`, with cases.
+fn mixed_table() -> Vec<AssociationRow> {
+    let mut rows = table();
+    for r in rows
+        .iter_mut()
+        .filter(|r| r.factor == "field_9" || r.factor == "field_16")
+    {
+        r.model = "logistic".into();
+        r.n_cases = Some(120);
+        r.n_controls = Some(880);
+    }
+    rows
 }
 
 #[test]
-fn markdown_and_latex_hold_the_top_hits_per_phenotype_escaped() {
-    let rows = table();
+fn markdown_and_latex_hold_the_top_hits_per_model_family_escaped() {
+    let rows = mixed_table();
     let hits = top_hits(&rows, 3);
     assert_eq!(hits.len(), 6);
     // Per phenotype, ascending p, and only tested rows.
     assert!(hits[..3].iter().all(|r| r.phenotype == "LVEDV"));
     assert!(hits[0].p <= hits[1].p && hits[1].p <= hits[2].p);
-    let md = associations_markdown(&rows, 3);
-    assert_eq!(md.lines().count(), 2 + 6);
-    let tex = associations_latex(&rows, 3);
-    assert!(tex.contains("\\begin{tabular}") && tex.contains("\\bottomrule"));
+    let logistic = hits.iter().filter(|r| r.model == "logistic").count();
+    assert!(logistic > 0 && logistic < 6, "both families among the hits");
+
+    let md = associations_markdown(&rows, 3, &labels());
+    // A table per family, each headed by what its effect is; the same six hits in all.
+    assert!(
+        md.starts_with("**Linear models (phenotype ~ factor)**: standardised β"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**Logistic models (factor ~ phenotype)**: odds ratio (OR)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| β (95% CI) |") && md.contains("| OR (95% CI) |"),
+        "{md}"
+    );
+    let data: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| Model fitted"))
+        .collect();
+    assert_eq!(data.len(), 6, "{md}");
+    for r in &hits {
+        let line = data
+            .iter()
+            .find(|l| l.contains(&format!("| {} |", r.factor)) && l.contains(&r.phenotype))
+            .unwrap_or_else(|| panic!("{} {} in {md}", r.phenotype, r.factor));
+        // The model as fitted, with the description where known; numbers to 3 digits.
+        let named = labels().get(&r.factor).cloned().unwrap_or(r.factor.clone());
+        assert!(
+            line.starts_with(&format!("| {} |", r.formula_with(&r.phenotype, &named))),
+            "{line}"
+        );
+        let shown = match r.odds_ratio() {
+            Some(or) => format!(
+                "{} ({}, {})",
+                meshagents_stats::export::sig3(or.estimate),
+                meshagents_stats::export::sig3(or.low),
+                meshagents_stats::export::sig3(or.high)
+            ),
+            None => format!(
+                "{} ({}, {})",
+                meshagents_stats::export::sig3(r.beta),
+                meshagents_stats::export::sig3(r.ci_low),
+                meshagents_stats::export::sig3(r.ci_high)
+            ),
+        };
+        assert!(
+            line.contains(&format!("| {shown} | {} |", p_text(r.p))),
+            "{line}"
+        );
+        if r.model == "logistic" {
+            assert!(line.contains(&format!("| {} (120) |", r.n)), "{line}");
+        }
+    }
+
+    let tex = associations_latex(&rows, 3, &labels(), LatexOptions::default());
+    assert_eq!(
+        tex.matches("\\begin{longtable}").count(),
+        2,
+        "a longtable per family"
+    );
+    assert!(
+        tex.contains("\\endfirsthead") && tex.contains("\\endhead") && tex.contains("\\bottomrule")
+    );
+    assert!(tex.contains("OR (95\\% CI)") && tex.contains("$\\beta$ (95\\% CI)"));
     assert!(tex.contains("field\\_"), "underscores escaped");
     assert!(!tex.contains("field_"), "no raw underscore");
-    assert!(tex.contains("Alcohol \\& smoking") || tex.contains("Physical\\_activity"));
+    let wide = LatexOptions {
+        landscape: true,
+        ..LatexOptions::default()
+    };
+    let landscape = associations_latex(&rows, 3, &labels(), wide);
+    assert!(
+        landscape.contains("5\\% of time\\_spent \\&") && landscape.contains("\\begin{landscape}"),
+        "descriptions escaped: {landscape}"
+    );
     assert!(!tex.contains("empty"), "skipped rows are not hits");
-    // Every data row has 7 cells (6 unescaped ampersands).
+    // Every data row has 6 cells (5 unescaped ampersands).
     for line in tex
         .lines()
-        .filter(|l| l.ends_with("\\\\") && !l.starts_with("Phenotype"))
+        .filter(|l| l.ends_with("\\\\") && l.contains(" $\\sim$ ") && !l.starts_with("\\caption"))
     {
         let cells = line.replace("\\&", "").matches('&').count();
-        assert_eq!(cells, 6, "{line}");
+        assert_eq!(cells, 5, "{line}");
     }
 }
 

@@ -15,7 +15,9 @@ use meshagents_stats::classify::{
 use meshagents_stats::cohort::split::{SPLIT_ALL, SPLIT_HOLDOUT};
 use meshagents_stats::cohort::AnalysisTable;
 use meshagents_stats::data::dictionary::{Dictionary, Role};
-use meshagents_stats::export::{export_associations, export_classification, ExportFormat};
+use meshagents_stats::export::{
+    export_associations, export_classification, ExportFormat, ExportOptions, LatexOptions,
+};
 use meshagents_stats::figures as plots;
 use meshagents_stats::phewas::read_associations;
 use serde::{Deserialize, Serialize};
@@ -233,6 +235,16 @@ pub struct Exported {
     pub replaced: Vec<PathBuf>,
 }
 
+/// What an export writes: the formats of the tables, the figures or not, the hits per
+/// phenotype in the Markdown and LaTeX association tables, and the LaTeX layout.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportRequest<'a> {
+    pub formats: &'a [ExportFormat],
+    pub figures: bool,
+    pub top_n: usize,
+    pub latex: LatexOptions,
+}
+
 /// [`export_study`] for `meshagents study export`: the files are made in a staging folder
 /// beside `dest` first, and moved into `dest` only when none of them would replace a different
 /// file there, or with `force`. A second export used to overwrite the first without a word,
@@ -241,12 +253,12 @@ pub struct Exported {
 pub fn export_study_to(
     dir: &Path,
     dest: &Path,
-    (formats, figures, top_n): (&[ExportFormat], bool, usize),
+    request: &ExportRequest<'_>,
     dictionary: Option<&Dictionary>,
     force: bool,
 ) -> Result<Exported, WorkflowError> {
     if dest == dir {
-        let written = export_study(dir, dest, formats, figures, dictionary, top_n)?;
+        let written = export_study_with(dir, dest, request, dictionary)?;
         return Ok(Exported {
             written,
             replaced: Vec::new(),
@@ -259,20 +271,19 @@ pub fn export_study_to(
     let staging = dest.with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let io = |path: &Path, e| WorkflowError::io(path.display().to_string(), e);
     let _ = std::fs::remove_dir_all(&staging);
-    let staged =
-        export_study(dir, &staging, formats, figures, dictionary, top_n).and_then(|written| {
-            let mut replaced = Vec::new();
-            for file in &written {
-                let old = dest.join(file);
-                if old.is_file()
-                    && std::fs::read(&old).map_err(|e| io(&old, e))?
-                        != std::fs::read(staging.join(file)).map_err(|e| io(&staging, e))?
-                {
-                    replaced.push(file.clone());
-                }
+    let staged = export_study_with(dir, &staging, request, dictionary).and_then(|written| {
+        let mut replaced = Vec::new();
+        for file in &written {
+            let old = dest.join(file);
+            if old.is_file()
+                && std::fs::read(&old).map_err(|e| io(&old, e))?
+                    != std::fs::read(staging.join(file)).map_err(|e| io(&staging, e))?
+            {
+                replaced.push(file.clone());
             }
-            Ok(Exported { written, replaced })
-        });
+        }
+        Ok(Exported { written, replaced })
+    });
     let exported = match staged {
         Ok(e) if e.replaced.is_empty() || force => e,
         Ok(e) => {
@@ -307,8 +318,9 @@ pub fn export_study_to(
 /// (`associations.*`, `classification.*`) in `formats` and, with `figures`, the plots
 /// `plots/{manhattan,volcano,qq,forest,roc}.{svg,png}`. When `dest` is the study directory
 /// itself the CSV format is left out: the study's own tables are never rewritten. Returns
-/// the files written, relative to `dest`. Factor names in the figures come from `dictionary`
-/// descriptions when given.
+/// the files written, relative to `dest`. Factors are described in the tables and named in
+/// the figures by their `dictionary` descriptions when given. The LaTeX tables are portrait
+/// at the document's type size ([`export_study_with`] chooses).
 pub fn export_study(
     dir: &Path,
     dest: &Path,
@@ -317,22 +329,45 @@ pub fn export_study(
     dictionary: Option<&Dictionary>,
     top_n: usize,
 ) -> Result<Vec<PathBuf>, WorkflowError> {
+    let request = ExportRequest {
+        formats,
+        figures,
+        top_n,
+        latex: LatexOptions::default(),
+    };
+    export_study_with(dir, dest, &request, dictionary)
+}
+
+/// [`export_study`] as `request` says.
+pub fn export_study_with(
+    dir: &Path,
+    dest: &Path,
+    request: &ExportRequest<'_>,
+    dictionary: Option<&Dictionary>,
+) -> Result<Vec<PathBuf>, WorkflowError> {
     let mut written = Vec::new();
     let associations = read_associations(&dir.join("associations.csv"))?;
     // In the study directory the CSV is the study's own table, recorded with its hash by the
     // step that wrote it: never rewrite it.
     let in_place = dest == dir;
-    let table_formats: Vec<ExportFormat> = formats
+    let table_formats: Vec<ExportFormat> = request
+        .formats
         .iter()
         .copied()
         .filter(|f| !(in_place && *f == ExportFormat::Csv))
         .collect();
+    let labels = factor_labels(dictionary);
+    let options = ExportOptions {
+        top_n: request.top_n,
+        factor_labels: labels.clone(),
+        latex: request.latex,
+    };
     written.extend(export_associations(
         &associations,
         dest,
         "associations",
         &table_formats,
-        top_n,
+        &options,
     )?);
     let classification_path = dir.join("classification.csv");
     let classification = if classification_path.exists() {
@@ -342,13 +377,13 @@ pub fn export_study(
             dest,
             "classification",
             &table_formats,
+            request.latex,
         )?);
         rows
     } else {
         Vec::new()
     };
-    if figures {
-        let labels = factor_labels(dictionary);
+    if request.figures {
         let plots_dir = dest.join("plots");
         let options = plots::ManhattanOptions {
             factor_labels: labels.clone(),
