@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use meshagents_engine::{read_events, Event, EventLine, RecordKind};
 use meshagents_stats::classify::{read_classification_if_any, ClassificationRow};
 use meshagents_stats::data::dictionary::{Dictionary, Role};
-use meshagents_stats::export::write_association_rows;
+use meshagents_stats::export::write_association_rows_with;
 pub use meshagents_stats::export::ExportFormat;
 use meshagents_stats::phewas::{read_associations, AssociationRow};
 use meshagents_workflows::{transcript_entry, StudyState, StudyStatus};
@@ -211,8 +211,16 @@ pub fn export_table(
     path: &Path,
     rows: &[AssociationRow],
     format: ExportFormat,
+    labels: &HashMap<String, ColumnLabel>,
 ) -> Result<(), TuiError> {
-    write_association_rows(rows, path, format)?;
+    // The exports name each factor's description (a last `description` column in CSV/TSV,
+    // next to the id in Markdown), as the study's own exports do.
+    let descriptions: BTreeMap<String, String> = labels
+        .iter()
+        .filter(|(_, l)| !l.description.is_empty())
+        .map(|(k, l)| (k.clone(), l.description.clone()))
+        .collect();
+    write_association_rows_with(rows, path, format, &descriptions)?;
     Ok(())
 }
 
@@ -531,17 +539,34 @@ LVEF,smoking,Life,logistic,90,10,80,,,,,,,,,,failed,separation\n";
         // Debug text, not ==: the failed row's numbers are NaN.
         let same =
             |a: &[AssociationRow], b: &[AssociationRow]| format!("{a:?}") == format!("{b:?}");
+        // The dictionary's descriptions go into a last column, which the table's reader
+        // accepts and leaves out.
+        let labels: HashMap<String, ColumnLabel> = [(
+            "age".to_string(),
+            ColumnLabel {
+                description: "Age at the imaging visit".into(),
+                category: "Demo".into(),
+            },
+        )]
+        .into();
         let csv = tmp.path().join("associations.export.csv");
-        export_table(&csv, &t.rows, ExportFormat::Csv).expect("csv");
+        export_table(&csv, &t.rows, ExportFormat::Csv, &labels).expect("csv");
         assert!(same(&read_associations(&csv).expect("reads back"), &t.rows));
+        let text = std::fs::read_to_string(&csv).expect("csv text");
+        assert!(text.lines().next().unwrap().ends_with(",note,description"));
+        assert!(text
+            .lines()
+            .nth(1)
+            .unwrap()
+            .ends_with(",Age at the imaging visit"));
         let tsv = tmp.path().join("associations.export.tsv");
-        export_table(&tsv, &t.rows[1..], ExportFormat::Tsv).expect("tsv");
+        export_table(&tsv, &t.rows[1..], ExportFormat::Tsv, &labels).expect("tsv");
         assert!(same(
             &read_associations(&tsv).expect("reads back"),
             &t.rows[1..]
         ));
         let md = tmp.path().join("associations.export.md");
-        export_table(&md, &t.rows, ExportFormat::Markdown).expect("md");
+        export_table(&md, &t.rows, ExportFormat::Markdown, &labels).expect("md");
         let md = std::fs::read_to_string(md).expect("md text");
         assert!(md.starts_with("| phenotype | factor |"), "{md}");
         assert_eq!(md.lines().count(), 4, "{md}");

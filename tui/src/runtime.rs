@@ -321,7 +321,7 @@ impl Runtime {
                         .iter()
                         .filter_map(|&i| r.table.rows.get(i).cloned())
                         .collect();
-                    model::export_table(&path, &picked, format)
+                    model::export_table(&path, &picked, format, &r.table.labels)
                 });
                 Some(match result {
                     Some(Ok(())) => {

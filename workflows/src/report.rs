@@ -14,7 +14,7 @@ use meshagents_stats::export::{markdown_escape, top_hits};
 use meshagents_stats::phewas::AssociationRow;
 use serde_json::{json, Value};
 
-use crate::report_numbers::{classification_markdown, num3, p_value};
+use crate::report_numbers::{classification_cells, classification_markdown};
 use crate::report_tables::{
     association_cells, associations_markdown, by_family, configuration, key_values,
     key_values_markdown, named, named_list,
@@ -280,27 +280,10 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
             })
         })
         .collect();
-    let classification: Vec<Value> = input
-        .classification
-        .iter()
-        .map(|r| {
-            json!({
-                "disease": r.disease,
-                "arm": r.arm,
-                "classifier": r.classifier,
-                "n_cases": r.n_cases,
-                "n": r.n,
-                "auc": num3(r.auc),
-                "auc_ci_low": num3(r.auc_ci_low),
-                "auc_ci_high": num3(r.auc_ci_high),
-                "delong_p": p_value(r.delong_p),
-                "recall": num3(r.recall),
-                "precision": num3(r.precision),
-                "f1": num3(r.f1),
-                "balanced_accuracy": num3(r.balanced_accuracy),
-            })
-        })
-        .collect();
+    let classification = (!input.classification.is_empty()).then(|| {
+        let (header, rows) = classification_cells(input.classification);
+        json!({"header": header, "rows": rows})
+    });
     let mut figures = Vec::with_capacity(input.figures.len());
     for f in input.figures {
         let bytes = std::fs::read(&f.png).map_err(|err| {

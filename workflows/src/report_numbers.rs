@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 
 use meshagents_stats::classify::ClassificationRow;
-use meshagents_stats::export::{classification_label_cells, markdown_table, split_note};
+use meshagents_stats::export::{
+    classification_wide, markdown_escape, markdown_table, split_note, CellStyle,
+};
 
 /// What a cell shows when there is no number (a skipped row, a categorical factor's test).
 pub(crate) const NO_NUMBER: &str = "–";
@@ -67,46 +69,32 @@ pub(crate) fn num3(v: f64) -> String {
     }
 }
 
-/// A Markdown header of text columns (left-aligned) followed by number columns (right-aligned).
-fn columns<'a>(text: &[&'a str], numbers: &[&'a str]) -> Vec<(&'a str, &'static str)> {
-    let text = text.iter().map(|t| (*t, "---"));
-    text.chain(numbers.iter().map(|n| (*n, "---:"))).collect()
+/// The report's classification table, wide (`stats::export::classification_wide`): one row
+/// per disease and classifier, each arm's AUC (95% CI) side by side and the DeLong p of the
+/// two, as (header, rows of cells) in plain text; the HTML template escapes it.
+pub(crate) fn classification_cells(rows: &[ClassificationRow]) -> (Vec<String>, Vec<Vec<String>>) {
+    let style = CellStyle {
+        text: str::to_string,
+        p: p_value,
+    };
+    classification_wide(rows, &style)
 }
 
-/// The report's classification table in Markdown.
+/// The report's classification table in Markdown: the same cells as the HTML.
 pub(crate) fn classification_markdown(rows: &[ClassificationRow]) -> String {
-    let header = columns(
-        &["Disease", "Arm", "Classifier"],
-        &[
-            "n",
-            "Cases",
-            "AUC (95% CI)",
-            "DeLong p",
-            "Recall",
-            "Precision",
-            "F1",
-            "Balanced accuracy",
-        ],
-    );
+    let (header, cells) = classification_cells(rows);
+    let escaped: Vec<String> = header.iter().map(|h| markdown_escape(h)).collect();
+    // Disease and classifier are text; the rest are numbers, right-aligned.
+    let columns: Vec<(&str, &str)> = escaped
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.as_str(), if i < 2 { "---" } else { "---:" }))
+        .collect();
     let mut s = markdown_table(
-        &header,
-        rows.iter().map(|r| {
-            let mut cells = classification_label_cells(r);
-            cells.extend([
-                format!(
-                    "{} ({}, {})",
-                    num3(r.auc),
-                    num3(r.auc_ci_low),
-                    num3(r.auc_ci_high)
-                ),
-                p_value(r.delong_p),
-                num3(r.recall),
-                num3(r.precision),
-                num3(r.f1),
-                num3(r.balanced_accuracy),
-            ]);
-            cells
-        }),
+        &columns,
+        cells
+            .into_iter()
+            .map(|row| row.iter().map(|c| markdown_escape(c)).collect()),
     );
     if let Some(note) = split_note(rows) {
         let _ = writeln!(s, "\n{note}");

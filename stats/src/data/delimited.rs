@@ -226,8 +226,21 @@ fn read_records<R: DeserializeOwned>(
 pub(crate) fn exactly<'a>(
     expected: &'a [&'a str],
 ) -> impl FnOnce(&[&str]) -> Result<(), String> + 'a {
+    exactly_then(expected, None)
+}
+
+/// As [`exactly`], also accepting one given column after them (an export's `description`,
+/// which readers of the table itself ignore).
+pub(crate) fn exactly_then<'a>(
+    expected: &'a [&'a str],
+    last: Option<&'a str>,
+) -> impl FnOnce(&[&str]) -> Result<(), String> + 'a {
     move |names| {
-        if names == expected {
+        let with_last = last.is_some()
+            && names.len() == expected.len() + 1
+            && names[..expected.len()] == *expected
+            && names.last().copied() == last;
+        if names == expected || with_last {
             Ok(())
         } else {
             Err(format!(

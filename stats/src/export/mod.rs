@@ -38,6 +38,7 @@ use crate::data::delimited::{self, Cell};
 use crate::error::StatsError;
 use crate::phewas::rows::{
     association_cells, rows_to_frame, write_associations, AssociationRow, ASSOCIATION_COLUMNS,
+    DESCRIPTION_COLUMN,
 };
 
 /// A file format an export can be written in.
@@ -116,7 +117,7 @@ pub const EXPORT_ASSOCIATION_COLUMNS: [&str; 19] = {
         columns[k] = ASSOCIATION_COLUMNS[k];
         k += 1;
     }
-    columns[18] = "description";
+    columns[18] = DESCRIPTION_COLUMN;
     columns
 };
 
@@ -145,7 +146,7 @@ pub fn write_described_associations(
         |described| {
             let mut frame = rows_to_frame(rows)?;
             let texts: Vec<&str> = described.iter().map(|(_, d)| *d).collect();
-            frame.with_column(Column::new("description".into(), texts))?;
+            frame.with_column(Column::new(DESCRIPTION_COLUMN.into(), texts))?;
             Ok(frame)
         },
     )

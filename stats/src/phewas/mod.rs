@@ -53,6 +53,6 @@ pub use request::{
 };
 pub use rows::{
     apply_multiple_testing, benjamini_hochberg, neg_log10, read_associations, rows_to_frame,
-    write_associations, AssociationRow, ASSOCIATION_COLUMNS,
+    write_associations, AssociationRow, ASSOCIATION_COLUMNS, DESCRIPTION_COLUMN,
 };
 pub use run::{merge_shards, run, run_shard, ShardRows};

@@ -34,6 +34,10 @@ pub struct AssociationRow {
     pub note: String,
 }
 
+/// The column an export adds after the 18 (the factor's description in the study's
+/// dictionary); [`read_associations`] reads such a file too, without it.
+pub const DESCRIPTION_COLUMN: &str = "description";
+
 pub const ASSOCIATION_COLUMNS: [&str; 18] = [
     "phenotype",
     "factor",
@@ -192,8 +196,10 @@ pub fn read_associations(path: &Path) -> Result<Vec<AssociationRow>, StatsError>
         let df = crate::data::io::read_table_with_columns(path, &ASSOCIATION_COLUMNS)?;
         return rows_from_frame(&df);
     }
-    let records: Vec<AssociationRecord> =
-        delimited::read_rows(path, delimited::exactly(&ASSOCIATION_COLUMNS))?;
+    let records: Vec<AssociationRecord> = delimited::read_rows(
+        path,
+        delimited::exactly_then(&ASSOCIATION_COLUMNS, Some(DESCRIPTION_COLUMN)),
+    )?;
     Ok(records.into_iter().map(AssociationRow::from).collect())
 }
 

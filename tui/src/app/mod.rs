@@ -21,8 +21,8 @@ pub use picker::{PickItem, PickKind, Picker};
 pub use results::{
     export_file_name, filter_slug, FactorLabel, PendingExport, ResultsView, SortKey,
 };
-pub use wizard::{Wizard, WizardPlan, WizardStep, FILE_FIELDS, PANEL_FIELDS, PICK_PAGES};
 pub use vote::Detail;
+pub use wizard::{Wizard, WizardPlan, WizardStep, FILE_FIELDS, PANEL_FIELDS, PICK_PAGES};
 
 use std::path::PathBuf;
 
