@@ -101,10 +101,11 @@ fn association_table_round_trips_through_csv_tsv_and_parquet() {
     .unwrap();
     assert_eq!(written.len(), 5);
     for ext in ["tsv", "parquet"] {
-        // The 19th column is not the study's table: its reader refuses it by name.
-        let back = read_associations(&dir.path().join(format!("associations.{ext}")));
-        let error = back.unwrap_err().to_string();
-        assert!(error.contains("description"), "{error}");
+        // The 19th column (the descriptions) is not the study's table: its reader reads the
+        // exported file as the 18 columns.
+        let path = dir.path().join(format!("associations.{ext}"));
+        let back = read_associations(&path).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{rows:?}"), "{ext}");
     }
     // What the study's own writer writes reads back whole.
     for ext in ["csv", "tsv", "parquet"] {

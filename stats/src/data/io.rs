@@ -62,21 +62,31 @@ pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<(), StatsError> {
 /// Reads back a table this program wrote (associations, classification, predictions): any of
 /// the formats `read_table` takes, with exactly the `expected` columns in that order.
 pub fn read_table_with_columns(path: &Path, expected: &[&str]) -> Result<DataFrame, StatsError> {
-    let df = read_table(path)?;
+    read_table_with_columns_then(path, expected, None)
+}
+
+/// As [`read_table_with_columns`], also accepting one given column after them, which is
+/// left out of the frame (an export's `description`).
+pub fn read_table_with_columns_then(
+    path: &Path,
+    expected: &[&str],
+    last: Option<&str>,
+) -> Result<DataFrame, StatsError> {
+    let mut df = read_table(path)?;
     let names: Vec<String> = df
         .get_column_names()
         .iter()
         .map(|s| s.to_string())
         .collect();
-    if names != expected {
-        return Err(StatsError::Input {
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    crate::data::delimited::exactly_then(expected, last)(&names).map_err(|message| {
+        StatsError::Input {
             file: path.display().to_string(),
-            message: format!(
-                "expected the columns {} (got {})",
-                expected.join(", "),
-                names.join(", ")
-            ),
-        });
+            message,
+        }
+    })?;
+    if names.len() > expected.len() {
+        df = df.select(expected.iter().copied())?;
     }
     Ok(df)
 }

@@ -205,8 +205,8 @@ fn export_each(
 /// Writes the rows given, in that order, to `path` in `format`: CSV, TSV and Parquet with the
 /// 18 columns by the writer of `associations.csv` itself (so they read back as a study's
 /// table), Markdown as [`association_rows_markdown`], LaTeX as the paper table of
-/// [`associations_latex`]. What the TUI exports of the rows it shows;
-/// [`write_association_rows_with`] adds the factors' descriptions.
+/// [`associations_latex`]. [`write_association_rows_with`] adds the factors' descriptions
+/// (what the TUI exports of the rows it shows); [`crate::phewas::read_associations`] reads either.
 pub fn write_association_rows(
     rows: &[AssociationRow],
     path: &Path,

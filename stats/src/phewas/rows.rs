@@ -193,7 +193,11 @@ pub fn rows_to_frame(rows: &[AssociationRow]) -> Result<DataFrame, StatsError> {
 /// into rows; empty cells become NaN or `None`.
 pub fn read_associations(path: &Path) -> Result<Vec<AssociationRow>, StatsError> {
     if TableFormat::from_path(path)? == TableFormat::Parquet {
-        let df = crate::data::io::read_table_with_columns(path, &ASSOCIATION_COLUMNS)?;
+        let df = crate::data::io::read_table_with_columns_then(
+            path,
+            &ASSOCIATION_COLUMNS,
+            Some(DESCRIPTION_COLUMN),
+        )?;
         return rows_from_frame(&df);
     }
     let records: Vec<AssociationRecord> = delimited::read_rows(
