@@ -166,27 +166,7 @@ counters), the approval gate for the panel's confounder set, and the results bro
 filterable association table with a detail pane, a Manhattan plot, and export). Studies run as \
 `meshagents study run ... --headless` child processes and keep running if the TUI quits; a study \
 another process runs is followed read-only through its files.",
-        after_help = "Keys (press ? in the TUI for the keys of each screen):\n  \
-everywhere    ? help   q quit (exit code 0; studies keep running)   Esc back\n  \
-study list    Up/Down move   Enter open   n new study   l live panel   a approve\n                \
-r resume   s pause (a study this TUI started)   f fork (named; opens its live panel)\n                \
-d delete   Space mark   C compare (a fork with its parent, or two marked studies)\n  \
-results       s sort (p, effect |z|, phenotype)   / filter   d factor: id/description/both\n                \
-m Manhattan plot (Left/Right previous/next point, Up/Down higher/lower, Home top)\n                \
-x export the rows shown to associations.FILTER.EXT (y/n before overwriting)\n                \
-c classification   l panel transcript   Up/Down PgUp/PgDn Home/End move   Esc back\n  \
-panel         Tab/Left/Right agent tab   Up/Down PgUp/PgDn Home/g move   End/G follow\n                \
-Enter detail: on a vote every agent's include/confidence/rationale per variable\n                \
-(Up/Down variable, Left/Right round, PgUp/PgDn rationales), on tool calls\n                \
-their results as tables; Esc closes it\n                \
-t unfold tool calls   a approval gate   o results\n  \
-approval      Up/Down candidate (tally, score; its evidence and rationales below)\n                \
-PgUp/PgDn scroll the evidence\n                \
-Space toggle a candidate   p the panel's set   Enter approve and resume\n  \
-wizard        Tab next field   type to search columns   Space pick   Tab (covariates) panel/fixed\n                \
-Enter next step; STUDY.toml preview (Up/Down); Enter starts, opens live panel\n  \
-compare       Tab or 1 2 3: hits gained, hits lost, delta beta   Up/Down move   Esc back\n\n\
-Needs a terminal of at least 80x24."
+        after_help = meshagents_tui::view::keys_help()
     )]
     Tui {
         /// Directory holding study directories (created by the wizard if missing).

@@ -199,19 +199,24 @@ fn results_of_binary_factors_read_as_fitted_with_odds_ratios_in_tmux() {
     assert_eq!(tmux.exit_code(), "0", "q exits with code 0");
 }
 
-/// `meshagents tui --help` names every key of the results screen.
+/// `meshagents tui --help` names every screen's keys (the `?` help of each screen).
 #[test]
 fn tui_help_lists_the_results_keys() {
     let out = common::meshagents(&["tui", "--help"]);
     assert!(out.status.success());
     let help = common::text(&out);
     for key in [
-        "s sort (p, effect |z|, phenotype)",
-        "/ filter",
-        "d factor: id/description/both",
-        "m Manhattan plot (Left/Right previous/next point, Up/Down higher/lower, Home top)",
-        "x export the rows shown to associations.FILTER.EXT (y/n before overwriting)",
-        "c classification   l panel transcript   Up/Down PgUp/PgDn Home/End move",
+        "s  sort: p, effect (|z|), phenotype",
+        "d  factor column: id and description, id, description",
+        "/  filter",
+        "m  Manhattan plot / table; on the plot Left/Right previous/next point",
+        "x  export the rows shown (CSV, TSV, Markdown) to associations.FILTER.EXT;",
+        "y/n before overwriting a file",
+        "c  classification table",
+        "Enter  detail: on a VOTE, every agent's include/confidence/rationale",
+        "C  compare: the selected fork with its parent",
+        "Preview: Up/Down PgUp/PgDn scroll; Enter writes it, starts, opens the live panel",
+        "Everywhere: ? help   q quit",
     ] {
         assert!(help.contains(key), "{key}:\n{help}");
     }

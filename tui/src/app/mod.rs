@@ -142,6 +142,18 @@ pub enum Screen {
     Compare,
 }
 
+impl Screen {
+    /// Every screen, in the order `meshagents tui --help` lists their keys.
+    pub const ALL: [Screen; 6] = [
+        Screen::List,
+        Screen::Results,
+        Screen::Panel,
+        Screen::Approval,
+        Screen::Wizard,
+        Screen::Compare,
+    ];
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
     ConfirmDelete(PathBuf),

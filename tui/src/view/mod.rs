@@ -200,7 +200,30 @@ pub fn render(app: &App, f: &mut Frame) {
     }
 }
 
-/// The keys of a screen (also shown by `meshagents tui --help`).
+/// Every screen's keys, as `meshagents tui --help` prints them: the help each screen shows on
+/// `?`, so the two cannot disagree.
+pub fn keys_help() -> String {
+    let mut text = String::from("Keys (press ? in the TUI for the keys of the screen shown):\n");
+    for screen in Screen::ALL {
+        let lines = help_lines(screen);
+        // The "Everywhere" line closes each screen's help; it is said once, at the end.
+        let own = lines.iter().take_while(|l| !l.is_empty());
+        for line in own {
+            text.push_str("  ");
+            text.push_str(line);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    text.push_str(EVERYWHERE);
+    text.push_str("\nNeeds a terminal of at least 80x24.");
+    text
+}
+
+/// The keys every screen has.
+const EVERYWHERE: &str = "Everywhere: ? help   q quit (studies keep running headless)   Esc back";
+
+/// The keys of a screen (the `?` popup; `meshagents tui --help` prints them all).
 pub fn help_lines(screen: Screen) -> Vec<String> {
     let mut lines: Vec<&str> = match screen {
         Screen::List => vec![
@@ -258,10 +281,7 @@ pub fn help_lines(screen: Screen) -> Vec<String> {
             "  Up/Down PgUp/PgDn Home/End  move   Esc  back to the list",
         ],
     };
-    lines.extend([
-        "",
-        "Everywhere: ? help   q quit (studies keep running headless)",
-    ]);
+    lines.extend(["", EVERYWHERE]);
     lines.into_iter().map(String::from).collect()
 }
 
