@@ -82,13 +82,9 @@ impl FamilyTable<'_> {
 /// The rows split by model family, in [`Scale::ALL`]'s order; a family without rows has no
 /// table.
 pub(crate) fn by_family(rows: &[AssociationRow]) -> Vec<FamilyTable<'_>> {
-    Scale::ALL
-        .iter()
-        .map(|&scale| FamilyTable {
-            scale,
-            rows: rows.iter().filter(|r| r.scale() == scale).collect(),
-        })
-        .filter(|t| !t.rows.is_empty())
+    meshagents_stats::phewas::by_family(rows)
+        .into_iter()
+        .map(|(scale, rows)| FamilyTable { scale, rows })
         .collect()
 }
 

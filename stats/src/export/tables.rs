@@ -145,21 +145,9 @@ pub fn top_hits(rows: &[AssociationRow], top_n: usize) -> Vec<&AssociationRow> {
     out
 }
 
-/// `rows` split by the scale of their estimate, in [`Scale::ALL`] order, each part in the
-/// order given; families without rows are left out.
+/// `rows` split by the scale of their estimate ([`crate::phewas::by_family`]).
 pub fn by_family<'a>(rows: &[&'a AssociationRow]) -> Vec<(Scale, Vec<&'a AssociationRow>)> {
-    Scale::ALL
-        .iter()
-        .map(|&scale| {
-            let mine: Vec<&AssociationRow> = rows
-                .iter()
-                .copied()
-                .filter(|r| r.scale() == scale)
-                .collect();
-            (scale, mine)
-        })
-        .filter(|(_, mine)| !mine.is_empty())
-        .collect()
+    crate::phewas::by_family(rows.iter().copied())
 }
 
 /// The factor's description from `labels` (column -> dictionary description), or "".

@@ -15,7 +15,7 @@ use super::labels::{abbreviate, LABEL_CHARS};
 use super::significance::tested;
 use super::style::{stroke, Dash, Pen};
 use crate::error::StatsError;
-use crate::phewas::{AssociationRow, Scale};
+use crate::phewas::{by_family, AssociationRow, Scale};
 
 pub(super) struct ForestRow {
     pub(super) label: String,
@@ -63,12 +63,7 @@ pub fn forest(
         .filter(|r| r.beta.is_finite() && r.ci_low.is_finite() && r.ci_high.is_finite())
         .collect();
     let mut panels = Vec::new();
-    for scale in Scale::ALL {
-        let mut ranked: Vec<&AssociationRow> = usable
-            .iter()
-            .copied()
-            .filter(|r| r.scale() == scale)
-            .collect();
+    for (scale, mut ranked) in by_family(usable.iter().copied()) {
         ranked.sort_by(|a, b| {
             a.p.total_cmp(&b.p)
                 .then_with(|| a.phenotype.cmp(&b.phenotype))

@@ -14,7 +14,7 @@ use super::labels::{abbreviate, area_rect, draw_labels, Rect, LABEL_CHARS};
 use super::significance::{neg_log10_capped, tested, thresholds, y_cap, BONFERRONI_PEN, FDR_PEN};
 use super::style::{draw_legend, draw_marker, stroke, Corner, Glyph, Marker, Shape};
 use crate::error::StatsError;
-use crate::phewas::{AssociationRow, Scale};
+use crate::phewas::{by_family, AssociationRow, Scale};
 
 /// A panel's caption, margins and label areas.
 const FRAME: Frame = Frame::new(TEXT.axis, (10.0, 12.0), (44.0, 50.0));
@@ -87,17 +87,9 @@ pub fn volcano(
         return Err(StatsError::Invalid("no tested association to plot".into()));
     }
     let y_max = y_cap(&rows);
-    let panels: Vec<VolcanoPanel> = Scale::ALL
-        .iter()
-        .filter_map(|&scale| {
-            let mine: Vec<&AssociationRow> = rows
-                .iter()
-                .copied()
-                .filter(|r| r.scale() == scale)
-                .collect();
-            (!mine.is_empty())
-                .then(|| panel(scale, &mine, (bonferroni, y_max), label_top, factor_labels))
-        })
+    let panels: Vec<VolcanoPanel> = by_family(rows.iter().copied())
+        .into_iter()
+        .map(|(scale, mine)| panel(scale, &mine, (bonferroni, y_max), label_top, factor_labels))
         .collect();
     let width = 520 * panels.len() as u32;
     let data = VolcanoData {

@@ -97,6 +97,30 @@ impl AssociationRow {
     }
 }
 
+/// `rows` split by the scale of their estimate, in [`Scale::ALL`]'s order, each part in the
+/// order given; a family without rows is left out. Every display that shows both families
+/// splits them here (tables per family, figure panels per family).
+pub fn by_family<'a, R>(
+    rows: impl IntoIterator<Item = &'a R> + Clone,
+) -> Vec<(Scale, Vec<&'a AssociationRow>)>
+where
+    R: std::borrow::Borrow<AssociationRow> + 'a,
+{
+    Scale::ALL
+        .iter()
+        .map(|&scale| {
+            let mine: Vec<&AssociationRow> = rows
+                .clone()
+                .into_iter()
+                .map(|r| r.borrow())
+                .filter(|r| r.scale() == scale)
+                .collect();
+            (scale, mine)
+        })
+        .filter(|(_, mine)| !mine.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

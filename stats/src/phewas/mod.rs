@@ -45,7 +45,7 @@ mod request;
 pub(crate) mod rows;
 mod run;
 
-pub use effect::{Interval, Scale};
+pub use effect::{by_family, Interval, Scale};
 pub use list::{resolve_list, resolve_named};
 pub use plan::Shard;
 pub use request::{
