@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::io::TableFormat;
+pub(crate) use super::io::{exactly, exactly_then};
 use crate::error::StatsError;
 
 /// One cell of a row, as it is printed.
@@ -220,36 +221,6 @@ fn read_records<R: DeserializeOwned>(
         rows.push((line, row));
     }
     Ok(rows)
-}
-
-/// A header check for [`read_rows`]: exactly these columns, in this order.
-pub(crate) fn exactly<'a>(
-    expected: &'a [&'a str],
-) -> impl FnOnce(&[&str]) -> Result<(), String> + 'a {
-    exactly_then(expected, None)
-}
-
-/// As [`exactly`], also accepting one given column after them (an export's `description`,
-/// which readers of the table itself ignore).
-pub(crate) fn exactly_then<'a>(
-    expected: &'a [&'a str],
-    last: Option<&'a str>,
-) -> impl FnOnce(&[&str]) -> Result<(), String> + 'a {
-    move |names| {
-        let with_last = last.is_some()
-            && names.len() == expected.len() + 1
-            && names[..expected.len()] == *expected
-            && names.last().copied() == last;
-        if names == expected || with_last {
-            Ok(())
-        } else {
-            Err(format!(
-                "expected the columns {} (got {})",
-                expected.join(", "),
-                names.join(", ")
-            ))
-        }
-    }
 }
 
 /// A cell that did not parse into its column's type: the row, the column and the text.

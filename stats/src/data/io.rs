@@ -79,11 +79,9 @@ pub fn read_table_with_columns_then(
         .map(|s| s.to_string())
         .collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    crate::data::delimited::exactly_then(expected, last)(&names).map_err(|message| {
-        StatsError::Input {
-            file: path.display().to_string(),
-            message,
-        }
+    exactly_then(expected, last)(&names).map_err(|message| StatsError::Input {
+        file: path.display().to_string(),
+        message,
     })?;
     if names.len() > expected.len() {
         df = df.select(expected.iter().copied())?;
@@ -244,4 +242,35 @@ fn read_delimited(
             .and_then(|r| r.finish())
     }
     .map_err(|e| StatsError::polars_in(path, e))
+}
+
+/// A header check for `delimited::read_rows` (and the frames read here): exactly these
+/// columns, in this order.
+pub(crate) fn exactly<'a>(
+    expected: &'a [&'a str],
+) -> impl FnOnce(&[&str]) -> Result<(), String> + 'a {
+    exactly_then(expected, None)
+}
+
+/// As [`exactly`], also accepting one given column after them (an export's `description`,
+/// which readers of the table itself ignore).
+pub(crate) fn exactly_then<'a>(
+    expected: &'a [&'a str],
+    last: Option<&'a str>,
+) -> impl FnOnce(&[&str]) -> Result<(), String> + 'a {
+    move |names| {
+        let with_last = last.is_some()
+            && names.len() == expected.len() + 1
+            && names[..expected.len()] == *expected
+            && names.last().copied() == last;
+        if names == expected || with_last {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected the columns {} (got {})",
+                expected.join(", "),
+                names.join(", ")
+            ))
+        }
+    }
 }

@@ -3,7 +3,6 @@
 //! and under the table the selected candidate's reason, the last round's rationales and the
 //! tool results the voters saw on it.
 
-use super::panel::agent_color;
 use super::vote::scrolled_pane;
 use super::*;
 use crate::tables::{json_lines, sig3};

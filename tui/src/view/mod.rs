@@ -200,6 +200,20 @@ pub fn render(app: &App, f: &mut Frame) {
     }
 }
 
+/// An agent's colour, the same on every screen (the chair and the panel have their own).
+pub(super) fn agent_color(agent: &str) -> Color {
+    match agent {
+        "chair" => ORANGE,
+        "panel" => YELLOW,
+        _ => {
+            let h = agent
+                .bytes()
+                .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+            [SKY, GREEN, PURPLE, BLUE][h % 4]
+        }
+    }
+}
+
 /// Every screen's keys, as `meshagents tui --help` prints them: the help each screen shows on
 /// `?`, so the two cannot disagree.
 pub fn keys_help() -> String {

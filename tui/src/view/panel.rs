@@ -164,19 +164,6 @@ fn transcript(p: &PanelView, width: usize) -> (Vec<Line<'static>>, std::ops::Ran
     (out, selected)
 }
 
-pub(super) fn agent_color(agent: &str) -> Color {
-    match agent {
-        "chair" => ORANGE,
-        "panel" => YELLOW,
-        _ => {
-            let h = agent
-                .bytes()
-                .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
-            [SKY, GREEN, PURPLE, BLUE][h % 4]
-        }
-    }
-}
-
 pub(super) fn render_panel(app: &App, f: &mut Frame, area: Rect) {
     let Some(p) = app.panel.as_ref() else { return };
     let agents = p.data.agents();

@@ -1,7 +1,6 @@
 //! The detail of a live panel line: every agent's answer per variable in one round (a table,
 //! then the rationales on the selected variable), or lines in full with their data as tables.
 
-use super::panel::agent_color;
 use super::*;
 use crate::app::{Detail, PanelView};
 use crate::tables::json_lines;
