@@ -249,7 +249,8 @@ pub fn render_html(input: &ReportInput) -> Result<String, WorkflowError> {
                 "variable": named(labels, &p.variable),
                 "status": p.status,
                 "adopted": if p.adopted { "yes" } else { "no" },
-                "reason": p.reason.chars().take(240).collect::<String>(),
+                // Long reasons (a real model's) are cut at a word, with an ellipsis.
+                "reason": meshagents_stats::export::abbreviate(&p.reason, 400),
             })
         })
         .collect();
