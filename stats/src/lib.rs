@@ -16,7 +16,8 @@
 //! - `phewas`: the association engine (request, column lists, plan and shards, run, rows);
 //! - `confounding`: the screens the panel reads to choose confounders;
 //! - `classify`: the disease-classification validation;
-//! - `figures` and `export`: what a paper takes from the two result tables.
+//! - `figures` and `export`: what a paper takes from the two result tables;
+//! - `text`: how a name is shortened for display, the one rule they and the report share.
 //!
 //! Must not depend on: `meshagents-engine`, `meshagents-agents`, `meshagents-workflows`,
 //! `meshagents-tui`, or any async runtime.
@@ -33,6 +34,7 @@ pub mod phewas;
 pub mod simulate;
 #[cfg(test)]
 mod testing;
+pub mod text;
 pub mod ukb;
 
 pub use error::StatsError;

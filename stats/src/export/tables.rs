@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use crate::classify::ClassificationRow;
 use crate::phewas::rows::AssociationRow;
 use crate::phewas::{Interval, Scale};
+pub use crate::text::abbreviate;
 
 /// A number to 3 significant digits: `0.0523`, `1.23`, `123`, `1.23e-5` (outside
 /// 0.001..10000), `--` without a value. Rounding happens first, so 9.996 is `10.0`.
@@ -153,25 +154,6 @@ pub fn by_family<'a>(rows: &[&'a AssociationRow]) -> Vec<(Scale, Vec<&'a Associa
 /// The factor's description from `labels` (column -> dictionary description), or "".
 pub fn description<'a>(labels: &'a BTreeMap<String, String>, factor: &str) -> &'a str {
     labels.get(factor).map(String::as_str).unwrap_or("")
-}
-
-/// `text` cut to at most `max_chars` characters at a word boundary, with an ellipsis (`…`)
-/// when anything was cut. A first word longer than half the budget is cut inside the word,
-/// so a long identifier still says where it starts. Dangling punctuation before the cut goes.
-pub fn abbreviate(text: &str, max_chars: usize) -> String {
-    let text = text.trim();
-    if text.chars().count() <= max_chars {
-        return text.to_string();
-    }
-    let keep: String = text.chars().take(max_chars.saturating_sub(1)).collect();
-    let at_word = keep
-        .char_indices()
-        .rev()
-        .find(|(at, c)| c.is_whitespace() && *at >= keep.len() / 2)
-        .map(|(at, _)| &keep[..at]);
-    let cut = at_word.unwrap_or(&keep);
-    let cut = cut.trim_end_matches(|c: char| c.is_whitespace() || ",;:-(/&".contains(c));
-    format!("{cut}…")
 }
 
 /// Which participants the rows were scored on, in one sentence (the `split` column of
@@ -331,17 +313,6 @@ mod tests {
         assert_eq!(sig3(1.234e-5), "1.23e-5");
         assert_eq!(sig3(123456.0), "1.23e5");
         assert_eq!(sig3(f64::NAN), "--");
-    }
-
-    #[test]
-    fn abbreviations_cut_at_a_word_with_an_ellipsis() {
-        assert_eq!(abbreviate("Atrial fibrillation", 40), "Atrial fibrillation");
-        assert_eq!(
-            abbreviate("Atrial fibrillation (self-reported), any visit", 30),
-            "Atrial fibrillation…"
-        );
-        assert_eq!(abbreviate("Pack_years_of_smoking_adult", 10), "Pack_year…");
-        assert!(abbreviate(&"word ".repeat(40), 50).chars().count() <= 50);
     }
 
     #[test]

@@ -6,29 +6,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::chart::{err, font, px, Canvas, DrawResult, GREY, TEXT};
+pub use crate::text::abbreviate;
 
 /// How many characters of a name a label keeps: every figure abbreviates to this width.
 pub const LABEL_CHARS: usize = 30;
-
-/// `text` cut to at most `max` characters at a word boundary, with an ellipsis: a name is
-/// abbreviated where a reader can still tell what it is, not in the middle of a word. A first
-/// word longer than half the width is cut inside (there is no boundary to keep).
-pub fn abbreviate(text: &str, max: usize) -> String {
-    let text = text.trim();
-    if text.chars().count() <= max || max < 2 {
-        return text.to_string();
-    }
-    let head: Vec<char> = text.chars().take(max).collect();
-    // A hyphen is no boundary: "self-reported" cut to "self…" says less than nothing.
-    let boundary = |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(');
-    let cut = (max / 2..max)
-        .rev()
-        .find(|&i| boundary(head[i]))
-        .unwrap_or(max - 1);
-    let kept: String = head[..cut].iter().collect();
-    let kept = kept.trim_end_matches(|c: char| c.is_whitespace() || ",;:(".contains(c));
-    format!("{kept}…")
-}
 
 /// A box in pixels, `x0 <= x1` left to right and `y0 <= y1` top to bottom.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -195,32 +176,4 @@ pub(super) fn draw_labels<DB: DrawingBackend>(
         .map_err(err)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn abbreviations_cut_at_a_word_with_an_ellipsis() {
-        assert_eq!(abbreviate("Pork intake", 30), "Pork intake");
-        assert_eq!(
-            abbreviate("Time spent watching television (TV)", 30),
-            "Time spent watching…"
-        );
-        assert_eq!(
-            abbreviate("Atrial fibrillation (self-reported)", 30),
-            "Atrial fibrillation…"
-        );
-        assert_eq!(
-            abbreviate("Supercalifragilisticexpialidocious", 10),
-            "Supercali…"
-        );
-        for text in [
-            "a b c d e f g h i j k l m n o p",
-            "Comparative body size at age 10",
-        ] {
-            assert!(abbreviate(text, 12).chars().count() <= 12);
-        }
-    }
 }

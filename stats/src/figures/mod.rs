@@ -11,7 +11,7 @@
 //! alone. Legends draw their glyphs with the functions that draw the marks, so a dashed line
 //! is dashed in its legend too. Text comes in the one set of sizes of `chart::TEXT`.
 //!
-//! Point labels are abbreviated by one rule (`labels::abbreviate`, at a word, with an
+//! Point labels are abbreviated by one rule (`crate::text::abbreviate`, at a word, with an
 //! ellipsis) and placed greedily around their point, clear of every other label, marker and
 //! the legend, inside the plotting area, or left out (`labels::place_labels`). Forest and
 //! volcano plots have one panel per model family present (`Scale`): standardised β of the
